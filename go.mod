@@ -1,0 +1,3 @@
+module seg
+
+go 1.26

@@ -1,0 +1,145 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"seg/store"
+)
+
+// AuditLog records every command run (logs/cli_logs).
+type AuditLog interface {
+	Command(user, source, line, result string)
+}
+
+// Session is one admin session: a user, where it came from, its input and
+// output, and its candidate configuration.
+type Session struct {
+	User     string
+	Role     string
+	Source   string // "console", "ssh 127.0.0.1:50312", "socket", "offline"
+	Store    store.Store
+	Mail     MailSystem // nil when the MTA is not running
+	Commands *Registry
+	In       LineReader
+	Out      io.Writer
+	Err      io.Writer
+	Audit    AuditLog // may be nil
+	DataDir  string   // saveconfig writes DataDir/configuration/
+	// Interactive is true on a terminal; batch and one-shot runs are not.
+	Interactive bool
+
+	base *store.Snapshot // revision the candidate was derived from
+	cand *store.Config   // nil when nothing is staged
+}
+
+// running returns the committed snapshot.
+func (s *Session) running() *store.Snapshot {
+	snap, err := s.Store.Current()
+	if err != nil {
+		// The store is local and Current is served from memory; failing
+		// here means the data dir is broken, which no command can fix.
+		panic(fmt.Sprintf("shell: reading the running configuration: %v", err))
+	}
+	return snap
+}
+
+// candidateOrRunning is what commands edit and print: the staged
+// candidate, or the running config when nothing is staged.
+func (s *Session) candidateOrRunning() *store.Config {
+	if s.cand != nil {
+		return s.cand
+	}
+	return s.running().Config
+}
+
+// Dirty reports whether the session has staged changes.
+func (s *Session) Dirty() bool { return s.cand != nil }
+
+// Candidate returns the staged candidate (nil when nothing is staged).
+func (s *Session) Candidate() *store.Config { return s.cand }
+
+// Base returns the revision the candidate derives from (nil when clean).
+func (s *Session) Base() *store.Snapshot { return s.base }
+
+// Stage replaces the candidate (used by rollbackconfig and loadconfig).
+// Staging the running config itself clears the candidate.
+func (s *Session) Stage(cfg *store.Config) {
+	run := s.running()
+	if s.cand == nil {
+		s.base = run
+	}
+	if cfg.Equal(s.base.Config) {
+		s.cand, s.base = nil, nil
+		return
+	}
+	s.cand = cfg
+}
+
+// Discard drops the candidate.
+func (s *Session) Discard() { s.cand, s.base = nil, nil }
+
+// ErrAccess is returned when the user's role does not allow a command.
+var ErrAccess = errors.New("You are not in the correct access group to use this command.")
+
+// Execute runs one command line (batch form, or interactive when the
+// command is given without arguments). The command's config changes reach
+// the candidate only if it succeeds.
+func (s *Session) Execute(line string) error {
+	words, err := Tokenize(line)
+	if err != nil {
+		return err
+	}
+	if len(words) == 0 {
+		return nil
+	}
+	cmd, ok := s.Commands.Lookup(words[0])
+	if !ok {
+		return fmt.Errorf("Unknown command: %s. Type 'help' for a list of commands.", words[0])
+	}
+	access := RoleAccess(s.Role)
+	if access < cmd.Access {
+		return ErrAccess
+	}
+	var snap *store.Snapshot
+	if s.cand == nil {
+		snap = s.running()
+	}
+	c := &Ctx{S: s, Out: s.Out}
+	if err := cmd.Run(c, words[1:]); err != nil {
+		if errors.Is(err, ErrInterrupt) {
+			return errors.New("Command aborted; no changes were made.")
+		}
+		return err
+	}
+	if c.cfg == nil {
+		return nil
+	}
+	before := s.candidateOrRunning()
+	if c.cfg.Equal(before) {
+		return nil
+	}
+	if access < AccessOperator {
+		return errors.New("You are not in the correct access group to make configuration changes.")
+	}
+	if s.cand == nil {
+		s.base = snap
+	}
+	if c.cfg.Equal(s.base.Config) {
+		s.cand, s.base = nil, nil
+		return nil
+	}
+	s.cand = c.cfg
+	return nil
+}
+
+// commandName returns the first word of a line, lower-cased.
+func commandName(line string) string {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.ToLower(f[0])
+}

@@ -1,0 +1,341 @@
+// Package store holds seg's configuration tree (SPEC section 2) and the
+// revisioned store it lives in. Both shell/ and mta/ depend on it; it
+// depends on neither.
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Config is one whole configuration tree. A *Config handed out by a Store
+// (Current, Get, Watch) is an immutable snapshot: readers must not modify
+// it; editors work on Clone().
+type Config struct {
+	System       System          `json:"system"`
+	Listeners    []Listener      `json:"listeners"`
+	DestDefault  Params          `json:"dest_default"` // destconfig DEFAULT: complete
+	Destinations []Destination   `json:"destinations"` // per-domain overrides, in order
+	DestSetup    DestSetup       `json:"dest_setup"`
+	Bounce       []BounceProfile `json:"bounce_profiles"` // "Default" first, always present
+	Incoming     []MailPolicy    `json:"incoming_policies"`
+	Outgoing     []MailPolicy    `json:"outgoing_policies"`
+	TDC          TDC             `json:"tdc"`
+	Users        []User          `json:"users"`
+	SSH          SSHConfig       `json:"ssh"`
+	Metrics      MetricsConfig   `json:"metrics"`
+}
+
+// System holds appliance-wide settings.
+type System struct {
+	Hostname        string      `json:"hostname"`
+	DNS             DNSConfig   `json:"dns"`
+	Routes          []SMTPRoute `json:"smtp_routes"`
+	AlertRecipients []string    `json:"alert_recipients,omitempty"`
+}
+
+// DNSConfig: resolvers as host:port, or the system resolver when UseSystem.
+type DNSConfig struct {
+	UseSystem bool     `json:"use_system"`
+	Servers   []string `json:"servers,omitempty"`
+}
+
+// SMTPRoute maps a domain to relay hosts ("host", "host:port", or "/dev/null").
+type SMTPRoute struct {
+	Domain string   `json:"domain"`
+	Hosts  []string `json:"hosts"`
+}
+
+// Listener types.
+const (
+	ListenerPublic  = "public"
+	ListenerPrivate = "private"
+)
+
+// Listener is one SMTP listener with its HAT and RAT.
+type Listener struct {
+	Name           string     `json:"name"`
+	Type           string     `json:"type"` // public | private
+	Address        string     `json:"address"`
+	Port           int        `json:"port"`
+	Hostname       string     `json:"hostname,omitempty"` // empty: system hostname
+	DefaultDomain  string     `json:"default_domain,omitempty"`
+	MaxConcurrency int        `json:"max_concurrency"` // concurrent connections, whole listener
+	CertFile       string     `json:"cert_file,omitempty"`
+	KeyFile        string     `json:"key_file,omitempty"`
+	HAT            HAT        `json:"hat"`
+	RAT            []RATEntry `json:"rat,omitempty"` // public only; last entry is ALL
+}
+
+// HAT is a listener's Host Access Table.
+type HAT struct {
+	// Defaults is the listener's default policy parameters; it holds every
+	// key of HATParams.
+	Defaults Params `json:"defaults"`
+	// Policies are the named mail flow policies ("$ACCEPTED", ...).
+	Policies []FlowPolicy `json:"policies"`
+	// SenderGroups in match order; the last one is named "ALL" and has
+	// the single member "ALL".
+	SenderGroups []SenderGroup `json:"sender_groups"`
+}
+
+// Connection behaviours (SPEC 4.1).
+const (
+	BehaviorAccept    = "ACCEPT"
+	BehaviorRelay     = "RELAY"
+	BehaviorReject    = "REJECT"
+	BehaviorTCPRefuse = "TCPREFUSE"
+	BehaviorContinue  = "CONTINUE"
+)
+
+// Behaviors lists the connection behaviours in menu order.
+var Behaviors = []string{BehaviorAccept, BehaviorReject, BehaviorTCPRefuse, BehaviorRelay, BehaviorContinue}
+
+// FlowPolicy is a named mail flow policy: a behaviour and the parameters it
+// overrides (canonical values, see HATParams).
+type FlowPolicy struct {
+	Name     string `json:"name"` // with the leading '$'
+	Behavior string `json:"behavior"`
+	Params   Params `json:"params,omitempty"`
+}
+
+// SenderGroup is one HAT row: members matched against the client, and the
+// policy applied on a match.
+type SenderGroup struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members,omitempty"`
+	Policy  string   `json:"policy"` // "$NAME"
+	Comment string   `json:"comment,omitempty"`
+}
+
+// RAT actions.
+const (
+	RATAccept = "ACCEPT"
+	RATReject = "REJECT"
+)
+
+// RATEntry is one Recipient Access Table row.
+type RATEntry struct {
+	Entry                  string `json:"entry"` // user@domain, domain, .domain, user@, ALL
+	Action                 string `json:"action"`
+	Code                   int    `json:"code,omitempty"`
+	Text                   string `json:"text,omitempty"`
+	BypassReceivingControl bool   `json:"bypass_receiving_control,omitempty"`
+}
+
+// Destination is a destconfig entry: the parameters it sets for a domain;
+// the rest come from DEFAULT.
+type Destination struct {
+	Domain string `json:"domain"`
+	Params Params `json:"params"`
+}
+
+// DestSetup is destconfig's global SETUP.
+type DestSetup struct {
+	CertFile       string `json:"cert_file,omitempty"`
+	KeyFile        string `json:"key_file,omitempty"`
+	AlertOnTLSFail bool   `json:"alert_on_tls_fail"`
+}
+
+// BounceProfile is a bounce profile; a profile other than "Default" holds
+// only what it overrides.
+type BounceProfile struct {
+	Name   string `json:"name"`
+	Params Params `json:"params"`
+}
+
+// TDC modes of an incoming mail policy.
+const (
+	TDCOff     = "off"
+	TDCDefault = "default"
+	TDCCustom  = "custom"
+)
+
+// MailPolicy is one row of the incoming or outgoing mail policy table.
+// Members use the forms "user@domain", "@domain", "@.domain", "user@".
+type MailPolicy struct {
+	Name       string   `json:"name"`
+	Senders    []string `json:"senders,omitempty"`    // empty: any sender
+	Recipients []string `json:"recipients,omitempty"` // empty only for DEFAULT
+	TDC        string   `json:"tdc,omitempty"`        // off|default|custom (incoming only)
+	TDCAddress string   `json:"tdc_address,omitempty"`
+}
+
+// TDC is the Threat Defense Connector global setting.
+type TDC struct {
+	Enabled       bool   `json:"enabled"`
+	IntakeAddress string `json:"intake_address,omitempty"`
+}
+
+// User roles (SPEC 7).
+const (
+	RoleAdmin    = "admin"
+	RoleOperator = "operator"
+	RoleReadOnly = "readonly"
+	RoleGuest    = "guest"
+)
+
+// Roles in decreasing privilege.
+var Roles = []string{RoleAdmin, RoleOperator, RoleReadOnly, RoleGuest}
+
+// User is an appliance account.
+type User struct {
+	Name         string   `json:"name"`
+	FullName     string   `json:"full_name,omitempty"`
+	Role         string   `json:"role"`
+	PasswordHash string   `json:"password_hash,omitempty"` // bcrypt
+	SSHKeys      []string `json:"ssh_keys,omitempty"`      // authorized_keys lines
+}
+
+// SSHConfig is the admin SSH endpoint.
+type SSHConfig struct {
+	Address string `json:"address"`
+	Port    int    `json:"port"`
+}
+
+// MetricsConfig: Prometheus endpoint address "ip:port"; empty is off.
+type MetricsConfig struct {
+	Address string `json:"address,omitempty"`
+}
+
+// Revision describes one committed revision.
+type Revision struct {
+	Number  int       `json:"number"`
+	User    string    `json:"user"`
+	Time    time.Time `json:"time"`
+	Comment string    `json:"comment"`
+}
+
+// Snapshot is an immutable committed configuration with its revision.
+type Snapshot struct {
+	Revision Revision
+	Config   *Config
+}
+
+// Clone returns a deep copy that the caller may modify.
+func (c *Config) Clone() *Config {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic("store: config not serialisable: " + err.Error())
+	}
+	var n Config
+	if err := json.Unmarshal(b, &n); err != nil {
+		panic("store: config not deserialisable: " + err.Error())
+	}
+	return &n
+}
+
+// Equal reports whether two configs are the same tree.
+func (c *Config) Equal(o *Config) bool {
+	a, _ := json.Marshal(c)
+	b, _ := json.Marshal(o)
+	return string(a) == string(b)
+}
+
+// Listener returns the named listener (case-insensitive) or nil.
+func (c *Config) Listener(name string) *Listener {
+	for i := range c.Listeners {
+		if equalFold(c.Listeners[i].Name, name) {
+			return &c.Listeners[i]
+		}
+	}
+	return nil
+}
+
+// Destination returns the per-domain destconfig entry or nil.
+func (c *Config) Destination(domain string) *Destination {
+	for i := range c.Destinations {
+		if equalFold(c.Destinations[i].Domain, domain) {
+			return &c.Destinations[i]
+		}
+	}
+	return nil
+}
+
+// BounceProfile returns the named bounce profile or nil.
+func (c *Config) BounceProfile(name string) *BounceProfile {
+	for i := range c.Bounce {
+		if equalFold(c.Bounce[i].Name, name) {
+			return &c.Bounce[i]
+		}
+	}
+	return nil
+}
+
+// User returns the named user or nil.
+func (c *Config) User(name string) *User {
+	for i := range c.Users {
+		if c.Users[i].Name == name {
+			return &c.Users[i]
+		}
+	}
+	return nil
+}
+
+// Policy returns the named mail flow policy of the HAT or nil.
+func (h *HAT) Policy(name string) *FlowPolicy {
+	for i := range h.Policies {
+		if equalFold(h.Policies[i].Name, name) {
+			return &h.Policies[i]
+		}
+	}
+	return nil
+}
+
+// SenderGroup returns the named sender group or nil.
+func (h *HAT) SenderGroup(name string) *SenderGroup {
+	for i := range h.SenderGroups {
+		if equalFold(h.SenderGroups[i].Name, name) {
+			return &h.SenderGroups[i]
+		}
+	}
+	return nil
+}
+
+// Effective returns the complete parameters of a policy: the listener
+// defaults overlaid with the policy's overrides.
+func (h *HAT) Effective(p *FlowPolicy) Params {
+	return h.Defaults.Overlay(p.Params)
+}
+
+// DestParams returns the complete destination-control parameters for a
+// domain (exact match, then DEFAULT).
+func (c *Config) DestParams(domain string) Params {
+	if d := c.Destination(domain); d != nil {
+		return c.DestDefault.Overlay(d.Params)
+	}
+	return c.DestDefault.Overlay(nil)
+}
+
+// BounceParams returns the complete parameters of a bounce profile (its
+// overrides over Default); unknown names give Default's.
+func (c *Config) BounceParams(name string) Params {
+	def := c.BounceProfile("Default")
+	var base Params
+	if def != nil {
+		base = def.Params
+	}
+	if p := c.BounceProfile(name); p != nil && p != def {
+		return base.Overlay(p.Params)
+	}
+	return base.Overlay(nil)
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

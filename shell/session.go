@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"time"
 
 	"seg/store"
 )
@@ -30,9 +32,18 @@ type Session struct {
 	DataDir  string   // saveconfig writes DataDir/configuration/
 	// Interactive is true on a terminal; batch and one-shot runs are not.
 	Interactive bool
+	// Now is the clock (nil: time.Now); Loc the zone dates are shown in
+	// (nil: time.Local). Tests set both for stable transcripts.
+	Now func() time.Time
+	Loc *time.Location
+
+	term terminalState // RunTerminal's width, settable from another goroutine
 
 	base *store.Snapshot // revision the candidate was derived from
 	cand *store.Config   // nil when nothing is staged
+	// pinned is the running snapshot a clean session's command started
+	// from (set during execute only).
+	pinned *store.Snapshot
 }
 
 // running returns the committed snapshot.
@@ -51,6 +62,9 @@ func (s *Session) running() *store.Snapshot {
 func (s *Session) candidateOrRunning() *store.Config {
 	if s.cand != nil {
 		return s.cand
+	}
+	if s.pinned != nil {
+		return s.pinned.Config
 	}
 	return s.running().Config
 }
@@ -86,8 +100,20 @@ var ErrAccess = errors.New("You are not in the correct access group to use this 
 
 // Execute runs one command line (batch form, or interactive when the
 // command is given without arguments). The command's config changes reach
-// the candidate only if it succeeds.
+// the candidate only if it succeeds. Every non-empty line is audited.
 func (s *Session) Execute(line string) error {
+	err := s.execute(line)
+	if s.Audit != nil && strings.TrimSpace(line) != "" {
+		result := "ok"
+		if err != nil && !errors.Is(err, ErrQuit) {
+			result = err.Error()
+		}
+		s.Audit.Command(s.User, s.Source, line, result)
+	}
+	return err
+}
+
+func (s *Session) execute(line string) error {
 	words, err := Tokenize(line)
 	if err != nil {
 		return err
@@ -105,7 +131,12 @@ func (s *Session) Execute(line string) error {
 	}
 	var snap *store.Snapshot
 	if s.cand == nil {
+		// The command's working copy is cloned from this same snapshot,
+		// so a commit by another session meanwhile cannot slip into the
+		// candidate unnoticed by the merge.
 		snap = s.running()
+		s.pinned = snap
+		defer func() { s.pinned = nil }()
 	}
 	c := &Ctx{S: s, Out: s.Out}
 	if err := cmd.Run(c, words[1:]); err != nil {
@@ -133,6 +164,28 @@ func (s *Session) Execute(line string) error {
 	}
 	s.cand = c.cfg
 	return nil
+}
+
+// now returns the session clock's time.
+func (s *Session) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// ctime formats t as AsyncOS does ("Mon Nov 23 22:22:23 2026").
+func (s *Session) ctime(t time.Time) string {
+	return t.In(s.loc()).Format(time.ANSIC)
+}
+
+// terminalState is the terminal width and the readline hook to call
+// when it changes; SetWidth may run on another goroutine (SSH
+// window-change requests).
+type terminalState struct {
+	mu      sync.Mutex
+	width   int
+	changed func()
 }
 
 // commandName returns the first word of a line, lower-cased.

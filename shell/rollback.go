@@ -1,0 +1,114 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// rollbackList is how many revisions rollbackconfig offers.
+const rollbackList = 10
+
+func rollbackCommand() *Command {
+	return &Command{
+		Name:   "rollbackconfig",
+		Help:   "Stage an earlier committed configuration (commit applies it).",
+		Usage:  []string{"rollbackconfig [REVISION]"},
+		Access: AccessOperator,
+		Run: func(c *Ctx, args []string) error {
+			switch len(args) {
+			case 0:
+				if c.S.Interactive {
+					return rollbackInteractive(c)
+				}
+				return errors.New("Usage: rollbackconfig REVISION (the revision number to stage)")
+			case 1:
+				n, err := strconv.Atoi(args[0])
+				if err != nil || n < 1 {
+					return fmt.Errorf("Not a valid revision number: %q (a number shown by 'rollbackconfig').", args[0])
+				}
+				if err := c.S.stageRevision(n); err != nil {
+					return err
+				}
+				if c.S.Dirty() {
+					c.Printf("Revision %d has been staged. Use 'commit' to apply it.\n", n)
+				} else {
+					c.Printf("Revision %d is the running configuration: there is nothing to roll back.\n", n)
+				}
+				return nil
+			}
+			return errors.New("Usage: rollbackconfig [REVISION]")
+		},
+	}
+}
+
+func rollbackInteractive(c *Ctx) error {
+	s := c.S
+	revs, err := s.Store.Revisions(rollbackList)
+	if err != nil {
+		return err
+	}
+	if len(revs) < 2 {
+		c.Println("There is no earlier configuration to roll back to.")
+		return nil
+	}
+	userW := len("User")
+	for _, r := range revs {
+		userW = max(userW, len(r.User))
+	}
+	c.Printf("Previous commits:\n")
+	c.Printf("%5s  %-24s  %-*s  %s\n", "#", "Committed On", userW, "User", "Description")
+	for _, r := range revs {
+		c.Printf("%5d  %-24s  %-*s  %s\n", r.Number, s.ctime(r.Time), userW, r.User, r.Comment)
+	}
+	ans, err := c.Ask("Enter the number of the configuration to roll back to.", "", func(a string) (string, error) {
+		if a == "" {
+			return a, nil
+		}
+		n, err := strconv.Atoi(a)
+		if err == nil {
+			for _, r := range revs {
+				if r.Number == n {
+					return a, nil
+				}
+			}
+		}
+		return "", fmt.Errorf("That value is not valid: enter one of the numbers in the # column.")
+	})
+	if err != nil || ans == "" {
+		return err
+	}
+	n, _ := strconv.Atoi(ans)
+	now, err := c.AskYN("Do you want to commit this configuration now?", false)
+	if err != nil {
+		return err
+	}
+	// Staged only now, so Ctrl-C at either question changes nothing.
+	if err := s.stageRevision(n); err != nil {
+		return err
+	}
+	if !s.Dirty() {
+		c.Printf("Revision %d is the running configuration: there is nothing to roll back.\n", n)
+		return nil
+	}
+	if !now {
+		c.Printf("Revision %d has been staged. Use 'commit' to apply it.\n", n)
+		return nil
+	}
+	return s.commit(c, fmt.Sprintf("rollback to revision %d", n))
+}
+
+// stageRevision stages a copy of revision n as the candidate.
+func (s *Session) stageRevision(n int) error {
+	snap, err := s.Store.Get(n)
+	if err != nil {
+		cur := s.running().Revision.Number
+		if n > cur {
+			return fmt.Errorf("Revision %d does not exist: the newest is %d.", n, cur)
+		}
+		return fmt.Errorf("Revision %d cannot be read: %s", n, strings.TrimSpace(err.Error()))
+	}
+	s.Stage(snap.Config.Clone())
+	return nil
+}

@@ -1,0 +1,175 @@
+package shell
+
+import (
+	"errors"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/chzyer/readline"
+)
+
+// defaultWidth is the terminal width until SetWidth says otherwise.
+const defaultWidth = 80
+
+// RunTerminal runs the interactive shell on a terminal stream: the
+// console, an SSH channel with a pty, or the control socket. The remote
+// side owns the terminal mode (the SSH client, or `seg cli`, puts its own
+// tty in raw mode), so readline here neither probes nor changes it; a
+// local console caller puts its tty in raw mode itself. Output newlines
+// become CRLF, as a raw terminal needs. RunTerminal does not close in:
+// the caller owns the stream.
+func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
+	out = &crlfWriter{w: out}
+	// readline's reader goroutine may sit in a Read when the session
+	// ends (after Ctrl-D it reads ahead); a cancelable stdin lets Close
+	// return without waiting for the peer to type or hang up.
+	cin := readline.NewCancelableStdin(in)
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:            s.Prompt(),
+		Stdin:             cin,
+		Stdout:            out,
+		Stderr:            out,
+		AutoComplete:      &completer{s: s},
+		HistoryLimit:      200,
+		HistorySearchFold: true,
+		FuncIsTerminal:    func() bool { return true },
+		FuncMakeRaw:       func() error { return nil },
+		FuncExitRaw:       func() error { return nil },
+		FuncGetWidth:      s.width,
+		FuncOnWidthChanged: func(f func()) {
+			s.term.mu.Lock()
+			s.term.changed = f
+			s.term.mu.Unlock()
+		},
+	})
+	if err != nil {
+		cin.Close()
+		return err
+	}
+	defer func() {
+		cin.Close()
+		rl.Close()
+	}()
+	prevIn, prevOut, prevErr, prevI := s.In, s.Out, s.Err, s.Interactive
+	defer func() { s.In, s.Out, s.Err, s.Interactive = prevIn, prevOut, prevErr, prevI }()
+	s.In = &readlineReader{rl: rl}
+	s.Out, s.Err = out, out
+	s.Interactive = true
+	return s.Interact()
+}
+
+// SetWidth records the terminal width (an SSH window-change request) and
+// lets a running readline redraw. Safe from any goroutine.
+func (s *Session) SetWidth(cols int) {
+	s.term.mu.Lock()
+	s.term.width = cols
+	f := s.term.changed
+	s.term.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func (s *Session) width() int {
+	s.term.mu.Lock()
+	defer s.term.mu.Unlock()
+	if s.term.width <= 0 {
+		return defaultWidth
+	}
+	return s.term.width
+}
+
+// readlineReader adapts readline to LineReader.
+type readlineReader struct{ rl *readline.Instance }
+
+func (r *readlineReader) ReadLine(prompt string) (string, error) {
+	r.rl.SetPrompt(prompt)
+	line, err := r.rl.Readline()
+	if errors.Is(err, readline.ErrInterrupt) {
+		return "", ErrInterrupt
+	}
+	return line, err
+}
+
+// completer completes command names, then a command's Sub operations
+// and its Complete candidates.
+type completer struct{ s *Session }
+
+// Do implements readline.AutoCompleter: it returns the suffixes that
+// complete the word before the cursor, and that word's length.
+func (cp *completer) Do(line []rune, pos int) ([][]rune, int) {
+	before := string(line[:pos])
+	words := strings.Fields(before)
+	partial := ""
+	if len(words) > 0 && !strings.HasSuffix(before, " ") && !strings.HasSuffix(before, "\t") {
+		partial = words[len(words)-1]
+		words = words[:len(words)-1]
+	}
+	var cands []string
+	if len(words) == 0 {
+		cands = cp.s.commandNames()
+	} else {
+		cands = cp.s.argCandidates(words[0], append(words[1:], partial))
+	}
+	sort.Strings(cands)
+	var out [][]rune
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if seen[c] || len(c) < len(partial) || !strings.EqualFold(c[:len(partial)], partial) {
+			continue
+		}
+		seen[c] = true
+		// Case-insensitive matching, but readline only appends: keep the
+		// user's prefix and add the rest.
+		out = append(out, []rune(c[len(partial):]+" "))
+	}
+	return out, len([]rune(partial))
+}
+
+// argCandidates returns completions for the last of args (partial) of
+// command name: its Sub operations at the first position, and whatever
+// its Complete returns.
+func (s *Session) argCandidates(name string, args []string) []string {
+	cmd, ok := s.Commands.Lookup(name)
+	if !ok || RoleAccess(s.Role) < cmd.Access {
+		return nil
+	}
+	var cands []string
+	if len(args) == 1 {
+		cands = append(cands, cmd.Sub...)
+	}
+	if cmd.Complete != nil {
+		// A completer must not write or change anything: it gets a
+		// throw-away context.
+		c := &Ctx{S: s, Out: io.Discard}
+		cands = append(cands, cmd.Complete(c, args)...)
+	}
+	return cands
+}
+
+// crlfWriter turns "\n" into "\r\n" for a raw-mode terminal, leaving an
+// existing "\r\n" alone.
+type crlfWriter struct {
+	mu     sync.Mutex // readline's goroutine and commands both write
+	w      io.Writer
+	lastCR bool
+}
+
+func (c *crlfWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	buf := make([]byte, 0, len(p)+8)
+	for _, b := range p {
+		if b == '\n' && !c.lastCR {
+			buf = append(buf, '\r')
+		}
+		buf = append(buf, b)
+		c.lastCR = b == '\r'
+	}
+	if _, err := c.w.Write(buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

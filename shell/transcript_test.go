@@ -1,0 +1,48 @@
+package shell_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"seg/shell/shelltest"
+	"seg/store"
+)
+
+// transcripts maps each testdata/*.txt transcript to how its session is
+// set up (nil: admin, no mail system).
+var transcripts = map[string]func(*shelltest.Harness){
+	"commit.txt":         nil,
+	"clear.txt":          nil,
+	"rollbackconfig.txt": nil,
+	"interrupt.txt":      nil,
+	"quit.txt":           nil,
+	"validation.txt":     nil,
+	"help.txt":           nil,
+	"offline.txt":        nil,
+	"readonly.txt":       func(h *shelltest.Harness) { h.S.Role = store.RoleReadOnly; h.S.Mail = &fakeMail{} },
+	"guest.txt":          func(h *shelltest.Harness) { h.S.Role = store.RoleGuest; h.S.Mail = &fakeMail{} },
+	"mail.txt":           func(h *shelltest.Harness) { h.S.Mail = &fakeMail{} },
+}
+
+// TestTranscripts plays every testdata/*.txt transcript in a fresh
+// session on the default configuration.
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, ok := transcripts[filepath.Base(f)]; !ok {
+			t.Errorf("%s is not listed in transcripts", f)
+		}
+	}
+	for name, setup := range transcripts {
+		t.Run(name, func(t *testing.T) {
+			var opts []func(*shelltest.Harness)
+			if setup != nil {
+				opts = append(opts, setup)
+			}
+			shelltest.RunFile(t, testRegistry(), newStore(t), filepath.Join("testdata", name), opts...)
+		})
+	}
+}

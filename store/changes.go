@@ -1,0 +1,146 @@
+package store
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// Change kinds.
+const (
+	ChangeAdded    = "added"
+	ChangeRemoved  = "removed"
+	ChangeModified = "modified"
+)
+
+// Change is one configuration object that differs between two trees.
+// Object names the object as showchanges prints it: "hostname", "dns",
+// "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
+// "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
+// "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
+// "user NAME", "ssh", "metrics". The object is the unit of merging: two
+// sessions that change different objects both get their way.
+type Change struct {
+	Object string
+	Kind   string // ChangeAdded, ChangeRemoved or ChangeModified
+}
+
+// object is one mergeable unit of a tree.
+type object struct {
+	key   string // identity: the name with case folded where lookups fold it
+	name  string // as shown: "listener IncomingMail"
+	rank  int    // position of its kind in objects' order
+	value any
+}
+
+// Object kind ranks, in the order Changes reports them.
+const (
+	rankHostname = iota
+	rankDNS
+	rankRoute
+	rankAlerts
+	rankListener
+	rankDestDefault
+	rankDest
+	rankDestSetup
+	rankBounce
+	rankIncoming
+	rankOutgoing
+	rankTDC
+	rankUser
+	rankSSH
+	rankMetrics
+)
+
+// objects lists c's objects in a stable order.
+func objects(c *Config) []object {
+	o := make([]object, 0, 12+len(c.System.Routes)+len(c.Listeners)+len(c.Destinations)+len(c.Bounce)+len(c.Users))
+	one := func(rank int, name string, v any) { o = append(o, object{name, name, rank, v}) }
+	named := func(rank int, kind, name string, fold bool, v any) {
+		o = append(o, object{objectKey(kind, name, fold), kind + " " + name, rank, v})
+	}
+	one(rankHostname, "hostname", c.System.Hostname)
+	one(rankDNS, "dns", c.System.DNS)
+	for _, r := range c.System.Routes {
+		named(rankRoute, "route", r.Domain, true, r)
+	}
+	one(rankAlerts, "alerts", c.System.AlertRecipients)
+	for _, l := range c.Listeners {
+		named(rankListener, "listener", l.Name, true, l)
+	}
+	one(rankDestDefault, "destconfig DEFAULT", c.DestDefault)
+	for _, d := range c.Destinations {
+		named(rankDest, "destconfig", d.Domain, true, d)
+	}
+	one(rankDestSetup, "destconfig setup", c.DestSetup)
+	for _, b := range c.Bounce {
+		named(rankBounce, "bounce profile", b.Name, true, b)
+	}
+	one(rankIncoming, "incoming policies", c.Incoming)
+	one(rankOutgoing, "outgoing policies", c.Outgoing)
+	one(rankTDC, "tdc", c.TDC)
+	for _, u := range c.Users {
+		named(rankUser, "user", u.Name, false, u)
+	}
+	one(rankSSH, "ssh", c.SSH)
+	one(rankMetrics, "metrics", c.Metrics)
+	return o
+}
+
+// objectKey is a named object's identity: names that the config's
+// lookups match case-insensitively are folded.
+func objectKey(kind, name string, fold bool) string {
+	if fold {
+		name = strings.ToLower(name)
+	}
+	return kind + " " + name
+}
+
+// sameValue compares two objects the way Config.Equal compares trees.
+func sameValue(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
+// Changes lists the objects that differ from a to b, grouped by kind in
+// the order of the Change doc, each kind in a's order with additions after.
+func Changes(a, b *Config) []Change {
+	type seqChange struct {
+		Change
+		rank, seq int
+	}
+	oa, ob := objects(a), objects(b)
+	inB := make(map[string]int, len(ob))
+	for i, x := range ob {
+		inB[x.key] = i
+	}
+	seen := make(map[string]bool, len(oa))
+	var cs []seqChange
+	for i, x := range oa {
+		seen[x.key] = true
+		j, ok := inB[x.key]
+		switch {
+		case !ok:
+			cs = append(cs, seqChange{Change{x.name, ChangeRemoved}, x.rank, i})
+		case !sameValue(x.value, ob[j].value):
+			cs = append(cs, seqChange{Change{ob[j].name, ChangeModified}, x.rank, i})
+		}
+	}
+	for j, y := range ob {
+		if !seen[y.key] {
+			cs = append(cs, seqChange{Change{y.name, ChangeAdded}, y.rank, len(oa) + j})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].rank != cs[j].rank {
+			return cs[i].rank < cs[j].rank
+		}
+		return cs[i].seq < cs[j].seq
+	})
+	out := make([]Change, len(cs))
+	for i, c := range cs {
+		out[i] = c.Change
+	}
+	return out
+}

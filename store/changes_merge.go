@@ -1,0 +1,150 @@
+package store
+
+import "sort"
+
+// edit is one object's state in a changed tree relative to its base.
+type edit struct {
+	obj     object // in the changed tree; from the base when removed
+	removed bool
+}
+
+// edits maps the key of every object that differs from base to next.
+func edits(base, next *Config) map[string]edit {
+	ob, on := objects(base), objects(next)
+	inBase := make(map[string]object, len(ob))
+	for _, x := range ob {
+		inBase[x.key] = x
+	}
+	set := map[string]edit{}
+	for _, y := range on {
+		x, ok := inBase[y.key]
+		if !ok || !sameValue(x.value, y.value) {
+			set[y.key] = edit{obj: y}
+		}
+		delete(inBase, y.key)
+	}
+	for k, x := range inBase {
+		set[k] = edit{obj: x, removed: true}
+	}
+	return set
+}
+
+// sameEdit reports whether two sessions made the very same change to an
+// object (both removed it, or both left it with the same value).
+func sameEdit(a, b edit) bool {
+	if a.removed || b.removed {
+		return a.removed == b.removed
+	}
+	return sameValue(a.obj.value, b.obj.value)
+}
+
+// Merge applies the objects mine changed relative to base onto theirs (a
+// newer tree also derived from base) and returns the result, with the
+// objects both changed, differently, as conflicts (names as in Change,
+// in Changes' order). Identical changes made by both are not conflicts.
+// Merged lists keep theirs' order; objects new in mine are appended in
+// mine's order. The result shares no memory with the arguments, which
+// are only read; with conflicts it holds mine's other changes only.
+func Merge(base, mine, theirs *Config) (*Config, []string) {
+	me, te := edits(base, mine), edits(base, theirs)
+	var both []object
+	apply := map[string]edit{}
+	for k, e := range me {
+		t, ok := te[k]
+		switch {
+		case !ok:
+			apply[k] = e
+		case !sameEdit(e, t):
+			both = append(both, e.obj)
+		}
+	}
+	sort.SliceStable(both, func(i, j int) bool {
+		if both[i].rank != both[j].rank {
+			return both[i].rank < both[j].rank
+		}
+		return both[i].name < both[j].name
+	})
+	conflicts := make([]string, len(both))
+	for i, o := range both {
+		conflicts[i] = o.name
+	}
+
+	out, m := theirs.Clone(), mine.Clone()
+	for _, e := range apply {
+		copySingleton(out, m, e.obj.rank)
+	}
+	out.System.Routes = mergeList(out.System.Routes, m.System.Routes, apply,
+		func(r SMTPRoute) string { return objectKey("route", r.Domain, true) })
+	out.Listeners = mergeList(out.Listeners, m.Listeners, apply,
+		func(l Listener) string { return objectKey("listener", l.Name, true) })
+	out.Destinations = mergeList(out.Destinations, m.Destinations, apply,
+		func(d Destination) string { return objectKey("destconfig", d.Domain, true) })
+	out.Bounce = mergeList(out.Bounce, m.Bounce, apply,
+		func(b BounceProfile) string { return objectKey("bounce profile", b.Name, true) })
+	out.Users = mergeList(out.Users, m.Users, apply,
+		func(u User) string { return objectKey("user", u.Name, false) })
+	return out, conflicts
+}
+
+// copySingleton copies the single object of the given kind from src to
+// dst; named kinds are left to mergeList.
+func copySingleton(dst, src *Config, rank int) {
+	switch rank {
+	case rankHostname:
+		dst.System.Hostname = src.System.Hostname
+	case rankDNS:
+		dst.System.DNS = src.System.DNS
+	case rankAlerts:
+		dst.System.AlertRecipients = src.System.AlertRecipients
+	case rankDestDefault:
+		dst.DestDefault = src.DestDefault
+	case rankDestSetup:
+		dst.DestSetup = src.DestSetup
+	case rankIncoming:
+		dst.Incoming = src.Incoming
+	case rankOutgoing:
+		dst.Outgoing = src.Outgoing
+	case rankTDC:
+		dst.TDC = src.TDC
+	case rankSSH:
+		dst.SSH = src.SSH
+	case rankMetrics:
+		dst.Metrics = src.Metrics
+	}
+}
+
+// mergeList applies the edits that concern list's kind: items changed by
+// mine replace theirs in place, removed ones go, new ones are appended in
+// mine's order.
+func mergeList[T any](theirs, mine []T, apply map[string]edit, key func(T) string) []T {
+	mineByKey := make(map[string]T, len(mine))
+	for _, y := range mine {
+		mineByKey[key(y)] = y
+	}
+	out := make([]T, 0, len(theirs))
+	present := make(map[string]bool, len(theirs))
+	for _, x := range theirs {
+		k := key(x)
+		present[k] = true
+		if e, ok := apply[k]; ok {
+			if e.removed {
+				continue
+			}
+			if y, ok := mineByKey[k]; ok {
+				x = y
+			}
+		}
+		out = append(out, x)
+	}
+	for _, y := range mine {
+		k := key(y)
+		if e, ok := apply[k]; ok && !e.removed && !present[k] {
+			out = append(out, y)
+			present[k] = true
+		}
+	}
+	if len(out) == 0 {
+		return nil // one spelling of "none", so Equal is not fooled
+	}
+	return out
+}

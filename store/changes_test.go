@@ -1,0 +1,138 @@
+package store
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestChangesNone(t *testing.T) {
+	if cs := Changes(testConfig(), testConfig()); len(cs) != 0 {
+		t.Fatalf("Changes of equal trees = %v", cs)
+	}
+}
+
+func TestChangesObjects(t *testing.T) {
+	a := testConfig()
+	a.Destinations = []Destination{{Domain: "old.example"}}
+	a.Bounce = append(a.Bounce, BounceProfile{Name: "p1", Params: Params{"max_retries": "3"}})
+	b := a.Clone()
+	b.Users = append(b.Users, User{Name: "ops", Role: RoleOperator})
+	b.SSH.Port = 2200
+	b.System.Hostname = "new.example.com"
+	b.System.Routes = []SMTPRoute{{Domain: "example.org", Hosts: []string{"relay"}}}
+	b.Listeners[0].HAT.SenderGroups[0].Members = append(b.Listeners[0].HAT.SenderGroups[0].Members, "10.0.0.1")
+	b.Listeners = append(b.Listeners, NewListener("Out", ListenerPrivate, "127.0.0.1", 2526))
+	b.DestDefault["use_tls"] = "on"
+	b.Destinations = []Destination{{Domain: "new.example"}}
+	b.Bounce[1].Params["max_retries"] = "4"
+	b.Incoming = append([]MailPolicy{{Name: "Sales", Recipients: []string{"@a.com"}}}, b.Incoming...)
+	b.TDC.IntakeAddress = "i@tdc.example.com"
+	b.Metrics.Address = "127.0.0.1:9100"
+	b.DestSetup.AlertOnTLSFail = true
+	b.System.AlertRecipients = []string{"ops@example.com"}
+	b.System.DNS = DNSConfig{Servers: []string{"127.0.0.1:53"}}
+
+	want := []Change{
+		{"hostname", ChangeModified},
+		{"dns", ChangeModified},
+		{"route example.org", ChangeAdded},
+		{"alerts", ChangeModified},
+		{"listener IncomingMail", ChangeModified},
+		{"listener Out", ChangeAdded},
+		{"destconfig DEFAULT", ChangeModified},
+		{"destconfig old.example", ChangeRemoved},
+		{"destconfig new.example", ChangeAdded},
+		{"destconfig setup", ChangeModified},
+		{"bounce profile p1", ChangeModified},
+		{"incoming policies", ChangeModified},
+		{"tdc", ChangeModified},
+		{"user ops", ChangeAdded},
+		{"ssh", ChangeModified},
+		{"metrics", ChangeModified},
+	}
+	if got := Changes(a, b); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Changes:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestChangesCaseOfNames(t *testing.T) {
+	a := testConfig()
+	a.Destinations = []Destination{{Domain: "example.com"}}
+	b := a.Clone()
+	b.Destinations[0].Domain = "EXAMPLE.com"
+	want := []Change{{"destconfig EXAMPLE.com", ChangeModified}}
+	if got := Changes(a, b); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Changes = %v, want %v", got, want)
+	}
+}
+
+func TestMergeDifferentObjects(t *testing.T) {
+	base := testConfig()
+	base.Destinations = []Destination{{Domain: "a.example"}, {Domain: "b.example"}, {Domain: "c.example"}}
+	theirs := base.Clone()
+	theirs.Destinations = append(theirs.Destinations, Destination{Domain: "t.example"})
+	theirs.Destinations[0].Params = Params{"use_tls": "on"}
+	theirs.System.Hostname = "theirs.example.com"
+	mine := base.Clone()
+	mine.Destinations = []Destination{{Domain: "m2.example"}, {Domain: "a.example"}, {Domain: "c.example", Params: Params{"dane": "mandatory"}}, {Domain: "m1.example"}}
+	mine.SSH.Port = 2200
+
+	got, conflicts := Merge(base, mine, theirs)
+	if len(conflicts) != 0 {
+		t.Fatalf("conflicts = %v", conflicts)
+	}
+	var domains []string
+	for _, d := range got.Destinations {
+		domains = append(domains, d.Domain)
+	}
+	// theirs' order, b removed by mine, c changed in place, mine's new
+	// entries appended in mine's order.
+	if want := []string{"a.example", "c.example", "t.example", "m2.example", "m1.example"}; !reflect.DeepEqual(domains, want) {
+		t.Fatalf("destinations = %v, want %v", domains, want)
+	}
+	if got.Destination("a.example").Params["use_tls"] != "on" || got.Destination("c.example").Params["dane"] != "mandatory" {
+		t.Fatal("merged entries lost a change")
+	}
+	if got.System.Hostname != "theirs.example.com" || got.SSH.Port != 2200 {
+		t.Fatalf("singletons: hostname %q ssh %d", got.System.Hostname, got.SSH.Port)
+	}
+	got.Destinations[0].Params["use_tls"] = "off"
+	if theirs.Destinations[0].Params["use_tls"] != "on" {
+		t.Fatal("the merge result shares memory with theirs")
+	}
+}
+
+func TestMergeConflicts(t *testing.T) {
+	base := testConfig()
+	base.Destinations = []Destination{{Domain: "a.example"}}
+	theirs, mine := base.Clone(), base.Clone()
+	theirs.Listeners[0].Port = 2600
+	mine.Listeners[0].HAT.SenderGroups[0].Members = []string{"10.0.0.1"}
+	theirs.Destinations = nil                                   // removed by theirs
+	mine.Destinations[0].Params = Params{"use_tls": "required"} // modified by mine
+	theirs.SSH.Port, mine.SSH.Port = 2200, 2200                 // same change: no conflict
+	mine.Metrics.Address = "127.0.0.1:9100"
+
+	got, conflicts := Merge(base, mine, theirs)
+	if want := []string{"listener IncomingMail", "destconfig a.example"}; !reflect.DeepEqual(conflicts, want) {
+		t.Fatalf("conflicts = %v, want %v", conflicts, want)
+	}
+	if got.Metrics.Address != "127.0.0.1:9100" || got.SSH.Port != 2200 || got.Listeners[0].Port != 2600 {
+		t.Fatal("non-conflicting changes not merged")
+	}
+}
+
+func TestMergeAddedByBoth(t *testing.T) {
+	base := testConfig()
+	theirs, mine := base.Clone(), base.Clone()
+	theirs.Users = append(theirs.Users, User{Name: "ops", Role: RoleOperator})
+	mine.Users = append(mine.Users, User{Name: "ops", Role: RoleGuest})
+	if _, conflicts := Merge(base, mine, theirs); !reflect.DeepEqual(conflicts, []string{"user ops"}) {
+		t.Fatalf("conflicts = %v", conflicts)
+	}
+	mine.Users[1].Role = RoleOperator
+	got, conflicts := Merge(base, mine, theirs)
+	if len(conflicts) != 0 || len(got.Users) != 2 {
+		t.Fatalf("identical additions: conflicts %v, %d users", conflicts, len(got.Users))
+	}
+}

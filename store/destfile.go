@@ -1,0 +1,260 @@
+package store
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// The destconfig import/export file (SPEC 5; AsyncOS User Guide, "Importing
+// and Exporting Destination Control Configurations"): ini-like, a
+// [DEFAULT] section with every parameter but bounce_profile and the
+// recipient limit, then one [domain] section per entry holding only what
+// that entry overrides. Keys are DestParams names; values are written in
+// canonical form and read through DestParams' Canon, so AsyncOS's numeric
+// spellings (limit_type = 0, use_tls = 2, ...) are accepted on import.
+//
+//	[DEFAULT]
+//	ip_sort_pref = PREFER_V4
+//	max_host_concurrency = 500
+//	...
+//
+//	[example.com]
+//	max_host_concurrency = 100
+//	use_tls = required
+
+// DestDefaultSection is the section name of destconfig's DEFAULT entry.
+const DestDefaultSection = "DEFAULT"
+
+// destOptionalDefault are the DEFAULT keys an import file may leave out.
+var destOptionalDefault = map[string]bool{
+	"bounce_profile":    true,
+	"recipient_minutes": true,
+	"recipient_limit":   true,
+}
+
+// DestFileError lists every problem found in a destconfig file, each as
+// "FILE:LINE: message".
+type DestFileError struct {
+	Problems []string
+}
+
+func (e *DestFileError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// FormatDestFile writes the DEFAULT parameters and the per-domain entries
+// in the import/export format. Keys appear in DestParams order; the output
+// reads back through ParseDestFile to the same values.
+func FormatDestFile(def Params, dests []Destination) string {
+	var b strings.Builder
+	writeDestSection(&b, DestDefaultSection, def)
+	for _, d := range dests {
+		b.WriteString("\n")
+		writeDestSection(&b, d.Domain, d.Params)
+	}
+	return b.String()
+}
+
+func writeDestSection(b *strings.Builder, name string, p Params) {
+	fmt.Fprintf(b, "[%s]\n", name)
+	known := map[string]bool{}
+	for _, k := range DestParams.Names() {
+		known[k] = true
+		if v, ok := p[k]; ok {
+			fmt.Fprintf(b, "%s = %s\n", k, v)
+		}
+	}
+	// Keys outside the table are not expected; writing them keeps the
+	// export honest, and import will name them.
+	for _, k := range p.Keys() {
+		if !known[k] {
+			fmt.Fprintf(b, "%s = %s\n", k, p[k])
+		}
+	}
+}
+
+// maxDestLine bounds one line of an import file.
+const maxDestLine = 64 << 10
+
+// ParseDestFile reads a destconfig file. name is used in messages only.
+// It reports every problem it finds (a *DestFileError), not just the
+// first; on error the results are nil.
+func ParseDestFile(name string, r io.Reader) (Params, []Destination, error) {
+	p := &destParser{name: name, seen: map[string]bool{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), maxDestLine)
+	for sc.Scan() {
+		p.line++
+		p.parseLine(sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			p.errorf(p.line+1, "line longer than %d bytes", maxDestLine)
+		} else {
+			p.errorf(p.line+1, "reading: %v", err)
+		}
+	}
+	p.finish()
+	if len(p.problems) > 0 {
+		return nil, nil, &DestFileError{Problems: p.problems}
+	}
+	return p.def, p.dests, nil
+}
+
+type destSection struct {
+	name   string // "" for DEFAULT
+	line   int
+	params Params
+	lines  map[string]int // key -> line it was set on
+}
+
+type destParser struct {
+	name     string
+	line     int
+	problems []string
+	cur      *destSection // nil before the first section and after a bad header
+	sections []*destSection
+	seen     map[string]bool // lower-case section names
+	def      Params
+	dests    []Destination
+}
+
+func (p *destParser) errorf(line int, format string, a ...any) {
+	p.problems = append(p.problems, fmt.Sprintf("%s:%d: %s", p.name, line, fmt.Sprintf(format, a...)))
+}
+
+func (p *destParser) parseLine(raw string) {
+	s := strings.TrimSpace(raw)
+	switch {
+	case s == "" || s[0] == '#' || s[0] == ';':
+		return
+	case s[0] == '[':
+		p.parseHeader(s)
+		return
+	}
+	key, val, ok := strings.Cut(s, "=")
+	if !ok {
+		p.errorf(p.line, "expected [SECTION] or KEY = VALUE, got %q", s)
+		return
+	}
+	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+	if p.cur == nil {
+		if len(p.sections) == 0 {
+			p.errorf(p.line, "%q is outside a section: start with [DEFAULT]", key)
+		}
+		return // under a bad header: already reported
+	}
+	k, v, err := DestParams.Canon(key, val)
+	if err != nil {
+		p.errorf(p.line, "%v", err)
+		return
+	}
+	if k == "bounce_profile" {
+		if err := CheckBounceProfileName(v); err != nil {
+			p.errorf(p.line, "bounce_profile: %v", err)
+			return
+		}
+	}
+	if first, dup := p.cur.lines[k]; dup {
+		p.errorf(p.line, "%s is set twice in [%s] (first on line %d)", k, p.cur.display(), first)
+		return
+	}
+	p.cur.params[k] = v
+	p.cur.lines[k] = p.line
+}
+
+func (s *destSection) display() string {
+	if s.name == "" {
+		return DestDefaultSection
+	}
+	return s.name
+}
+
+func (p *destParser) parseHeader(s string) {
+	p.cur = nil
+	if !strings.HasSuffix(s, "]") {
+		p.errorf(p.line, "section header %q has no closing ]", s)
+		return
+	}
+	name := strings.TrimSpace(s[1 : len(s)-1])
+	sec := &destSection{name: strings.ToLower(name), line: p.line, params: Params{}, lines: map[string]int{}}
+	if strings.EqualFold(name, DestDefaultSection) {
+		sec.name = ""
+	} else if !ValidDomain(name) {
+		p.errorf(p.line, "[%s]: not a valid domain (sections are [DEFAULT] and [example.com])", name)
+		return
+	}
+	if p.seen[sec.name] {
+		p.errorf(p.line, "section [%s] appears twice", sec.display())
+		return
+	}
+	p.seen[sec.name] = true
+	p.sections = append(p.sections, sec)
+	p.cur = sec
+}
+
+// finish checks what needs the whole file: a complete DEFAULT, and
+// recipient limits that have an interval to be measured over.
+func (p *destParser) finish() {
+	var def *destSection
+	for _, s := range p.sections {
+		if s.name == "" {
+			def = s
+		}
+	}
+	if def == nil {
+		p.errorf(1, "no [DEFAULT] section: the file must set every default parameter")
+		return
+	}
+	var missing []string
+	for _, k := range DestParams.Names() {
+		if _, ok := def.params[k]; !ok && !destOptionalDefault[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		p.errorf(def.line, "[DEFAULT] is missing %s", strings.Join(missing, ", "))
+	}
+	for _, s := range p.sections {
+		lim := s.params["recipient_limit"]
+		if lim == "" || lim == "0" {
+			continue
+		}
+		if s.params.Has("recipient_minutes") || def.params.Has("recipient_minutes") {
+			continue
+		}
+		p.errorf(s.lines["recipient_limit"], "recipient_limit needs recipient_minutes (1-60) in [%s] or [DEFAULT]", s.display())
+	}
+	if len(p.problems) > 0 {
+		return
+	}
+	p.def = def.params
+	p.dests = []Destination{}
+	for _, s := range p.sections {
+		if s.name != "" {
+			p.dests = append(p.dests, Destination{Domain: s.name, Params: s.params})
+		}
+	}
+}
+
+// CheckBounceProfileName checks a bounce profile name as AsyncOS does: a
+// letter or underscore, then letters, digits, '_', '-' or '.'.
+func CheckBounceProfileName(name string) error {
+	if name == "" {
+		return errors.New("The bounce profile name must not be empty.")
+	}
+	if c := name[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+		return errors.New("The bounce profile name must start with a letter or underscore.")
+	}
+	if len(name) > 64 {
+		return errors.New("The bounce profile name must be at most 64 characters long.")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return fmt.Errorf("The bounce profile name may contain only letters, digits, '_', '-' and '.' (not %q).", string(rune(c)))
+		}
+	}
+	return nil
+}

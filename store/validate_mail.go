@@ -1,0 +1,168 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// destRequired is every destconfig parameter DEFAULT must hold; the
+// recipient limit is optional (absent: no limit).
+func destRequired() []string {
+	var req []string
+	for _, n := range DestParams.Names() {
+		if n != "recipient_limit" && n != "recipient_minutes" {
+			req = append(req, n)
+		}
+	}
+	return req
+}
+
+func (c *Config) validateDest(p *problems) {
+	checkParams(p, "destconfig DEFAULT", DestParams, c.DestDefault, destRequired())
+	profiles := make(map[string]bool, len(c.Bounce))
+	for _, b := range c.Bounce {
+		profiles[strings.ToLower(b.Name)] = true
+	}
+	checkDestEffective(p, "destconfig DEFAULT", nil, c.DestDefault, profiles)
+	seen := make(map[string]string, len(c.Destinations))
+	for _, d := range c.Destinations {
+		obj := "destconfig " + strconv.Quote(d.Domain)
+		switch {
+		case strings.EqualFold(d.Domain, "DEFAULT"):
+			p.add("%s: DEFAULT is the default entry, not a domain", obj)
+		case !ValidDomain(d.Domain):
+			p.add("%s: not a valid domain", obj)
+		}
+		if prev, ok := seen[strings.ToLower(d.Domain)]; ok {
+			p.add("%s: domain is already listed as %q", obj, prev)
+		} else {
+			seen[strings.ToLower(d.Domain)] = d.Domain
+		}
+		checkParams(p, obj, DestParams, d.Params, nil)
+		checkDestEffective(p, obj, d.Params, c.DestDefault, profiles)
+	}
+	if c.DestSetup.CertFile == "" != (c.DestSetup.KeyFile == "") {
+		p.add("destconfig setup: a TLS certificate needs both a certificate file and a key file")
+	}
+}
+
+// checkDestEffective checks what only the complete parameters (own over
+// DEFAULT's) decide. It looks through both maps rather than building the
+// overlay: large trees hold thousands of entries.
+func checkDestEffective(p *problems, obj string, own, def Params, profiles map[string]bool) {
+	get := func(k string) (string, bool) {
+		if v, ok := own[k]; ok {
+			return v, true
+		}
+		v, ok := def[k]
+		return v, ok
+	}
+	if v, ok := get("recipient_limit"); ok && v != "0" {
+		if _, ok := get("recipient_minutes"); !ok {
+			p.add("%s: recipient_limit needs recipient_minutes (1-60)", obj)
+		}
+	}
+	if b, ok := get("bounce_profile"); ok && !profiles[strings.ToLower(b)] {
+		p.add("%s: bounce_profile: no bounce profile named %q", obj, b)
+	}
+}
+
+func (c *Config) validateBounce(p *problems) {
+	if len(c.Bounce) == 0 || c.Bounce[0].Name != "Default" {
+		p.add("bounce profile \"Default\": must exist and come first")
+	}
+	seen := map[string]string{}
+	for i, b := range c.Bounce {
+		obj := fmt.Sprintf("bounce profile %q", b.Name)
+		if err := CheckBounceProfileName(b.Name); err != nil {
+			p.add("%s: %v", obj, err)
+		}
+		if prev, ok := seen[strings.ToLower(b.Name)]; ok {
+			p.add("%s: name is already used by bounce profile %q", obj, prev)
+		} else {
+			seen[strings.ToLower(b.Name)] = b.Name
+		}
+		var req []string
+		if i == 0 && b.Name == "Default" {
+			req = BounceParams.Names()
+		}
+		checkParams(p, obj, BounceParams, b.Params, req)
+		if a := b.Params["bounce_address"]; a != "" && !ValidAddress(a) {
+			p.add("%s: bounce_address %q is not a valid email address", obj, a)
+		}
+	}
+}
+
+// validatePolicies checks one mail policy table (which is "incoming" or
+// "outgoing").
+func (c *Config) validatePolicies(p *problems, which string, ps []MailPolicy) {
+	table := which + " policies"
+	seen := map[string]string{}
+	for i, m := range ps {
+		obj := fmt.Sprintf("%s policy %q", which, m.Name)
+		last := i == len(ps)-1
+		if strings.TrimSpace(m.Name) == "" || strings.ContainsAny(m.Name, "\r\n\t") {
+			p.add("%s: a policy needs a name (no tabs or line breaks)", obj)
+		}
+		if prev, ok := seen[strings.ToLower(m.Name)]; ok {
+			p.add("%s: name is already used by policy %q", obj, prev)
+		} else {
+			seen[strings.ToLower(m.Name)] = m.Name
+		}
+		switch {
+		case m.Name == "DEFAULT" && !last:
+			p.add("%s: DEFAULT must be the last policy", obj)
+		case m.Name == "DEFAULT" && (len(m.Senders) > 0 || len(m.Recipients) > 0):
+			p.add("%s: DEFAULT matches every message and has no senders or recipients", obj)
+		case m.Name != "DEFAULT" && len(m.Recipients) == 0:
+			p.add("%s: needs at least one recipient", obj)
+		}
+		for _, s := range m.Senders {
+			if _, err := CanonPolicyMember(s); err != nil {
+				p.add("%s: sender: %v", obj, err)
+			}
+		}
+		for _, r := range m.Recipients {
+			if _, err := CanonPolicyMember(r); err != nil {
+				p.add("%s: recipient: %v", obj, err)
+			}
+		}
+		c.checkPolicyTDC(p, which, obj, m)
+	}
+	if n := len(ps); n == 0 || ps[n-1].Name != "DEFAULT" {
+		p.add("%s: the last policy must be DEFAULT", table)
+	}
+}
+
+func (c *Config) checkPolicyTDC(p *problems, which, obj string, m MailPolicy) {
+	if which == "outgoing" {
+		if m.TDC != "" && m.TDC != TDCOff {
+			p.add("%s: the Threat Defense Connector applies to incoming mail only", obj)
+		}
+		return
+	}
+	switch m.TDC {
+	case "", TDCOff:
+	case TDCDefault:
+		if c.TDC.Enabled && c.TDC.IntakeAddress == "" {
+			p.add("%s: TDC default needs the message intake address (tdcconfig setup --intake ADDRESS)", obj)
+		}
+	case TDCCustom:
+		if !ValidAddress(m.TDCAddress) {
+			p.add("%s: TDC custom address %q is not a valid email address", obj, m.TDCAddress)
+		}
+	default:
+		p.add("%s: TDC %q must be off, default or custom", obj, m.TDC)
+	}
+}
+
+func (c *Config) validateTDC(p *problems) {
+	a := c.TDC.IntakeAddress
+	switch {
+	case c.TDC.Enabled && a == "":
+		p.add("tdc: enabled without a message intake address")
+	case a != "" && !ValidAddress(a):
+		p.add("tdc: intake address %q is not a valid email address", a)
+	}
+}

@@ -1,0 +1,261 @@
+package queue
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The journal is a sequence of append-only segment files
+// DIR/journal-NNNNNN.log. Only the last one (the head) is written; one
+// writer goroutine owns it and commits every record handed to it in
+// groups: one write (or a few, for large bodies), one fdatasync, then all
+// waiters are acknowledged. Throughput is then bounded by bytes, not by
+// the disk's fsync rate.
+
+const (
+	segPrefix          = "journal-"
+	segSuffix          = ".log"
+	defaultSegmentSize = 64 << 20
+	// Records at least this large are written straight from their own
+	// buffer rather than copied into the batch buffer.
+	bigRecord = 256 << 10
+)
+
+// segment is one journal file.
+type segment struct {
+	num  int
+	path string
+	f    *os.File
+	size int64 // bytes of valid records; written by the writer under Queue.mu
+
+	// Unfinished messages whose latest full copy is in this segment, and
+	// the bytes of those records. A segment can go when it is the oldest
+	// and this is empty: every record in it then concerns finished or
+	// relocated messages, and later segments only hold newer records.
+	live      map[int64]*entry
+	liveBytes int64
+}
+
+func segName(num int) string { return fmt.Sprintf("%s%06d%s", segPrefix, num, segSuffix) }
+
+// listSegments returns the segment numbers in DIR, oldest first.
+func listSegments(dir string) ([]int, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("queue: cannot list %s: %w", dir, err)
+	}
+	var nums []int
+	for _, de := range des {
+		name := de.Name()
+		if !de.Type().IsRegular() || !strings.HasPrefix(name, segPrefix) || !strings.HasSuffix(name, segSuffix) {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, segPrefix), segSuffix))
+		if err != nil || n <= 0 {
+			continue
+		}
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	return nums, nil
+}
+
+// request is one unit handed to the writer.
+type request struct {
+	rec     []byte // framed record; nil for a Sync barrier
+	ent     *entry // for message records: the entry to index once durable
+	bodyOff int    // offset of the body within rec
+	reloc   bool   // a compaction copy of an indexed message
+	done    chan error
+}
+
+// poke wakes the writer; the channel has capacity 1, so a burst of calls
+// costs one wake-up.
+func (q *Queue) poke() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// submit hands req to the writer. The caller holds q.mu, so the record's
+// place in the journal matches the order of the in-memory changes.
+func (q *Queue) submitLocked(req *request) {
+	q.pending = append(q.pending, req)
+	q.poke()
+}
+
+// run is the writer goroutine.
+func (q *Queue) run() {
+	defer close(q.done)
+	q.maintain()
+	for {
+		select {
+		case <-q.kick:
+			q.drain()
+		case <-q.stop:
+			q.drain()
+			return
+		}
+	}
+}
+
+// drain commits until nothing is pending.
+func (q *Queue) drain() {
+	var spare []*request
+	for {
+		q.mu.Lock()
+		batch := q.pending
+		q.pending = spare[:0]
+		crashed := q.crashed
+		q.mu.Unlock()
+		if len(batch) == 0 || crashed {
+			return
+		}
+		q.commit(batch)
+		clear(batch)
+		spare = batch
+		q.maintain()
+	}
+}
+
+// commit writes a batch, makes it durable, applies its effects on the
+// index and acknowledges its waiters.
+func (q *Queue) commit(batch []*request) {
+	q.mu.Lock()
+	err := q.err
+	head := q.segs[len(q.segs)-1]
+	q.mu.Unlock()
+
+	data := false
+	for _, r := range batch {
+		data = data || r.rec != nil
+	}
+	var offs []int64
+	var end int64
+	if err == nil && data {
+		if head.size >= q.segMax {
+			head, err = q.rotate(head)
+		}
+		if err == nil {
+			offs, end, err = q.write(head, batch)
+		}
+	}
+
+	q.mu.Lock()
+	if err != nil && q.err == nil {
+		q.err = fmt.Errorf("queue: journal write failed, the queue accepts no more messages: %w", err)
+		q.logf("%v", q.err)
+	}
+	if err == nil && data {
+		head.size = end
+	}
+	for i, r := range batch {
+		switch {
+		case r.ent == nil:
+		case r.reloc:
+			q.relocating--
+			if err == nil {
+				q.relocate(r.ent, head, offs[i]+int64(r.bodyOff), int64(len(r.rec)))
+			}
+		default:
+			delete(q.enqueuing, r.ent.msg.MID)
+			if err == nil {
+				q.index(r.ent, head, offs[i]+int64(r.bodyOff), int64(len(r.rec)))
+			}
+		}
+	}
+	err = q.err
+	q.mu.Unlock()
+
+	for _, r := range batch {
+		if r.done != nil {
+			r.done <- err
+		}
+	}
+}
+
+// write appends the batch to head and fdatasyncs it. It returns each
+// record's offset and the new end of the segment.
+func (q *Queue) write(head *segment, batch []*request) (offs []int64, end int64, err error) {
+	offs = make([]int64, len(batch))
+	pos := head.size
+	buf := q.buf[:0]
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		_, err := head.f.WriteAt(buf, pos-int64(len(buf)))
+		buf = buf[:0]
+		return err
+	}
+	for i, r := range batch {
+		offs[i] = pos
+		if len(r.rec) < bigRecord {
+			buf = append(buf, r.rec...)
+			pos += int64(len(r.rec))
+			continue
+		}
+		if err := flush(); err != nil {
+			return nil, 0, err
+		}
+		if _, err := head.f.WriteAt(r.rec, pos); err != nil {
+			return nil, 0, err
+		}
+		pos += int64(len(r.rec))
+	}
+	if err := flush(); err != nil {
+		return nil, 0, err
+	}
+	if cap(buf) <= 4<<20 { // keep the buffer, unless a burst made it huge
+		q.buf = buf
+	}
+	if err := datasync(head.f); err != nil {
+		return nil, 0, err
+	}
+	return offs, pos, nil
+}
+
+// rotate starts a new head segment. The directory is fsynced before any
+// record goes into the new file, so an acknowledged record never sits in
+// a file whose name a crash could lose.
+func (q *Queue) rotate(old *segment) (*segment, error) {
+	seg, err := createSegment(q.dir, old.num+1)
+	if err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	q.segs = append(q.segs, seg)
+	q.mu.Unlock()
+	return seg, nil
+}
+
+func createSegment(dir string, num int) (*segment, error) {
+	path := filepath.Join(dir, segName(num))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create journal segment: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &segment{num: num, path: path, f: f, live: map[int64]*entry{}}, nil
+}
+
+// syncDir makes file creations, renames and removals in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,11 +1,26 @@
 // Package configcmd implements the configuration commands other than
 // listenerconfig: destconfig, bounceconfig, smtproutes, dnsconfig,
 // policyconfig, tdcconfig, userconfig, sshconfig, metricsconfig.
+//
+// Each command has the AsyncOS interactive form (state, then a menu of
+// operations, until an empty line) and the batch forms of SPEC 3.1. Edits
+// go to the command's working copy (c.Config()); the session keeps them
+// only when Run returns nil.
 package configcmd
 
 import "seg/shell"
 
 // Commands returns the configuration commands of this package.
 func Commands() []*shell.Command {
-	return nil
+	return []*shell.Command{
+		destconfigCommand(),
+		bounceconfigCommand(),
+		smtproutesCommand(),
+		dnsconfigCommand(),
+		policyconfigCommand(),
+		tdcconfigCommand(),
+		userconfigCommand(),
+		sshconfigCommand(),
+		metricsconfigCommand(),
+	}
 }

@@ -1,0 +1,461 @@
+package configcmd
+
+import (
+	"fmt"
+	"strings"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// bounceconfig: bounce profiles (SPEC 5; reference/asyncos-cli.md 4).
+// "Default" is complete and cannot be deleted; any other profile holds
+// only what it overrides, and "Default" as an answer or value means
+// "inherit from the Default profile".
+
+const defaultProfile = "Default"
+
+func bounceconfigCommand() *shell.Command {
+	cmd := &shell.Command{
+		Name:   "bounceconfig",
+		Help:   "Configure bounce profiles: retries, time in queue, bounce and delay-warning messages.",
+		Access: shell.AccessReadOnly,
+		Sub:    []string{"new", "edit", "delete", "print"},
+		Usage: []string{
+			"bounceconfig new NAME [--PARAM=VALUE ...]    (PARAM=VALUE without dashes too)",
+			"bounceconfig edit NAME [--PARAM=VALUE ...]   (VALUE Default: inherit from the Default profile)",
+			"bounceconfig delete NAME",
+			"bounceconfig print [NAME]",
+		},
+	}
+	for _, s := range store.BounceParams.Specs {
+		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, paramHelp(&s)))
+	}
+	cmd.Complete = func(c *shell.Ctx, args []string) []string {
+		if len(args) <= 1 {
+			return cmd.Sub
+		}
+		sub := strings.ToLower(args[0])
+		if len(args) == 2 && sub != "new" {
+			return names(c.Config().Bounce, func(b *store.BounceProfile) string { return b.Name })
+		}
+		if sub == "new" || sub == "edit" {
+			return paramOptions(store.BounceParams, args[len(args)-1])
+		}
+		return nil
+	}
+	cmd.Run = func(c *shell.Ctx, args []string) error {
+		if len(args) == 0 {
+			return bounceInteractive(c)
+		}
+		return bounceBatch(c, cmd, args)
+	}
+	return cmd
+}
+
+func bounceBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
+	sub := strings.ToLower(args[0])
+	o, err := parseOpts(args[1:])
+	if err != nil {
+		return err
+	}
+	cfg := c.Config()
+	if sub != "print" && len(o.Pos) != 1 || sub == "print" && len(o.Pos) > 1 {
+		return subUsage(cmd, sub)
+	}
+	switch sub {
+	case "new":
+		if err := checkNewProfileName(cfg, o.Pos[0]); err != nil {
+			return err
+		}
+		bp := store.BounceProfile{Name: o.Pos[0], Params: store.Params{}}
+		if err := applyBounceOpts(&bp, o); err != nil {
+			return err
+		}
+		if err := checkBounce(cfg, &bp); err != nil {
+			return err
+		}
+		cfg.Bounce = append(cfg.Bounce, bp)
+		return nil
+	case "edit":
+		bp := cfg.BounceProfile(o.Pos[0])
+		if bp == nil {
+			return profileNotFound(cfg, o.Pos[0])
+		}
+		if len(o.Order) == 0 {
+			return errorf("Nothing to change: give PARAM=VALUE options (see 'help bounceconfig').")
+		}
+		n := store.BounceProfile{Name: bp.Name, Params: bp.Params.Clone()}
+		if err := applyBounceOpts(&n, o); err != nil {
+			return err
+		}
+		if err := checkBounce(cfg, &n); err != nil {
+			return err
+		}
+		*bp = n
+		return nil
+	case "delete":
+		if len(o.Order) > 0 {
+			return errorf("bounceconfig delete takes no options.")
+		}
+		return deleteProfile(cfg, o.Pos[0])
+	case "print":
+		if len(o.Order) > 0 {
+			return errorf("bounceconfig print takes no options.")
+		}
+		if len(o.Pos) == 1 {
+			bp := cfg.BounceProfile(o.Pos[0])
+			if bp == nil {
+				return profileNotFound(cfg, o.Pos[0])
+			}
+			c.Printf("%s", profileText(cfg, bp))
+			return nil
+		}
+		for i := range cfg.Bounce {
+			if i > 0 {
+				c.Printf("\n")
+			}
+			c.Printf("%s", profileText(cfg, &cfg.Bounce[i]))
+		}
+		return nil
+	}
+	return errorf("Unknown bounceconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+}
+
+func profileNotFound(cfg *store.Config, name string) error {
+	return errorf("There is no bounce profile named %q (defined: %s).", name,
+		strings.Join(names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }), ", "))
+}
+
+func checkNewProfileName(cfg *store.Config, name string) error {
+	if err := store.CheckBounceProfileName(name); err != nil {
+		return asUser(err)
+	}
+	if cfg.BounceProfile(name) != nil {
+		return errorf("Profile name already in use.")
+	}
+	return nil
+}
+
+func isDefaultProfile(bp *store.BounceProfile) bool {
+	return strings.EqualFold(bp.Name, defaultProfile)
+}
+
+// applyBounceOpts sets PARAM=VALUE options in canonical form; in a
+// profile other than Default the value "Default" removes the override.
+func applyBounceOpts(bp *store.BounceProfile, o shell.Opts) error {
+	for _, n := range o.Order {
+		v := o.Named[n]
+		spec, ok := store.BounceParams.Lookup(n)
+		if !ok {
+			return errorf("Unknown bounceconfig parameter %s (accepted: %s).", n, strings.Join(store.BounceParams.Names(), ", "))
+		}
+		if !isDefaultProfile(bp) && strings.EqualFold(strings.TrimSpace(v), "default") {
+			delete(bp.Params, spec.Name)
+			continue
+		}
+		k, cv, err := store.BounceParams.Canon(n, v)
+		if err != nil {
+			return asUser(err)
+		}
+		bp.Params[k] = cv
+	}
+	return nil
+}
+
+// checkBounce checks what spans parameters, on the profile's effective
+// values: retry times in order, a valid alternate address.
+func checkBounce(cfg *store.Config, bp *store.BounceProfile) error {
+	base := store.Params{}
+	if def := cfg.BounceProfile(defaultProfile); def != nil && !isDefaultProfile(bp) {
+		base = def.Params
+	}
+	eff := base.Overlay(bp.Params)
+	if eff.Int("initial_retry") > eff.Int("max_retry_timeout") {
+		return errorf("%s: initial_retry (%s seconds) must not exceed max_retry_timeout (%s seconds).", bp.Name, eff["initial_retry"], eff["max_retry_timeout"])
+	}
+	if a := eff["bounce_address"]; a != "" && !store.ValidAddress(a) {
+		return errorf("%s: bounce_address %q is not a valid email address.", bp.Name, a)
+	}
+	if isDefaultProfile(bp) {
+		// Default must stay complete, and other profiles inherit from
+		// it: check them against the new values too.
+		for _, k := range store.BounceParams.Names() {
+			if !bp.Params.Has(k) {
+				return errorf("The Default profile needs a value for %s.", k)
+			}
+		}
+		for i := range cfg.Bounce {
+			o := &cfg.Bounce[i]
+			if isDefaultProfile(o) {
+				continue
+			}
+			e := bp.Params.Overlay(o.Params)
+			if e.Int("initial_retry") > e.Int("max_retry_timeout") {
+				return errorf("%s: initial_retry (%s seconds) would exceed max_retry_timeout (%s seconds).", o.Name, e["initial_retry"], e["max_retry_timeout"])
+			}
+		}
+	}
+	return nil
+}
+
+// profileUsers lists the destconfig entries that name a profile.
+func profileUsers(cfg *store.Config, name string) []string {
+	var users []string
+	if strings.EqualFold(cfg.DestDefault["bounce_profile"], name) {
+		users = append(users, store.DestDefaultSection)
+	}
+	for _, d := range cfg.Destinations {
+		if strings.EqualFold(d.Params["bounce_profile"], name) {
+			users = append(users, d.Domain)
+		}
+	}
+	return users
+}
+
+func deleteProfile(cfg *store.Config, name string) error {
+	bp := cfg.BounceProfile(name)
+	if bp == nil {
+		return profileNotFound(cfg, name)
+	}
+	if isDefaultProfile(bp) {
+		return errorf("The default profile may not be deleted.")
+	}
+	if users := profileUsers(cfg, bp.Name); len(users) > 0 {
+		return errorf("The bounce profile %q is used by destconfig (%s); change those entries first.", bp.Name, strings.Join(users, ", "))
+	}
+	for i := range cfg.Bounce {
+		if &cfg.Bounce[i] == bp {
+			cfg.Bounce = append(cfg.Bounce[:i], cfg.Bounce[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// profileText is print's block: every parameter, inherited ones marked.
+func profileText(cfg *store.Config, bp *store.BounceProfile) string {
+	var b strings.Builder
+	b.WriteString(bp.Name + "\n")
+	eff := cfg.BounceParams(bp.Name)
+	for _, k := range store.BounceParams.Names() {
+		v := eff[k]
+		if v == "" {
+			v = `""`
+		}
+		if !isDefaultProfile(bp) && !bp.Params.Has(k) {
+			v += " (Default)"
+		}
+		fmt.Fprintf(&b, "    %s = %s\n", k, v)
+	}
+	return b.String()
+}
+
+var bounceOps = []shell.Op{
+	{Name: "NEW", Desc: "Create a new profile."},
+	{Name: "EDIT", Desc: "Modify a profile."},
+	{Name: "DELETE", Desc: "Remove a profile."},
+}
+
+func bounceInteractive(c *shell.Ctx) error {
+	cfg := c.Config()
+	profileNames := func() []string { return names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }) }
+	return menuLoop(c,
+		func() {
+			c.Printf("\nCurrent bounce profiles:\n")
+			for i, n := range profileNames() {
+				c.Printf("%d. %s\n", i+1, n)
+			}
+		},
+		func() []shell.Op { return bounceOps },
+		func(op string) error {
+			switch op {
+			case "NEW":
+				name, err := askRequired(c, "Please create a name for the profile:", "", func(s string) (string, error) {
+					return s, checkNewProfileName(cfg, s)
+				})
+				if err != nil {
+					return err
+				}
+				bp := store.BounceProfile{Name: name, Params: store.Params{}}
+				if err := askBounce(c, cfg, &bp); err != nil {
+					return err
+				}
+				cfg.Bounce = append(cfg.Bounce, bp)
+			case "EDIT":
+				i, err := pick(c, "Please choose the profile to edit:", profileNames())
+				if err != nil || i < 0 {
+					return err
+				}
+				bp := store.BounceProfile{Name: cfg.Bounce[i].Name, Params: cfg.Bounce[i].Params.Clone()}
+				if err := askBounce(c, cfg, &bp); err != nil {
+					return err
+				}
+				cfg.Bounce[i] = bp
+			case "DELETE":
+				i, err := pick(c, "Please choose the profile to delete:", profileNames())
+				if err != nil || i < 0 {
+					return err
+				}
+				return deleteProfile(cfg, cfg.Bounce[i].Name)
+			}
+			return nil
+		})
+}
+
+// askBounce asks for a profile's parameters in AsyncOS's order. For a
+// profile other than Default every question also takes "Default".
+func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
+	inherit := !isDefaultProfile(bp)
+	base := cfg.BounceParams(defaultProfile)
+	if inherit {
+		c.Printf("\nAnswer Default to any question to use the value of the Default profile.\n")
+	} else {
+		base = store.Params{}
+	}
+	// cur is the bracketed default: the profile's own value, else
+	// "Default".
+	cur := func(k string) string {
+		if v, ok := bp.Params[k]; ok {
+			return v
+		}
+		if inherit {
+			return defaultProfile
+		}
+		return ""
+	}
+	eff := func(k string) string { return base.Overlay(bp.Params)[k] }
+	isDef := func(s string) bool { return inherit && strings.EqualFold(s, defaultProfile) }
+	value := func(key, question string) error {
+		check := specCheck(store.BounceParams, key)
+		v, err := ask(c, question, cur(key), func(s string) (string, error) {
+			if isDef(s) {
+				return defaultProfile, nil
+			}
+			return check(s)
+		})
+		if err != nil {
+			return err
+		}
+		if isDef(v) {
+			delete(bp.Params, key)
+		} else {
+			bp.Params[key] = v
+		}
+		return nil
+	}
+	yesNo := func(key, question string) error {
+		def := cur(key)
+		switch def {
+		case "on":
+			def = "Y"
+		case "off":
+			def = "N"
+		}
+		v, err := ask(c, question, def, func(s string) (string, error) {
+			switch strings.ToLower(s) {
+			case "y", "yes":
+				return "on", nil
+			case "n", "no":
+				return "off", nil
+			}
+			if isDef(s) {
+				return defaultProfile, nil
+			}
+			if inherit {
+				return "", errorf("Please answer Y, N or Default.")
+			}
+			return "", errorf("Please answer Y or N.")
+		})
+		if err != nil {
+			return err
+		}
+		if isDef(v) {
+			delete(bp.Params, key)
+		} else {
+			bp.Params[key] = v
+		}
+		return nil
+	}
+	steps := []struct {
+		key, question string
+		yn            bool
+		when          func() bool
+	}{
+		{"max_retries", "Please enter the maximum number of retries.", false, nil},
+		{"max_queue_lifetime", "Please enter the maximum number of seconds a message may stay in the queue before being hard bounced.", false, nil},
+		{"initial_retry", "Please enter the initial number of seconds to wait before retrying a message.", false, nil},
+		{"max_retry_timeout", "Please enter the maximum number of seconds to wait before retrying a message.", false, nil},
+		{"send_bounces", "Do you want a message sent for each hard bounce?", true, nil},
+		{"use_dsn_bounce_format", "Do you want bounce messages to use the DSN message format?", true, func() bool { return eff("send_bounces") == "on" }},
+		{"bounce_subject", "Please enter the subject to use.", false, func() bool { return eff("send_bounces") == "on" }},
+		{"send_warnings", "Do you want to send a delay warning message?", true, nil},
+		{"send_warnings_interval", "Please enter the minimum number of seconds between delay warning messages.", false, func() bool { return eff("send_warnings") == "on" }},
+		{"send_warnings_count", "Please enter the maximum number of warnings to send per recipient.", false, func() bool { return eff("send_warnings") == "on" }},
+	}
+	for _, s := range steps {
+		if s.when != nil && !s.when() {
+			continue
+		}
+		var err error
+		if s.yn {
+			err = yesNo(s.key, s.question)
+		} else {
+			err = value(s.key, s.question)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := askBounceAddress(c, bp, inherit); err != nil {
+		return err
+	}
+	return checkBounce(cfg, bp)
+}
+
+// askBounceAddress asks whether bounces go to an alternate address.
+func askBounceAddress(c *shell.Ctx, bp *store.BounceProfile, inherit bool) error {
+	def := "N"
+	switch v, ok := bp.Params["bounce_address"]; {
+	case !ok && inherit:
+		def = defaultProfile
+	case v != "":
+		def = "Y"
+	}
+	ans, err := ask(c, "Do you want hard bounce and delay warning messages sent to an alternate address, instead of the sender?", def, func(s string) (string, error) {
+		switch strings.ToLower(s) {
+		case "y", "yes":
+			return "Y", nil
+		case "n", "no":
+			return "N", nil
+		}
+		if inherit && strings.EqualFold(s, defaultProfile) {
+			return defaultProfile, nil
+		}
+		if inherit {
+			return "", errorf("Please answer Y, N or Default.")
+		}
+		return "", errorf("Please answer Y or N.")
+	})
+	if err != nil {
+		return err
+	}
+	switch ans {
+	case defaultProfile:
+		delete(bp.Params, "bounce_address")
+	case "N":
+		bp.Params["bounce_address"] = ""
+	case "Y":
+		a, err := askRequired(c, "Please enter the email address to send hard bounce and delay warning messages to.", bp.Params["bounce_address"], func(s string) (string, error) {
+			if !store.ValidAddress(s) {
+				return "", errorf("%q is not a valid email address.", s)
+			}
+			return s, nil
+		})
+		if err != nil {
+			return err
+		}
+		bp.Params["bounce_address"] = a
+	}
+	return nil
+}

@@ -1,0 +1,526 @@
+package configcmd
+
+import (
+	"crypto/tls"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// destconfig: Destination Controls (SPEC 5; reference/asyncos-cli.md 3).
+// A domain entry holds only what it overrides; DEFAULT holds everything.
+
+func destconfigCommand() *shell.Command {
+	cmd := &shell.Command{
+		Name:   "destconfig",
+		Help:   "Configure destination controls: per-domain delivery limits, TLS, DANE, bounce verification and bounce profile.",
+		Access: shell.AccessReadOnly,
+		Sub:    []string{"setup", "new", "edit", "delete", "default", "list", "detail", "clear", "import", "export"},
+		Usage: []string{
+			"destconfig new DOMAIN [--PARAM=VALUE ...]",
+			"destconfig edit DOMAIN|DEFAULT [--PARAM=VALUE ...]   (--PARAM= with no value: a domain uses DEFAULT's value again)",
+			"destconfig default [--PARAM=VALUE ...]                (same as edit DEFAULT)",
+			"destconfig delete DOMAIN",
+			"destconfig list",
+			"destconfig detail [DOMAIN|DEFAULT|all]",
+			"destconfig clear                                      (removes every domain entry; DEFAULT stays)",
+			"destconfig import FILE                                (replaces DEFAULT and every entry; FILE in DATA/configuration unless absolute)",
+			"destconfig export FILE",
+			"destconfig setup [--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]",
+		},
+	}
+	for _, s := range store.DestParams.Specs {
+		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, paramHelp(&s)))
+	}
+	cmd.Complete = func(c *shell.Ctx, args []string) []string { return destComplete(c, cmd, args) }
+	cmd.Run = func(c *shell.Ctx, args []string) error {
+		if len(args) == 0 {
+			return destInteractive(c)
+		}
+		return destBatch(c, cmd, args)
+	}
+	return cmd
+}
+
+func destComplete(c *shell.Ctx, cmd *shell.Command, args []string) []string {
+	if len(args) <= 1 {
+		return cmd.Sub
+	}
+	cfg := c.Config()
+	domains := names(cfg.Destinations, func(d *store.Destination) string { return d.Domain })
+	sub := strings.ToLower(args[0])
+	if len(args) == 2 {
+		switch sub {
+		case "edit":
+			return append([]string{store.DestDefaultSection}, domains...)
+		case "delete":
+			return domains
+		case "detail":
+			return append([]string{"all", store.DestDefaultSection}, domains...)
+		case "import":
+			return configFiles(c)
+		case "default":
+			return paramOptions(store.DestParams, args[1])
+		}
+		return nil
+	}
+	switch sub {
+	case "new", "edit", "default":
+		return paramOptions(store.DestParams, args[len(args)-1])
+	case "setup":
+		return []string{"--cert", "--key", "--alert_on_tls_fail"}
+	}
+	return nil
+}
+
+// canonDomain validates a domain name and returns it lower-cased without
+// a trailing dot.
+func canonDomain(s string) (string, error) {
+	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
+	if !store.ValidDomain(d) {
+		return "", errorf("%q is not a valid domain name (for example: example.com).", s)
+	}
+	return d, nil
+}
+
+func isDefaultName(s string) bool { return strings.EqualFold(s, store.DestDefaultSection) }
+
+func destNotFound(d string) error {
+	return errorf("%q was not found in the destination control table.", d)
+}
+
+func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
+	sub := strings.ToLower(args[0])
+	o, err := parseOpts(args[1:])
+	if err != nil {
+		return err
+	}
+	cfg := c.Config()
+	npos := func(min, max int) error {
+		if len(o.Pos) < min || len(o.Pos) > max {
+			return subUsage(cmd, sub)
+		}
+		return nil
+	}
+	noOpts := func() error {
+		if len(o.Order) > 0 {
+			return errorf("destconfig %s takes no options (got --%s).", sub, o.Order[0])
+		}
+		return nil
+	}
+	switch sub {
+	case "new":
+		if err := npos(1, 1); err != nil {
+			return err
+		}
+		if isDefaultName(o.Pos[0]) {
+			return errorf("DEFAULT always exists: use 'destconfig edit DEFAULT'.")
+		}
+		d, err := canonDomain(o.Pos[0])
+		if err != nil {
+			return err
+		}
+		if cfg.Destination(d) != nil {
+			return errorf("A destination control entry for %s already exists: use 'destconfig edit %s'.", d, d)
+		}
+		p := store.Params{}
+		if err := applyDestOpts(cfg, p, o, false); err != nil {
+			return err
+		}
+		cfg.Destinations = append(cfg.Destinations, store.Destination{Domain: d, Params: p})
+		return checkDests(cfg)
+	case "edit", "default":
+		if sub == "default" {
+			o.Pos = append([]string{store.DestDefaultSection}, o.Pos...)
+		}
+		if err := npos(1, 1); err != nil {
+			return err
+		}
+		if len(o.Order) == 0 {
+			return errorf("Nothing to change: give --PARAM=VALUE options (see 'help destconfig').")
+		}
+		if isDefaultName(o.Pos[0]) {
+			if cfg.DestDefault == nil {
+				cfg.DestDefault = store.Params{}
+			}
+			if err := applyDestOpts(cfg, cfg.DestDefault, o, true); err != nil {
+				return err
+			}
+			return checkDests(cfg)
+		}
+		d := cfg.Destination(strings.TrimSuffix(o.Pos[0], "."))
+		if d == nil {
+			return destNotFound(o.Pos[0])
+		}
+		if d.Params == nil {
+			d.Params = store.Params{}
+		}
+		if err := applyDestOpts(cfg, d.Params, o, false); err != nil {
+			return err
+		}
+		return checkDests(cfg)
+	case "delete":
+		if err := npos(1, 1); err != nil {
+			return err
+		}
+		if err := noOpts(); err != nil {
+			return err
+		}
+		return deleteDest(cfg, o.Pos[0])
+	case "list":
+		if err := npos(0, 0); err != nil {
+			return err
+		}
+		if err := noOpts(); err != nil {
+			return err
+		}
+		c.Printf("%s", destList(cfg))
+		return nil
+	case "detail":
+		if err := npos(0, 1); err != nil {
+			return err
+		}
+		if err := noOpts(); err != nil {
+			return err
+		}
+		which := "all"
+		if len(o.Pos) == 1 {
+			which = o.Pos[0]
+		}
+		return destDetail(c, cfg, which)
+	case "clear":
+		if err := npos(0, 0); err != nil {
+			return err
+		}
+		if err := noOpts(); err != nil {
+			return err
+		}
+		cfg.Destinations = nil
+		return nil
+	case "import":
+		if err := npos(1, 1); err != nil {
+			return err
+		}
+		if err := noOpts(); err != nil {
+			return err
+		}
+		return destImport(c, cfg, o.Pos[0])
+	case "export":
+		if err := npos(1, 1); err != nil {
+			return err
+		}
+		if err := noOpts(); err != nil {
+			return err
+		}
+		return destExport(c, cfg, o.Pos[0])
+	case "setup":
+		if err := npos(0, 0); err != nil {
+			return err
+		}
+		return destSetupBatch(c, cfg, o)
+	}
+	return errorf("Unknown destconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+}
+
+// destOptional are the DEFAULT parameters that may be absent.
+var destOptional = map[string]bool{"recipient_minutes": true, "recipient_limit": true}
+
+// applyDestOpts sets --PARAM=VALUE options on p in canonical form. An
+// empty value removes the parameter: a domain then uses DEFAULT's value,
+// and DEFAULT loses its recipient limit.
+func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bool) error {
+	for _, n := range o.Order {
+		v := o.Named[n]
+		spec, ok := store.DestParams.Lookup(n)
+		if !ok {
+			return errorf("Unknown destconfig parameter --%s (accepted: %s).", n, strings.Join(store.DestParams.Names(), ", "))
+		}
+		if strings.TrimSpace(v) == "" {
+			if isDefault && !destOptional[spec.Name] {
+				return errorf("DEFAULT needs a value for %s.", spec.Name)
+			}
+			delete(p, spec.Name)
+			continue
+		}
+		k, cv, err := store.DestParams.Canon(n, v)
+		if err != nil {
+			return asUser(err)
+		}
+		if k == "bounce_profile" {
+			if cv, err = resolveProfile(cfg, cv); err != nil {
+				return err
+			}
+		}
+		p[k] = cv
+	}
+	return nil
+}
+
+// resolveProfile returns the stored spelling of a bounce profile name.
+func resolveProfile(cfg *store.Config, name string) (string, error) {
+	if bp := cfg.BounceProfile(name); bp != nil {
+		return bp.Name, nil
+	}
+	return "", errorf("Unknown bounce profile %q (defined: %s).", name,
+		strings.Join(names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }), ", "))
+}
+
+// checkDests checks what spans parameters: a recipient limit needs the
+// minutes it is measured over, and bounce profiles must exist.
+func checkDests(cfg *store.Config) error {
+	check := func(name string, p store.Params) error {
+		if lim := p["recipient_limit"]; lim != "" && lim != "0" && !p.Has("recipient_minutes") && !cfg.DestDefault.Has("recipient_minutes") {
+			return errorf("%s: recipient_limit needs recipient_minutes (1-60), here or in DEFAULT.", name)
+		}
+		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
+			return errorf("%s: unknown bounce profile %q.", name, bp)
+		}
+		return nil
+	}
+	if err := check(store.DestDefaultSection, cfg.DestDefault); err != nil {
+		return err
+	}
+	for _, d := range cfg.Destinations {
+		if err := check(d.Domain, d.Params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteDest(cfg *store.Config, name string) error {
+	if isDefaultName(name) {
+		return errorf("The default entry may not be deleted.")
+	}
+	for i, d := range cfg.Destinations {
+		if strings.EqualFold(d.Domain, strings.TrimSuffix(name, ".")) {
+			cfg.Destinations = without(cfg.Destinations, i)
+			return nil
+		}
+	}
+	return destNotFound(name)
+}
+
+func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
+	data, err := readConfigFile(c, name)
+	if err != nil {
+		return err
+	}
+	def, dests, err := store.ParseDestFile(name, strings.NewReader(string(data)))
+	if err != nil {
+		return errorf("%v", err)
+	}
+	if !def.Has("bounce_profile") {
+		def["bounce_profile"] = "Default"
+	}
+	var problems []string
+	fix := func(section string, p store.Params) {
+		if bp, ok := p["bounce_profile"]; ok {
+			if prof := cfg.BounceProfile(bp); prof != nil {
+				p["bounce_profile"] = prof.Name
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: [%s]: unknown bounce profile %q (create it with bounceconfig first)", name, section, bp))
+			}
+		}
+	}
+	fix(store.DestDefaultSection, def)
+	for _, d := range dests {
+		fix(d.Domain, d.Params)
+	}
+	if len(problems) > 0 {
+		return errorf("%s", strings.Join(problems, "\n"))
+	}
+	cfg.DestDefault, cfg.Destinations = def, without(dests, -1)
+	return checkDests(cfg)
+}
+
+func destExport(c *shell.Ctx, cfg *store.Config, name string) error {
+	if err := writeConfigFile(c, name, []byte(store.FormatDestFile(cfg.DestDefault, cfg.Destinations))); err != nil {
+		return err
+	}
+	savedMessage(c, name)
+	return nil
+}
+
+// savedMessage says where an exported file went.
+func savedMessage(c *shell.Ctx, name string) {
+	if filepath.IsAbs(name) {
+		c.Printf("The file %s has been saved.\n", name)
+		return
+	}
+	c.Printf("The file %s has been saved in the configuration directory.\n", name)
+}
+
+// destList is LIST: one row per entry, (Default) first.
+func destList(cfg *store.Config) string {
+	def := cfg.DestDefault
+	rows := [][]string{{"(Default)", "On", labelOf(tlsShort, def["use_tls"]), onOffLabel(def["bounce_validation"]),
+		def["bounce_profile"], labelOf(sortShort, def["ip_sort_pref"])}}
+	for _, d := range cfg.Destinations {
+		p := d.Params
+		rate := "Default"
+		if p.Has("max_host_concurrency") || p.Has("recipient_limit") || p.Has("max_messages_per_connection") {
+			rate = "On"
+		}
+		or := func(k string, f func(string) string) string {
+			if v, ok := p[k]; ok {
+				return f(v)
+			}
+			return "Default"
+		}
+		rows = append(rows, []string{d.Domain, rate,
+			or("use_tls", func(v string) string { return labelOf(tlsShort, v) }),
+			or("bounce_validation", onOffLabel),
+			or("bounce_profile", func(v string) string { return v }),
+			or("ip_sort_pref", func(v string) string { return labelOf(sortShort, v) })})
+	}
+	return formatTable([]string{"Domain", "Rate Limiting", "TLS", "Bounce Verification", "Bounce Profile", "IP Address Preference"}, rows)
+}
+
+func onOffLabel(v string) string {
+	if v == "on" {
+		return "On"
+	}
+	return "Off"
+}
+
+// destDetail is DETAIL: every setting of one entry, DEFAULT, or all.
+func destDetail(c *shell.Ctx, cfg *store.Config, which string) error {
+	switch {
+	case strings.EqualFold(which, "all"):
+		c.Printf("%s", destBlock(cfg, "(Default)", cfg.DestDefault, true))
+		for _, d := range cfg.Destinations {
+			c.Printf("\n%s", destBlock(cfg, d.Domain, d.Params, false))
+		}
+	case isDefaultName(which):
+		c.Printf("%s", destBlock(cfg, "(Default)", cfg.DestDefault, true))
+	default:
+		d := cfg.Destination(strings.TrimSuffix(which, "."))
+		if d == nil {
+			return destNotFound(which)
+		}
+		c.Printf("%s", destBlock(cfg, d.Domain, d.Params, false))
+	}
+	return nil
+}
+
+func destBlock(cfg *store.Config, title string, p store.Params, isDefault bool) string {
+	eff := cfg.DestDefault.Overlay(p)
+	show := func(keys []string, v string) string {
+		if isDefault {
+			return v
+		}
+		for _, k := range keys {
+			if p.Has(k) {
+				return v
+			}
+		}
+		return "Default (" + v + ")"
+	}
+	rcpt := "None"
+	if lim := eff["recipient_limit"]; lim != "" && lim != "0" {
+		rcpt = fmt.Sprintf("%s per %s minutes", lim, eff["recipient_minutes"])
+	}
+	rows := [][2]string{
+		{"Concurrency limit", show([]string{"max_host_concurrency"}, eff["max_host_concurrency"])},
+		{"Recipient limit", show([]string{"recipient_limit", "recipient_minutes"}, rcpt)},
+		{"Apply limits", show([]string{"limit_type"}, labelOf(limitTypeChoices(""), eff["limit_type"]))},
+		{"Limits enforced", show([]string{"limit_apply"}, labelOf(limitApplyChoices, eff["limit_apply"]))},
+		{"Messages per connection", show([]string{"max_messages_per_connection"}, eff["max_messages_per_connection"])},
+		{"TLS support", show([]string{"use_tls"}, labelOf(tlsChoices, eff["use_tls"]))},
+		{"DANE support", show([]string{"dane"}, labelOf(daneChoices, eff["dane"]))},
+		{"Bounce verification tagging", show([]string{"bounce_validation"}, onOffLabel(eff["bounce_validation"]))},
+		{"Bounce profile", show([]string{"bounce_profile"}, eff["bounce_profile"])},
+		{"IP sort preference", show([]string{"ip_sort_pref"}, labelOf(sortChoices, eff["ip_sort_pref"]))},
+	}
+	var b strings.Builder
+	b.WriteString(title + "\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "    %-29s %s\n", r[0]+":", r[1])
+	}
+	return b.String()
+}
+
+// destSetupBatch is "destconfig setup": the outbound TLS client
+// certificate and the alert on failed required TLS.
+func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
+	if err := onlyOpts(o, "cert", "key", "alert_on_tls_fail"); err != nil {
+		return err
+	}
+	if len(o.Order) == 0 {
+		return errorf("destconfig setup needs --cert FILE --key FILE, --cert none, or --alert_on_tls_fail yes|no.")
+	}
+	cert, hasCert := o.Named["cert"]
+	key, hasKey := o.Named["key"]
+	switch {
+	case hasCert && strings.EqualFold(cert, "none"):
+		if hasKey {
+			return errorf("--cert none removes the certificate: give no --key with it.")
+		}
+		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = "", ""
+	case hasCert != hasKey:
+		return errorf("Give both --cert FILE and --key FILE.")
+	case hasCert:
+		cp, kp, err := checkKeyPair(c, cert, key)
+		if err != nil {
+			return err
+		}
+		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = cp, kp
+	}
+	if v, ok := o.Named["alert_on_tls_fail"]; ok {
+		b, err := yesNo("alert_on_tls_fail", v)
+		if err != nil {
+			return err
+		}
+		cfg.DestSetup.AlertOnTLSFail = b
+	}
+	return nil
+}
+
+// checkKeyPair resolves and loads a PEM certificate and key, so that a
+// bad pair is refused now rather than at the first delivery.
+func checkKeyPair(c *shell.Ctx, cert, key string) (string, string, error) {
+	cp, kp := resolveFile(c, cert), resolveFile(c, key)
+	if _, err := tls.LoadX509KeyPair(cp, kp); err != nil {
+		return "", "", errorf("Cannot use %s and %s as a TLS certificate and key: %v", cert, key, err)
+	}
+	return cp, kp, nil
+}
+
+func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
+	s := cfg.DestSetup
+	useCert, err := askYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.CertFile != "")
+	if err != nil {
+		return err
+	}
+	if useCert {
+		for {
+			cert, err := askRequired(c, "Enter the certificate file (PEM), in the configuration directory or an absolute path.", s.CertFile, nil)
+			if err != nil {
+				return err
+			}
+			key, err := askRequired(c, "Enter the private key file (PEM).", s.KeyFile, nil)
+			if err != nil {
+				return err
+			}
+			cp, kp, err := checkKeyPair(c, cert, key)
+			if err == nil {
+				s.CertFile, s.KeyFile = cp, kp
+				break
+			}
+			c.Printf("%v\n", err)
+		}
+	} else {
+		s.CertFile, s.KeyFile = "", ""
+	}
+	alert, err := askYN(c, "Do you want to send an alert when a required TLS connection fails?", s.AlertOnTLSFail)
+	if err != nil {
+		return err
+	}
+	s.AlertOnTLSFail = alert
+	cfg.DestSetup = s
+	return nil
+}

@@ -1,0 +1,146 @@
+package configcmd
+
+import (
+	"net"
+	"strconv"
+	"strings"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// dnsconfig: the resolvers the MTA queries (SPEC 2): the system resolver,
+// or a list of servers as HOST:PORT (HOST alone means port 53).
+
+func dnsconfigCommand() *shell.Command {
+	cmd := &shell.Command{
+		Name:   "dnsconfig",
+		Help:   "Configure the DNS servers used for MX, address, TXT and TLSA lookups.",
+		Access: shell.AccessReadOnly,
+		Sub:    []string{"setup", "print"},
+		Usage: []string{
+			"dnsconfig setup --servers HOST[:PORT][,HOST[:PORT]...]   (port 53 when omitted; IPv6 as [ADDR]:PORT)",
+			"dnsconfig setup --system                                 (use the operating system's resolver)",
+			"dnsconfig print",
+		},
+	}
+	cmd.Complete = func(c *shell.Ctx, args []string) []string {
+		switch {
+		case len(args) <= 1:
+			return cmd.Sub
+		case strings.EqualFold(args[0], "setup"):
+			return []string{"--servers", "--system"}
+		}
+		return nil
+	}
+	cmd.Run = func(c *shell.Ctx, args []string) error {
+		cfg := c.Config()
+		if len(args) == 0 {
+			return dnsInteractive(c, cfg)
+		}
+		o, err := parseOpts(args[1:], "system")
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(args[0]) {
+		case "print":
+			if len(o.Pos) > 0 || len(o.Order) > 0 {
+				return subUsage(cmd, "print")
+			}
+			c.Printf("%s", dnsText(cfg))
+			return nil
+		case "setup":
+			if err := onlyOpts(o, "servers", "system"); err != nil {
+				return err
+			}
+			srv, hasSrv := o.Named["servers"]
+			_, sys := o.Named["system"]
+			if len(o.Pos) > 0 || hasSrv == sys {
+				return errorf("Usage: dnsconfig setup --servers HOST[:PORT][,...] | --system")
+			}
+			if sys {
+				cfg.System.DNS = store.DNSConfig{UseSystem: true}
+				return nil
+			}
+			servers, err := canonServers(srv)
+			if err != nil {
+				return err
+			}
+			cfg.System.DNS = store.DNSConfig{Servers: servers}
+			return nil
+		}
+		return errorf("Unknown dnsconfig operation %q (accepted: setup, print).", args[0])
+	}
+	return cmd
+}
+
+// canonServers validates a list of resolvers and writes each as
+// HOST:PORT.
+func canonServers(list string) ([]string, error) {
+	items := splitList(list)
+	if len(items) == 0 {
+		return nil, errorf("Enter at least one DNS server (HOST or HOST:PORT).")
+	}
+	var out []string
+	for _, s := range items {
+		hp := s
+		if ip := net.ParseIP(s); ip != nil {
+			hp = net.JoinHostPort(ip.String(), "53")
+		} else if _, _, err := net.SplitHostPort(s); err != nil {
+			hp = net.JoinHostPort(s, "53")
+		}
+		host, port, _ := net.SplitHostPort(hp)
+		if ip := net.ParseIP(host); ip != nil {
+			host = ip.String()
+		} else {
+			host = strings.ToLower(strings.TrimSuffix(host, "."))
+		}
+		hp = net.JoinHostPort(host, port)
+		if err := store.ValidHostPort(hp); err != nil {
+			return nil, errorf("DNS server %q: %s", s, sentence(err.Error()))
+		}
+		out = append(out, hp)
+	}
+	return out, nil
+}
+
+func dnsText(cfg *store.Config) string {
+	d := cfg.System.DNS
+	if d.UseSystem || len(d.Servers) == 0 {
+		return "Currently using the system resolver.\n"
+	}
+	var b strings.Builder
+	b.WriteString("Currently using the following DNS servers:\n")
+	for i, s := range d.Servers {
+		b.WriteString(strconv.Itoa(i+1) + ". " + s + "\n")
+	}
+	return b.String()
+}
+
+func dnsInteractive(c *shell.Ctx, cfg *store.Config) error {
+	return menuLoop(c,
+		func() { c.Printf("\n%s", dnsText(cfg)) },
+		func() []shell.Op { return []shell.Op{{Name: "SETUP", Desc: "Configure the DNS servers."}} },
+		func(string) error {
+			d := cfg.System.DNS
+			sys, err := askYN(c, "Do you want to use the system resolver?", d.UseSystem || len(d.Servers) == 0)
+			if err != nil {
+				return err
+			}
+			if sys {
+				cfg.System.DNS = store.DNSConfig{UseSystem: true}
+				return nil
+			}
+			var servers []string
+			_, err = askRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
+				v, err := canonServers(s)
+				servers = v
+				return s, err
+			})
+			if err != nil {
+				return err
+			}
+			cfg.System.DNS = store.DNSConfig{Servers: servers}
+			return nil
+		})
+}

@@ -1,0 +1,446 @@
+package configcmd
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// policyconfig: the incoming and outgoing mail policy tables (SPEC 2, 6;
+// reference/asyncos-cli.md 5). Each table is ordered, first match wins
+// per recipient (store.MatchPolicy), DEFAULT is last and can be neither
+// deleted, renamed nor given members. Incoming policies carry the Threat
+// Defense Connector setting.
+
+const (
+	dirIncoming = "incoming"
+	dirOutgoing = "outgoing"
+)
+
+func policyconfigCommand() *shell.Command {
+	cmd := &shell.Command{
+		Name:   "policyconfig",
+		Help:   "Configure the incoming and outgoing mail policies and their Threat Defense Connector setting.",
+		Access: shell.AccessReadOnly,
+		Sub:    []string{dirIncoming, dirOutgoing},
+		Usage: []string{
+			"policyconfig incoming new NAME --recipients LIST [--senders LIST] [--position N] [--tdc off|default|custom:ADDRESS]",
+			"policyconfig incoming edit NAME [--recipients LIST] [--senders LIST] [--name NEWNAME] [--tdc off|default|custom:ADDRESS]",
+			"policyconfig incoming delete NAME",
+			"policyconfig incoming move NAME POSITION",
+			"policyconfig incoming print [NAME]",
+			"policyconfig outgoing new|edit|delete|move|print ...   (the same, without --tdc)",
+			"LIST: comma-separated members: user@example.com, @example.com, @.example.com (its subdomains), user@ (any domain).",
+			"--recipients replaces the recipient members, --senders the sender members (--senders= : any sender).",
+			"--tdc: off (no journaling), default (the tdcconfig intake address), custom:ADDRESS.",
+			"The DEFAULT policy matches when no other does; only its --tdc can be changed.",
+		},
+	}
+	policyOps := []string{"new", "edit", "delete", "move", "print"}
+	cmd.Complete = func(c *shell.Ctx, args []string) []string {
+		switch len(args) {
+		case 0, 1:
+			return cmd.Sub
+		case 2:
+			return policyOps
+		}
+		dir := strings.ToLower(args[0])
+		if dir != dirIncoming && dir != dirOutgoing {
+			return nil
+		}
+		sub := strings.ToLower(args[1])
+		if len(args) == 3 && sub != "new" {
+			return names(*policyTable(c.Config(), dir), func(p *store.MailPolicy) string { return p.Name })
+		}
+		if sub == "new" || sub == "edit" {
+			opts := []string{"--recipients", "--senders"}
+			if sub == "new" {
+				opts = append(opts, "--position")
+			} else {
+				opts = append(opts, "--name")
+			}
+			if dir == dirIncoming {
+				opts = append(opts, "--tdc")
+			}
+			return opts
+		}
+		return nil
+	}
+	cmd.Run = func(c *shell.Ctx, args []string) error {
+		if len(args) == 0 {
+			return policyInteractive(c)
+		}
+		return policyBatch(c, cmd, args)
+	}
+	return cmd
+}
+
+// policyTable returns the table of a direction.
+func policyTable(cfg *store.Config, dir string) *[]store.MailPolicy {
+	if dir == dirOutgoing {
+		return &cfg.Outgoing
+	}
+	return &cfg.Incoming
+}
+
+func isDefaultPolicy(p *store.MailPolicy) bool {
+	return strings.EqualFold(p.Name, store.DefaultPolicyName)
+}
+
+// findPolicy returns the index of a policy by name (case-insensitive).
+func findPolicy(ps []store.MailPolicy, name string) int {
+	for i := range ps {
+		if strings.EqualFold(ps[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func policyNotFound(dir, name string) error {
+	return errorf("There is no %s mail policy named %q.", dir, name)
+}
+
+// splitDefault separates the ordered policies from DEFAULT.
+func splitDefault(ps []store.MailPolicy) (others, def []store.MailPolicy) {
+	for _, p := range ps {
+		if isDefaultPolicy(&p) {
+			def = append(def, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	return others, def
+}
+
+// placePolicy puts p at 1-based position pos among the policies other
+// than DEFAULT, which stays last.
+func placePolicy(ps []store.MailPolicy, p store.MailPolicy, pos int) []store.MailPolicy {
+	others, def := splitDefault(ps)
+	out := make([]store.MailPolicy, 0, len(ps)+1)
+	out = append(out, others[:pos-1]...)
+	out = append(out, p)
+	out = append(out, others[pos-1:]...)
+	return append(out, def...)
+}
+
+// checkPolicyName validates a new policy name in a table; skip is the
+// index of the policy being renamed (-1 for none).
+func checkPolicyName(ps []store.MailPolicy, name string, skip int) error {
+	if strings.EqualFold(name, store.DefaultPolicyName) {
+		return errorf("The name DEFAULT is reserved for the default policy.")
+	}
+	if name == "" || len(name) > 64 {
+		return errorf("A policy name has 1 to 64 characters.")
+	}
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '.') {
+			return errorf("Policy names may contain only letters, digits, '_', '-' and '.' (not %q).", string(ch))
+		}
+	}
+	if i := findPolicy(ps, name); i >= 0 && i != skip {
+		return errorf("A policy named %q already exists.", ps[i].Name)
+	}
+	return nil
+}
+
+// canonMembers validates a comma-separated member list.
+func canonMembers(list string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range splitList(list) {
+		c, err := store.CanonPolicyMember(m)
+		if err != nil {
+			return nil, asUser(err)
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// parseTDC reads --tdc off|default|custom:ADDRESS.
+func parseTDC(v string) (mode, addr string, err error) {
+	m, a, hasAddr := strings.Cut(strings.TrimSpace(v), ":")
+	switch strings.ToLower(m) {
+	case store.TDCOff, "no", "disable", "disabled":
+		if hasAddr {
+			break
+		}
+		return store.TDCOff, "", nil
+	case store.TDCDefault:
+		if hasAddr {
+			break
+		}
+		return store.TDCDefault, "", nil
+	case store.TDCCustom:
+		a = strings.TrimSpace(a)
+		if !store.ValidAddress(a) {
+			return "", "", errorf("--tdc custom needs a valid message intake address: --tdc custom:ADDRESS (got %q).", a)
+		}
+		return store.TDCCustom, a, nil
+	}
+	return "", "", errorf("--tdc must be off, default or custom:ADDRESS, not %q.", v)
+}
+
+func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
+	dir := strings.ToLower(args[0])
+	if dir != dirIncoming && dir != dirOutgoing {
+		return errorf("policyconfig: say incoming or outgoing first (for example: policyconfig incoming print).")
+	}
+	if len(args) < 2 {
+		return usageError(cmd)
+	}
+	sub := strings.ToLower(args[1])
+	o, err := parseOpts(args[2:])
+	if err != nil {
+		return err
+	}
+	cfg := c.Config()
+	table := policyTable(cfg, dir)
+	usage := func() error {
+		return errorf("Usage: %s", strings.Replace(strings.Join(strings.Fields(usageFor(cmd, sub)), " "), dirIncoming, dir, 1))
+	}
+	allowed := []string{"recipients", "senders"}
+	if dir == dirIncoming {
+		allowed = append(allowed, "tdc")
+	} else if _, ok := o.Named["tdc"]; ok {
+		return errorf("Outgoing policies have no Threat Defense Connector setting: journaling is for incoming mail only.")
+	}
+	switch sub {
+	case "new":
+		if len(o.Pos) != 1 {
+			return usage()
+		}
+		if err := onlyOpts(o, append(allowed, "position")...); err != nil {
+			return err
+		}
+		name := o.Pos[0]
+		if err := checkPolicyName(*table, name, -1); err != nil {
+			return err
+		}
+		p := store.MailPolicy{Name: name}
+		if dir == dirIncoming {
+			p.TDC = store.TDCOff
+		}
+		if _, ok := o.Named["recipients"]; !ok {
+			return errorf("A new policy needs --recipients LIST (user@example.com, @example.com, @.example.com, user@).")
+		}
+		if err := applyPolicyOpts(&p, o); err != nil {
+			return err
+		}
+		others, _ := splitDefault(*table)
+		pos := len(others) + 1
+		if v, ok := o.Named["position"]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > len(others)+1 {
+				return errorf("--position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
+			}
+			pos = n
+		}
+		*table = placePolicy(*table, p, pos)
+		return nil
+	case "edit":
+		if len(o.Pos) != 1 {
+			return usage()
+		}
+		if err := onlyOpts(o, append(allowed, "name")...); err != nil {
+			return err
+		}
+		i := findPolicy(*table, o.Pos[0])
+		if i < 0 {
+			return policyNotFound(dir, o.Pos[0])
+		}
+		if len(o.Order) == 0 {
+			return errorf("Nothing to change: give --%s.", strings.Join(append(allowed, "name"), ", --"))
+		}
+		p := (*table)[i]
+		p.Senders = append([]string(nil), p.Senders...)
+		p.Recipients = append([]string(nil), p.Recipients...)
+		if isDefaultPolicy(&p) {
+			if err := onlyOpts(o, "tdc"); err != nil {
+				return errorf("The DEFAULT policy cannot be renamed and has no members; only its --tdc can be changed.")
+			}
+		}
+		if n, ok := o.Named["name"]; ok {
+			if err := checkPolicyName(*table, n, i); err != nil {
+				return err
+			}
+			p.Name = n
+		}
+		if err := applyPolicyOpts(&p, o); err != nil {
+			return err
+		}
+		(*table)[i] = p
+		return nil
+	case "delete":
+		if len(o.Pos) != 1 || len(o.Order) > 0 {
+			return usage()
+		}
+		return deletePolicy(table, dir, o.Pos[0])
+	case "move":
+		if len(o.Pos) != 2 || len(o.Order) > 0 {
+			return usage()
+		}
+		return movePolicy(table, dir, o.Pos[0], o.Pos[1])
+	case "print":
+		if len(o.Pos) > 1 || len(o.Order) > 0 {
+			return usage()
+		}
+		if len(o.Pos) == 1 {
+			i := findPolicy(*table, o.Pos[0])
+			if i < 0 {
+				return policyNotFound(dir, o.Pos[0])
+			}
+			c.Printf("%s", policyText(cfg, dir, &(*table)[i]))
+			return nil
+		}
+		for i := range *table {
+			if i > 0 {
+				c.Printf("\n")
+			}
+			c.Printf("%s", policyText(cfg, dir, &(*table)[i]))
+		}
+		return nil
+	}
+	return errorf("Unknown policyconfig operation %q (accepted: new, edit, delete, move, print).", args[1])
+}
+
+// usageFor returns the first usage line of an operation.
+func usageFor(cmd *shell.Command, sub string) string {
+	for _, u := range cmd.Usage {
+		if strings.HasPrefix(u, "policyconfig incoming "+sub) {
+			return u
+		}
+	}
+	return cmd.Usage[0]
+}
+
+// applyPolicyOpts applies --recipients, --senders and --tdc.
+func applyPolicyOpts(p *store.MailPolicy, o shell.Opts) error {
+	if v, ok := o.Named["recipients"]; ok {
+		rs, err := canonMembers(v)
+		if err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			return errorf("A policy needs at least one recipient member.")
+		}
+		p.Recipients = rs
+	}
+	if v, ok := o.Named["senders"]; ok {
+		ss, err := canonMembers(v)
+		if err != nil {
+			return err
+		}
+		p.Senders = ss
+	}
+	if v, ok := o.Named["tdc"]; ok {
+		mode, addr, err := parseTDC(v)
+		if err != nil {
+			return err
+		}
+		p.TDC, p.TDCAddress = mode, addr
+	}
+	return nil
+}
+
+func deletePolicy(table *[]store.MailPolicy, dir, name string) error {
+	i := findPolicy(*table, name)
+	if i < 0 {
+		return policyNotFound(dir, name)
+	}
+	if isDefaultPolicy(&(*table)[i]) {
+		return errorf("The DEFAULT policy may not be deleted.")
+	}
+	*table = append((*table)[:i], (*table)[i+1:]...)
+	return nil
+}
+
+func movePolicy(table *[]store.MailPolicy, dir, name, position string) error {
+	i := findPolicy(*table, name)
+	if i < 0 {
+		return policyNotFound(dir, name)
+	}
+	p := (*table)[i]
+	if isDefaultPolicy(&p) {
+		return errorf("The DEFAULT policy is always last and cannot be moved.")
+	}
+	rest := append(append([]store.MailPolicy(nil), (*table)[:i]...), (*table)[i+1:]...)
+	others, _ := splitDefault(rest)
+	n, err := strconv.Atoi(position)
+	if err != nil || n < 1 || n > len(others)+1 {
+		return errorf("The position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
+	}
+	*table = placePolicy(rest, p, n)
+	return nil
+}
+
+// tdcState describes a policy's Threat Defense Connector setting.
+func tdcState(p *store.MailPolicy) string {
+	switch p.TDC {
+	case store.TDCDefault:
+		return "Enabled (default message intake address)"
+	case store.TDCCustom:
+		return "Enabled (custom message intake address " + p.TDCAddress + ")"
+	}
+	return "Disabled"
+}
+
+func tdcOn(p *store.MailPolicy) bool { return p.TDC == store.TDCDefault || p.TDC == store.TDCCustom }
+
+// policyText is a policy's definition, for PRINT.
+func policyText(cfg *store.Config, dir string, p *store.MailPolicy) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Policy: %s\n", p.Name)
+	if isDefaultPolicy(p) {
+		b.WriteString("    Recipients: Any recipient not matched by another policy\n")
+	} else {
+		fmt.Fprintf(&b, "    Recipients: %s\n", strings.Join(p.Recipients, ", "))
+	}
+	senders := "Any sender"
+	if len(p.Senders) > 0 {
+		senders = strings.Join(p.Senders, ", ")
+	}
+	fmt.Fprintf(&b, "    Senders: %s\n", senders)
+	if dir == dirIncoming {
+		fmt.Fprintf(&b, "    Threat Defense Connector: %s\n", tdcState(p))
+	}
+	return b.String()
+}
+
+// policyList is the table shown above the interactive menu.
+func policyList(cfg *store.Config, dir string) string {
+	ps := *policyTable(cfg, dir)
+	var b strings.Builder
+	if dir == dirOutgoing {
+		b.WriteString("Outgoing Mail Policy Configuration\n\n")
+		rows := make([][]string, len(ps))
+		for i := range ps {
+			rows[i] = []string{ps[i].Name}
+		}
+		b.WriteString(formatTable([]string{"Policy Name"}, rows))
+		return b.String()
+	}
+	b.WriteString("Incoming Mail Policy Configuration\n\n")
+	rows := make([][]string, len(ps))
+	anyOn := false
+	for i := range ps {
+		st := "Disabled"
+		if tdcOn(&ps[i]) {
+			st, anyOn = "Enabled", true
+		}
+		rows[i] = []string{ps[i].Name, st}
+	}
+	b.WriteString(formatTable([]string{"Policy Name", "Threat Defense Connector"}, rows))
+	if anyOn && !cfg.TDC.Enabled {
+		b.WriteString("Note: the Threat Defense Connector itself is disabled (tdcconfig); no messages are forwarded.\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,455 @@
+package configcmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// userconfig: appliance accounts (SPEC 7). Passwords are stored as bcrypt
+// hashes (store.HashPassword) and never shown; SSH keys are
+// authorized_keys lines.
+
+// passwordReader is implemented by readers that can read without echo
+// (the terminal); others read passwords as ordinary lines.
+type passwordReader interface {
+	ReadPassword(prompt string) (string, error)
+}
+
+var roleChoices = []choice{
+	{store.RoleAdmin, "Administrators - Administrators have full access to all settings of the system."},
+	{store.RoleOperator, "Operators - Operators are restricted from creating new user accounts."},
+	{store.RoleReadOnly, "Read-Only Operators - Read-Only Operators may view settings and status but may not make changes."},
+	{store.RoleGuest, "Guests - Guest users may only view system status."},
+}
+
+func userconfigCommand() *shell.Command {
+	cmd := &shell.Command{
+		Name:   "userconfig",
+		Help:   "Manage user accounts: roles, passwords and SSH keys.",
+		Access: shell.AccessAdmin,
+		Sub:    []string{"new", "edit", "delete", "print"},
+		Usage: []string{
+			"userconfig new NAME --role admin|operator|readonly|guest [--password-file F] [--sshkey \"KEY\"] [--fullname TEXT]",
+			"userconfig edit NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT]",
+			"userconfig delete NAME",
+			"userconfig print",
+			"A password file holds the password on its first line (DATA/configuration unless an absolute path).",
+			"--sshkey takes an authorized_keys line (\"ssh-ed25519 AAAA... comment\") and adds it; --delsshkeys removes every key first.",
+		},
+	}
+	cmd.Complete = func(c *shell.Ctx, args []string) []string {
+		if len(args) <= 1 {
+			return cmd.Sub
+		}
+		sub := strings.ToLower(args[0])
+		if len(args) == 2 && (sub == "edit" || sub == "delete") {
+			return names(c.Config().Users, func(u *store.User) string { return u.Name })
+		}
+		switch sub {
+		case "new":
+			return []string{"--role", "--password-file", "--sshkey", "--fullname"}
+		case "edit":
+			return []string{"--role", "--password-file", "--sshkey", "--delsshkeys", "--fullname"}
+		}
+		return nil
+	}
+	cmd.Run = func(c *shell.Ctx, args []string) error {
+		if len(args) == 0 {
+			return userInteractive(c)
+		}
+		return userBatch(c, cmd, args)
+	}
+	return cmd
+}
+
+func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
+	sub := strings.ToLower(args[0])
+	o, err := parseOpts(args[1:], "delsshkeys")
+	if err != nil {
+		return err
+	}
+	cfg := c.Config()
+	switch sub {
+	case "new":
+		if len(o.Pos) != 1 {
+			return subUsage(cmd, sub)
+		}
+		if err := onlyOpts(o, "role", "password-file", "sshkey", "fullname"); err != nil {
+			return err
+		}
+		if err := checkUserName(cfg, o.Pos[0]); err != nil {
+			return err
+		}
+		if _, ok := o.Named["role"]; !ok {
+			return errorf("A new user needs --role (admin, operator, readonly or guest).")
+		}
+		_, pw := o.Named["password-file"]
+		_, key := o.Named["sshkey"]
+		if !pw && !key {
+			return errorf("A new user needs --password-file or --sshkey: without either the account could not log in.")
+		}
+		u := store.User{Name: o.Pos[0]}
+		if err := applyUserOpts(c, &u, o); err != nil {
+			return err
+		}
+		cfg.Users = append(cfg.Users, u)
+		return nil
+	case "edit":
+		if len(o.Pos) != 1 {
+			return subUsage(cmd, sub)
+		}
+		if err := onlyOpts(o, "role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
+			return err
+		}
+		u := cfg.User(o.Pos[0])
+		if u == nil {
+			return userNotFound(o.Pos[0])
+		}
+		if len(o.Order) == 0 {
+			return errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
+		}
+		n := *u
+		n.SSHKeys = append([]string(nil), u.SSHKeys...)
+		if err := applyUserOpts(c, &n, o); err != nil {
+			return err
+		}
+		if err := checkLastAdmin(cfg, u, n.Role); err != nil {
+			return err
+		}
+		*u = n
+		return nil
+	case "delete":
+		if len(o.Pos) != 1 || len(o.Order) > 0 {
+			return subUsage(cmd, sub)
+		}
+		return deleteUser(c, cfg, o.Pos[0])
+	case "print":
+		if len(o.Pos) > 0 || len(o.Order) > 0 {
+			return subUsage(cmd, sub)
+		}
+		c.Printf("%s", usersText(cfg))
+		return nil
+	}
+	return errorf("Unknown userconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+}
+
+func userNotFound(name string) error { return errorf("There is no user named %q.", name) }
+
+// checkUserName: AsyncOS user names are lower-case letters, digits, '_',
+// '-' and '.', starting with a letter, at most 32 characters.
+func checkUserName(cfg *store.Config, name string) error {
+	if name == "" || len(name) > 32 || name[0] < 'a' || name[0] > 'z' {
+		return errorf("A user name starts with a lower-case letter and has at most 32 characters (%q).", name)
+	}
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '.') {
+			return errorf("User names may contain only lower-case letters, digits, '_', '-' and '.' (not %q).", string(ch))
+		}
+	}
+	if cfg.User(name) != nil {
+		return errorf("The user %q already exists.", name)
+	}
+	return nil
+}
+
+func canonRole(r string) (string, error) {
+	for _, role := range store.Roles {
+		if strings.EqualFold(role, r) {
+			return role, nil
+		}
+	}
+	return "", errorf("Unknown role %q (accepted: %s).", r, strings.Join(store.Roles, ", "))
+}
+
+func checkFullName(s string) (string, error) {
+	if strings.ContainsAny(s, "\r\n\t") || len(s) > 128 {
+		return "", errorf("The full name must be one line of at most 128 characters.")
+	}
+	return strings.TrimSpace(s), nil
+}
+
+// canonSSHKey checks an authorized_keys line and returns it normalised
+// (type, key, comment).
+func canonSSHKey(line string) (string, error) {
+	pub, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		return "", errorf("Not a valid SSH public key (expected an authorized_keys line such as \"ssh-ed25519 AAAA... user@host\").")
+	}
+	k := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
+	if comment != "" {
+		k += " " + comment
+	}
+	return k, nil
+}
+
+func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
+	for _, n := range o.Order {
+		v := o.Named[n]
+		switch n {
+		case "role":
+			r, err := canonRole(v)
+			if err != nil {
+				return err
+			}
+			u.Role = r
+		case "fullname":
+			f, err := checkFullName(v)
+			if err != nil {
+				return err
+			}
+			u.FullName = f
+		case "password-file":
+			data, err := readConfigFile(c, v)
+			if err != nil {
+				return err
+			}
+			pw, _, _ := strings.Cut(string(data), "\n")
+			h, err := store.HashPassword(strings.TrimSuffix(pw, "\r"))
+			if err != nil {
+				return asUser(err)
+			}
+			u.PasswordHash = h
+		}
+	}
+	// Key removal before addition, whatever the order given.
+	if _, ok := o.Named["delsshkeys"]; ok {
+		u.SSHKeys = nil
+	}
+	if v, ok := o.Named["sshkey"]; ok {
+		k, err := canonSSHKey(v)
+		if err != nil {
+			return err
+		}
+		u.SSHKeys = appendNew(u.SSHKeys, []string{k})
+	}
+	return nil
+}
+
+// admins counts the admin accounts.
+func admins(cfg *store.Config) int {
+	n := 0
+	for _, u := range cfg.Users {
+		if u.Role == store.RoleAdmin {
+			n++
+		}
+	}
+	return n
+}
+
+// checkLastAdmin refuses to take the admin role from the last admin.
+func checkLastAdmin(cfg *store.Config, u *store.User, newRole string) error {
+	if u.Role == store.RoleAdmin && newRole != store.RoleAdmin && admins(cfg) == 1 {
+		return errorf("%s is the last administrator: the role cannot change until another user is an admin.", u.Name)
+	}
+	return nil
+}
+
+func deleteUser(c *shell.Ctx, cfg *store.Config, name string) error {
+	u := cfg.User(name)
+	if u == nil {
+		return userNotFound(name)
+	}
+	if u.Role == store.RoleAdmin && admins(cfg) == 1 {
+		return errorf("The last administrator account may not be deleted.")
+	}
+	if u.Name == c.S.User {
+		return errorf("You may not delete your own account.")
+	}
+	for i := range cfg.Users {
+		if &cfg.Users[i] == u {
+			cfg.Users = append(cfg.Users[:i], cfg.Users[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+func usersText(cfg *store.Config) string {
+	var b strings.Builder
+	b.WriteString("Users:\n")
+	for i, u := range cfg.Users {
+		full := u.FullName
+		if full == "" {
+			full = "(no full name)"
+		}
+		fmt.Fprintf(&b, "%d. %s - %s (%s)\n", i+1, u.Name, full, u.Role)
+	}
+	return b.String()
+}
+
+var userOps = []shell.Op{
+	{Name: "NEW", Desc: "Create a new account."},
+	{Name: "EDIT", Desc: "Modify an account."},
+	{Name: "DELETE", Desc: "Remove an account."},
+	{Name: "PASSWORD", Desc: "Change the password for a user."},
+}
+
+func userInteractive(c *shell.Ctx) error {
+	cfg := c.Config()
+	userNames := func() []string { return names(cfg.Users, func(u *store.User) string { return u.Name }) }
+	return menuLoop(c,
+		func() { c.Printf("\n%s", usersText(cfg)) },
+		func() []shell.Op { return userOps },
+		func(op string) error {
+			switch op {
+			case "NEW":
+				return userNew(c, cfg)
+			case "EDIT":
+				i, err := pick(c, "Enter the user name or number to edit.", userNames())
+				if err != nil || i < 0 {
+					return err
+				}
+				return userEdit(c, cfg, i)
+			case "DELETE":
+				i, err := pick(c, "Enter the user name or number to delete.", userNames())
+				if err != nil || i < 0 {
+					return err
+				}
+				return deleteUser(c, cfg, cfg.Users[i].Name)
+			case "PASSWORD":
+				i, err := pick(c, "Enter the user name or number to change the password for.", userNames())
+				if err != nil || i < 0 {
+					return err
+				}
+				h, err := askPassword(c, cfg.Users[i].Name)
+				if err != nil {
+					return err
+				}
+				cfg.Users[i].PasswordHash = h
+			}
+			return nil
+		})
+}
+
+func userNew(c *shell.Ctx, cfg *store.Config) error {
+	name, err := askRequired(c, "Enter the new username.", "", func(s string) (string, error) {
+		return s, checkUserName(cfg, s)
+	})
+	if err != nil {
+		return err
+	}
+	full, err := ask(c, fmt.Sprintf("Enter the full name for %s.", name), "", checkFullName)
+	if err != nil {
+		return err
+	}
+	role, err := chooseValue(c, fmt.Sprintf("Assign a role to %q:", name), roleChoices, store.RoleOperator)
+	if err != nil {
+		return err
+	}
+	h, err := askPassword(c, name)
+	if err != nil {
+		return err
+	}
+	u := store.User{Name: name, FullName: full, Role: role, PasswordHash: h}
+	if err := askAddKey(c, &u); err != nil {
+		return err
+	}
+	cfg.Users = append(cfg.Users, u)
+	return nil
+}
+
+func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
+	u := cfg.Users[i]
+	u.SSHKeys = append([]string(nil), u.SSHKeys...)
+	full, err := ask(c, fmt.Sprintf("Enter the full name for %s.", u.Name), u.FullName, checkFullName)
+	if err != nil {
+		return err
+	}
+	u.FullName = full
+	role, err := chooseValue(c, fmt.Sprintf("Assign a role to %q:", u.Name), roleChoices, u.Role)
+	if err != nil {
+		return err
+	}
+	if err := checkLastAdmin(cfg, &cfg.Users[i], role); err != nil {
+		return err
+	}
+	u.Role = role
+	change, err := askYN(c, "Do you want to change the password?", false)
+	if err != nil {
+		return err
+	}
+	if change {
+		if u.PasswordHash, err = askPassword(c, u.Name); err != nil {
+			return err
+		}
+	}
+	if n := len(u.SSHKeys); n > 0 {
+		del, err := askYN(c, fmt.Sprintf("%s has %d SSH public key(s). Do you want to remove them?", u.Name, n), false)
+		if err != nil {
+			return err
+		}
+		if del {
+			u.SSHKeys = nil
+		}
+	}
+	if err := askAddKey(c, &u); err != nil {
+		return err
+	}
+	cfg.Users[i] = u
+	return nil
+}
+
+func askAddKey(c *shell.Ctx, u *store.User) error {
+	add, err := askYN(c, fmt.Sprintf("Do you want to add an SSH public key for %s?", u.Name), false)
+	if err != nil || !add {
+		return err
+	}
+	k, err := askRequired(c, "Paste the public key (one authorized_keys line).", "", canonSSHKey)
+	if err != nil {
+		return err
+	}
+	u.SSHKeys = appendNew(u.SSHKeys, []string{k})
+	return nil
+}
+
+// askPassword asks for a new password twice and returns its hash.
+// Readers that can hide input (passwordReader) are used for it.
+func askPassword(c *shell.Ctx, name string) (string, error) {
+	read := func(question string) (string, error) {
+		c.Printf("\n%s\n", question)
+		if pr, ok := c.S.In.(passwordReader); ok {
+			return pr.ReadPassword("[]> ")
+		}
+		return c.S.In.ReadLine("[]> ")
+	}
+	for {
+		pw, err := read(fmt.Sprintf("Enter the password for %s.", name))
+		if err != nil {
+			return "", inputErr(err)
+		}
+		h, err := store.HashPassword(pw)
+		if err != nil {
+			c.Printf("%s\n", err)
+			continue
+		}
+		again, err := read("Please enter the new password again.")
+		if err != nil {
+			return "", inputErr(err)
+		}
+		if again != pw {
+			c.Printf("Passwords do not match.\n")
+			continue
+		}
+		return h, nil
+	}
+}
+
+// inputErr maps end of input at a password question, which has no
+// default, to ErrNeedInput.
+func inputErr(err error) error {
+	if errors.Is(err, shell.ErrInterrupt) {
+		return err
+	}
+	if errors.Is(err, io.EOF) {
+		return shell.ErrNeedInput
+	}
+	return err
+}

@@ -1,0 +1,429 @@
+package listenercmd
+
+import (
+	"fmt"
+	"strings"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// HOSTACCESS, interactively (reference 2.3): the table's menu, the
+// sender group EDIT menu, and NEW/EDIT/DELETE of policies.
+
+func hostAccessMenu(c *shell.Ctx, name string) error {
+	hat := func() *store.HAT { return &c.Config().Listener(name).HAT }
+	show := func() {
+		h := hat()
+		c.Printf("\nThere are currently %s defined.\nThere are currently %s.\n",
+			plural(len(h.Policies), "policy", "policies"), plural(len(groups(h)), "sender group", "sender groups"))
+	}
+	ops := func() []shell.Op {
+		return []shell.Op{
+			{Name: "NEW", Desc: "Create a new entry."},
+			{Name: "EDIT", Desc: "Modify an entry."},
+			{Name: "DELETE", Desc: "Remove an entry."},
+			{Name: "MOVE", Desc: "Move an entry."},
+			{Name: "DEFAULT", Desc: "Set the defaults."},
+			{Name: "PRINT", Desc: "Display the table."},
+			{Name: "IMPORT", Desc: "Import a table from a file."},
+			{Name: "EXPORT", Desc: "Export the table to a file."},
+			{Name: "CLEAR", Desc: "Remove all entries."},
+		}
+	}
+	return menuLoop(c, show, ops, map[string]string{"RESET": "CLEAR"}, func(op string) error {
+		h := hat()
+		l := c.Config().Listener(name)
+		switch op {
+		case "NEW":
+			i, err := choose(c, "Select the kind of entry to create.", []string{"New Sender Group", "New Policy"}, 1)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				return newGroupInteractive(c, h)
+			}
+			return newPolicyInteractive(c, h)
+		case "EDIT", "DELETE":
+			i, err := choose(c, "Select the kind of entry.", []string{"HAT sender groups", "HAT policies"}, 1)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				return groupEntry(c, h, op)
+			}
+			return policyEntry(c, h, op)
+		case "MOVE":
+			gs := groups(h)
+			if len(gs) < 2 {
+				return errorf("There are not enough sender groups to move.")
+			}
+			gi, err := pick(c, "Enter the name or number of the sender group you wish to move.", groupItems(gs))
+			if err != nil || gi < 0 {
+				return err
+			}
+			pos, err := askInt(c, "Enter the position to move it to.", gi+1, 1, len(gs))
+			if err != nil {
+				return err
+			}
+			return moveGroup(h, gs[gi].Name, pos)
+		case "DEFAULT":
+			return editParams(c, h, nil)
+		case "PRINT":
+			c.Printf("\n")
+			printHAT(c, h)
+		case "IMPORT":
+			f, err := askRequired(c, "Enter the name of the file to import (in the configuration directory unless the path is absolute).", "", nil)
+			if err != nil {
+				return err
+			}
+			return importHAT(c, l, f)
+		case "EXPORT":
+			f, err := askRequired(c, "Enter a name for the exported file (in the configuration directory unless the path is absolute).", "", nil)
+			if err != nil {
+				return err
+			}
+			return exportHAT(c, l, f)
+		case "CLEAR":
+			ok, err := askYN(c, "Remove every sender group and policy and go back to the predefined ones? The default policy parameters stay.", false)
+			if err != nil || !ok {
+				return err
+			}
+			clearHAT(l)
+		}
+		return nil
+	})
+}
+
+func groupItems(gs []store.SenderGroup) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.Name)
+	}
+	return out
+}
+
+func policyItems(h *store.HAT) []string {
+	var out []string
+	for _, p := range h.Policies {
+		out = append(out, p.Name+" ("+p.Behavior+")")
+	}
+	return out
+}
+
+const memberHelp = `Enter the hosts, separated by commas. Accepted forms:
+  IP addresses (10.1.1.1, 2001:db8::1), CIDR blocks (10.1.1.0/24, 2001:db8::/32),
+  partial addresses (10.1.1.), ranges (10.1.1.10-20, 10.1-5.),
+  host names (mail.example.com), partial host names (.example.com),
+  reputation ranges (sbrs[-10.0:-3.0], sbrs[none]), DNS lists (dnslist[bl.example.org]).`
+
+func memberCheck(s string) (string, error) {
+	_, err := membersOf(s)
+	return s, err
+}
+
+func askPolicy(c *shell.Ctx, h *store.HAT, question, current string) (string, error) {
+	def := 1
+	for i, p := range h.Policies {
+		if strings.EqualFold(p.Name, current) {
+			def = i + 1
+		}
+	}
+	var names []string
+	for _, p := range h.Policies {
+		names = append(names, p.Name)
+	}
+	i, err := chooseNamed(c, question, policyItems(h), names, def)
+	if err != nil {
+		return "", err
+	}
+	return h.Policies[i].Name, nil
+}
+
+func newGroupInteractive(c *shell.Ctx, h *store.HAT) error {
+	if len(h.Policies) == 0 {
+		return errorf("There are no policies: create one first.")
+	}
+	name, err := askRequired(c, "Enter a name for this sender group.", "", checker(func(s string) (string, error) {
+		return s, checkNewGroupName(h, s)
+	}))
+	if err != nil {
+		return err
+	}
+	list, err := ask(c, memberHelp, "", checker(func(s string) (string, error) {
+		if strings.TrimSpace(s) == "" {
+			return "", nil
+		}
+		return memberCheck(s)
+	}))
+	if err != nil {
+		return err
+	}
+	pol, err := askPolicy(c, h, "Select the mail flow policy for this sender group.", "")
+	if err != nil {
+		return err
+	}
+	comment, err := ask(c, "Enter a comment for this sender group.", "", checker(store.CheckComment))
+	if err != nil {
+		return err
+	}
+	g := store.SenderGroup{Name: name, Policy: pol, Comment: comment}
+	if err := addGroup(h, g, 0); err != nil {
+		return err
+	}
+	if strings.TrimSpace(list) != "" {
+		i, _ := findGroup(h, name)
+		warnings, err := addMembers(h, i, list)
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			c.Printf("%s\n", w)
+		}
+	}
+	c.Printf("\nSender group %s created.\n", name)
+	return nil
+}
+
+var behaviorLabels = []string{"Accept", "Reject", "TCP Refuse", "Relay", "Continue"}
+
+func askBehavior(c *shell.Ctx, current string) (string, error) {
+	def := 1
+	for i, b := range store.Behaviors {
+		if b == current {
+			def = i + 1
+		}
+	}
+	i, err := chooseNamed(c, "Select the behavior for this policy.", behaviorLabels, store.Behaviors, def)
+	if err != nil {
+		return "", err
+	}
+	return store.Behaviors[i], nil
+}
+
+func newPolicyInteractive(c *shell.Ctx, h *store.HAT) error {
+	name, err := askRequired(c, "Enter a name for this policy (it starts with $, which you may leave out).", "", checker(func(s string) (string, error) {
+		return checkNewPolicyName(h, s)
+	}))
+	if err != nil {
+		return err
+	}
+	b, err := askBehavior(c, "")
+	if err != nil {
+		return err
+	}
+	pol := store.FlowPolicy{Name: name, Behavior: b}
+	if hasParams(b) {
+		change, err := askYN(c, "Would you like to change the policy parameters?", false)
+		if err != nil {
+			return err
+		}
+		if change {
+			if err := editParams(c, h, &pol); err != nil {
+				return err
+			}
+		}
+	}
+	h.Policies = append(h.Policies, pol)
+	c.Printf("\nPolicy %s created.\n", name)
+	return nil
+}
+
+// groupEntry is EDIT or DELETE of a sender group.
+func groupEntry(c *shell.Ctx, h *store.HAT, op string) error {
+	items := groupItems(h.SenderGroups)
+	if op == "DELETE" {
+		items = groupItems(groups(h))
+	}
+	if len(items) == 0 {
+		return errorf("There are no sender groups.")
+	}
+	i, err := pick(c, fmt.Sprintf("Enter the name or number of the sender group you wish to %s.", strings.ToLower(op)), items)
+	if err != nil || i < 0 {
+		return err
+	}
+	name := h.SenderGroups[i].Name
+	if op == "DELETE" {
+		if err := deleteGroup(h, name); err != nil {
+			return err
+		}
+		c.Printf("Sender group %s deleted.\n", name)
+		return nil
+	}
+	return editGroupMenu(c, h, name)
+}
+
+func printGroup(c *shell.Ctx, g *store.SenderGroup) {
+	c.Printf("\nSender Group %s", g.Name)
+	if g.Comment != "" {
+		c.Printf(": (%s)", g.Comment)
+	}
+	c.Printf("\nPolicy: %s\n", g.Policy)
+	if g.Name == "ALL" {
+		c.Printf("Hosts: ALL\n")
+		return
+	}
+	if len(g.Members) == 0 {
+		c.Printf("Hosts: none\n")
+		return
+	}
+	c.Printf("Hosts:\n")
+	for i, m := range g.Members {
+		c.Printf("%d. %s\n", i+1, m)
+	}
+}
+
+func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
+	cur := func() int { i, _ := findGroup(h, name); return i }
+	ops := func() []shell.Op {
+		if h.SenderGroups[cur()].Name == "ALL" {
+			return []shell.Op{
+				{Name: "POLICY", Desc: "Change the policy and comment."},
+				{Name: "PRINT", Desc: "Display the current definition."},
+			}
+		}
+		return []shell.Op{
+			{Name: "NEW", Desc: "Add a new host."},
+			{Name: "DELETE", Desc: "Remove a host."},
+			{Name: "MOVE", Desc: "Reorder the hosts."},
+			{Name: "POLICY", Desc: "Change the policy and comment."},
+			{Name: "PRINT", Desc: "Display the current definition."},
+			{Name: "RENAME", Desc: "Rename this sender group."},
+		}
+	}
+	show := func() {
+		c.Printf("\nSender group %s: %s\n", h.SenderGroups[cur()].Name, plural(len(h.SenderGroups[cur()].Members), "host", "hosts"))
+	}
+	return menuLoop(c, show, ops, nil, func(op string) error {
+		i := cur()
+		g := &h.SenderGroups[i]
+		switch op {
+		case "NEW":
+			list, err := askRequired(c, memberHelp, "", checker(memberCheck))
+			if err != nil {
+				return err
+			}
+			// Warn about hosts that another group lists, and let the
+			// user decide ("Add anyway?" as AsyncOS asks).
+			trial := *h
+			trial.SenderGroups = append([]store.SenderGroup(nil), h.SenderGroups...)
+			trial.SenderGroups[i].Members = append([]string(nil), g.Members...)
+			warnings, err := addMembers(&trial, i, list)
+			if err != nil {
+				return err
+			}
+			if len(warnings) > 0 {
+				c.Printf("%s\n", strings.Join(warnings, "\n"))
+				ok, err := askYN(c, "Add anyway?", false)
+				if err != nil || !ok {
+					return err
+				}
+			}
+			_, err = addMembers(h, i, list)
+			return err
+		case "DELETE":
+			if len(g.Members) == 0 {
+				return errorf("Sender group %s has no hosts.", g.Name)
+			}
+			mi, err := pick(c, "Enter the number of the host you wish to remove.", g.Members)
+			if err != nil || mi < 0 {
+				return err
+			}
+			g.Members = append(g.Members[:mi], g.Members[mi+1:]...)
+		case "MOVE":
+			if len(g.Members) < 2 {
+				return errorf("Sender group %s has fewer than two hosts.", g.Name)
+			}
+			mi, err := pick(c, "Enter the number of the host you wish to move.", g.Members)
+			if err != nil || mi < 0 {
+				return err
+			}
+			pos, err := askInt(c, "Enter the position to move it to.", mi+1, 1, len(g.Members))
+			if err != nil {
+				return err
+			}
+			m := g.Members[mi]
+			g.Members = append(g.Members[:mi], g.Members[mi+1:]...)
+			g.Members = append(g.Members[:pos-1], append([]string{m}, g.Members[pos-1:]...)...)
+		case "POLICY":
+			pol, err := askPolicy(c, h, "Select the mail flow policy for this sender group.", g.Policy)
+			if err != nil {
+				return err
+			}
+			comment, err := ask(c, "Enter a comment for this sender group (\"none\" for no comment).", g.Comment, checker(func(s string) (string, error) {
+				if strings.EqualFold(s, "none") {
+					return "", nil
+				}
+				return store.CheckComment(s)
+			}))
+			if err != nil {
+				return err
+			}
+			g.Policy, g.Comment = pol, comment
+		case "PRINT":
+			printGroup(c, g)
+		case "RENAME":
+			n, err := askRequired(c, "Enter the new name for this sender group.", g.Name, checker(func(s string) (string, error) {
+				if strings.EqualFold(s, g.Name) {
+					return s, asUser(store.CheckSenderGroupName(s))
+				}
+				return s, checkNewGroupName(h, s)
+			}))
+			if err != nil {
+				return err
+			}
+			if err := renameGroup(h, i, n); err != nil {
+				return err
+			}
+			name = n
+		}
+		return nil
+	})
+}
+
+// policyEntry is EDIT or DELETE of a policy.
+func policyEntry(c *shell.Ctx, h *store.HAT, op string) error {
+	if len(h.Policies) == 0 {
+		return errorf("There are no policies.")
+	}
+	i, err := pick(c, fmt.Sprintf("Enter the name or number of the policy you wish to %s.", strings.ToLower(op)), policyItems(h))
+	if err != nil || i < 0 {
+		return err
+	}
+	if op == "DELETE" {
+		name := h.Policies[i].Name
+		if err := deletePolicy(h, name); err != nil {
+			return err
+		}
+		c.Printf("Policy %s deleted.\n", name)
+		return nil
+	}
+	p := &h.Policies[i]
+	n, err := askRequired(c, "Enter the name of this policy.", p.Name, checker(func(s string) (string, error) {
+		n, err := canonPolicyName(s)
+		if err != nil {
+			return "", err
+		}
+		if !strings.EqualFold(n, p.Name) {
+			return checkNewPolicyName(h, n)
+		}
+		return n, nil
+	}))
+	if err != nil {
+		return err
+	}
+	if err := renamePolicy(h, i, n); err != nil {
+		return err
+	}
+	if p.Behavior, err = askBehavior(c, p.Behavior); err != nil {
+		return err
+	}
+	if !hasParams(p.Behavior) {
+		return nil
+	}
+	change, err := askYN(c, "Would you like to change the policy parameters?", false)
+	if err != nil || !change {
+		return err
+	}
+	return editParams(c, h, p)
+}

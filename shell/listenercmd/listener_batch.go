@@ -1,0 +1,139 @@
+package listenercmd
+
+import (
+	"strings"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// The batch forms of the listener level (SPEC 3.1): new, edit NAME
+// setup. delete and print are in batch().
+
+func batchNew(c *shell.Ctx, args []string) error {
+	o, err := shell.ParseOpts(args)
+	if err != nil {
+		return asUser(err)
+	}
+	if err := o.Only("type", "address", "port", "hostname", "accept", "relay"); err != nil {
+		return asUser(err)
+	}
+	if len(o.Pos) != 1 {
+		return usage("new")
+	}
+	cfg := c.Config()
+	name := o.Pos[0]
+	if err := checkListenerName(cfg, name, nil); err != nil {
+		return err
+	}
+	typ := strings.ToLower(o.Named["type"])
+	switch typ {
+	case store.ListenerPublic, store.ListenerPrivate:
+	case "":
+		return errorf("Give the listener type: --type public or --type private.")
+	default:
+		return errorf("Invalid listener type %q: use public or private.", o.Named["type"])
+	}
+	if o.Named["address"] == "" || o.Named["port"] == "" {
+		return errorf("Give the address and port: --address IP --port N.")
+	}
+	addr, err := canonAddress(o.Named["address"])
+	if err != nil {
+		return err
+	}
+	port, err := canonPort(o.Named["port"])
+	if err != nil {
+		return err
+	}
+	if err := checkEndpoint(cfg, addr, port, nil); err != nil {
+		return err
+	}
+	l := store.NewListener(name, typ, addr, port)
+	if h, ok := o.Named["hostname"]; ok {
+		h, err := canonHostname(h)
+		if err != nil {
+			return err
+		}
+		setHostname(cfg, &l, h)
+	}
+	if v, ok := o.Named["accept"]; ok {
+		if typ != store.ListenerPublic {
+			return errorf("--accept is for public listeners (a private listener relays for the hosts of --relay).")
+		}
+		es, err := ratEntries(v)
+		if err != nil {
+			return err
+		}
+		l.RAT = acceptRAT(es)
+	}
+	if v, ok := o.Named["relay"]; ok {
+		if typ != store.ListenerPrivate {
+			return errorf("--relay is for private listeners (a public listener accepts mail for the domains of --accept).")
+		}
+		ms, err := membersOf(v)
+		if err != nil {
+			return err
+		}
+		l.HAT = store.NewPrivateHAT(ms)
+	}
+	cfg.Listeners = append(cfg.Listeners, l)
+	return nil
+}
+
+// batchSetup is "edit NAME setup [--name N] [--address IP] [--port N]
+// [--hostname H] [--default_domain D] [--max_concurrency N]".
+func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
+	o, err := shell.ParseOpts(args)
+	if err != nil {
+		return asUser(err)
+	}
+	if err := o.Only("name", "address", "port", "hostname", "default_domain", "max_concurrency"); err != nil {
+		return asUser(err)
+	}
+	if len(o.Pos) > 0 {
+		return usage("edit NAME setup")
+	}
+	if len(o.Order) == 0 {
+		return errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency or --name.")
+	}
+	cfg := c.Config()
+	addr, port := l.Address, l.Port
+	if v, ok := o.Named["address"]; ok {
+		if addr, err = canonAddress(v); err != nil {
+			return err
+		}
+	}
+	if v, ok := o.Named["port"]; ok {
+		if port, err = canonPort(v); err != nil {
+			return err
+		}
+	}
+	if err := checkEndpoint(cfg, addr, port, l); err != nil {
+		return err
+	}
+	l.Address, l.Port = addr, port
+	if v, ok := o.Named["hostname"]; ok {
+		h, err := canonHostname(v)
+		if err != nil {
+			return err
+		}
+		setHostname(cfg, l, h)
+	}
+	if v, ok := o.Named["default_domain"]; ok {
+		if l.DefaultDomain, err = canonDefaultDomain(v); err != nil {
+			return err
+		}
+	}
+	if v, ok := o.Named["max_concurrency"]; ok {
+		if l.MaxConcurrency, err = canonMaxConcurrency(v); err != nil {
+			return err
+		}
+	}
+	if v, ok := o.Named["name"]; ok {
+		if err := checkListenerName(cfg, v, l); err != nil {
+			return err
+		}
+		l.Name = v
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package smtpd
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/netip"
+	"time"
+
+	"seg/store"
+)
+
+// connInfo is what a connection decided at connect. The session reads it;
+// only the connection's own goroutine changes msgs.
+type connInfo struct {
+	icid     int64
+	cfg      *store.Config   // the snapshot taken at connect
+	lc       *store.Listener // in cfg
+	ip       netip.Addr
+	rdns     string
+	dec      decision
+	hostname string
+	maxSize  int64 // max_message_size; 0: none
+	msgs     int64 // messages queued on this connection
+}
+
+// rdnsTimeout bounds the reverse DNS lookup made at connect.
+const rdnsTimeout = 10 * time.Second
+
+// connect admits one accepted connection (SPEC 4.1): it logs it, checks
+// the listener's connection limit, matches the HAT, and then refuses it,
+// rejects it, or writes the banner and hands it to go-smtp. This happens
+// here rather than in Backend.NewSession because go-smtp writes its own
+// greeting as soon as it gets a connection and calls NewSession only at
+// HELO/EHLO: TCPREFUSE and the REJECT banner must come before either.
+// release tells the accept loop the connection no longer needs its
+// go-smtp server.
+func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func()) {
+	defer release()
+	b := l.cur.Load()
+	lc := b.lc
+	icid := s.d.Queue.NextICID()
+	ip := addrIP(raw.RemoteAddr())
+	local := addrIP(raw.LocalAddr())
+
+	active := l.enter()
+	s.d.Counters.ConnIn(1)
+	var heldIP bool
+	finish := func() {
+		raw.Close()
+		if heldIP {
+			l.releaseIP(ip)
+		}
+		l.leave()
+		s.d.Counters.ConnIn(-1)
+		s.d.Log.Info("ICID %d close", icid)
+		s.untrack(raw)
+	}
+
+	rdns, verified := "", false
+	if s.d.ReverseDNS != nil && ip.IsValid() {
+		ctx, cancel := context.WithTimeout(context.Background(), rdnsTimeout)
+		rdns, verified = s.d.ReverseDNS(ctx, ip)
+		cancel()
+	}
+	shown, ver := "unknown", "no"
+	if rdns != "" {
+		shown = logSafe(rdns)
+	}
+	if verified {
+		ver = "yes"
+	}
+	s.d.Log.Info("New SMTP ICID %d interface %s (%s) address %s reverse dns host %s verified %s",
+		icid, lc.Name, local, ip, shown, ver)
+
+	if lc.MaxConcurrency > 0 && active > lc.MaxConcurrency {
+		s.sayAndClose(raw, "421 4.3.2 Too many connections to this listener, try again later\r\n")
+		s.d.Log.Info("ICID %d Receiving Failed: Connection limit exceeded", icid)
+		finish()
+		return
+	}
+
+	dec := b.hat.match(ip)
+	if b.hat.hat.Policy(dec.Policy) == nil && dec.Policy != "" {
+		s.d.Log.Warning("ICID %d sender group %s names mail flow policy %s, which does not exist: rejecting", icid, dec.Group, dec.Policy)
+	}
+	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, dec.Group, dec.Member, sbrsText(dec.Params))
+
+	hostname := lc.Hostname
+	if hostname == "" {
+		hostname = b.cfg.System.Hostname
+	}
+	if hostname == "" {
+		hostname = store.DefaultHostname
+	}
+
+	switch dec.Behavior {
+	case store.BehaviorTCPRefuse:
+		// No banner; an RST rather than a FIN where the OS allows, so the
+		// client sees a refused connection (SPEC 4.1).
+		if tc, ok := raw.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		finish()
+		return
+	case store.BehaviorReject:
+		release()
+		s.rejectSession(raw, rejectGreeting(dec.Params, hostname, ip, rdns))
+		finish()
+		return
+	case store.BehaviorAccept, store.BehaviorRelay:
+	default:
+		// Not a behaviour seg knows: refuse rather than guess.
+		s.d.Log.Warning("ICID %d mail flow policy %s has unknown behavior %q: rejecting", icid, dec.Policy, dec.Behavior)
+		release()
+		s.rejectSession(raw, rejectGreeting(dec.Params, hostname, ip, rdns))
+		finish()
+		return
+	}
+
+	if !l.takeIP(ip, dec.Params.Int("max_concurrency")) {
+		s.sayAndClose(raw, "421 4.7.0 Too many concurrent connections from your address, try again later\r\n")
+		s.d.Log.Info("ICID %d Receiving Failed: Connection limit exceeded", icid)
+		finish()
+		return
+	}
+	heldIP = true
+
+	info := &connInfo{icid: icid, cfg: b.cfg, lc: lc, ip: ip, rdns: rdns, dec: dec, hostname: hostname}
+	if n := dec.Params.Int("max_message_size"); n > 0 {
+		info.maxSize = n
+	}
+	raw.SetWriteDeadline(time.Now().Add(s.d.IdleTimeout))
+	if _, err := raw.Write([]byte(greeting(dec.Params, hostname, ip, rdns))); err != nil {
+		finish()
+		return
+	}
+	c := newConn(raw, bufio.NewReader(raw), s.d.IdleTimeout, info, info.maxSize, finish)
+	if !hand.push(c) {
+		c.Close()
+	}
+}
+
+// sayAndClose writes one reply and lets the connection go.
+func (s *Server) sayAndClose(raw net.Conn, reply string) {
+	raw.SetWriteDeadline(time.Now().Add(s.d.IdleTimeout))
+	raw.Write([]byte(reply))
+}
+
+// rejectSession serves a REJECT policy (SPEC 4.1): the reject banner,
+// then every command but QUIT refused. RFC 5321 section 3.1: a server
+// that greets with 554 must wait for QUIT and should answer other
+// commands with 503. A client that will not stop is cut off after
+// badCommandLimit commands, like one sending unknown commands.
+func (s *Server) rejectSession(raw net.Conn, banner string) {
+	raw.SetWriteDeadline(time.Now().Add(s.d.IdleTimeout))
+	if _, err := raw.Write([]byte(banner)); err != nil {
+		return
+	}
+	br := bufio.NewReader(raw)
+	for refused := 0; ; {
+		raw.SetDeadline(time.Now().Add(s.d.IdleTimeout))
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			if err == bufio.ErrBufferFull {
+				raw.Write([]byte("500 5.5.2 Line too long, closing connection\r\n"))
+			}
+			return
+		}
+		if commandVerb(string(line)) == "QUIT" {
+			raw.Write([]byte("221 2.0.0 Bye\r\n"))
+			return
+		}
+		refused++
+		if refused >= badCommandLimit {
+			raw.Write([]byte("503 5.5.1 Bad sequence of commands\r\n421 Exceeded bad SMTP command limit, disconnecting.\r\n"))
+			return
+		}
+		if _, err := raw.Write([]byte("503 5.5.1 Bad sequence of commands\r\n")); err != nil {
+			return
+		}
+	}
+}
+
+// addrIP is the IP of a connection's address; the zero Addr when it has
+// none (then only ALL matches it).
+func addrIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
+	}
+	if a == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}

@@ -1,0 +1,254 @@
+package smtpd
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"seg/mta/maillog"
+	"seg/store"
+)
+
+// listener is one configured listener. It outlives its sockets: a rebind
+// or suspend replaces the socket, while the connection counts (which the
+// HAT limits use) stay with the listener.
+type listener struct {
+	s   *Server
+	cur atomic.Pointer[binding] // configuration that new connections take
+
+	// Guarded by Server.mu.
+	name      string
+	addr      string
+	port      int
+	suspended bool
+	sock      *socket // nil when not accepting
+	err       error   // last bind error
+
+	cmu    sync.Mutex
+	active int
+	perIP  map[netip.Addr]int
+}
+
+// binding is the snapshot a connection takes at connect: the whole
+// configuration, its listener, and the listener's HAT ready to match.
+type binding struct {
+	cfg *store.Config
+	lc  *store.Listener
+	hat *hatTable
+}
+
+// socket is one bound address. Each gets its own smtp.Server, so no
+// go-smtp Server field is ever changed after Serve (go-smtp reads them
+// without locks).
+type socket struct {
+	ln       net.Listener
+	port     int
+	hand     *handoff
+	stopping chan struct{}
+	accepted chan struct{} // closed when the accept loop has returned
+}
+
+// start binds the listener's address; called with Server.mu held.
+func (l *listener) start() error {
+	addr := net.JoinHostPort(l.addr, strconv.Itoa(l.port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		l.err = fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, addr, unwrapOpError(err))
+		return l.err
+	}
+	l.err = nil
+	sk := &socket{ln: ln, hand: newHandoff(ln.Addr()), stopping: make(chan struct{}), accepted: make(chan struct{})}
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
+		sk.port = ta.Port
+	}
+	srv := smtp.NewServer(backend{l.s})
+	srv.Domain = l.addr // only in go-smtp's own greeting, which is never sent
+	srv.ErrorLog = panicLogger{l.s.d.Log}
+	// Size, recipient and time limits are per HAT policy and per session:
+	// the Session and the conn enforce them, not go-smtp's server-wide
+	// fields.
+	srv.MaxMessageBytes = 0
+	srv.MaxRecipients = 0
+	l.sock = sk
+	l.s.wg.Add(2)
+	go func() {
+		defer l.s.wg.Done()
+		srv.Serve(sk.hand) // returns when the handoff closes
+	}()
+	go func() {
+		defer l.s.wg.Done()
+		l.acceptLoop(sk)
+	}()
+	return nil
+}
+
+// stop closes the socket; connections already accepted carry on. Called
+// with Server.mu held. It returns a channel closed once the socket
+// accepts no more connections (nil when there was no socket).
+func (l *listener) stop() <-chan struct{} {
+	sk := l.sock
+	if sk == nil {
+		return nil
+	}
+	l.sock = nil
+	close(sk.stopping)
+	sk.ln.Close()
+	return sk.accepted
+}
+
+func (l *listener) acceptLoop(sk *socket) {
+	var pre sync.WaitGroup // connections not yet handed to go-smtp
+	defer func() {
+		pre.Wait()
+		sk.hand.close()
+	}()
+	defer close(sk.accepted)
+	var delay time.Duration
+	for {
+		raw, err := sk.ln.Accept()
+		if err != nil {
+			select {
+			case <-sk.stopping:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off and retry,
+			// as net/http does.
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else if delay *= 2; delay > time.Second {
+				delay = time.Second
+			}
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-sk.stopping:
+				t.Stop()
+				return
+			}
+			continue
+		}
+		delay = 0
+		l.s.track(raw)
+		pre.Add(1)
+		go l.s.connect(l, sk.hand, raw, sync.OnceFunc(pre.Done))
+	}
+}
+
+// takeIP counts a connection from ip against the policy's per-IP limit
+// (max_concurrency; <= 0 is unlimited). It reports false, counting
+// nothing, when the limit is reached.
+func (l *listener) takeIP(ip netip.Addr, max int64) bool {
+	l.cmu.Lock()
+	defer l.cmu.Unlock()
+	if max > 0 && int64(l.perIP[ip]) >= max {
+		return false
+	}
+	l.perIP[ip]++
+	return true
+}
+
+func (l *listener) releaseIP(ip netip.Addr) {
+	l.cmu.Lock()
+	if l.perIP[ip] <= 1 {
+		delete(l.perIP, ip)
+	} else {
+		l.perIP[ip]--
+	}
+	l.cmu.Unlock()
+}
+
+// enter counts a connection on the listener and returns how many are open.
+func (l *listener) enter() int {
+	l.cmu.Lock()
+	defer l.cmu.Unlock()
+	l.active++
+	return l.active
+}
+
+func (l *listener) leave() {
+	l.cmu.Lock()
+	l.active--
+	l.cmu.Unlock()
+}
+
+func (l *listener) connections() int {
+	l.cmu.Lock()
+	defer l.cmu.Unlock()
+	return l.active
+}
+
+// handoff is the net.Listener go-smtp serves: it yields the connections
+// seg has admitted (HAT matched, banner written).
+type handoff struct {
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+	addr net.Addr
+}
+
+func newHandoff(addr net.Addr) *handoff {
+	return &handoff{ch: make(chan net.Conn), done: make(chan struct{}), addr: addr}
+}
+
+func (h *handoff) Accept() (net.Conn, error) {
+	select {
+	case c := <-h.ch:
+		return c, nil
+	case <-h.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// push hands c to go-smtp; false when the handoff is closed.
+func (h *handoff) push(c net.Conn) bool {
+	select {
+	case h.ch <- c:
+		return true
+	case <-h.done:
+		return false
+	}
+}
+
+func (h *handoff) close()         { h.once.Do(func() { close(h.done) }) }
+func (h *handoff) Close() error   { h.close(); return nil }
+func (h *handoff) Addr() net.Addr { return h.addr }
+
+// panicLogger takes go-smtp's own log. go-smtp prints connection errors
+// (the clients' business; seg reports what matters in mail_logs) and the
+// panics it recovers from in Session calls, which are seg bugs: those go
+// to mail_logs as a Warning, first line only.
+type panicLogger struct{ log maillog.Logger }
+
+func (p panicLogger) Printf(format string, v ...interface{}) {
+	p.Println(fmt.Sprintf(format, v...))
+}
+
+func (p panicLogger) Println(v ...interface{}) {
+	msg := fmt.Sprint(v...)
+	if strings.HasPrefix(msg, "panic") {
+		first, _, _ := strings.Cut(msg, "\n")
+		p.log.Warning("smtpd: %s", first)
+	}
+}
+
+// unwrapOpError drops the "listen tcp ADDR:" prefix net.OpError adds,
+// which the caller already says.
+func unwrapOpError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}

@@ -1,0 +1,156 @@
+package smtpd
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// receivedHeader is the trace field seg prepends to every message it
+// accepts (RFC 5321 section 4.4):
+//
+//	Received: from HELO (RDNS [IP])
+//		by HOSTNAME with ESMTP id MID
+//		for <RCPT>; DATE
+//
+// TCP-info is "RDNS [IP]" when the client's reverse DNS is known and
+// "[IP]" alone otherwise (the RFC 5321 grammar: address-literal, or Domain
+// FWS address-literal). The for clause names the recipient only when
+// there is exactly one: listing several would disclose Bcc recipients
+// (RFC 5321 section 7.2). protocol is "ESMTP" or "SMTP" (RFC 3848); ip is
+// the inside of the address literal (addrLiteral).
+func receivedHeader(helo, rdns, ip, hostname, protocol, mid string, rcpts []string, date time.Time) []byte {
+	var b bytes.Buffer
+	b.WriteString("Received: from ")
+	b.WriteString(headerSafe(helo))
+	b.WriteString(" (")
+	if rdns != "" {
+		b.WriteString(headerSafe(rdns))
+		b.WriteString(" ")
+	}
+	b.WriteString("[" + ip + "])\r\n\tby ")
+	b.WriteString(headerSafe(hostname))
+	b.WriteString(" with " + protocol + " id " + mid)
+	if len(rcpts) == 1 {
+		b.WriteString("\r\n\tfor <" + headerSafe(rcpts[0]) + ">")
+	}
+	b.WriteString("; " + date.Format("Mon, 2 Jan 2006 15:04:05 -0700") + "\r\n")
+	return b.Bytes()
+}
+
+// addrLiteral is the address in an RFC 5321 section 4.1.3 address
+// literal, without the brackets: "192.0.2.1", "IPv6:2001:db8::1".
+func addrLiteral(ip netip.Addr) string {
+	if ip.Is6() {
+		return "IPv6:" + ip.String()
+	}
+	return ip.String()
+}
+
+// headerSafe keeps client-supplied words from breaking the header:
+// control characters, parentheses and angle brackets (which would end the
+// comment or path they sit in) and spaces become '?'.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r <= ' ', r == 0x7f, r == '(', r == ')', r == '<', r == '>', r == ';':
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// logSafe keeps client-supplied words on one mail_logs line.
+func logSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// headerFields returns the first Message-ID and Subject of the message's
+// header block (everything before the first empty line; RFC 5322 section
+// 2.1), unfolded (section 2.2.3) and trimmed. The body is not looked at.
+func headerFields(msg []byte) (messageID, subject string, hasID, hasSubject bool) {
+	var name string
+	var val []byte
+	flush := func() {
+		switch {
+		case name == "":
+		case !hasID && strings.EqualFold(name, "Message-ID"):
+			messageID, hasID = strings.TrimSpace(string(val)), true
+		case !hasSubject && strings.EqualFold(name, "Subject"):
+			subject, hasSubject = strings.TrimSpace(string(val)), true
+		}
+		name, val = "", nil
+	}
+	for len(msg) > 0 {
+		i := bytes.IndexByte(msg, '\n')
+		var line []byte
+		if i < 0 {
+			line, msg = msg, nil
+		} else {
+			line, msg = msg[:i], msg[i+1:]
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break // end of the header block
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if name != "" {
+				val = append(val, line...) // unfolding removes only the CRLF
+			}
+			continue
+		}
+		flush()
+		if c := bytes.IndexByte(line, ':'); c > 0 {
+			name = string(bytes.TrimRight(line[:c], " \t"))
+			val = append([]byte(nil), line[c+1:]...)
+		}
+	}
+	flush()
+	return
+}
+
+// pyQuote quotes s the way AsyncOS (a Python program) writes values in
+// mail_logs, Python's repr(): single quotes unless s holds a single quote
+// and no double quote; backslash escapes for the quote, the backslash,
+// \t \n \r, and \xNN for other control characters and bytes that are not
+// UTF-8. Real lines: Message-ID '<id@host>', Message-ID "<Lands'End...>".
+func pyQuote(s string) string {
+	q := byte('\'')
+	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
+		q = '"'
+	}
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	b.WriteByte(q)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		c := s[i]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(`\x` + string(hex[c>>4]) + string(hex[c&15]))
+		case c == q || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < 0x20 || c == 0x7f:
+			b.WriteString(`\x` + string(hex[c>>4]) + string(hex[c&15]))
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	b.WriteByte(q)
+	return b.String()
+}

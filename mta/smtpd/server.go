@@ -1,0 +1,336 @@
+// Package smtpd is seg's inbound side (SPEC 4): SMTP listeners on
+// github.com/emersion/go-smtp, Host Access Table matching at connect,
+// Recipient Access Table checks per RCPT, the HAT policy's limits, a
+// Received header, and the AsyncOS mail_logs lines of the inbound path.
+//
+// go-smtp sequences the protocol; policy lives here. What go-smtp does
+// not let a Backend decide (the greeting, the unknown-command reply and
+// limit, EHLO keywords) is adjusted on the connection (conn.go).
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"seg/mta/counters"
+	"seg/mta/maillog"
+	"seg/mta/queue"
+	"seg/store"
+)
+
+// Enqueuer is what the inbound side needs from the queue. Enqueue returns
+// only once the message is durable (SPEC 5).
+type Enqueuer interface {
+	NextMID() int64
+	NextICID() int64
+	Enqueue(m *queue.Message, body []byte) error
+}
+
+// Deps are the Server's collaborators.
+type Deps struct {
+	Queue    Enqueuer
+	Counters *counters.Counters
+	Log      maillog.Logger
+	Now      func() time.Time
+
+	// Classify names the mail policy that matched all recipients of m in
+	// the incoming table (relay false) or the outgoing table (relay true).
+	// nil: "DEFAULT". This is the seam for the mail policy tables; the
+	// per-recipient split ("MID n was split creating MID m") comes with
+	// them.
+	Classify func(cfg *store.Config, m *queue.Message, relay bool) string
+
+	// ReverseDNS returns the client's forward-confirmed reverse DNS name
+	// (verified true) or its unconfirmed PTR name (verified false); "" when
+	// there is none. nil: no lookups, every host is "unknown".
+	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
+
+	// IdleTimeout is how long a client may stay silent before seg hangs up.
+	// 0: 5 minutes (RFC 5321 section 4.5.3.2.7).
+	IdleTimeout time.Duration
+}
+
+// Listener states in ListenerStatus.
+const (
+	StateRunning   = "running"
+	StateSuspended = "suspended"
+	StateFailed    = "failed" // could not bind; Apply and Resume retry
+)
+
+// ListenerStatus describes one listener.
+type ListenerStatus struct {
+	Name        string
+	Address     string
+	Port        int // the bound port when running (differs from the configured one only for port 0)
+	State       string
+	Connections int // current inbound connections, sessions in flight included
+	Err         string
+}
+
+// Server runs the listeners of one configuration at a time.
+type Server struct {
+	d Deps
+
+	mu     sync.Mutex // listeners, order, closed
+	lis    map[string]*listener
+	order  []string
+	closed bool
+	wg     sync.WaitGroup // accept loops and go-smtp Serve loops
+
+	connMu  sync.Mutex
+	conns   map[net.Conn]struct{}
+	drained chan struct{} // closed when conns becomes empty
+}
+
+// New returns a Server with no listeners; Apply starts them.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = discardLog{}
+	}
+	if d.Counters == nil {
+		d.Counters = counters.New(d.Now, nil)
+	}
+	if d.IdleTimeout <= 0 {
+		d.IdleTimeout = 5 * time.Minute
+	}
+	return &Server{d: d, lis: map[string]*listener{}, conns: map[net.Conn]struct{}{}}
+}
+
+type discardLog struct{}
+
+func (discardLog) Info(string, ...any)    {}
+func (discardLog) Warning(string, ...any) {}
+
+// Apply reconciles the running listeners with cfg: new ones start,
+// deleted ones stop accepting, ones whose address or port changed are
+// rebound; the others keep their socket. Connections already accepted
+// keep the configuration they took at connect and are never cut by a
+// reload. Every bind error is returned (joined); the other listeners run.
+// A suspended listener stays suspended.
+func (s *Server) Apply(cfg *store.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("the mail system is shutting down")
+	}
+	want := map[string]*store.Listener{}
+	var order []string
+	for i := range cfg.Listeners {
+		lc := &cfg.Listeners[i]
+		k := strings.ToLower(lc.Name)
+		if want[k] != nil {
+			continue // validation forbids duplicate names; the first wins
+		}
+		want[k] = lc
+		order = append(order, k)
+	}
+	// Close the sockets that go away first, so that two listeners may
+	// swap addresses in one commit.
+	for k, l := range s.lis {
+		lc, keep := want[k]
+		switch {
+		case !keep:
+			l.stop()
+			delete(s.lis, k)
+		case lc.Address != l.addr || lc.Port != l.port:
+			l.stop()
+		}
+	}
+	var errs []error
+	for _, k := range order {
+		lc := want[k]
+		l := s.lis[k]
+		if l == nil {
+			l = &listener{s: s, perIP: map[netip.Addr]int{}}
+			s.lis[k] = l
+		}
+		l.name, l.addr, l.port = lc.Name, lc.Address, lc.Port
+		l.cur.Store(&binding{cfg: cfg, lc: lc, hat: compileHAT(&lc.HAT)})
+		if l.sock == nil && !l.suspended {
+			if err := l.start(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	s.order = order
+	return errors.Join(errs...)
+}
+
+// Suspend stops a listener accepting connections (suspendlistener): its
+// socket closes, sessions in flight finish. "" suspends every listener.
+func (s *Server) Suspend(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ls, err := s.named(name)
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		l.suspended = true
+		l.stop()
+	}
+	return nil
+}
+
+// Resume reopens a suspended listener (resumelistener). "" resumes every
+// listener. A bind error is returned and the listener shows "failed".
+func (s *Server) Resume(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("the mail system is shutting down")
+	}
+	ls, err := s.named(name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, l := range ls {
+		l.suspended = false
+		if l.sock == nil {
+			if err := l.start(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) named(name string) ([]*listener, error) {
+	if name == "" {
+		var all []*listener
+		for _, k := range s.order {
+			all = append(all, s.lis[k])
+		}
+		return all, nil
+	}
+	if l := s.lis[strings.ToLower(name)]; l != nil {
+		return []*listener{l}, nil
+	}
+	var names []string
+	for _, k := range s.order {
+		names = append(names, s.lis[k].name)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no listener named %q: no listeners are configured", name)
+	}
+	return nil, fmt.Errorf("no listener named %q; listeners: %s", name, strings.Join(names, ", "))
+}
+
+// Listeners reports every configured listener in configuration order.
+func (s *Server) Listeners() []ListenerStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ListenerStatus
+	for _, k := range s.order {
+		l := s.lis[k]
+		st := ListenerStatus{Name: l.name, Address: l.addr, Port: l.port, Connections: l.connections()}
+		switch {
+		case l.suspended:
+			st.State = StateSuspended
+		case l.sock != nil:
+			st.State = StateRunning
+			st.Port = l.sock.port
+		default:
+			st.State = StateFailed
+			if l.err != nil {
+				st.Err = l.err.Error()
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Close stops accepting on every listener and waits for the sessions in
+// flight to finish until ctx is done; then it cuts the rest and returns
+// ctx's error.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	var stopped []<-chan struct{}
+	for _, l := range s.lis {
+		if ch := l.stop(); ch != nil {
+			stopped = append(stopped, ch)
+		}
+	}
+	s.mu.Unlock()
+	// Once no socket accepts, every connection is tracked.
+	for _, ch := range stopped {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+	if err := s.waitDrained(ctx); err != nil {
+		s.connMu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.connMu.Unlock()
+		return err
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) track(c net.Conn) {
+	s.connMu.Lock()
+	s.conns[c] = struct{}{}
+	s.connMu.Unlock()
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.connMu.Lock()
+	delete(s.conns, c)
+	if len(s.conns) == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+	s.connMu.Unlock()
+}
+
+func (s *Server) waitDrained(ctx context.Context) error {
+	s.connMu.Lock()
+	if len(s.conns) == 0 {
+		s.connMu.Unlock()
+		return nil
+	}
+	if s.drained == nil {
+		s.drained = make(chan struct{})
+	}
+	ch := s.drained
+	s.connMu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) classify(cfg *store.Config, m *queue.Message, relay bool) string {
+	if s.d.Classify != nil {
+		if p := s.d.Classify(cfg, m, relay); p != "" {
+			return p
+		}
+	}
+	return "DEFAULT"
+}

@@ -1,0 +1,184 @@
+package smtpd
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-smtp"
+
+	"seg/mta/counters"
+	"seg/mta/maillog"
+	"seg/mta/queue"
+	"seg/store"
+)
+
+// backend gives go-smtp a Session per HELO/EHLO. The connection's HAT
+// decision was made at connect (connect.go) and travels on the conn.
+type backend struct{ s *Server }
+
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	nc := c.Conn()
+	if t, ok := nc.(*tls.Conn); ok {
+		nc = t.NetConn()
+	}
+	w, ok := nc.(*conn)
+	if !ok {
+		return nil, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Internal error, closing connection"}
+	}
+	return &session{s: b.s, c: w, info: w.info, helo: c.Hostname()}, nil
+}
+
+// session holds one mail transaction at a time. go-smtp calls it from the
+// connection's goroutine only.
+type session struct {
+	s    *Server
+	c    *conn
+	info *connInfo
+	helo string
+
+	mid   int64 // 0: no transaction
+	from  string
+	rcpts []string
+}
+
+func smtpErr(code int, ec smtp.EnhancedCode, text string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: text}
+}
+
+func (s *session) log() maillog.Logger { return s.s.d.Log }
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	in := s.info
+	if s.mid != 0 {
+		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Sender already specified")
+	}
+	if max := in.dec.Params.Int("max_msgs_per_session"); max > 0 && in.msgs >= max {
+		s.log().Info("ICID %d Receiving Failed: Too Many Messages", in.icid)
+		s.c.hangUpAfterReply()
+		return smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "Too many messages for this session, closing connection")
+	}
+	if in.maxSize > 0 && opts != nil && opts.Size > in.maxSize {
+		// RFC 1870 section 6.1: refuse a declared size over the limit at MAIL.
+		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
+		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds limit")
+	}
+	s.mid = s.s.d.Queue.NextMID()
+	s.from = from
+	s.rcpts = nil
+	s.log().Info("Start MID %d ICID %d", s.mid, in.icid)
+	s.log().Info("MID %d ICID %d From: <%s>", s.mid, in.icid, logSafe(from))
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	in := s.info
+	if s.mid == 0 {
+		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Need MAIL command")
+	}
+	// RELAY takes any recipient; everything else must pass the RAT, so no
+	// host outside a RELAY group can relay (SPEC 4.4).
+	if in.dec.Behavior != store.BehaviorRelay {
+		e := matchRAT(in.lc.RAT, to)
+		if e == nil || !strings.EqualFold(e.Action, store.RATAccept) {
+			s.log().Info("MID %d ICID %d To: <%s> Rejected by RAT", s.mid, in.icid, logSafe(to))
+			s.s.d.Counters.Add(counters.RejectedRecipients, 1)
+			return ratReject(e)
+		}
+	}
+	if max := in.dec.Params.Int("max_rcpts_per_msg"); max > 0 && int64(len(s.rcpts)) >= max {
+		s.log().Info("ICID %d Receiving Failed: Too Many Recipients", in.icid)
+		return smtpErr(452, smtp.EnhancedCode{4, 5, 3}, "Too many recipients")
+	}
+	s.log().Info("MID %d ICID %d RID %d To: <%s>", s.mid, in.icid, len(s.rcpts), logSafe(to))
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	in := s.info
+	if s.mid == 0 || len(s.rcpts) == 0 {
+		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Need RCPT command")
+	}
+	src := r
+	if in.maxSize > 0 {
+		src = io.LimitReader(r, in.maxSize+1)
+	}
+	data, err := io.ReadAll(src)
+	if errors.Is(err, smtp.ErrTooLongLine) {
+		// go-smtp hangs up after this (RFC 5321 section 4.5.3.1.6 allows
+		// a server to refuse lines over 1000 octets; go-smtp takes 2000).
+		return smtpErr(500, smtp.EnhancedCode{5, 5, 2}, "Line too long")
+	}
+	if err != nil {
+		// The client went away or timed out; Reset logs the abort.
+		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Error reading message data")
+	}
+	if in.maxSize > 0 && int64(len(data)) > in.maxSize {
+		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
+		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds limit")
+	}
+
+	mid := s.mid
+	now := s.s.d.Now()
+	proto := "ESMTP"
+	if s.c.ehloVerb() == "HELO" {
+		proto = "SMTP"
+	}
+	hdr := receivedHeader(s.helo, in.rdns, addrLiteral(in.ip), in.hostname, proto, strconv.FormatInt(mid, 10), s.rcpts, now)
+	body := make([]byte, 0, len(hdr)+len(data))
+	body = append(append(body, hdr...), data...)
+
+	msgID, subject, hasID, hasSubject := headerFields(data)
+	m := &queue.Message{
+		MID: mid, ICID: in.icid, Kind: queue.KindNormal, From: s.from, Received: now,
+		Size: int64(len(body)), RemoteIP: in.ip.String(), Listener: in.lc.Name,
+		MessageID: msgID, Subject: subject,
+	}
+	for i, a := range s.rcpts {
+		m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: a, State: queue.Unattempted})
+	}
+	relay := in.dec.Behavior == store.BehaviorRelay
+	m.Policy = s.s.classify(in.cfg, m, relay)
+	table := "inbound"
+	if relay {
+		table = "outbound"
+	}
+
+	if hasID {
+		s.log().Info("MID %d Message-ID %s", mid, pyQuote(msgID))
+	}
+	if hasSubject {
+		s.log().Info("MID %d Subject %s", mid, pyQuote(subject))
+	}
+	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
+	s.log().Info("MID %d matched all recipients for per-recipient policy %s in the %s table", mid, m.Policy, table)
+	if err := s.s.d.Queue.Enqueue(m, body); err != nil {
+		// Operators see why; the client sees a generic temporary failure
+		// (STYLE 3).
+		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
+		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Message could not be queued, try again later")
+	}
+	s.log().Info("MID %d queued for delivery", mid)
+	s.s.d.Counters.Add(counters.MessagesReceived, 1)
+	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
+	in.msgs++
+	s.mid, s.from, s.rcpts = 0, "", nil
+	return smtpErr(250, smtp.EnhancedCode{2, 0, 0}, "Ok: queued as "+strconv.FormatInt(mid, 10))
+}
+
+// Reset ends the transaction; one that did not reach the queue is logged
+// as aborted, as AsyncOS does.
+func (s *session) Reset() {
+	if s.mid != 0 {
+		s.log().Info("Message aborted MID %d Receiving aborted", s.mid)
+	}
+	s.mid, s.from, s.rcpts = 0, "", nil
+}
+
+func (s *session) Logout() error {
+	s.Reset()
+	return nil
+}

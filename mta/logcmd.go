@@ -1,0 +1,167 @@
+package mta
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// tailLines is how many lines `tail` prints. AsyncOS's tail follows the
+// log until Ctrl-C; seg prints the last lines and returns, which also
+// suits SSH one-shots and scripts.
+const tailLines = 40
+
+// logFiles lists the mail_logs files oldest first: rotated
+// mail_logs.@TIMESTAMP.s files, then the current one.
+func (m *MTA) logFiles() []string {
+	dir := m.o.LogDir
+	old, _ := filepath.Glob(filepath.Join(dir, "mail_logs.@*.s"))
+	sort.Strings(old)
+	return append(old, filepath.Join(dir, "mail_logs"))
+}
+
+// scanLogs calls f for every line of every mail_logs file, oldest first.
+func (m *MTA) scanLogs(f func(line string)) {
+	if fl, ok := m.o.Log.(interface{ Flush() error }); ok {
+		_ = fl.Flush()
+	}
+	for _, p := range m.logFiles() {
+		file, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(file)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			f(sc.Text())
+		}
+		file.Close()
+	}
+}
+
+func (m *MTA) logCommand(name string, args []string, out io.Writer) error {
+	switch name {
+	case "tail":
+		var ring []string
+		m.scanLogs(func(l string) {
+			ring = append(ring, l)
+			if len(ring) > tailLines {
+				ring = ring[1:]
+			}
+		})
+		for _, l := range ring {
+			fmt.Fprintln(out, l)
+		}
+		return nil
+	case "grep":
+		if len(args) == 0 {
+			return fmt.Errorf("grep needs a pattern")
+		}
+		re, err := regexp.Compile(args[0])
+		if err != nil {
+			return fmt.Errorf("Invalid regular expression %q: %v", args[0], err)
+		}
+		n := 0
+		m.scanLogs(func(l string) {
+			if re.MatchString(l) {
+				fmt.Fprintln(out, l)
+				n++
+			}
+		})
+		if n == 0 {
+			fmt.Fprintln(out, "No matching lines were found.")
+		}
+		return nil
+	}
+	return m.findEvent(args, out)
+}
+
+var (
+	reMID  = regexp.MustCompile(`\bMID (\d+)\b`)
+	reICID = regexp.MustCompile(`\bICID (\d+)\b`)
+	reDCID = regexp.MustCompile(`\bDCID (\d+)\b`)
+)
+
+// findEvent prints every mail_logs line of the matching messages, with
+// the connection lines (ICID, DCID) that belong to them, as AsyncOS's
+// message tracking does. Selectors: --mid N, or --from/--to/--subject
+// with a regular expression matched against the From:, To: and Subject
+// lines.
+func (m *MTA) findEvent(args []string, out io.Writer) error {
+	if len(args) != 2 {
+		return fmt.Errorf("findevent needs one of --mid N, --from RE, --to RE, --subject RE")
+	}
+	mids := map[string]bool{}
+	switch args[0] {
+	case "--mid":
+		if _, err := strconv.ParseInt(args[1], 10, 64); err != nil {
+			return fmt.Errorf("Not a valid MID: %q", args[1])
+		}
+		mids[args[1]] = true
+	case "--from", "--to", "--subject":
+		re, err := regexp.Compile("(?i)" + args[1])
+		if err != nil {
+			return fmt.Errorf("Invalid regular expression %q: %v", args[1], err)
+		}
+		marker := map[string]string{"--from": " From: <", "--to": " To: <", "--subject": " Subject '"}[args[0]]
+		m.scanLogs(func(l string) {
+			i := strings.Index(l, marker)
+			if i < 0 {
+				return
+			}
+			if re.MatchString(l[i+len(marker):]) {
+				if mm := reMID.FindStringSubmatch(l); mm != nil {
+					mids[mm[1]] = true
+				}
+			}
+		})
+	default:
+		return fmt.Errorf("Unknown option %s (accepted: --mid, --from, --to, --subject)", args[0])
+	}
+	if len(mids) == 0 {
+		return fmt.Errorf("No matching message IDs were found")
+	}
+	// First pass: the connections of those messages.
+	icids, dcids := map[string]bool{}, map[string]bool{}
+	m.scanLogs(func(l string) {
+		mm := reMID.FindStringSubmatch(l)
+		if mm == nil || !mids[mm[1]] {
+			return
+		}
+		if x := reICID.FindStringSubmatch(l); x != nil && x[1] != "0" {
+			icids[x[1]] = true
+		}
+		if x := reDCID.FindStringSubmatch(l); x != nil {
+			dcids[x[1]] = true
+		}
+	})
+	found := 0
+	m.scanLogs(func(l string) {
+		hit := false
+		if mm := reMID.FindAllStringSubmatch(l, -1); mm != nil {
+			for _, x := range mm {
+				hit = hit || mids[x[1]]
+			}
+		}
+		if x := reICID.FindStringSubmatch(l); x != nil && icids[x[1]] && !strings.Contains(l, " MID ") {
+			hit = true
+		}
+		if x := reDCID.FindStringSubmatch(l); x != nil && dcids[x[1]] && !strings.Contains(l, " MID ") {
+			hit = true
+		}
+		if hit {
+			fmt.Fprintln(out, l)
+			found++
+		}
+	})
+	if found == 0 {
+		return fmt.Errorf("No matching message IDs were found")
+	}
+	return nil
+}

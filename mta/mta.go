@@ -1,0 +1,135 @@
+package mta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"seg/mta/counters"
+	"seg/mta/delivery"
+	"seg/mta/dns"
+	"seg/mta/maillog"
+	"seg/mta/queue"
+	"seg/mta/smtpd"
+	"seg/store"
+)
+
+// Options configure the MTA.
+type Options struct {
+	DataDir string // queue in DataDir/queue, counters in DataDir/counters.json
+	Store   store.Store
+	Log     maillog.Logger // mail_logs
+	LogDir  string         // where mail_logs lives, for tail/grep/findevent
+	Now     func() time.Time
+	// Dial overrides outbound dialling (tests); nil dials for real.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Resolvers overrides DNS (tests); nil builds resolvers from dnsconfig.
+	Resolvers func(*store.Config) dns.Resolver
+}
+
+// MTA is the running mail system: listeners, queue, delivery, counters.
+type MTA struct {
+	o         Options
+	cfg       atomic.Pointer[store.Config]
+	queue     *queue.Queue
+	counters  *counters.Counters
+	smtpd     *smtpd.Server
+	delivery  *delivery.Delivery
+	stopWatch func()
+	watchDone chan struct{}
+	saveStop  chan struct{}
+	saveDone  chan struct{}
+	closeOnce sync.Once
+	suspended atomic.Bool // suspenddel with no domain
+}
+
+// Start opens the queue, starts delivery of what it recovered, binds the
+// listeners of the running configuration and follows commits.
+func Start(o Options) (*MTA, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	snap, err := o.Store.Current()
+	if err != nil {
+		return nil, err
+	}
+	q, err := queue.Open(filepath.Join(o.DataDir, "queue"), queue.Options{Now: o.Now, Logf: func(f string, a ...any) { o.Log.Warning(f, a...) }})
+	if err != nil {
+		return nil, err
+	}
+	m := &MTA{o: o, queue: q, saveStop: make(chan struct{}), saveDone: make(chan struct{}), watchDone: make(chan struct{})}
+	m.cfg.Store(snap.Config)
+	m.counters = counters.New(o.Now, loadLifetime(o.DataDir))
+	resolvers := o.Resolvers
+	if resolvers == nil {
+		r := &dns.Resolvers{}
+		resolvers = r.For
+	}
+	m.delivery = delivery.New(delivery.Deps{
+		Config:   m.config,
+		Queue:    q,
+		Counters: m.counters,
+		Log:      o.Log,
+		Resolver: resolvers,
+		Now:      o.Now,
+		Dial:     o.Dial,
+	})
+	m.smtpd = smtpd.New(smtpd.Deps{
+		Queue:    q,
+		Counters: m.counters,
+		Log:      o.Log,
+		Now:      o.Now,
+	})
+	q.SetNotify(m.delivery.Notify)
+	m.delivery.Start(q.Recovered())
+	if err := m.smtpd.Apply(snap.Config); err != nil {
+		// A listener that cannot bind is reported; the others run.
+		o.Log.Warning("Listener start failed: %v", err)
+	}
+	watch, stop := o.Store.Watch()
+	m.stopWatch = stop
+	go m.follow(watch)
+	go m.saveLoop()
+	return m, nil
+}
+
+func (m *MTA) config() *store.Config { return m.cfg.Load() }
+
+// follow applies each committed configuration: listeners are reconciled,
+// and delivery reads the new snapshot on its next attempt.
+func (m *MTA) follow(watch <-chan *store.Snapshot) {
+	defer close(m.watchDone)
+	for snap := range watch {
+		m.cfg.Store(snap.Config)
+		if err := m.smtpd.Apply(snap.Config); err != nil {
+			m.o.Log.Warning("Listener reconfiguration failed: %v", err)
+		}
+	}
+}
+
+// Close stops accepting mail, lets sessions and deliveries in flight end
+// until ctx is done (abandoned attempts stay in the queue and are retried
+// after restart), then closes the queue.
+func (m *MTA) Close(ctx context.Context) error {
+	var errs []error
+	m.closeOnce.Do(func() {
+		m.stopWatch()
+		<-m.watchDone
+		errs = append(errs, m.smtpd.Close(ctx))
+		errs = append(errs, m.delivery.Close(ctx))
+		close(m.saveStop)
+		<-m.saveDone
+		errs = append(errs, m.queue.Close())
+	})
+	return errors.Join(errs...)
+}
+
+// Listening returns the listeners' state (for tests and status).
+func (m *MTA) Listening() []smtpd.ListenerStatus { return m.smtpd.Listeners() }
+
+func (m *MTA) String() string { return fmt.Sprintf("mta(%s)", m.o.DataDir) }

@@ -1,0 +1,471 @@
+package delivery
+
+import (
+	"strings"
+	"time"
+
+	"seg/mta/counters"
+	"seg/mta/queue"
+	"seg/store"
+)
+
+// msgState is the scheduler's copy of a queued message; recipient states
+// are kept current as results come in.
+type msgState struct {
+	m     *queue.Message
+	items map[string]*item // by destination key
+}
+
+// item is the part of a message bound for one destination: its active
+// recipients travel together, in one SMTP transaction per attempt.
+type item struct {
+	ms       *msgState
+	d        *dest
+	key      string
+	domain   string // the recipients' domain (the route is looked up for it)
+	rids     []int
+	next     time.Time // due time while waiting
+	inflight bool
+	op       adminOp // applied to what is left when the attempt returns
+	fresh    []int   // recipients first attempted by the attempt under way
+	duePos   int
+	agePos   int
+}
+
+// dest is one destination queue: a recipient domain, or a message's Host
+// ("the.tdc.queue", a redirect relay).
+type dest struct {
+	name   string
+	due    itemHeap // waiting items by next attempt
+	age    itemHeap // every item by arrival, for the Oldest gauge
+	active int      // workers holding a connection slot
+
+	unattempted, attempted int64
+
+	cfg     *store.Config // the configuration limit and maxMsgs were read from
+	limit   int
+	maxMsgs int
+}
+
+type sched struct {
+	x          *Delivery
+	msgs       map[int64]*msgState
+	dests      map[string]*dest
+	suspendAll bool
+	suspended  map[string]bool
+	workers    int
+	quitting   bool
+}
+
+func newSched(x *Delivery) *sched {
+	return &sched{x: x, msgs: map[int64]*msgState{}, dests: map[string]*dest{}, suspended: map[string]bool{}}
+}
+
+// maxWait bounds the timer, so that a jump of the wall clock is noticed
+// within a minute.
+const maxWait = time.Minute
+
+func (s *sched) run() {
+	defer close(s.x.done)
+	timer := time.NewTimer(maxWait)
+	defer timer.Stop()
+	quit := s.x.quit
+	for {
+		if s.quitting && s.workers == 0 {
+			return
+		}
+		for _, m := range s.x.takePending() {
+			s.intake(m)
+		}
+		wait := maxWait
+		if next := s.dispatch(); !next.IsZero() {
+			wait = min(max(next.Sub(s.x.d.Now()), time.Millisecond), maxWait)
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.x.kick:
+		case <-timer.C:
+		case r := <-s.x.results:
+			s.handle(r)
+		case f := <-s.x.ops:
+			f()
+		case <-quit:
+			s.quitting, quit = true, nil
+		}
+	}
+}
+
+// destOf names the destination queue and the routing domain of a
+// recipient: the message's Host when set, else the recipient's domain.
+func destOf(m *queue.Message, addr string) (name, domain string) {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		domain = strings.ToLower(addr[i+1:])
+	}
+	if m.Host != "" {
+		return strings.ToLower(m.Host), domain
+	}
+	return domain, domain
+}
+
+func (s *sched) dest(name string) *dest {
+	d := s.dests[name]
+	if d == nil {
+		d = &dest{name: name}
+		d.due = itemHeap{less: dueLess, pos: func(it *item) *int { return &it.duePos }}
+		d.age = itemHeap{less: ageLess, pos: func(it *item) *int { return &it.agePos }}
+		s.dests[name] = d
+	}
+	return d
+}
+
+func dueLess(a, b *item) bool {
+	if !a.next.Equal(b.next) {
+		return a.next.Before(b.next)
+	}
+	return a.ms.m.MID < b.ms.m.MID
+}
+
+func ageLess(a, b *item) bool {
+	if !a.ms.m.Received.Equal(b.ms.m.Received) {
+		return a.ms.m.Received.Before(b.ms.m.Received)
+	}
+	return a.ms.m.MID < b.ms.m.MID
+}
+
+// intake adds a message to the destination queues.
+func (s *sched) intake(in *queue.Message) {
+	if _, ok := s.msgs[in.MID]; ok || in == nil {
+		return
+	}
+	m := copyMessage(in)
+	ms := &msgState{m: m, items: map[string]*item{}}
+	touched := map[*dest]bool{}
+	for i := range m.Rcpts {
+		rc := &m.Rcpts[i]
+		if rc.State.Final() {
+			continue
+		}
+		name, domain := destOf(m, rc.Addr)
+		key := name
+		if m.Host != "" {
+			// A pseudo-queue may carry several domains; each is its own
+			// transaction.
+			key = name + "\x00" + domain
+		}
+		it := ms.items[key]
+		if it == nil {
+			it = &item{ms: ms, d: s.dest(name), key: key, domain: domain, next: rc.NextAttempt, duePos: -1, agePos: -1}
+			ms.items[key] = it
+		}
+		it.rids = append(it.rids, rc.RID)
+		if rc.NextAttempt.Before(it.next) {
+			it.next = rc.NextAttempt
+		}
+		it.d.count(rc.State, 1)
+		touched[it.d] = true
+	}
+	if len(ms.items) == 0 {
+		return
+	}
+	s.msgs[m.MID] = ms
+	for _, it := range ms.items {
+		it.d.due.push(it)
+		it.d.age.push(it)
+	}
+	for d := range touched {
+		s.publish(d)
+	}
+}
+
+func (d *dest) count(st queue.State, n int64) {
+	switch st {
+	case queue.Unattempted:
+		d.unattempted += n
+	case queue.Attempted:
+		d.attempted += n
+	}
+}
+
+// setState changes a recipient's state, keeping the gauges right.
+func (s *sched) setState(d *dest, rc *queue.Recipient, st queue.State) {
+	d.count(rc.State, -1)
+	rc.State = st
+	d.count(st, 1)
+}
+
+func (s *sched) publish(d *dest) {
+	var oldest time.Time
+	if it := d.age.peek(); it != nil {
+		oldest = it.ms.m.Received
+	}
+	un, at := d.unattempted, d.attempted
+	s.x.d.Counters.UpdateHost(d.name, func(h *counters.Host) {
+		h.Unattempted, h.Attempted, h.Oldest = un, at, oldest
+	})
+}
+
+func (s *sched) refresh(d *dest, cfg *store.Config) {
+	if d.cfg == cfg && d.limit > 0 {
+		return
+	}
+	p := cfg.DestParams(d.name)
+	d.cfg = cfg
+	d.limit = int(max(p.Int("max_host_concurrency"), 1))
+	d.maxMsgs = int(max(p.Int("max_messages_per_connection"), 1))
+}
+
+func (s *sched) isSuspended(d *dest) bool {
+	return s.suspendAll || s.suspended[d.name]
+}
+
+// dispatch starts every attempt that is due and allowed, and returns the
+// earliest time something else becomes due (zero: nothing waits).
+func (s *sched) dispatch() time.Time {
+	if s.quitting {
+		return time.Time{}
+	}
+	now := s.x.d.Now()
+	cfg := s.x.d.Config()
+	var next time.Time
+	for _, d := range s.dests {
+		if s.isSuspended(d) {
+			continue
+		}
+		s.refresh(d, cfg)
+		for d.active < d.limit {
+			it := d.takeDue(now)
+			if it == nil {
+				if w := d.due.peek(); w != nil && (next.IsZero() || w.next.Before(next)) {
+					next = w.next
+				}
+				break
+			}
+			if s.expire(it, cfg, now) {
+				continue
+			}
+			s.start(it, cfg, nil)
+		}
+	}
+	return next
+}
+
+// takeDue pops the first waiting item that is due at now.
+func (d *dest) takeDue(now time.Time) *item {
+	if it := d.due.peek(); it != nil && !it.next.After(now) {
+		return d.due.pop()
+	}
+	return nil
+}
+
+func (s *sched) policy(cfg *store.Config, it *item) RetryPolicy {
+	return s.x.d.Retry(cfg, it.ms.m, it.d.name)
+}
+
+func (s *sched) rcpt(ms *msgState, rid int) *queue.Recipient {
+	if rid >= 0 && rid < len(ms.m.Rcpts) && ms.m.Rcpts[rid].RID == rid {
+		return &ms.m.Rcpts[rid]
+	}
+	for i := range ms.m.Rcpts {
+		if ms.m.Rcpts[i].RID == rid {
+			return &ms.m.Rcpts[i]
+		}
+	}
+	return nil
+}
+
+// expire bounces the item's recipients that its policy says are too old
+// or out of retries. It reports whether nothing is left to attempt.
+func (s *sched) expire(it *item, cfg *store.Config, now time.Time) bool {
+	pol := s.policy(cfg, it)
+	var outs []outcome
+	for _, rid := range it.rids {
+		if rc := s.rcpt(it.ms, rid); rc != nil && pol.Expired(it.ms.m, rc.Attempts, now) {
+			outs = append(outs, outcome{rid: rid, f: expiredFailure()})
+		}
+	}
+	if len(outs) == 0 {
+		return false
+	}
+	ups := s.x.settle(s.job(it, cfg, pol), 0, outs, "", "")
+	s.settled(it, false, ups, now)
+	return len(it.rids) == 0
+}
+
+// job is a snapshot of an item for a worker.
+type job struct {
+	it      *item // the scheduler's; workers only hand it back
+	m       *queue.Message
+	rids    []int
+	dest    string
+	domain  string
+	cfg     *store.Config
+	pol     RetryPolicy
+	maxMsgs int
+}
+
+func (s *sched) job(it *item, cfg *store.Config, pol RetryPolicy) *job {
+	if pol == nil {
+		pol = s.policy(cfg, it)
+	}
+	s.refresh(it.d, cfg)
+	return &job{
+		it: it, m: copyMessage(it.ms.m), rids: append([]int(nil), it.rids...),
+		dest: it.d.name, domain: it.domain, cfg: cfg, pol: pol, maxMsgs: it.d.maxMsgs,
+	}
+}
+
+// start hands an item to a new worker, or to w, a worker asking for more
+// on its open connection.
+func (s *sched) start(it *item, cfg *store.Config, w *worker) {
+	it.d.due.remove(it)
+	it.inflight = true
+	// The worker records the attempt before it dials; the gauges show
+	// the recipients as attempted from now on.
+	it.fresh = it.fresh[:0]
+	for _, rid := range it.rids {
+		if rc := s.rcpt(it.ms, rid); rc != nil && rc.State == queue.Unattempted {
+			it.fresh = append(it.fresh, rid)
+			s.setState(it.d, rc, queue.Attempted)
+		}
+	}
+	s.publish(it.d)
+	j := s.job(it, cfg, nil)
+	if w != nil {
+		w.next <- j
+		return
+	}
+	it.d.active++
+	s.workers++
+	w = &worker{x: s.x, dest: it.d.name, next: make(chan *job, 1)}
+	go w.run(j)
+}
+
+// handle applies a worker's report.
+func (s *sched) handle(r *result) {
+	if r.exit {
+		d := s.dests[r.w.dest]
+		if d != nil {
+			d.active--
+			s.dropIfEmpty(d)
+		}
+		s.workers--
+		return
+	}
+	now := s.x.d.Now()
+	it := r.job.it
+	it.inflight = false
+	s.settled(it, r.attempted, r.ups, now)
+	if !r.reusable {
+		return
+	}
+	// The worker's connection is open: give it the next due message of
+	// the same destination, or nothing (it says QUIT).
+	var nj *item
+	d := it.d
+	if !s.quitting && !s.isSuspended(d) {
+		cfg := s.x.d.Config()
+		for {
+			nj = d.takeDue(now)
+			if nj == nil || !s.expire(nj, cfg, now) {
+				break
+			}
+		}
+		if nj != nil {
+			s.start(nj, cfg, r.w)
+			return
+		}
+	}
+	r.w.next <- nil
+}
+
+// settled mirrors what an attempt (or expiry) did to an item's
+// recipients, applies an administrator's deferred action, then requeues or
+// removes the item.
+func (s *sched) settled(it *item, attempted bool, ups []queue.Update, now time.Time) {
+	for _, rid := range it.fresh {
+		if rc := s.rcpt(it.ms, rid); rc != nil && !attempted && rc.State == queue.Attempted {
+			s.setState(it.d, rc, queue.Unattempted) // the attempt was never recorded
+		}
+	}
+	it.fresh = it.fresh[:0]
+	if attempted {
+		for _, rid := range it.rids {
+			if rc := s.rcpt(it.ms, rid); rc != nil {
+				rc.Attempts++
+				if rc.State == queue.Unattempted {
+					s.setState(it.d, rc, queue.Attempted)
+				}
+			}
+		}
+	}
+	s.mirror(it, ups)
+	if !attempted && len(ups) == 0 {
+		// The attempt could not even be recorded: try again shortly.
+		it.next = now.Add(time.Minute)
+	}
+	if op := it.op; op != opNone {
+		it.op = opNone
+		s.tidy(it, false)
+		s.applyOp(it, op, now)
+	}
+	s.tidy(it, len(ups) > 0)
+}
+
+// tidy drops an item's final recipients, then requeues the item (due at
+// its recipients' retry time when retimed) or removes it.
+func (s *sched) tidy(it *item, retimed bool) {
+	var keep []int
+	var next time.Time
+	for _, rid := range it.rids {
+		rc := s.rcpt(it.ms, rid)
+		if rc == nil || rc.State.Final() {
+			continue
+		}
+		keep = append(keep, rid)
+		if next.IsZero() || rc.NextAttempt.Before(next) {
+			next = rc.NextAttempt
+		}
+	}
+	it.rids = keep
+	if retimed && !next.IsZero() {
+		it.next = next
+	}
+	d := it.d
+	if len(keep) == 0 {
+		s.removeItem(it)
+	} else if !it.inflight {
+		d.due.remove(it)
+		d.due.push(it)
+	}
+	s.publish(d)
+}
+
+func (s *sched) removeItem(it *item) {
+	ms, d := it.ms, it.d
+	d.due.remove(it)
+	d.age.remove(it)
+	delete(ms.items, it.key)
+	if len(ms.items) == 0 {
+		delete(s.msgs, ms.m.MID)
+		s.x.d.Log.Info("Message finished MID %d done", ms.m.MID)
+	}
+	s.dropIfEmpty(d)
+}
+
+func (s *sched) dropIfEmpty(d *dest) {
+	if d.age.Len() == 0 && d.active == 0 && s.dests[d.name] == d {
+		delete(s.dests, d.name)
+	}
+}
+
+func copyMessage(m *queue.Message) *queue.Message {
+	c := *m
+	c.Rcpts = append([]queue.Recipient(nil), m.Rcpts...)
+	return &c
+}

@@ -1,0 +1,236 @@
+package delivery
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"seg/mta/counters"
+	"seg/mta/dsn"
+	"seg/mta/queue"
+)
+
+// outcome is what happened to one recipient in an attempt.
+type outcome struct {
+	rid int
+	f   *Failure // nil: delivered
+}
+
+type failed struct {
+	rc queue.Recipient
+	f  *Failure
+}
+
+// ctimeLayout is C's ctime, as mail_logs writes times.
+const ctimeLayout = "Mon Jan _2 15:04:05 2006"
+
+func expiredFailure() *Failure {
+	// The text is what AsyncOS logs for expiry.
+	return &Failure{Kind: FailExpired, Status: "5.4.7", Text: "timeout", Permanent: true}
+}
+
+func adminFailure() *Failure {
+	return &Failure{Kind: FailAdmin, Status: "5.0.0", Text: "Message bounced by administrator", Permanent: true}
+}
+
+// settle turns outcomes into recipient states: it logs them, counts them,
+// records them in the queue, sends a DSN for the hard bounces, and returns
+// the updates for the scheduler to mirror. note is added to the Message
+// done line ("(discarded by SMTP route /dev/null)").
+func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string) []queue.Update {
+	now := x.d.Now()
+	m, log := j.m, x.d.Log
+	var ups []queue.Update
+	var delivered []int
+	var hard []failed
+	var lines []string
+	pending := map[time.Time][]int{}
+	for _, o := range outs {
+		rc := rcptOf(m, o.rid)
+		if o.f == nil {
+			delivered = append(delivered, o.rid)
+			ups = append(ups, queue.Update{RID: o.rid, State: queue.Delivered})
+			continue
+		}
+		f := o.f
+		if f.Kind == FailExpired || f.Kind == FailAdmin || j.pol.Permanent(f) {
+			st := queue.HardBounced
+			if f.Kind == FailExpired {
+				st = queue.Expired
+			}
+			lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, f))
+			hard = append(hard, failed{rc, f})
+			x.d.Counters.HardBounced(j.dest, hardKind(f), 1)
+			ups = append(ups, queue.Update{RID: o.rid, State: st, LastError: lastError(f, rc)})
+			continue
+		}
+		lines = append(lines, bouncedLine("Delayed", dcid, m.MID, o.rid, f))
+		x.d.Counters.SoftBounced(j.dest, 1)
+		next, ok := j.pol.NextRetry(m, rc.Attempts, now)
+		if !ok {
+			ef := expiredFailure()
+			lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, ef))
+			rc.LastError = f.Error()
+			hard = append(hard, failed{rc, ef})
+			x.d.Counters.HardBounced(j.dest, counters.HardExpired, 1)
+			ups = append(ups, queue.Update{RID: o.rid, State: queue.Expired, LastError: f.Error()})
+			continue
+		}
+		pending[next] = append(pending[next], o.rid)
+		ups = append(ups, queue.Update{RID: o.rid, State: queue.Attempted, NextAttempt: next, LastError: f.Error()})
+	}
+
+	if len(delivered) > 0 {
+		if note != "" {
+			note = " " + note
+		}
+		log.Info("Message done DCID %d MID %d to RID [%s]%s", dcid, m.MID, ridList(delivered), note)
+		if resp != "" {
+			log.Info("MID %d RID [%s] Response %s", m.MID, ridList(delivered), pyRepr(strings.ReplaceAll(resp, "\n", " ")))
+		}
+		x.d.Counters.Delivered(j.dest, int64(len(delivered)))
+	}
+	for _, l := range lines {
+		log.Info("%s", l)
+	}
+	times := make([]time.Time, 0, len(pending))
+	for t := range pending {
+		times = append(times, t)
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	for _, t := range times {
+		log.Info("MID %d to RID [%s] pending till %s [%s]", m.MID, ridList(pending[t]), t.Local().Format(ctimeLayout), j.pol.Name())
+	}
+	// The queue forgets a message once its last recipient is final:
+	// read the original for the DSN first.
+	var orig []byte
+	if len(hard) > 0 && x.wantsDSN(j) {
+		orig, _ = x.d.Queue.Body(m.MID) // without it the DSN lacks the original header
+	}
+	if len(ups) > 0 {
+		if err := x.d.Queue.Update(m.MID, ups); err != nil {
+			log.Warning("MID %d could not record delivery results in the queue: %v", m.MID, err)
+		}
+	}
+	if len(hard) > 0 && x.wantsDSN(j) {
+		x.bounce(j, hard, orig, now)
+	}
+	return ups
+}
+
+// bouncedLine is a Bounced or Delayed line. SMTP replies carry the
+// (empty) list of logged headers, as AsyncOS writes them.
+func bouncedLine(what string, dcid, mid int64, rid int, f *Failure) string {
+	s := fmt.Sprintf("%s: DCID %d MID %d to RID %d - %s %s", what, dcid, mid, rid, f.reason(), f.logTuple())
+	if f.Code != 0 {
+		s += " []"
+	}
+	return s
+}
+
+func hardKind(f *Failure) counters.HardKind {
+	switch {
+	case f.Kind == FailDNS:
+		return counters.HardDNS
+	case f.Kind == FailExpired:
+		return counters.HardExpired
+	case f.Kind == FailSMTP && f.Code >= 500:
+		return counters.Hard5XX
+	}
+	return counters.HardOther
+}
+
+func lastError(f *Failure, rc queue.Recipient) string {
+	if f.Kind == FailExpired && rc.LastError != "" {
+		return rc.LastError
+	}
+	return f.Error()
+}
+
+func ridList(rids []int) string {
+	var b strings.Builder
+	for i, r := range rids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, r)
+	}
+	return b.String()
+}
+
+func rcptOf(m *queue.Message, rid int) queue.Recipient {
+	if rid >= 0 && rid < len(m.Rcpts) && m.Rcpts[rid].RID == rid {
+		return m.Rcpts[rid]
+	}
+	for _, rc := range m.Rcpts {
+		if rc.RID == rid {
+			return rc
+		}
+	}
+	return queue.Recipient{RID: rid}
+}
+
+// wantsDSN reports whether hard bounces of the job's message send a DSN:
+// never for the null sender, never for seg's own bounces and journal
+// copies (SPEC 5, 6).
+func (x *Delivery) wantsDSN(j *job) bool {
+	return j.pol.Bounces().Send && j.m.From != "" && j.m.Kind == queue.KindNormal
+}
+
+// bounce sends one DSN for the recipients that hard-bounced or expired in
+// one event, to the envelope sender (or the profile's bounce address).
+func (x *Delivery) bounce(j *job, hard []failed, orig []byte, now time.Time) {
+	m := j.m
+	spec := j.pol.Bounces()
+	to := spec.To
+	if to == "" {
+		to = m.From
+	}
+	host := x.d.Hostname()
+	var rcpts []dsn.Recipient
+	for _, h := range hard {
+		diag := h.f.diagnostic()
+		if h.f.Kind == FailExpired && h.rc.LastError != "" {
+			diag = "X-seg; delivery time expired; last error: " + h.rc.LastError
+		}
+		rcpts = append(rcpts, dsn.Recipient{
+			Final: h.rc.Addr, Status: h.f.Status, RemoteMTA: h.f.RemoteMTA,
+			Diagnostic: diag, LastAttempt: now,
+		})
+	}
+	mid := x.d.Queue.NextMID()
+	msgID := fmt.Sprintf("%d.%d.dsn@%s", now.UnixNano(), mid, host)
+	raw, err := dsn.Build(dsn.Report{
+		ReportingMTA: host, To: to, Subject: spec.Subject, Date: now, MessageID: msgID,
+		OrigMID: m.MID, Arrival: m.Received, Recipients: rcpts, Original: orig,
+	})
+	if err != nil {
+		x.d.Log.Warning("MID %d could not generate a bounce: %v", m.MID, err)
+		return
+	}
+	subject := spec.Subject
+	if subject == "" {
+		subject = "Delivery Status Notification (Failure)"
+	}
+	nm := &queue.Message{
+		MID: mid, Kind: queue.KindBounce, From: "",
+		Rcpts:    []queue.Recipient{{RID: 0, Addr: to}},
+		Received: now, Size: int64(len(raw)),
+		MessageID: "<" + msgID + ">", Subject: subject, OrigMID: m.MID,
+	}
+	if err := x.d.Queue.Enqueue(nm, raw); err != nil {
+		x.d.Log.Warning("MID %d could not queue a bounce: %v", m.MID, err)
+		return
+	}
+	log := x.d.Log
+	log.Info("Start MID %d ICID 0", mid)
+	log.Info("MID %d was generated for bounce of MID %d", mid, m.MID)
+	log.Info("MID %d ICID 0 From: <>", mid)
+	log.Info("MID %d ICID 0 RID 0 To: <%s>", mid, to)
+	log.Info("MID %d Message-ID %s", mid, pyRepr(nm.MessageID))
+	log.Info("MID %d Subject %s", mid, pyRepr(subject))
+	log.Info("MID %d ready %d bytes from <>", mid, len(raw))
+	log.Info("MID %d queued for delivery", mid)
+	x.d.Counters.Add(counters.GenBounceRecipients, 1)
+}

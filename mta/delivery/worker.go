@@ -1,0 +1,152 @@
+package delivery
+
+import (
+	"time"
+
+	"seg/mta/counters"
+	"seg/mta/queue"
+)
+
+// worker runs attempts for one destination on one connection at a time:
+// after each message it reports to the scheduler and, while its
+// connection is fit and under max_messages_per_connection, is handed the
+// next due message of the same destination.
+type worker struct {
+	x    *Delivery
+	dest string
+	next chan *job // capacity 1: the scheduler's answer, nil for "QUIT"
+}
+
+// result is a worker's report: one attempt, or the worker's exit.
+type result struct {
+	w         *worker
+	job       *job
+	exit      bool
+	attempted bool // the attempt was recorded in the queue
+	ups       []queue.Update
+	reusable  bool // the connection is open and may carry another message
+}
+
+func (w *worker) run(j *job) {
+	var c *conn
+	for j != nil {
+		var r *result
+		r, c = w.deliver(j, c)
+		w.x.results <- r
+		if !r.reusable {
+			break
+		}
+		j = <-w.next
+	}
+	if c != nil {
+		c.quit()
+	}
+	w.x.results <- &result{w: w, exit: true}
+}
+
+// deliver makes one attempt for a job, on c when the worker has a
+// connection open, else on a new one. It returns the connection when it is
+// still open.
+func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
+	x := w.x
+	ctx := x.abandonCtx
+	now := x.d.Now()
+	m := j.m
+	r := &result{w: w, job: j}
+
+	// STYLE 2: the attempt is durable before anything goes on the wire,
+	// so that a crash never turns into hammering a remote host.
+	first := rcptOf(m, j.rids[0])
+	retryAt, ok := j.pol.NextRetry(m, first.Attempts+1, now)
+	if !ok {
+		retryAt = now.Add(time.Minute)
+	}
+	if err := x.d.Queue.Attempt(m.MID, j.rids, retryAt); err != nil {
+		x.d.Log.Warning("MID %d could not record a delivery attempt: %v", m.MID, err)
+		if c != nil {
+			c.quit()
+		}
+		return r, nil
+	}
+	r.attempted = true
+	for i := range m.Rcpts {
+		for _, rid := range j.rids {
+			if m.Rcpts[i].RID == rid {
+				m.Rcpts[i].Attempts++
+			}
+		}
+	}
+
+	var outs []outcome
+	var dcid int64
+	var resp, note string
+	all := func(f *Failure) {
+		for _, rid := range j.rids {
+			outs = append(outs, outcome{rid: rid, f: f})
+		}
+	}
+	body, err := x.d.Queue.Body(m.MID)
+	switch {
+	case err != nil:
+		x.d.Log.Warning("MID %d could not read the message body: %v", m.MID, err)
+		all(&Failure{Kind: FailConn, Status: "4.3.0", Text: "message body unavailable"})
+	case c != nil:
+		// reused connection
+	default:
+		rt := x.route(ctx, j)
+		switch {
+		case rt.devnull:
+			for _, rid := range j.rids {
+				outs = append(outs, outcome{rid: rid})
+			}
+			note = "(discarded by SMTP route to /dev/null)"
+		case rt.fail != nil:
+			all(rt.fail)
+		default:
+			var f *connFail
+			c, f = w.connect(ctx, j, rt)
+			if c == nil {
+				dcid = f.dcid
+				all(f.Failure)
+			}
+		}
+	}
+	if outs == nil && c != nil {
+		dcid = c.dcid
+		var fit bool
+		outs, resp, fit = c.transact(j, body)
+		c.msgs++
+		if !fit {
+			c.close()
+			c = nil
+		}
+	}
+	if ctx.Err() != nil {
+		// Abandoned by Close: what the remote host did not answer stays
+		// Attempted (the queue has the retry time) and is tried again
+		// after a restart.
+		outs = keepAnswered(outs)
+		if c != nil {
+			c.close()
+			c = nil
+		}
+	}
+	r.ups = x.settle(j, dcid, outs, resp, note)
+	r.reusable = c != nil && c.msgs < j.maxMsgs
+	return r, c
+}
+
+func keepAnswered(outs []outcome) []outcome {
+	var keep []outcome
+	for _, o := range outs {
+		if o.f == nil || o.f.Kind == FailSMTP {
+			keep = append(keep, o)
+		}
+	}
+	return keep
+}
+
+// gauge adjusts a destination's connection gauges.
+func (x *Delivery) gauge(dest string, f func(h *counters.Host)) {
+	x.d.Counters.UpdateHost(dest, f)
+}

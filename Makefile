@@ -1,0 +1,51 @@
+# seg: build, run and test. `make run` and `make test` do all set-up on a
+# fresh machine with Go installed.
+
+GO        ?= go
+DATA      ?= ./data
+BIN       := bin/seg
+FUZZTIME  ?= 10s
+# -race needs cgo; it is on unless RACE= is given.
+RACE      ?= -race
+
+.PHONY: all build run test bench fuzz check clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/seg
+
+# Starts the appliance in the foreground on $(DATA). On the first start the
+# admin password is $$SEG_ADMIN_PASSWORD, or generated, printed and saved
+# in $(DATA)/initial-admin-password.
+run: build
+	./$(BIN) run --data $(DATA)
+
+test:
+	$(GO) vet ./...
+	$(GO) test $(RACE) -timeout 15m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs every fuzz target for $(FUZZTIME) (go test fuzzes one target per
+# run).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo "== $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+# gofmt, go vet, and staticcheck when it can be fetched.
+check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if $(GO) run honnef.co/go/tools/cmd/staticcheck@latest -version >/dev/null 2>&1; then \
+		$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...; \
+	else echo "staticcheck could not be fetched; skipped"; fi
+
+clean:
+	rm -rf bin

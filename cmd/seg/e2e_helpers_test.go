@@ -1,0 +1,246 @@
+package main
+
+// End-to-end tests drive the real binary, built once by TestMain: `seg
+// run` as a child process, `seg cli` against it and offline, OpenSSH's
+// ssh client, and x/crypto/ssh for password logins.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// segBin is the binary under test, built by TestMain.
+var segBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "seg-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	segBin = filepath.Join(dir, "seg")
+	build := exec.Command("go", append(append([]string{"build"}, raceFlags...), "-o", segBin, ".")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building seg:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testEnv is the environment of the processes the tests start: the
+// test's own, without SEG_* variables, plus extra.
+func testEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SEG_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// result is a finished seg cli.
+type result struct {
+	out, err string
+	code     int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+}
+
+// segCLI runs `seg cli --data dir ARGS...` with stdin (may be nil).
+func segCLI(t *testing.T, dir string, stdin string, args ...string) result {
+	t.Helper()
+	return runSeg(t, stdin, nil, append([]string{"cli", "--data", dir}, args...)...)
+}
+
+func runSeg(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(segBin, args...)
+	cmd.Env = testEnv(env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := runWithTimeout(cmd, 60*time.Second)
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("seg %s: %v", strings.Join(args, " "), err)
+	}
+	return result{out: out.String(), err: errb.String(), code: code}
+}
+
+// runWithTimeout runs cmd, killing it (by its own pid) after d.
+func runWithTimeout(cmd *exec.Cmd, d time.Duration) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("%s timed out after %v", cmd.Path, d)
+	}
+}
+
+// mustCLI runs seg cli and fails the test unless it exits 0.
+func mustCLI(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	r := segCLI(t, dir, "", args...)
+	if r.code != 0 {
+		t.Fatalf("seg cli %s:\n%s", strings.Join(args, " "), r)
+	}
+	return r.out
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer process and a reading
+// test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// appliance is a running `seg run`.
+type appliance struct {
+	t        *testing.T
+	dir      string
+	cmd      *exec.Cmd
+	out, err *syncBuffer
+	done     chan struct{}
+	waitErr  error
+}
+
+// startAppliance starts `seg run --data dir ARGS...` and waits until its
+// control socket answers.
+func startAppliance(t *testing.T, dir string, args []string, env ...string) *appliance {
+	t.Helper()
+	a := &appliance{t: t, dir: dir, out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
+	a.cmd = exec.Command(segBin, append([]string{"run", "--data", dir}, args...)...)
+	a.cmd.Env = testEnv(env...)
+	a.cmd.Stdout, a.cmd.Stderr = a.out, a.err
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		a.waitErr = a.cmd.Wait()
+		close(a.done)
+	}()
+	t.Cleanup(func() { a.kill() })
+	sock := filepath.Join(dir, "seg.sock")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return a
+		}
+		select {
+		case <-a.done:
+			t.Fatalf("seg run exited: %v\nstdout:\n%s\nstderr:\n%s", a.waitErr, a.out, a.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("seg run: no control socket after 30 s\nstdout:\n%s\nstderr:\n%s", a.out, a.err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (a *appliance) stop() int {
+	a.t.Helper()
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.done:
+	case <-time.After(30 * time.Second):
+		a.cmd.Process.Kill()
+		<-a.done
+		a.t.Fatalf("seg run did not stop within 30 s of SIGTERM\nstderr:\n%s", a.err)
+	}
+	var ee *exec.ExitError
+	if errors.As(a.waitErr, &ee) {
+		return ee.ExitCode()
+	}
+	if a.waitErr != nil {
+		a.t.Fatalf("seg run: %v", a.waitErr)
+	}
+	return 0
+}
+
+// kill ends the process if it still runs (test cleanup; a crash).
+func (a *appliance) kill() {
+	select {
+	case <-a.done:
+	default:
+		a.cmd.Process.Kill()
+		<-a.done
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fileContains reports whether path holds substr.
+func fileContains(path, substr string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), substr)
+}
+
+// configurePorts sets the SMTP listener and SSH ports of a data dir
+// offline, so that tests never bind the default ports.
+func configurePorts(t *testing.T, dir string, smtp, ssh int) {
+	t.Helper()
+	mustCLI(t, dir, fmt.Sprintf("listenerconfig edit IncomingMail setup --port %d ; sshconfig setup --port %d ; commit ports", smtp, ssh))
+}

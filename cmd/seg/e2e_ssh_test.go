@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// openSSH runs the OpenSSH client with key auth against the appliance.
+func openSSH(t *testing.T, key string, port int, stdin string, command ...string) result {
+	t.Helper()
+	args := []string{
+		"-F", "/dev/null", "-i", key, "-p", fmt.Sprint(port),
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+		"admin@127.0.0.1",
+	}
+	cmd := exec.Command("ssh", append(args, command...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := runWithTimeout(cmd, 60*time.Second)
+	var ee *exec.ExitError
+	code := 0
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("ssh: %v", err)
+	}
+	return result{out: out.String(), err: errb.String(), code: code}
+}
+
+func sshDial(port int, user string, auth ssh.AuthMethod) (*ssh.Client, error) {
+	return ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), &ssh.ClientConfig{
+		User:            user,
+		Auth:            []ssh.AuthMethod{auth},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         10 * time.Second,
+	})
+}
+
+func TestSSH(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Fatal("the OpenSSH client is needed (apt-get install openssh-client; .ci/run installs it)")
+	}
+	dir := t.TempDir()
+	const adminPW = "correct horse battery"
+	runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=" + adminPW}, "cli", "--data", dir, "help")
+	sshPort := freePort(t)
+	configurePorts(t, dir, freePort(t), sshPort)
+
+	// A key made by ssh-keygen, added to admin with userconfig.
+	keyDir := t.TempDir()
+	key := filepath.Join(keyDir, "id_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "e2e@test", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A guest account to lock out, with a password from a file in the
+	// configuration directory.
+	os.WriteFile(filepath.Join(dir, "configuration", "victim.pw"), []byte("victim password\n"), 0o600)
+	a := startAppliance(t, dir, nil)
+	mustCLI(t, dir, "userconfig", "edit", "admin", "--sshkey", strings.TrimSpace(string(pub)), ";",
+		"userconfig", "new", "victim", "--role", "guest", "--password-file", "victim.pw", ";", "commit", "ssh access")
+
+	t.Run("one-shot with exit status", func(t *testing.T) {
+		r := openSSH(t, key, sshPort, "", "sshconfig print")
+		if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("port %d", sshPort)) {
+			t.Fatalf("%s", r)
+		}
+		r = openSSH(t, key, sshPort, "", "bogus command")
+		if r.code != 1 || !strings.Contains(r.err, "Unknown command: bogus") {
+			t.Fatalf("failing command: %s", r)
+		}
+		r = openSSH(t, key, sshPort, "", `destconfig edit DEFAULT --max_host_concurrency=123 ; commit "via ssh"`)
+		if r.code != 0 || !strings.Contains(r.out, "Changes committed") {
+			t.Fatalf("commit over ssh: %s", r)
+		}
+		if cfg, _ := showconfig(t, dir); cfg.DestDefault["max_host_concurrency"] != "123" {
+			t.Fatalf("ssh commit not in the running config: %v", cfg.DestDefault)
+		}
+	})
+
+	t.Run("batch from stdin", func(t *testing.T) {
+		r := openSSH(t, key, sshPort, "# batch\nsshconfig print\n\ndestconfig edit DEFAULT --max_host_concurrency=124\ncommit\n")
+		if r.code != 0 || !strings.Contains(r.out, "SSH server") || !strings.Contains(r.out, "Changes committed") {
+			t.Fatalf("%s", r)
+		}
+		r = openSSH(t, key, sshPort, "sshconfig print\nbogus\ncommit\n")
+		if r.code != 1 || !strings.Contains(r.err, "-:2: Unknown command: bogus") {
+			t.Fatalf("bad batch: %s", r)
+		}
+	})
+
+	t.Run("password and pty", func(t *testing.T) {
+		c, err := sshDial(sshPort, "admin", ssh.Password(adminPW))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sess, _ := c.NewSession()
+		if err := sess.RequestPty("xterm", 30, 100, nil); err != nil {
+			t.Fatal(err)
+		}
+		in, _ := sess.StdinPipe()
+		outR, _ := sess.StdoutPipe()
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		sess.WindowChange(40, 120)
+		io.WriteString(in, "sshconfig print\r")
+		io.WriteString(in, "quit\r")
+		out, _ := io.ReadAll(outR)
+		if err := sess.Wait(); err != nil {
+			t.Fatalf("exit: %v\n%q", err, out)
+		}
+		if !strings.Contains(string(out), "seg.localdomain> ") || !strings.Contains(string(out), "SSH server: address 127.0.0.1 port") {
+			t.Fatalf("terminal output %q", out)
+		}
+	})
+
+	t.Run("five bad passwords lock the account", func(t *testing.T) {
+		if c, err := sshDial(sshPort, "victim", ssh.Password("victim password")); err != nil {
+			t.Fatalf("victim cannot log in: %v", err)
+		} else {
+			c.Close()
+		}
+		for i := 0; i < 5; i++ {
+			if _, err := sshDial(sshPort, "victim", ssh.Password("wrong")); err == nil {
+				t.Fatal("wrong password accepted")
+			}
+		}
+		if _, err := sshDial(sshPort, "victim", ssh.Password("victim password")); err == nil {
+			t.Fatal("locked account accepted its password")
+		}
+		// Other accounts are not affected.
+		if c, err := sshDial(sshPort, "admin", ssh.Password(adminPW)); err != nil {
+			t.Fatalf("admin locked by victim's failures: %v", err)
+		} else {
+			c.Close()
+		}
+		log := filepath.Join(dir, "logs", "cli_logs")
+		waitFor(t, "the lockout in cli_logs", func() bool {
+			return fileContains(log, "Warning: Authentication failed for user victim (ssh 127.0.0.1:") &&
+				fileContains(log, "account locked for 5 minutes after 5 failed logins")
+		})
+	})
+
+	t.Run("follows sshconfig", func(t *testing.T) {
+		newPort := freePort(t)
+		mustCLI(t, dir, fmt.Sprintf("sshconfig setup --port %d ; commit", newPort))
+		waitFor(t, "SSH on the new port", func() bool {
+			c, err := sshDial(newPort, "admin", ssh.Password(adminPW))
+			if err != nil {
+				return false
+			}
+			c.Close()
+			return true
+		})
+		if r := openSSH(t, key, newPort, "", "sshconfig print"); r.code != 0 {
+			t.Fatalf("%s", r)
+		}
+		sshPort = newPort
+	})
+
+	log := filepath.Join(dir, "logs", "cli_logs")
+	waitFor(t, "ssh commands in cli_logs", func() bool {
+		return fileContains(log, "Info: User admin (ssh 127.0.0.1:") &&
+			fileContains(log, "executed batch command: 'commit \"via ssh\"' result: ok")
+	})
+	if code := a.stop(); code != 0 {
+		t.Fatalf("SIGTERM: exit %d\n%s", code, a.err)
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"seg/internal/aslog"
+	"seg/mta"
+	"seg/shell"
+	"seg/store"
+)
+
+// mtaDeps is what the mail system gets from main.
+type mtaDeps struct {
+	DataDir string      // the data dir; the queue lives in DataDir/queue
+	Store   store.Store // the running configuration, with Watch for reloads
+	// OpenLog opens DataDir/logs/NAME (e.g. "mail_logs") in the AsyncOS
+	// file form; main reopens it on SIGHUP and closes it at exit. An
+	// *aslog.Log has Info and Warning, so it is an mta/maillog.Logger.
+	OpenLog func(name string) (*aslog.Log, error)
+	// Logf reports process-level problems on stderr.
+	Logf func(format string, args ...any)
+}
+
+// shutdownGrace is how long SIGTERM lets sessions and deliveries in
+// flight finish; attempts still running after it are abandoned and stay
+// queued (they are retried after restart).
+const shutdownGrace = 10 * time.Second
+
+// startMTA starts the mail system and returns the shell's view of it and
+// stop, which stops accepting, finishes or safely abandons deliveries in
+// flight, and returns when the queue is closed (SPEC 1).
+func startMTA(ctx context.Context, deps mtaDeps) (shell.MailSystem, func(), error) {
+	ml, err := deps.OpenLog("mail_logs")
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := mta.Start(mta.Options{
+		DataDir: deps.DataDir,
+		Store:   deps.Store,
+		Log:     ml,
+		LogDir:  filepath.Dir(ml.Path()),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := func() {
+		c, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := m.Close(c); err != nil {
+			deps.Logf("stopping the mail system: %v", err)
+		}
+	}
+	return m, stop, nil
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"seg/internal/ctl"
+	"seg/internal/sshd"
+	"seg/shell/commands"
+)
+
+// cmdRun is `seg run`: the appliance in the foreground (SPEC 1).
+func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	fs, data := newFlags("run", stderr)
+	hostname := fs.String("hostname", "", "hostname for the default configuration (first start only)")
+	console := fs.Bool("console", false, "also run the interactive shell on this terminal")
+	if rc := parseFlags(fs, args); rc >= 0 {
+		return rc
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "seg run: unexpected argument %q\n%s", fs.Arg(0), usage)
+		return exitUsage
+	}
+	if *console && !isTerminal(stdin) {
+		fmt.Fprintln(stderr, "seg run: --console needs a terminal on standard input")
+		return exitUsage
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "seg: "+format+"\n", args...) }
+	fail := func(err error) int {
+		logf("%v", err)
+		return exitFail
+	}
+
+	// Signals first: a SIGTERM during start-up must not kill the process
+	// with the store half-open.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	d, err := prepareDataDir(*data)
+	if err != nil {
+		return fail(err)
+	}
+	st, created, err := d.openStore(*hostname, stdout)
+	if err != nil {
+		return fail(err)
+	}
+	defer st.Close()
+	snap, err := st.Current()
+	if err != nil {
+		return fail(err)
+	}
+	if !created && *hostname != "" && *hostname != snap.Config.System.Hostname {
+		logf("--hostname %s ignored: the configuration exists (hostname %s)", *hostname, snap.Config.System.Hostname)
+	}
+	logs := newLogSet(d)
+	defer func() {
+		if err := logs.close(); err != nil {
+			logf("closing logs: %v", err)
+		}
+	}()
+	cli, err := logs.open("cli_logs")
+	if err != nil {
+		return fail(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, OpenLog: logs.open, Logf: logf})
+	if err != nil {
+		return fail(fmt.Errorf("starting the mail system: %w", err))
+	}
+	defer stopMTA()
+
+	a := &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: &cliLog{log: cli}}
+
+	ln, err := ctl.Listen(d.file("seg.sock"))
+	if err != nil {
+		return fail(err)
+	}
+	ctlSrv := &ctl.Server{
+		Open: func(h ctl.Hello, stdout, stderr io.Writer) (ctl.Shell, error) {
+			s, err := a.newSession(h.User, "socket", stdout, stderr)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+		Logf: logf,
+	}
+	ctlDone := make(chan error, 1)
+	go func() { ctlDone <- ctlSrv.Serve(ln) }()
+
+	sshSrv := &sshd.Server{
+		Store:   st,
+		HostKey: d.hostKey,
+		Open: func(user, source string, stdout, stderr io.Writer) (sshd.Shell, error) {
+			s, err := a.newSession(user, source, stdout, stderr)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+		AuthFailed: a.log.authFailed,
+		Logf:       logf,
+	}
+	sshDone := make(chan error, 1)
+	go func() { sshDone <- sshSrv.Run(ctx) }()
+	<-sshSrv.Ready()
+
+	sshAddr := "not listening"
+	if addr := sshSrv.Addr(); addr != nil {
+		sshAddr = addr.String()
+	}
+	fmt.Fprintf(stdout, "seg %s running: hostname %s, data %s, SSH %s, control socket %s\n",
+		version, snap.Config.System.Hostname, d.path, sshAddr, d.file("seg.sock"))
+
+	var con *consoleSession
+	if *console {
+		con, err = startConsole(a, stdin, stdout)
+		if err != nil {
+			logf("console: %v", err)
+		}
+	}
+	var consoleDone <-chan struct{}
+	if con != nil {
+		consoleDone = con.done
+	}
+
+loop:
+	for {
+		select {
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				if err := logs.reopen(); err != nil {
+					logf("reopening logs: %v", err)
+				}
+				continue
+			}
+			break loop
+		case err := <-ctlDone:
+			logf("control socket stopped: %v", err)
+			ctlDone = nil
+		case <-consoleDone:
+			consoleDone = nil
+			fmt.Fprintln(stdout, "Console session ended; seg keeps running (Ctrl-C or SIGTERM stops it).")
+		}
+	}
+
+	// Stop taking new admin sessions, end the open ones, then the mail
+	// system; the deferred calls close the logs and the store last.
+	if con != nil {
+		con.stop()
+	}
+	cancel()
+	ctlSrv.Close()
+	if err := <-sshDone; err != nil {
+		logf("SSH: %v", err)
+	}
+	return exitOK
+}

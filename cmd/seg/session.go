@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"seg/shell"
+	"seg/store"
+)
+
+// admin is what every shell session of this process shares: the console,
+// the control socket, SSH, and offline `seg cli`.
+type admin struct {
+	dir   *dataDir
+	store store.Store
+	mail  shell.MailSystem // nil offline, and until the MTA exists
+	cmds  *shell.Registry
+	log   *cliLog
+}
+
+// adminSession is a shell session that logs its login and logout, and
+// follows the terminal width.
+type adminSession struct {
+	s     *shell.Session
+	audit *sessionAudit
+	log   *cliLog
+}
+
+// newSession starts a session for user, who must exist in the running
+// configuration, with the user's role. source is how cli_logs names it.
+func (a *admin) newSession(user, source string, stdout, stderr io.Writer) (*adminSession, error) {
+	snap, err := a.store.Current()
+	if err != nil {
+		return nil, err
+	}
+	u := snap.Config.User(user)
+	if u == nil {
+		return nil, fmt.Errorf("Unknown user: %s. The appliance's users are managed with userconfig.", user)
+	}
+	audit := &sessionAudit{log: a.log}
+	s := &shell.Session{
+		User:     u.Name,
+		Role:     u.Role,
+		Source:   source,
+		Store:    a.store,
+		Mail:     a.mail,
+		Commands: a.cmds,
+		Out:      stdout,
+		Err:      stderr,
+		Audit:    audit,
+		DataDir:  a.dir.path,
+	}
+	a.log.login(u.Name, source)
+	return &adminSession{s: s, audit: audit, log: a.log}, nil
+}
+
+func (as *adminSession) done() { as.log.logout(as.s.User, as.s.Source) }
+
+// RunTerminal runs the interactive shell.
+func (as *adminSession) RunTerminal(in io.ReadCloser, out io.Writer) error {
+	defer as.done()
+	as.audit.interactive = true
+	return as.s.RunTerminal(in, out)
+}
+
+// RunOneShot runs " ; "-separated commands.
+func (as *adminSession) RunOneShot(line string) error {
+	defer as.done()
+	return as.s.RunOneShot(line)
+}
+
+// RunBatch runs a batch file.
+func (as *adminSession) RunBatch(name string, r io.Reader) error {
+	defer as.done()
+	return as.s.RunBatch(name, r)
+}
+
+// Resize follows the terminal's width (readline wraps by it).
+func (as *adminSession) Resize(width, _ int) { as.s.SetWidth(width) }

@@ -1,0 +1,247 @@
+// Package sshd serves the admin shell over SSH (SPEC 1, 7): `ssh
+// admin@host` is the interactive shell, `ssh admin@host 'CMD ; commit'`
+// runs one-shot commands and exits with their status, and `ssh
+// admin@host < file` (a shell request without a pty) runs a batch file.
+// Users authenticate with their password or one of their SSH keys from
+// the running configuration.
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"seg/store"
+)
+
+// Shell is what the server needs from a shell session (*shell.Session).
+type Shell interface {
+	RunTerminal(in io.ReadCloser, out io.Writer) error
+	RunOneShot(line string) error
+	RunBatch(name string, r io.Reader) error
+}
+
+// Resizer is implemented by sessions that follow the window size.
+type Resizer interface {
+	Resize(width, height int)
+}
+
+// Server is the SSH server. Set the exported fields, then Run.
+type Server struct {
+	Store   store.Store
+	HostKey ssh.Signer
+	// Open starts a shell session for an authenticated user; its output
+	// goes to stdout and stderr.
+	Open func(user, source string, stdout, stderr io.Writer) (Shell, error)
+	// Printed reports whether a Run error was already shown to the user;
+	// others are written to stderr. May be nil.
+	Printed func(err error) bool
+	// AuthFailed records a failed login (cli_logs). May be nil.
+	AuthFailed func(user, source, reason string)
+	// Logf reports server problems (bind failures). May be nil.
+	Logf func(format string, args ...any)
+	// Now is the lockout clock (default time.Now).
+	Now func() time.Time
+
+	initOnce sync.Once
+	locks    lockout
+	config   *ssh.ServerConfig
+
+	mu    sync.Mutex
+	ln    net.Listener
+	addr  string // what ln is bound to, as configured
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup
+	ready chan struct{} // closed once the first bind was tried
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		if s.Now == nil {
+			s.Now = time.Now
+		}
+		s.locks = lockout{now: s.Now, m: map[string]*failures{}}
+		s.config = &ssh.ServerConfig{
+			PasswordCallback:  s.passwordCallback,
+			PublicKeyCallback: s.publicKeyCallback,
+			MaxAuthTries:      MaxFailures + 1,
+			ServerVersion:     "SSH-2.0-seg",
+		}
+		s.config.AddHostKey(s.HostKey)
+		s.conns = map[net.Conn]struct{}{}
+		s.ready = make(chan struct{})
+	})
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}
+
+// Addr returns the address the server listens on, or nil.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Ready is closed once the server has tried its first bind.
+func (s *Server) Ready() <-chan struct{} {
+	s.init()
+	return s.ready
+}
+
+// Run serves SSH on the address of the running configuration and follows
+// it: when sshconfig changes, the server moves to the new address
+// (sessions in flight stay). A new address that cannot be bound is
+// reported and the old one kept. Run returns when ctx ends, after closing
+// every connection; its error is only for a store that cannot be read.
+func (s *Server) Run(ctx context.Context) error {
+	s.init()
+	watch, stop := s.Store.Watch()
+	defer stop()
+	snap, err := s.Store.Current()
+	if err != nil {
+		close(s.ready)
+		return err
+	}
+	// A first bind that fails (the port is taken) is reported and the
+	// server waits for a configuration it can bind: the appliance stays
+	// reachable through the control socket to fix sshconfig.
+	if err := s.bind(snap.Config.SSH); err != nil {
+		s.logf("SSH: %v", err)
+	}
+	close(s.ready)
+	for {
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			return nil
+		case snap, ok := <-watch:
+			if !ok {
+				s.shutdown()
+				return nil
+			}
+			if err := s.bind(snap.Config.SSH); err != nil {
+				if a := s.Addr(); a != nil {
+					s.logf("SSH: %v; still listening on %s", err, a)
+				} else {
+					s.logf("SSH: %v", err)
+				}
+			}
+		}
+	}
+}
+
+// bind moves the listener to cfg's address when it changed.
+func (s *Server) bind(cfg store.SSHConfig) error {
+	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
+	s.mu.Lock()
+	same := s.ln != nil && s.addr == addr
+	s.mu.Unlock()
+	if same {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	s.mu.Lock()
+	old := s.ln
+	s.ln, s.addr = ln, addr
+	s.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	go s.accept(ln)
+	return nil
+}
+
+func (s *Server) accept(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return // closed by bind or shutdown
+		}
+		s.mu.Lock()
+		if s.ln == nil {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(c)
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// shutdown closes the listener and every connection and waits for the
+// sessions to end.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// serveConn runs the SSH handshake and the connection's channels.
+func (s *Server) serveConn(c net.Conn) {
+	defer c.Close()
+	// A peer gets 30 s to authenticate, then the deadline is lifted for
+	// the session.
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	conn, chans, reqs, err := ssh.NewServerConn(c, s.config)
+	if err != nil {
+		return
+	}
+	c.SetDeadline(time.Time{})
+	defer conn.Close()
+	go ssh.DiscardRequests(reqs)
+	user := conn.Permissions.Extensions[permUser]
+	src := "ssh " + conn.RemoteAddr().String()
+	var wg sync.WaitGroup
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(ssh.UnknownChannelType, "only session channels are served")
+			continue
+		}
+		ch, chReqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.session(user, src, ch, chReqs)
+		}()
+	}
+	wg.Wait()
+}

@@ -173,7 +173,7 @@ func MailCommands() []*Command {
 		listenerCmd("resumelistener", "Accept connections again on one listener or all."),
 		findeventCmd(),
 		{
-			name: "tail", help: "Show the end of a log and follow it.",
+			name: "tail", help: "Show the last 40 lines of a log.",
 			usage:  []string{"tail [mail_logs]"},
 			access: AccessReadOnly, sub: []string{"mail_logs"},
 			check: func(c *Ctx, args []string) ([]string, error) {

@@ -188,11 +188,3 @@ type terminalState struct {
 	changed func()
 }
 
-// commandName returns the first word of a line, lower-cased.
-func commandName(line string) string {
-	f := strings.Fields(line)
-	if len(f) == 0 {
-		return ""
-	}
-	return strings.ToLower(f[0])
-}

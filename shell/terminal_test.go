@@ -89,7 +89,7 @@ func TestRunTerminal(t *testing.T) {
 	typ("sethostname t.example.com\r")
 	pos = scr.waitFor(t, pos, "seg.localdomain> ")
 	typ("\x04")
-	pos = scr.waitFor(t, pos, "Do you want to discard them and exit?")
+	scr.waitFor(t, pos, "Do you want to discard them and exit?")
 	typ("y\r")
 	select {
 	case err := <-done:

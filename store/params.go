@@ -199,11 +199,7 @@ func (s *ParamSpec) Canon(value string) (string, error) {
 		}
 		return "", fmt.Errorf("%q must be one of %s", value, strings.Join(s.Enum, ", "))
 	case KindList:
-		var out []string
-		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-			out = append(out, f)
-		}
-		return strings.Join(out, ","), nil
+		return strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }), ","), nil
 	default:
 		if strings.ContainsAny(v, "\"\n\r") {
 			return "", fmt.Errorf("text may not contain double quotes or line breaks")

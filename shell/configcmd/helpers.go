@@ -239,11 +239,7 @@ func yesNo(opt, v string) (bool, error) {
 
 // splitList splits a comma-separated list, dropping blanks.
 func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 // usageError reports a malformed batch line with the command's forms.

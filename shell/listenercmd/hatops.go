@@ -34,15 +34,6 @@ func groups(h *store.HAT) []store.SenderGroup {
 	return h.SenderGroups
 }
 
-// allRow returns the ALL row (nil if the table has none, which the store
-// validator reports).
-func allRow(h *store.HAT) *store.SenderGroup {
-	if n := len(h.SenderGroups); n > 0 && h.SenderGroups[n-1].Name == "ALL" {
-		return &h.SenderGroups[n-1]
-	}
-	return nil
-}
-
 // findGroup returns the index of a sender group; "ALL" finds the ALL row.
 func findGroup(h *store.HAT, name string) (int, error) {
 	for i := range h.SenderGroups {

@@ -187,4 +187,3 @@ type terminalState struct {
 	width   int
 	changed func()
 }
-

@@ -25,8 +25,12 @@ test:
 	$(GO) vet ./...
 	$(GO) test $(RACE) -timeout 15m ./...
 
+# Go benchmarks (BenchmarkRelay in mta/mailtest profiles the MTA in
+# process), then seg against a private Postfix with the real binary
+# (bench/relay.sh; MSGS, REPS, SIZE, SESSIONS, TDC pass through).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bash bench/relay.sh
 
 # Runs every fuzz target for $(FUZZTIME) (go test fuzzes one target per
 # run).

@@ -24,8 +24,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MSGS=${MSGS:-10000} SIZE=${SIZE:-4096} SESSIONS=${SESSIONS:-20} REPS=${REPS:-3}
 OUT=${OUT:-/tmp/seg-bench} TDC=${TDC:-off} TIMEOUT=${TIMEOUT:-600}
-SEG_PORT=2725 PF_PORT=2625 SINK_PORT=2626 TDC_SINK_PORT=2627 SSH_PORT=2722
+SEG_PORT=${SEG_PORT:-2725} PF_PORT=${PF_PORT:-2625} SINK_PORT=${SINK_PORT:-2626}
+TDC_SINK_PORT=${TDC_SINK_PORT:-2627} SSH_PORT=${SSH_PORT:-2722}
 HOST=127.0.0.1
+# Two runs at once would share these ports: the second's seg could not
+# bind and its smtp-source would load the first's seg, spoiling both.
+for p in $SEG_PORT $PF_PORT $SINK_PORT $TDC_SINK_PORT $SSH_PORT; do
+  if (exec 3<>/dev/tcp/$HOST/$p) 2>/dev/null; then
+    echo "port $p is in use (another bench/relay.sh?): wait, or set SEG_PORT PF_PORT SINK_PORT TDC_SINK_PORT SSH_PORT" >&2
+    exit 1
+  fi
+done
 mkdir -p "$OUT"; rm -rf "$OUT"/seg "$OUT"/pf
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 now() { date +%s.%N; }

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"seg/mta/tdc"
 )
 
 // tailLines is how many lines `tail` prints. AsyncOS's tail follows the
@@ -142,7 +144,19 @@ func (m *MTA) findEvent(args []string, out io.Writer) error {
 		}
 	})
 	found := 0
+	// Message tracking's TDC line per journaled message: the last state
+	// logged, a final one never replaced by an earlier-looking one.
+	tracked := map[int64]string{}
+	var trackOrder []int64
 	m.scanLogs(func(l string) {
+		if mid, track, ok := tdc.TrackLine(l); ok && mids[strconv.FormatInt(mid, 10)] {
+			if _, seen := tracked[mid]; !seen {
+				trackOrder = append(trackOrder, mid)
+			}
+			if prev := tracked[mid]; prev == "" || prev == tdc.TrackQueued(mid) {
+				tracked[mid] = track
+			}
+		}
 		hit := false
 		if mm := reMID.FindAllStringSubmatch(l, -1); mm != nil {
 			for _, x := range mm {
@@ -162,6 +176,9 @@ func (m *MTA) findEvent(args []string, out io.Writer) error {
 	})
 	if found == 0 {
 		return fmt.Errorf("No matching message IDs were found")
+	}
+	for _, mid := range trackOrder {
+		fmt.Fprintln(out, tracked[mid])
 	}
 	return nil
 }

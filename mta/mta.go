@@ -16,6 +16,7 @@ import (
 	"seg/mta/maillog"
 	"seg/mta/queue"
 	"seg/mta/smtpd"
+	"seg/mta/tdc"
 	"seg/store"
 )
 
@@ -39,6 +40,7 @@ type MTA struct {
 	queue     *queue.Queue
 	counters  *counters.Counters
 	smtpd     *smtpd.Server
+	journaler *tdc.Journaler
 	delivery  *delivery.Delivery
 	stopWatch func()
 	watchDone chan struct{}
@@ -78,12 +80,18 @@ func Start(o Options) (*MTA, error) {
 		Resolver: resolvers,
 		Now:      o.Now,
 		Dial:     o.Dial,
+		// Journal copies: their own retry table, the.tdc.queue's
+		// connections and log lines (SPEC 6).
+		Retry:   tdc.RetryFor(nil),
+		Special: tdc.SpecialFor,
 	})
+	m.journaler = tdc.NewJournaler(q, o.Log, o.Now)
 	m.smtpd = smtpd.New(smtpd.Deps{
 		Queue:    q,
 		Counters: m.counters,
 		Log:      o.Log,
 		Now:      o.Now,
+		Journal:  m.journaler.Submit,
 	})
 	q.SetNotify(m.delivery.Notify)
 	m.delivery.Start(q.Recovered())
@@ -121,6 +129,9 @@ func (m *MTA) Close(ctx context.Context) error {
 		m.stopWatch()
 		<-m.watchDone
 		errs = append(errs, m.smtpd.Close(ctx))
+		// Copies of the last messages received are queued before the
+		// queue closes; delivery takes them after a restart.
+		m.journaler.Close()
 		errs = append(errs, m.delivery.Close(ctx))
 		close(m.saveStop)
 		<-m.saveDone

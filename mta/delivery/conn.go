@@ -93,15 +93,32 @@ func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode 
 			iface = "::"
 		}
 		reason := connDetail(err)
-		x.d.Log.Info("Connection Error: DCID %d domain: %s IP: %s port: %d details: %s interface: %s reason: %s",
-			dcid, j.dest, a, t.port, err, iface, reason)
+		if j.sp != nil {
+			x.d.Log.Info("%s", j.sp.ConnError(dcid, a.String(), t.port, err.Error(), iface, reason))
+		} else {
+			x.d.Log.Info("Connection Error: DCID %d domain: %s IP: %s port: %d details: %s interface: %s reason: %s",
+				dcid, j.dest, a, t.port, err, iface, reason)
+		}
 		return nil, &connFail{Failure: &Failure{Kind: FailConn, Status: "4.4.1", Text: reason, RemoteMTA: t.host}, dcid: dcid}
 	}
-	x.d.Log.Info("New SMTP DCID %d interface %s address %s port %d", dcid, localIP(nc), a, t.port)
+	if j.sp != nil {
+		x.d.Log.Info("%s", j.sp.NewConn(dcid, localIP(nc), a.String(), t.port))
+	} else {
+		x.d.Log.Info("New SMTP DCID %d interface %s address %s port %d", dcid, localIP(nc), a, t.port)
+	}
 	x.gauge(j.dest, func(h *counters.Host) { h.ConnOut++; h.Down = false })
 	c := &conn{x: x, dest: j.dest, dcid: dcid, host: t.host, nc: nc}
-	c.stop = context.AfterFunc(ctx, func() { nc.Close() })
-	if f := c.hello(ctx, mode); f != nil {
+	// The connection lives until Close abandons it; ctx, which may end
+	// with the attempt's deadline, bounds only the greeting and hello.
+	c.stop = context.AfterFunc(x.abandonCtx, func() { nc.Close() })
+	helloCut := context.AfterFunc(ctx, func() { nc.Close() })
+	f := c.hello(ctx, mode)
+	if !helloCut() {
+		// Cut short (or closed just after): whatever hello saw, the
+		// cause is the deadline, not the server's TLS or reply.
+		f = &connFail{Failure: &Failure{Kind: FailConn, Status: "4.4.2", Text: connDetail(ctx.Err()), RemoteMTA: t.host}, dcid: dcid}
+	}
+	if f != nil {
 		c.close()
 		if f.fallback && ctx.Err() == nil {
 			return w.open(ctx, j, t, a, "off")
@@ -266,7 +283,11 @@ func greeted(nc net.Conn, rest io.Reader) net.Conn {
 // connection can carry another message.
 func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
 	m := j.m
-	c.x.d.Log.Info("Delivery start DCID %d MID %d to RID [%s]", c.dcid, m.MID, ridList(j.rids))
+	if j.sp != nil {
+		c.x.d.Log.Info("%s", j.sp.DeliveryStart(c.dcid, m))
+	} else {
+		c.x.d.Log.Info("Delivery start DCID %d MID %d to RID [%s]", c.dcid, m.MID, ridList(j.rids))
+	}
 	var outs []outcome
 	failAll := func(rids []int, f *Failure) {
 		for _, rid := range rids {
@@ -324,6 +345,9 @@ func alive(err error) bool {
 }
 
 func (c *conn) reset() bool { return c.cl.Reset() == nil }
+
+// alive checks with NOOP that the server still holds the session.
+func (c *conn) alive() bool { return c.cl.Noop() == nil }
 
 // quit ends the session politely, then closes.
 func (c *conn) quit() {

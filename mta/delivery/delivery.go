@@ -70,6 +70,9 @@ type Deps struct {
 	// profile of the destination (NewProfilePolicy). The Threat Defense
 	// Connector installs its retry table here for queue.KindTDC.
 	Retry func(cfg *store.Config, m *queue.Message, dest string) RetryPolicy
+	// Special gives the rules of the appliance's own destination queues
+	// (the.tdc.queue); nil, or a nil result, means an ordinary one.
+	Special func(dest string) Special
 }
 
 // Delivery is the outbound side of the MTA.

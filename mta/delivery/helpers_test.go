@@ -546,11 +546,6 @@ func (h *harness) waitFinished(mid int64) {
 	h.wait(fmt.Sprintf("MID %d to finish", mid), func() bool { return h.logged(fmt.Sprintf("Info: Message finished MID %d done", mid)) })
 }
 
-// waitState waits for a recipient's state in the queue.
-func (h *harness) waitState(mid int64, rid int, st queue.State) {
-	h.t.Helper()
-	h.wait(fmt.Sprintf("MID %d RID %d state %d", mid, rid, st), func() bool { return h.q.state(mid, rid) == st })
-}
 
 func (h *harness) logged(line string) bool {
 	for _, l := range h.log.Lines() {

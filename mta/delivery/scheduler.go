@@ -45,6 +45,10 @@ type dest struct {
 	cfg     *store.Config // the configuration limit and maxMsgs were read from
 	limit   int
 	maxMsgs int
+
+	sp         Special   // nil for an ordinary destination
+	parked     []*worker // idle workers holding a connection open (sp only)
+	emptySince time.Time // real time the destination was first seen empty with parked workers
 }
 
 type sched struct {
@@ -78,8 +82,12 @@ func (s *sched) run() {
 			s.intake(m)
 		}
 		wait := maxWait
+		idle := s.sweepIdle()
 		if next := s.dispatch(); !next.IsZero() {
 			wait = min(max(next.Sub(s.x.d.Now()), time.Millisecond), maxWait)
+		}
+		if idle > 0 {
+			wait = min(wait, idle)
 		}
 		if !timer.Stop() {
 			select {
@@ -116,7 +124,7 @@ func destOf(m *queue.Message, addr string) (name, domain string) {
 func (s *sched) dest(name string) *dest {
 	d := s.dests[name]
 	if d == nil {
-		d = &dest{name: name}
+		d = &dest{name: name, sp: s.x.special(name)}
 		d.due = itemHeap{less: dueLess, pos: func(it *item) *int { return &it.duePos }}
 		d.age = itemHeap{less: ageLess, pos: func(it *item) *int { return &it.agePos }}
 		s.dests[name] = d
@@ -218,6 +226,9 @@ func (s *sched) refresh(d *dest, cfg *store.Config) {
 	d.cfg = cfg
 	d.limit = int(max(p.Int("max_host_concurrency"), 1))
 	d.maxMsgs = int(max(p.Int("max_messages_per_connection"), 1))
+	if d.sp != nil {
+		d.limit = max(d.limit, d.sp.MinConns())
+	}
 }
 
 func (s *sched) isSuspended(d *dest) bool {
@@ -238,8 +249,8 @@ func (s *sched) dispatch() time.Time {
 			continue
 		}
 		s.refresh(d, cfg)
-		for d.active < d.limit {
-			it := d.takeDue(now)
+		for len(d.parked) > 0 || d.active < d.limit {
+			it := d.takeDue(now, "")
 			if it == nil {
 				if w := d.due.peek(); w != nil && (next.IsZero() || w.next.Before(next)) {
 					next = w.next
@@ -249,18 +260,39 @@ func (s *sched) dispatch() time.Time {
 			if s.expire(it, cfg, now) {
 				continue
 			}
-			s.start(it, cfg, nil)
+			// An idle connection to the item's host goes first.
+			w := d.takeParked(it.connKey())
+			if w == nil && d.active >= d.limit {
+				// Every slot is taken, some by idle connections to
+				// another host: close one, and try again when it is gone.
+				d.due.push(it)
+				s.closeParked(d)
+				break
+			}
+			s.start(it, cfg, w)
 		}
 	}
 	return next
 }
 
-// takeDue pops the first waiting item that is due at now.
-func (d *dest) takeDue(now time.Time) *item {
-	if it := d.due.peek(); it != nil && !it.next.After(now) {
+// takeDue pops the first waiting item that is due at now; with a key,
+// only an item a connection made for that key can carry (connKey).
+func (d *dest) takeDue(now time.Time, key string) *item {
+	if it := d.due.peek(); it != nil && !it.next.After(now) && (key == "" || it.connKey() == key) {
 		return d.due.pop()
 	}
 	return nil
+}
+
+// connKey says which connections can carry an item: those of its
+// destination, and for an internal queue (the.tdc.queue), which holds
+// mail for several domains routed each its own way, those made for its
+// domain.
+func (it *item) connKey() string {
+	if pseudoQueue(it.d.name) {
+		return it.domain
+	}
+	return ""
 }
 
 func (s *sched) policy(cfg *store.Config, it *item) RetryPolicy {
@@ -307,6 +339,7 @@ type job struct {
 	cfg     *store.Config
 	pol     RetryPolicy
 	maxMsgs int
+	sp      Special // the destination's rules; nil for an ordinary one
 }
 
 func (s *sched) job(it *item, cfg *store.Config, pol RetryPolicy) *job {
@@ -316,7 +349,7 @@ func (s *sched) job(it *item, cfg *store.Config, pol RetryPolicy) *job {
 	s.refresh(it.d, cfg)
 	return &job{
 		it: it, m: copyMessage(it.ms.m), rids: append([]int(nil), it.rids...),
-		dest: it.d.name, domain: it.domain, cfg: cfg, pol: pol, maxMsgs: it.d.maxMsgs,
+		dest: it.d.name, domain: it.domain, cfg: cfg, pol: pol, maxMsgs: it.d.maxMsgs, sp: it.d.sp,
 	}
 }
 
@@ -342,7 +375,7 @@ func (s *sched) start(it *item, cfg *store.Config, w *worker) {
 	}
 	it.d.active++
 	s.workers++
-	w = &worker{x: s.x, dest: it.d.name, next: make(chan *job, 1)}
+	w = &worker{x: s.x, dest: it.d.name, key: it.connKey(), next: make(chan *job, 1)}
 	go w.run(j)
 }
 
@@ -371,13 +404,16 @@ func (s *sched) handle(r *result) {
 	if !s.quitting && !s.isSuspended(d) {
 		cfg := s.x.d.Config()
 		for {
-			nj = d.takeDue(now)
+			nj = d.takeDue(now, r.w.key)
 			if nj == nil || !s.expire(nj, cfg, now) {
 				break
 			}
 		}
 		if nj != nil {
 			s.start(nj, cfg, r.w)
+			return
+		}
+		if s.park(d, r.w) {
 			return
 		}
 	}

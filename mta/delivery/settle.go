@@ -59,18 +59,31 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 			if f.Kind == FailExpired {
 				st = queue.Expired
 			}
-			lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, f))
+			if j.sp != nil {
+				lines = append(lines, j.sp.Failed(m, f)...)
+			} else {
+				lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, f))
+			}
 			hard = append(hard, failed{rc, f})
 			x.d.Counters.HardBounced(j.dest, hardKind(f), 1)
 			ups = append(ups, queue.Update{RID: o.rid, State: st, LastError: lastError(f, rc)})
 			continue
 		}
-		lines = append(lines, bouncedLine("Delayed", dcid, m.MID, o.rid, f))
 		x.d.Counters.SoftBounced(j.dest, 1)
 		next, ok := j.pol.NextRetry(m, rc.Attempts, now)
+		switch {
+		case j.sp == nil:
+			lines = append(lines, bouncedLine("Delayed", dcid, m.MID, o.rid, f))
+		case ok:
+			lines = append(lines, j.sp.Delayed(m, f, next)...)
+		default:
+			lines = append(lines, j.sp.Failed(m, f)...)
+		}
 		if !ok {
 			ef := expiredFailure()
-			lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, ef))
+			if j.sp == nil {
+				lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, ef))
+			}
 			rc.LastError = f.Error()
 			hard = append(hard, failed{rc, ef})
 			x.d.Counters.HardBounced(j.dest, counters.HardExpired, 1)
@@ -81,7 +94,13 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		ups = append(ups, queue.Update{RID: o.rid, State: queue.Attempted, NextAttempt: next, LastError: f.Error()})
 	}
 
-	if len(delivered) > 0 {
+	switch {
+	case len(delivered) > 0 && j.sp != nil:
+		for _, l := range j.sp.Delivered(m) {
+			log.Info("%s", l)
+		}
+		x.d.Counters.Delivered(j.dest, int64(len(delivered)))
+	case len(delivered) > 0:
 		if note != "" {
 			note = " " + note
 		}
@@ -100,6 +119,9 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 	}
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 	for _, t := range times {
+		if j.sp != nil {
+			break // the Special's Delayed lines said when
+		}
 		log.Info("MID %d to RID [%s] pending till %s [%s]", m.MID, ridList(pending[t]), t.Local().Format(ctimeLayout), j.pol.Name())
 	}
 	// The queue forgets a message once its last recipient is final:

@@ -1,10 +1,12 @@
 package delivery
 
 import (
+	"context"
 	"time"
 
 	"seg/mta/counters"
 	"seg/mta/queue"
+	"seg/store"
 )
 
 // worker runs attempts for one destination on one connection at a time:
@@ -14,7 +16,10 @@ import (
 type worker struct {
 	x    *Delivery
 	dest string
+	key  string    // the items its connections can carry (item.connKey)
 	next chan *job // capacity 1: the scheduler's answer, nil for "QUIT"
+	// parkedAt is when the scheduler last parked the worker (reuse.go).
+	parkedAt time.Time
 }
 
 // result is a worker's report: one attempt, or the worker's exit.
@@ -29,20 +34,45 @@ type result struct {
 
 func (w *worker) run(j *job) {
 	var c *conn
+	var connCfg *store.Config // the configuration c was opened under
 	for j != nil {
 		var r *result
+		fresh := c == nil
 		r, c = w.deliver(j, c)
+		if fresh && c != nil {
+			connCfg = j.cfg
+		}
 		w.x.results <- r
 		if !r.reusable {
 			break
 		}
+		asked := time.Now()
 		j = <-w.next
+		switch {
+		case j == nil:
+		case j.cfg != connCfg:
+			// A commit since the connection was opened may have changed
+			// the route or TLS policy: the next message goes the way the
+			// new configuration says, on a connection of its own.
+			c.quit()
+			c = nil
+		case time.Since(asked) > idleProbe && !c.alive():
+			// The connection waited (a Special queue keeps it open) and
+			// the server has let it go: the next attempt opens a new one.
+			c.close()
+			c = nil
+		}
 	}
 	if c != nil {
 		c.quit()
 	}
 	w.x.results <- &result{w: w, exit: true}
 }
+
+// idleProbe is how long a connection may wait for its next message before
+// it is checked with NOOP (RFC 5321 section 4.1.1.9) ahead of using it.
+// The wait is on real time: it is about the socket, not the schedule.
+const idleProbe = 2 * time.Second
 
 // deliver makes one attempt for a job, on c when the worker has a
 // connection open, else on a new one. It returns the connection when it is
@@ -53,6 +83,10 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 	now := x.d.Now()
 	m := j.m
 	r := &result{w: w, job: j}
+	// jctx ends with the attempt's deadline, if its policy has one; ctx
+	// (Close abandoning attempts) outlives it and the connection.
+	jctx, cancel := jobContext(ctx, j, now)
+	defer cancel()
 
 	// STYLE 2: the attempt is durable before anything goes on the wire,
 	// so that a crash never turns into hammering a remote host.
@@ -93,7 +127,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 	case c != nil:
 		// reused connection
 	default:
-		rt := x.route(ctx, j)
+		rt := x.route(jctx, j)
 		switch {
 		case rt.devnull:
 			for _, rid := range j.rids {
@@ -104,7 +138,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 			all(rt.fail)
 		default:
 			var f *connFail
-			c, f = w.connect(ctx, j, rt)
+			c, f = w.connect(jctx, j, rt)
 			if c == nil {
 				dcid = f.dcid
 				all(f.Failure)
@@ -114,7 +148,15 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 	if outs == nil && c != nil {
 		dcid = c.dcid
 		var fit bool
+		cut := func() bool { return true }
+		if jctx != ctx {
+			nc := c.nc
+			cut = context.AfterFunc(jctx, func() { nc.Close() })
+		}
 		outs, resp, fit = c.transact(j, body)
+		if !cut() {
+			fit = false // the deadline closed the connection
+		}
 		c.msgs++
 		if !fit {
 			c.close()

@@ -40,12 +40,13 @@ type Deps struct {
 	Log      maillog.Logger
 	Now      func() time.Time
 
-	// Classify names the mail policy that matched all recipients of m in
-	// the incoming table (relay false) or the outgoing table (relay true).
-	// nil: "DEFAULT". This is the seam for the mail policy tables; the
-	// per-recipient split ("MID n was split creating MID m") comes with
-	// them.
-	Classify func(cfg *store.Config, m *queue.Message, relay bool) string
+	// Journal is handed every accepted message, or part of a message
+	// split by mail policy, whose policy journals it to a Threat Defense
+	// Connector intake address (tdc.Plan), once it is durable and before
+	// the client has its 250. It must not block: the copy is made and
+	// queued later (tdc.Journaler.Submit). body is the message as stored
+	// and must not be changed. nil: no journaling.
+	Journal func(cfg *store.Config, m *queue.Message, body []byte, intake string)
 
 	// ReverseDNS returns the client's forward-confirmed reverse DNS name
 	// (verified true) or its unconfirmed PTR name (verified false); "" when
@@ -324,13 +325,4 @@ func (s *Server) waitDrained(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func (s *Server) classify(cfg *store.Config, m *queue.Message, relay bool) string {
-	if s.d.Classify != nil {
-		if p := s.d.Classify(cfg, m, relay); p != "" {
-			return p
-		}
-	}
-	return "DEFAULT"
 }

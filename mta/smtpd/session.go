@@ -3,15 +3,18 @@ package smtpd
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-smtp"
 
 	"seg/mta/counters"
 	"seg/mta/maillog"
 	"seg/mta/queue"
+	"seg/mta/tdc"
 	"seg/store"
 )
 
@@ -140,12 +143,6 @@ func (s *session) Data(r io.Reader) error {
 	for i, a := range s.rcpts {
 		m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: a, State: queue.Unattempted})
 	}
-	relay := in.dec.Behavior == store.BehaviorRelay
-	m.Policy = s.s.classify(in.cfg, m, relay)
-	table := "inbound"
-	if relay {
-		table = "outbound"
-	}
 
 	if hasID {
 		s.log().Info("MID %d Message-ID %s", mid, pyQuote(msgID))
@@ -154,19 +151,80 @@ func (s *session) Data(r io.Reader) error {
 		s.log().Info("MID %d Subject %s", mid, pyQuote(subject))
 	}
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
-	s.log().Info("MID %d matched all recipients for per-recipient policy %s in the %s table", mid, m.Policy, table)
-	if err := s.s.d.Queue.Enqueue(m, body); err != nil {
+	relay := in.dec.Behavior == store.BehaviorRelay
+	parts, plans := s.split(in.cfg, m, relay)
+	errs := s.enqueue(parts, body)
+	for i, pm := range parts {
+		if errs[i] == nil {
+			s.log().Info("MID %d queued for delivery", pm.MID)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		// Operators see why; the client sees a generic temporary failure
-		// (STYLE 3).
+		// (STYLE 3). Parts already queued are delivered: a recipient may
+		// get the message twice when the client sends it again, but none
+		// loses it.
 		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
 		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Message could not be queued, try again later")
 	}
-	s.log().Info("MID %d queued for delivery", mid)
+	for i, pm := range parts {
+		if plans[i].Intake != "" && s.s.d.Journal != nil {
+			// Durable: now, and only now, the copy may be made.
+			s.s.d.Journal(in.cfg, pm, body, plans[i].Intake)
+		}
+	}
 	s.s.d.Counters.Add(counters.MessagesReceived, 1)
 	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	in.msgs++
 	s.mid, s.from, s.rcpts = 0, "", nil
 	return smtpErr(250, smtp.EnhancedCode{2, 0, 0}, "Ok: queued as "+strconv.FormatInt(mid, 10))
+}
+
+// split divides a message by the mail policy its recipients match
+// (SPEC 2): the incoming table, or the outgoing one for mail received
+// under RELAY. The first part keeps the MID; every other part is a new
+// message with a MID of its own, logged as AsyncOS logs a split. Each
+// part's policy is logged with "matched all recipients".
+func (s *session) split(cfg *store.Config, m *queue.Message, relay bool) ([]*queue.Message, []tdc.PartPlan) {
+	plans := tdc.Plan(cfg, m, relay)
+	table := tdc.Table(relay)
+	parts := make([]*queue.Message, len(plans))
+	for i, pl := range plans {
+		mid := m.MID
+		if i > 0 {
+			mid = s.s.d.Queue.NextMID()
+			s.log().Info("%s", tdc.LogSplit(m.MID, mid, pl.Policy, table))
+		}
+		parts[i] = pl.Message(m, mid)
+	}
+	for _, pm := range parts {
+		s.log().Info("%s", tdc.LogMatched(pm.MID, pm.Policy, table))
+	}
+	return parts, plans
+}
+
+// enqueue makes every part durable before the 250 (SPEC 5) and returns
+// each part's error. Parts are queued concurrently, so that they share
+// one fsync.
+func (s *session) enqueue(parts []*queue.Message, body []byte) []error {
+	q := s.s.d.Queue
+	errs := make([]error, len(parts))
+	if len(parts) == 1 {
+		errs[0] = q.Enqueue(parts[0], body)
+		return errs
+	}
+	var wg sync.WaitGroup
+	for i, pm := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := q.Enqueue(pm, body); err != nil {
+				errs[i] = fmt.Errorf("MID %d: %w", pm.MID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // Reset ends the transaction; one that did not reach the queue is logged

@@ -2,74 +2,84 @@
 // is split by mail policy, and every part whose policy journals (TDC
 // enabled, policy setting default or custom) gets a journal copy, a new
 // message that carries the original byte for byte to a message intake
-// address through its own delivery queue, the.tdc.queue. The package is
-// pure: it builds messages, decisions and log lines; smtpd and delivery
-// call it.
+// address through its own delivery queue, the.tdc.queue. The package
+// builds messages, decisions and log lines (pure), plus the Journaler
+// that queues copies off the SMTP session's path; mta/smtpd and
+// mta/delivery call it, and mta/mta.go wires it:
 //
-// # Inbound (mta/smtpd), after DATA
+//	delivery.Deps{Retry: tdc.RetryFor(nil), Special: tdc.SpecialFor, ...}
+//	j := tdc.NewJournaler(queue, log, now)
+//	smtpd.Deps{Journal: j.Submit, ...}          // j.Close() before the queue closes
 //
-//	plans := tdc.Plan(cfg, m, relay)            // one per policy, table order
-//	table := tdc.Table(relay)
-//	msgs := make([]*queue.Message, len(plans))
-//	for i, pl := range plans {
-//		mid := m.MID                            // the first part keeps the MID
-//		if i > 0 {
-//			mid = q.NextMID()
-//			log.Info("%s", tdc.LogSplit(m.MID, mid, pl.Policy, table))
-//		}
-//		msgs[i] = pl.Message(m, mid)            // only this part's recipients
-//	}
-//	for _, pm := range msgs {
-//		log.Info("%s", tdc.LogMatched(pm.MID, pm.Policy, table))
-//	}
-//	// Enqueue every part (concurrently: they share one fsync), then "250".
+// # Inbound (mta/smtpd, after DATA)
 //
-// With one plan the message is not split: msgs[0] is m with Policy set,
-// and the lines are those smtpd writes today. Journal only once a part is
-// durable, and never make the 250 wait for it: after Enqueue returned for
-// a part with pl.Intake != "", in a goroutine (or a small worker):
+// Plan splits the message by the incoming table (the outgoing table for
+// mail received under RELAY, which is never journaled). The part of the
+// first policy in table order keeps the MID and its RIDs; each other part
+// gets a new MID ("MID n was split creating MID m due to a per-recipient
+// policy P in the inbound table") and RIDs from 0; every part is logged
+// with "matched all recipients". All parts are queued concurrently (one
+// group-commit fsync) before the 250. Then, for each part with an intake
+// address, smtpd calls Deps.Journal, and the Journaler builds the copy
+// (Journal) and queues it in a goroutine: the 250 never waits for it, and
+// a message that was not accepted (the queue failed, 451) is not copied.
+// Close waits for copies being made; a crash between the 250 and a copy's
+// Enqueue loses that copy, which SPEC 6 allows.
 //
-//	jm, jb := tdc.Journal(pm, body, pl.Intake, tdc.JournalParams{
-//		NewMID: q.NextMID, Hostname: cfg.System.Hostname, Now: now(),
-//	})
-//	if err := q.Enqueue(jm, jb); err != nil {
-//		log.Warning(...)                        // the original is unaffected
-//	} else {
-//		log.Info("%s", tdc.LogEnqueued(pm.MID, pm.MessageID, pl.Intake))
-//	}
-//
-// body is the stored body (with seg's Received header), the bytes the
-// original is delivered with. The copy is KindTDC, Host = tdc.Host,
-// OrigMID = the part's MID; its Received starts the 120 s lifetime.
-// A crash between the 250 and the copy's Enqueue loses that copy, which
-// SPEC 6 allows (the copy never delays the original).
+// What the copy carries: the message/rfc822 part is the original exactly
+// as seg stored it and delivers it to the recipients, that is seg's own
+// Received header followed by the bytes the client sent after DATA
+// (dot-unstuffed, nothing else changed). "The original, byte for byte" is
+// read as the message as seg received and passed it on, the same bytes
+// the recipients get. The end-to-end tests (mta/tdctest) assert exactly
+// this relation for go-smtp, python smtplib and swaks clients.
 //
 // # Outbound (mta/delivery)
 //
-//	deps.Retry = tdc.RetryFor(nil)              // KindTDC: tdc.Retry; else bounce profile
+// Copies are queue.KindTDC with Host = the.tdc.queue: one destination
+// queue, counted as that host by tophosts, hoststatus and status, routed
+// per copy like any mail for the intake address's domain (smtproutes,
+// then MX), with destconfig's entry for "the.tdc.queue" (or DEFAULT) for
+// limits and TLS. Queue (a delivery.Special) gives it:
+//
+//   - at least MinConnections connections: its concurrency limit is
+//     max(max_host_concurrency, 3); more are opened by the normal logic,
+//     one per due copy while under the limit;
+//   - connections kept open: a connection with nothing to send stays open
+//     while the queue has entries and for IdleLinger (1 s) after it
+//     empties, then QUITs; reused connections are checked with NOOP after
+//     an idle wait. A connection carries only copies for the intake
+//     domain it was made for;
+//   - the TDC log lines in place of the ordinary delivery lines.
 //
 // Retry is SPEC 6's table: SMTP 5xx except 503/552 and TLS errors are
-// final; 4xx, 503, 552, connection and DNS errors get one retry; a copy
-// leaves the queue after its retry or 120 s queued; Bounces() never
-// sends a DSN. The scheduler should keep tdc.MinConnections connections
-// open to tdc.Host while it has entries (more per destination controls)
-// and close them when it empties. Copies are routed like any mail for the
-// intake address's domain (smtproutes, then MX); only the queue name and
-// log lines differ.
+// final; 4xx, 503, 552, connection and DNS errors get one retry,
+// RetryWait (30 s) later; a copy leaves the queue after its retry or
+// Lifetime (120 s) queued, and an attempt still under way then is cut
+// short (Retry.Deadline, a delivery.Deadliner), so that an intake that
+// accepts and never answers cannot hold a copy longer. Bounces() never
+// sends a DSN.
 //
-// Log lines for the.tdc.queue replace the ordinary delivery lines (all
-// return the text after "Info: "):
+// # Log lines and MIDs
 //
+// Every "TDC:" line carries the MID of the journaled message (the copy's
+// OrigMID, LogMID), never the copy's own: the enqueued line, whose
+// Message-ID is the original's, and the delivery lines alike, so that
+// `findevent --mid N` shows what became of N's copy and ends with message
+// tracking's one line (TrackLine: TrackDelivered, TrackFailed, or
+// TrackQueued while it waits). Lines that are not TDC's keep their own
+// IDs: "DCID n TLS success ...", "DCID n close", and "Message finished
+// MID c done" with the copy's MID c (which otherwise appears only in the
+// queue commands and the copy's text part). The lines, all returned
+// without the "{ctime} Info: " prefix:
+//
+//	copy queued             LogEnqueued(orig, msgID, intake)
 //	connection opened       LogNewConn(dcid, ifaceIP, ip, port)
-//	transaction starts      LogDeliveryStart(dcid, mid)
-//	accepted                LogDelivered(mid)
 //	connection failed       LogConnectionError(dcid, ip, port, detail, ifaceIP, reason)
-//	TLS failed (final)      LogTLSFailed(mid)
-//	5xx (final)             LogHardBounce(f.Status, f.Text), then LogHardBounced(mid)
-//	expired / out of retry  LogFailed(mid, "Expired")   (seg's wording)
-//
-// Which MID: AsyncOS's TDC lines carry the MID of the message being
-// forwarded, so pass the copy's OrigMID in every TDC line; `findevent
-// --mid N` then shows a message's journaling, and message tracking can
-// show TrackDelivered(N) or TrackFailed(N, reason) for it.
+//	transaction starts      LogDeliveryStart(dcid, orig)
+//	accepted                LogDelivered(orig)
+//	retried later           LogDelayed(orig, dsn, text, next)             (seg's wording)
+//	5xx (final)             LogHardBounce(dsn, text), then LogHardBounced(orig)
+//	TLS failed (final)      LogTLSFailed(orig)
+//	retries or 120 s out    LogFailed(orig, "Expired")                    (seg's wording)
 package tdc

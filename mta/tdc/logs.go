@@ -2,7 +2,10 @@ package tdc
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // The mail_logs lines of SPEC 6, each without the "{ctime} Info: "
@@ -54,7 +57,7 @@ func LogHardBounce(dsn, text string) string {
 
 // LogHardBounced follows LogHardBounce for the MID that bounced.
 func LogHardBounced(mid int64) string {
-	return LogFailed(mid, "Hard Bounced")
+	return LogFailed(mid, reasonHard)
 }
 
 // LogFailed is the general form of LogHardBounced for copies given up
@@ -63,6 +66,26 @@ func LogHardBounced(mid int64) string {
 func LogFailed(mid int64, reason string) string {
 	return fmt.Sprintf("TDC: MID %d delivery failed to Cisco Secure Email Threat Defense: %s.", mid, logSafe(reason))
 }
+
+// LogDelayed: the attempt for MID mid's copy failed and is retried at
+// next. SPEC 6 has no line for it; the wording is seg's, after
+// LogFailed's.
+func LogDelayed(mid int64, dsn, text string, next time.Time) string {
+	return fmt.Sprintf("TDC: MID %d delivery delayed to Cisco Secure Email Threat Defense: %s - %s. Retry at %s.",
+		mid, logSafe(dsn), logSafe(text), next.Local().Format(ctimeLayout))
+}
+
+// ctimeLayout is C's ctime, as mail_logs writes times.
+const ctimeLayout = "Mon Jan _2 15:04:05 2006"
+
+// Reasons of LogFailed and TrackFailed besides "Hard Bounced".
+const (
+	ReasonExpired   = "Expired"                  // retries or the 120 s ran out
+	ReasonAdmin     = "Bounced by administrator" // bouncerecipients
+	ReasonNotQueued = "Not Queued"               // the copy could not be queued
+	reasonHard      = "Hard Bounced"
+	reasonTLS       = "TLS Error"
+)
 
 // TrackDelivered is the message tracking line of a journaled message
 // whose copy reached the intake.
@@ -75,6 +98,48 @@ func TrackDelivered(mid int64) string {
 // says "or the failure".
 func TrackFailed(mid int64, reason string) string {
 	return fmt.Sprintf("TDC: Message %d delivery failed to Cisco Secure Email Threat Defense: %s.", mid, logSafe(reason))
+}
+
+// TrackQueued is the message tracking line of a journaled message whose
+// copy is still queued (seg's wording).
+func TrackQueued(mid int64) string {
+	return fmt.Sprintf("TDC: Message %d is queued for forwarding to Cisco Secure Email Threat Defense.", mid)
+}
+
+var (
+	reTrackEnqueued  = regexp.MustCompile(`\bTDC: MID (\d+) with Message-ID .* enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address `)
+	reTrackDelivered = regexp.MustCompile(`\bTDC: MID (\d+) successfully delivered for scanning with Cisco Secure Email Threat Defense\.$`)
+	reTrackFailed    = regexp.MustCompile(`\bTDC: MID (\d+) delivery failed to Cisco Secure Email Threat Defense: ?(.*)\.$`)
+	reTrackLost      = regexp.MustCompile(`\bTDC: MID (\d+) could not be enqueued for forwarding`)
+)
+
+// TrackLine reads one mail_logs line (whole, or the text after "Info: ")
+// and, when it is a TDC line that changes what message tracking says
+// about a journaled message, returns its MID and the tracking line:
+// TrackQueued after the enqueued line, TrackDelivered or TrackFailed
+// after the outcome. Fed the log in order, the last line per MID is the
+// message's state.
+func TrackLine(line string) (mid int64, track string, ok bool) {
+	if !strings.Contains(line, "TDC: MID ") {
+		return 0, "", false
+	}
+	if m := reTrackDelivered.FindStringSubmatch(line); m != nil {
+		mid, _ = strconv.ParseInt(m[1], 10, 64)
+		return mid, TrackDelivered(mid), true
+	}
+	if m := reTrackFailed.FindStringSubmatch(line); m != nil {
+		mid, _ = strconv.ParseInt(m[1], 10, 64)
+		return mid, TrackFailed(mid, m[2]), true
+	}
+	if m := reTrackLost.FindStringSubmatch(line); m != nil {
+		mid, _ = strconv.ParseInt(m[1], 10, 64)
+		return mid, TrackFailed(mid, ReasonNotQueued), true
+	}
+	if m := reTrackEnqueued.FindStringSubmatch(line); m != nil {
+		mid, _ = strconv.ParseInt(m[1], 10, 64)
+		return mid, TrackQueued(mid), true
+	}
+	return 0, "", false
 }
 
 // Mail policy table names in the split and match lines.

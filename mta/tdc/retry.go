@@ -16,6 +16,11 @@ const (
 	// MinConnections is how many connections the.tdc.queue keeps open
 	// while it has entries; the destination controls may add more.
 	MinConnections = 3
+	// IdleLinger is how long the.tdc.queue's idle connections stay open
+	// once it has emptied: a steady stream of copies, each delivered
+	// before the next is queued, would otherwise open a connection per
+	// copy.
+	IdleLinger = time.Second
 	// Lifetime is how long a copy may stay queued.
 	Lifetime = 120 * time.Second
 	// MaxRetries is how many times a soft failure is retried.
@@ -42,7 +47,10 @@ type Retry struct {
 	Wait     time.Duration // 0: RetryWait
 }
 
-var _ delivery.RetryPolicy = Retry{}
+var (
+	_ delivery.RetryPolicy = Retry{}
+	_ delivery.Deadliner   = Retry{}
+)
 
 // Permanent reports whether f ends the copy at once. The table is the
 // copy's own and overrides f.Permanent: a DNS answer that would be a hard
@@ -84,6 +92,12 @@ func (r Retry) NextRetry(m *queue.Message, attempts int, now time.Time) (time.Ti
 func (r Retry) Expired(m *queue.Message, attempts int, now time.Time) bool {
 	return attempts > MaxRetries || !now.Before(m.Received.Add(r.lifetime()))
 }
+
+// Deadline is when a copy must have left the queue: an attempt still
+// under way then is cut short (delivery.Deadliner), so that a server
+// that accepts the connection and never answers cannot hold a copy past
+// Lifetime.
+func (r Retry) Deadline(m *queue.Message) time.Time { return m.Received.Add(r.lifetime()) }
 
 // Bounces: a failed copy never sends a DSN to anyone (SPEC 6).
 func (Retry) Bounces() delivery.BounceSpec { return delivery.BounceSpec{} }

@@ -1,0 +1,67 @@
+// Package segtest is test support for driving the real seg binary: it
+// builds the binary once per test process, runs appliances (`seg run`)
+// on private ports and data directories, talks to them with `seg cli`,
+// and stands up the peers mail goes to: recording SMTP servers (Sink)
+// and a DNS server (NewDNS). Everything listens on loopback only.
+//
+// Tests synchronise by polling with deadlines, never by sleeping.
+package segtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// build is the one binary of this test process. A test binary is one
+// process with one module under test, so a process-wide cache is what
+// makes "build once" possible; Main removes it at exit.
+var build struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// Main runs the tests of a package that uses segtest and removes the
+// binary it built. Call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+	os.Exit(code)
+}
+
+// Binary returns the seg binary under test: $SEG_BIN when set, else
+// seg/cmd/seg built once for this test process (with -race when the
+// tests run with -race, so that the appliance is checked too).
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("SEG_BIN"); p != "" {
+		return p
+	}
+	build.once.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "segtest-")
+		if build.err != nil {
+			return
+		}
+		build.path = filepath.Join(build.dir, "seg")
+		args := []string{"build"}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		args = append(args, "-o", build.path, "seg/cmd/seg")
+		out, err := exec.Command("go", args...).CombinedOutput()
+		if err != nil {
+			build.err = fmt.Errorf("go %v: %v\n%s", args, err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatalf("building seg: %v", build.err)
+	}
+	return build.path
+}

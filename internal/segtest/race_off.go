@@ -1,0 +1,5 @@
+//go:build !race
+
+package segtest
+
+const raceEnabled = false

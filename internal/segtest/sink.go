@@ -1,0 +1,311 @@
+package segtest
+
+import (
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one message a Sink accepted: the envelope and the bytes
+// after DATA, dot-unstuffed, exactly as they arrived.
+type Message struct {
+	From  string
+	Rcpts []string
+	Data  []byte
+	Conn  int // which connection carried it, from 1
+	At    time.Time
+}
+
+// Attempt is one MAIL, RCPT or DATA command a Sink is about to answer.
+type Attempt struct {
+	Cmd   string   // "MAIL", "RCPT" or "DATA"
+	From  string   // the envelope sender of the transaction
+	Rcpt  string   // RCPT: the recipient asked for
+	Rcpts []string // DATA: the recipients accepted
+	Data  []byte   // DATA: the message
+	// N counts the attempts of this kind for the same key, from 1: per
+	// sender for MAIL, per recipient address for RCPT, per recipient
+	// list for DATA. "The first two RCPTs for x@a.test fail" is N <= 2.
+	N int
+}
+
+// SinkOptions configure a Sink.
+type SinkOptions struct {
+	// Addr is the address to listen on (default "127.0.0.1:0"). MX
+	// delivery dials port 25: "127.0.0.42:25" serves a loopback MX.
+	Addr string
+	// Reply decides the answer to each MAIL, RCPT and DATA: nil accepts,
+	// an *smtp.SMTPError (see Reply) is sent as it is, any other error
+	// as a 451. A nil Reply accepts everything.
+	Reply func(Attempt) error
+	// Hold, when set, is called before DATA is answered; the sink waits
+	// for it to return (to keep connections busy).
+	Hold func(Attempt)
+}
+
+// Sink is a recording go-smtp receiving server (STYLE 5).
+type Sink struct {
+	t    testing.TB
+	o    SinkOptions
+	ln   net.Listener
+	srv  *smtp.Server
+	addr *net.TCPAddr
+
+	mu       sync.Mutex
+	msgs     []Message
+	counts   map[string]int // attempt key -> attempts
+	attempts map[string]int // by command
+	conns    int            // connections accepted so far
+	cur, top int            // simultaneous connections: now and highest
+	inData   int            // DATA commands being answered now
+	changed  chan struct{}  // closed and replaced on every new message
+}
+
+// NewSink starts a Sink; it stops when the test ends.
+func NewSink(t testing.TB, o SinkOptions) *Sink {
+	t.Helper()
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		t.Fatalf("sink: %v", err)
+	}
+	s := &Sink{t: t, o: o, ln: ln, addr: ln.Addr().(*net.TCPAddr),
+		counts: map[string]int{}, attempts: map[string]int{}, changed: make(chan struct{})}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &sinkSession{s: s, conn: connNumber(c)}, nil
+	}))
+	s.srv.Domain = "sink.test"
+	s.srv.ReadTimeout = 30 * time.Second
+	s.srv.WriteTimeout = 30 * time.Second
+	s.srv.ErrorLog = discardLog{}
+	go s.srv.Serve(&sinkListener{Listener: ln, s: s})
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+// Addr is "host:port" of the sink.
+func (s *Sink) Addr() string { return s.addr.String() }
+
+// Port is the sink's port.
+func (s *Sink) Port() int { return s.addr.Port }
+
+// Messages returns copies of the messages accepted so far, in order.
+func (s *Sink) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Message, len(s.msgs))
+	copy(out, s.msgs)
+	return out
+}
+
+// Count is how many messages the sink accepted.
+func (s *Sink) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.msgs)
+}
+
+// WaitCount waits until the sink has accepted at least n messages and
+// returns them; it fails the test after timeout.
+func (s *Sink) WaitCount(t testing.TB, n int, timeout time.Duration) []Message {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		got, ch := len(s.msgs), s.changed
+		s.mu.Unlock()
+		if got >= n {
+			return s.Messages()
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("sink %s: %d messages after %v, want %d", s.Addr(), got, timeout, n)
+		}
+	}
+}
+
+// Attempts is how many times cmd ("MAIL", "RCPT", "DATA") was given.
+func (s *Sink) Attempts(cmd string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[cmd]
+}
+
+// Conns is how many connections the sink accepted.
+func (s *Sink) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// InData is how many DATA commands are held (SinkOptions.Hold) now.
+func (s *Sink) InData() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inData
+}
+
+// MaxConns is the highest number of simultaneous connections seen.
+func (s *Sink) MaxConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.top
+}
+
+// decide counts an attempt and asks the test's Reply.
+func (s *Sink) decide(a Attempt, key string) error {
+	s.mu.Lock()
+	s.attempts[a.Cmd]++
+	k := a.Cmd + "\x00" + strings.ToLower(key)
+	s.counts[k]++
+	a.N = s.counts[k]
+	s.mu.Unlock()
+	if a.Cmd == "DATA" && s.o.Hold != nil {
+		s.mu.Lock()
+		s.inData++
+		s.mu.Unlock()
+		s.o.Hold(a)
+		s.mu.Lock()
+		s.inData--
+		s.mu.Unlock()
+	}
+	if s.o.Reply == nil {
+		return nil
+	}
+	err := s.o.Reply(a)
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(*smtp.SMTPError); ok {
+		return err
+	}
+	return Reply(451, "4.3.0 "+err.Error())
+}
+
+func (s *Sink) store(m Message) {
+	s.mu.Lock()
+	s.msgs = append(s.msgs, m)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Reply makes the SMTP reply a Sink's Reply function returns: code and
+// text, where text may start with an enhanced status code ("4.3.0 Try
+// again later", RFC 3463).
+func Reply(code int, text string) *smtp.SMTPError {
+	e := &smtp.SMTPError{Code: code, EnhancedCode: smtp.NoEnhancedCode, Message: text}
+	if first, rest, ok := strings.Cut(text, " "); ok {
+		var ec smtp.EnhancedCode
+		parts := strings.Split(first, ".")
+		good := len(parts) == 3
+		for i := 0; good && i < 3; i++ {
+			n, err := strconv.Atoi(parts[i])
+			good = err == nil
+			ec[i] = n
+		}
+		if good {
+			e.EnhancedCode, e.Message = ec, rest
+		}
+	}
+	return e
+}
+
+type sinkSession struct {
+	s     *Sink
+	conn  int
+	from  string
+	rcpts []string
+}
+
+func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
+	if err := ss.s.decide(Attempt{Cmd: "MAIL", From: from}, from); err != nil {
+		return err
+	}
+	ss.from, ss.rcpts = from, nil
+	return nil
+}
+
+func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := ss.s.decide(Attempt{Cmd: "RCPT", From: ss.from, Rcpt: to}, to); err != nil {
+		return err
+	}
+	ss.rcpts = append(ss.rcpts, to)
+	return nil
+}
+
+func (ss *sinkSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	rcpts := append([]string(nil), ss.rcpts...)
+	a := Attempt{Cmd: "DATA", From: ss.from, Rcpts: rcpts, Data: data}
+	if err := ss.s.decide(a, strings.Join(rcpts, ",")); err != nil {
+		return err
+	}
+	ss.s.store(Message{From: ss.from, Rcpts: rcpts, Data: data, Conn: ss.conn, At: time.Now()})
+	return nil
+}
+
+func (ss *sinkSession) Reset()        { ss.from, ss.rcpts = "", nil }
+func (ss *sinkSession) Logout() error { return nil }
+
+// sinkListener counts connections, current and simultaneous.
+type sinkListener struct {
+	net.Listener
+	s *Sink
+}
+
+func (l *sinkListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	s := l.s
+	s.mu.Lock()
+	s.conns++
+	s.cur++
+	s.top = max(s.top, s.cur)
+	n := s.conns
+	s.mu.Unlock()
+	return &sinkConn{Conn: c, s: s, n: n}, nil
+}
+
+type sinkConn struct {
+	net.Conn
+	s    *Sink
+	n    int
+	once sync.Once
+}
+
+func (c *sinkConn) Close() error {
+	c.once.Do(func() {
+		c.s.mu.Lock()
+		c.s.cur--
+		c.s.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+func connNumber(c *smtp.Conn) int {
+	if sc, ok := c.Conn().(*sinkConn); ok {
+		return sc.n
+	}
+	return 0
+}
+
+type discardLog struct{}
+
+func (discardLog) Printf(string, ...any) {}
+func (discardLog) Println(...any)        {}

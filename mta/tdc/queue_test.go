@@ -1,0 +1,210 @@
+package tdc
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"seg/mta/delivery"
+	"seg/mta/maillog"
+	"seg/mta/queue"
+	"seg/store"
+)
+
+func TestSpecialFor(t *testing.T) {
+	if _, ok := SpecialFor("The.TDC.Queue").(Queue); !ok {
+		t.Error("the.tdc.queue has no rules")
+	}
+	for _, d := range []string{"example.com", "tdc.queue", "the.tdc.queue.example.com", ""} {
+		if sp := SpecialFor(d); sp != nil {
+			t.Errorf("SpecialFor(%q) = %#v, want nil", d, sp)
+		}
+	}
+	q := Queue{}
+	if q.MinConns() != MinConnections || q.Linger() != IdleLinger {
+		t.Errorf("MinConns %d, Linger %v", q.MinConns(), q.Linger())
+	}
+}
+
+// TestQueueLines: the lines of the.tdc.queue carry the journaled
+// message's MID (the copy's OrigMID), and a failure's line follows SPEC
+// 6's table of outcomes.
+func TestQueueLines(t *testing.T) {
+	copyOf := &queue.Message{MID: 12, OrigMID: 7, Kind: queue.KindTDC}
+	var q delivery.Special = Queue{}
+	smtp := func(code int, status, text string) *delivery.Failure {
+		return &delivery.Failure{Kind: delivery.FailSMTP, Code: code, Status: status, Text: text, Permanent: code >= 500}
+	}
+	cases := []struct {
+		name string
+		got  []string
+		want []string
+	}{
+		{"new connection", []string{q.NewConn(3, "127.0.0.1", "127.0.0.9", 2525)},
+			[]string{"TDC: New SMTP DCID 3 interface 127.0.0.1 address 127.0.0.9 port 2525"}},
+		{"connection error", []string{q.ConnError(4, "127.0.0.9", 25, "dial tcp 127.0.0.9:25: connect: connection refused", "0.0.0.0", "connection refused")},
+			[]string{"TDC: Connection Error: DCID 4 domain: the.tdc.queue IP: 127.0.0.9 port: 25 details: dial tcp 127.0.0.9:25: connect: connection refused interface: 0.0.0.0 reason: connection refused"}},
+		{"delivery start", []string{q.DeliveryStart(3, copyOf)}, []string{"TDC: Delivery start DCID 3 MID 7"}},
+		{"delivered", q.Delivered(copyOf),
+			[]string{"TDC: MID 7 successfully delivered for scanning with Cisco Secure Email Threat Defense."}},
+		{"5xx with enhanced codes put back", q.Failed(copyOf, smtp(550, "5.1.1", "5.1.1 No such user\n5.1.1 here")),
+			[]string{"TDC: Hard bounced - 5.1.1 - No such user here",
+				"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."}},
+		{"503 after its retry", q.Failed(copyOf, smtp(503, "5.5.1", "Bad sequence")),
+			[]string{"TDC: Hard bounced - 5.5.1 - Bad sequence",
+				"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."}},
+		{"TLS", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailTLS, Status: "4.7.0", Text: "TLS negotiation failed"}),
+			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense:TLS Error."}},
+		{"4xx after its retry", q.Failed(copyOf, smtp(451, "4.3.0", "Try later")),
+			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
+		{"connection after its retry", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailConn, Status: "4.4.1", Text: "connection refused"}),
+			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
+		{"120 s", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailExpired, Status: "5.4.7", Text: "timeout", Permanent: true}),
+			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
+		{"bouncerecipients", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailAdmin, Status: "5.0.0", Permanent: true}),
+			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Bounced by administrator."}},
+		{"a copy without OrigMID shows its own", []string{q.DeliveryStart(3, &queue.Message{MID: 12})},
+			[]string{"TDC: Delivery start DCID 3 MID 12"}},
+	}
+	for _, c := range cases {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, c.got, c.want)
+		}
+	}
+	next := time.Date(2026, 3, 5, 14, 21, 34, 0, time.Local)
+	got := q.Delayed(copyOf, smtp(451, "4.3.0", "4.3.0 Try later"), next)
+	want := []string{"TDC: MID 7 delivery delayed to Cisco Secure Email Threat Defense: 4.3.0 - Try later. Retry at Thu Mar  5 14:21:34 2026."}
+	if !slices.Equal(got, want) {
+		t.Errorf("Delayed:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestTrackLine(t *testing.T) {
+	cases := []struct {
+		line  string
+		mid   int64
+		track string
+	}{
+		{"Thu Mar  5 14:21:04 2026 Info: " + LogEnqueued(7, "<a@b>", "i@intake.example"), 7, TrackQueued(7)},
+		{"Info: " + LogDelivered(7), 7, TrackDelivered(7)},
+		{LogDelivered(123456), 123456, TrackDelivered(123456)},
+		{"Thu Mar  5 14:21:04 2026 Info: " + LogHardBounced(8), 8, TrackFailed(8, "Hard Bounced")},
+		{"Info: " + LogTLSFailed(9), 9, TrackFailed(9, "TLS Error")},
+		{"Info: " + LogFailed(10, ReasonExpired), 10, TrackFailed(10, "Expired")},
+		{"Warning: TDC: MID 11 could not be enqueued for forwarding to Cisco Secure Email Threat Defense: disk full", 11, TrackFailed(11, ReasonNotQueued)},
+	}
+	for _, c := range cases {
+		mid, track, ok := TrackLine(c.line)
+		if !ok || mid != c.mid || track != c.track {
+			t.Errorf("TrackLine(%q) = %d, %q, %v; want %d, %q", c.line, mid, track, ok, c.mid, c.track)
+		}
+	}
+	for _, l := range []string{
+		"Info: " + LogDeliveryStart(3, 7),
+		"Info: " + LogDelayed(7, "4.3.0", "later", time.Now()),
+		"Info: " + LogNewConn(3, "127.0.0.1", "127.0.0.2", 25),
+		"Info: MID 7 Subject 'TDC: MID 8 successfully delivered for scanning'",
+		"Info: Message finished MID 7 done",
+	} {
+		if mid, track, ok := TrackLine(l); ok {
+			t.Errorf("TrackLine(%q) = %d, %q: not an outcome line", l, mid, track)
+		}
+	}
+}
+
+// recQueue is an Enqueuer that records, and can fail or hold Enqueue.
+type recQueue struct {
+	mu   sync.Mutex
+	mid  int64
+	msgs []*queue.Message
+	fail error
+	hold chan struct{}
+}
+
+func (q *recQueue) NextMID() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.mid++
+	return q.mid
+}
+
+func (q *recQueue) Enqueue(m *queue.Message, _ []byte) error {
+	if q.hold != nil {
+		<-q.hold
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fail != nil {
+		return q.fail
+	}
+	q.msgs = append(q.msgs, m)
+	return nil
+}
+
+func TestJournaler(t *testing.T) {
+	now := time.Date(2026, 3, 5, 14, 21, 4, 0, time.UTC)
+	cfg := store.Default("seg.example.com", "")
+	orig := testOrig("Quarterly report")
+	body := []byte("Subject: Quarterly report\r\n\r\nnumbers\r\n")
+
+	q := &recQueue{mid: 100, hold: make(chan struct{})}
+	log := &maillog.Memory{}
+	j := NewJournaler(q, log, func() time.Time { return now })
+	j.Submit(cfg, orig, body, "intake@etd.example")
+	closed := make(chan struct{})
+	go func() { j.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a copy was being queued")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(q.hold)
+	<-closed
+
+	if len(q.msgs) != 1 {
+		t.Fatalf("%d copies queued", len(q.msgs))
+	}
+	c := q.msgs[0]
+	if c.MID != 101 || c.Kind != queue.KindTDC || c.Host != Host || c.OrigMID != 42 || !c.Received.Equal(now) ||
+		c.From != "MAILER-DAEMON@seg.example.com" || len(c.Rcpts) != 1 || c.Rcpts[0].Addr != "intake@etd.example" {
+		t.Errorf("copy %+v", c)
+	}
+	want := "Info: " + LogEnqueued(42, "<orig@example.org>", "intake@etd.example")
+	if lines := log.Lines(); !slices.Equal(lines, []string{want}) {
+		t.Errorf("mail_logs %q, want %q", lines, want)
+	}
+
+	// After Close nothing more is journaled, and the refusal is logged.
+	j.Submit(cfg, orig, body, "intake@etd.example")
+	if len(q.msgs) != 1 || !strings.Contains(strings.Join(log.Lines(), "\n"), "Warning: TDC: MID 42 was not journaled") {
+		t.Errorf("Submit after Close: %d copies, log %q", len(q.msgs), log.Lines())
+	}
+
+	// A copy that cannot be queued is logged; the original is untouched.
+	q2 := &recQueue{fail: errors.New("disk full")}
+	log2 := &maillog.Memory{}
+	j2 := NewJournaler(q2, log2, nil)
+	j2.Submit(cfg, orig, body, "intake@etd.example")
+	j2.Close()
+	lines := log2.Lines()
+	if len(lines) != 2 || lines[1] != "Warning: TDC: MID 42 could not be enqueued for forwarding to Cisco Secure Email Threat Defense: disk full" {
+		t.Errorf("mail_logs %q", lines)
+	}
+	if _, track, _ := TrackLine(lines[len(lines)-1]); track != TrackFailed(42, ReasonNotQueued) {
+		t.Errorf("tracking after a lost copy: %q", track)
+	}
+}
+
+func TestRetryDeadline(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	m := &queue.Message{Received: t0, Kind: queue.KindTDC}
+	if got := (Retry{}).Deadline(m); !got.Equal(t0.Add(Lifetime)) {
+		t.Errorf("Deadline = %v", got)
+	}
+	if got := (Retry{Lifetime: time.Second}).Deadline(m); !got.Equal(t0.Add(time.Second)) {
+		t.Errorf("Deadline with a 1 s lifetime = %v", got)
+	}
+}

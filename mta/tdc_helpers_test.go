@@ -1,0 +1,424 @@
+package mta
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"seg/internal/aslog"
+	"seg/mta/delivery"
+	"seg/mta/dns"
+	"seg/mta/maillog"
+	"seg/mta/tdc"
+	"seg/mta/tdctest"
+	"seg/store"
+)
+
+// The Threat Defense Connector wired into the whole MTA: real listeners,
+// queue and delivery, go-smtp sinks as destination and message intake,
+// and a fake clock for the retry wait and the 120 s.
+
+// fakeClock is moved by hand; Start's Now.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// teeLog keeps lines in memory for the tests and in mail_logs for
+// findevent.
+type teeLog struct {
+	mem  *maillog.Memory
+	file *aslog.Log
+}
+
+func (l teeLog) Info(f string, a ...any) {
+	l.mem.Info(f, a...)
+	l.file.Info(f, a...)
+}
+
+func (l teeLog) Warning(f string, a ...any) {
+	l.mem.Warning(f, a...)
+	l.file.Warning(f, a...)
+}
+
+func (l teeLog) Flush() error { return l.file.Flush() }
+
+type tdcEnv struct {
+	t      *testing.T
+	m      *MTA
+	clk    *fakeClock
+	log    *maillog.Memory
+	dest   *tdctest.Sink // example.test, .example.test, elsewhere.test
+	intake *tdctest.Sink // intake.test unless the test routes it elsewhere
+	addr   string        // the listener
+	opts   Options       // what Start was given, for restart
+}
+
+var tdcT0 = time.Date(2026, 3, 5, 14, 21, 4, 0, time.Local)
+
+// tdcSetup describes an environment.
+type tdcSetup struct {
+	intake tdctest.SinkOptions
+	// intakeRoute replaces the intake sink in the intake.test route
+	// ("" keeps it; "-" drops the route, so that intake.test goes to DNS).
+	intakeRoute string
+	edit        func(cfg *store.Config)
+}
+
+func newSink(t *testing.T, o tdctest.SinkOptions) *tdctest.Sink {
+	t.Helper()
+	s, err := tdctest.NewSink(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// newTDCEnv starts an MTA whose listener takes mail from 127.0.0.1 as
+// incoming (ALLOWED_LIST, $TRUSTED) and from 127.0.0.2 as relayed
+// (RELAYLIST), accepts example.test and its subdomains, journals the
+// incoming table's DEFAULT to journal@intake.test, and routes by
+// smtproutes to the sinks.
+func newTDCEnv(t *testing.T, su tdcSetup) *tdcEnv {
+	t.Helper()
+	e := &tdcEnv{t: t, clk: &fakeClock{t: tdcT0}, log: &maillog.Memory{}}
+	e.dest = newSink(t, tdctest.SinkOptions{})
+	e.intake = newSink(t, su.intake)
+
+	cfg := store.Default("seg.test", "")
+	l := &cfg.Listeners[0]
+	l.Port = 0
+	for i := range l.HAT.SenderGroups {
+		g := &l.HAT.SenderGroups[i]
+		switch g.Name {
+		case "RELAYLIST":
+			g.Members = []string{"127.0.0.2"}
+		case "ALLOWED_LIST":
+			g.Members = []string{"127.0.0.1"}
+		}
+	}
+	l.RAT = []store.RATEntry{
+		{Entry: "example.test", Action: store.RATAccept},
+		{Entry: ".example.test", Action: store.RATAccept},
+		{Entry: "ALL", Action: store.RATReject},
+	}
+	intakeRoute := e.intake.Addr
+	if su.intakeRoute != "" {
+		intakeRoute = su.intakeRoute
+	}
+	cfg.System.Routes = []store.SMTPRoute{
+		{Domain: "example.test", Hosts: []string{e.dest.Addr}},
+		{Domain: ".example.test", Hosts: []string{e.dest.Addr}},
+		{Domain: "elsewhere.test", Hosts: []string{e.dest.Addr}},
+	}
+	if intakeRoute != "-" {
+		cfg.System.Routes = append(cfg.System.Routes, store.SMTPRoute{Domain: "intake.test", Hosts: []string{intakeRoute}})
+	}
+	cfg.TDC = store.TDC{Enabled: true, IntakeAddress: "journal@intake.test"}
+	for i := range cfg.Incoming {
+		if cfg.Incoming[i].Name == store.DefaultPolicyName {
+			cfg.Incoming[i].TDC = store.TDCDefault
+		}
+	}
+	if su.edit != nil {
+		su.edit(cfg)
+	}
+
+	dir := t.TempDir()
+	file, err := aslog.Open(dir, "mail_logs", aslog.Options{Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { file.Close() })
+	e.opts = Options{
+		DataDir:   dir,
+		Store:     store.NewMemory(cfg),
+		Log:       teeLog{mem: e.log, file: file},
+		LogDir:    dir,
+		Now:       e.clk.Now,
+		Resolvers: func(*store.Config) dns.Resolver { return &dns.Fake{} },
+	}
+	e.start()
+	t.Cleanup(func() { e.close() })
+	return e
+}
+
+// start starts the MTA on e.opts: its queue, its listener.
+func (e *tdcEnv) start() {
+	e.t.Helper()
+	m, err := Start(e.opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.m = m
+	for _, ls := range m.Listening() {
+		e.addr = fmt.Sprintf("%s:%d", ls.Address, ls.Port)
+	}
+}
+
+func (e *tdcEnv) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.m.Close(ctx); err != nil {
+		e.t.Errorf("Close: %v", err)
+	}
+}
+
+// testBody is what the clients send: CRLF lines, a dot line and a line
+// starting with one (transparency), 8-bit text.
+const testBody = "From: Alice <alice@client.test>\r\n" +
+	"To: a@example.test\r\n" +
+	"Message-ID: <m1@client.test>\r\n" +
+	"Subject: Quarterly report\r\n" +
+	"MIME-Version: 1.0\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"Content-Transfer-Encoding: 8bit\r\n" +
+	"\r\n" +
+	".leading dot\r\n" +
+	".\r\n" +
+	"caf\xc3\xa9\r\n" +
+	"last line\r\n"
+
+// send delivers messages over one SMTP session from 127.0.0.1 and
+// returns their MIDs.
+func (e *tdcEnv) send(n int, from string, rcpts []string, body string) []int64 {
+	e.t.Helper()
+	c, err := smtp.Dial(e.addr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.test"); err != nil {
+		e.t.Fatal(err)
+	}
+	var mids []int64
+	for i := 0; i < n; i++ {
+		if err := c.Mail(from, nil); err != nil {
+			e.t.Fatalf("MAIL: %v", err)
+		}
+		for _, r := range rcpts {
+			if err := c.Rcpt(r, nil); err != nil {
+				e.t.Fatalf("RCPT %s: %v", r, err)
+			}
+		}
+		w, err := c.Data()
+		if err != nil {
+			e.t.Fatalf("DATA: %v", err)
+		}
+		if _, err := io.WriteString(w, body); err != nil {
+			e.t.Fatal(err)
+		}
+		resp, err := w.CloseWithResponse()
+		if err != nil {
+			e.t.Fatalf("end of DATA: %v", err)
+		}
+		_, id, _ := strings.Cut(resp.StatusText, "queued as ")
+		mid, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			e.t.Fatalf("reply %q", resp.StatusText)
+		}
+		mids = append(mids, mid)
+	}
+	if err := c.Quit(); err != nil {
+		e.t.Fatal(err)
+	}
+	return mids
+}
+
+// sendFrom sends one message from the loopback address src.
+func sendFrom(t *testing.T, addr, src, from string, rcpts []string, body string) {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := smtp.NewClient(nc)
+	defer c.Close()
+	if err := c.SendMail(from, rcpts, strings.NewReader(body)); err != nil {
+		t.Fatalf("sending from %s: %v", src, err)
+	}
+	c.Quit()
+}
+
+// freeLoopbackPort returns "127.0.0.1:PORT" where nothing listens.
+func freeLoopbackPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// wait polls cond until it holds, failing after 20 s.
+func (e *tdcEnv) wait(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s\nmail_logs:\n%s", what, strings.Join(e.log.Lines(), "\n"))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// count is how many mail_logs lines contain every one of subs.
+func (e *tdcEnv) count(subs ...string) int {
+	n := 0
+next:
+	for _, l := range e.log.Lines() {
+		for _, s := range subs {
+			if !strings.Contains(l, s) {
+				continue next
+			}
+		}
+		n++
+	}
+	return n
+}
+
+func (e *tdcEnv) logged(line string) bool { return e.count(line) > 0 }
+
+// waitLog waits for a line containing every one of subs.
+func (e *tdcEnv) waitLog(subs ...string) {
+	e.t.Helper()
+	e.wait(fmt.Sprintf("a line with %q", subs), func() bool { return e.count(subs...) > 0 })
+}
+
+// mustLog fails unless each line was logged exactly ("Info: ..." or
+// "Warning: ...").
+func (e *tdcEnv) mustLog(lines ...string) {
+	e.t.Helper()
+	all := e.log.Lines()
+	for _, l := range lines {
+		found := false
+		for _, x := range all {
+			found = found || x == l
+		}
+		if !found {
+			e.t.Errorf("missing log line %q\nmail_logs:\n%s", l, strings.Join(all, "\n"))
+		}
+	}
+}
+
+// waitEmpty waits until the delivery queue is empty and every
+// connection closed.
+func (e *tdcEnv) waitEmpty() {
+	e.t.Helper()
+	e.wait("an empty queue", func() bool {
+		w := e.m.delivery.WorkQueue()
+		return w.Messages == 0 && w.Connections == 0 && len(e.m.queue.Messages()) == 0
+	})
+}
+
+// tick moves the fake clock and has delivery look at it.
+func (e *tdcEnv) tick(d time.Duration) {
+	e.clk.Advance(d)
+	e.m.delivery.Wake()
+}
+
+// copyState is the queued journal copy's recipient as the scheduler has
+// it once it has looked at the clock (after a tick): each WorkQueue runs
+// in the scheduler between two rounds of dispatch.
+func (e *tdcEnv) copyState() delivery.RcptInfo {
+	e.t.Helper()
+	e.m.delivery.WorkQueue()
+	e.m.delivery.WorkQueue()
+	for _, r := range e.m.delivery.Recipients(delivery.Selector{Domain: tdc.Host}) {
+		return r
+	}
+	e.t.Fatalf("no journal copy in the queue")
+	return delivery.RcptInfo{}
+}
+
+// command runs a shell mail command and returns its output.
+func (e *tdcEnv) command(name string, args ...string) string {
+	e.t.Helper()
+	var b bytes.Buffer
+	if err := e.m.Command(name, args, &b); err != nil {
+		e.t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return b.String()
+}
+
+// journaled is a journal copy taken apart.
+type journaled struct {
+	header mail.Header
+	text   string
+	orig   []byte
+}
+
+func parseJournal(t *testing.T, raw []byte) journaled {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("journal does not parse: %v\n%s", err, raw)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("journal Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var j journaled
+	j.header = msg.Header
+	p, err := mr.NextRawPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(p)
+	j.text = string(b)
+	if p, err = mr.NextRawPart(); err != nil {
+		t.Fatal(err)
+	}
+	if ct := p.Header.Get("Content-Type"); ct != "message/rfc822" {
+		t.Fatalf("second part is %q", ct)
+	}
+	j.orig, _ = io.ReadAll(p)
+	return j
+}
+
+// splitReceived splits a message after its first header field, which
+// must be a Received field: the field (folded lines and all) and the rest.
+func splitReceived(msg []byte) (string, []byte) {
+	if !bytes.HasPrefix(msg, []byte("Received: ")) {
+		return "", msg
+	}
+	i := 0
+	for {
+		j := bytes.Index(msg[i:], []byte("\r\n"))
+		if j < 0 {
+			return "", msg
+		}
+		i += j + 2
+		if i >= len(msg) || (msg[i] != ' ' && msg[i] != '\t') {
+			return string(msg[:i]), msg[i:]
+		}
+	}
+}

@@ -546,7 +546,6 @@ func (h *harness) waitFinished(mid int64) {
 	h.wait(fmt.Sprintf("MID %d to finish", mid), func() bool { return h.logged(fmt.Sprintf("Info: Message finished MID %d done", mid)) })
 }
 
-
 func (h *harness) logged(line string) bool {
 	for _, l := range h.log.Lines() {
 		if l == line {

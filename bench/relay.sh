@@ -12,30 +12,29 @@
 # with reaped children plus live children), and of the whole machine.
 #
 # Environment: MSGS=10000 SIZE=4096 SESSIONS=20 REPS=3 OUT=/tmp/seg-bench
-#   TDC=off|on|noscan
-#     off: mail from 127.0.0.1 is relayed (RELAYLIST, the outgoing table)
-#     on: 127.0.0.1 sends as an ALLOWED_LIST ($TRUSTED) host, recipients
-#         pass the RAT and match the incoming policy DEFAULT, which
-#         journals every message to a second sink (the.tdc.queue)
-#     noscan: as on, with the policy's TDC off: the baseline for on
+#   RELAYS="seg postfix seg-noscan seg-tdc": the relays of each round,
+#     in order (seg variants below); PROFILE=1 writes each seg's CPU
+#     profile to $OUT/NAME.cpu.pprof (go tool pprof -top $OUT/seg
+#     $OUT/NAME.cpu.pprof)
 # Needs: smtp-source, smtp-sink, postfix (Debian package postfix), go.
 # Loopback only: every address is 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MSGS=${MSGS:-10000} SIZE=${SIZE:-4096} SESSIONS=${SESSIONS:-20} REPS=${REPS:-3}
-OUT=${OUT:-/tmp/seg-bench} TDC=${TDC:-off} TIMEOUT=${TIMEOUT:-600}
+OUT=${OUT:-/tmp/seg-bench} TIMEOUT=${TIMEOUT:-600} PROFILE=${PROFILE:-}
+RELAYS=${RELAYS:-seg postfix seg-noscan seg-tdc}
 SEG_PORT=${SEG_PORT:-2725} PF_PORT=${PF_PORT:-2625} SINK_PORT=${SINK_PORT:-2626}
 TDC_SINK_PORT=${TDC_SINK_PORT:-2627} SSH_PORT=${SSH_PORT:-2722}
 HOST=127.0.0.1
 # Two runs at once would share these ports: the second's seg could not
 # bind and its smtp-source would load the first's seg, spoiling both.
-for p in $SEG_PORT $PF_PORT $SINK_PORT $TDC_SINK_PORT $SSH_PORT; do
+for p in $SEG_PORT $((SEG_PORT + 1)) $((SEG_PORT + 2)) $PF_PORT $SINK_PORT $TDC_SINK_PORT $SSH_PORT $((SSH_PORT + 1)) $((SSH_PORT + 2)); do
   if (exec 3<>/dev/tcp/$HOST/$p) 2>/dev/null; then
     echo "port $p is in use (another bench/relay.sh?): wait, or set SEG_PORT PF_PORT SINK_PORT TDC_SINK_PORT SSH_PORT" >&2
     exit 1
   fi
 done
-mkdir -p "$OUT"; rm -rf "$OUT"/seg "$OUT"/pf
+mkdir -p "$OUT"; rm -rf "$OUT"/seg "$OUT"/pf "$OUT"/*-data
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN{printf \"%.${2:-1}f\", ($1)}"; }
@@ -95,36 +94,54 @@ pf_pids() { local m; m=$(head -1 "$PF/queue/pid/master.pid" 2>/dev/null | tr -d 
 pf_queue_empty() { [ -z "$(find "$PF/queue/active" "$PF/queue/incoming" "$PF/queue/deferred" -type f 2>/dev/null | head -1)" ]; }
 
 # ---------------------------------------------------------------- seg
-SEGD=$OUT/seg-data SEG_PID=
+# Each seg variant is its own process with its own data directory and
+# port; idle ones cost nothing while another variant's round runs.
+#   seg         mail from 127.0.0.1 is relayed (RELAYLIST, the outgoing
+#               table): the figure compared with Postfix
+#   seg-noscan  127.0.0.1 sends as an ALLOWED_LIST host, recipients pass
+#               the RAT and match the incoming policy DEFAULT, TDC off
+#   seg-tdc     as seg-noscan with the policy's TDC on: every message is
+#               journaled to a second sink through the.tdc.queue
+declare -A SEG_PID SEG_PORTS=([seg]=$SEG_PORT [seg-noscan]=$((SEG_PORT + 1)) [seg-tdc]=$((SEG_PORT + 2)))
+declare -A SEG_SSH=([seg]=$SSH_PORT [seg-noscan]=$((SSH_PORT + 1)) [seg-tdc]=$((SSH_PORT + 2)))
 start_seg() {
-  rm -rf "$SEGD"; mkdir -p "$SEGD"
-  local cfg="listenerconfig edit IncomingMail setup --port $SEG_PORT ; sshconfig setup --port $SSH_PORT ; smtproutes new example.test $HOST:$SINK_PORT"
-  if [ "$TDC" != off ]; then
+  local name=$1 d=$OUT/$1-data
+  rm -rf "$d"; mkdir -p "$d"
+  local cfg="listenerconfig edit IncomingMail setup --port ${SEG_PORTS[$name]} ; sshconfig setup --port ${SEG_SSH[$name]} ; smtproutes new example.test $HOST:$SINK_PORT"
+  if [ "$name" != seg ]; then
     # Relayed mail is never journaled (SPEC 2): receive as incoming mail.
-    local tdc=default; [ "$TDC" = noscan ] && tdc=off
+    local tdc=default; [ "$name" = seg-noscan ] && tdc=off
     cfg="$cfg ; listenerconfig edit IncomingMail hostaccess edit sendergroup RELAYLIST --remove $HOST"
     cfg="$cfg ; listenerconfig edit IncomingMail hostaccess edit sendergroup ALLOWED_LIST --add $HOST"
     cfg="$cfg ; listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT"
     cfg="$cfg ; smtproutes new intake.test $HOST:$TDC_SINK_PORT ; tdcconfig setup --enable yes --intake journal@intake.test ; policyconfig incoming edit DEFAULT --tdc $tdc"
   fi
-  SEG_ADMIN_PASSWORD=bench-password "$OUT/seg" cli --data "$SEGD" "$cfg ; commit bench" >/dev/null
-  "$OUT/seg" run --data "$SEGD" > "$OUT/seg.out" 2>&1 & SEG_PID=$!
-  wait_port $SEG_PORT
+  SEG_ADMIN_PASSWORD=bench-password "$OUT/seg" cli --data "$d" "$cfg ; commit bench" >/dev/null
+  local prof=(); [ -n "$PROFILE" ] && prof=(--cpuprofile "$OUT/$name.cpu.pprof")
+  "$OUT/seg" run --data "$d" "${prof[@]}" > "$OUT/$name.out" 2>&1 & SEG_PID[$name]=$!
+  wait_port "${SEG_PORTS[$name]}"
 }
-seg_queue_empty() { "$OUT/seg" cli --data "$SEGD" workqueue 2>/dev/null | grep -q 'Messages In Work Queue: *0\|No messages' ; }
 
-cleanup() { [ -n "$SEG_PID" ] && kill "$SEG_PID" 2>/dev/null; stop_postfix; for p in "${SINKS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true; }
+cleanup() {
+  local p
+  for p in "${SEG_PID[@]}"; do kill "$p" 2>/dev/null; done
+  stop_postfix; for p in "${SINKS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true
+}
 trap cleanup EXIT
 
-start_sink $SINK_PORT; [ "$TDC" != off ] && start_sink $TDC_SINK_PORT
-start_postfix; start_seg
-log "seg pid $SEG_PID on :$SEG_PORT, postfix on :$PF_PORT, sink :$SINK_PORT, TDC=$TDC, $MSGS x $SIZE B, $SESSIONS sessions, $REPS rounds each"
+want() { [[ " $RELAYS " == *" $1 "* ]]; }
+start_sink $SINK_PORT; { want seg-tdc || want seg-noscan; } && start_sink $TDC_SINK_PORT
+want postfix && start_postfix
+for name in seg seg-noscan seg-tdc; do want $name && start_seg $name; done
+log "relays: $RELAYS; sink :$SINK_PORT, intake sink :$TDC_SINK_PORT; $MSGS x $SIZE B, $SESSIONS sessions, $REPS rounds each"
 
-# round NAME PORT -> "accept_rate e2e_rate relay_cpu_ms_per_msg sys_cpu_ms_per_msg errors"
+# round NAME -> "accept_rate e2e_rate relay_cpu_ms_per_msg sys_cpu_ms_per_msg errors"
+relay_pids() { if [ "$1" = postfix ]; then pf_pids; else echo "${SEG_PID[$1]}"; fi; }
 round() {
-  local name=$1 port=$2 base t0 t1 t2 c0 c1 s0 s1 errs pids
+  local name=$1 port=$PF_PORT base t0 t1 t2 c0 c1 s0 s1 errs
+  [ "$name" != postfix ] && port=${SEG_PORTS[$name]}
   base=$(sink_count $SINK_PORT)
-  if [ "$name" = seg ]; then c0=$(proc_ticks "$SEG_PID"); else pids=$(pf_pids); c0=$(proc_ticks $pids); fi
+  c0=$(proc_ticks $(relay_pids "$name"))
   s0=$(sys_ticks); t0=$(now)
   smtp-source -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M client.test -f sender@client.test -t rcpt@example.test \
     $HOST:"$port" >/dev/null 2>"$OUT/source.err" || true
@@ -135,29 +152,39 @@ round() {
     sleep 0.05
   done
   t2=$(now); s1=$(sys_ticks)
-  if [ "$name" = seg ]; then c1=$(proc_ticks "$SEG_PID"); else c1=$(proc_ticks $(pf_pids)); fi
+  c1=$(proc_ticks $(relay_pids "$name"))
   echo "$(calc "$MSGS / ($t1 - $t0)") $(calc "$MSGS / ($t2 - $t0)") $(calc "($c1 - $c0) * 1000 / $clk / $MSGS" 2) $(calc "($s1 - $s0) * 1000 / $clk / $MSGS" 2) $errs"
 }
 
+# A copy still on its way to the intake when the next round starts would
+# load that round: wait until the intake sink has them all.
+wait_intake() {
+  local want=$1 deadline=$((SECONDS + TIMEOUT))
+  while [ "$(sink_count $TDC_SINK_PORT)" -lt "$want" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+}
+
 declare -A ACC E2E CPU SYS
+copies=0
 for r in $(seq "$REPS"); do
-  for name in seg postfix; do
-    port=$SEG_PORT; [ "$name" = postfix ] && port=$PF_PORT
+  for name in $RELAYS; do
     sleep 2
-    set -- $(round $name $port)
+    set -- $(round "$name")
     ACC[$name]+="$1 " E2E[$name]+="$2 " CPU[$name]+="$3 " SYS[$name]+="$4 "
     log "round $r $name: accept $1/s e2e $2/s relay-cpu $3 ms/msg machine-cpu $4 ms/msg source-errors $5"
+    [ "$name" = seg-tdc ] && { copies=$((copies + MSGS)); wait_intake $copies; }
   done
 done
-seg_e2e=$(median ${E2E[seg]}) pf_e2e=$(median ${E2E[postfix]})
-printf '\n%-8s %12s %12s %16s %18s\n' relay "accept/s" "e2e/s" "relay CPU ms/msg" "machine CPU ms/msg"
-for name in seg postfix; do
-  printf '%-8s %12s %12s %16s %18s\n' $name "$(median ${ACC[$name]})" "$(median ${E2E[$name]})" "$(median ${CPU[$name]})" "$(median ${SYS[$name]})"
+printf '\n%-11s %12s %12s %16s %18s\n' relay "accept/s" "e2e/s" "relay CPU ms/msg" "machine CPU ms/msg"
+for name in $RELAYS; do
+  printf '%-11s %12s %12s %16s %18s\n' $name "$(median ${ACC[$name]})" "$(median ${E2E[$name]})" "$(median ${CPU[$name]})" "$(median ${SYS[$name]})"
 done
-printf 'ratio seg/postfix e2e (medians): %s (TDC=%s, %d rounds each, %d msgs x %d B, %d sessions)\n' \
-  "$(calc "$seg_e2e / $pf_e2e" 2)" "$TDC" "$REPS" "$MSGS" "$SIZE" "$SESSIONS"
-echo "peak RSS of seg: $(awk '/VmHWM/{print $2, $3}' /proc/$SEG_PID/status)"
-if [ "$TDC" != off ]; then
-  sleep 2
-  echo "journal copies at the intake sink: $(sink_count $TDC_SINK_PORT) (seg received $((MSGS * REPS)))"
+ratio() { want "$1" && want "$2" && printf '%s: %s\n' "$3" "$(calc "$(median ${E2E[$1]}) / $(median ${E2E[$2]})" 2)"; }
+echo "medians of $REPS rounds each, $MSGS msgs x $SIZE B, $SESSIONS sessions"
+ratio seg postfix "ratio seg/postfix e2e" || true
+ratio seg-tdc seg-noscan "ratio TDC on/off e2e of the original mail (seg-tdc/seg-noscan)" || true
+for name in seg seg-noscan seg-tdc; do
+  want $name && echo "peak RSS of $name: $(awk '/VmHWM/{print $2, $3}' /proc/${SEG_PID[$name]}/status)"
+done
+if want seg-tdc; then
+  echo "journal copies at the intake sink: $(sink_count $TDC_SINK_PORT) (seg-tdc received $((MSGS * REPS)))"
 fi

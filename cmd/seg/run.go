@@ -18,6 +18,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs, data := newFlags("run", stderr)
 	hostname := fs.String("hostname", "", "hostname for the default configuration (first start only)")
 	console := fs.Bool("console", false, "also run the interactive shell on this terminal")
+	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile to this file until the appliance stops (benchmarks)")
 	if rc := parseFlags(fs, args); rc >= 0 {
 		return rc
 	}
@@ -40,6 +41,14 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+
+	if *cpuprofile != "" {
+		stop, err := startCPUProfile(*cpuprofile)
+		if err != nil {
+			return fail(err)
+		}
+		defer stop()
+	}
 
 	d, err := prepareDataDir(*data)
 	if err != nil {

@@ -28,7 +28,7 @@ type conn struct {
 	dcid   int64
 	host   string
 	nc     net.Conn // the TCP connection (under TLS, if any)
-	cl     *smtp.Client
+	cl     *client
 	msgs   int
 	stop   func() bool
 	closed bool
@@ -128,58 +128,29 @@ func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode 
 	return c, nil
 }
 
-func (c *conn) client(nc net.Conn) *smtp.Client {
-	cl := smtp.NewClient(nc)
-	cl.CommandTimeout = c.x.t.Command
-	cl.SubmissionTimeout = c.x.t.Data
-	return cl
-}
-
-// hello reads the greeting and says EHLO; with use_tls on it first asks
-// for STARTTLS (RFC 3207). go-smtp's client cannot say EHLO with our name
-// before STARTTLS, so the plaintext part is done here, and the client
-// takes over the session after it.
+// hello reads the greeting and says EHLO; with use_tls on it then asks
+// for STARTTLS (RFC 3207) and says EHLO again over TLS (section 4.2: what
+// the server said before the handshake is forgotten).
 func (c *conn) hello(ctx context.Context, mode string) *connFail {
 	name := c.x.d.Hostname()
 	fail := func(err error) *connFail {
 		return &connFail{Failure: smtpFailure(err, c.host), dcid: c.dcid}
 	}
-	plain := func(r io.Reader) *connFail {
-		c.cl = c.client(greeted(c.nc, r))
-		if err := c.cl.Hello(name); err != nil {
-			return fail(err)
-		}
-		return nil
+	c.cl = newClient(c.nc, c.x.t.Command, c.x.t.Data)
+	if err := c.cl.greet(); err != nil {
+		return fail(err)
+	}
+	if err := c.cl.hello(name); err != nil {
+		return fail(err)
 	}
 	if mode == "" || mode == "off" {
-		c.cl = c.client(c.nc)
-		if err := c.cl.Hello(name); err != nil {
-			return fail(err)
-		}
 		return nil
 	}
 	required := mode == "required" || mode == "require_verify"
-	c.nc.SetDeadline(time.Now().Add(c.x.t.Command))
-	defer c.nc.SetDeadline(time.Time{})
-	tp := textproto.NewConn(c.nc)
-	if _, _, err := tp.ReadResponse(220); err != nil {
-		return fail(protoErr(err))
-	}
-	_, msg, err := cmd(tp, 250, "EHLO %s", name)
-	offered := false
-	if err == nil {
-		for _, l := range strings.Split(msg, "\n")[1:] {
-			if strings.EqualFold(strings.TrimSpace(l), "STARTTLS") {
-				offered = true
-			}
-		}
-	} else if se := (*smtp.SMTPError)(nil); !errors.As(protoErr(err), &se) {
-		return fail(err)
-	}
+	offered := c.cl.has("STARTTLS")
 	if offered {
-		_, _, err = cmd(tp, 220, "STARTTLS")
-		if err != nil {
-			if se := (*smtp.SMTPError)(nil); !errors.As(protoErr(err), &se) {
+		if _, err := c.cl.cmd(220, "STARTTLS"); err != nil {
+			if se := (*smtp.SMTPError)(nil); !errors.As(err, &se) {
 				return fail(err)
 			}
 			offered = false
@@ -192,9 +163,9 @@ func (c *conn) hello(ctx context.Context, mode string) *connFail {
 			return c.tlsFail("TLS was required but the remote host did not offer STARTTLS", false)
 		}
 		// The session goes on in plaintext (RFC 3207 section 4.1).
-		return plain(tp.R)
+		return nil
 	}
-	if tp.R.Buffered() > 0 {
+	if c.cl.br.Buffered() > 0 {
 		return fail(errors.New("data received before the TLS handshake"))
 	}
 	verify := mode == "on_verify" || mode == "require_verify"
@@ -204,7 +175,7 @@ func (c *conn) hello(ctx context.Context, mode string) *connFail {
 	}
 	tc := tls.Client(c.nc, cfg)
 	hctx, cancel := context.WithTimeout(ctx, c.x.t.Command)
-	err = tc.HandshakeContext(hctx)
+	err := tc.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
 		c.x.d.Log.Info("DCID %d TLS failed: %v", c.dcid, err)
@@ -215,9 +186,8 @@ func (c *conn) hello(ctx context.Context, mode string) *connFail {
 	proto := tlsVersion(st.Version)
 	c.x.d.Log.Info("DCID %d TLS success protocol %s cipher %s", c.dcid, proto, tls.CipherSuiteName(st.CipherSuite))
 	c.x.gauge(c.dest, func(h *counters.Host) { h.LastTLS = "success " + proto })
-	c.nc.SetDeadline(time.Time{})
-	c.cl = c.client(greeted(tc, tc))
-	if err := c.cl.Hello(name); err != nil {
+	c.cl = newClient(tc, c.x.t.Command, c.x.t.Data)
+	if err := c.cl.hello(name); err != nil {
 		return fail(err)
 	}
 	return nil
@@ -225,17 +195,6 @@ func (c *conn) hello(ctx context.Context, mode string) *connFail {
 
 func (c *conn) tlsFail(text string, fallback bool) *connFail {
 	return &connFail{Failure: &Failure{Kind: FailTLS, Status: "4.7.0", Text: text, RemoteMTA: c.host}, dcid: c.dcid, fallback: fallback}
-}
-
-// cmd sends one command and reads its reply.
-func cmd(tp *textproto.Conn, expect int, format string, args ...any) (int, string, error) {
-	id, err := tp.Cmd(format, args...)
-	if err != nil {
-		return 0, "", err
-	}
-	tp.StartResponse(id)
-	defer tp.EndResponse(id)
-	return tp.ReadResponse(expect)
 }
 
 // protoErr turns a textproto reply error into the *smtp.SMTPError go-smtp
@@ -265,22 +224,9 @@ func protoErr(err error) error {
 	return se
 }
 
-// greetedConn replays a greeting for go-smtp's client, which expects one,
-// on a session whose greeting has been read already.
-type greetedConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (g *greetedConn) Read(p []byte) (int, error) { return g.r.Read(p) }
-
-func greeted(nc net.Conn, rest io.Reader) net.Conn {
-	return &greetedConn{Conn: nc, r: io.MultiReader(strings.NewReader("220 greeted\r\n"), rest)}
-}
-
-// transact sends one message: MAIL, a RCPT per recipient, DATA. It
-// reports each recipient's outcome, the reply to DATA, and whether the
-// connection can carry another message.
+// transact sends one message: MAIL, a RCPT per recipient, DATA, the
+// body. It reports each recipient's outcome, the reply to the final dot,
+// and whether the connection can carry another message.
 func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
 	m := j.m
 	if j.sp != nil {
@@ -294,39 +240,66 @@ func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
 			outs = append(outs, outcome{rid: rid, f: f})
 		}
 	}
-	if err := c.cl.Mail(m.From, &smtp.MailOptions{Size: int64(len(body))}); err != nil {
-		failAll(j.rids, smtpFailure(err, c.host))
-		return outs, "", alive(err) && c.reset()
-	}
-	var acc []int
+	rcpts := make([]string, len(j.rids))
 	for i, rid := range j.rids {
-		err := c.cl.Rcpt(rcptOf(m, rid).Addr, nil)
+		rcpts[i] = rcptOf(m, rid).Addr
+	}
+	e := c.envelope(m.From, rcpts, len(body))
+	var acc []int
+	for i, err := range e.rcpt {
 		if err == nil {
-			acc = append(acc, rid)
+			acc = append(acc, j.rids[i])
+		}
+	}
+	if e.dead != nil {
+		// The session broke: recipients the server refused keep its
+		// reply, the others get the broken session.
+		f := smtpFailure(e.dead, c.host)
+		for i, rid := range j.rids {
+			if i < len(e.rcpt) && e.rcpt[i] != nil && e.mail == nil {
+				outs = append(outs, outcome{rid: rid, f: smtpFailure(e.rcpt[i], c.host)})
+			} else {
+				outs = append(outs, outcome{rid: rid, f: f})
+			}
+		}
+		return outs, "", false
+	}
+	if e.mail != nil {
+		failAll(j.rids, smtpFailure(e.mail, c.host))
+		return outs, "", alive(e.mail) && c.reset()
+	}
+	for i, err := range e.rcpt {
+		if err == nil {
 			continue
 		}
 		f := smtpFailure(err, c.host)
 		if !alive(err) {
-			// The session is over: nothing in this transaction went.
-			failAll(acc, f)
+			// The server is closing: nothing in this transaction went.
+			for k := range i {
+				if e.rcpt[k] == nil {
+					outs = append(outs, outcome{rid: j.rids[k], f: f})
+				}
+			}
 			failAll(j.rids[i:], f)
 			return outs, "", false
 		}
-		outs = append(outs, outcome{rid: rid, f: f})
+		outs = append(outs, outcome{rid: j.rids[i], f: f})
 	}
 	if len(acc) == 0 {
 		return outs, "", c.reset()
 	}
-	wc, err := c.cl.Data()
-	if err != nil {
-		failAll(acc, smtpFailure(err, c.host))
-		return outs, "", alive(err) && c.reset()
+	if e.data != nil {
+		failAll(acc, smtpFailure(e.data, c.host))
+		return outs, "", alive(e.data) && c.reset()
 	}
-	if _, err := wc.Write(body); err != nil {
+	cl := c.cl
+	cl.deadline(c.x.t.Data)
+	cl.writeBody(body)
+	if err := cl.flush(); err != nil {
 		failAll(acc, smtpFailure(err, c.host))
 		return outs, "", false
 	}
-	resp, err := wc.CloseWithResponse()
+	resp, err := cl.reply(2)
 	if err != nil {
 		failAll(acc, smtpFailure(err, c.host))
 		return outs, "", alive(err)
@@ -334,7 +307,121 @@ func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
 	for _, rid := range acc {
 		outs = append(outs, outcome{rid: rid})
 	}
-	return outs, resp.StatusText, true
+	return outs, resp, true
+}
+
+// envelope is the replies to one transaction's MAIL, RCPTs and DATA.
+type envelope struct {
+	mail error   // MAIL's reply, nil when accepted
+	rcpt []error // each RCPT's, nil when accepted; shorter than the recipients when they were not all sent
+	data error   // DATA's when not 354 (nil: the body can follow)
+	dead error   // an I/O or protocol error: the session is unusable
+}
+
+// envelope sends MAIL, the RCPTs and DATA. To a server that offers
+// PIPELINING (RFC 2920) they go in one write and every reply is read
+// after (section 3.1); otherwise each waits for its reply, and the
+// commands stop at a refused MAIL, a 421, or before DATA when no
+// recipient was accepted. Either way, when DATA was answered 354 the body
+// must follow, unless no recipient went: then the final dot alone is
+// sent, so that the session stays in step.
+func (c *conn) envelope(from string, rcpts []string, size int) envelope {
+	cl := c.cl
+	var e envelope
+	if !validLine(from) {
+		e.mail = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "sender address contains CR or LF (not sent)"}
+		return e
+	}
+	pipe := cl.has("PIPELINING")
+	cl.deadline(c.x.t.Command)
+	// read reads one reply; an error that is not a reply ends the session.
+	read := func(expect int) (error, bool) {
+		if !pipe {
+			if err := cl.flush(); err != nil {
+				e.dead = err
+				return nil, false
+			}
+		}
+		_, err := cl.reply(expect)
+		if err != nil && !isReply(err) {
+			e.dead = err
+			return nil, false
+		}
+		return err, true
+	}
+	cl.send("%s", cl.mailCmd(from, size))
+	if !pipe {
+		var ok bool
+		if e.mail, ok = read(2); !ok || e.mail != nil {
+			return e
+		}
+	}
+	accepted := false
+	for _, to := range rcpts {
+		if !validLine(to) {
+			to = "" // <> is no recipient: the server refuses it
+		}
+		cl.send("RCPT TO:<%s>", to)
+		if pipe {
+			continue
+		}
+		err, ok := read(2)
+		if !ok {
+			return e
+		}
+		e.rcpt = append(e.rcpt, err)
+		accepted = accepted || err == nil
+		if err != nil && !alive(err) {
+			return e
+		}
+	}
+	if !pipe && !accepted {
+		return e
+	}
+	cl.send("DATA")
+	if pipe {
+		if err := cl.flush(); err != nil {
+			e.dead = err
+			return e
+		}
+		var ok bool
+		if e.mail, ok = read(2); !ok {
+			return e
+		}
+		for range rcpts {
+			err, ok := read(2)
+			if !ok {
+				return e
+			}
+			e.rcpt = append(e.rcpt, err)
+			accepted = accepted || err == nil
+		}
+	}
+	var ok bool
+	if e.data, ok = read(354); !ok {
+		return e
+	}
+	if e.data == nil && (e.mail != nil || !accepted) {
+		// A server that said 354 with nothing to deliver to: end the
+		// empty message (RFC 2920 section 3.1), it will refuse it.
+		cl.deadline(c.x.t.Data)
+		cl.send(".")
+		if err := cl.flush(); err != nil {
+			e.dead = err
+			return e
+		}
+		if _, ok := read(2); !ok {
+			return e
+		}
+		e.data = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "no valid recipients"}
+	}
+	return e
+}
+
+// isReply reports whether err is a server reply (not an I/O error).
+func isReply(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se)
 }
 
 // alive reports whether the session survives an error: an SMTP reply
@@ -344,16 +431,21 @@ func alive(err error) bool {
 	return errors.As(err, &se) && se.Code != 421
 }
 
-func (c *conn) reset() bool { return c.cl.Reset() == nil }
+func (c *conn) reset() bool {
+	_, err := c.cl.cmd(2, "RSET")
+	return err == nil
+}
 
 // alive checks with NOOP that the server still holds the session.
-func (c *conn) alive() bool { return c.cl.Noop() == nil }
+func (c *conn) alive() bool {
+	_, err := c.cl.cmd(2, "NOOP")
+	return err == nil
+}
 
 // quit ends the session politely, then closes.
 func (c *conn) quit() {
 	if c.cl != nil && !c.closed {
-		c.cl.CommandTimeout = min(c.x.t.Command, 30*time.Second)
-		c.cl.Quit()
+		c.cl.quit(min(c.x.t.Command, 30*time.Second))
 	}
 	c.close()
 }

@@ -31,6 +31,10 @@ type Options struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Resolvers overrides DNS (tests); nil builds resolvers from dnsconfig.
 	Resolvers func(*store.Config) dns.Resolver
+	// Busy reports whether the machine's CPU is saturated (a
+	// cpuload.Meter): journal copies then give way to ordinary mail
+	// (delivery.Deps.Busy). nil: never.
+	Busy func() bool
 }
 
 // MTA is the running mail system: listeners, queue, delivery, counters.
@@ -84,6 +88,7 @@ func Start(o Options) (*MTA, error) {
 		// connections and log lines (SPEC 6).
 		Retry:   tdc.RetryFor(nil),
 		Special: tdc.SpecialFor,
+		Busy:    o.Busy,
 	})
 	m.journaler = tdc.NewJournaler(q, o.Log, o.Now)
 	m.smtpd = smtpd.New(smtpd.Deps{

@@ -7,6 +7,7 @@ import (
 
 	"seg/internal/aslog"
 	"seg/mta"
+	"seg/mta/cpuload"
 	"seg/shell"
 	"seg/store"
 )
@@ -36,11 +37,16 @@ func startMTA(ctx context.Context, deps mtaDeps) (shell.MailSystem, func(), erro
 	if err != nil {
 		return nil, nil, err
 	}
+	// The machine's CPU load, for the.tdc.queue's background priority
+	// (mta/tdc); sampled until the process ends.
+	load := cpuload.New()
+	go load.Run(ctx)
 	m, err := mta.Start(mta.Options{
 		DataDir: deps.DataDir,
 		Store:   deps.Store,
 		Log:     ml,
 		LogDir:  filepath.Dir(ml.Path()),
+		Busy:    load.Busy,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -73,6 +73,10 @@ type Deps struct {
 	// Special gives the rules of the appliance's own destination queues
 	// (the.tdc.queue); nil, or a nil result, means an ordinary one.
 	Special func(dest string) Special
+	// Busy reports whether the machine's CPU is saturated (mta/cpuload);
+	// while it is and ordinary mail is being delivered, Special queues
+	// hold their items (Special.Hold). nil: never busy.
+	Busy func() bool
 }
 
 // Delivery is the outbound side of the MTA.

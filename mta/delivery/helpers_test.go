@@ -428,6 +428,8 @@ type harness struct {
 	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
 	retry func(cfg *store.Config, m *queue.Message, dest string) RetryPolicy
 	real  *queue.Queue // when set, the durable queue is used instead of q
+	sp    func(dest string) Special
+	busy  func() bool
 	x     *Delivery
 }
 
@@ -469,6 +471,8 @@ func (h *harness) start(recovered ...*queue.Message) {
 		Hostname: func() string { return "seg.test" },
 		Timeouts: Timeouts{Connect: 2 * time.Second, Command: 5 * time.Second, Data: 5 * time.Second, DNS: 2 * time.Second},
 		Retry:    h.retry,
+		Special:  h.sp,
+		Busy:     h.busy,
 	})
 	h.q.notify = h.x.Notify
 	if h.real != nil {

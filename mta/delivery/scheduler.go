@@ -59,6 +59,7 @@ type sched struct {
 	suspended  map[string]bool
 	workers    int
 	quitting   bool
+	ordinary   int // attempts under way to ordinary destinations (not Special)
 }
 
 func newSched(x *Delivery) *sched {
@@ -260,6 +261,15 @@ func (s *sched) dispatch() time.Time {
 			if s.expire(it, cfg, now) {
 				continue
 			}
+			if s.holds(it, now) && d.active >= d.sp.MinConns() {
+				// Background work waits for spare CPU; its first
+				// connections are made all the same (hold.go).
+				d.due.push(it)
+				if w := now.Add(holdPoll); next.IsZero() || w.Before(next) {
+					next = w
+				}
+				break
+			}
 			// An idle connection to the item's host goes first.
 			w := d.takeParked(it.connKey())
 			if w == nil && d.active >= d.limit {
@@ -358,6 +368,9 @@ func (s *sched) job(it *item, cfg *store.Config, pol RetryPolicy) *job {
 func (s *sched) start(it *item, cfg *store.Config, w *worker) {
 	it.d.due.remove(it)
 	it.inflight = true
+	if it.d.sp == nil {
+		s.ordinary++
+	}
 	// The worker records the attempt before it dials; the gauges show
 	// the recipients as attempted from now on.
 	it.fresh = it.fresh[:0]
@@ -393,6 +406,9 @@ func (s *sched) handle(r *result) {
 	now := s.x.d.Now()
 	it := r.job.it
 	it.inflight = false
+	if it.d.sp == nil {
+		s.ordinary--
+	}
 	s.settled(it, r.attempted, r.ups, now)
 	if !r.reusable {
 		return
@@ -408,6 +424,10 @@ func (s *sched) handle(r *result) {
 			if nj == nil || !s.expire(nj, cfg, now) {
 				break
 			}
+		}
+		if nj != nil && s.holds(nj, now) {
+			d.due.push(nj)
+			nj = nil
 		}
 		if nj != nil {
 			s.start(nj, cfg, r.w)

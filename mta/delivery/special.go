@@ -21,6 +21,10 @@ type Special interface {
 	// Linger is how long idle connections stay open once the queue is
 	// empty, for copies that follow closely; 0 closes them at once.
 	Linger() time.Duration
+	// Hold is how long after it was queued an item may be held back
+	// while the machine is busy delivering ordinary mail (Deps.Busy): the
+	// queue is background work that uses spare CPU. 0 never holds.
+	Hold() time.Duration
 	// NewConn replaces "New SMTP DCID ...".
 	NewConn(dcid int64, ifaceIP, ip string, port int) string
 	// ConnError replaces "Connection Error: DCID ...".

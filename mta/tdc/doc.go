@@ -50,6 +50,13 @@
 //     empties, then QUITs; reused connections are checked with NOOP after
 //     an idle wait. A connection carries only copies for the intake
 //     domain it was made for;
+//   - background priority: while the machine's CPU is saturated
+//     (mta/cpuload: over 75% of all CPUs in use in the last 100 ms) and
+//     ordinary mail is being delivered, due copies wait, up to
+//     HoldWhileBusy (60 s) after they were queued; the connections
+//     already open stay open. A burst of mail is delivered at the speed
+//     it would have without TDC and its copies follow when it is through;
+//     under load that never ends the copies still go, 60 s late;
 //   - the TDC log lines in place of the ordinary delivery lines.
 //
 // Retry is SPEC 6's table: SMTP 5xx except 503/552 and TLS errors are

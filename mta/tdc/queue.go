@@ -30,6 +30,9 @@ func (Queue) MinConns() int { return MinConnections }
 // Linger is IdleLinger.
 func (Queue) Linger() time.Duration { return IdleLinger }
 
+// Hold is HoldWhileBusy.
+func (Queue) Hold() time.Duration { return HoldWhileBusy }
+
 // NewConn is LogNewConn.
 func (Queue) NewConn(dcid int64, ifaceIP, ip string, port int) string {
 	return LogNewConn(dcid, ifaceIP, ip, port)

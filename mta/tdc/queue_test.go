@@ -24,8 +24,8 @@ func TestSpecialFor(t *testing.T) {
 		}
 	}
 	q := Queue{}
-	if q.MinConns() != MinConnections || q.Linger() != IdleLinger {
-		t.Errorf("MinConns %d, Linger %v", q.MinConns(), q.Linger())
+	if q.MinConns() != MinConnections || q.Linger() != IdleLinger || q.Hold() != HoldWhileBusy {
+		t.Errorf("MinConns %d, Linger %v, Hold %v", q.MinConns(), q.Linger(), q.Hold())
 	}
 }
 

@@ -23,6 +23,13 @@ const (
 	IdleLinger = time.Second
 	// Lifetime is how long a copy may stay queued.
 	Lifetime = 120 * time.Second
+	// HoldWhileBusy is how long after it was queued a copy may wait
+	// while the machine's CPU is saturated by ordinary mail: copies use
+	// spare CPU, so that journaling does not slow the mail it copies
+	// (SPEC 6: the original never waits for its copy). Half of Lifetime
+	// leaves the other half for the attempt and its retry, RetryWait
+	// later.
+	HoldWhileBusy = 60 * time.Second
 	// MaxRetries is how many times a soft failure is retried.
 	MaxRetries = 1
 	// RetryWait is the pause before the retry. SPEC 6 does not say; it

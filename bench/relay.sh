@@ -38,7 +38,7 @@ mkdir -p "$OUT"; rm -rf "$OUT"/seg "$OUT"/pf "$OUT"/*-data
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN{printf \"%.${2:-1}f\", ($1)}"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{printf "%.1f", (NR%2?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2)}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{printf "%.2f", (NR%2?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2)}'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/$HOST/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
 clk=$(getconf CLK_TCK)
 # cpu_ticks PID... -> utime+stime(+cutime+cstime) summed
@@ -135,43 +135,46 @@ want postfix && start_postfix
 for name in seg seg-noscan seg-tdc; do want $name && start_seg $name; done
 log "relays: $RELAYS; sink :$SINK_PORT, intake sink :$TDC_SINK_PORT; $MSGS x $SIZE B, $SESSIONS sessions, $REPS rounds each"
 
-# round NAME -> "accept_rate e2e_rate relay_cpu_ms_per_msg sys_cpu_ms_per_msg errors"
+# round NAME -> "accept_rate e2e_rate relay_cpu_ms_per_msg sys_cpu_ms_per_msg errors copies_rate"
+# For seg-tdc, e2e is the originals' (the sink counted MSGS more) and
+# copies_rate MSGS / time until the intake sink counted MSGS more copies;
+# the CPU figures run until both are in (every copy's cost is counted).
 relay_pids() { if [ "$1" = postfix ]; then pf_pids; else echo "${SEG_PID[$1]}"; fi; }
+wait_sink() {
+  local port=$1 want=$2 name=$3 deadline=$((SECONDS + TIMEOUT))
+  while [ "$(sink_count "$port")" -lt "$want" ]; do
+    [ "$SECONDS" -ge "$deadline" ] && { log "$name: timeout, sink :$port has $(sink_count "$port") of $want"; break; }
+    sleep 0.05
+  done
+}
 round() {
-  local name=$1 port=$PF_PORT base t0 t1 t2 c0 c1 s0 s1 errs
+  local name=$1 port=$PF_PORT base cbase t0 t1 t2 t3 c0 c1 s0 s1 errs copies=-
   [ "$name" != postfix ] && port=${SEG_PORTS[$name]}
-  base=$(sink_count $SINK_PORT)
+  base=$(sink_count $SINK_PORT); cbase=$(sink_count $TDC_SINK_PORT)
   c0=$(proc_ticks $(relay_pids "$name"))
   s0=$(sys_ticks); t0=$(now)
   smtp-source -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M client.test -f sender@client.test -t rcpt@example.test \
     $HOST:"$port" >/dev/null 2>"$OUT/source.err" || true
   t1=$(now); errs=$(wc -l < "$OUT/source.err")
-  local deadline=$((SECONDS + TIMEOUT))
-  while [ "$(sink_count $SINK_PORT)" -lt $((base + MSGS)) ]; do
-    [ "$SECONDS" -ge "$deadline" ] && { log "$name: timeout, sink has $(( $(sink_count $SINK_PORT) - base ))"; break; }
-    sleep 0.05
-  done
-  t2=$(now); s1=$(sys_ticks)
-  c1=$(proc_ticks $(relay_pids "$name"))
-  echo "$(calc "$MSGS / ($t1 - $t0)") $(calc "$MSGS / ($t2 - $t0)") $(calc "($c1 - $c0) * 1000 / $clk / $MSGS" 2) $(calc "($s1 - $s0) * 1000 / $clk / $MSGS" 2) $errs"
-}
-
-# A copy still on its way to the intake when the next round starts would
-# load that round: wait until the intake sink has them all.
-wait_intake() {
-  local want=$1 deadline=$((SECONDS + TIMEOUT))
-  while [ "$(sink_count $TDC_SINK_PORT)" -lt "$want" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+  wait_sink $SINK_PORT $((base + MSGS)) "$name"
+  t2=$(now)
+  if [ "$name" = seg-tdc ]; then
+    wait_sink $TDC_SINK_PORT $((cbase + MSGS)) "$name copies"
+    t3=$(now); copies=$(calc "$MSGS / ($t3 - $t0)")
+  fi
+  s1=$(sys_ticks); c1=$(proc_ticks $(relay_pids "$name"))
+  echo "$(calc "$MSGS / ($t1 - $t0)") $(calc "$MSGS / ($t2 - $t0)") $(calc "($c1 - $c0) * 1000 / $clk / $MSGS" 2) $(calc "($s1 - $s0) * 1000 / $clk / $MSGS" 2) $errs $copies"
 }
 
 declare -A ACC E2E CPU SYS
-copies=0
+COPIES=
 for r in $(seq "$REPS"); do
   for name in $RELAYS; do
     sleep 2
     set -- $(round "$name")
     ACC[$name]+="$1 " E2E[$name]+="$2 " CPU[$name]+="$3 " SYS[$name]+="$4 "
-    log "round $r $name: accept $1/s e2e $2/s relay-cpu $3 ms/msg machine-cpu $4 ms/msg source-errors $5"
-    [ "$name" = seg-tdc ] && { copies=$((copies + MSGS)); wait_intake $copies; }
+    extra=; [ "$6" != - ] && { COPIES+="$6 "; extra=" copies-e2e $6/s"; }
+    log "round $r $name: accept $1/s e2e $2/s relay-cpu $3 ms/msg machine-cpu $4 ms/msg source-errors $5$extra"
   done
 done
 printf '\n%-11s %12s %12s %16s %18s\n' relay "accept/s" "e2e/s" "relay CPU ms/msg" "machine CPU ms/msg"
@@ -186,5 +189,5 @@ for name in seg seg-noscan seg-tdc; do
   want $name && echo "peak RSS of $name: $(awk '/VmHWM/{print $2, $3}' /proc/${SEG_PID[$name]}/status)"
 done
 if want seg-tdc; then
-  echo "journal copies at the intake sink: $(sink_count $TDC_SINK_PORT) (seg-tdc received $((MSGS * REPS)))"
+  echo "journal copies at the intake sink: $(sink_count $TDC_SINK_PORT) (seg-tdc received $((MSGS * REPS))); copies e2e (until the last copy was in) median $(median $COPIES)/s"
 fi

@@ -44,7 +44,6 @@ type MTA struct {
 	queue     *queue.Queue
 	counters  *counters.Counters
 	smtpd     *smtpd.Server
-	journaler *tdc.Journaler
 	delivery  *delivery.Delivery
 	stopWatch func()
 	watchDone chan struct{}
@@ -90,13 +89,12 @@ func Start(o Options) (*MTA, error) {
 		Special: tdc.SpecialFor,
 		Busy:    o.Busy,
 	})
-	m.journaler = tdc.NewJournaler(q, o.Log, o.Now)
 	m.smtpd = smtpd.New(smtpd.Deps{
 		Queue:    q,
 		Counters: m.counters,
 		Log:      o.Log,
 		Now:      o.Now,
-		Journal:  m.journaler.Submit,
+		Journal:  tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
 	})
 	q.SetNotify(m.delivery.Notify)
 	m.delivery.Start(q.Recovered())
@@ -134,9 +132,6 @@ func (m *MTA) Close(ctx context.Context) error {
 		m.stopWatch()
 		<-m.watchDone
 		errs = append(errs, m.smtpd.Close(ctx))
-		// Copies of the last messages received are queued before the
-		// queue closes; delivery takes them after a restart.
-		m.journaler.Close()
 		errs = append(errs, m.delivery.Close(ctx))
 		close(m.saveStop)
 		<-m.saveDone

@@ -14,12 +14,33 @@ import "time"
 // sampling interval (mta/cpuload).
 const holdPoll = 100 * time.Millisecond
 
+// ordinaryWindow is how long after its last ordinary delivery the
+// appliance counts as delivering ordinary mail: under a stream of mail
+// that the deliveries keep up with, there are moments with none under
+// way, and the next message is a millisecond away.
+const ordinaryWindow = 2 * holdPoll
+
 // holds reports whether it, a due item, waits for spare CPU at now.
 func (s *sched) holds(it *item, now time.Time) bool {
 	d := it.d
-	if d.sp == nil || s.ordinary == 0 || s.x.d.Busy == nil {
+	if d.sp == nil || s.x.d.Busy == nil {
+		return false
+	}
+	if s.ordinary == 0 && time.Since(s.lastOrdinary) >= ordinaryWindow {
 		return false
 	}
 	h := d.sp.Hold()
 	return h > 0 && now.Sub(it.ms.m.Received) < h && s.x.d.Busy()
+}
+
+// ordinaryStarted and ordinaryEnded count ordinary attempts. The window
+// runs on real time: it is about the CPU, not the retry schedule.
+func (s *sched) ordinaryStarted() {
+	s.ordinary++
+	s.lastOrdinary = time.Now()
+}
+
+func (s *sched) ordinaryEnded() {
+	s.ordinary--
+	s.lastOrdinary = time.Now()
 }

@@ -59,7 +59,10 @@ type sched struct {
 	suspended  map[string]bool
 	workers    int
 	quitting   bool
-	ordinary   int // attempts under way to ordinary destinations (not Special)
+	// ordinary counts attempts under way to ordinary destinations (not
+	// Special), lastOrdinary is when one last started or ended (hold.go).
+	ordinary     int
+	lastOrdinary time.Time
 }
 
 func newSched(x *Delivery) *sched {
@@ -369,7 +372,7 @@ func (s *sched) start(it *item, cfg *store.Config, w *worker) {
 	it.d.due.remove(it)
 	it.inflight = true
 	if it.d.sp == nil {
-		s.ordinary++
+		s.ordinaryStarted()
 	}
 	// The worker records the attempt before it dials; the gauges show
 	// the recipients as attempted from now on.
@@ -407,7 +410,7 @@ func (s *sched) handle(r *result) {
 	it := r.job.it
 	it.inflight = false
 	if it.d.sp == nil {
-		s.ordinary--
+		s.ordinaryEnded()
 	}
 	s.settled(it, r.attempted, r.ups, now)
 	if !r.reusable {

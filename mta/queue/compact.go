@@ -86,10 +86,13 @@ func (q *Queue) compact() {
 		}
 		bytes += e.recLen
 	}
-	type loc struct{ off, n int64 }
+	type loc struct {
+		off, n int64
+		wrap   *wrapping
+	}
 	locs := make([]loc, len(todo))
 	for i, e := range todo {
-		locs[i] = loc{e.bodyOff, e.bodyLen}
+		locs[i] = loc{e.bodyOff, e.bodyLen, e.wrap}
 	}
 	q.mu.Unlock()
 
@@ -100,6 +103,11 @@ func (q *Queue) compact() {
 		if _, err := old.f.ReadAt(body, locs[i].off); err != nil {
 			q.logf("queue: compaction cannot read MID %d from %s: %v", e.msg.MID, old.path, err)
 			return
+		}
+		if locs[i].wrap != nil {
+			// A derived message moves as an ordinary one: the body it
+			// wraps stays behind in the old segment.
+			body = locs[i].wrap.join(body)
 		}
 		q.mu.Lock()
 		if q.msgs[e.msg.MID] == e && e.seg == old && !q.closed {
@@ -124,6 +132,9 @@ func (q *Queue) relocate(e *entry, seg *segment, bodyOff, recLen int64) {
 	old.liveBytes -= e.recLen
 	q.liveBytes -= e.recLen
 	e.seg, e.bodyOff, e.recLen = seg, bodyOff, recLen
+	if e.wrap != nil {
+		e.bodyLen, e.wrap = e.size(), nil
+	}
 	seg.live[mid] = e
 	seg.liveBytes += recLen
 	q.liveBytes += recLen

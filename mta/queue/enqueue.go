@@ -8,48 +8,7 @@ import "fmt"
 // 0, 1, ...). A zero Received is set to now and a zero Size to
 // len(body); m itself is not modified.
 func (q *Queue) Enqueue(m *Message, body []byte) error {
-	if err := checkMessage(m); err != nil {
-		return err
-	}
-	msg := copyMessage(m)
-	if msg.Received.IsZero() {
-		msg.Received = q.now()
-	}
-	if msg.Size == 0 {
-		msg.Size = int64(len(body))
-	}
-	rec, bodyOff := encodeMessage(msg, body)
-	req := &request{
-		rec:     rec,
-		ent:     &entry{msg: *copyMessage(msg), bodyLen: int64(len(body))},
-		bodyOff: bodyOff,
-		done:    make(chan error, 1),
-	}
-	q.mu.Lock()
-	if err := q.usableLocked(); err != nil {
-		q.mu.Unlock()
-		return err
-	}
-	if _, ok := q.msgs[msg.MID]; ok {
-		q.mu.Unlock()
-		return fmt.Errorf("queue: MID %d is already in the queue", msg.MID)
-	}
-	if _, ok := q.enqueuing[msg.MID]; ok {
-		q.mu.Unlock()
-		return fmt.Errorf("queue: MID %d is already being queued", msg.MID)
-	}
-	q.enqueuing[msg.MID] = struct{}{}
-	q.submitLocked(req)
-	notify := q.notify
-	q.mu.Unlock()
-
-	if err := <-req.done; err != nil {
-		return err
-	}
-	if notify != nil {
-		notify(msg)
-	}
-	return nil
+	return q.EnqueueWith(m, body)
 }
 
 func checkMessage(m *Message) error {
@@ -90,7 +49,7 @@ func (q *Queue) index(e *entry, seg *segment, bodyOff, recLen int64) {
 	seg.live[mid] = e
 	seg.liveBytes += recLen
 	q.liveBytes += recLen
-	q.bodyBytes += e.bodyLen
+	q.bodyBytes += e.size()
 	q.activeRcpts += activeCount(&e.msg)
 	if finished(&e.msg) {
 		q.finishLocked(e)

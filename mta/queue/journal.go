@@ -66,10 +66,11 @@ func listSegments(dir string) ([]int, error) {
 
 // request is one unit handed to the writer.
 type request struct {
-	rec     []byte // framed record; nil for a Sync barrier
-	ent     *entry // for message records: the entry to index once durable
-	bodyOff int    // offset of the body within rec
-	reloc   bool   // a compaction copy of an indexed message
+	rec     []byte         // framed record; nil for a Sync barrier
+	ent     *entry         // for message records: the entry to index once durable
+	bodyOff int            // offset of the body within rec
+	reloc   bool           // a compaction copy of an indexed message
+	derived []derivedEntry // derived messages whose records follow ent's in rec (EnqueueWith)
 	done    chan error
 }
 
@@ -164,8 +165,19 @@ func (q *Queue) commit(batch []*request) {
 			}
 		default:
 			delete(q.enqueuing, r.ent.msg.MID)
+			bodyOff := offs[i] + int64(r.bodyOff)
+			recLen := int64(len(r.rec))
+			for _, d := range r.derived {
+				recLen -= d.recLen
+			}
 			if err == nil {
-				q.index(r.ent, head, offs[i]+int64(r.bodyOff), int64(len(r.rec)))
+				q.index(r.ent, head, bodyOff, recLen)
+			}
+			for _, d := range r.derived {
+				delete(q.enqueuing, d.ent.msg.MID)
+				if err == nil {
+					q.index(d.ent, head, bodyOff, d.recLen)
+				}
 			}
 		}
 	}

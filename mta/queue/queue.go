@@ -63,6 +63,7 @@ type entry struct {
 	bodyOff int64
 	bodyLen int64
 	recLen  int64
+	wrap    *wrapping // a derived message: its body is bodyLen bytes at bodyOff, wrapped (derived.go)
 }
 
 // Stats summarises the queue for `status` and metrics.
@@ -204,10 +205,13 @@ func (q *Queue) Body(mid int64) ([]byte, error) {
 			q.mu.Unlock()
 			return nil, fmt.Errorf("%w: MID %d", ErrNotFound, mid)
 		}
-		f, off, n := e.seg.f, e.bodyOff, e.bodyLen
+		f, off, n, w := e.seg.f, e.bodyOff, e.bodyLen, e.wrap
 		q.mu.Unlock()
 		b := make([]byte, n)
 		_, err := f.ReadAt(b, off)
+		if err == nil && w != nil {
+			b = w.join(b)
+		}
 		if errors.Is(err, os.ErrClosed) && try < 10 {
 			continue
 		}

@@ -21,6 +21,7 @@ const (
 	recMessage byte = 1 // envelope + body; a later copy (compaction) supersedes an earlier one
 	recAttempt byte = 2 // Attempts++, State=Attempted, NextAttempt for some recipients
 	recUpdate  byte = 3 // recipient state changes after a delivery attempt
+	recDerived byte = 4 // envelope + prefix + suffix of a message whose body wraps an earlier record's (derived.go)
 )
 
 // messageFormat versions the message payload so that a later release can
@@ -46,6 +47,14 @@ func frame(rec []byte) []byte {
 func encodeMessage(m *Message, body []byte) (rec []byte, bodyOff int) {
 	b := make([]byte, headerLen, headerLen+256+len(body))
 	b = append(b, recMessage, messageFormat)
+	b = appendEnvelope(b, m)
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	bodyOff = len(b)
+	b = append(b, body...)
+	return frame(b), bodyOff
+}
+
+func appendEnvelope(b []byte, m *Message) []byte {
 	b = binary.AppendVarint(b, m.MID)
 	b = binary.AppendVarint(b, m.ICID)
 	b = append(b, byte(m.Kind))
@@ -68,10 +77,7 @@ func encodeMessage(m *Message, body []byte) (rec []byte, bodyOff int) {
 		b = appendTime(b, r.NextAttempt)
 		b = appendString(b, r.LastError)
 	}
-	b = binary.AppendUvarint(b, uint64(len(body)))
-	bodyOff = len(b)
-	b = append(b, body...)
-	return frame(b), bodyOff
+	return b
 }
 
 // decodeMessage decodes a message payload (after the type byte). bodyPos
@@ -81,6 +87,16 @@ func decodeMessage(payload []byte) (m Message, bodyPos, bodyLen int, err error) 
 	if d.byte() != messageFormat {
 		return m, 0, 0, errCorrupt
 	}
+	m = d.envelope()
+	bodyLen = int(d.uvarint())
+	bodyPos = d.pos
+	if d.err != nil || m.MID <= 0 || m.Kind > KindTDC || bodyLen != len(payload)-bodyPos {
+		return Message{}, 0, 0, errCorrupt
+	}
+	return m, bodyPos, bodyLen, nil
+}
+
+func (d *decoder) envelope() (m Message) {
 	m.MID = d.varint()
 	m.ICID = d.varint()
 	m.Kind = Kind(d.byte())
@@ -107,12 +123,7 @@ func decodeMessage(payload []byte) (m Message, bodyPos, bodyLen int, err error) 
 		r.NextAttempt = d.time()
 		r.LastError = d.string()
 	}
-	bodyLen = int(d.uvarint())
-	bodyPos = d.pos
-	if d.err != nil || m.MID <= 0 || m.Kind > KindTDC || bodyLen != len(payload)-bodyPos {
-		return Message{}, 0, 0, errCorrupt
-	}
-	return m, bodyPos, bodyLen, nil
+	return m
 }
 
 // encodeAttempt records Queue.Attempt.

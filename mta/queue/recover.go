@@ -53,7 +53,7 @@ func (q *Queue) recover() error {
 		e.seg.live[mid] = e
 		e.seg.liveBytes += e.recLen
 		q.liveBytes += e.recLen
-		q.bodyBytes += e.bodyLen
+		q.bodyBytes += e.size()
 		q.activeRcpts += activeCount(&e.msg)
 	}
 	// The ids file normally covers these; this guards against its loss.
@@ -147,6 +147,21 @@ func (q *Queue) replayRecord(seg *segment, off int64, rec []byte, maxMID, maxICI
 			recLen:  headerLen + int64(len(rec)),
 		}
 		q.msgs[m.MID] = e // a compaction copy supersedes the older one
+		if finished(&m) {
+			delete(q.msgs, m.MID)
+		}
+	case recDerived:
+		m, back, baseLen, w, err := decodeDerived(payload)
+		if err != nil || off-back < 0 {
+			return errCorrupt
+		}
+		if err := checkMessage(&m); err != nil {
+			return errCorrupt
+		}
+		*maxMID = max(*maxMID, m.MID)
+		*maxICID = max(*maxICID, m.ICID)
+		e := &entry{msg: m, seg: seg, bodyOff: off - back, bodyLen: baseLen, recLen: headerLen + int64(len(rec)), wrap: w}
+		q.msgs[m.MID] = e
 		if finished(&m) {
 			delete(q.msgs, m.MID)
 		}

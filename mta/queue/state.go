@@ -94,7 +94,7 @@ func (q *Queue) finishLocked(e *entry) {
 	delete(e.seg.live, mid)
 	e.seg.liveBytes -= e.recLen
 	q.liveBytes -= e.recLen
-	q.bodyBytes -= e.bodyLen
+	q.bodyBytes -= e.size()
 	q.activeRcpts -= activeCount(&e.msg)
 }
 

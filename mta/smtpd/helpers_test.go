@@ -28,14 +28,15 @@ type fakeQueue struct {
 }
 
 type queued struct {
-	m    queue.Message
-	body []byte
+	m       queue.Message
+	body    []byte
+	derived []queue.Derived // queued in the same call (journal copies)
 }
 
 func (q *fakeQueue) NextMID() int64  { return q.mid.Add(1) }
 func (q *fakeQueue) NextICID() int64 { return q.icid.Add(1) }
 
-func (q *fakeQueue) Enqueue(m *queue.Message, body []byte) error {
+func (q *fakeQueue) EnqueueWith(m *queue.Message, body []byte, derived ...queue.Derived) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.fail != nil {
@@ -43,7 +44,7 @@ func (q *fakeQueue) Enqueue(m *queue.Message, body []byte) error {
 	}
 	c := *m
 	c.Rcpts = append([]queue.Recipient(nil), m.Rcpts...)
-	q.msgs = append(q.msgs, queued{m: c, body: append([]byte(nil), body...)})
+	q.msgs = append(q.msgs, queued{m: c, body: append([]byte(nil), body...), derived: derived})
 	return nil
 }
 

@@ -13,10 +13,9 @@ import (
 
 // journalCall is one call of Deps.Journal.
 type journalCall struct {
-	m       queue.Message
-	body    string
-	intake  string
-	durable bool // the part was in the queue when Journal was called
+	m      queue.Message
+	body   string
+	intake string
 }
 
 type journalRecorder struct {
@@ -24,12 +23,15 @@ type journalRecorder struct {
 	calls []journalCall
 }
 
-func (r *journalRecorder) hook(q *fakeQueue) func(*store.Config, *queue.Message, []byte, string) {
-	return func(_ *store.Config, m *queue.Message, body []byte, intake string) {
-		durable := slices.ContainsFunc(q.messages(), func(x queued) bool { return x.m.MID == m.MID })
+// hook records each call and returns a copy whose Msg names the part
+// (OrigMID) and the intake, so that the tests can find it in the queue.
+func (r *journalRecorder) hook(q *fakeQueue) func(*store.Config, *queue.Message, []byte, string) queue.Derived {
+	return func(_ *store.Config, m *queue.Message, body []byte, intake string) queue.Derived {
 		r.mu.Lock()
-		r.calls = append(r.calls, journalCall{m: *m, body: string(body), intake: intake, durable: durable})
+		r.calls = append(r.calls, journalCall{m: *m, body: string(body), intake: intake})
 		r.mu.Unlock()
+		cm := &queue.Message{MID: q.NextMID(), Kind: queue.KindTDC, OrigMID: m.MID, Rcpts: []queue.Recipient{{Addr: intake}}}
+		return queue.Derived{Msg: cm, Prefix: []byte("<"), Suffix: []byte(">")}
 	}
 }
 
@@ -96,8 +98,10 @@ func TestSplitByPolicyAndJournal(t *testing.T) {
 		"Info: MID 2 matched all recipients for per-recipient policy Quiet in the inbound table",
 		"Info: MID 3 matched all recipients for per-recipient policy DEFAULT in the inbound table",
 		"Info: MID 1 queued for delivery",
+		"Info: TDC: MID 1 with Message-ID '<x@y>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address sales@intake.test",
 		"Info: MID 2 queued for delivery",
 		"Info: MID 3 queued for delivery",
+		"Info: TDC: MID 3 with Message-ID '<x@y>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address journal@intake.test",
 		"Info: ICID 1 close",
 	}
 	i := slices.Index(lines, wantLog[0])
@@ -106,7 +110,8 @@ func TestSplitByPolicyAndJournal(t *testing.T) {
 	}
 
 	// Journaled: the parts whose policy says so, each once, to its
-	// intake, only once it is in the queue, with the stored body.
+	// intake, with the stored body; each copy queued in the same call as
+	// its part.
 	calls := rec.get()
 	slices.SortFunc(calls, func(a, b journalCall) int { return int(a.m.MID - b.m.MID) })
 	if len(calls) != 2 || calls[0].m.MID != 1 || calls[0].intake != "sales@intake.test" ||
@@ -114,14 +119,20 @@ func TestSplitByPolicyAndJournal(t *testing.T) {
 		t.Fatalf("Journal calls: %+v", calls)
 	}
 	for _, jc := range calls {
-		if !jc.durable {
-			t.Errorf("MID %d was journaled before it was queued", jc.m.MID)
-		}
 		if jc.body != string(msgs[0].body) {
 			t.Errorf("MID %d journaled with a body other than the stored one", jc.m.MID)
 		}
 		if len(jc.m.Rcpts) == 0 || jc.m.Policy == "" {
 			t.Errorf("MID %d journaled as %+v", jc.m.MID, jc.m)
+		}
+	}
+	for _, q := range msgs {
+		want := 0
+		if q.m.MID == 1 || q.m.MID == 3 {
+			want = 1
+		}
+		if len(q.derived) != want || want == 1 && q.derived[0].Msg.OrigMID != q.m.MID {
+			t.Errorf("MID %d queued with copies %+v, want %d of its own", q.m.MID, q.derived, want)
 		}
 	}
 }
@@ -160,10 +171,10 @@ func TestNothingJournaledWhenNotQueued(t *testing.T) {
 	}
 	c.expect("QUIT", "221 ")
 	e.waitLog("Info: ICID 1 close")
-	if calls := rec.get(); len(calls) != 0 {
-		t.Errorf("a message that was not accepted was journaled: %+v", calls)
+	if n := len(e.q.messages()); n != 0 {
+		t.Errorf("%d messages queued by a failing queue", n)
 	}
-	if e.hasLog("queued for delivery") {
+	if e.hasLog("queued for delivery") || e.hasLog("enqueued for forwarding") {
 		t.Errorf("a part that was not queued was logged as queued:\n%s", strings.Join(e.log.Lines(), "\n"))
 	}
 }

@@ -30,7 +30,9 @@ import (
 type Enqueuer interface {
 	NextMID() int64
 	NextICID() int64
-	Enqueue(m *queue.Message, body []byte) error
+	// EnqueueWith queues m and the messages derived from its body (its
+	// journal copies) in one write.
+	EnqueueWith(m *queue.Message, body []byte, derived ...queue.Derived) error
 }
 
 // Deps are the Server's collaborators.
@@ -40,13 +42,14 @@ type Deps struct {
 	Log      maillog.Logger
 	Now      func() time.Time
 
-	// Journal is handed every accepted message, or part of a message
+	// Journal makes the journal copy of a message, or part of a message
 	// split by mail policy, whose policy journals it to a Threat Defense
-	// Connector intake address (tdc.Plan), once it is durable and before
-	// the client has its 250. It must not block: the copy is made and
-	// queued later (tdc.Journaler.Submit). body is the message as stored
-	// and must not be changed. nil: no journaling.
-	Journal func(cfg *store.Config, m *queue.Message, body []byte, intake string)
+	// Connector intake address (tdc.Plan): the copy is queued with the
+	// part, in the same write, before the client has its 250, so that a
+	// copy exists exactly when the part was accepted
+	// (tdc.Copier.Copy). body is the message as stored and must not be
+	// changed. nil: no journaling.
+	Journal func(cfg *store.Config, m *queue.Message, body []byte, intake string) queue.Derived
 
 	// ReverseDNS returns the client's forward-confirmed reverse DNS name
 	// (verified true) or its unconfirmed PTR name (verified false); "" when

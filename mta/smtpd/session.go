@@ -153,10 +153,20 @@ func (s *session) Data(r io.Reader) error {
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
 	relay := in.dec.Behavior == store.BehaviorRelay
 	parts, plans := s.split(in.cfg, m, relay)
-	errs := s.enqueue(parts, body)
+	copies := make([][]queue.Derived, len(parts))
 	for i, pm := range parts {
-		if errs[i] == nil {
-			s.log().Info("MID %d queued for delivery", pm.MID)
+		if intake := plans[i].Intake; intake != "" && s.s.d.Journal != nil {
+			copies[i] = []queue.Derived{s.s.d.Journal(in.cfg, pm, body, intake)}
+		}
+	}
+	errs := s.enqueue(parts, copies, body)
+	for i, pm := range parts {
+		if errs[i] != nil {
+			continue
+		}
+		s.log().Info("MID %d queued for delivery", pm.MID)
+		if len(copies[i]) > 0 {
+			s.log().Info("%s", tdc.LogEnqueued(pm.MID, pm.MessageID, plans[i].Intake))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -166,12 +176,6 @@ func (s *session) Data(r io.Reader) error {
 		// loses it.
 		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
 		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Message could not be queued, try again later")
-	}
-	for i, pm := range parts {
-		if plans[i].Intake != "" && s.s.d.Journal != nil {
-			// Durable: now, and only now, the copy may be made.
-			s.s.d.Journal(in.cfg, pm, body, plans[i].Intake)
-		}
 	}
 	s.s.d.Counters.Add(counters.MessagesReceived, 1)
 	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
@@ -203,14 +207,14 @@ func (s *session) split(cfg *store.Config, m *queue.Message, relay bool) ([]*que
 	return parts, plans
 }
 
-// enqueue makes every part durable before the 250 (SPEC 5) and returns
-// each part's error. Parts are queued concurrently, so that they share
-// one fsync.
-func (s *session) enqueue(parts []*queue.Message, body []byte) []error {
+// enqueue makes every part, with its journal copies, durable before the
+// 250 (SPEC 5) and returns each part's error. Parts are queued
+// concurrently, so that they share one fsync.
+func (s *session) enqueue(parts []*queue.Message, copies [][]queue.Derived, body []byte) []error {
 	q := s.s.d.Queue
 	errs := make([]error, len(parts))
 	if len(parts) == 1 {
-		errs[0] = q.Enqueue(parts[0], body)
+		errs[0] = q.EnqueueWith(parts[0], body, copies[0]...)
 		return errs
 	}
 	var wg sync.WaitGroup
@@ -218,7 +222,7 @@ func (s *session) enqueue(parts []*queue.Message, body []byte) []error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := q.Enqueue(pm, body); err != nil {
+			if err := q.EnqueueWith(pm, body, copies[i]...); err != nil {
 				errs[i] = fmt.Errorf("MID %d: %w", pm.MID, err)
 			}
 		}()

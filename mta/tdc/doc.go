@@ -3,13 +3,12 @@
 // enabled, policy setting default or custom) gets a journal copy, a new
 // message that carries the original byte for byte to a message intake
 // address through its own delivery queue, the.tdc.queue. The package
-// builds messages, decisions and log lines (pure), plus the Journaler
-// that queues copies off the SMTP session's path; mta/smtpd and
-// mta/delivery call it, and mta/mta.go wires it:
+// builds messages, decisions and log lines (pure), plus the Copier that
+// makes copies for the SMTP session; mta/smtpd and mta/delivery call it,
+// and mta/mta.go wires it:
 //
-//	delivery.Deps{Retry: tdc.RetryFor(nil), Special: tdc.SpecialFor, ...}
-//	j := tdc.NewJournaler(queue, log, now)
-//	smtpd.Deps{Journal: j.Submit, ...}          // j.Close() before the queue closes
+//	delivery.Deps{Retry: tdc.RetryFor(nil), Special: tdc.SpecialFor, Busy: meter.Busy, ...}
+//	smtpd.Deps{Journal: tdc.Copier{NewMID: queue.NextMID}.Copy, ...}
 //
 // # Inbound (mta/smtpd, after DATA)
 //
@@ -18,13 +17,16 @@
 // first policy in table order keeps the MID and its RIDs; each other part
 // gets a new MID ("MID n was split creating MID m due to a per-recipient
 // policy P in the inbound table") and RIDs from 0; every part is logged
-// with "matched all recipients". All parts are queued concurrently (one
-// group-commit fsync) before the 250. Then, for each part with an intake
-// address, smtpd calls Deps.Journal, and the Journaler builds the copy
-// (Journal) and queues it in a goroutine: the 250 never waits for it, and
-// a message that was not accepted (the queue failed, 451) is not copied.
-// Close waits for copies being made; a crash between the 250 and a copy's
-// Enqueue loses that copy, which SPEC 6 allows.
+// with "matched all recipients". For each part with an intake address
+// smtpd calls Deps.Journal, and the Copier builds the copy (JournalParts:
+// the MIME before and after the original's body); every part is then
+// queued with its copy in one write (queue.EnqueueWith: the original's
+// body is written once, the copy's record points at it), all parts
+// concurrently (one group-commit fsync), before the 250. So a copy exists
+// exactly when its original was accepted: a message refused (the queue
+// failed, 451) is not copied, and a crash after the 250 loses no copy.
+// Building it costs the session a scan of the body; the original's
+// delivery never waits for the copy's.
 //
 // What the copy carries: the message/rfc822 part is the original exactly
 // as seg stored it and delivers it to the recipients, that is seg's own

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,15 @@ type JournalParams struct {
 // message/rfc822 part with body, orig's message, byte for byte. body is
 // not modified and is not retained.
 func Journal(orig *queue.Message, body []byte, intake string, p JournalParams) (*queue.Message, []byte) {
+	m, prefix, suffix := JournalParts(orig, body, intake, p)
+	return m, slices.Concat(prefix, body, suffix)
+}
+
+// JournalParts is Journal's body in three: what comes before the
+// original's body, the body itself (not copied), and what comes after;
+// the queue stores a copy so (queue.Derived), without a second copy of
+// the original.
+func JournalParts(orig *queue.Message, body []byte, intake string, p JournalParams) (m *queue.Message, prefix, suffix []byte) {
 	now := p.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -72,7 +82,7 @@ func Journal(orig *queue.Message, body []byte, intake string, p JournalParams) (
 	cte := transferEncoding(body)
 
 	var b bytes.Buffer
-	b.Grow(len(body) + len(text) + 1024)
+	b.Grow(len(text) + 1024)
 	header(&b, "From", from)
 	header(&b, "To", intake)
 	header(&b, "Date", now.Format(time.RFC1123Z))
@@ -106,23 +116,23 @@ func Journal(orig *queue.Message, body []byte, intake string, p JournalParams) (
 	header(&b, "Content-Transfer-Encoding", cte)
 	header(&b, "Content-Description", "Original message")
 	b.WriteString("\r\n")
-	b.Write(body)
-	b.WriteString("\r\n--" + boundary + "--\r\n")
+	prefix = b.Bytes()
+	suffix = []byte("\r\n--" + boundary + "--\r\n")
 
-	m := &queue.Message{
+	m = &queue.Message{
 		MID:       mid,
 		Kind:      queue.KindTDC,
 		From:      from,
 		Rcpts:     []queue.Recipient{{RID: 0, Addr: intake, State: queue.Unattempted}},
 		Received:  now,
-		Size:      int64(b.Len()),
+		Size:      int64(len(prefix) + len(body) + len(suffix)),
 		MessageID: msgID,
 		Subject:   subject,
 		Host:      Host,
 		OrigMID:   orig.MID,
 		Policy:    orig.Policy,
 	}
-	return m, b.Bytes()
+	return m, prefix, suffix
 }
 
 // summary is the text/plain part: who the original was from and for.

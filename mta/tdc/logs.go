@@ -80,11 +80,10 @@ const ctimeLayout = "Mon Jan _2 15:04:05 2006"
 
 // Reasons of LogFailed and TrackFailed besides "Hard Bounced".
 const (
-	ReasonExpired   = "Expired"                  // retries or the 120 s ran out
-	ReasonAdmin     = "Bounced by administrator" // bouncerecipients
-	ReasonNotQueued = "Not Queued"               // the copy could not be queued
-	reasonHard      = "Hard Bounced"
-	reasonTLS       = "TLS Error"
+	ReasonExpired = "Expired"                  // retries or the 120 s ran out
+	ReasonAdmin   = "Bounced by administrator" // bouncerecipients
+	reasonHard    = "Hard Bounced"
+	reasonTLS     = "TLS Error"
 )
 
 // TrackDelivered is the message tracking line of a journaled message
@@ -110,7 +109,6 @@ var (
 	reTrackEnqueued  = regexp.MustCompile(`\bTDC: MID (\d+) with Message-ID .* enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address `)
 	reTrackDelivered = regexp.MustCompile(`\bTDC: MID (\d+) successfully delivered for scanning with Cisco Secure Email Threat Defense\.$`)
 	reTrackFailed    = regexp.MustCompile(`\bTDC: MID (\d+) delivery failed to Cisco Secure Email Threat Defense: ?(.*)\.$`)
-	reTrackLost      = regexp.MustCompile(`\bTDC: MID (\d+) could not be enqueued for forwarding`)
 )
 
 // TrackLine reads one mail_logs line (whole, or the text after "Info: ")
@@ -130,10 +128,6 @@ func TrackLine(line string) (mid int64, track string, ok bool) {
 	if m := reTrackFailed.FindStringSubmatch(line); m != nil {
 		mid, _ = strconv.ParseInt(m[1], 10, 64)
 		return mid, TrackFailed(mid, m[2]), true
-	}
-	if m := reTrackLost.FindStringSubmatch(line); m != nil {
-		mid, _ = strconv.ParseInt(m[1], 10, 64)
-		return mid, TrackFailed(mid, ReasonNotQueued), true
 	}
 	if m := reTrackEnqueued.FindStringSubmatch(line); m != nil {
 		mid, _ = strconv.ParseInt(m[1], 10, 64)

@@ -1,15 +1,13 @@
 package tdc
 
 import (
-	"errors"
+	"io"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"seg/mta/delivery"
-	"seg/mta/maillog"
 	"seg/mta/queue"
 	"seg/store"
 )
@@ -94,7 +92,6 @@ func TestTrackLine(t *testing.T) {
 		{"Thu Mar  5 14:21:04 2026 Info: " + LogHardBounced(8), 8, TrackFailed(8, "Hard Bounced")},
 		{"Info: " + LogTLSFailed(9), 9, TrackFailed(9, "TLS Error")},
 		{"Info: " + LogFailed(10, ReasonExpired), 10, TrackFailed(10, "Expired")},
-		{"Warning: TDC: MID 11 could not be enqueued for forwarding to Cisco Secure Email Threat Defense: disk full", 11, TrackFailed(11, ReasonNotQueued)},
 	}
 	for _, c := range cases {
 		mid, track, ok := TrackLine(c.line)
@@ -116,85 +113,32 @@ func TestTrackLine(t *testing.T) {
 }
 
 // recQueue is an Enqueuer that records, and can fail or hold Enqueue.
-type recQueue struct {
-	mu   sync.Mutex
-	mid  int64
-	msgs []*queue.Message
-	fail error
-	hold chan struct{}
-}
-
-func (q *recQueue) NextMID() int64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.mid++
-	return q.mid
-}
-
-func (q *recQueue) Enqueue(m *queue.Message, _ []byte) error {
-	if q.hold != nil {
-		<-q.hold
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.fail != nil {
-		return q.fail
-	}
-	q.msgs = append(q.msgs, m)
-	return nil
-}
-
-func TestJournaler(t *testing.T) {
+func TestCopier(t *testing.T) {
 	now := time.Date(2026, 3, 5, 14, 21, 4, 0, time.UTC)
 	cfg := store.Default("seg.example.com", "")
 	orig := testOrig("Quarterly report")
 	body := []byte("Subject: Quarterly report\r\n\r\nnumbers\r\n")
-
-	q := &recQueue{mid: 100, hold: make(chan struct{})}
-	log := &maillog.Memory{}
-	j := NewJournaler(q, log, func() time.Time { return now })
-	j.Submit(cfg, orig, body, "intake@etd.example")
-	closed := make(chan struct{})
-	go func() { j.Close(); close(closed) }()
-	select {
-	case <-closed:
-		t.Fatal("Close returned while a copy was being queued")
-	case <-time.After(20 * time.Millisecond):
+	next := int64(100)
+	c := Copier{NewMID: func() int64 { next++; return next }, Now: func() time.Time { return now }}
+	d := c.Copy(cfg, orig, body, "intake@etd.example")
+	m := d.Msg
+	if m.MID != 101 || m.Kind != queue.KindTDC || m.Host != Host || m.OrigMID != 42 || !m.Received.Equal(now) ||
+		m.From != "MAILER-DAEMON@seg.example.com" || len(m.Rcpts) != 1 || m.Rcpts[0].Addr != "intake@etd.example" {
+		t.Errorf("copy %+v", m)
 	}
-	close(q.hold)
-	<-closed
-
-	if len(q.msgs) != 1 {
-		t.Fatalf("%d copies queued", len(q.msgs))
+	// The queue stores prefix, the original's body, suffix: together
+	// they are what Journal makes, and the size says so.
+	whole := slices.Concat(d.Prefix, body, d.Suffix)
+	if m.Size != int64(len(whole)) {
+		t.Errorf("Size %d, body %d bytes", m.Size, len(whole))
 	}
-	c := q.msgs[0]
-	if c.MID != 101 || c.Kind != queue.KindTDC || c.Host != Host || c.OrigMID != 42 || !c.Received.Equal(now) ||
-		c.From != "MAILER-DAEMON@seg.example.com" || len(c.Rcpts) != 1 || c.Rcpts[0].Addr != "intake@etd.example" {
-		t.Errorf("copy %+v", c)
-	}
-	want := "Info: " + LogEnqueued(42, "<orig@example.org>", "intake@etd.example")
-	if lines := log.Lines(); !slices.Equal(lines, []string{want}) {
-		t.Errorf("mail_logs %q, want %q", lines, want)
-	}
-
-	// After Close nothing more is journaled, and the refusal is logged.
-	j.Submit(cfg, orig, body, "intake@etd.example")
-	if len(q.msgs) != 1 || !strings.Contains(strings.Join(log.Lines(), "\n"), "Warning: TDC: MID 42 was not journaled") {
-		t.Errorf("Submit after Close: %d copies, log %q", len(q.msgs), log.Lines())
-	}
-
-	// A copy that cannot be queued is logged; the original is untouched.
-	q2 := &recQueue{fail: errors.New("disk full")}
-	log2 := &maillog.Memory{}
-	j2 := NewJournaler(q2, log2, nil)
-	j2.Submit(cfg, orig, body, "intake@etd.example")
-	j2.Close()
-	lines := log2.Lines()
-	if len(lines) != 2 || lines[1] != "Warning: TDC: MID 42 could not be enqueued for forwarding to Cisco Secure Email Threat Defense: disk full" {
-		t.Errorf("mail_logs %q", lines)
-	}
-	if _, track, _ := TrackLine(lines[len(lines)-1]); track != TrackFailed(42, ReasonNotQueued) {
-		t.Errorf("tracking after a lost copy: %q", track)
+	rnd := func() io.Reader { return strings.NewReader(strings.Repeat("r", 256)) }
+	p := JournalParams{MID: 7, Hostname: "h", Now: now, Rand: rnd()}
+	_, pre, suf := JournalParts(orig, body, "intake@etd.example", p)
+	p.Rand = rnd()
+	_, j := Journal(orig, body, "intake@etd.example", p)
+	if string(slices.Concat(pre, body, suf)) != string(j) {
+		t.Errorf("JournalParts and Journal differ:\n%q\n%q", slices.Concat(pre, body, suf), j)
 	}
 }
 

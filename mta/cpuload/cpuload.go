@@ -22,6 +22,12 @@ const Interval = 100 * time.Millisecond
 // busy.
 const Threshold = 0.75
 
+// QuietSamples is how many samples in a row must be under Threshold
+// before a busy machine is reported idle again: a burst of mail has
+// short dips (an fsync that takes longer, a client between sessions),
+// and work held back for spare CPU should not rush into each of them.
+const QuietSamples = 5
+
 // Meter reports whether the machine's CPU was busy over the last
 // Interval.
 type Meter struct {
@@ -34,9 +40,9 @@ func New() *Meter {
 	return &Meter{read: func() ([]byte, error) { return os.ReadFile("/proc/stat") }}
 }
 
-// Busy reports whether more than Threshold of the CPU was in use in the
-// last Interval. It is a load: cheap enough for every scheduling
-// decision.
+// Busy reports whether more than Threshold of the CPU was in use in one
+// of the last QuietSamples Intervals. It is a load: cheap enough for every
+// scheduling decision.
 func (m *Meter) Busy() bool { return m.busy.Load() }
 
 // Run samples every Interval until ctx ends.
@@ -47,6 +53,7 @@ func (m *Meter) Run(ctx context.Context) {
 	if !ok {
 		return // not Linux, or no /proc: never busy
 	}
+	quiet := QuietSamples // idle until a busy sample comes
 	for {
 		select {
 		case <-ctx.Done():
@@ -58,7 +65,12 @@ func (m *Meter) Run(ctx context.Context) {
 		if !ok {
 			continue
 		}
-		m.busy.Store(Busy(prev, cur))
+		if Busy(prev, cur) {
+			quiet = 0
+		} else {
+			quiet++
+		}
+		m.busy.Store(quiet < QuietSamples)
 		prev = cur
 	}
 }

@@ -3,6 +3,7 @@ package cpuload
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -46,16 +47,28 @@ func TestMeterFollowsSamples(t *testing.T) {
 	n := 0
 	samples := []string{
 		"cpu 0 0 0 1000 0 0 0 0\n",
-		"cpu 90 0 0 1010 0 0 0 0\n", // 90 busy of 100: busy
-		"cpu 95 0 0 1105 0 0 0 0\n", // 5 busy of 100: not
+		"cpu 90 0 0 1010 0 0 0 0\n",  // 90 busy of 100: busy
+		"cpu 95 0 0 1105 0 0 0 0\n",  // 5 busy of 100: a dip, still busy
+		"cpu 185 0 0 1115 0 0 0 0\n", // busy again
+		// then quiet for good: idle after QuietSamples samples
+		"cpu 190 0 0 1210 0 0 0 0\n",
+		"cpu 195 0 0 1305 0 0 0 0\n",
+		"cpu 200 0 0 1400 0 0 0 0\n",
+		"cpu 205 0 0 1495 0 0 0 0\n",
+		"cpu 210 0 0 1590 0 0 0 0\n",
 	}
-	m := &Meter{read: func() ([]byte, error) {
+	var seen []bool
+	m := &Meter{}
+	m.read = func() ([]byte, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if n > 0 && n <= len(samples) {
+			seen = append(seen, m.Busy()) // what the previous sample left
+		}
 		s := samples[min(n, len(samples)-1)]
 		n++
 		return []byte(s), nil
-	}}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
@@ -71,6 +84,14 @@ func TestMeterFollowsSamples(t *testing.T) {
 	}
 	wait(true)
 	wait(false)
+	mu.Lock()
+	defer mu.Unlock()
+	// Before the first busy sample idle; after it busy through the dip
+	// and the next four quiet samples (the fifth makes it idle: wait).
+	want := []bool{false, true, true, true, true, true, true, true}
+	if len(seen) < len(want) || !slices.Equal(seen[:len(want)], want) {
+		t.Errorf("Busy after each sample %v, want %v", seen, want)
+	}
 }
 
 func TestMeterWithoutProcStat(t *testing.T) {

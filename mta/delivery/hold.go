@@ -44,3 +44,22 @@ func (s *sched) ordinaryEnded() {
 	s.ordinary--
 	s.lastOrdinary = time.Now()
 }
+
+// minConns is how many connections d keeps open while it has entries
+// (Special.MinConns; 0 for an ordinary destination).
+func minConns(d *dest) int {
+	if d.sp == nil {
+		return 0
+	}
+	return d.sp.MinConns()
+}
+
+// queueKind labels a worker's CPU profile samples (seg run --cpuprofile):
+// "special" for the.tdc.queue's, so that a profile tells journal copies'
+// delivery from the mail's.
+func queueKind(d *dest) string {
+	if d.sp != nil {
+		return "special"
+	}
+	return "ordinary"
+}

@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"context"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -254,6 +256,14 @@ func (s *sched) dispatch() time.Time {
 		}
 		s.refresh(d, cfg)
 		for len(d.parked) > 0 || d.active < d.limit {
+			if it := d.due.peek(); it != nil && !it.next.After(now) && d.active >= minConns(d) && s.holds(it, now) {
+				// Background work waits for spare CPU; its first
+				// connections are made all the same (hold.go).
+				if w := now.Add(holdPoll); next.IsZero() || w.Before(next) {
+					next = w
+				}
+				break
+			}
 			it := d.takeDue(now, "")
 			if it == nil {
 				if w := d.due.peek(); w != nil && (next.IsZero() || w.next.Before(next)) {
@@ -263,15 +273,6 @@ func (s *sched) dispatch() time.Time {
 			}
 			if s.expire(it, cfg, now) {
 				continue
-			}
-			if s.holds(it, now) && d.active >= d.sp.MinConns() {
-				// Background work waits for spare CPU; its first
-				// connections are made all the same (hold.go).
-				d.due.push(it)
-				if w := now.Add(holdPoll); next.IsZero() || w.Before(next) {
-					next = w
-				}
-				break
 			}
 			// An idle connection to the item's host goes first.
 			w := d.takeParked(it.connKey())
@@ -392,7 +393,7 @@ func (s *sched) start(it *item, cfg *store.Config, w *worker) {
 	it.d.active++
 	s.workers++
 	w = &worker{x: s.x, dest: it.d.name, key: it.connKey(), next: make(chan *job, 1)}
-	go w.run(j)
+	go pprof.Do(context.Background(), pprof.Labels("delivery", queueKind(it.d)), func(context.Context) { w.run(j) })
 }
 
 // handle applies a worker's report.

@@ -47,6 +47,11 @@ func (e *entry) size() int64 {
 
 const derivedFormat = 1
 
+// derivedRoom is what a derived record takes besides its prefix and
+// suffix, for a typical envelope: EnqueueWith makes room for it so that
+// appending the records does not copy the original's body again.
+const derivedRoom = 512
+
 // encodeDerived returns the framed record of m, whose body is the baseLen
 // bytes that start back bytes before the record, between prefix and
 // suffix.
@@ -92,7 +97,11 @@ func (q *Queue) EnqueueWith(m *Message, body []byte, derived ...Derived) error {
 	if err != nil {
 		return err
 	}
-	rec, bodyOff := encodeMessage(msg, body)
+	extra := 0
+	for _, d := range derived {
+		extra += derivedRoom + len(d.Prefix) + len(d.Suffix)
+	}
+	rec, bodyOff := encodeMessageCap(msg, body, extra)
 	req := &request{
 		ent:     &entry{msg: *copyMessage(msg), bodyLen: int64(len(body))},
 		bodyOff: bodyOff,

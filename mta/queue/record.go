@@ -45,7 +45,13 @@ func frame(rec []byte) []byte {
 // encodeMessage returns the framed message record and the offset of the
 // body inside it (Body reads it back from there with pread).
 func encodeMessage(m *Message, body []byte) (rec []byte, bodyOff int) {
-	b := make([]byte, headerLen, headerLen+256+len(body))
+	return encodeMessageCap(m, body, 0)
+}
+
+// encodeMessageCap is encodeMessage with room for extra more bytes after
+// the record (EnqueueWith appends derived records there).
+func encodeMessageCap(m *Message, body []byte, extra int) (rec []byte, bodyOff int) {
+	b := make([]byte, headerLen, headerLen+256+len(body)+extra)
 	b = append(b, recMessage, messageFormat)
 	b = appendEnvelope(b, m)
 	b = binary.AppendUvarint(b, uint64(len(body)))

@@ -45,30 +45,32 @@ func randHex(rnd io.Reader, n int) string {
 // "binary" for NUL, bare CR or LF, or lines over 998 octets.
 func transferEncoding(body []byte) string {
 	const maxLine = 998
-	enc := "7bit"
-	line := 0
-	for i, c := range body {
-		switch {
-		case c == '\n':
-			if i == 0 || body[i-1] != '\r' {
+	if bytes.IndexByte(body, 0) >= 0 {
+		return "binary"
+	}
+	// Line by line with IndexByte (this runs on every journaled message
+	// before its 250): each LF must close a CRLF, no CR may stand alone,
+	// no line may pass 998 octets.
+	for rest := body; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest
+		if i >= 0 {
+			if i == 0 || rest[i-1] != '\r' {
 				return "binary"
 			}
-			line = 0
-			continue
-		case c == '\r':
-			if i+1 >= len(body) || body[i+1] != '\n' {
-				return "binary"
-			}
-			continue
-		case c == 0:
-			return "binary"
-		case c >= 0x80:
-			enc = "8bit"
+			line = rest[:i-1]
+			rest = rest[i+1:]
+		} else {
+			rest = nil
 		}
-		line++
-		if line > maxLine {
+		if len(line) > maxLine || bytes.IndexByte(line, '\r') >= 0 {
 			return "binary"
 		}
 	}
-	return enc
+	for _, c := range body {
+		if c >= 0x80 {
+			return "8bit"
+		}
+	}
+	return "7bit"
 }

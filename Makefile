@@ -26,8 +26,9 @@ test:
 	$(GO) test $(RACE) -timeout 15m ./...
 
 # Go benchmarks (BenchmarkRelay in mta/mailtest profiles the MTA in
-# process), then seg against a private Postfix with the real binary
-# (bench/relay.sh; MSGS, REPS, SIZE, SESSIONS, TDC pass through).
+# process), then the real binary against a private Postfix, and with TDC
+# off and on (bench/relay.sh; RELAYS, MSGS, REPS, SIZE, SESSIONS, PROFILE
+# pass through).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	bash bench/relay.sh

@@ -14,8 +14,8 @@
 # Environment: MSGS=10000 SIZE=4096 SESSIONS=20 REPS=3 OUT=/tmp/seg-bench
 #   RELAYS="seg postfix seg-noscan seg-tdc": the relays of each round,
 #     in order (seg variants below); PROFILE=1 writes each seg's CPU
-#     profile to $OUT/NAME.cpu.pprof (go tool pprof -top $OUT/seg
-#     $OUT/NAME.cpu.pprof)
+#     profile of round N to $OUT/NAME.cpu.pprof.N (go tool pprof -top
+#     $OUT/seg $OUT/NAME.cpu.pprof.N)
 # Needs: smtp-source, smtp-sink, postfix (Debian package postfix), go.
 # Loopback only: every address is 127.0.0.1.
 set -euo pipefail
@@ -151,6 +151,8 @@ round() {
   local name=$1 port=$PF_PORT base cbase t0 t1 t2 t3 c0 c1 s0 s1 errs copies=-
   [ "$name" != postfix ] && port=${SEG_PORTS[$name]}
   base=$(sink_count $SINK_PORT); cbase=$(sink_count $TDC_SINK_PORT)
+  # PROFILE: each round of a seg gets its own profile, NAME.cpu.pprof.N
+  [ -n "$PROFILE" ] && [ "$name" != postfix ] && kill -USR1 "${SEG_PID[$name]}"
   c0=$(proc_ticks $(relay_pids "$name"))
   s0=$(sys_ticks); t0=$(now)
   smtp-source -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M client.test -f sender@client.test -t rcpt@example.test \

@@ -32,7 +32,8 @@ const usage = `usage:
   seg cli     [--data DIR] [-u USER] COMMAND [ARGS...]       run commands (" ; " separates)
   seg cli     [--data DIR] [-u USER] -f FILE|-               run a batch file
   seg version
---data defaults to $SEG_DATA, else ./data.
+--data defaults to $SEG_DATA, else ./data. seg run --cpuprofile FILE writes a Go CPU
+profile until the appliance stops (benchmarks).
 `
 
 func main() {

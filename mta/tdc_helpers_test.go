@@ -304,8 +304,6 @@ next:
 	return n
 }
 
-func (e *tdcEnv) logged(line string) bool { return e.count(line) > 0 }
-
 // waitLog waits for a line containing every one of subs.
 func (e *tdcEnv) waitLog(subs ...string) {
 	e.t.Helper()

@@ -20,7 +20,8 @@ import (
 // again, as a real client retries after a 4xx or a dropped connection.
 type injector struct {
 	addr      string
-	restarted chan struct{} // closed once the appliance runs again
+	client    segtest.Client // how to connect (the zero value: from 127.0.0.1)
+	restarted chan struct{}  // closed once the appliance runs again
 
 	mu       sync.Mutex
 	accepted map[int]int64 // seq -> MID of its (last) 250
@@ -56,7 +57,7 @@ func (in *injector) run(t *testing.T, work <-chan int, wg *sync.WaitGroup) {
 		for {
 			var err error
 			if cl == nil {
-				cl, err = segtest.Client{}.Dial(in.addr)
+				cl, err = in.client.Dial(in.addr)
 			}
 			var mid int64
 			if err == nil {
@@ -74,6 +75,9 @@ func (in *injector) run(t *testing.T, work <-chan int, wg *sync.WaitGroup) {
 			}
 			in.mu.Lock()
 			in.failures++
+			if in.failures <= 3 {
+				t.Logf("message %d: session failed (%v): waiting for the restart", seq, err)
+			}
 			in.mu.Unlock()
 			if time.Now().After(deadline) {
 				t.Errorf("message %d: not accepted within 60 s: %v", seq, err)

@@ -1,0 +1,94 @@
+package mailtest
+
+import (
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"seg/internal/segtest"
+)
+
+// journaledSeq is the X-Seq of the original inside a journal copy.
+var journaledSeq = regexp.MustCompile(`(?m)^X-Seq: (\d+)\r$`)
+
+// TestKill9KeepsJournalCopies: with TDC on for all mail, seg is killed
+// with SIGKILL while 600 messages are being injected, then restarted.
+// Every message that got a 250 reaches the recipient's server, and its
+// journal copy reaches the intake: a copy is queued in the same write as
+// its original (queue.EnqueueWith), so no 250 goes out without one.
+func TestKill9KeepsJournalCopies(t *testing.T) {
+	const total, clients = 600, 8
+	sink := segtest.NewSink(t, segtest.SinkOptions{})
+	intake := segtest.NewSink(t, segtest.SinkOptions{})
+	a := segtest.New(t,
+		"smtproutes new example.test "+sink.Addr(),
+		"smtproutes new intake.test "+intake.Addr(),
+		"listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT",
+		"listenerconfig edit IncomingMail hostaccess edit sendergroup ALLOWED_LIST --add 127.0.0.2",
+		"tdcconfig setup --enable yes --intake journal@intake.test",
+		"policyconfig incoming edit DEFAULT --tdc default",
+	)
+	a.Start()
+	// 127.0.0.2 is outside RELAYLIST, in ALLOWED_LIST (no session
+	// limits): its mail is incoming mail, which the DEFAULT policy
+	// journals.
+	in := &injector{addr: a.SMTPAddr(), client: segtest.Client{LocalIP: "127.0.0.2"}, restarted: make(chan struct{}), accepted: map[int]int64{}}
+	work := make(chan int, total)
+	for i := range total {
+		work <- i
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go in.run(t, work, &wg)
+	}
+	if !segtest.Poll(60*time.Second, func() bool { return in.count() >= total/2 }) {
+		t.Fatalf("no progress: %d accepted", in.count())
+	}
+	a.Kill()
+	t.Logf("killed with %d accepted, %d delivered, %d copies at the intake", in.count(), sink.Count(), intake.Count())
+	a.Start()
+	close(in.restarted)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	accepted := in.snapshot()
+
+	seqs := func(s *segtest.Sink, re *regexp.Regexp) map[int]int {
+		seen := map[int]int{}
+		for _, m := range s.Messages() {
+			if x := re.FindSubmatch(m.Data); x != nil {
+				n, _ := strconv.Atoi(string(x[1]))
+				seen[n]++
+			}
+		}
+		return seen
+	}
+	var lostMail, lostCopies []int
+	ok := segtest.Poll(60*time.Second, func() bool {
+		mail, copies := seqs(sink, xSeq), seqs(intake, journaledSeq)
+		lostMail, lostCopies = lostMail[:0], lostCopies[:0]
+		for seq := range accepted {
+			if mail[seq] == 0 {
+				lostMail = append(lostMail, seq)
+			}
+			if copies[seq] == 0 {
+				lostCopies = append(lostCopies, seq)
+			}
+		}
+		return len(lostMail) == 0 && len(lostCopies) == 0
+	})
+	if !ok {
+		t.Fatalf("of %d accepted messages, %d never reached the recipient's server (e.g. %v) and %d have no journal copy at the intake (e.g. %v)",
+			len(accepted), len(lostMail), lostMail[:min(len(lostMail), 10)], len(lostCopies), lostCopies[:min(len(lostCopies), 10)])
+	}
+	if len(accepted) != total {
+		t.Errorf("%d of %d messages accepted", len(accepted), total)
+	}
+	t.Logf("%d accepted, %d sessions failed: %d deliveries, %d journal copies, none lost", len(accepted), in.failures, sink.Count(), intake.Count())
+	a.Stop()
+}

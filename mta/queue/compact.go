@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"os"
 	"slices"
+	"time"
 )
 
 // Space reclamation. Segments are deleted oldest first only: a record in
@@ -18,6 +19,14 @@ import (
 // compactBudget bounds the bytes copied per writer round, so compaction
 // never delays foreground commits by much.
 const compactBudget = 8 << 20
+
+// compactMinAge is how long a message must have been queued before
+// compaction moves it. Nearly all mail leaves the queue within seconds,
+// and a journal copy within its 120 s (mta/tdc); moving such a message
+// copies bytes that are about to die, and during a burst of journaled
+// mail, whose copies wait while the mail flows, it rewrote every copy.
+// Compaction is for the messages that stay: a destination down for hours.
+const compactMinAge = 3 * time.Minute
 
 // maintain runs on the writer goroutine after each commit.
 func (q *Queue) maintain() {
@@ -59,8 +68,9 @@ func (q *Queue) reclaim() {
 // Copying L live bytes of a segment frees at least as many dead ones, so
 // the copying stays proportional to the new data written.
 func (q *Queue) compact() {
+	now := q.now()
 	q.mu.Lock()
-	if q.closed || q.err != nil || q.relocating > 0 || len(q.segs) < 2 {
+	if q.closed || q.err != nil || q.relocating > 0 || len(q.segs) < 2 || now.Before(q.compactAfter) {
 		q.mu.Unlock()
 		return
 	}
@@ -75,8 +85,22 @@ func (q *Queue) compact() {
 	}
 	var todo []*entry
 	var bytes int64
+	var wake time.Time // when the youngest messages left behind are old enough
 	for _, e := range old.live {
+		if age := now.Sub(e.msg.Received); age >= 0 && age < compactMinAge {
+			if t := e.msg.Received.Add(compactMinAge); wake.IsZero() || t.Before(wake) {
+				wake = t
+			}
+			continue
+		}
 		todo = append(todo, e)
+	}
+	if len(todo) == 0 {
+		// Only young messages pin the segment: look again when the first
+		// of them is old enough (most will have finished by then).
+		q.compactAfter = wake
+		q.mu.Unlock()
+		return
 	}
 	slices.SortFunc(todo, func(a, b *entry) int { return cmp.Compare(a.msg.MID, b.msg.MID) })
 	for i, e := range todo {

@@ -196,7 +196,17 @@ func (q *Queue) commit(batch []*request) {
 func (q *Queue) write(head *segment, batch []*request) (offs []int64, end int64, err error) {
 	offs = make([]int64, len(batch))
 	pos := head.size
+	need := 0
+	for _, r := range batch {
+		if len(r.rec) < bigRecord {
+			need += len(r.rec)
+		}
+	}
 	buf := q.buf[:0]
+	if cap(buf) < need {
+		// One allocation for the batch, not a doubling per append.
+		buf = make([]byte, 0, need)
+	}
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil

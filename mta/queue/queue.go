@@ -37,23 +37,24 @@ type Queue struct {
 	lock   *os.File
 	ids    *idCounters
 
-	mu          sync.Mutex
-	msgs        map[int64]*entry   // unfinished messages
-	enqueuing   map[int64]struct{} // MIDs handed to the writer, not yet durable
-	segs        []*segment         // oldest first; the last is the head
-	pending     []*request         // records waiting for the writer
-	liveBytes   int64              // sum of segs' liveBytes
-	bodyBytes   int64              // bodies of unfinished messages
-	activeRcpts int                // non-final recipients of unfinished messages
-	relocating  int                // compaction copies not yet committed
-	recovered   []*Message         // snapshot at Open
-	notify      func(*Message)     // SetNotify
-	err         error              // sticky: the journal could not be written
-	closed      bool
-	crashed     bool   // test hook: stop as kill -9 would, without flushing
-	buf         []byte // writer's batch buffer (writer only)
-	kick        chan struct{}
-	stop, done  chan struct{}
+	mu           sync.Mutex
+	msgs         map[int64]*entry   // unfinished messages
+	enqueuing    map[int64]struct{} // MIDs handed to the writer, not yet durable
+	segs         []*segment         // oldest first; the last is the head
+	pending      []*request         // records waiting for the writer
+	liveBytes    int64              // sum of segs' liveBytes
+	bodyBytes    int64              // bodies of unfinished messages
+	activeRcpts  int                // non-final recipients of unfinished messages
+	relocating   int                // compaction copies not yet committed
+	compactAfter time.Time          // no compaction before (compact.go); writer only
+	recovered    []*Message         // snapshot at Open
+	notify       func(*Message)     // SetNotify
+	err          error              // sticky: the journal could not be written
+	closed       bool
+	crashed      bool   // test hook: stop as kill -9 would, without flushing
+	buf          []byte // writer's batch buffer (writer only)
+	kick         chan struct{}
+	stop, done   chan struct{}
 }
 
 // entry is an unfinished message and where its body is.

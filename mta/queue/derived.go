@@ -91,7 +91,8 @@ type derivedEntry struct {
 // EnqueueWith stores m with body, and each of derived, whose body is
 // body wrapped in its Prefix and Suffix, in one write: all are durable on
 // return, or none is queued. A derived message's zero Size is set to its
-// body's length.
+// body's length. The queue keeps Prefix and Suffix (it reads them for
+// Body): the caller must not change them afterwards.
 func (q *Queue) EnqueueWith(m *Message, body []byte, derived ...Derived) error {
 	msg, err := prepare(m, int64(len(body)), q.now)
 	if err != nil {
@@ -115,7 +116,7 @@ func (q *Queue) EnqueueWith(m *Message, body []byte, derived ...Derived) error {
 		}
 		drec := encodeDerived(dm, int64(len(rec)-bodyOff), len(body), d.Prefix, d.Suffix)
 		rec = append(rec, drec...)
-		w := &wrapping{prefix: append([]byte(nil), d.Prefix...), suffix: append([]byte(nil), d.Suffix...)}
+		w := &wrapping{prefix: d.Prefix, suffix: d.Suffix}
 		req.derived = append(req.derived, derivedEntry{
 			ent:    &entry{msg: *copyMessage(dm), bodyLen: int64(len(body)), wrap: w},
 			recLen: int64(len(drec)),

@@ -88,6 +88,22 @@ func (in *injector) run(t *testing.T, work <-chan int, wg *sync.WaitGroup) {
 	}
 }
 
+// start sends messages 0..total-1 over clients concurrent sessions;
+// the WaitGroup is done when every one was accepted (or given up on).
+func (in *injector) start(t *testing.T, total, clients int) *sync.WaitGroup {
+	work := make(chan int, total)
+	for i := range total {
+		work <- i
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go in.run(t, work, &wg)
+	}
+	return &wg
+}
+
 func (in *injector) count() int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -145,16 +161,7 @@ func TestKill9(t *testing.T) {
 	a.Start()
 
 	in := &injector{addr: a.SMTPAddr(), restarted: make(chan struct{}), accepted: map[int]int64{}}
-	work := make(chan int, total)
-	for i := range total {
-		work <- i
-	}
-	close(work)
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go in.run(t, work, &wg)
-	}
+	wg := in.start(t, total, clients)
 
 	// Midway: half accepted, and a delivery held in its DATA.
 	if !segtest.Poll(60*time.Second, func() bool { return in.count() >= total/2 && sink.Count() > 0 }) {

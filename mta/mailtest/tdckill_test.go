@@ -3,7 +3,6 @@ package mailtest
 import (
 	"regexp"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,16 +34,7 @@ func TestKill9KeepsJournalCopies(t *testing.T) {
 	// limits): its mail is incoming mail, which the DEFAULT policy
 	// journals.
 	in := &injector{addr: a.SMTPAddr(), client: segtest.Client{LocalIP: "127.0.0.2"}, restarted: make(chan struct{}), accepted: map[int]int64{}}
-	work := make(chan int, total)
-	for i := range total {
-		work <- i
-	}
-	close(work)
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go in.run(t, work, &wg)
-	}
+	wg := in.start(t, total, clients)
 	if !segtest.Poll(60*time.Second, func() bool { return in.count() >= total/2 }) {
 		t.Fatalf("no progress: %d accepted", in.count())
 	}

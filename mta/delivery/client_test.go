@@ -108,6 +108,11 @@ func (s *rawServer) serve(c net.Conn) {
 				accepted++
 			}
 			reply(rep + "\r\n")
+			if strings.HasPrefix(rep, "421") {
+				// RFC 5321 section 3.8: the server closes after a 421.
+				flush()
+				return
+			}
 		case "DATA":
 			rep := "554 5.5.1 Error: no valid recipients"
 			if accepted > 0 {
@@ -352,5 +357,41 @@ func TestWriteBody(t *testing.T) {
 		if buf.String() != tc.want {
 			t.Errorf("writeBody(%q) = %q, want %q", tc.in, buf.String(), tc.want)
 		}
+	}
+}
+
+// TestRcpt421EndsTransaction: a 421 to one RCPT closes the session;
+// every recipient of the transaction is retried (none was delivered),
+// pipelined or not, and no body is sent.
+func TestRcpt421EndsTransaction(t *testing.T) {
+	for _, pipe := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipelining=%v", pipe), func(t *testing.T) {
+			srv := newRawServer(t, func(s *rawServer) {
+				s.pipe = pipe
+				s.rcpt = func(to string) string {
+					if strings.HasPrefix(to, "b@") {
+						return "421 4.3.2 Shutting down"
+					}
+					return "250 2.1.5 Ok"
+				}
+			})
+			h := newHarness(t, rawRoute("example.test", srv))
+			h.start()
+			mid := h.send("alice@src.test", "a@example.test", "b@example.test", "c@example.test")
+			// Each recipient gets its Delayed line: the 421's text, or
+			// (pipelined, their replies never came) the closed session.
+			h.wait("every recipient delayed", func() bool {
+				return len(h.lines("Delayed:", fmt.Sprintf("MID %d ", mid))) == 3 && len(h.lines("Delayed:", "Shutting down")) >= 1
+			})
+			for rid := range 3 {
+				if st := h.q.state(mid, rid); st != queue.Attempted {
+					t.Errorf("RID %d state %d, want Attempted (retried later)", rid, st)
+				}
+			}
+			_, bodies, _ := srv.seen()
+			if len(bodies) != 0 {
+				t.Errorf("a body was sent after the 421: %q", bodies)
+			}
+		})
 	}
 }

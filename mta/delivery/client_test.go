@@ -395,3 +395,32 @@ func TestRcpt421EndsTransaction(t *testing.T) {
 		})
 	}
 }
+
+// TestEachReplyHasItsOwnTimeout: the command timeout bounds each reply,
+// not the whole envelope (RFC 5321 section 4.5.3.2): a server that takes
+// most of it for each of several RCPTs still gets the message, pipelined
+// or not.
+func TestEachReplyHasItsOwnTimeout(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	for _, pipe := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipelining=%v", pipe), func(t *testing.T) {
+			srv := newRawServer(t, func(s *rawServer) {
+				s.pipe = pipe
+				s.rcpt = func(string) string {
+					time.Sleep(timeout * 6 / 10) // a slow recipient lookup
+					return "250 2.1.5 Ok"
+				}
+			})
+			h := newHarness(t, rawRoute("example.test", srv))
+			h.cmdTO = timeout
+			h.start()
+			mid := h.send("alice@src.test", "a@example.test", "b@example.test", "c@example.test")
+			h.waitFinished(mid)
+			for rid := range 3 {
+				if st := h.q.state(mid, rid); st != queue.Delivered {
+					t.Errorf("RID %d state %d, want Delivered", rid, st)
+				}
+			}
+		})
+	}
+}

@@ -334,14 +334,17 @@ func (c *conn) envelope(from string, rcpts []string, size int) envelope {
 	}
 	pipe := cl.has("PIPELINING")
 	cl.deadline(c.x.t.Command)
-	// read reads one reply; an error that is not a reply ends the session.
-	read := func(expect int) (error, bool) {
+	// read reads one reply within its own timeout (RFC 5321 section
+	// 4.5.3.2 times each command, pipelined or not); an error that is
+	// not a reply ends the session.
+	read := func(expect int, within time.Duration) (error, bool) {
 		if !pipe {
 			if err := cl.flush(); err != nil {
 				e.dead = err
 				return nil, false
 			}
 		}
+		cl.deadline(within)
 		_, err := cl.reply(expect)
 		if err != nil && !isReply(err) {
 			e.dead = err
@@ -352,7 +355,7 @@ func (c *conn) envelope(from string, rcpts []string, size int) envelope {
 	cl.send("%s", cl.mailCmd(from, size))
 	if !pipe {
 		var ok bool
-		if e.mail, ok = read(2); !ok || e.mail != nil {
+		if e.mail, ok = read(2, c.x.t.Command); !ok || e.mail != nil {
 			return e
 		}
 	}
@@ -365,7 +368,7 @@ func (c *conn) envelope(from string, rcpts []string, size int) envelope {
 		if pipe {
 			continue
 		}
-		err, ok := read(2)
+		err, ok := read(2, c.x.t.Command)
 		if !ok {
 			return e
 		}
@@ -384,12 +387,14 @@ func (c *conn) envelope(from string, rcpts []string, size int) envelope {
 			e.dead = err
 			return e
 		}
+		// The server may take each command's time before it answers
+		// the first of the group.
 		var ok bool
-		if e.mail, ok = read(2); !ok {
+		if e.mail, ok = read(2, c.x.t.Command*time.Duration(len(rcpts)+2)); !ok {
 			return e
 		}
 		for range rcpts {
-			err, ok := read(2)
+			err, ok := read(2, c.x.t.Command)
 			if !ok {
 				return e
 			}
@@ -398,19 +403,18 @@ func (c *conn) envelope(from string, rcpts []string, size int) envelope {
 		}
 	}
 	var ok bool
-	if e.data, ok = read(354); !ok {
+	if e.data, ok = read(354, c.x.t.Command); !ok {
 		return e
 	}
 	if e.data == nil && (e.mail != nil || !accepted) {
 		// A server that said 354 with nothing to deliver to: end the
 		// empty message (RFC 2920 section 3.1), it will refuse it.
-		cl.deadline(c.x.t.Data)
 		cl.send(".")
 		if err := cl.flush(); err != nil {
 			e.dead = err
 			return e
 		}
-		if _, ok := read(2); !ok {
+		if _, ok := read(2, c.x.t.Data); !ok {
 			return e
 		}
 		e.data = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "no valid recipients"}

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -430,6 +431,7 @@ type harness struct {
 	real  *queue.Queue // when set, the durable queue is used instead of q
 	sp    func(dest string) Special
 	busy  func() bool
+	cmdTO time.Duration // Timeouts.Command (default 5 s)
 	x     *Delivery
 }
 
@@ -469,7 +471,7 @@ func (h *harness) start(recovered ...*queue.Message) {
 		Now:      h.clk.Now,
 		Dial:     func(ctx context.Context, n, a string) (net.Conn, error) { return h.dial(ctx, n, a) },
 		Hostname: func() string { return "seg.test" },
-		Timeouts: Timeouts{Connect: 2 * time.Second, Command: 5 * time.Second, Data: 5 * time.Second, DNS: 2 * time.Second},
+		Timeouts: Timeouts{Connect: 2 * time.Second, Command: cmp.Or(h.cmdTO, 5*time.Second), Data: 5 * time.Second, DNS: 2 * time.Second},
 		Retry:    h.retry,
 		Special:  h.sp,
 		Busy:     h.busy,

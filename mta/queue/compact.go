@@ -123,15 +123,12 @@ func (q *Queue) compact() {
 	// Bodies never change and only this goroutine deletes segments, so
 	// they can be read without the lock.
 	for i, e := range todo {
-		body := make([]byte, locs[i].n)
-		if _, err := old.f.ReadAt(body, locs[i].off); err != nil {
+		// A derived message moves as an ordinary one, with its whole
+		// body: the body it wraps stays behind in the old segment.
+		body, err := readBody(old.f, locs[i].off, locs[i].n, locs[i].wrap)
+		if err != nil {
 			q.logf("queue: compaction cannot read MID %d from %s: %v", e.msg.MID, old.path, err)
 			return
-		}
-		if locs[i].wrap != nil {
-			// A derived message moves as an ordinary one: the body it
-			// wraps stays behind in the old segment.
-			body = locs[i].wrap.join(body)
 		}
 		q.mu.Lock()
 		if q.msgs[e.msg.MID] == e && e.seg == old && !q.closed {

@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -31,10 +32,21 @@ type wrapping struct {
 	prefix, suffix []byte
 }
 
-// join returns prefix+body+suffix in a new slice.
-func (w *wrapping) join(body []byte) []byte {
-	b := make([]byte, 0, len(w.prefix)+len(body)+len(w.suffix))
-	return append(append(append(b, w.prefix...), body...), w.suffix...)
+// readBody reads the n body bytes at off in f, wrapped in w when it is
+// not nil (a derived message), into one new slice.
+func readBody(f *os.File, off, n int64, w *wrapping) ([]byte, error) {
+	if w == nil {
+		b := make([]byte, n)
+		_, err := f.ReadAt(b, off)
+		return b, err
+	}
+	// The wrapping around the shared body, read straight into place.
+	p := int64(len(w.prefix))
+	b := make([]byte, p+n+int64(len(w.suffix)))
+	copy(b, w.prefix)
+	copy(b[p+n:], w.suffix)
+	_, err := f.ReadAt(b[p:p+n], off)
+	return b, err
 }
 
 // size is the length of the body a reader of the entry gets.

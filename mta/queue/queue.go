@@ -208,19 +208,7 @@ func (q *Queue) Body(mid int64) ([]byte, error) {
 		}
 		f, off, n, w := e.seg.f, e.bodyOff, e.bodyLen, e.wrap
 		q.mu.Unlock()
-		var b, into []byte
-		if w == nil {
-			b = make([]byte, n)
-			into = b
-		} else {
-			// A derived message: its wrapping around the body it
-			// shares, read straight into place.
-			b = make([]byte, int64(len(w.prefix))+n+int64(len(w.suffix)))
-			copy(b, w.prefix)
-			copy(b[int64(len(w.prefix))+n:], w.suffix)
-			into = b[len(w.prefix) : int64(len(w.prefix))+n]
-		}
-		_, err := f.ReadAt(into, off)
+		b, err := readBody(f, off, n, w)
 		if errors.Is(err, os.ErrClosed) && try < 10 {
 			continue
 		}

@@ -134,37 +134,19 @@ func (q *Queue) replayRecord(seg *segment, off int64, rec []byte, maxMID, maxICI
 		if err != nil {
 			return err
 		}
-		if err := checkMessage(&m); err != nil {
-			return errCorrupt
-		}
-		*maxMID = max(*maxMID, m.MID)
-		*maxICID = max(*maxICID, m.ICID)
-		e := &entry{
+		return q.replayMessage(&entry{
 			msg:     m,
 			seg:     seg,
 			bodyOff: off + headerLen + 1 + int64(bodyPos),
 			bodyLen: int64(bodyLen),
 			recLen:  headerLen + int64(len(rec)),
-		}
-		q.msgs[m.MID] = e // a compaction copy supersedes the older one
-		if finished(&m) {
-			delete(q.msgs, m.MID)
-		}
+		}, maxMID, maxICID)
 	case recDerived:
 		m, back, baseLen, w, err := decodeDerived(payload)
 		if err != nil || off-back < 0 {
 			return errCorrupt
 		}
-		if err := checkMessage(&m); err != nil {
-			return errCorrupt
-		}
-		*maxMID = max(*maxMID, m.MID)
-		*maxICID = max(*maxICID, m.ICID)
-		e := &entry{msg: m, seg: seg, bodyOff: off - back, bodyLen: baseLen, recLen: headerLen + int64(len(rec)), wrap: w}
-		q.msgs[m.MID] = e
-		if finished(&m) {
-			delete(q.msgs, m.MID)
-		}
+		return q.replayMessage(&entry{msg: m, seg: seg, bodyOff: off - back, bodyLen: baseLen, recLen: headerLen + int64(len(rec)), wrap: w}, maxMID, maxICID)
 	case recAttempt:
 		mid, rids, next, err := decodeAttempt(payload)
 		if err != nil {
@@ -188,6 +170,22 @@ func (q *Queue) replayRecord(seg *segment, off int64, rec []byte, maxMID, maxICI
 		}
 	default:
 		return errCorrupt
+	}
+	return nil
+}
+
+// replayMessage indexes the message of a recMessage or recDerived record;
+// a later copy of a message (compaction's) supersedes an earlier one.
+func (q *Queue) replayMessage(e *entry, maxMID, maxICID *int64) error {
+	m := &e.msg
+	if err := checkMessage(m); err != nil {
+		return errCorrupt
+	}
+	*maxMID = max(*maxMID, m.MID)
+	*maxICID = max(*maxICID, m.ICID)
+	q.msgs[m.MID] = e
+	if finished(m) {
+		delete(q.msgs, m.MID)
 	}
 	return nil
 }

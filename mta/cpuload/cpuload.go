@@ -28,8 +28,8 @@ const Threshold = 0.75
 // and work held back for spare CPU should not rush into each of them.
 const QuietSamples = 5
 
-// Meter reports whether the machine's CPU was busy over the last
-// Interval.
+// Meter reports whether the machine's CPU was busy in one of the last
+// QuietSamples Intervals.
 type Meter struct {
 	busy atomic.Bool
 	read func() ([]byte, error)
@@ -91,11 +91,10 @@ type Times struct {
 // Busy reports whether more than Threshold of the CPU time between two
 // samples was in use.
 func Busy(prev, cur Times) bool {
-	total := cur.Total - prev.Total
 	if cur.Total <= prev.Total || cur.Busy < prev.Busy {
-		return false
+		return false // no time passed, or the counters went back
 	}
-	return float64(cur.Busy-prev.Busy) > Threshold*float64(total)
+	return float64(cur.Busy-prev.Busy) > Threshold*float64(cur.Total-prev.Total)
 }
 
 // Parse reads the "cpu" line of /proc/stat (proc(5)): user nice system

@@ -18,7 +18,7 @@
 // gets a new MID ("MID n was split creating MID m due to a per-recipient
 // policy P in the inbound table") and RIDs from 0; every part is logged
 // with "matched all recipients". For each part with an intake address
-// smtpd calls Deps.Journal, and the Copier builds the copy (JournalParts:
+// smtpd calls Deps.Journal, and the Copier builds the copy (Journal:
 // the MIME before and after the original's body); every part is then
 // queued with its copy in one write (queue.EnqueueWith: the original's
 // body is written once, the copy's record points at it), all parts

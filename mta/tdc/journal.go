@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"io"
 	"mime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,18 +37,11 @@ type JournalParams struct {
 // intake: a new queue.KindTDC message from the bounce address to intake,
 // queued for Host, whose body is a multipart/mixed message holding a
 // text/plain part (orig's MID, envelope sender and recipients) and a
-// message/rfc822 part with body, orig's message, byte for byte. body is
-// not modified and is not retained.
-func Journal(orig *queue.Message, body []byte, intake string, p JournalParams) (*queue.Message, []byte) {
-	m, prefix, suffix := JournalParts(orig, body, intake, p)
-	return m, slices.Concat(prefix, body, suffix)
-}
-
-// JournalParts is Journal's body in three: what comes before the
-// original's body, the body itself (not copied), and what comes after;
-// the queue stores a copy so (queue.Derived), without a second copy of
-// the original.
-func JournalParts(orig *queue.Message, body []byte, intake string, p JournalParams) (m *queue.Message, prefix, suffix []byte) {
+// message/rfc822 part with body, orig's message, byte for byte. The body
+// comes in three: prefix, body itself (not copied: the queue stores the
+// copy beside its original without a second copy of it, queue.Derived),
+// suffix. body is not modified and is not retained.
+func Journal(orig *queue.Message, body []byte, intake string, p JournalParams) (m *queue.Message, prefix, suffix []byte) {
 	now := p.Now
 	if now.IsZero() {
 		now = time.Now()

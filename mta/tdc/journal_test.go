@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func TestJournalCarriesOriginalByteForByte(t *testing.T) {
 			body := []byte(c.body)
 			keep := bytes.Clone(body)
 			now := time.Date(2026, 3, 5, 14, 21, 4, 0, time.UTC)
-			m, raw := Journal(testOrig("Quarterly report"), body, "intake@bcc-in.us.etd.example", JournalParams{
+			m, raw := journal(testOrig("Quarterly report"), body, "intake@bcc-in.us.etd.example", JournalParams{
 				MID: 99, Hostname: "seg.example.com", Now: now, Rand: zeroReader{},
 			})
 			if !bytes.Equal(body, keep) {
@@ -148,7 +149,7 @@ func TestJournalCarriesOriginalByteForByte(t *testing.T) {
 }
 
 func mustJournal(t *testing.T, body string) []byte {
-	_, raw := Journal(testOrig("inner"), []byte(body), "intake@example.net", JournalParams{MID: 5, Rand: zeroReader{}})
+	_, raw := journal(testOrig("inner"), []byte(body), "intake@example.net", JournalParams{MID: 5, Rand: zeroReader{}})
 	return raw
 }
 
@@ -156,7 +157,7 @@ func TestJournalMessageAndHeaders(t *testing.T) {
 	orig := testOrig("Quarterly report")
 	now := time.Date(2026, 3, 5, 14, 21, 4, 0, time.FixedZone("CET", 3600))
 	next := int64(1000)
-	m, raw := Journal(orig, []byte("Subject: Quarterly report\r\n\r\nnumbers\r\n"), "intake@bcc-in.us.etd.example", JournalParams{
+	m, raw := journal(orig, []byte("Subject: Quarterly report\r\n\r\nnumbers\r\n"), "intake@bcc-in.us.etd.example", JournalParams{
 		NewMID:   func() int64 { next++; return next },
 		From:     "MAILER-DAEMON@seg.example.com",
 		Hostname: "seg.example.com",
@@ -202,7 +203,7 @@ func TestJournalMessageAndHeaders(t *testing.T) {
 	}
 
 	// Two copies never share a Message-ID or, by chance, a boundary.
-	m2, raw2 := Journal(orig, []byte("x"), "intake@bcc-in.us.etd.example", JournalParams{MID: 1002})
+	m2, raw2 := journal(orig, []byte("x"), "intake@bcc-in.us.etd.example", JournalParams{MID: 1002})
 	if m2.MessageID == m.MessageID {
 		t.Errorf("two journals share Message-ID %s", m.MessageID)
 	}
@@ -213,7 +214,7 @@ func TestJournalMessageAndHeaders(t *testing.T) {
 }
 
 func TestJournalListsOnlyThePartsRecipients(t *testing.T) {
-	_, raw := Journal(testOrig("s"), []byte("x\r\n"), "i@example.net", JournalParams{MID: 3, RIDs: []int{2, 0}})
+	_, raw := journal(testOrig("s"), []byte("x\r\n"), "i@example.net", JournalParams{MID: 3, RIDs: []int{2, 0}})
 	j := parseJournal(t, raw)
 	want := "Original MID: 42\r\nEnvelope sender: <sender@example.org>\r\nEnvelope recipients:\r\n" +
 		"    <alice@example.com>\r\n    <carol@example.com>\r\n"
@@ -226,7 +227,7 @@ func TestJournalListsOnlyThePartsRecipients(t *testing.T) {
 	orig.From = ""
 	orig.Rcpts = []queue.Recipient{{RID: 0, Addr: "jörg@example.de"}}
 	orig.RemoteIP = ""
-	_, raw = Journal(orig, []byte("x\r\n"), "i@example.net", JournalParams{MID: 3})
+	_, raw = journal(orig, []byte("x\r\n"), "i@example.net", JournalParams{MID: 3})
 	j = parseJournal(t, raw)
 	if j.textType != "text/plain; charset=utf-8" || !bytes.Contains(j.text, []byte("Envelope sender: <>\r\n")) ||
 		!bytes.Contains(j.text, []byte("    <jörg@example.de>\r\n")) {
@@ -251,7 +252,7 @@ func TestJournalSubject(t *testing.T) {
 	}
 	for _, c := range cases {
 		orig := testOrig(c.orig)
-		m, raw := Journal(orig, []byte("x"), "i@example.net", JournalParams{MID: 1})
+		m, raw := journal(orig, []byte("x"), "i@example.net", JournalParams{MID: 1})
 		j := parseJournal(t, raw)
 		got, err := dec.DecodeHeader(j.header.Get("Subject"))
 		if err != nil || got != c.want {
@@ -265,7 +266,7 @@ func TestJournalSubject(t *testing.T) {
 		}
 	}
 	// A very long subject is folded and cut, never a line over 998.
-	_, raw := Journal(testOrig(long), []byte("x"), "i@example.net", JournalParams{MID: 1})
+	_, raw := journal(testOrig(long), []byte("x"), "i@example.net", JournalParams{MID: 1})
 	j := parseJournal(t, raw)
 	if s := j.header.Get("Subject"); !strings.HasPrefix(s, "Journal: word word") || len(s) > 1000 {
 		t.Errorf("long subject became %d bytes: %.80q", len(s), s)
@@ -305,7 +306,7 @@ func FuzzJournal(f *testing.F) {
 			p.Rand = zeroReader{}
 		}
 		orig := testOrig(subject)
-		_, raw := Journal(orig, body, "intake@example.net", p)
+		_, raw := journal(orig, body, "intake@example.net", p)
 		j := parseJournal(t, raw)
 		if !bytes.Equal(j.orig, body) {
 			t.Fatalf("rfc822 part differs:\ngot  %q\nwant %q", j.orig, body)
@@ -317,4 +318,10 @@ func FuzzJournal(f *testing.F) {
 			t.Fatalf("journal has %d header fields, want 10: %v", len(j.header), j.header)
 		}
 	})
+}
+
+// journal is Journal with the body whole, as the intake receives it.
+func journal(orig *queue.Message, body []byte, intake string, p JournalParams) (*queue.Message, []byte) {
+	m, prefix, suffix := Journal(orig, body, intake, p)
+	return m, slices.Concat(prefix, body, suffix)
 }

@@ -26,6 +26,6 @@ func (c Copier) Copy(cfg *store.Config, m *queue.Message, body []byte, intake st
 	if c.Now != nil {
 		now = c.Now
 	}
-	jm, prefix, suffix := JournalParts(m, body, intake, JournalParams{NewMID: c.NewMID, Hostname: cfg.System.Hostname, Now: now()})
+	jm, prefix, suffix := Journal(m, body, intake, JournalParams{NewMID: c.NewMID, Hostname: cfg.System.Hostname, Now: now()})
 	return queue.Derived{Msg: jm, Prefix: prefix, Suffix: suffix}
 }

@@ -239,3 +239,73 @@ func (s *Session) loc() *time.Location {
 	}
 	return time.Local
 }
+
+// Files that import and export commands (hostaccess, rcptaccess,
+// destconfig, smtproutes...) read and write live in the configuration
+// directory (DATA/configuration), where AsyncOS keeps them. Problems are
+// UserErrors.
+
+// ConfigPath maps a file name given to an import or export command to a
+// path: absolute paths as given, relative ones in the configuration
+// directory.
+func (c *Ctx) ConfigPath(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(c.S.ConfigDir(), name)
+}
+
+// ReadConfigFile reads a file named as ConfigPath does.
+func (c *Ctx) ReadConfigFile(name string) ([]byte, error) {
+	b, err := os.ReadFile(c.ConfigPath(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, Errorf("Error: the file %q does not exist in the configuration directory.", name)
+	}
+	if err != nil {
+		return nil, Errorf("Cannot read %q: %v", name, err)
+	}
+	return b, nil
+}
+
+// WriteConfigFile writes data to a file named as ConfigPath does,
+// through a temporary file and a rename so that a reader never sees half
+// a file. Writing files is an operator's right, not a read-only user's.
+func (c *Ctx) WriteConfigFile(name string, data []byte) error {
+	if RoleAccess(c.S.Role) < AccessOperator {
+		return Errorf("You are not in the correct access group to write files.")
+	}
+	path := c.ConfigPath(name)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Errorf("Cannot create %s: %v", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".export-*")
+	if err != nil {
+		return Errorf("Cannot write %q: %v", name, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return Errorf("Cannot write %q: %v", name, err)
+	}
+	return nil
+}
+
+// ConfigFiles lists the files of the configuration directory, for
+// completion.
+func (c *Ctx) ConfigFiles() []string {
+	entries, _ := os.ReadDir(c.S.ConfigDir())
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}

@@ -61,7 +61,7 @@ func destComplete(c *shell.Ctx, cmd *shell.Command, args []string) []string {
 		case "detail":
 			return append([]string{"all", store.DestDefaultSection}, domains...)
 		case "import":
-			return configFiles(c)
+			return c.ConfigFiles()
 		case "default":
 			return paramOptions(store.DestParams, args[1])
 		}
@@ -305,7 +305,7 @@ func deleteDest(cfg *store.Config, name string) error {
 }
 
 func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
-	data, err := readConfigFile(c, name)
+	data, err := c.ReadConfigFile(name)
 	if err != nil {
 		return err
 	}
@@ -338,7 +338,7 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 }
 
 func destExport(c *shell.Ctx, cfg *store.Config, name string) error {
-	if err := writeConfigFile(c, name, []byte(store.FormatDestFile(cfg.DestDefault, cfg.Destinations))); err != nil {
+	if err := c.WriteConfigFile(name, []byte(store.FormatDestFile(cfg.DestDefault, cfg.Destinations))); err != nil {
 		return err
 	}
 	savedMessage(c, name)
@@ -483,7 +483,7 @@ func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
 // checkKeyPair resolves and loads a PEM certificate and key, so that a
 // bad pair is refused now rather than at the first delivery.
 func checkKeyPair(c *shell.Ctx, cert, key string) (string, string, error) {
-	cp, kp := resolveFile(c, cert), resolveFile(c, key)
+	cp, kp := c.ConfigPath(cert), c.ConfigPath(key)
 	if _, err := tls.LoadX509KeyPair(cp, kp); err != nil {
 		return "", "", errorf("Cannot use %s and %s as a TLS certificate and key: %v", cert, key, err)
 	}

@@ -3,8 +3,6 @@ package configcmd
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -14,17 +12,12 @@ import (
 	"seg/store"
 )
 
-// userError is a problem with what the user asked for. Menus print it
-// and show the menu again; batch forms return it. Any other error (Ctrl-C,
-// end of input, a broken reader) ends the command.
-type userError struct{ msg string }
+// userError is shell.UserError: menus print it and go on, batch
+// forms return it.
+type userError = shell.UserError
 
-func (e *userError) Error() string { return e.msg }
-
-// errorf makes a userError.
-func errorf(format string, a ...any) error {
-	return &userError{msg: fmt.Sprintf(format, a...)}
-}
+// errorf is shell.Errorf.
+func errorf(format string, a ...any) error { return shell.Errorf(format, a...) }
 
 // asUser turns an error from a checker (store's Canon, validators) into a
 // userError written as a sentence.
@@ -32,7 +25,7 @@ func asUser(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &userError{msg: sentence(err.Error())}
+	return &userError{Msg: sentence(err.Error())}
 }
 
 // sentence capitalises the first letter and ends the text with a period.
@@ -67,7 +60,7 @@ func menuLoop(c *shell.Ctx, show func(), ops func() []shell.Op, do func(op strin
 			if !errors.As(err, &ue) {
 				return err
 			}
-			c.Printf("%s\n", ue.msg)
+			c.Printf("%s\n", ue.Msg)
 		}
 	}
 }
@@ -137,58 +130,6 @@ func specCheck(t *store.ParamTable, name string) func(string) (string, error) {
 		}
 		return c, nil
 	}
-}
-
-// resolveFile maps a file name given to import/export commands to a path:
-// absolute paths as given, relative ones in the configuration directory
-// (DATA/configuration), as AsyncOS keeps its files there.
-func resolveFile(c *shell.Ctx, name string) string {
-	if filepath.IsAbs(name) {
-		return name
-	}
-	return filepath.Join(c.S.ConfigDir(), name)
-}
-
-// readConfigFile reads a file named as resolveFile does.
-func readConfigFile(c *shell.Ctx, name string) ([]byte, error) {
-	b, err := os.ReadFile(resolveFile(c, name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, errorf("Error: the file %q does not exist in the configuration directory.", name)
-	}
-	if err != nil {
-		return nil, errorf("Cannot read %q: %v", name, err)
-	}
-	return b, nil
-}
-
-// writeConfigFile writes data to a file named as resolveFile does,
-// through a temporary file and a rename so that a reader never sees half
-// a file. Writing files is an operator's right, not a read-only user's.
-func writeConfigFile(c *shell.Ctx, name string, data []byte) error {
-	if shell.RoleAccess(c.S.Role) < shell.AccessOperator {
-		return errorf("You are not in the correct access group to write files.")
-	}
-	path := resolveFile(c, name)
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return errorf("Cannot create %s: %v", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".export-*")
-	if err != nil {
-		return errorf("Cannot write %q: %v", name, err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return errorf("Cannot write %q: %v", name, err)
-	}
-	return nil
 }
 
 // formatTable lays out rows under headers, columns two spaces apart, with
@@ -304,18 +245,6 @@ func paramOptions(t *store.ParamTable, partial string) []string {
 	var out []string
 	for _, n := range t.Names() {
 		out = append(out, "--"+n+"=")
-	}
-	return out
-}
-
-// configFiles lists the files of the configuration directory.
-func configFiles(c *shell.Ctx) []string {
-	entries, _ := os.ReadDir(c.S.ConfigDir())
-	var out []string
-	for _, e := range entries {
-		if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			out = append(out, e.Name())
-		}
 	}
 	return out
 }

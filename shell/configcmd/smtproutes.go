@@ -45,7 +45,7 @@ func smtproutesCommand() *shell.Command {
 			case "edit", "delete":
 				return names(c.Config().System.Routes, func(r *store.SMTPRoute) string { return r.Domain })
 			case "import":
-				return configFiles(c)
+				return c.ConfigFiles()
 			}
 		}
 		return nil
@@ -95,7 +95,7 @@ func routesBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	case "import":
 		return importRoutes(c, cfg, rest[0])
 	case "export":
-		if err := writeConfigFile(c, rest[0], []byte(formatRoutes(cfg.System.Routes))); err != nil {
+		if err := c.WriteConfigFile(rest[0], []byte(formatRoutes(cfg.System.Routes))); err != nil {
 			return err
 		}
 		savedMessage(c, rest[0])
@@ -233,7 +233,7 @@ func formatRoutes(routes []store.SMTPRoute) string {
 // importRoutes replaces the routes with a file's, reporting FILE:LINE for
 // every bad line.
 func importRoutes(c *shell.Ctx, cfg *store.Config, name string) error {
-	data, err := readConfigFile(c, name)
+	data, err := c.ReadConfigFile(name)
 	if err != nil {
 		return err
 	}
@@ -370,7 +370,7 @@ func routesInteractive(c *shell.Ctx) error {
 				if err != nil || name == "" {
 					return err
 				}
-				if err := writeConfigFile(c, name, []byte(formatRoutes(cfg.System.Routes))); err != nil {
+				if err := c.WriteConfigFile(name, []byte(formatRoutes(cfg.System.Routes))); err != nil {
 					return err
 				}
 				savedMessage(c, name)

@@ -207,7 +207,7 @@ func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
 			}
 			u.FullName = f
 		case "password-file":
-			data, err := readConfigFile(c, v)
+			data, err := c.ReadConfigFile(v)
 			if err != nil {
 				return err
 			}

@@ -359,7 +359,7 @@ func printHAT(c *shell.Ctx, h *store.HAT) {
 // importHAT replaces the listener's HAT from a file; its default policy
 // parameters stay.
 func importHAT(c *shell.Ctx, l *store.Listener, file string) error {
-	data, err := readConfigFile(c, file)
+	data, err := c.ReadConfigFile(file)
 	if err != nil {
 		return err
 	}
@@ -377,7 +377,7 @@ func importHAT(c *shell.Ctx, l *store.Listener, file string) error {
 }
 
 func exportHAT(c *shell.Ctx, l *store.Listener, file string) error {
-	if err := writeConfigFile(c, file, []byte(store.FormatHAT(l.HAT))); err != nil {
+	if err := c.WriteConfigFile(file, []byte(store.FormatHAT(l.HAT))); err != nil {
 		return err
 	}
 	c.Printf("The Host Access Table of %s was exported to %s.\n", l.Name, file)

@@ -3,8 +3,6 @@ package listenercmd
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -13,16 +11,12 @@ import (
 	"seg/shell"
 )
 
-// userError is a problem with what the user asked for. Menus print it
-// and show the menu again; batch forms return it. Any other error
-// (Ctrl-C, end of input, a broken reader) ends the command.
-type userError struct{ msg string }
+// userError is shell.UserError: menus print it and go on, batch
+// forms return it.
+type userError = shell.UserError
 
-func (e *userError) Error() string { return e.msg }
-
-func errorf(format string, a ...any) error {
-	return &userError{msg: fmt.Sprintf(format, a...)}
-}
+// errorf is shell.Errorf.
+func errorf(format string, a ...any) error { return shell.Errorf(format, a...) }
 
 // asUser turns an error from a checker (store's parsers and Canon) into a
 // userError written as a sentence.
@@ -34,7 +28,7 @@ func asUser(err error) error {
 	if errors.As(err, &ue) {
 		return err
 	}
-	return &userError{msg: sentence(err.Error())}
+	return &userError{Msg: sentence(err.Error())}
 }
 
 // sentence capitalises the first letter and ends the text with a period.
@@ -66,7 +60,7 @@ func menuLoop(c *shell.Ctx, show func(), ops func() []shell.Op, aliases map[stri
 			if !errors.As(err, &ue) {
 				return err
 			}
-			c.Printf("%s\n", ue.msg)
+			c.Printf("%s\n", ue.Msg)
 		}
 	}
 }
@@ -188,69 +182,6 @@ func pick(c *shell.Ctx, question string, items []string) (int, error) {
 		return "", fmt.Errorf("That value is not valid: enter a number from 1 to %d, or a name.", len(items))
 	})
 	return idx, err
-}
-
-// resolveFile maps an import/export file name to a path: absolute paths
-// as given, relative ones in the configuration directory
-// (DATA/configuration), where AsyncOS keeps such files.
-func resolveFile(c *shell.Ctx, name string) string {
-	if filepath.IsAbs(name) {
-		return name
-	}
-	return filepath.Join(c.S.ConfigDir(), name)
-}
-
-func readConfigFile(c *shell.Ctx, name string) ([]byte, error) {
-	b, err := os.ReadFile(resolveFile(c, name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, errorf("Error: the file %q does not exist in the configuration directory.", name)
-	}
-	if err != nil {
-		return nil, errorf("Cannot read %q: %v", name, err)
-	}
-	return b, nil
-}
-
-// writeConfigFile writes through a temporary file and a rename so that a
-// reader never sees half a file. Writing files is an operator's right.
-func writeConfigFile(c *shell.Ctx, name string, data []byte) error {
-	if shell.RoleAccess(c.S.Role) < shell.AccessOperator {
-		return errorf("You are not in the correct access group to write files.")
-	}
-	path := resolveFile(c, name)
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return errorf("Cannot create %s: %v", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".export-*")
-	if err != nil {
-		return errorf("Cannot write %q: %v", name, err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return errorf("Cannot write %q: %v", name, err)
-	}
-	return nil
-}
-
-// configFiles lists the files of the configuration directory, for
-// completion.
-func configFiles(c *shell.Ctx) []string {
-	entries, _ := os.ReadDir(c.S.ConfigDir())
-	var out []string
-	for _, e := range entries {
-		if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			out = append(out, e.Name())
-		}
-	}
-	return out
 }
 
 // splitList splits a comma-separated list, dropping blanks.

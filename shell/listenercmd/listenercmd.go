@@ -266,7 +266,7 @@ func completeHostAccess(c *shell.Ctx, h *store.HAT, low, args []string) []string
 		return paramOptions()
 	case "import":
 		if n == 2 {
-			return configFiles(c)
+			return c.ConfigFiles()
 		}
 		return nil
 	default:
@@ -335,7 +335,7 @@ func completeRcptAccess(c *shell.Ctx, l *store.Listener, low []string) []string 
 		return nil
 	case "import":
 		if n == 2 {
-			return configFiles(c)
+			return c.ConfigFiles()
 		}
 		return nil
 	case "new":

@@ -84,7 +84,7 @@ func printRAT(c *shell.Ctx, l *store.Listener) {
 }
 
 func importRAT(c *shell.Ctx, l *store.Listener, file string) error {
-	data, err := readConfigFile(c, file)
+	data, err := c.ReadConfigFile(file)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func importRAT(c *shell.Ctx, l *store.Listener, file string) error {
 }
 
 func exportRAT(c *shell.Ctx, l *store.Listener, file string) error {
-	if err := writeConfigFile(c, file, []byte(store.FormatRAT(l.RAT))); err != nil {
+	if err := c.WriteConfigFile(file, []byte(store.FormatRAT(l.RAT))); err != nil {
 		return err
 	}
 	c.Printf("The Recipient Access Table of %s was exported to %s.\n", l.Name, file)

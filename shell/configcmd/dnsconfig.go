@@ -13,46 +13,20 @@ import (
 // or a list of servers as HOST:PORT (HOST alone means port 53).
 
 func dnsconfigCommand() *shell.Command {
-	cmd := &shell.Command{
-		Name:   "dnsconfig",
-		Help:   "Configure the DNS servers used for MX, address, TXT and TLSA lookups.",
-		Access: shell.AccessReadOnly,
-		Sub:    []string{"setup", "print"},
-		Usage: []string{
+	return setupCommand{
+		name: "dnsconfig",
+		help: "Configure the DNS servers used for MX, address, TXT and TLSA lookups.",
+		usage: []string{
 			"dnsconfig setup --servers HOST[:PORT][,HOST[:PORT]...]   (port 53 when omitted; IPv6 as [ADDR]:PORT)",
 			"dnsconfig setup --system                                 (use the operating system's resolver)",
 			"dnsconfig print",
 		},
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		switch {
-		case len(args) <= 1:
-			return cmd.Sub
-		case strings.EqualFold(args[0], "setup"):
-			return []string{"--servers", "--system"}
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		cfg := c.Config()
-		if len(args) == 0 {
-			return dnsInteractive(c, cfg)
-		}
-		o, err := parseOpts(args[1:], "system")
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(args[0]) {
-		case "print":
-			if len(o.Pos) > 0 || len(o.Order) > 0 {
-				return subUsage(cmd, "print")
-			}
-			c.Printf("%s", dnsText(cfg))
-			return nil
-		case "setup":
-			if err := onlyOpts(o, "servers", "system"); err != nil {
-				return err
-			}
+		opts:  []string{"servers", "system"},
+		flags: []string{"system"},
+		menu:  "Configure the DNS servers.",
+		text:  dnsText,
+		ask:   dnsSetup,
+		set: func(cfg *store.Config, o shell.Opts) error {
 			srv, hasSrv := o.Named["servers"]
 			_, sys := o.Named["system"]
 			if len(o.Pos) > 0 || hasSrv == sys {
@@ -68,10 +42,8 @@ func dnsconfigCommand() *shell.Command {
 			}
 			cfg.System.DNS = store.DNSConfig{Servers: servers}
 			return nil
-		}
-		return errorf("Unknown dnsconfig operation %q (accepted: setup, print).", args[0])
-	}
-	return cmd
+		},
+	}.command()
 }
 
 // canonServers validates a list of resolvers and writes each as
@@ -117,30 +89,25 @@ func dnsText(cfg *store.Config) string {
 	return b.String()
 }
 
-func dnsInteractive(c *shell.Ctx, cfg *store.Config) error {
-	return menuLoop(c,
-		func() { c.Printf("\n%s", dnsText(cfg)) },
-		func() []shell.Op { return []shell.Op{{Name: "SETUP", Desc: "Configure the DNS servers."}} },
-		func(string) error {
-			d := cfg.System.DNS
-			sys, err := askYN(c, "Do you want to use the system resolver?", d.UseSystem || len(d.Servers) == 0)
-			if err != nil {
-				return err
-			}
-			if sys {
-				cfg.System.DNS = store.DNSConfig{UseSystem: true}
-				return nil
-			}
-			var servers []string
-			_, err = askRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
-				v, err := canonServers(s)
-				servers = v
-				return s, err
-			})
-			if err != nil {
-				return err
-			}
-			cfg.System.DNS = store.DNSConfig{Servers: servers}
-			return nil
-		})
+func dnsSetup(c *shell.Ctx, cfg *store.Config) error {
+	d := cfg.System.DNS
+	sys, err := askYN(c, "Do you want to use the system resolver?", d.UseSystem || len(d.Servers) == 0)
+	if err != nil {
+		return err
+	}
+	if sys {
+		cfg.System.DNS = store.DNSConfig{UseSystem: true}
+		return nil
+	}
+	var servers []string
+	_, err = askRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
+		v, err := canonServers(s)
+		servers = v
+		return s, err
+	})
+	if err != nil {
+		return err
+	}
+	cfg.System.DNS = store.DNSConfig{Servers: servers}
+	return nil
 }

@@ -3,7 +3,6 @@ package configcmd
 import (
 	"net"
 	"strconv"
-	"strings"
 
 	"seg/shell"
 	"seg/store"
@@ -12,48 +11,19 @@ import (
 // metricsconfig: the Prometheus endpoint (SPEC 9), IP:PORT or off.
 
 func metricsconfigCommand() *shell.Command {
-	cmd := &shell.Command{
-		Name:   "metricsconfig",
-		Help:   "Configure the address of the Prometheus metrics endpoint, or turn it off.",
-		Access: shell.AccessReadOnly,
-		Sub:    []string{"setup", "print"},
-		Usage: []string{
+	return setupCommand{
+		name: "metricsconfig",
+		help: "Configure the address of the Prometheus metrics endpoint, or turn it off.",
+		usage: []string{
 			"metricsconfig setup --address IP:PORT | --off",
 			"metricsconfig print",
 		},
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		switch {
-		case len(args) <= 1:
-			return cmd.Sub
-		case strings.EqualFold(args[0], "setup"):
-			return []string{"--address", "--off"}
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		cfg := c.Config()
-		if len(args) == 0 {
-			return menuLoop(c,
-				func() { c.Printf("\n%s", metricsText(cfg)) },
-				func() []shell.Op { return []shell.Op{{Name: "SETUP", Desc: "Configure the metrics endpoint."}} },
-				func(string) error { return metricsSetup(c, cfg) })
-		}
-		o, err := parseOpts(args[1:], "off")
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(args[0]) {
-		case "print":
-			if len(o.Pos) > 0 || len(o.Order) > 0 {
-				return subUsage(cmd, "print")
-			}
-			c.Printf("%s", metricsText(cfg))
-			return nil
-		case "setup":
-			if err := onlyOpts(o, "address", "off"); err != nil {
-				return err
-			}
+		opts:  []string{"address", "off"},
+		flags: []string{"off"},
+		menu:  "Configure the metrics endpoint.",
+		text:  metricsText,
+		ask:   metricsSetup,
+		set: func(cfg *store.Config, o shell.Opts) error {
 			a, hasAddr := o.Named["address"]
 			_, off := o.Named["off"]
 			if len(o.Pos) > 0 || hasAddr == off {
@@ -64,10 +34,8 @@ func metricsconfigCommand() *shell.Command {
 				return nil
 			}
 			return setMetrics(cfg, a)
-		}
-		return errorf("Unknown metricsconfig operation %q (accepted: setup, print).", args[0])
-	}
-	return cmd
+		},
+	}.command()
 }
 
 // setMetrics stores the endpoint unless another service has its port.

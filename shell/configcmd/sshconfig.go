@@ -2,7 +2,6 @@ package configcmd
 
 import (
 	"strconv"
-	"strings"
 
 	"seg/shell"
 	"seg/store"
@@ -11,54 +10,23 @@ import (
 // sshconfig: where the admin SSH server listens (SPEC 1, 2, 7).
 
 func sshconfigCommand() *shell.Command {
-	cmd := &shell.Command{
-		Name:   "sshconfig",
-		Help:   "Configure the address and port of the SSH admin server.",
-		Access: shell.AccessReadOnly,
-		Sub:    []string{"setup", "print"},
-		Usage: []string{
+	return setupCommand{
+		name: "sshconfig",
+		help: "Configure the address and port of the SSH admin server.",
+		usage: []string{
 			"sshconfig setup [--address IP] [--port N]",
 			"sshconfig print",
 		},
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		switch {
-		case len(args) <= 1:
-			return cmd.Sub
-		case strings.EqualFold(args[0], "setup"):
-			return []string{"--address", "--port"}
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		cfg := c.Config()
-		if len(args) == 0 {
-			return menuLoop(c,
-				func() { c.Printf("\n%s", sshText(cfg)) },
-				func() []shell.Op {
-					return []shell.Op{{Name: "SETUP", Desc: "Configure the SSH server address and port."}}
-				},
-				func(string) error { return sshSetup(c, cfg) })
-		}
-		o, err := parseOpts(args[1:])
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(args[0]) {
-		case "print":
-			if len(o.Pos) > 0 || len(o.Order) > 0 {
-				return subUsage(cmd, "print")
-			}
-			c.Printf("%s", sshText(cfg))
-			return nil
-		case "setup":
-			if err := onlyOpts(o, "address", "port"); err != nil {
-				return err
-			}
+		opts: []string{"address", "port"},
+		menu: "Configure the SSH server address and port.",
+		text: sshText,
+		ask:  sshSetup,
+		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
 				return errorf("Usage: sshconfig setup [--address IP] [--port N]")
 			}
 			s := cfg.SSH
+			var err error
 			if v, ok := o.Named["address"]; ok {
 				if s.Address, err = canonIP(v); err != nil {
 					return err
@@ -70,10 +38,8 @@ func sshconfigCommand() *shell.Command {
 				}
 			}
 			return setSSH(cfg, s)
-		}
-		return errorf("Unknown sshconfig operation %q (accepted: setup, print).", args[0])
-	}
-	return cmd
+		},
+	}.command()
 }
 
 // setSSH stores the SSH endpoint unless another service has its port.

@@ -13,51 +13,21 @@ import (
 // tdcconfig is seg's name, with AsyncOS's SETUP menu style.
 
 func tdcconfigCommand() *shell.Command {
-	cmd := &shell.Command{
-		Name:   "tdcconfig",
-		Help:   "Configure the Threat Defense Connector (journaling incoming mail to Secure Email Threat Defense).",
-		Access: shell.AccessReadOnly,
-		Sub:    []string{"setup", "print"},
-		Usage: []string{
+	return setupCommand{
+		name: "tdcconfig",
+		help: "Configure the Threat Defense Connector (journaling incoming mail to Secure Email Threat Defense).",
+		usage: []string{
 			"tdcconfig setup --enable yes|no [--intake ADDRESS]",
 			"tdcconfig setup --intake ADDRESS",
 			"tdcconfig print",
 			"Incoming mail policies choose whether to use it: policyconfig incoming edit NAME --tdc off|default|custom:ADDRESS.",
 			"Note: tdcconfig is seg's name for this command; the real AsyncOS CLI command is not documented (only the GUI page Security Services > Threat Defense Connector).",
 		},
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		switch {
-		case len(args) <= 1:
-			return cmd.Sub
-		case strings.EqualFold(args[0], "setup"):
-			return []string{"--enable", "--intake"}
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		cfg := c.Config()
-		if len(args) == 0 {
-			return menuLoop(c,
-				func() { c.Printf("\n%s", tdcText(cfg)) },
-				func() []shell.Op { return []shell.Op{{Name: "SETUP", Desc: "Configure the Threat Defense Connector."}} },
-				func(string) error { return tdcSetup(c, cfg) })
-		}
-		o, err := parseOpts(args[1:])
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(args[0]) {
-		case "print":
-			if len(o.Pos) > 0 || len(o.Order) > 0 {
-				return subUsage(cmd, "print")
-			}
-			c.Printf("%s", tdcText(cfg))
-			return nil
-		case "setup":
-			if err := onlyOpts(o, "enable", "intake"); err != nil {
-				return err
-			}
+		opts: []string{"enable", "intake"},
+		menu: "Configure the Threat Defense Connector.",
+		text: tdcText,
+		ask:  tdcSetup,
+		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
 				return errorf("Usage: tdcconfig setup --enable yes|no [--intake ADDRESS]")
 			}
@@ -80,10 +50,8 @@ func tdcconfigCommand() *shell.Command {
 			}
 			cfg.TDC = t
 			return nil
-		}
-		return errorf("Unknown tdcconfig operation %q (accepted: setup, print).", args[0])
-	}
-	return cmd
+		},
+	}.command()
 }
 
 func tdcText(cfg *store.Config) string {

@@ -1,6 +1,6 @@
 package main
 
-// End-to-end tests drive the real binary, built once by TestMain: `seg
+// End-to-end tests drive the real binary, built once (segtest.Binary): `seg
 // run` as a child process, `seg cli` against it and offline, OpenSSH's
 // ssh client, and x/crypto/ssh for password logins.
 
@@ -13,33 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
-// segBin is the binary under test, built by TestMain.
-var segBin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "seg-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	segBin = filepath.Join(dir, "seg")
-	build := exec.Command("go", append(append([]string{"build"}, raceFlags...), "-o", segBin, ".")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building seg:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { segtest.Main(m) }
 
 // testEnv is the environment of the processes the tests start: the
 // test's own, without SEG_* variables, plus extra.
@@ -71,7 +52,7 @@ func segCLI(t *testing.T, dir string, stdin string, args ...string) result {
 
 func runSeg(t *testing.T, stdin string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(segBin, args...)
+	cmd := exec.Command(segtest.Binary(t), args...)
 	cmd.Env = testEnv(env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -115,41 +96,12 @@ func mustCLI(t *testing.T, dir string, args ...string) string {
 	return r.out
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer process and a reading
-// test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // appliance is a running `seg run`.
 type appliance struct {
 	t        *testing.T
 	dir      string
 	cmd      *exec.Cmd
-	out, err *syncBuffer
+	out, err *segtest.SyncBuffer
 	done     chan struct{}
 	waitErr  error
 }
@@ -158,8 +110,8 @@ type appliance struct {
 // control socket answers.
 func startAppliance(t *testing.T, dir string, args []string, env ...string) *appliance {
 	t.Helper()
-	a := &appliance{t: t, dir: dir, out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
-	a.cmd = exec.Command(segBin, append([]string{"run", "--data", dir}, args...)...)
+	a := &appliance{t: t, dir: dir, out: &segtest.SyncBuffer{}, err: &segtest.SyncBuffer{}, done: make(chan struct{})}
+	a.cmd = exec.Command(segtest.Binary(t), append([]string{"run", "--data", dir}, args...)...)
 	a.cmd.Env = testEnv(env...)
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.err
 	if err := a.cmd.Start(); err != nil {

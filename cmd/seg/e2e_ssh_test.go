@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"seg/internal/segtest"
 )
 
 // openSSH runs the OpenSSH client with key auth against the appliance.
@@ -56,8 +58,8 @@ func TestSSH(t *testing.T) {
 	dir := t.TempDir()
 	const adminPW = "correct horse battery"
 	runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=" + adminPW}, "cli", "--data", dir, "help")
-	sshPort := freePort(t)
-	configurePorts(t, dir, freePort(t), sshPort)
+	sshPort := segtest.FreePort(t)
+	configurePorts(t, dir, segtest.FreePort(t), sshPort)
 
 	// A key made by ssh-keygen, added to admin with userconfig.
 	keyDir := t.TempDir()
@@ -160,7 +162,7 @@ func TestSSH(t *testing.T) {
 	})
 
 	t.Run("follows sshconfig", func(t *testing.T) {
-		newPort := freePort(t)
+		newPort := segtest.FreePort(t)
 		mustCLI(t, dir, fmt.Sprintf("sshconfig setup --port %d ; commit", newPort))
 		waitFor(t, "SSH on the new port", func() bool {
 			c, err := sshDial(newPort, "admin", ssh.Password(adminPW))

@@ -14,6 +14,8 @@ import (
 
 	"seg/internal/ctl"
 	"seg/store"
+
+	"seg/internal/segtest"
 )
 
 // showconfig returns the configuration `seg cli showconfig` prints.
@@ -150,7 +152,7 @@ func TestOfflineAndOnline(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"SEG_ADMIN_PASSWORD=correct horse battery"}
 	runSeg(t, "", env, "cli", "--data", dir, "help")
-	configurePorts(t, dir, freePort(t), freePort(t))
+	configurePorts(t, dir, segtest.FreePort(t), segtest.FreePort(t))
 
 	// Offline: one-shot, batch, exit codes.
 	if out := mustCLI(t, dir, "destconfig", "edit", "DEFAULT", "--max_host_concurrency=321", ";", "commit", "offline change"); !strings.Contains(out, "Changes committed") {
@@ -343,7 +345,7 @@ func checkFullConfig(t *testing.T, cfg *store.Config, smtp, relay int) {
 // appliance stopped and running; showconfig shows it; a batch failing
 // on line 3 reports FILE:3, exits 1 and changes nothing.
 func TestAcceptanceFullConfiguration(t *testing.T) {
-	smtp, relay, sshPort := freePort(t), freePort(t), freePort(t)
+	smtp, relay, sshPort := segtest.FreePort(t), segtest.FreePort(t), segtest.FreePort(t)
 	batch := fullConfig(t, smtp, relay)
 	badBatch := filepath.Join(t.TempDir(), "bad.txt")
 	os.WriteFile(badBatch, []byte(strings.Join([]string{

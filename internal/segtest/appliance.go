@@ -31,7 +31,7 @@ type Appliance struct {
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
-	out     *syncBuffer // stdout and stderr of the current or last run
+	out     *SyncBuffer // stdout and stderr of the current or last run
 	done    chan struct{}
 	waitErr error
 }
@@ -93,7 +93,7 @@ func (a *Appliance) Start() {
 	}
 	cmd := exec.Command(a.bin, "run", "--data", a.Dir)
 	cmd.Env = env()
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		a.t.Fatalf("starting seg run: %v", err)
@@ -312,20 +312,20 @@ func env() []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer that a child process writes while the
+// SyncBuffer is a bytes.Buffer that a child process writes while the
 // test reads it.
-type syncBuffer struct {
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

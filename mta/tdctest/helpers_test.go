@@ -20,35 +20,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"seg/internal/segtest"
 )
 
-// segBin is the binary under test.
-var segBin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "seg-tdctest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	segBin = filepath.Join(dir, "seg")
-	build := exec.Command("go", "build", "-o", segBin, "seg/cmd/seg")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building seg:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { segtest.Main(m) }
 
 const adminPassword = "tdctest-password"
 
@@ -100,21 +81,11 @@ func run(t *testing.T, stdin string, name string, args ...string) (string, strin
 // exits 0.
 func cli(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	out, errs, code := run(t, "", segBin, append([]string{"cli", "--data", dir}, args...)...)
+	out, errs, code := run(t, "", segtest.Binary(t), append([]string{"cli", "--data", dir}, args...)...)
 	if code != 0 {
 		t.Fatalf("seg cli %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
 	}
 	return out
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func newSink(t *testing.T, o SinkOptions) *Sink {
@@ -134,7 +105,7 @@ type appliance struct {
 	port int // the IncomingMail listener
 
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *segtest.SyncBuffer
 	done    chan struct{}
 	waitErr error
 }
@@ -167,8 +138,8 @@ func baseConfig(port, sshPort int, dest, intake string) []string {
 // extra, in one commit.
 func newAppliance(t *testing.T, dest, intake string, extra ...string) *appliance {
 	t.Helper()
-	a := &appliance{t: t, dir: t.TempDir(), port: freePort(t)}
-	cmds := append(baseConfig(a.port, freePort(t), dest, intake), extra...)
+	a := &appliance{t: t, dir: t.TempDir(), port: segtest.FreePort(t)}
+	cmds := append(baseConfig(a.port, segtest.FreePort(t), dest, intake), extra...)
 	cli(t, a.dir, strings.Join(append(cmds, `commit "tdctest"`), " ; "))
 	return a
 }
@@ -177,8 +148,8 @@ func newAppliance(t *testing.T, dest, intake string, extra ...string) *appliance
 func (a *appliance) start() {
 	t := a.t
 	t.Helper()
-	a.out, a.done = &syncBuffer{}, make(chan struct{})
-	a.cmd = exec.Command(segBin, "run", "--data", a.dir)
+	a.out, a.done = &segtest.SyncBuffer{}, make(chan struct{})
+	a.cmd = exec.Command(segtest.Binary(t), "run", "--data", a.dir)
 	a.cmd.Env = env()
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	if err := a.cmd.Start(); err != nil {
@@ -306,23 +277,6 @@ func (a *appliance) mustLog(lines ...string) {
 			a.t.Errorf("missing log line %q\nmail_logs:\n%s", l, strings.Join(all, "\n"))
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // midOf reads the MID from a "250 ... queued as N" reply.

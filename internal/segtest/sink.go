@@ -61,8 +61,7 @@ type Sink struct {
 	msgs     []Message
 	counts   map[string]int // attempt key -> attempts
 	attempts map[string]int // by command
-	conns    int            // connections accepted so far
-	cur, top int            // simultaneous connections: now and highest
+	cc       ConnCounter    // connections: so far, now, most at once
 	inData   int            // DATA commands being answered now
 	changed  chan struct{}  // closed and replaced on every new message
 }
@@ -80,13 +79,13 @@ func NewSink(t testing.TB, o SinkOptions) *Sink {
 	s := &Sink{t: t, o: o, ln: ln, addr: ln.Addr().(*net.TCPAddr),
 		counts: map[string]int{}, attempts: map[string]int{}, changed: make(chan struct{})}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &sinkSession{s: s, conn: connNumber(c)}, nil
+		return &sinkSession{s: s, conn: ConnID(c.Conn())}, nil
 	}))
 	s.srv.Domain = "sink.test"
 	s.srv.ReadTimeout = 30 * time.Second
 	s.srv.WriteTimeout = 30 * time.Second
 	s.srv.ErrorLog = discardLog{}
-	go s.srv.Serve(&sinkListener{Listener: ln, s: s})
+	go s.srv.Serve(s.cc.Listen(ln))
 	t.Cleanup(func() { s.srv.Close() })
 	return s
 }
@@ -143,9 +142,8 @@ func (s *Sink) Attempts(cmd string) int {
 
 // Conns is how many connections the sink accepted.
 func (s *Sink) Conns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conns
+	total, _, _ := s.cc.Stats()
+	return total
 }
 
 // InData is how many DATA commands are held (SinkOptions.Hold) now.
@@ -157,9 +155,8 @@ func (s *Sink) InData() int {
 
 // MaxConns is the highest number of simultaneous connections seen.
 func (s *Sink) MaxConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.top
+	_, _, top := s.cc.Stats()
+	return top
 }
 
 // decide counts an attempt and asks the test's Reply.
@@ -260,50 +257,6 @@ func (ss *sinkSession) Data(r io.Reader) error {
 
 func (ss *sinkSession) Reset()        { ss.from, ss.rcpts = "", nil }
 func (ss *sinkSession) Logout() error { return nil }
-
-// sinkListener counts connections, current and simultaneous.
-type sinkListener struct {
-	net.Listener
-	s *Sink
-}
-
-func (l *sinkListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	s := l.s
-	s.mu.Lock()
-	s.conns++
-	s.cur++
-	s.top = max(s.top, s.cur)
-	n := s.conns
-	s.mu.Unlock()
-	return &sinkConn{Conn: c, s: s, n: n}, nil
-}
-
-type sinkConn struct {
-	net.Conn
-	s    *Sink
-	n    int
-	once sync.Once
-}
-
-func (c *sinkConn) Close() error {
-	c.once.Do(func() {
-		c.s.mu.Lock()
-		c.s.cur--
-		c.s.mu.Unlock()
-	})
-	return c.Conn.Close()
-}
-
-func connNumber(c *smtp.Conn) int {
-	if sc, ok := c.Conn().(*sinkConn); ok {
-		return sc.n
-	}
-	return 0
-}
 
 type discardLog struct{}
 

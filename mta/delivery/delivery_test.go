@@ -288,7 +288,7 @@ func TestConnectionReuse(t *testing.T) {
 	if conns != 3 || top != 1 {
 		t.Errorf("connections = %d (max simultaneous %d), want 3 (1) for 5 messages at 2 per connection", conns, top)
 	}
-	per := map[int64]int{}
+	per := map[int]int{}
 	for _, r := range srv.received() {
 		per[r.conn]++
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"seg/internal/segtest"
 	"seg/mta/counters"
 	"seg/mta/dns"
 	"seg/mta/maillog"
@@ -207,7 +208,7 @@ type received struct {
 	from  string
 	rcpts []string
 	data  string
-	conn  int64 // which connection carried it
+	conn  int // which connection carried it (segtest.ConnID)
 	tls   bool
 }
 
@@ -219,11 +220,10 @@ type smtpServer struct {
 	port int
 	srv  *smtp.Server
 
-	mu       sync.Mutex
-	msgs     []received
-	conns    int64 // connections so far
-	cur, top int   // current and highest simultaneous connections
-	inData   int
+	cc     segtest.ConnCounter // connections: so far, now, most at once
+	mu     sync.Mutex
+	msgs   []received
+	inData int
 
 	mailErr func(from string) error
 	rcptErr func(to string) error
@@ -245,61 +245,9 @@ func newSMTPServer(t *testing.T, tlsCfg *tls.Config) *smtpServer {
 	s.srv.TLSConfig = tlsCfg
 	s.srv.ReadTimeout = 10 * time.Second
 	s.srv.WriteTimeout = 10 * time.Second
-	go s.srv.Serve(&countingListener{Listener: ln, s: s})
+	go s.srv.Serve(s.cc.Listen(ln))
 	t.Cleanup(func() { s.srv.Close() })
 	return s
-}
-
-// countingListener counts simultaneous connections. A connection stops
-// counting when its QUIT arrives, before the server answers 221 and so
-// before the client can open its next connection; go-smtp only logs the
-// session out after that answer.
-type countingListener struct {
-	net.Listener
-	s *smtpServer
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	s := l.s
-	s.mu.Lock()
-	s.conns++
-	s.cur++
-	s.top = max(s.top, s.cur)
-	id := s.conns
-	s.mu.Unlock()
-	return &countingConn{Conn: c, s: s, id: id}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	s    *smtpServer
-	id   int64
-	once sync.Once
-}
-
-func (c *countingConn) done() {
-	c.once.Do(func() {
-		c.s.mu.Lock()
-		c.s.cur--
-		c.s.mu.Unlock()
-	})
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if strings.HasPrefix(strings.ToUpper(string(p[:n])), "QUIT\r\n") {
-		c.done()
-	}
-	return n, err
-}
-
-func (c *countingConn) Close() error {
-	c.done()
-	return c.Conn.Close()
 }
 
 func (s *smtpServer) set(f func(s *smtpServer)) {
@@ -314,23 +262,20 @@ func (s *smtpServer) received() []received {
 	return append([]received(nil), s.msgs...)
 }
 
-func (s *smtpServer) stats() (conns int64, cur, top, inData int) {
+func (s *smtpServer) stats() (conns, cur, top, inData int) {
+	conns, cur, top = s.cc.Stats()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.conns, s.cur, s.top, s.inData
+	return conns, cur, top, s.inData
 }
 
 func (s *smtpServer) newSession(c *smtp.Conn) (smtp.Session, error) {
-	var id int64
-	if cc, ok := c.Conn().(*countingConn); ok {
-		id = cc.id
-	}
-	return &session{s: s, id: id, c: c}, nil
+	return &session{s: s, id: segtest.ConnID(c.Conn()), c: c}, nil
 }
 
 type session struct {
 	s     *smtpServer
-	id    int64
+	id    int
 	c     *smtp.Conn
 	from  string
 	rcpts []string

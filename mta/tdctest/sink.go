@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"seg/internal/segtest"
 )
 
 // Received is one message a Sink accepted.
@@ -57,9 +59,7 @@ type Sink struct {
 	mu     sync.Mutex
 	faults Faults
 	msgs   []Received
-	conns  int // connections so far
-	cur    int // open now
-	peak   int // most open at once
+	cc     segtest.ConnCounter
 	mails  int // MAIL commands
 	rcpts  int // RCPT commands
 	datas  int // DATA commands
@@ -81,6 +81,11 @@ func NewSink(o SinkOptions) (*Sink, error) {
 		return nil, err
 	}
 	s := &Sink{Addr: ln.Addr().String(), Port: ln.Addr().(*net.TCPAddr).Port, ln: ln, change: make(chan struct{})}
+	s.cc.OnChange = func() {
+		s.mu.Lock()
+		s.changed()
+		s.mu.Unlock()
+	}
 	s.srv = smtp.NewServer(smtp.BackendFunc(s.newSession))
 	s.srv.Domain = "sink.test"
 	s.srv.ReadTimeout = time.Minute
@@ -100,7 +105,7 @@ func NewSink(o SinkOptions) (*Sink, error) {
 		}
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
-	go s.srv.Serve(&countingListener{Listener: ln, s: s})
+	go s.srv.Serve(s.cc.Listen(ln))
 	return s, nil
 }
 
@@ -132,7 +137,12 @@ type Stats struct {
 func (s *Sink) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Conns: s.conns, Open: s.cur, Peak: s.peak, Mails: s.mails, Rcpts: s.rcpts, Datas: s.datas, Messages: len(s.msgs)}
+	return s.statsLocked()
+}
+
+func (s *Sink) statsLocked() Stats {
+	total, cur, top := s.cc.Stats()
+	return Stats{Conns: total, Open: cur, Peak: top, Mails: s.mails, Rcpts: s.rcpts, Datas: s.datas, Messages: len(s.msgs)}
 }
 
 // Wait returns when cond holds for the Sink's Stats, or false after d.
@@ -141,7 +151,7 @@ func (s *Sink) Wait(d time.Duration, cond func(Stats) bool) bool {
 	for {
 		s.mu.Lock()
 		ch := s.change
-		st := Stats{Conns: s.conns, Open: s.cur, Peak: s.peak, Mails: s.mails, Rcpts: s.rcpts, Datas: s.datas, Messages: len(s.msgs)}
+		st := s.statsLocked()
 		s.mu.Unlock()
 		if cond(st) {
 			return true
@@ -160,72 +170,8 @@ func (s *Sink) changed() {
 	s.change = make(chan struct{})
 }
 
-// countingListener counts connections. One stops counting when its QUIT
-// arrives, before the server answers 221 and so before the client can
-// open its next one.
-type countingListener struct {
-	net.Listener
-	s *Sink
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	s := l.s
-	s.mu.Lock()
-	s.conns++
-	s.cur++
-	s.peak = max(s.peak, s.cur)
-	id := s.conns
-	s.changed()
-	s.mu.Unlock()
-	return &countingConn{Conn: c, s: s, id: id}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	s    *Sink
-	id   int
-	once sync.Once
-}
-
-func (c *countingConn) done() {
-	c.once.Do(func() {
-		c.s.mu.Lock()
-		c.s.cur--
-		c.s.changed()
-		c.s.mu.Unlock()
-	})
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if strings.HasPrefix(strings.ToUpper(string(p[:n])), "QUIT\r\n") {
-		c.done()
-	}
-	if err != nil {
-		c.done()
-	}
-	return n, err
-}
-
-func (c *countingConn) Close() error {
-	c.done()
-	return c.Conn.Close()
-}
-
 func (s *Sink) newSession(c *smtp.Conn) (smtp.Session, error) {
-	id := 0
-	if cc, ok := c.Conn().(*countingConn); ok {
-		id = cc.id
-	} else if tc, ok := c.Conn().(*tls.Conn); ok {
-		if cc, ok := tc.NetConn().(*countingConn); ok {
-			id = cc.id
-		}
-	}
-	return &session{s: s, c: c, id: id}, nil
+	return &session{s: s, c: c, id: segtest.ConnID(c.Conn())}, nil
 }
 
 type session struct {

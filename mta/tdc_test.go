@@ -12,6 +12,8 @@ import (
 	"seg/mta/tdc"
 	"seg/mta/tdctest"
 	"seg/store"
+
+	"seg/internal/segtest"
 )
 
 func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
@@ -70,8 +72,8 @@ func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
 		if !bytes.Equal(j.orig, byRcpt[rcpt]) {
 			t.Errorf("rfc822 part of %s's copy differs from what %s received:\n%q\n%q", intake, rcpt, j.orig, byRcpt[rcpt])
 		}
-		if hdr, rest := splitReceived(j.orig); string(rest) != testBody ||
-			!strings.HasPrefix(hdr, "Received: from client.test ([127.0.0.1])\r\n\tby seg.test with ESMTP id 1;") {
+		if hdr, rest, err := segtest.SplitReceived(j.orig); err != nil || string(rest) != testBody ||
+			!strings.HasPrefix(string(hdr), "Received: from client.test ([127.0.0.1])\r\n\tby seg.test with ESMTP id 1;") {
 			t.Errorf("rfc822 part is not seg's Received header + the client's message:\n%q", j.orig)
 		}
 		if ip := j.header.Get("X-IronPort-RemoteIP"); ip != "127.0.0.1" {

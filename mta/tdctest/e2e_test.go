@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
 // message is what a client sends, CRLF lines, with a dot line, a line
@@ -104,11 +106,14 @@ func TestJournalByteForByte(t *testing.T) {
 			}
 			// The relation: Received header + the client's bytes ==
 			// the rfc822 part == what the recipients got.
-			received, rest := splitReceived(orig)
+			received, rest, err := segtest.SplitReceived(orig)
+			if err != nil {
+				t.Errorf("%s: %v", m.client, err)
+			}
 			if string(rest) != m.body {
 				t.Errorf("%s: the rfc822 part after seg's Received header differs from what the client sent:\n got %q\nwant %q", m.client, rest, m.body)
 			}
-			if want := fmt.Sprintf("\r\n\tby seg.localdomain with ESMTP id %d", m.mid); !strings.HasPrefix(received, "Received: from ") || !strings.Contains(received, want) {
+			if want := fmt.Sprintf("\r\n\tby seg.localdomain with ESMTP id %d", m.mid); !bytes.HasPrefix(received, []byte("Received: from ")) || !bytes.Contains(received, []byte(want)) {
 				t.Errorf("%s: first header is not seg's Received: %q", m.client, received)
 			}
 			text := string(c.Data)

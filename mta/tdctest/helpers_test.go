@@ -408,22 +408,3 @@ func rfc822Part(t *testing.T, raw []byte) (mail.Header, []byte) {
 	}
 	return msg.Header, b
 }
-
-// splitReceived splits a message after its first header field, which
-// must be a Received field: the field (folded lines and all), the rest.
-func splitReceived(msg []byte) (string, []byte) {
-	if !bytes.HasPrefix(msg, []byte("Received: ")) {
-		return "", msg
-	}
-	i := 0
-	for {
-		j := bytes.Index(msg[i:], []byte("\r\n"))
-		if j < 0 {
-			return "", msg
-		}
-		i += j + 2
-		if i >= len(msg) || (msg[i] != ' ' && msg[i] != '\t') {
-			return string(msg[:i]), msg[i:]
-		}
-	}
-}

@@ -42,10 +42,12 @@ func (s *Session) commit(c *Ctx, comment string) error {
 		Base:    s.base.Revision.Number,
 		Config:  s.cand,
 		User:    s.User,
+		Role:    s.Role,
 		Comment: comment,
 	})
 	var verr *store.ValidationError
 	var cerr *store.ConflictError
+	var aerr *store.AccessError
 	switch {
 	case err == nil:
 		s.Discard()
@@ -62,6 +64,8 @@ func (s *Session) commit(c *Ctx, comment string) error {
 			strings.Join(verr.Problems, "\n  "))
 	case errors.As(err, &cerr):
 		return fmt.Errorf("The changes were not committed: %s", cerr.Error())
+	case errors.As(err, &aerr):
+		return fmt.Errorf("The changes were not committed: %s.", aerr.Error())
 	}
 	return fmt.Errorf("The changes were not committed: %v", err)
 }

@@ -34,6 +34,7 @@ type core struct {
 
 	mu      sync.Mutex // serialises Commit and Close
 	closed  bool
+	check   CommitCheck              // guarded by mu
 	cur     atomic.Pointer[Snapshot] // read lock-free by Current
 	curJSON []byte                   // cur's encoding, for the no-change test
 
@@ -113,6 +114,16 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	if err := cfg.Validate(); err != nil {
 		return Revision{}, err
 	}
+	// Access is judged on what the running configuration would become,
+	// after any merge: that is what the commit changes.
+	if err := CheckAccess(req.User, req.Role, cur.Config, cfg); err != nil {
+		return Revision{}, err
+	}
+	if c.check != nil {
+		if err := c.check(cur.Config, cfg); err != nil {
+			return Revision{}, err
+		}
+	}
 	// Decoding the encoding gives the snapshot its own memory: nothing
 	// the committer still holds can reach it.
 	var snap Config
@@ -131,6 +142,13 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	c.curJSON = enc
 	c.notify(s)
 	return rev, nil
+}
+
+// SetCommitCheck installs the check Commit runs before writing.
+func (c *core) SetCommitCheck(check CommitCheck) {
+	c.mu.Lock()
+	c.check = check
+	c.mu.Unlock()
 }
 
 // Watch delivers each new snapshot; the channel holds only the latest.
@@ -194,8 +212,8 @@ func (c *core) Close() error {
 }
 
 // Rollback commits revision rev again as a new revision on top of the
-// current one.
-func Rollback(s Store, rev int, user string) (Revision, error) {
+// current one, as user with role.
+func Rollback(s Store, rev int, user, role string) (Revision, error) {
 	cur, err := s.Current()
 	if err != nil {
 		return Revision{}, err
@@ -208,6 +226,7 @@ func Rollback(s Store, rev int, user string) (Revision, error) {
 		Base:    cur.Revision.Number,
 		Config:  old.Config,
 		User:    user,
+		Role:    role,
 		Comment: fmt.Sprintf("rollback to revision %d", rev),
 	})
 }

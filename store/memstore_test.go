@@ -56,7 +56,7 @@ func current(t *testing.T, s Store) *Snapshot {
 
 func commit(t *testing.T, s Store, base int, cfg *Config, comment string) Revision {
 	t.Helper()
-	r, err := s.Commit(CommitRequest{Base: base, Config: cfg, User: "admin", Comment: comment})
+	r, err := s.Commit(CommitRequest{Base: base, Config: cfg, User: "admin", Role: RoleAdmin, Comment: comment})
 	if err != nil {
 		t.Fatalf("commit %q: %v", comment, err)
 	}
@@ -122,7 +122,7 @@ func contractCommit(t *testing.T, open opener) {
 
 func contractNoChanges(t *testing.T, open opener) {
 	s := open(t, testConfig(), fixedClock())
-	_, err := s.Commit(CommitRequest{Base: 1, Config: current(t, s).Config.Clone(), User: "admin"})
+	_, err := s.Commit(CommitRequest{Base: 1, Config: current(t, s).Config.Clone(), User: "admin", Role: RoleAdmin})
 	if !errors.Is(err, ErrNoChanges) {
 		t.Fatalf("err = %v, want ErrNoChanges", err)
 	}
@@ -155,7 +155,7 @@ func contractConflict(t *testing.T, open opener) {
 	b.System.Hostname = "b.example.com"
 	b.SSH.Port = 2200
 	commit(t, s, 1, a, "a")
-	_, err := s.Commit(CommitRequest{Base: 1, Config: b, User: "admin"})
+	_, err := s.Commit(CommitRequest{Base: 1, Config: b, User: "admin", Role: RoleAdmin})
 	var ce *ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want ConflictError", err)
@@ -178,7 +178,7 @@ func contractRejected(t *testing.T, open opener) {
 	cfg := current(t, s).Config.Clone()
 	cfg.Listeners[0].Port = 0
 	cfg.Users[0].Role = "root"
-	_, err := s.Commit(CommitRequest{Base: 1, Config: cfg, User: "admin"})
+	_, err := s.Commit(CommitRequest{Base: 1, Config: cfg, User: "admin", Role: RoleAdmin})
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) < 2 {
 		t.Fatalf("err = %v, want a ValidationError with 2 problems", err)
@@ -248,7 +248,7 @@ func contractRollback(t *testing.T, open opener) {
 	cfg := current(t, s).Config.Clone()
 	cfg.System.Hostname = "two.example.com"
 	commit(t, s, 1, cfg, "two")
-	r, err := Rollback(s, 1, "ops")
+	r, err := Rollback(s, 1, "ops", RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func contractRollback(t *testing.T, open opener) {
 	if !current(t, s).Config.Equal(testConfig()) {
 		t.Fatal("rolled-back tree differs from revision 1")
 	}
-	if _, err := Rollback(s, 3, "ops"); !errors.Is(err, ErrNoChanges) {
+	if _, err := Rollback(s, 3, "ops", RoleAdmin); !errors.Is(err, ErrNoChanges) {
 		t.Fatalf("rollback to the current revision: %v, want ErrNoChanges", err)
 	}
 }

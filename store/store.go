@@ -20,8 +20,13 @@ type Store interface {
 	// candidate was derived from: when it is not the current one, changes
 	// to different objects are merged (Changes) and changes to the same
 	// object fail with *ConflictError. Invalid trees fail with
-	// *ValidationError. On error nothing is written.
+	// *ValidationError, changes the role may not make with *AccessError,
+	// and a tree the CommitCheck refuses with its error. On error nothing
+	// is written.
 	Commit(req CommitRequest) (Revision, error)
+	// SetCommitCheck installs the check Commit runs before writing (nil:
+	// none).
+	SetCommitCheck(check CommitCheck)
 	// Watch delivers each newly committed snapshot. The channel holds the
 	// latest one only (a slow reader skips intermediate revisions). The
 	// returned func stops the watch and closes the channel.
@@ -29,13 +34,22 @@ type Store interface {
 	Close() error
 }
 
-// CommitRequest is what a session commits.
+// CommitRequest is what a session commits. Role is the committing
+// user's role: Commit refuses (*AccessError) what that role may not
+// change (CheckAccess), whichever command staged it.
 type CommitRequest struct {
 	Base    int
 	Config  *Config
 	User    string
+	Role    string
 	Comment string
 }
+
+// CommitCheck is a last test of a valid tree against the running system
+// before it is written: for example, that the listener and SSH
+// addresses it introduces can be bound. It runs with the commit lock
+// held; an error refuses the commit and nothing is written.
+type CommitCheck func(cur, next *Config) error
 
 // ValidationError lists every problem found in a tree.
 type ValidationError struct {

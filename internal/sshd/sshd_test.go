@@ -307,7 +307,7 @@ func TestRebindOnConfigChange(t *testing.T) {
 	cur, _ := e.st.Current()
 	cfg := cur.Config.Clone()
 	cfg.SSH.Port = freePort(t)
-	if _, err := e.st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin"}); err != nil {
+	if _, err := e.st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("127.0.0.1:%d", cfg.SSH.Port)
@@ -340,7 +340,7 @@ func TestRebindFailureKeepsOldAddress(t *testing.T) {
 	cur, _ := e.st.Current()
 	cfg := cur.Config.Clone()
 	cfg.SSH.Port = busy.Addr().(*net.TCPAddr).Port
-	if _, err := e.st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin"}); err != nil {
+	if _, err := e.st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -418,7 +418,7 @@ func TestFirstBindFailureWaitsForConfig(t *testing.T) {
 	cur, _ := st.Current()
 	next := cur.Config.Clone()
 	next.SSH.Port = freePort(t)
-	if _, err := st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: next, User: "admin"}); err != nil {
+	if _, err := st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: next, User: "admin", Role: store.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)

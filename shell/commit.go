@@ -65,7 +65,11 @@ func (s *Session) commit(c *Ctx, comment string) error {
 	case errors.As(err, &cerr):
 		return fmt.Errorf("The changes were not committed: %s", cerr.Error())
 	case errors.As(err, &aerr):
-		return fmt.Errorf("The changes were not committed: %s.", aerr.Error())
+		msg := fmt.Sprintf("The changes were not committed: %s. Nothing was changed.", aerr.Error())
+		if s.Interactive {
+			msg += " Use 'clear' to discard your changes."
+		}
+		return errors.New(msg)
 	}
 	return fmt.Errorf("The changes were not committed: %v", err)
 }
@@ -112,9 +116,21 @@ func showchangesCommand() *Command {
 				c.Println("No changes have been made.")
 				return nil
 			}
+			refused := map[string]bool{}
+			for _, o := range c.S.refusedChanges() {
+				refused[o] = true
+			}
 			c.Printf("Uncommitted changes (made on revision %d):\n", c.S.base.Revision.Number)
 			for _, ch := range changes {
-				c.Printf("  %-9s %s\n", ch.Kind, ch.Object)
+				if refused[ch.Object] {
+					c.Printf("  %-9s %s   (needs the admin role)\n", ch.Kind, ch.Object)
+				} else {
+					c.Printf("  %-9s %s\n", ch.Kind, ch.Object)
+				}
+			}
+			if len(refused) > 0 {
+				c.Println("Your role may not commit these changes: 'commit' will refuse them. Use 'clear' to discard them.")
+				return nil
 			}
 			c.Println("Use 'commit' to apply them or 'clear' to discard them.")
 			return nil
@@ -129,4 +145,42 @@ func (s *Session) Changes() []store.Change {
 		return nil
 	}
 	return store.Changes(s.base.Config, s.cand)
+}
+
+// refusedChanges lists the staged objects the session's role may not
+// commit (store.RefusedChanges): commit would refuse the candidate.
+func (s *Session) refusedChanges() []string {
+	if s.cand == nil || RoleAccess(s.Role) < AccessOperator {
+		return nil
+	}
+	return store.RefusedChanges(s.User, s.Role, s.base.Config, s.cand)
+}
+
+// warnRefused says, once a command has staged them, which changes the
+// role may not commit; before are the ones already staged (and
+// warned about) before the command.
+func (s *Session) warnRefused(before []string) {
+	now := s.refusedChanges()
+	if len(now) == 0 {
+		return
+	}
+	old := map[string]bool{}
+	for _, o := range before {
+		old[o] = true
+	}
+	var added []string
+	for _, o := range now {
+		if !old[o] {
+			added = append(added, o)
+		}
+	}
+	if len(added) == 0 {
+		return
+	}
+	w := s.Out
+	if !s.Interactive && s.Err != nil {
+		w = s.Err
+	}
+	fmt.Fprintf(w, "Warning: You are not in the correct access group to commit changes to %s (the admin role is needed). 'commit' will refuse these changes; use 'clear' to discard them.\n",
+		store.ObjectList(added))
 }

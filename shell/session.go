@@ -19,7 +19,12 @@ type AuditLog interface {
 // Session is one admin session: a user, where it came from, its input and
 // output, and its candidate configuration.
 type Session struct {
-	User     string
+	User string
+	// Role is the role the session was opened with. Execute lowers it
+	// to the account's role in the running configuration when that is
+	// lower (the account was demoted or deleted while the session was
+	// open: "" then, which may only run guest commands and commit
+	// nothing).
 	Role     string
 	Source   string // "console", "ssh 127.0.0.1:50312", "socket", "offline"
 	Store    store.Store
@@ -102,7 +107,13 @@ var ErrAccess = errors.New("You are not in the correct access group to use this 
 // command is given without arguments). The command's config changes reach
 // the candidate only if it succeeds. Every non-empty line is audited.
 func (s *Session) Execute(line string) error {
+	// Changes staged by this command that the role may not commit are
+	// pointed out now, not only when commit refuses them.
+	refused := s.refusedChanges()
 	err := s.execute(line)
+	if err == nil {
+		s.warnRefused(refused)
+	}
 	if s.Audit != nil && strings.TrimSpace(line) != "" {
 		result := "ok"
 		if err != nil && !errors.Is(err, ErrQuit) {
@@ -125,6 +136,7 @@ func (s *Session) execute(line string) error {
 	if !ok {
 		return fmt.Errorf("Unknown command: %s. Type 'help' for a list of commands.", words[0])
 	}
+	s.Role = store.EffectiveRole(s.running().Config, s.User, s.Role)
 	access := RoleAccess(s.Role)
 	if access < cmd.Access {
 		return ErrAccess

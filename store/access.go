@@ -15,28 +15,88 @@ import (
 // make some of the changes. Nothing is written.
 type AccessError struct {
 	User, Role string
-	Objects    []string // the refused objects, as Changes names them
+	// Objects are the refused objects, as Changes names them; empty
+	// when the role may commit nothing at all.
+	Objects []string
+	// Gone is set when the committing account no longer exists.
+	Gone bool
 }
 
 func (e *AccessError) Error() string {
-	if len(e.Objects) == 0 {
-		return fmt.Sprintf("user %s (role %s) may not commit configuration changes", e.User, e.Role)
+	switch {
+	case e.Gone:
+		return fmt.Sprintf("the account %s no longer exists, so it may not commit configuration changes", e.User)
+	case len(e.Objects) == 0:
+		return fmt.Sprintf("user %s (role %s) may not commit configuration changes", e.User, roleName(e.Role))
 	}
-	return fmt.Sprintf("user %s (role %s) may not change %s: only the admin role may change users, roles, SSH keys and the SSH server",
-		e.User, e.Role, strings.Join(e.Objects, ", "))
+	return fmt.Sprintf("user %s (role %s) may not change %s: only the admin role may change users, roles, passwords, SSH keys and sshconfig",
+		e.User, roleName(e.Role), ObjectList(e.Objects))
 }
 
-// adminOnly reports whether a change to the named object needs the admin
-// role: accounts (and so roles, passwords and SSH keys) and the SSH
-// server through which accounts log in.
-func adminOnly(object string) bool {
+func roleName(r string) string {
+	if r == "" {
+		return "none"
+	}
+	return r
+}
+
+// ObjectList names objects as Changes names them, for messages; "ssh"
+// reads as the command that changes it.
+func ObjectList(objects []string) string {
+	out := make([]string, len(objects))
+	for i, o := range objects {
+		if o == "ssh" {
+			o = "sshconfig"
+		}
+		out[i] = o
+	}
+	return strings.Join(out, ", ")
+}
+
+// AdminOnly reports whether a change to the named object (as Changes
+// names it) needs the admin role: accounts (and so roles, passwords and
+// SSH keys) and the SSH server through which accounts log in.
+func AdminOnly(object string) bool {
 	return object == "ssh" || strings.HasPrefix(object, "user ")
 }
 
-// CheckAccess reports an *AccessError when role may not turn from into
-// to. user is the committing account: anyone who may commit may change
-// their own password (and nothing else of their own account).
+// roleRank orders the roles; an unknown role (or none) ranks below
+// every role and may commit nothing.
+func roleRank(role string) int {
+	for i, r := range Roles {
+		if r == role {
+			return len(Roles) - i
+		}
+	}
+	return 0
+}
+
+// EffectiveRole is the role user may act with in cfg: the lesser of
+// role (what the session was opened with) and the account's role in
+// cfg, so that an account demoted or deleted while its session is open
+// loses the rights at once. "" when the account is gone or a role is
+// not known.
+func EffectiveRole(cfg *Config, user, role string) string {
+	u := cfg.User(user)
+	if u == nil || roleRank(u.Role) == 0 || roleRank(role) == 0 {
+		return ""
+	}
+	if roleRank(u.Role) < roleRank(role) {
+		return u.Role
+	}
+	return role
+}
+
+// CheckAccess reports an *AccessError when user, with role, may not turn
+// from into to. from is the running configuration: the role is capped
+// by the account's role there (EffectiveRole), and an account that is
+// not there may commit nothing. Anyone who may commit may change their
+// own password (and nothing else of their own account).
 func CheckAccess(user, role string, from, to *Config) error {
+	if from.User(user) == nil {
+		return &AccessError{User: user, Role: role, Gone: true}
+	}
+	role = EffectiveRole(from, user, role)
 	switch role {
 	case RoleAdmin:
 		return nil
@@ -44,9 +104,22 @@ func CheckAccess(user, role string, from, to *Config) error {
 	default:
 		return &AccessError{User: user, Role: role}
 	}
+	if refused := RefusedChanges(user, role, from, to); len(refused) > 0 {
+		return &AccessError{User: user, Role: role, Objects: refused}
+	}
+	return nil
+}
+
+// RefusedChanges lists the objects changed from from to to that role
+// may not change (nil for admin). The shell warns with it when such a
+// change is staged, before commit refuses it.
+func RefusedChanges(user, role string, from, to *Config) []string {
+	if role == RoleAdmin {
+		return nil
+	}
 	var refused []string
 	for _, ch := range Changes(from, to) {
-		if !adminOnly(ch.Object) {
+		if !AdminOnly(ch.Object) {
 			continue
 		}
 		if ch.Object == "user "+user && ch.Kind == ChangeModified && onlyPasswordChanged(from.User(user), to.User(user)) {
@@ -54,10 +127,7 @@ func CheckAccess(user, role string, from, to *Config) error {
 		}
 		refused = append(refused, ch.Object)
 	}
-	if len(refused) > 0 {
-		return &AccessError{User: user, Role: role, Objects: refused}
-	}
-	return nil
+	return refused
 }
 
 // onlyPasswordChanged reports whether a and b differ in the password

@@ -49,7 +49,7 @@ func largeBolt(tb testing.TB) (*Bolt, *Config) {
 func commitOne(tb testing.TB, b *Bolt, cfg *Config, i int) {
 	cur, _ := b.Current()
 	cfg.Destinations[500].Params["max_host_concurrency"] = fmt.Sprint(11 + i%2)
-	if _, err := b.Commit(CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "bench", Role: RoleAdmin}); err != nil {
+	if _, err := b.Commit(CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin", Role: RoleAdmin}); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -248,17 +248,17 @@ func contractRollback(t *testing.T, open opener) {
 	cfg := current(t, s).Config.Clone()
 	cfg.System.Hostname = "two.example.com"
 	commit(t, s, 1, cfg, "two")
-	r, err := Rollback(s, 1, "ops", RoleAdmin)
+	r, err := Rollback(s, 1, "admin", RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Number != 3 || r.Comment != "rollback to revision 1" || r.User != "ops" {
+	if r.Number != 3 || r.Comment != "rollback to revision 1" || r.User != "admin" {
 		t.Fatalf("rollback revision = %+v", r)
 	}
 	if !current(t, s).Config.Equal(testConfig()) {
 		t.Fatal("rolled-back tree differs from revision 1")
 	}
-	if _, err := Rollback(s, 3, "ops", RoleAdmin); !errors.Is(err, ErrNoChanges) {
+	if _, err := Rollback(s, 3, "admin", RoleAdmin); !errors.Is(err, ErrNoChanges) {
 		t.Fatalf("rollback to the current revision: %v, want ErrNoChanges", err)
 	}
 }

@@ -105,20 +105,26 @@ func hatValue(key, v string) string {
 	return `"` + v + `"`
 }
 
-// CheckPolicyName validates a mail flow policy name: "$" then letters,
-// digits, '_' or '-'.
+// CheckPolicyName validates a mail flow policy name: "$" then 1 to 64
+// letters, digits, '_' or '-'.
 func CheckPolicyName(name string) error {
+	if len(name) > 1+MaxNameLength {
+		return fmt.Errorf("Invalid policy name %s: at most %d characters follow the $", shortName(name), MaxNameLength)
+	}
 	if len(name) < 2 || name[0] != '$' || !nameChars(name[1:]) {
 		return fmt.Errorf("Invalid policy name %q: a policy name is $ followed by letters, digits, _ or -", name)
 	}
 	return nil
 }
 
-// CheckSenderGroupName validates a sender group name: letters, digits,
-// '_', '-' or '.', and not "ALL" (the last row's reserved name).
+// CheckSenderGroupName validates a sender group name: 1 to 64 letters,
+// digits, '_', '-' or '.', and not "ALL" (the last row's reserved name).
 func CheckSenderGroupName(name string) error {
 	if strings.EqualFold(name, "ALL") {
 		return fmt.Errorf("The name ALL is reserved for the last row of the table")
+	}
+	if len(name) > MaxNameLength {
+		return fmt.Errorf("Invalid sender group name %s: at most %d characters", shortName(name), MaxNameLength)
 	}
 	if name == "" || !nameChars(strings.ReplaceAll(name, ".", "")) || strings.HasPrefix(name, ".") {
 		return fmt.Errorf("Invalid sender group name %q: use letters, digits, _, - or .", name)

@@ -188,19 +188,6 @@ func isLetterDigit(b byte) bool {
 	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
 }
 
-// validName: letters, digits, '_' and '-' (listener, sender group names).
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isLetterDigit(s[i]) && s[i] != '_' && s[i] != '-' {
-			return false
-		}
-	}
-	return true
-}
-
 // checkParams checks that every key of ps is a canonical parameter name
 // of t and every value is in canonical form; required keys must be
 // present. Messages start with obj.

@@ -42,9 +42,9 @@ func (c *Config) validateListeners(p *problems) {
 	admin := c.adminEndpoints()
 	for i := range c.Listeners {
 		l := &c.Listeners[i]
-		obj := fmt.Sprintf("listener %q", l.Name)
-		if !validName(l.Name) {
-			p.add("%s: name must be letters, digits, '_' and '-'", obj)
+		obj := "listener " + shortName(l.Name)
+		if err := CheckListenerName(l.Name); err != nil {
+			p.add("%s: %v", obj, err)
 		}
 		if prev, ok := byName[strings.ToLower(l.Name)]; ok {
 			p.add("%s: name is already used by listener %q", obj, prev)
@@ -93,7 +93,7 @@ func validateHAT(p *problems, obj string, h *HAT) {
 	checkParams(p, obj+": HAT default policy", HATParams, h.Defaults, HATParams.Names())
 	seen := map[string]string{}
 	for _, f := range h.Policies {
-		pobj := fmt.Sprintf("%s: HAT policy %q", obj, f.Name)
+		pobj := fmt.Sprintf("%s: HAT policy %s", obj, shortName(f.Name))
 		if err := CheckPolicyName(f.Name); err != nil {
 			p.add("%s: %v", pobj, err)
 		}
@@ -110,7 +110,7 @@ func validateHAT(p *problems, obj string, h *HAT) {
 	groups := map[string]string{}
 	n := len(h.SenderGroups)
 	for i, g := range h.SenderGroups {
-		gobj := fmt.Sprintf("%s: HAT sender group %q", obj, g.Name)
+		gobj := fmt.Sprintf("%s: HAT sender group %s", obj, shortName(g.Name))
 		last := i == n-1
 		if g.Name == "ALL" && !last {
 			p.add("%s: ALL must be the last sender group", gobj)

@@ -74,7 +74,7 @@ func (c *Config) validateBounce(p *problems) {
 	}
 	seen := map[string]string{}
 	for i, b := range c.Bounce {
-		obj := fmt.Sprintf("bounce profile %q", b.Name)
+		obj := "bounce profile " + shortName(b.Name)
 		if err := CheckBounceProfileName(b.Name); err != nil {
 			p.add("%s: %v", obj, err)
 		}
@@ -100,10 +100,10 @@ func (c *Config) validatePolicies(p *problems, which string, ps []MailPolicy) {
 	table := which + " policies"
 	seen := map[string]string{}
 	for i, m := range ps {
-		obj := fmt.Sprintf("%s policy %q", which, m.Name)
+		obj := fmt.Sprintf("%s policy %s", which, shortName(m.Name))
 		last := i == len(ps)-1
-		if strings.TrimSpace(m.Name) == "" || strings.ContainsAny(m.Name, "\r\n\t") {
-			p.add("%s: a policy needs a name (no tabs or line breaks)", obj)
+		if err := CheckMailPolicyName(m.Name); err != nil {
+			p.add("%s: %v", obj, err)
 		}
 		if prev, ok := seen[strings.ToLower(m.Name)]; ok {
 			p.add("%s: name is already used by policy %q", obj, prev)

@@ -64,7 +64,16 @@ func TestValidateProblems(t *testing.T) {
 		{"listener ssh clash", func(c *Config) { out(c).Port = 2222 }, `listener "Out": port 2222 is already used by SSH on 127.0.0.1`},
 		{"listener metrics clash", func(c *Config) { c.Metrics.Address = "0.0.0.0:2526"; out(c) }, `listener "Out": port 2526 is already used by the metrics endpoint on 0.0.0.0`},
 		{"listener dup name", func(c *Config) { out(c).Name = "incomingmail" }, `listener "incomingmail": name is already used by listener "IncomingMail"`},
-		{"listener name", func(c *Config) { out(c).Name = "Out box" }, `listener "Out box": name must be letters, digits, '_' and '-'`},
+		{"listener name", func(c *Config) { out(c).Name = "Out box" }, `listener "Out box": Invalid listener name "Out box": use letters, digits, _ and -.`},
+		{"listener name length", func(c *Config) { out(c).Name = strings.Repeat("L", 10000) }, `listener "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"... (10000 characters): A listener name has at most 64 characters (this one has 10000).`},
+		{"HAT group name length", func(c *Config) { in(c).HAT.SenderGroups[1].Name = strings.Repeat("g", 65) }, `listener "IncomingMail": HAT sender group "gggggggggggggggggggggggggggggggggggggggg"... (65 characters): Invalid sender group name "gggggggggggggggggggggggggggggggggggggggg"... (65 characters): at most 64 characters`},
+		{"HAT policy name length", func(c *Config) { in(c).HAT.Policies[0].Name = "$" + strings.Repeat("p", 65) }, `listener "IncomingMail": HAT policy "$ppppppppppppppppppppppppppppppppppppppp"... (66 characters): Invalid policy name "$ppppppppppppppppppppppppppppppppppppppp"... (66 characters): at most 64 characters follow the $`},
+		{"policy name length", func(c *Config) {
+			c.Incoming = append([]MailPolicy{{Name: strings.Repeat("m", 65), Recipients: []string{"@a.com"}}}, c.Incoming...)
+		}, `incoming policy "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm"... (65 characters): A policy name has 1 to 64 characters.`},
+		{"policy name chars", func(c *Config) {
+			c.Incoming = append([]MailPolicy{{Name: "Sales team", Recipients: []string{"@a.com"}}}, c.Incoming...)
+		}, `incoming policy "Sales team": Policy names may contain only letters, digits, '_', '-' and '.' (not " ").`},
 		{"listener type", func(c *Config) { in(c).Type = "secret" }, `listener "IncomingMail": type "secret" must be public or private`},
 		{"listener address", func(c *Config) { in(c).Address = "localhost" }, `listener "IncomingMail": address "localhost" is not an IP address`},
 		{"listener port", func(c *Config) { in(c).Port = 70000 }, `listener "IncomingMail": port 70000 must be from 1 to 65535`},

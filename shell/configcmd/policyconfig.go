@@ -133,14 +133,8 @@ func checkPolicyName(ps []store.MailPolicy, name string, skip int) error {
 	if strings.EqualFold(name, store.DefaultPolicyName) {
 		return errorf("The name DEFAULT is reserved for the default policy.")
 	}
-	if name == "" || len(name) > 64 {
-		return errorf("A policy name has 1 to 64 characters.")
-	}
-	for i := 0; i < len(name); i++ {
-		ch := name[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '.') {
-			return errorf("Policy names may contain only letters, digits, '_', '-' and '.' (not %q).", string(ch))
-		}
+	if err := store.CheckMailPolicyName(name); err != nil {
+		return asUser(err)
 	}
 	if i := findPolicy(ps, name); i >= 0 && i != skip {
 		return errorf("A policy named %q already exists.", ps[i].Name)

@@ -125,10 +125,8 @@ func checkListenerName(cfg *store.Config, name string, self *store.Listener) err
 	if name == "" {
 		return errorf("You must enter a name.")
 	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return errorf("Invalid listener name %q: use letters, digits, _ and -.", name)
-		}
+	if err := store.CheckListenerName(name); err != nil {
+		return asUser(err)
 	}
 	if o := cfg.Listener(name); o != nil && o != self {
 		return errorf("A listener named %s already exists.", o.Name)

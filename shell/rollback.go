@@ -33,6 +33,7 @@ func rollbackCommand() *Command {
 				}
 				if c.S.Dirty() {
 					c.Printf("Revision %d has been staged. Use 'commit' to apply it.\n", n)
+					noPasswordNote(c)
 				} else {
 					c.Printf("Revision %d is the running configuration: there is nothing to roll back.\n", n)
 				}
@@ -92,6 +93,7 @@ func rollbackInteractive(c *Ctx) error {
 		c.Printf("Revision %d is the running configuration: there is nothing to roll back.\n", n)
 		return nil
 	}
+	noPasswordNote(c)
 	if !now {
 		c.Printf("Revision %d has been staged. Use 'commit' to apply it.\n", n)
 		return nil
@@ -111,4 +113,21 @@ func (s *Session) stageRevision(n int) error {
 	}
 	s.Stage(snap.Config.Clone())
 	return nil
+}
+
+// noPasswordNote names the users a staged revision brings back without
+// a password: old revisions do not keep the passwords of deleted users
+// or old passwords (store/scrub.go), so such a user cannot log in with a
+// password until one is set.
+func noPasswordNote(c *Ctx) {
+	run := c.S.running().Config
+	for _, u := range c.S.cand.Users {
+		if u.PasswordHash != "" {
+			continue
+		}
+		if r := run.User(u.Name); r != nil && r.PasswordHash == "" {
+			continue
+		}
+		c.Printf("Note: user %s has no password in this revision (old passwords are not kept); set one with 'userconfig edit %s --password-file FILE'.\n", u.Name, u.Name)
+	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -104,7 +105,7 @@ func (p *boltRevs) initialize(initial func() (*Config, error), now func() time.T
 	if err := json.Unmarshal(enc, &snap); err != nil {
 		return nil, err
 	}
-	if err := p.put(rev, &snap, enc); err != nil {
+	if err := p.put(rev, &snap, enc, nil); err != nil {
 		return nil, err
 	}
 	return &Snapshot{Revision: rev, Config: &snap}, nil
@@ -147,9 +148,9 @@ func decodeRecord(v []byte) (*Snapshot, error) {
 	return &Snapshot{Revision: r.Revision, Config: r.Config}, nil
 }
 
-// put writes one revision in its own transaction; bbolt fsyncs before
-// Update returns.
-func (p *boltRevs) put(rev Revision, _ *Config, enc []byte) error {
+// put writes one revision, and clears the retired hashes from the
+// older ones, in one transaction; bbolt fsyncs before Update returns.
+func (p *boltRevs) put(rev Revision, _ *Config, enc []byte, retired []string) error {
 	rec, err := encodeRecord(rev, enc)
 	if err != nil {
 		return err
@@ -162,6 +163,9 @@ func (p *boltRevs) put(rev Revision, _ *Config, enc []byte) error {
 		k := revKey(rev.Number)
 		if bk.Get(k) != nil {
 			return fmt.Errorf("revision %d already exists", rev.Number)
+		}
+		if err := scrubBucket(bk, retired); err != nil {
+			return err
 		}
 		return bk.Put(k, rec)
 	})
@@ -212,3 +216,56 @@ func (p *boltRevs) list(limit int) ([]Revision, error) {
 }
 
 func (p *boltRevs) close() error { return p.db.Close() }
+
+// scrubBucket rewrites the revisions that hold one of the retired
+// hashes without it. Records are searched as text first: a password
+// change reads every revision but decodes only the few that hold the
+// hash.
+func scrubBucket(bk *bolt.Bucket, retired []string) error {
+	if len(retired) == 0 {
+		return nil
+	}
+	needles := make([][]byte, len(retired))
+	for i, h := range retired {
+		needles[i] = []byte(jsonText(h))
+	}
+	type rewrite struct{ k, v []byte }
+	var out []rewrite
+	c := bk.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		found := false
+		for _, n := range needles {
+			if bytes.Contains(v, n) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			continue
+		}
+		s, err := decodeRecord(v)
+		if err != nil {
+			return err
+		}
+		cfg, ok := scrubUsers(s.Config, inList(retired))
+		if !ok {
+			continue // the text was elsewhere (a comment, say)
+		}
+		enc, err := json.Marshal(cfg)
+		if err != nil {
+			return err
+		}
+		rec, err := encodeRecord(s.Revision, enc)
+		if err != nil {
+			return err
+		}
+		out = append(out, rewrite{append([]byte(nil), k...), rec})
+	}
+	// Not while iterating: bbolt's cursor does not survive a Put.
+	for _, r := range out {
+		if err := bk.Put(r.k, r.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

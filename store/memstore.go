@@ -16,9 +16,10 @@ import (
 
 // persister stores revisions for core. put is called with core's commit
 // lock held and must be durable when it returns; on error nothing may be
-// visible afterwards.
+// visible afterwards. In the same write it clears the retired password
+// hashes from every older revision (scrub.go).
 type persister interface {
-	put(rev Revision, cfg *Config, encoded []byte) error
+	put(rev Revision, cfg *Config, encoded []byte, retired []string) error
 	get(n int) (*Snapshot, error)
 	list(limit int) ([]Revision, error)
 	close() error
@@ -35,6 +36,7 @@ type core struct {
 	mu      sync.Mutex // serialises Commit and Close
 	closed  bool
 	check   CommitCheck              // guarded by mu
+	retired hashSet                  // guarded by mu
 	cur     atomic.Pointer[Snapshot] // read lock-free by Current
 	curJSON []byte                   // cur's encoding, for the no-change test
 
@@ -52,7 +54,7 @@ func newCore(p persister, now func() time.Time, cur *Snapshot) (*core, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config store: encoding revision %d: %v", cur.Revision.Number, err)
 	}
-	c := &core{p: p, now: now, curJSON: enc, watchers: map[int]chan *Snapshot{}}
+	c := &core{p: p, now: now, curJSON: enc, retired: hashSet{}, watchers: map[int]chan *Snapshot{}}
 	c.cur.Store(cur)
 	return c, nil
 }
@@ -92,7 +94,9 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 		return Revision{}, ErrClosed
 	}
 	cur := c.cur.Load()
-	cfg := req.Config
+	// A candidate staged before a password was retired may still hold
+	// it; it must neither bring it back nor conflict over it.
+	cfg, _ := scrubUsers(req.Config, c.retired.has)
 	if req.Base != cur.Revision.Number {
 		base, err := c.Get(req.Base)
 		if err != nil {
@@ -131,9 +135,11 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 		return Revision{}, fmt.Errorf("commit: decoding configuration: %v", err)
 	}
 	rev := Revision{Number: cur.Revision.Number + 1, User: req.User, Time: c.now(), Comment: req.Comment}
-	if err := c.p.put(rev, &snap, enc); err != nil {
+	retired := retiredHashes(cur.Config, &snap)
+	if err := c.p.put(rev, &snap, enc, retired); err != nil {
 		return Revision{}, err
 	}
+	c.retired.add(retired)
 	if c.afterPut != nil {
 		c.afterPut()
 	}
@@ -269,9 +275,18 @@ type memory struct {
 	revs []*Snapshot // revs[i] is revision i+1
 }
 
-func (m *memory) put(rev Revision, cfg *Config, _ []byte) error {
+func (m *memory) put(rev Revision, cfg *Config, _ []byte, retired []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(retired) > 0 {
+		// Snapshots handed out are never modified: scrubbed ones are
+		// replaced.
+		for i, s := range m.revs {
+			if n, ok := scrubUsers(s.Config, inList(retired)); ok {
+				m.revs[i] = &Snapshot{Revision: s.Revision, Config: n}
+			}
+		}
+	}
 	m.revs = append(m.revs, &Snapshot{Revision: rev, Config: cfg})
 	return nil
 }

@@ -39,6 +39,8 @@ func runContract(t *testing.T, open opener) {
 		"WatchLatestOnly":  contractWatchLatest,
 		"Rollback":         contractRollback,
 		"CloseEndsWatches": contractClose,
+		"ScrubRetired":     contractScrub,
+		"ScrubCandidate":   contractScrubCandidate,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open) })

@@ -23,6 +23,9 @@ type persister interface {
 	get(n int) (*Snapshot, error)
 	list(limit int) ([]Revision, error)
 	close() error
+	// failures and setFailures keep the LoginFailures (lockouts.go).
+	failures() (map[string]LoginFailures, error)
+	setFailures(user string, f LoginFailures) error
 }
 
 // ErrClosed is returned by a Store used after Close.
@@ -273,6 +276,7 @@ func NewMemoryClock(initial *Config, now func() time.Time) Store {
 type memory struct {
 	mu   sync.Mutex
 	revs []*Snapshot // revs[i] is revision i+1
+	memFailures
 }
 
 func (m *memory) put(rev Revision, cfg *Config, _ []byte, retired []string) error {

@@ -23,18 +23,28 @@ type dataDir struct {
 	serial  string // derived from the host key: stable for this appliance
 }
 
-// prepareDataDir creates the directory layout (mode 0700: it holds the
-// config with password hashes, and the control socket trusts whoever
-// can reach it) and the SSH host key on first use.
+// prepareDataDir creates the directory layout and the SSH host key on
+// first use. The directories are mode 0700, also when they exist with
+// another mode (made by hand, or restored from a backup): they hold the
+// config with password hashes, the queued mail and the logs, and the
+// control socket trusts whoever can reach it. config.db is made 0600
+// for the same reason.
 func prepareDataDir(path string) (*dataDir, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []string{abs, filepath.Join(abs, "logs"), filepath.Join(abs, "configuration")} {
+	for _, d := range []string{abs, filepath.Join(abs, "logs"), filepath.Join(abs, "configuration"), filepath.Join(abs, "queue")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", d, err)
 		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return nil, fmt.Errorf("making %s private (mode 0700): %w", d, err)
+		}
+	}
+	db := filepath.Join(abs, "config.db")
+	if err := os.Chmod(db, 0o600); err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("making %s private (mode 0600): %w", db, err)
 	}
 	key, err := sshd.LoadOrCreateHostKey(filepath.Join(abs, "ssh_host_ed25519_key"))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"seg/internal/ctl"
 	"seg/internal/sshd"
@@ -115,9 +116,15 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctlSrv.Serve(ln) }()
 
+	lockTime, err := testLockTime()
+	if err != nil {
+		return fail(err)
+	}
 	sshSrv := &sshd.Server{
-		Store:   st,
-		HostKey: d.hostKey,
+		Store:    st,
+		HostKey:  d.hostKey,
+		Lockouts: st,
+		LockTime: lockTime,
 		Open: func(user, source string, stdout, stderr io.Writer) (sshd.Shell, error) {
 			s, err := a.newSession(user, source, stdout, stderr)
 			if err != nil {
@@ -182,4 +189,20 @@ loop:
 		logf("SSH: %v", err)
 	}
 	return exitOK
+}
+
+// testLockTime is the SSH lockout time from $SEG_TEST_LOCK_TIME (a Go
+// duration), 0 (the default, five minutes) when unset. Only the
+// end-to-end tests set it, to see a lock expire without waiting five
+// minutes; it is not part of the appliance's interface.
+func testLockTime() (time.Duration, error) {
+	v := os.Getenv("SEG_TEST_LOCK_TIME")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("SEG_TEST_LOCK_TIME=%q: not a positive duration", v)
+	}
+	return d, nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -262,11 +261,16 @@ func TestListenSocketModeAndStale(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("socket mode %v, want 0600", st.Mode().Perm())
 	}
+	// The socket was bound in a private directory and renamed into
+	// place; nothing of that is left.
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("data dir holds %d entries after Listen, want only the socket", len(entries))
+	}
 	if _, err := Listen(path); err == nil || !strings.Contains(err.Error(), "another seg appliance") {
 		t.Fatalf("second Listen on a live socket: %v", err)
 	}
 	// Simulate a crash: the socket file stays, nothing listens.
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.(interface{ SetUnlinkOnClose(bool) }).SetUnlinkOnClose(false)
 	ln.Close()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal("socket file should be left behind")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -49,6 +50,12 @@ type Server struct {
 // Listen creates the socket at path with mode 0600. A socket file left by
 // a crashed appliance is removed; one that still answers means another
 // appliance uses this data dir, which is an error.
+//
+// The socket never exists at path with a wider mode: it is bound inside
+// a new directory of mode 0700 (where the umask gives it whatever mode,
+// but nobody else can reach it), made 0600 there, and then renamed into
+// place. Setting the umask instead would change it for the whole
+// process, whose other goroutines create files meanwhile.
 func Listen(path string) (net.Listener, error) {
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
@@ -62,17 +69,48 @@ func Listen(path string) (net.Listener, error) {
 			return nil, fmt.Errorf("removing stale socket: %w", err)
 		}
 	}
-	ln, err := net.Listen("unix", path)
+	tmp, err := os.MkdirTemp(filepath.Dir(path), ".seg.sock-") // mode 0700
+	if err != nil {
+		return nil, fmt.Errorf("creating the control socket: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(tmp, "s"), Net: "unix"})
 	if err != nil {
 		return nil, err
 	}
-	// Chmod after bind leaves a short window where the umask decides;
-	// the data dir itself is 0700, which covers it.
-	if err := os.Chmod(path, 0o600); err != nil {
+	// The listener would remove its bind path on Close; after the
+	// rename that path is gone, and path is removed by unixListener.
+	ln.SetUnlinkOnClose(false)
+	if err := os.Chmod(filepath.Join(tmp, "s"), 0o600); err != nil {
 		ln.Close()
 		return nil, err
 	}
-	return ln, nil
+	if err := os.Rename(filepath.Join(tmp, "s"), path); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("creating the control socket: %w", err)
+	}
+	return &unixListener{UnixListener: ln, path: path}, nil
+}
+
+// unixListener removes the socket file when closed, as a listener bound
+// at its final path would.
+type unixListener struct {
+	*net.UnixListener
+	path string
+	keep bool // SetUnlinkOnClose(false)
+	once sync.Once
+}
+
+// SetUnlinkOnClose is net.UnixListener's: whether Close removes the
+// socket file.
+func (l *unixListener) SetUnlinkOnClose(unlink bool) { l.keep = !unlink }
+
+func (l *unixListener) Close() error {
+	err := l.UnixListener.Close()
+	if !l.keep {
+		l.once.Do(func() { os.Remove(l.path) })
+	}
+	return err
 }
 
 // Serve accepts connections on ln until Close.

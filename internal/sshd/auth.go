@@ -2,12 +2,15 @@ package sshd
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
 
 	"seg/store"
@@ -23,30 +26,68 @@ const (
 // permUser is the Permissions extension carrying the authenticated user.
 const permUser = "seg-user"
 
-// lockout counts failed password logins per user.
-type lockout struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]*failures
+// LockoutStore keeps failed logins where a restart finds them again
+// (store.Bolt keeps them in config.db, outside the revisions).
+type LockoutStore interface {
+	LoginFailures() (map[string]store.LoginFailures, error)
+	SetLoginFailures(user string, f store.LoginFailures) error
 }
 
-type failures struct {
-	count int
-	until time.Time // locked until; zero when not locked
+// lockout counts failed password logins per known user. The map is the
+// truth while the server runs; every change is written through to the
+// LockoutStore, from which the map is loaded at start.
+type lockout struct {
+	now      func() time.Time
+	lockTime time.Duration
+	persist  LockoutStore // nil: memory only
+	logf     func(format string, args ...any)
+	mu       sync.Mutex
+	m        map[string]store.LoginFailures
+}
+
+// load reads the persisted records. A store that cannot be read is
+// reported and the server starts with none: refusing every login would
+// lock out the administrators too.
+func (l *lockout) load() {
+	l.m = map[string]store.LoginFailures{}
+	if l.persist == nil {
+		return
+	}
+	m, err := l.persist.LoginFailures()
+	if err != nil {
+		l.logf("SSH: reading the failed-login records: %v", err)
+		return
+	}
+	l.m = m
+}
+
+// save writes user's record through; called with mu held.
+func (l *lockout) save(user string, f store.LoginFailures) {
+	if f == (store.LoginFailures{}) {
+		delete(l.m, user)
+	} else {
+		l.m[user] = f
+	}
+	if l.persist == nil {
+		return
+	}
+	if err := l.persist.SetLoginFailures(user, f); err != nil {
+		l.logf("SSH: recording the failed logins of %s: %v", user, err)
+	}
 }
 
 // locked reports whether user is locked out now.
 func (l *lockout) locked(user string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f := l.m[user]
-	if f == nil || f.until.IsZero() {
+	f, ok := l.m[user]
+	if !ok || f.LockedUntil.IsZero() {
 		return false
 	}
-	if l.now().Before(f.until) {
+	if l.now().Before(f.LockedUntil) {
 		return true
 	}
-	delete(l.m, user) // the lock expired: a fresh count
+	l.save(user, store.LoginFailures{}) // the lock expired: a fresh count
 	return false
 }
 
@@ -55,23 +96,22 @@ func (l *lockout) fail(user string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.m[user]
-	if f == nil {
-		f = &failures{}
-		l.m[user] = f
+	f.Count++
+	locks := f.Count >= MaxFailures && f.LockedUntil.IsZero()
+	if locks {
+		f.LockedUntil = l.now().Add(l.lockTime)
 	}
-	f.count++
-	if f.count >= MaxFailures && f.until.IsZero() {
-		f.until = l.now().Add(LockTime)
-		return true
-	}
-	return false
+	l.save(user, f)
+	return locks
 }
 
 // succeed clears the count after a good login.
 func (l *lockout) succeed(user string) {
 	l.mu.Lock()
-	delete(l.m, user)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	if _, ok := l.m[user]; ok {
+		l.save(user, store.LoginFailures{})
+	}
 }
 
 // errLocked is never shown to the peer (SSH just says the login failed),
@@ -87,25 +127,57 @@ func (s *Server) lookupUser(name string) *store.User {
 	return snap.Config.User(name)
 }
 
+// dummyHash is a hash of a random password at the cost of stored
+// passwords. A login for an unknown user, a user without a password or
+// a locked account is checked against it, so that every failure costs
+// one bcrypt comparison: the time to fail does not tell which accounts
+// exist.
+func dummyHash() string {
+	pw := make([]byte, 18)
+	rand.Read(pw) // crypto/rand never fails on Linux
+	h, err := bcrypt.GenerateFromPassword([]byte(base64.RawStdEncoding.EncodeToString(pw)), store.PasswordCost)
+	if err != nil {
+		panic("sshd: bcrypt: " + err.Error()) // only for a password over 72 bytes
+	}
+	return string(h)
+}
+
 func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
 	name, src := meta.User(), source(meta)
+	u := s.lookupUser(name)
+	hash := s.dummy
+	if u != nil && u.PasswordHash != "" {
+		hash = u.PasswordHash
+	}
+	// The comparison runs first and always, whatever the outcome.
+	match := store.CheckPassword(hash, string(password)) && hash != s.dummy
 	if s.locks.locked(name) {
 		s.authFailed(name, src, "account locked")
 		return nil, errLocked
 	}
-	u := s.lookupUser(name)
-	if u == nil || !store.CheckPassword(u.PasswordHash, string(password)) {
+	if !match {
 		why := "wrong password"
-		if u == nil {
+		switch {
+		case u == nil:
 			why = "unknown user"
-		} else if s.locks.fail(u.Name) {
-			why = fmt.Sprintf("wrong password; account locked for %d minutes after %d failed logins", int(LockTime/time.Minute), MaxFailures)
+		case s.locks.fail(u.Name):
+			why = fmt.Sprintf("wrong password; account locked for %s after %d failed logins", lockMinutes(s.locks.lockTime), MaxFailures)
+		case u.PasswordHash == "":
+			why = "the account has no password"
 		}
 		s.authFailed(name, src, why)
 		return nil, errors.New("authentication failed")
 	}
 	s.locks.succeed(u.Name)
 	return &ssh.Permissions{Extensions: map[string]string{permUser: u.Name}}, nil
+}
+
+// lockMinutes says how long a lock lasts, as the auth log does.
+func lockMinutes(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+	return d.String()
 }
 
 // publicKeyCallback accepts a key listed in the user's SSHKeys. Clients

@@ -49,9 +49,16 @@ type Server struct {
 	Logf func(format string, args ...any)
 	// Now is the lockout clock (default time.Now).
 	Now func() time.Time
+	// Lockouts keeps failed logins across restarts (nil: in memory
+	// only, lost when the process ends).
+	Lockouts LockoutStore
+	// LockTime is how long MaxFailures failed logins lock an account
+	// (0: LockTime, SPEC 7's five minutes).
+	LockTime time.Duration
 
 	initOnce sync.Once
 	locks    lockout
+	dummy    string // dummyHash, for failures without a hash of their own
 	config   *ssh.ServerConfig
 
 	mu    sync.Mutex
@@ -67,7 +74,13 @@ func (s *Server) init() {
 		if s.Now == nil {
 			s.Now = time.Now
 		}
-		s.locks = lockout{now: s.Now, m: map[string]*failures{}}
+		lockTime := s.LockTime
+		if lockTime <= 0 {
+			lockTime = LockTime
+		}
+		s.locks = lockout{now: s.Now, lockTime: lockTime, persist: s.Lockouts, logf: s.logf}
+		s.locks.load()
+		s.dummy = dummyHash()
 		s.config = &ssh.ServerConfig{
 			PasswordCallback:  s.passwordCallback,
 			PublicKeyCallback: s.publicKeyCallback,

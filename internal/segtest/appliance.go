@@ -28,6 +28,9 @@ type Appliance struct {
 	Dir      string // the data directory
 	SMTPPort int    // the IncomingMail listener, on 127.0.0.1
 	SSHPort  int
+	// Env is added to the environment of `seg run` (Start and
+	// StartConsole), e.g. SEG_TEST_LOCK_TIME=3s.
+	Env []string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -92,9 +95,16 @@ func (a *Appliance) Start() {
 		a.t.Fatal("segtest: Start: the appliance is already running")
 	}
 	cmd := exec.Command(a.bin, "run", "--data", a.Dir)
-	cmd.Env = env()
 	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	a.run(cmd, out)
+}
+
+// run starts cmd, a `seg run` whose output goes to out, and returns once
+// its control socket answers.
+func (a *Appliance) run(cmd *exec.Cmd, out *SyncBuffer) {
+	a.t.Helper()
+	cmd.Env = append(env(), a.Env...)
 	if err := cmd.Start(); err != nil {
 		a.t.Fatalf("starting seg run: %v", err)
 	}

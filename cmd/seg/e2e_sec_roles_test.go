@@ -274,7 +274,9 @@ func tableCommands(tb *table) []roleCommand {
 				expectPresent(c, o, "the new user", configHas(c, func(cfg *store.Config) bool { return cfg.User("u"+c.id) != nil }))
 			}},
 		{name: "userconfig edit --role admin", want: [4]outcome{A, C, C, C}, ok: "Changes committed",
-			lines: func(c *cell) []string { return []string{"userconfig edit va" + c.role + c.way + " --role admin", "commit"} },
+			lines: func(c *cell) []string {
+				return []string{"userconfig edit va" + c.role + c.way + " --role admin", "commit"}
+			},
 			check: func(c *cell, o outcome) {
 				expectPresent(c, o, "the promotion", configHas(c, func(cfg *store.Config) bool {
 					return cfg.User("va"+c.role+c.way).Role == store.RoleAdmin

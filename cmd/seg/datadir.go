@@ -27,8 +27,8 @@ type dataDir struct {
 // first use. The directories are mode 0700, also when they exist with
 // another mode (made by hand, or restored from a backup): they hold the
 // config with password hashes, the queued mail and the logs, and the
-// control socket trusts whoever can reach it. config.db is made 0600
-// for the same reason.
+// control socket trusts whoever can reach it. config.db and the SSH
+// host key are made 0600 for the same reason.
 func prepareDataDir(path string) (*dataDir, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -42,9 +42,11 @@ func prepareDataDir(path string) (*dataDir, error) {
 			return nil, fmt.Errorf("making %s private (mode 0700): %w", d, err)
 		}
 	}
-	db := filepath.Join(abs, "config.db")
-	if err := os.Chmod(db, 0o600); err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("making %s private (mode 0600): %w", db, err)
+	for _, f := range []string{"config.db", "ssh_host_ed25519_key"} {
+		f = filepath.Join(abs, f)
+		if err := os.Chmod(f, 0o600); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("making %s private (mode 0600): %w", f, err)
+		}
 	}
 	key, err := sshd.LoadOrCreateHostKey(filepath.Join(abs, "ssh_host_ed25519_key"))
 	if err != nil {

@@ -162,12 +162,15 @@ func TestDataDirForcedPrivate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Chmod(filepath.Join(a.Dir, "config.db"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"config.db", "ssh_host_ed25519_key"} {
+		if err := os.Chmod(filepath.Join(a.Dir, f), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	a.Start()
 	for name, want := range map[string]os.FileMode{
-		"": 0o700, "logs": 0o700, "configuration": 0o700, "queue": 0o700, "config.db": 0o600, "seg.sock": 0o600,
+		"": 0o700, "logs": 0o700, "configuration": 0o700, "queue": 0o700,
+		"config.db": 0o600, "ssh_host_ed25519_key": 0o600, "seg.sock": 0o600,
 	} {
 		fi, err := os.Lstat(filepath.Join(a.Dir, name))
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,15 +59,16 @@ func classify(out string) outcome {
 
 // table is the shared state of the role table test.
 type table struct {
-	a        *segtest.Appliance
-	keys     map[string]userKey // by user
-	victim   userKey            // the key of the users made to be changed
-	origSSH  int
-	world    sync.RWMutex // exclusive cells take it for writing
-	locks    sync.Map     // name -> *sync.Mutex
-	seq      atomic.Int64
-	saveMu   sync.Mutex
-	lastSave time.Time
+	a       *segtest.Appliance
+	keys    map[string]userKey // by user
+	victim  userKey            // the key of the users made to be changed
+	origSSH int
+	world   sync.RWMutex // exclusive cells take it for writing
+	locks   sync.Map     // name -> *sync.Mutex
+	seq     atomic.Int64
+	saveMu  sync.Mutex
+	pendMu  sync.Mutex
+	pending []func(top *testing.T, v *view) // deferred checks
 }
 
 func (tb *table) lock(name string) func() {
@@ -77,16 +77,24 @@ func (tb *table) lock(name string) func() {
 	return m.(*sync.Mutex).Unlock
 }
 
-// saveconfig runs f (which saves a configuration) at a wall-clock second
-// no earlier save used: saved files are named by the second.
-func (tb *table) saveconfig(f func()) {
+// saveconfig runs f, which may save the configuration, and moves what
+// it saved out of saveconfig's way: the files are named by the second,
+// and a second save in the same second would find its name taken. It
+// returns the paths the saved files were moved to.
+func (tb *table) saveconfig(id string, f func()) []string {
 	tb.saveMu.Lock()
 	defer tb.saveMu.Unlock()
-	for time.Now().Truncate(time.Second).Equal(tb.lastSave.Truncate(time.Second)) {
-		time.Sleep(20 * time.Millisecond)
-	}
 	f()
-	tb.lastSave = time.Now()
+	saved, _ := filepath.Glob(filepath.Join(tb.a.Dir, "configuration", "seg-config-*.json"))
+	var moved []string
+	for i, p := range saved {
+		to := filepath.Join(tb.a.Dir, "configuration", fmt.Sprintf("saved-%s-%d.json", id, i))
+		if err := os.Rename(p, to); err != nil {
+			panic(err)
+		}
+		moved = append(moved, to)
+	}
+	return moved
 }
 
 // cell is one role x command x way.
@@ -105,11 +113,13 @@ type cell struct {
 // roleCommand is one row group of the table: a command and what each
 // role may do with it.
 type roleCommand struct {
-	name      string
-	want      [4]outcome // admin, operator, readonly, guest
-	exclusive bool       // runs alone: it moves SSH or replaces the whole tree
-	lock      string     // cells of commands with the same lock run one at a time
-	prepare   func(c *cell)
+	name string
+	want [4]outcome // admin, operator, readonly, guest
+	// exclusive: the cell runs alone (it moves SSH or replaces the
+	// whole tree), unless it is refused at command and so stages nothing.
+	exclusive bool
+	lock      string // cells of commands with the same lock run one at a time
+	prepare   func(c *cell, want outcome)
 	// lines are the batch lines; a bare "commit" gets the cell id as its
 	// comment (batch) or answers the comment question (terminal).
 	lines func(c *cell) []string
@@ -119,8 +129,11 @@ type roleCommand struct {
 	// commitsAtOnce: the interactive form commits in the same command
 	// (rollbackconfig's "commit now"), so no staging warning comes first.
 	commitsAtOnce bool
-	// check asserts the effect on the running system of outcome o.
-	check func(c *cell, o outcome)
+	// check asserts the effect on the running system of outcome o, as v
+	// shows it. Checks of changes that later cells keep run at the end,
+	// on one view for all (deferCheck); the others at once.
+	check      func(c *cell, o outcome, v *view)
+	deferCheck bool
 }
 
 // batchLines is the batch form of lines.
@@ -189,10 +202,31 @@ func tableWays(tb *table, console *segtest.Terminal) []wayIn {
 	}
 }
 
-// configHas reports whether the running configuration satisfies f.
-func configHas(c *cell, f func(cfg *store.Config) bool) bool {
-	return f(runningConfig(c.t, c.tb.a))
+// view is what checks look at: the running configuration and the work
+// queue, each fetched (as admin) once per view.
+type view struct {
+	t  *testing.T
+	a  *segtest.Appliance
+	c  *store.Config
+	wq string
 }
+
+func (v *view) cfg() *store.Config {
+	if v.c == nil {
+		v.c = runningConfig(v.t, v.a)
+	}
+	return v.c
+}
+
+func (v *view) workqueue() string {
+	if v.wq == "" {
+		v.wq = v.a.MustCli("workqueue")
+	}
+	return v.wq
+}
+
+// configHas reports whether the running configuration satisfies f.
+func configHas(v *view, f func(cfg *store.Config) bool) bool { return f(v.cfg()) }
 
 // expectPresent fails the cell unless what is present exactly when the
 // cell was allowed.
@@ -214,17 +248,17 @@ func tableCommands(tb *table) []roleCommand {
 			lines: func(c *cell) []string { return []string{"showconfig"} }},
 		{name: "userconfig print", want: [4]outcome{A, C, C, C}, ok: "Users:",
 			lines: func(c *cell) []string { return []string{"userconfig print"} }},
-		{name: "suspenddel", want: [4]outcome{A, A, C, C}, ok: "Delivery suspended for",
+		{name: "suspenddel", want: [4]outcome{A, A, C, C}, ok: "Delivery suspended for", deferCheck: true,
 			lines: func(c *cell) []string { return []string{"suspenddel sd-" + c.id + ".test"} },
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "the suspension", strings.Contains(tb.a.MustCli("workqueue"), "sd-"+c.id+".test"))
+			check: func(c *cell, o outcome, v *view) {
+				expectPresent(c, o, "the suspension", strings.Contains(v.workqueue(), "sd-"+c.id+".test"))
 			}},
-		{name: "smtproutes new", want: [4]outcome{A, A, C, C}, ok: "Changes committed",
+		{name: "smtproutes new", want: [4]outcome{A, A, C, C}, ok: "Changes committed", deferCheck: true,
 			lines: func(c *cell) []string {
 				return []string{"smtproutes new rt-" + c.id + ".test 192.0.2.1", "commit"}
 			},
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "the route", configHas(c, func(cfg *store.Config) bool {
+			check: func(c *cell, o outcome, v *view) {
+				expectPresent(c, o, "the route", configHas(v, func(cfg *store.Config) bool {
 					for _, r := range cfg.System.Routes {
 						if r.Domain == "rt-"+c.id+".test" {
 							return true
@@ -237,16 +271,16 @@ func tableCommands(tb *table) []roleCommand {
 			lines: func(c *cell) []string {
 				return []string{fmt.Sprintf("destconfig edit DEFAULT --max_host_concurrency=%d", 100+c.seq), "commit"}
 			},
-			check: func(c *cell, o outcome) {
-				v := runningConfig(c.t, tb.a).DestDefault["max_host_concurrency"]
-				expectPresent(c, o, "the max_host_concurrency "+fmt.Sprint(100+c.seq), v == fmt.Sprint(100+c.seq))
+			check: func(c *cell, o outcome, v *view) {
+				got := v.cfg().DestDefault["max_host_concurrency"]
+				expectPresent(c, o, "the max_host_concurrency "+fmt.Sprint(100+c.seq), got == fmt.Sprint(100+c.seq))
 			}},
-		{name: "hostaccess new sendergroup", want: [4]outcome{A, A, C, C}, ok: "Changes committed", lock: "listener",
+		{name: "hostaccess new sendergroup", want: [4]outcome{A, A, C, C}, ok: "Changes committed", lock: "listener", deferCheck: true,
 			lines: func(c *cell) []string {
 				return []string{fmt.Sprintf("listenerconfig edit IncomingMail hostaccess new sendergroup SG_%s 10.77.%d.%d $TRUSTED", c.id, c.seq/250, c.seq%250+1), "commit"}
 			},
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "the sender group", configHas(c, func(cfg *store.Config) bool {
+			check: func(c *cell, o outcome, v *view) {
+				expectPresent(c, o, "the sender group", configHas(v, func(cfg *store.Config) bool {
 					for _, g := range cfg.Listener("IncomingMail").HAT.SenderGroups {
 						if g.Name == "SG_"+c.id {
 							return true
@@ -256,41 +290,46 @@ func tableCommands(tb *table) []roleCommand {
 				}))
 			}},
 		{name: "sshconfig setup", want: [4]outcome{A, K, C, C}, ok: "Changes committed", exclusive: true,
-			prepare: func(c *cell) { c.data["port"] = fmt.Sprint(segtest.FreePort(c.t)) },
+			prepare: func(c *cell, _ outcome) { c.data["port"] = fmt.Sprint(segtest.FreePort(c.t)) },
 			lines:   func(c *cell) []string { return []string{"sshconfig setup --port " + c.data["port"], "commit"} },
-			check: func(c *cell, o outcome) {
-				moved := fmt.Sprint(runningConfig(c.t, tb.a).SSH.Port) == c.data["port"]
+			check: func(c *cell, o outcome, v *view) {
+				moved := fmt.Sprint(v.cfg().SSH.Port) == c.data["port"]
 				expectPresent(c, o, "the new SSH port", moved)
 				if moved {
 					tb.a.MustCli(fmt.Sprintf("sshconfig setup --port %d ; commit restore", tb.origSSH))
 					waitSSH(c.t, tb.origSSH, tb.keys["admin"])
 				}
 			}},
-		{name: "userconfig new", want: [4]outcome{A, C, C, C}, ok: "Changes committed",
+		{name: "userconfig new", want: [4]outcome{A, C, C, C}, ok: "Changes committed", deferCheck: true,
 			lines: func(c *cell) []string {
 				return []string{fmt.Sprintf("userconfig new u%s --role guest --sshkey %q", c.id, tb.victim.line), "commit"}
 			},
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "the new user", configHas(c, func(cfg *store.Config) bool { return cfg.User("u"+c.id) != nil }))
+			check: func(c *cell, o outcome, v *view) {
+				expectPresent(c, o, "the new user", configHas(v, func(cfg *store.Config) bool { return cfg.User("u"+c.id) != nil }))
 			}},
-		{name: "userconfig edit --role admin", want: [4]outcome{A, C, C, C}, ok: "Changes committed",
+		{name: "userconfig edit --role admin", want: [4]outcome{A, C, C, C}, ok: "Changes committed", deferCheck: true,
 			lines: func(c *cell) []string {
 				return []string{"userconfig edit va" + c.role + c.way + " --role admin", "commit"}
 			},
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "the promotion", configHas(c, func(cfg *store.Config) bool {
+			check: func(c *cell, o outcome, v *view) {
+				expectPresent(c, o, "the promotion", configHas(v, func(cfg *store.Config) bool {
 					return cfg.User("va"+c.role+c.way).Role == store.RoleAdmin
 				}))
 			}},
-		{name: "userconfig delete", want: [4]outcome{A, C, C, C}, ok: "Changes committed",
+		{name: "userconfig delete", want: [4]outcome{A, C, C, C}, ok: "Changes committed", deferCheck: true,
 			lines: func(c *cell) []string { return []string{"userconfig delete vb" + c.role + c.way, "commit"} },
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "the deletion", configHas(c, func(cfg *store.Config) bool { return cfg.User("vb"+c.role+c.way) == nil }))
+			check: func(c *cell, o outcome, v *view) {
+				expectPresent(c, o, "the deletion", configHas(v, func(cfg *store.Config) bool { return cfg.User("vb"+c.role+c.way) == nil }))
 			}},
 		// The revision before the prepared one lacks user y<id>: rolling
-		// back to it changes the user list.
+		// back to it changes the user list. (Revision 1, the default,
+		// lacks every user but admin.)
 		{name: "rollbackconfig", want: [4]outcome{A, K, C, C}, ok: "Changes committed", exclusive: true, commitsAtOnce: true,
-			prepare: func(c *cell) {
+			prepare: func(c *cell, want outcome) {
+				if want == refusedAtCommand {
+					c.data["rev"] = "1"
+					return
+				}
 				tb.a.MustCli(fmt.Sprintf("userconfig new y%s --role guest --sshkey %q ; commit prepare", c.id, tb.victim.line))
 				c.data["rev"] = fmt.Sprint(currentRevision(c.t, tb.a) - 1)
 			},
@@ -299,14 +338,29 @@ func tableCommands(tb *table) []roleCommand {
 			steps: func(c *cell) []step {
 				return []step{{line: "rollbackconfig"}, {line: c.data["rev"], answer: true}, {line: "Y", answer: true}}
 			},
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "the rollback", configHas(c, func(cfg *store.Config) bool { return cfg.User("y"+c.id) == nil }))
+			check: func(c *cell, o outcome, v *view) {
+				if c.data["rev"] == "1" {
+					if u := v.cfg().User("op"); u == nil || u.Role != store.RoleOperator {
+						c.t.Errorf("%s: op is %+v after a refused rollback to revision 1", c.id, u)
+					}
+					return
+				}
+				expectPresent(c, o, "the rollback", configHas(v, func(cfg *store.Config) bool { return cfg.User("y"+c.id) == nil }))
 			}},
 		// A file made from the running configuration: the operator's
 		// promotes op to admin, the admin's adds a user.
 		{name: "loadconfig", want: [4]outcome{A, K, C, C}, ok: "Changes committed", exclusive: true,
-			prepare: func(c *cell) {
-				cfg := savedConfig(c.t, tb)
+			prepare: func(c *cell, want outcome) {
+				var cfg *store.Config
+				if want == refusedAtCommand {
+					// Never read: the role may not run loadconfig.
+					cfg = runningConfig(c.t, tb.a)
+					for i := range cfg.Users {
+						cfg.Users[i].PasswordHash = ""
+					}
+				} else {
+					cfg = savedConfig(c)
+				}
 				if c.role == store.RoleAdmin {
 					cfg.Users = append(cfg.Users, store.User{Name: "z" + c.id, Role: store.RoleGuest, SSHKeys: []string{tb.victim.line}})
 				} else {
@@ -318,8 +372,8 @@ func tableCommands(tb *table) []roleCommand {
 				}
 			},
 			lines: func(c *cell) []string { return []string{"loadconfig load-" + c.id + ".json", "commit"} },
-			check: func(c *cell, o outcome) {
-				cfg := runningConfig(c.t, tb.a)
+			check: func(c *cell, o outcome, v *view) {
+				cfg := v.cfg()
 				if c.role == store.RoleAdmin {
 					expectPresent(c, o, "the loaded user", cfg.User("z"+c.id) != nil)
 				} else if cfg.User("op").Role != store.RoleOperator {
@@ -328,20 +382,20 @@ func tableCommands(tb *table) []roleCommand {
 			}},
 		{name: "saveconfig", want: [4]outcome{A, A, C, C}, lock: "saveconfig",
 			lines: func(c *cell) []string { return []string{"saveconfig"} },
-			check: func(c *cell, o outcome) {
-				expectPresent(c, o, "a new saved file", savedFiles(tb) > c.seq0())
+			check: func(c *cell, o outcome, v *view) {
+				expectPresent(c, o, "a new saved file", c.data["saved"] != "")
 			}},
 		{name: "commit", want: [4]outcome{A, A, C, C}, ok: "There are no changes to commit.",
 			lines: func(c *cell) []string { return []string{"commit"} }},
-		{name: "clear", want: [4]outcome{A, A, C, C}, ok: "There are no changes to commit.",
+		{name: "clear", want: [4]outcome{A, A, C, C}, ok: "There are no changes to commit.", deferCheck: true,
 			lines: func(c *cell) []string {
 				return []string{"smtproutes new cl-" + c.id + ".test 192.0.2.1", "clear", "commit"}
 			},
 			steps: func(c *cell) []step {
 				return []step{{line: "smtproutes new cl-" + c.id + ".test 192.0.2.1"}, {line: "clear"}, {line: "Y", answer: true}, {line: "commit"}}
 			},
-			check: func(c *cell, o outcome) {
-				if configHas(c, func(cfg *store.Config) bool {
+			check: func(c *cell, o outcome, v *view) {
+				if configHas(v, func(cfg *store.Config) bool {
 					for _, r := range cfg.System.Routes {
 						if r.Domain == "cl-"+c.id+".test" {
 							return true
@@ -355,43 +409,21 @@ func tableCommands(tb *table) []roleCommand {
 	}
 }
 
-// seq0 is the number of saved files before a saveconfig cell.
-func (c *cell) seq0() int {
-	var n int
-	fmt.Sscan(c.data["saved"], &n)
-	return n
-}
-
-// savedFiles counts the files saveconfig wrote.
-func savedFiles(tb *table) int {
-	m, _ := filepath.Glob(filepath.Join(tb.a.Dir, "configuration", "seg-config-*.json"))
-	return len(m)
-}
-
 // savedConfig saves the running configuration as admin (with its
 // password hashes, as saveconfig writes it) and reads it back.
-func savedConfig(t *testing.T, tb *table) *store.Config {
-	t.Helper()
-	var before []string
-	tb.saveconfig(func() {
-		before, _ = filepath.Glob(filepath.Join(tb.a.Dir, "configuration", "seg-config-*.json"))
-		tb.a.MustCli("saveconfig")
-	})
-	after, _ := filepath.Glob(filepath.Join(tb.a.Dir, "configuration", "seg-config-*.json"))
-	sort.Strings(before)
-	var path string
-	for _, p := range after {
-		if i := sort.SearchStrings(before, p); i == len(before) || before[i] != p {
-			path = p
-		}
+func savedConfig(c *cell) *store.Config {
+	c.t.Helper()
+	saved := c.tb.saveconfig(c.id, func() { c.tb.a.MustCli("saveconfig") })
+	if len(saved) != 1 {
+		c.t.Fatalf("saveconfig as admin wrote %d files", len(saved))
 	}
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(saved[0])
 	if err != nil {
-		t.Fatalf("the saved configuration: %v", err)
+		c.t.Fatalf("the saved configuration: %v", err)
 	}
 	var cfg store.Config
 	if err := json.Unmarshal(b, &cfg); err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
 	return &cfg
 }
@@ -464,6 +496,10 @@ func TestRoleTable(t *testing.T) {
 			})
 		}
 	})
+	final := &view{t: t, a: tb.a}
+	for _, check := range tb.pending {
+		check(t, final)
+	}
 	t.Logf("%d cells in %v", cells.Load(), time.Since(start).Round(time.Millisecond))
 	if n := int(cells.Load()); n != len(cmds)*(4*4+1) {
 		t.Errorf("%d cells ran, want %d", n, len(cmds)*(4*4+1))
@@ -481,7 +517,9 @@ func runCell(t *testing.T, tb *table, w wayIn, role string, rc roleCommand) {
 	c := &cell{t: t, tb: tb, role: role, user: roleUser[role], way: w.short, data: map[string]string{}}
 	c.seq = tb.seq.Add(1)
 	c.id = fmt.Sprintf("%s%s%d", role[:2], w.short, c.seq)
-	if rc.exclusive {
+	want := rc.want[ri]
+	exclusive := rc.exclusive && want != refusedAtCommand
+	if exclusive {
 		tb.world.Lock()
 		defer tb.world.Unlock()
 	} else {
@@ -492,17 +530,16 @@ func runCell(t *testing.T, tb *table, w wayIn, role string, rc roleCommand) {
 		defer tb.lock(rc.lock)()
 	}
 	if rc.prepare != nil {
-		rc.prepare(c)
+		rc.prepare(c, want)
 	}
-	if rc.exclusive {
+	if exclusive {
 		c.before = runningConfig(t, tb.a)
 	}
-	want := rc.want[ri]
 	var out string
 	var code int
-	c.data["saved"] = fmt.Sprint(savedFiles(tb))
-	if rc.lock == "saveconfig" && want == allowed {
-		tb.saveconfig(func() { out, code = w.run(c, rc) })
+	if rc.lock == "saveconfig" {
+		saved := tb.saveconfig(c.id, func() { out, code = w.run(c, rc) })
+		c.data["saved"] = strings.Join(saved, " ")
 	} else {
 		out, code = w.run(c, rc)
 	}
@@ -524,10 +561,16 @@ func runCell(t *testing.T, tb *table, w wayIn, role string, rc roleCommand) {
 	case want == refusedAtCommit && !strings.Contains(out, "Nothing was changed."):
 		t.Errorf("%s: the refusal does not say that nothing changed\n%s", name, out)
 	}
-	if rc.check != nil {
-		rc.check(c, want)
+	switch {
+	case rc.check == nil:
+	case rc.deferCheck:
+		tb.pendMu.Lock()
+		tb.pending = append(tb.pending, func(top *testing.T, v *view) { c.t = top; rc.check(c, want, v) })
+		tb.pendMu.Unlock()
+	default:
+		rc.check(c, want, &view{t: t, a: tb.a})
 	}
-	if rc.exclusive && want != allowed {
+	if exclusive && want != allowed {
 		if after := runningConfig(t, tb.a); !after.Equal(c.before) {
 			t.Errorf("%s: the running configuration changed: %v", name, store.Changes(c.before, after))
 		}

@@ -319,6 +319,12 @@ func env() []string {
 			out = append(out, kv)
 		}
 	}
+	// A race-enabled seg waits a second at exit for late race reports
+	// (GORACE atexit_sleep_ms); tests that run seg cli hundreds of
+	// times would spend minutes asleep. Races are still reported.
+	if raceEnabled && os.Getenv("GORACE") == "" {
+		out = append(out, "GORACE=atexit_sleep_ms=0")
+	}
 	return out
 }
 

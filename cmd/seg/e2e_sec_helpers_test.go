@@ -94,14 +94,6 @@ type step struct {
 	answer bool
 }
 
-func cmdSteps(lines ...string) []step {
-	out := make([]step, len(lines))
-	for i, l := range lines {
-		out[i] = step{line: l}
-	}
-	return out
-}
-
 // questionPrompt ends every question of the shell ("[]> ", "[N]> ").
 const questionPrompt = "]> "
 

@@ -84,6 +84,7 @@ func (c *Config) validateListeners(p *problems) {
 		if (l.CertFile == "") != (l.KeyFile == "") {
 			p.add("%s: a TLS certificate needs both a certificate file and a key file", obj)
 		}
+		checkFileNames(p, obj, map[string]string{"certificate": l.CertFile, "key": l.KeyFile})
 		validateHAT(p, obj, &l.HAT)
 		validateRAT(p, obj, l)
 	}

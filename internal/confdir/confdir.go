@@ -66,27 +66,23 @@ var (
 // CheckName reports whether name is a plain file name in the
 // configuration directory (see the package comment).
 func CheckName(name string) error {
-	var why string
+	const plain = `give a plain name such as routes.txt, without "/" or ".."`
+	var advice string
 	switch {
 	case name == "":
-		why = "an empty name"
-	case strings.ContainsRune(name, '/'):
-		why = `a path ("/")`
-	case name == "." || name == "..":
-		why = "a directory"
+		advice = "give a plain name such as routes.txt"
+	case strings.ContainsRune(name, '/') || name == "." || name == "..":
+		advice = plain
 	case name[0] == '.':
-		why = `a hidden name (starting with ".")`
+		advice = `names starting with "." are not used`
 	case len(name) > maxName:
-		why = fmt.Sprintf("longer than %d bytes", maxName)
-	case !utf8.ValidString(name):
-		why = "not valid UTF-8"
-	case strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-		why = "a name with control characters"
+		advice = fmt.Sprintf("a name is at most %d bytes", maxName)
+	case !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		advice = "a name is text without control characters"
 	default:
 		return nil
 	}
-	return &Error{Problem: fmt.Sprintf("%s is not a file name in the configuration directory (%s): give a plain name such as routes.txt, without \"/\" or \"..\"",
-		quoteName(name), why)}
+	return &Error{Problem: fmt.Sprintf("%s is not a file name in the configuration directory: %s", quoteName(name), advice)}
 }
 
 // quoteName quotes a refused name for a message, shortened: it is the

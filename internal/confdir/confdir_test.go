@@ -66,20 +66,20 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ name, why string }{
-		{"", "empty"},
-		{"/etc/passwd", `"/"`},
-		{"../initial-admin-password", `"/"`},
-		{"sub/dir/x", `"/"`},
-		{"x/", `"/"`},
-		{".", "directory"},
-		{"..", "directory"},
-		{".hidden", "hidden"},
-		{".export-123", "hidden"},
-		{strings.Repeat("x", 256), "longer than 255"},
-		{"a\x00b", "control"},
-		{"a\nb", "control"},
-		{"a\x7fb", "control"},
-		{"\xff\xfe", "UTF-8"},
+		{"", "give a plain name"},
+		{"/etc/passwd", `without "/" or ".."`},
+		{"../initial-admin-password", `without "/" or ".."`},
+		{"sub/dir/x", `without "/" or ".."`},
+		{"x/", `without "/" or ".."`},
+		{".", `without "/" or ".."`},
+		{"..", `without "/" or ".."`},
+		{".hidden", `starting with "."`},
+		{".export-123", `starting with "."`},
+		{strings.Repeat("x", 256), "at most 255 bytes"},
+		{"a\x00b", "control characters"},
+		{"a\nb", "control characters"},
+		{"a\x7fb", "control characters"},
+		{"\xff\xfe", "control characters"},
 	} {
 		err := CheckName(tc.name)
 		if err == nil {

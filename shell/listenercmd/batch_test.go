@@ -280,6 +280,9 @@ func TestBatchForms(t *testing.T) {
 		{name: "print shows defaults", line: L + "hostaccess print", out: "Default Policy Parameters\n=========================\nmax_message_size = 10485760\n"},
 		{name: "import needs a file", line: L + "hostaccess import", err: `The hostaccess "import" command requires a filename.`},
 		{name: "import missing file", line: L + "hostaccess import nope.txt", err: `Error: the file "nope.txt" does not exist in the configuration directory.`},
+		{name: "import a path", line: L + "hostaccess import /etc/passwd", err: `Error: "/etc/passwd" is not a file name in the configuration directory`},
+		{name: "export a path", line: L + "hostaccess export ../../x", err: `Error: "../../x" is not a file name in the configuration directory`},
+		{name: "export a subdirectory", line: L + "hostaccess export sub/dir/x", err: `Error: "sub/dir/x" is not a file name in the configuration directory`},
 		{name: "clear", setup: []string{L + "hostaccess new policy P ACCEPT"}, line: L + "hostaccess clear",
 			check: func(t *testing.T, c *store.Config) {
 				h := c.Listener("IncomingMail").HAT
@@ -430,9 +433,8 @@ func TestHATExportImportRoundTrip(t *testing.T) {
 func TestRATExportImportRoundTrip(t *testing.T) {
 	h := batchSession(t)
 	const L = "listenerconfig edit IncomingMail rcptaccess "
-	// An absolute path is used as is; relative ones are in the
-	// configuration directory.
-	path := filepath.Join(t.TempDir(), "rat.txt")
+	// Files are plain names in the configuration directory.
+	path := "rat.txt"
 	run(t, h,
 		L+"new example.com,.example.com ACCEPT",
 		L+"new postmaster@ ACCEPT --code 250 --text 'Welcome postmaster' --bypass_receiving_control",

@@ -68,7 +68,7 @@ func usageLines() []string {
 		"Behaviors: ACCEPT, REJECT, TCPREFUSE, RELAY, CONTINUE. Policy names start with $ (it may be left out).",
 		"Members: 10.1.1.1, 10.1.1.0/24, 10.1.1., 10.1.1.10-20, 2001:db8::/32, mail.example.com, .example.com,",
 		"  dnslist[bl.example.org], sbrs[-10.0:-3.0], sbrs[none].",
-		"FILE is in the configuration directory (DATA/configuration) unless the path is absolute; the HAT file",
+		"FILE is a file name in the configuration directory (DATA/configuration), not a path; the HAT file",
 		"  format is that of 'hostaccess print' without the default policy parameters.",
 		"--PARAM=VALUE may also be written PARAM=VALUE; sizes take k, M, G. Mail flow policy parameters:")
 	for _, s := range store.HATParams.Specs {

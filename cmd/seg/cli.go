@@ -135,6 +135,14 @@ func cliOffline(dir string, req cliRequest, stdin *os.File, stdout, stderr io.Wr
 		return exitFail, err
 	}
 	defer st.Close()
+	// A password changed offline removes the initial password file, as a
+	// commit does while seg runs.
+	initialPW := newInitialPassword(d, func(format string, args ...any) { fmt.Fprintf(stderr, "seg cli: "+format+"\n", args...) })
+	defer func() {
+		if snap, err := st.Current(); err == nil {
+			initialPW.check(snap.Config)
+		}
+	}()
 	logs := newLogSet(d)
 	defer logs.close()
 	cli, err := logs.open("cli_logs")

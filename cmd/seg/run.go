@@ -74,6 +74,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	initialPW := newInitialPassword(d, logf)
+	initialPW.check(snap.Config)
 	if !created && *hostname != "" && *hostname != snap.Config.System.Hostname {
 		logf("--hostname %s ignored: the configuration exists (hostname %s)", *hostname, snap.Config.System.Hostname)
 	}
@@ -97,6 +99,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer stopMTA()
 
 	a := &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: &cliLog{log: cli}}
+	go initialPW.watch(ctx, st)
 
 	ln, err := ctl.Listen(d.file("seg.sock"))
 	if err != nil {
@@ -123,6 +126,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			if err != nil {
 				return nil, err
 			}
+			initialPW.loggedIn(s.s.User)
 			return s, nil
 		},
 		AuthFailed: a.log.authFailed,

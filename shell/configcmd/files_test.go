@@ -37,7 +37,9 @@ func TestReadOnlyMayNotReadFiles(t *testing.T) {
 
 func TestFileNamesArePlain(t *testing.T) {
 	b := newBatch(t)
-	outside := filepath.Join(t.TempDir(), "outside.txt")
+	elsewhere := t.TempDir()
+	outside := filepath.Join(elsewhere, "outside.txt")
+	never := filepath.Join(elsewhere, "never-written")
 	os.WriteFile(outside, []byte(fileSecret+"\n"), 0o600)
 	for _, line := range []string{
 		"destconfig import " + outside,
@@ -45,13 +47,13 @@ func TestFileNamesArePlain(t *testing.T) {
 		"destconfig export " + filepath.Join(t.TempDir(), "x.ini"),
 		"destconfig export sub/x.ini",
 		"smtproutes import " + outside,
-		"smtproutes export /tmp/seg-routes-test-never-written",
+		"smtproutes export " + never,
 		"destconfig setup --cert " + outside + " --key " + outside,
 		"userconfig new dave --role guest --password-file " + outside,
 	} {
 		b.fail(line, "is not a file name in the configuration directory")
 	}
-	if _, err := os.Stat("/tmp/seg-routes-test-never-written"); !os.IsNotExist(err) {
+	if _, err := os.Stat(never); !os.IsNotExist(err) {
 		t.Errorf("smtproutes export wrote outside: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(b.h.S.ConfigDir(), "sub")); !os.IsNotExist(err) {

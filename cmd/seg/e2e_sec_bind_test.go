@@ -120,12 +120,14 @@ func TestOfflineCommitOntoHeldPortIsRefused(t *testing.T) {
 // listenerconfig and sshconfig say what is really bound.
 func TestBindFailureAtStartIsShown(t *testing.T) {
 	a := segtest.New(t)
+	var held []net.Listener
 	for _, p := range []int{a.SMTPPort, a.SSHPort} {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ln.Close()
+		held = append(held, ln)
 	}
 	a.Start()
 	smtpAddr := a.SMTPAddr()
@@ -144,4 +146,23 @@ func TestBindFailureAtStartIsShown(t *testing.T) {
 		t.Errorf("sshconfig print does not warn %q:\n%s", wantSSH, p)
 	}
 	a.WaitLog(t, "listener IncomingMail: cannot listen on "+smtpAddr, 10*time.Second)
+
+	// Once the ports come free, both services take them without a
+	// commit, and the warnings go.
+	for _, ln := range held {
+		ln.Close()
+	}
+	if !segtest.Poll(20*time.Second, func() bool {
+		return strings.Contains(a.MustCli("status"), "System status:                 Online") &&
+			!strings.Contains(a.MustCli("sshconfig print"), "WARNING")
+	}) {
+		t.Fatalf("the services did not take their ports once free:\n%s\n%s", a.MustCli("status"), a.MustCli("sshconfig print"))
+	}
+	if b := banner(t, smtpAddr); !strings.HasPrefix(b, "220 ") {
+		t.Errorf("SMTP banner once the port was free: %q", b)
+	}
+	if b := banner(t, sshAddr); !strings.HasPrefix(b, "SSH-2.0-") {
+		t.Errorf("SSH banner once the port was free: %q", b)
+	}
+	a.WaitLog(t, "Listener IncomingMail is now listening on its configured address", 10*time.Second)
 }

@@ -34,6 +34,10 @@ type Resizer interface {
 	Resize(width, height int)
 }
 
+// RebindInterval is how often an address that could not be bound is
+// tried again.
+const RebindInterval = 5 * time.Second
+
 // Server is the SSH server. Set the exported fields, then Run.
 type Server struct {
 	Store   store.Store
@@ -153,11 +157,25 @@ func (s *Server) Run(ctx context.Context) error {
 		s.logf("SSH: %v", err)
 	}
 	close(s.ready)
+	// A port that could not be bound (at start, or taken between the
+	// commit check and the move) is tried again until it comes free.
+	retry := time.NewTicker(RebindInterval)
+	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			s.shutdown()
 			return nil
+		case <-retry.C:
+			s.mu.Lock()
+			failed := s.bindErr != nil
+			s.mu.Unlock()
+			if !failed {
+				continue
+			}
+			if cur, err := s.Store.Current(); err == nil && s.bind(cur.Config.SSH) == nil {
+				s.logf("SSH: now listening on %s", s.Addr())
+			}
 		case snap, ok := <-watch:
 			if !ok {
 				s.shutdown()

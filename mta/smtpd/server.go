@@ -169,7 +169,33 @@ func (s *Server) Apply(cfg *store.Config) error {
 		}
 	}
 	s.order = order
-	return s.rebind(moved)
+	return s.rebind(moved, true)
+}
+
+// RetryBinds tries again to bind the listeners that are down or serve on
+// an old address: a port taken at start-up or at a reload may have come
+// free. It returns the names of the listeners that now listen where
+// configured.
+func (s *Server) RetryBinds() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	var ls []*listener
+	for _, k := range s.order {
+		if l := s.lis[k]; !l.suspended && (l.sock == nil || l.misplaced()) {
+			ls = append(ls, l)
+		}
+	}
+	s.rebind(ls, false)
+	var fixed []string
+	for _, l := range ls {
+		if l.sock != nil && !l.misplaced() {
+			fixed = append(fixed, l.name)
+		}
+	}
+	return fixed
 }
 
 // portHeld reports whether a listener's socket (the one being moved
@@ -189,8 +215,9 @@ func (s *Server) portHeld(port int) bool {
 // that fails (two listeners swapping ports, or a port taken by someone
 // else), the old sockets close and the new addresses are tried again,
 // and a listener that still cannot bind reopens its old address. Called
-// with s.mu held.
-func (s *Server) rebind(ls []*listener) error {
+// with s.mu held. loud logs each listener left on its old address (a
+// reload does; the periodic retry does not repeat it).
+func (s *Server) rebind(ls []*listener, loud bool) error {
 	var retry []*listener
 	for _, l := range ls {
 		sk, err := l.open(l.addr, l.port)
@@ -203,7 +230,9 @@ func (s *Server) rebind(ls []*listener) error {
 			retry = append(retry, l)
 		case l.sock != nil:
 			l.err = err
-			s.d.Log.Warning("Listener %s: %v; still listening on %s", l.name, err, l.sock.ln.Addr())
+			if loud {
+				s.d.Log.Warning("Listener %s: %v; still listening on %s", l.name, err, l.sock.ln.Addr())
+			}
 		default:
 			l.err = err // nothing to fall back to: the listener is down
 		}
@@ -233,7 +262,9 @@ func (s *Server) rebind(ls []*listener) error {
 			continue
 		}
 		l.serve(back)
-		s.d.Log.Warning("Listener %s: %v; still listening on %s", l.name, err, back.ln.Addr())
+		if loud {
+			s.d.Log.Warning("Listener %s: %v; still listening on %s", l.name, err, back.ln.Addr())
+		}
 	}
 	var errs []error
 	for _, l := range ls {

@@ -149,6 +149,8 @@ func cliOffline(dir string, req cliRequest, stdin *os.File, stdout, stderr io.Wr
 	if err != nil {
 		return exitFail, err
 	}
+	// Offline nothing of seg's listens: every new address must bind.
+	st.SetCommitCheck(bindCheck(nil))
 	a := &admin{dir: d, store: st, cmds: commands.Registry(), log: &cliLog{log: cli}}
 	s, err := a.newSession(req.hello.User, "offline", stdout, stderr)
 	if err != nil {

@@ -100,6 +100,25 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 
 	a := &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: &cliLog{log: cli}}
 	go initialPW.watch(ctx, st)
+	sshSrv := &sshd.Server{
+		Store:   st,
+		HostKey: d.hostKey,
+		Open: func(user, source string, stdout, stderr io.Writer) (sshd.Shell, error) {
+			s, err := a.newSession(user, source, stdout, stderr)
+			if err != nil {
+				return nil, err
+			}
+			initialPW.loggedIn(s.s.User)
+			return s, nil
+		},
+		AuthFailed: a.log.authFailed,
+		Logf:       logf,
+	}
+	// Before any session can start: sessions show where the services
+	// really listen, and commits that move them are tried first.
+	ends := endpoints{mta: mail, ssh: sshSrv}
+	a.ends = ends
+	st.SetCommitCheck(bindCheck(ends.held))
 
 	ln, err := ctl.Listen(d.file("seg.sock"))
 	if err != nil {
@@ -118,20 +137,6 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctlSrv.Serve(ln) }()
 
-	sshSrv := &sshd.Server{
-		Store:   st,
-		HostKey: d.hostKey,
-		Open: func(user, source string, stdout, stderr io.Writer) (sshd.Shell, error) {
-			s, err := a.newSession(user, source, stdout, stderr)
-			if err != nil {
-				return nil, err
-			}
-			initialPW.loggedIn(s.s.User)
-			return s, nil
-		},
-		AuthFailed: a.log.authFailed,
-		Logf:       logf,
-	}
 	sshDone := make(chan error, 1)
 	go func() { sshDone <- sshSrv.Run(ctx) }()
 	<-sshSrv.Ready()

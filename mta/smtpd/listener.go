@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ type listener struct {
 	port      int
 	suspended bool
 	sock      *socket // nil when not accepting
-	err       error   // last bind error
+	err       error   // last bind error of the configured address
 
 	cmu    sync.Mutex
 	active int
@@ -50,25 +51,46 @@ type binding struct {
 // without locks).
 type socket struct {
 	ln       net.Listener
-	port     int
+	addr     string // the configured address it was bound for
+	cfgPort  int    // the configured port (0: any) it was bound for
+	port     int    // the port bound
 	hand     *handoff
 	stopping chan struct{}
 	accepted chan struct{} // closed when the accept loop has returned
 }
 
-// start binds the listener's address; called with Server.mu held.
+// start binds the listener's configured address and serves it; called
+// with Server.mu held.
 func (l *listener) start() error {
-	addr := net.JoinHostPort(l.addr, strconv.Itoa(l.port))
-	ln, err := net.Listen("tcp", addr)
+	sk, err := l.open(l.addr, l.port)
 	if err != nil {
-		l.err = fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, addr, unwrapOpError(err))
-		return l.err
+		l.err = err
+		return err
 	}
 	l.err = nil
-	sk := &socket{ln: ln, hand: newHandoff(ln.Addr()), stopping: make(chan struct{}), accepted: make(chan struct{})}
+	l.serve(sk)
+	return nil
+}
+
+// open binds addr:port for the listener without serving it yet, so that
+// a rebind can bind the new address while the old socket still serves
+// (Apply).
+func (l *listener) open(addr string, port int) (*socket, error) {
+	hp := net.JoinHostPort(addr, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", hp)
+	if err != nil {
+		return nil, fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, hp, unwrapOpError(err))
+	}
+	sk := &socket{ln: ln, addr: addr, cfgPort: port, hand: newHandoff(ln.Addr()), stopping: make(chan struct{}), accepted: make(chan struct{})}
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 		sk.port = ta.Port
 	}
+	return sk, nil
+}
+
+// serve makes sk the listener's socket and starts accepting on it;
+// called with Server.mu held and no socket serving.
+func (l *listener) serve(sk *socket) {
 	srv := smtp.NewServer(backend{l.s})
 	srv.Domain = l.addr // only in go-smtp's own greeting, which is never sent
 	srv.ErrorLog = panicLogger{l.s.d.Log}
@@ -87,7 +109,12 @@ func (l *listener) start() error {
 		defer l.s.wg.Done()
 		l.acceptLoop(sk)
 	}()
-	return nil
+}
+
+// misplaced reports whether the listener serves on another address
+// than its configured one (a rebind failed and the old one was kept).
+func (l *listener) misplaced() bool {
+	return l.sock != nil && (l.sock.addr != l.addr || l.sock.cfgPort != l.port)
 }
 
 // stop closes the socket; connections already accepted carry on. Called
@@ -248,7 +275,12 @@ func (p panicLogger) Println(v ...interface{}) {
 func unwrapOpError(err error) error {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err
+		err = oe.Err
+	}
+	// "bind: address already in use" says the same twice.
+	var se *os.SyscallError
+	if errors.As(err, &se) && se.Err != nil {
+		err = se.Err
 	}
 	return err
 }

@@ -33,6 +33,9 @@ func showListeners(c *shell.Ctx) {
 	c.Printf("\nCurrently configured listeners:\n")
 	for i := range cfg.Listeners {
 		c.Printf("%d. %s\n", i+1, listenerLine(&cfg.Listeners[i]))
+		if p := c.S.EndpointProblem("listener " + cfg.Listeners[i].Name); p != "" {
+			c.Printf("   WARNING: %s\n", p)
+		}
 	}
 }
 
@@ -347,6 +350,9 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 	}
 	c.Printf("\nName: %s\nType: %s\nInterface: %s TCP Port %d\nProtocol: SMTP\nHostname: %s\nDefault Domain: %s\nMax Concurrent Connections: %d\n",
 		l.Name, typ, l.Address, l.Port, host, dd, l.MaxConcurrency)
+	if p := c.S.EndpointProblem("listener " + l.Name); p != "" {
+		c.Printf("WARNING: %s\n", p)
+	}
 }
 
 // printListener shows a listener's settings, its HAT with the default

@@ -169,6 +169,23 @@ func validALabel(l string) bool {
 	return err == nil && a == lower
 }
 
+// LiteralIP returns the IP address of an address-literal domain as
+// Mailbox.Domain or DomainKey holds it ("[192.0.2.1]", "[IPv6:...]" in
+// any case); ok is false for a domain name.
+func LiteralIP(domain string) (netip.Addr, bool) {
+	if len(domain) < 2 || domain[0] != '[' {
+		return netip.Addr{}, false
+	}
+	p := &parser{s: domain}
+	lit, err := p.addressLiteral()
+	if err != nil || !p.done() {
+		return netip.Addr{}, false
+	}
+	ip := strings.TrimPrefix(lit[1:len(lit)-1], "IPv6:")
+	a, err := netip.ParseAddr(ip)
+	return a, err == nil
+}
+
 // addressLiteral: "[" ( IPv4-address-literal / IPv6-address-literal ) "]"
 // (RFC 5321 section 4.1.3), returned in canonical form. A
 // General-address-literal names no standardised tag seg knows, and is

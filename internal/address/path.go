@@ -25,15 +25,15 @@ func ParseReversePath(arg string) (Path, error) { return parsePath(arg, true) }
 func ParseForwardPath(arg string) (Path, error) { return parsePath(arg, false) }
 
 // parsePath reads "<" [ A-d-l ":" ] Mailbox ">" and the parameters. It is
-// lenient where common clients are and no ambiguity follows: spaces
-// before the path, and a path without angle brackets. The path ends at
+// lenient where common clients are and no ambiguity follows: blanks
+// around the path, and a path without angle brackets. The path ends at
 // the first '>' outside a quoted string; nothing in a quoted local part
 // can end it, so nothing in it can become a parameter.
 func parsePath(arg string, nullOK bool) (Path, error) {
 	if err := scan(arg); err != nil {
 		return Path{}, err
 	}
-	p := &parser{s: strings.TrimRight(strings.TrimLeft(arg, " "), " \t")}
+	p := &parser{s: strings.Trim(arg, " \t")}
 	var path Path
 	bracket := p.accept('<')
 	switch {

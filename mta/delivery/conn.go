@@ -225,8 +225,9 @@ func protoErr(err error) error {
 }
 
 // transact sends one message: MAIL, a RCPT per recipient of ob (the
-// job's envelope in canonical text, address.go), DATA, the body. It reports each recipient's outcome, the reply to the final dot,
-// and whether the connection can carry another message.
+// job's envelope in canonical text, address.go), DATA, the body. It
+// reports each recipient's outcome, the reply to the final dot, and
+// whether the connection can carry another message.
 func (c *conn) transact(j *job, ob outbound, body []byte) ([]outcome, string, bool) {
 	m := j.m
 	rids := ob.rids

@@ -60,14 +60,6 @@ func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
 	if s.mid != 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Sender already specified")
 	}
-	path, err := s.envelopePath("MAIL")
-	if err != nil {
-		return err
-	}
-	from := ""
-	if !path.Null {
-		from = path.Mailbox.String()
-	}
 	if max := in.dec.Params.Int("max_msgs_per_session"); max > 0 && in.msgs >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Messages", in.icid)
 		s.c.hangUpAfterReply()
@@ -77,6 +69,14 @@ func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
 		// RFC 1870 section 6.1: refuse a declared size over the limit at MAIL.
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
 		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds limit")
+	}
+	path, err := s.envelopePath("MAIL")
+	if err != nil {
+		return err
+	}
+	from := ""
+	if !path.Null {
+		from = path.Mailbox.String()
 	}
 	s.mid = s.s.d.Queue.NextMID()
 	s.from = from

@@ -188,7 +188,9 @@ func TestExportedChecks(t *testing.T) {
 			t.Errorf("ValidDomain(%q) = %v", s, !want)
 		}
 	}
-	for s, want := range map[string]bool{"j@example.com": true, "j.k+tag@example.com": true, "j@[192.0.2.1]": true, "j@": false, "@example.com": false, "j..k@example.com": false, "j@exa mple.com": false} {
+	for s, want := range map[string]bool{"j@example.com": true, "j.k+tag@example.com": true, "j@[192.0.2.1]": true, "j@": false, "@example.com": false, "j..k@example.com": false, "j@exa mple.com": false,
+		`"j k"@example.com`: true, `"jk"@example.com`: false, "j@example.com.": false, "j\x00@example.com": false, "\"j\rk\"@example.com": false,
+		strings.Repeat("j", 65) + "@example.com": false, "j@[IPv6:2001:db8::1]": true, "j@xn--zz.example": false} {
 		if ValidAddress(s) != want {
 			t.Errorf("ValidAddress(%q) = %v", s, !want)
 		}

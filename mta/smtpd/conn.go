@@ -52,6 +52,7 @@ type conn struct {
 	inLong  bool       // inside a command line longer than br's buffer
 	atBOL   bool       // data mode: at the beginning of a line
 	inDot   bool       // data mode: inside a line that starts with '.'
+	cmdLine string     // the command line go-smtp is answering, as the client sent it
 
 	mu         sync.Mutex // write side and the state Read consults
 	swallow    bool       // go-smtp's greeting not yet dropped
@@ -146,13 +147,15 @@ func (c *conn) nextCommand() error {
 		// answers "500 5.4.0 Too long line" and closes.
 		c.inLong = err == bufio.ErrBufferFull
 		c.pending = append(c.pending[:0], line...)
+		c.cmdLine = ""
 		return nil
 	}
+	c.cmdLine = string(line)
 	if err != nil {
 		c.pending = append(c.pending[:0], line...) // a last line without CRLF
 		return err
 	}
-	verb := commandVerb(string(line))
+	verb := commandVerb(c.cmdLine)
 	c.mu.Lock()
 	switch {
 	case verb == "" || verb == "BDAT" || !knownVerbs[verb]:
@@ -324,6 +327,16 @@ func (c *conn) Close() error {
 	c.mu.Unlock()
 	c.closeOnce.Do(c.finish)
 	return nil
+}
+
+// commandLine is the command line go-smtp is answering, CRLF included: it
+// reads the next line only after it has answered this one. The Session
+// parses MAIL and RCPT addresses from it (envelope.go), as go-smtp's own
+// parser unquotes quoted local parts.
+func (c *conn) commandLine() string {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	return c.cmdLine
 }
 
 // ehloVerb is the greeting verb the client last used.

@@ -53,7 +53,9 @@ func smtpErr(code int, ec smtp.EnhancedCode, text string) *smtp.SMTPError {
 
 func (s *session) log() maillog.Logger { return s.s.d.Log }
 
-func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+// Mail and Rcpt take the address from seg's own parse of the command
+// line (envelope.go), never go-smtp's unquoted one.
+func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
 	in := s.info
 	if s.mid != 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Sender already specified")
@@ -68,6 +70,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
 		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
+	path, err := s.envelopePath("MAIL")
+	if err != nil {
+		return err
+	}
+	from := ""
+	if !path.Null {
+		from = path.Mailbox.String()
+	}
 	s.mid = s.s.d.Queue.NextMID()
 	s.from = from
 	s.rcpts = nil
@@ -76,11 +86,16 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+func (s *session) Rcpt(_ string, opts *smtp.RcptOptions) error {
 	in := s.info
 	if s.mid == 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Need MAIL command")
 	}
+	path, err := s.envelopePath("RCPT")
+	if err != nil {
+		return err
+	}
+	to := path.Mailbox.String()
 	// RELAY takes any recipient; everything else must pass the RAT, so no
 	// host outside a RELAY group can relay (SPEC 4.4).
 	if in.dec.Behavior != store.BehaviorRelay {
@@ -135,10 +150,11 @@ func (s *session) Data(r io.Reader) error {
 	body = append(append(body, hdr...), data...)
 
 	msgID, subject, hasID, hasSubject := headerFields(data)
+	relay := in.dec.Behavior == store.BehaviorRelay
 	m := &queue.Message{
 		MID: mid, ICID: in.icid, Kind: queue.KindNormal, From: s.from, Received: now,
 		Size: int64(len(body)), RemoteIP: in.ip.String(), Listener: in.lc.Name,
-		MessageID: msgID, Subject: subject,
+		MessageID: msgID, Subject: subject, Relayed: relay,
 	}
 	for i, a := range s.rcpts {
 		m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: a, State: queue.Unattempted})
@@ -151,7 +167,6 @@ func (s *session) Data(r io.Reader) error {
 		s.log().Info("MID %d Subject %s", mid, pyQuote(subject))
 	}
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
-	relay := in.dec.Behavior == store.BehaviorRelay
 	parts, plans := s.split(in.cfg, m, relay)
 	copies := make([][]queue.Derived, len(parts))
 	for i, pm := range parts {

@@ -42,9 +42,9 @@ type slot struct {
 type admission int
 
 const (
-	admitted admission = iota
-	refuseListener // no slot for this class of client
-	refuseIP       // the policy's per-IP max_concurrency
+	admitted       admission = iota
+	refuseListener           // no slot for this class of client
+	refuseIP                 // the policy's per-IP max_concurrency
 )
 
 // open counts a new connection and returns its slot.

@@ -46,7 +46,7 @@ type ConnLimitSpec struct {
 	Min, Max int
 	Default  int
 	Unit     string // "seconds", "bytes per second", "percent"
-	Help     string // one line: what it limits; says what 0 does where 0 is allowed
+	Help     string // a noun phrase ("Enter the HELP"); says what 0 does where 0 is allowed
 	Field    func(*ConnLimits) *int
 }
 
@@ -57,13 +57,13 @@ var ConnLimitSpecs = []ConnLimitSpec{
 		Help:  "time allowed for each command line and each piece of message data",
 		Field: func(c *ConnLimits) *int { return &c.IdleTimeout }},
 	{Name: "max_connection_time", Min: 1, Max: 86400, Default: 900, Unit: "seconds",
-		Help:  "total time limit of a connection (no new message after 80% of it)",
+		Help:  "total time a connection may last (no new message starts after 80% of it)",
 		Field: func(c *ConnLimits) *int { return &c.MaxConnectionTime }},
 	{Name: "data_timeout", Min: 1, Max: 86400, Default: 600, Unit: "seconds",
-		Help:  "time limit of the DATA phase of one message",
+		Help:  "time allowed for the DATA phase of one message",
 		Field: func(c *ConnLimits) *int { return &c.DataTimeout }},
 	{Name: "min_data_rate", Min: 0, Max: 1 << 20, Default: 1, Unit: "bytes per second",
-		Help:  "slowest message data accepted, averaged over data_rate_interval (0: no minimum)",
+		Help:  "lowest average rate of message data over each data_rate_interval (0: no minimum)",
 		Field: func(c *ConnLimits) *int { return &c.MinDataRate }},
 	{Name: "data_rate_interval", Min: 1, Max: 3600, Default: 60, Unit: "seconds",
 		Help:  "interval over which min_data_rate is measured",
@@ -106,7 +106,7 @@ func (s *ConnLimitSpec) Parse(v string) (int, error) {
 		n, err = strconv.ParseInt(v, 10, 64)
 	}
 	if err != nil || n < int64(s.Min) || n > int64(s.Max) {
-		return 0, fmt.Errorf("%s must be a number of %s from %d to %d, not %q", s.Name, s.Unit, s.Min, s.Max, v)
+		return 0, fmt.Errorf("invalid %s %q: enter a number of %s from %d to %d", s.Name, v, s.Unit, s.Min, s.Max)
 	}
 	return int(n), nil
 }

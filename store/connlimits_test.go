@@ -70,7 +70,7 @@ func TestConnLimitParse(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"0", "2h", "x", "-1", ""} {
-		if _, err := idle.Parse(in); err == nil || !strings.Contains(err.Error(), "idle_timeout must be a number of seconds from 1 to 3600") {
+		if _, err := idle.Parse(in); err == nil || !strings.Contains(err.Error(), "enter a number of seconds from 1 to 3600") {
 			t.Errorf("idle_timeout %q: %v", in, err)
 		}
 	}

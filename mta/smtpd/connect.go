@@ -37,6 +37,7 @@ const rdnsTimeout = 10 * time.Second
 // go-smtp server.
 func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func()) {
 	defer release()
+	accepted := time.Now()
 	b := l.cur.Load()
 	lc := b.lc
 	icid := s.d.Queue.NextICID()
@@ -151,6 +152,7 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 		return
 	}
 	c = newConn(raw, bufio.NewReader(raw), lim, s.d.Now, s.d.Log, info, info.maxSize, finish)
+	c.t.start = accepted // max_connection_time counts from the accept
 	l.attach(sl, c)
 	if !hand.push(c) {
 		c.Close()

@@ -106,9 +106,10 @@ func TestPressureEvictsIdleOldestFirst(t *testing.T) {
 		clk.advance(time.Second) // ICID 1 has waited longest
 	}
 	clk.advance(30 * time.Second)
-	// ICID 2 keeps sending NOOP: that is no activity. ICID 3 starts a
+	// ICID 2 keeps sending NOOP and EHLO: that is no activity. ICID 3 starts a
 	// transaction: that is.
 	cs[1].expect("NOOP", "250 ")
+	cs[1].expect("EHLO again.x.test", "250 ")
 	cs[2].expect("MAIL FROM:<a@x.test>", "250 ")
 	e.waitIdle(8)
 

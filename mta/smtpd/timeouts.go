@@ -81,10 +81,10 @@ type timers struct {
 	rateBytes int64     // dataBytes at rateAt
 
 	// Eviction: a connection is idle while seg waits for the client,
-	// from the end of the last command that moved the session on (or
-	// the last message data). Commands that do not (NOOP, RSET, VRFY,
-	// HELP, unrecognised ones) do not reset it, so a client cannot hold
-	// a slot by sending NOOP every few seconds.
+	// from the banner or the last command that moved the session on
+	// (progress), or the last message data. Other commands do not reset
+	// it, so a client cannot hold a slot by sending NOOP every few
+	// seconds.
 	counted   bool      // the last command line moved the session on
 	waitFrom  time.Time // on clock
 	idleSince atomic.Int64
@@ -103,10 +103,13 @@ func (t *timers) sessionEnd() time.Time { return t.start.Add(seconds(t.lim.MaxCo
 func (t *timers) dataEnd() time.Time    { return t.dataStart.Add(seconds(t.lim.DataTimeout)) }
 func (t *timers) rateEnd() time.Time    { return t.rateAt.Add(seconds(t.lim.DataRateInterval)) }
 
-// progress reports whether a command verb moves the session on.
+// progress reports whether a command verb moves the session on: a mail
+// transaction or the security handshakes. HELO and EHLO do not (a client
+// says them once and goes on to MAIL), nor do NOOP, RSET, VRFY, HELP and
+// unrecognised commands.
 func progress(verb string) bool {
 	switch verb {
-	case "HELO", "EHLO", "MAIL", "RCPT", "DATA", "AUTH", "STARTTLS", "QUIT":
+	case "MAIL", "RCPT", "DATA", "AUTH", "STARTTLS", "QUIT":
 		return true
 	}
 	return false

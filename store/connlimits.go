@@ -85,6 +85,18 @@ func DefaultConnLimits() ConnLimits {
 	return c
 }
 
+// OrDefaults replaces each limit out of its range (a configuration that
+// was never validated, such as a zero value) by its default, so that no
+// such value can make every connection time out at once.
+func (c ConnLimits) OrDefaults() ConnLimits {
+	for _, s := range ConnLimitSpecs {
+		if v := s.Field(&c); *v < s.Min || *v > s.Max {
+			*v = s.Default
+		}
+	}
+	return c
+}
+
 // ConnLimitSpecNamed returns the spec of an option name, or nil.
 func ConnLimitSpecNamed(name string) *ConnLimitSpec {
 	for i := range ConnLimitSpecs {

@@ -88,3 +88,12 @@ func TestReserved(t *testing.T) {
 		}
 	}
 }
+
+func TestConnLimitsOrDefaults(t *testing.T) {
+	got := (ConnLimits{IdleTimeout: 5, MinDataRate: 0, ReservedPercent: 99}).OrDefaults()
+	want := DefaultConnLimits()
+	want.IdleTimeout, want.MinDataRate, want.PressureIdle = 5, 0, 0 // 0 is in range for the last two
+	if got != want {
+		t.Errorf("%+v", got)
+	}
+}

@@ -43,7 +43,7 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 	icid := s.d.Queue.NextICID()
 	ip := addrIP(raw.RemoteAddr())
 	local := addrIP(raw.LocalAddr())
-	lim := lc.ConnLimits
+	lim := lc.ConnLimits.OrDefaults()
 	idle := seconds(lim.IdleTimeout)
 	reserved := lim.Reserved(lc.MaxConcurrency)
 

@@ -33,9 +33,10 @@ type listener struct {
 	sock      *socket // nil when not accepting
 	err       error   // last bind error of the configured address
 
-	cmu    sync.Mutex
-	active int
-	perIP  map[netip.Addr]int
+	cmu      sync.Mutex // the slots (slots.go)
+	active   int        // open connections, sessions or not
+	perIP    map[netip.Addr]int
+	sessions map[*conn]*slot // sessions handed to go-smtp: eviction candidates
 }
 
 // binding is the snapshot a connection takes at connect: the whole
@@ -171,49 +172,6 @@ func (l *listener) acceptLoop(sk *socket) {
 		pre.Add(1)
 		go l.s.connect(l, sk.hand, raw, sync.OnceFunc(pre.Done))
 	}
-}
-
-// takeIP counts a connection from ip against the policy's per-IP limit
-// (max_concurrency; <= 0 is unlimited). It reports false, counting
-// nothing, when the limit is reached.
-func (l *listener) takeIP(ip netip.Addr, max int64) bool {
-	l.cmu.Lock()
-	defer l.cmu.Unlock()
-	if max > 0 && int64(l.perIP[ip]) >= max {
-		return false
-	}
-	l.perIP[ip]++
-	return true
-}
-
-func (l *listener) releaseIP(ip netip.Addr) {
-	l.cmu.Lock()
-	if l.perIP[ip] <= 1 {
-		delete(l.perIP, ip)
-	} else {
-		l.perIP[ip]--
-	}
-	l.cmu.Unlock()
-}
-
-// enter counts a connection on the listener and returns how many are open.
-func (l *listener) enter() int {
-	l.cmu.Lock()
-	defer l.cmu.Unlock()
-	l.active++
-	return l.active
-}
-
-func (l *listener) leave() {
-	l.cmu.Lock()
-	l.active--
-	l.cmu.Unlock()
-}
-
-func (l *listener) connections() int {
-	l.cmu.Lock()
-	defer l.cmu.Unlock()
-	return l.active
 }
 
 // handoff is the net.Listener go-smtp serves: it yields the connections

@@ -55,10 +55,6 @@ type Deps struct {
 	// (verified true) or its unconfirmed PTR name (verified false); "" when
 	// there is none. nil: no lookups, every host is "unknown".
 	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
-
-	// IdleTimeout is how long a client may stay silent before seg hangs up.
-	// 0: 5 minutes (RFC 5321 section 4.5.3.2.7).
-	IdleTimeout time.Duration
 }
 
 // Listener states in ListenerStatus.
@@ -110,9 +106,6 @@ func New(d Deps) *Server {
 	if d.Counters == nil {
 		d.Counters = counters.New(d.Now, nil)
 	}
-	if d.IdleTimeout <= 0 {
-		d.IdleTimeout = 5 * time.Minute
-	}
 	return &Server{d: d, lis: map[string]*listener{}, conns: map[net.Conn]struct{}{}}
 }
 
@@ -159,7 +152,7 @@ func (s *Server) Apply(cfg *store.Config) error {
 		lc := want[k]
 		l := s.lis[k]
 		if l == nil {
-			l = &listener{s: s, perIP: map[netip.Addr]int{}}
+			l = &listener{s: s, perIP: map[netip.Addr]int{}, sessions: map[*conn]*slot{}}
 			s.lis[k] = l
 		}
 		l.name, l.addr, l.port = lc.Name, lc.Address, lc.Port

@@ -60,6 +60,13 @@ func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
 	if s.mid != 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Sender already specified")
 	}
+	if s.c.t.pastSoftLimit() {
+		// AsyncOS ends a session at 80% of its maximum connection time
+		// between messages rather than cut the next one short (timeouts.go).
+		s.log().Info("ICID %d disconnected address %s, exceeded allowable connection time", in.icid, in.ip)
+		s.c.hangUpAfterReply()
+		return smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Exceeded allowable connection time, disconnecting.")
+	}
 	if max := in.dec.Params.Int("max_msgs_per_session"); max > 0 && in.msgs >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Messages", in.icid)
 		s.c.hangUpAfterReply()

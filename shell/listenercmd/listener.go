@@ -359,6 +359,7 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 // policy parameters, and its RAT.
 func printListener(c *shell.Ctx, l *store.Listener) {
 	showListener(c, l)
+	printConnLimits(c, l)
 	c.Printf("\nHost Access Table:\n")
 	printHAT(c, &l.HAT)
 	if l.Type == store.ListenerPublic {
@@ -419,6 +420,12 @@ func editListenerMenu(c *shell.Ctx, name string) error {
 				return err
 			}
 			l.MaxConcurrency, _ = strconv.Atoi(s)
+			printConnLimits(c, l)
+			change, err := askYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
+			if err != nil || !change {
+				return err
+			}
+			return askConnLimits(c, l)
 		case "SETUP":
 			return setupMenu(c, name)
 		case "HOSTACCESS":

@@ -63,7 +63,7 @@ type socket struct {
 // start binds the listener's configured address and serves it; called
 // with Server.mu held.
 func (l *listener) start() error {
-	sk, err := l.open(l.addr, l.port)
+	sk, err := l.bindSocket(l.addr, l.port)
 	if err != nil {
 		l.err = err
 		return err
@@ -73,10 +73,10 @@ func (l *listener) start() error {
 	return nil
 }
 
-// open binds addr:port for the listener without serving it yet, so that
+// bindSocket binds addr:port for the listener without serving it yet, so that
 // a rebind can bind the new address while the old socket still serves
 // (Apply).
-func (l *listener) open(addr string, port int) (*socket, error) {
+func (l *listener) bindSocket(addr string, port int) (*socket, error) {
 	hp := net.JoinHostPort(addr, strconv.Itoa(port))
 	ln, err := net.Listen("tcp", hp)
 	if err != nil {

@@ -213,7 +213,7 @@ func (s *Server) portHeld(port int) bool {
 func (s *Server) rebind(ls []*listener, loud bool) error {
 	var retry []*listener
 	for _, l := range ls {
-		sk, err := l.open(l.addr, l.port)
+		sk, err := l.bindSocket(l.addr, l.port)
 		switch {
 		case err == nil:
 			l.stop()
@@ -242,14 +242,14 @@ func (s *Server) rebind(ls []*listener, loud bool) error {
 		}
 	}
 	for i, l := range retry {
-		sk, err := l.open(l.addr, l.port)
+		sk, err := l.bindSocket(l.addr, l.port)
 		if err == nil {
 			l.err = nil
 			l.serve(sk)
 			continue
 		}
 		l.err = err
-		back, berr := l.open(olds[i].addr, olds[i].port)
+		back, berr := l.bindSocket(olds[i].addr, olds[i].port)
 		if berr != nil {
 			s.d.Log.Warning("Listener %s: %v; its previous address could not be reopened either: %v", l.name, err, unwrapOpError(berr))
 			continue

@@ -3,11 +3,14 @@ package mta
 import (
 	"fmt"
 	"io"
+	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"seg/mta/report"
+	"seg/mta/smtpd"
 )
 
 // Command serves the shell's mail-system commands (shell.MailSystem). The
@@ -72,17 +75,41 @@ func (m *MTA) statusInfo() report.StatusInfo {
 	info.WorkQueue = int64(st.Messages)
 	var susp []string
 	for _, l := range m.smtpd.Listeners() {
-		if l.State == "suspended" {
+		switch l.State {
+		case smtpd.StateSuspended:
 			susp = append(susp, l.Name)
+		case smtpd.StateFailed, smtpd.StateMisplaced:
+			info.ListenerProblems = append(info.ListenerProblems, ListenerProblem(l))
 		}
 	}
 	switch {
+	case len(info.ListenerProblems) > 0:
+		// Not "Online": mail the configuration expects to reach seg
+		// does not (SPEC 3: a listener that cannot bind is shown down).
+		info.SystemStatus = "Listener down"
 	case m.suspended.Load():
 		info.SystemStatus = "Delivery suspended"
 	case len(susp) > 0 && len(susp) == len(m.smtpd.Listeners()):
 		info.SystemStatus = "Receiving suspended"
 	}
 	return info
+}
+
+// ListenerProblem says in one line why a listener is not listening where
+// the running configuration says: for status, listenerconfig and logs.
+func ListenerProblem(l smtpd.ListenerStatus) string {
+	want := net.JoinHostPort(l.Address, strconv.Itoa(l.Port))
+	why := l.Err
+	if i := strings.LastIndex(why, want+": "); i >= 0 {
+		why = why[i+len(want)+2:]
+	}
+	if why == "" {
+		why = "not bound"
+	}
+	if l.Listening != "" {
+		return fmt.Sprintf("Listener %s is not listening on %s (%s); still listening on %s", l.Name, want, why, l.Listening)
+	}
+	return fmt.Sprintf("Listener %s is down: cannot listen on %s (%s)", l.Name, want, why)
 }
 
 func (m *MTA) listenerOp(name string, args []string, out io.Writer) error {

@@ -49,6 +49,8 @@ type MTA struct {
 	watchDone chan struct{}
 	saveStop  chan struct{}
 	saveDone  chan struct{}
+	bindStop  chan struct{}
+	bindDone  chan struct{}
 	closeOnce sync.Once
 	suspended atomic.Bool // suspenddel with no domain
 }
@@ -67,7 +69,8 @@ func Start(o Options) (*MTA, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &MTA{o: o, queue: q, saveStop: make(chan struct{}), saveDone: make(chan struct{}), watchDone: make(chan struct{})}
+	m := &MTA{o: o, queue: q, saveStop: make(chan struct{}), saveDone: make(chan struct{}),
+		bindStop: make(chan struct{}), bindDone: make(chan struct{}), watchDone: make(chan struct{})}
 	m.cfg.Store(snap.Config)
 	m.counters = counters.New(o.Now, loadLifetime(o.DataDir))
 	resolvers := o.Resolvers
@@ -106,6 +109,7 @@ func Start(o Options) (*MTA, error) {
 	m.stopWatch = stop
 	go m.follow(watch)
 	go m.saveLoop()
+	go m.rebindLoop()
 	return m, nil
 }
 
@@ -123,6 +127,29 @@ func (m *MTA) follow(watch <-chan *store.Snapshot) {
 	}
 }
 
+// rebindInterval is how often listeners that could not bind their
+// address try again.
+const rebindInterval = 5 * time.Second
+
+// rebindLoop retries the binds that failed (at start-up, or a reload
+// onto a port taken after the commit check), so that a listener comes
+// up once the port is free, with no commit needed.
+func (m *MTA) rebindLoop() {
+	defer close(m.bindDone)
+	t := time.NewTicker(rebindInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			for _, name := range m.smtpd.RetryBinds() {
+				m.o.Log.Info("Listener %s is now listening on its configured address", name)
+			}
+		case <-m.bindStop:
+			return
+		}
+	}
+}
+
 // Close stops accepting mail, lets sessions and deliveries in flight end
 // until ctx is done (abandoned attempts stay in the queue and are retried
 // after restart), then closes the queue.
@@ -131,6 +158,8 @@ func (m *MTA) Close(ctx context.Context) error {
 	m.closeOnce.Do(func() {
 		m.stopWatch()
 		<-m.watchDone
+		close(m.bindStop)
+		<-m.bindDone
 		errs = append(errs, m.smtpd.Close(ctx))
 		errs = append(errs, m.delivery.Close(ctx))
 		close(m.saveStop)

@@ -25,16 +25,19 @@ type Session struct {
 	// lower (the account was demoted or deleted while the session was
 	// open: "" then, which may only run guest commands and commit
 	// nothing).
-	Role     string
-	Source   string // "console", "ssh 127.0.0.1:50312", "socket", "offline"
-	Store    store.Store
-	Mail     MailSystem // nil when the MTA is not running
-	Commands *Registry
-	In       LineReader
-	Out      io.Writer
-	Err      io.Writer
-	Audit    AuditLog // may be nil
-	DataDir  string   // saveconfig writes DataDir/configuration/
+	Role   string
+	Source string // "console", "ssh 127.0.0.1:50312", "socket", "offline"
+	Store  store.Store
+	Mail   MailSystem // nil when the MTA is not running
+	// Endpoints tells where the listeners and SSH really listen (nil
+	// offline).
+	Endpoints Endpoints
+	Commands  *Registry
+	In        LineReader
+	Out       io.Writer
+	Err       io.Writer
+	Audit     AuditLog // may be nil
+	DataDir   string   // saveconfig writes DataDir/configuration/
 	// Interactive is true on a terminal; batch and one-shot runs are not.
 	Interactive bool
 	// Now is the clock (nil: time.Now); Loc the zone dates are shown in

@@ -182,7 +182,12 @@ func TestSaveAndLoadConfig(t *testing.T) {
 	mustExec(t, s, "sethostname other.example.com")
 	mustExec(t, s, "commit")
 	out.Reset()
-	mustExec(t, s, "loadconfig "+path) // absolute path works too
+	// A path is refused, even one into the configuration directory:
+	// files are named by their plain names.
+	if err := s.Execute("loadconfig " + path); err == nil || !strings.Contains(err.Error(), "is not a file name in the configuration directory") {
+		t.Fatalf("loadconfig of a path: %v", err)
+	}
+	mustExec(t, s, "loadconfig "+name)
 	if !s.Dirty() || s.Candidate().System.Hostname != "seg.localdomain" {
 		t.Fatal("loadconfig did not stage the file")
 	}
@@ -193,9 +198,9 @@ func TestSaveAndLoadConfig(t *testing.T) {
 
 	for _, tc := range []struct{ file, content, want string }{
 		{"missing.json", "", `Error: the file "missing.json" does not exist`},
-		{"bad.json", "{not json", "Parsing failed: bad.json: "},
-		{"unknown.json", `{"bogus": 1}`, `Parsing failed: unknown.json: json: unknown field "bogus"`},
-		{"two.json", "{} {}", "Parsing failed: two.json: text after the configuration"},
+		{"bad.json", "{not json", "Parsing failed: bad.json:1: not valid JSON"},
+		{"unknown.json", `{"bogus": 1}`, `Parsing failed: unknown.json:1: unknown field "bogus"`},
+		{"two.json", "{} {}", "Parsing failed: two.json:1: text after the configuration"},
 		{"masked.json", `{"users": [{"name": "admin", "role": "admin", "password_hash": "*****"}]}`,
 			`Parsing failed: masked.json: the password of user "admin" is masked`},
 	} {

@@ -61,6 +61,7 @@ type Listener struct {
 	Hostname       string     `json:"hostname,omitempty"` // empty: system hostname
 	DefaultDomain  string     `json:"default_domain,omitempty"`
 	MaxConcurrency int        `json:"max_concurrency"` // concurrent connections, whole listener
+	ConnLimits                // timeouts, pressure eviction, reserved slots (flattened in JSON)
 	CertFile       string     `json:"cert_file,omitempty"`
 	KeyFile        string     `json:"key_file,omitempty"`
 	HAT            HAT        `json:"hat"`

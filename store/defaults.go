@@ -70,7 +70,7 @@ func DefaultRAT() []RATEntry {
 
 // NewListener returns a listener of the given type with AsyncOS defaults.
 func NewListener(name, typ, address string, port int) Listener {
-	l := Listener{Name: name, Type: typ, Address: address, Port: port, MaxConcurrency: 300}
+	l := Listener{Name: name, Type: typ, Address: address, Port: port, MaxConcurrency: 300, ConnLimits: DefaultConnLimits()}
 	if typ == ListenerPrivate {
 		l.HAT = NewPrivateHAT(nil)
 		l.MaxConcurrency = 600

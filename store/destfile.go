@@ -78,10 +78,16 @@ func writeDestSection(b *strings.Builder, name string, p Params) {
 const maxDestLine = 64 << 10
 
 // ParseDestFile reads a destconfig file. name is used in messages only.
-// It reports every problem it finds (a *DestFileError), not just the
-// first; on error the results are nil.
+// It reports the problems it finds (a *DestFileError), not just the
+// first: MaxProblems of them, then how many more; on error the results
+// are nil.
 func ParseDestFile(name string, r io.Reader) (Params, []Destination, error) {
-	p := &destParser{name: name, seen: map[string]bool{}}
+	return parseDestFile(name, r, MaxProblems)
+}
+
+// parseDestFile is ParseDestFile reporting up to limit problems in full.
+func parseDestFile(name string, r io.Reader, limit int) (Params, []Destination, error) {
+	p := &destParser{name: name, seen: map[string]bool{}, problems: Problems{Limit: limit}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), maxDestLine)
 	for sc.Scan() {
@@ -96,8 +102,8 @@ func ParseDestFile(name string, r io.Reader) (Params, []Destination, error) {
 		}
 	}
 	p.finish()
-	if len(p.problems) > 0 {
-		return nil, nil, &DestFileError{Problems: p.problems}
+	if p.problems.Len() > 0 {
+		return nil, nil, &DestFileError{Problems: p.problems.List()}
 	}
 	return p.def, p.dests, nil
 }
@@ -112,7 +118,7 @@ type destSection struct {
 type destParser struct {
 	name     string
 	line     int
-	problems []string
+	problems Problems
 	cur      *destSection // nil before the first section and after a bad header
 	sections []*destSection
 	seen     map[string]bool // lower-case section names
@@ -121,7 +127,7 @@ type destParser struct {
 }
 
 func (p *destParser) errorf(line int, format string, a ...any) {
-	p.problems = append(p.problems, fmt.Sprintf("%s:%d: %s", p.name, line, fmt.Sprintf(format, a...)))
+	p.problems.Addf("%s:%d: %s", p.name, line, fmt.Sprintf(format, a...))
 }
 
 func (p *destParser) parseLine(raw string) {
@@ -135,13 +141,13 @@ func (p *destParser) parseLine(raw string) {
 	}
 	key, val, ok := strings.Cut(s, "=")
 	if !ok {
-		p.errorf(p.line, "expected [SECTION] or KEY = VALUE, got %q", s)
+		p.errorf(p.line, "expected [SECTION] or KEY = VALUE, got %s", Excerpt(s))
 		return
 	}
 	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 	if p.cur == nil {
 		if len(p.sections) == 0 {
-			p.errorf(p.line, "%q is outside a section: start with [DEFAULT]", key)
+			p.errorf(p.line, "%s is outside a section: start with [DEFAULT]", Excerpt(key))
 		}
 		return // under a bad header: already reported
 	}
@@ -157,7 +163,7 @@ func (p *destParser) parseLine(raw string) {
 		}
 	}
 	if first, dup := p.cur.lines[k]; dup {
-		p.errorf(p.line, "%s is set twice in [%s] (first on line %d)", k, p.cur.display(), first)
+		p.errorf(p.line, "%s is set twice in [%s] (first on line %d)", k, ExcerptBare(p.cur.display()), first)
 		return
 	}
 	p.cur.params[k] = v
@@ -174,7 +180,7 @@ func (s *destSection) display() string {
 func (p *destParser) parseHeader(s string) {
 	p.cur = nil
 	if !strings.HasSuffix(s, "]") {
-		p.errorf(p.line, "section header %q has no closing ]", s)
+		p.errorf(p.line, "section header %s has no closing ]", Excerpt(s))
 		return
 	}
 	name := strings.TrimSpace(s[1 : len(s)-1])
@@ -182,11 +188,11 @@ func (p *destParser) parseHeader(s string) {
 	if strings.EqualFold(name, DestDefaultSection) {
 		sec.name = ""
 	} else if !ValidDomain(name) {
-		p.errorf(p.line, "[%s]: not a valid domain (sections are [DEFAULT] and [example.com])", name)
+		p.errorf(p.line, "[%s]: not a valid domain (sections are [DEFAULT] and [example.com])", ExcerptBare(name))
 		return
 	}
 	if p.seen[sec.name] {
-		p.errorf(p.line, "section [%s] appears twice", sec.display())
+		p.errorf(p.line, "section [%s] appears twice", ExcerptBare(sec.display()))
 		return
 	}
 	p.seen[sec.name] = true
@@ -224,9 +230,9 @@ func (p *destParser) finish() {
 		if s.params.Has("recipient_minutes") || def.params.Has("recipient_minutes") {
 			continue
 		}
-		p.errorf(s.lines["recipient_limit"], "recipient_limit needs recipient_minutes (1-60) in [%s] or [DEFAULT]", s.display())
+		p.errorf(s.lines["recipient_limit"], "recipient_limit needs recipient_minutes (1-60) in [%s] or [DEFAULT]", ExcerptBare(s.display()))
 	}
-	if len(p.problems) > 0 {
+	if p.problems.Len() > 0 {
 		return
 	}
 	p.def = def.params
@@ -253,7 +259,7 @@ func CheckBounceProfileName(name string) error {
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
-			return fmt.Errorf("The bounce profile name may contain only letters, digits, '_', '-' and '.' (not %q).", string(rune(c)))
+			return fmt.Errorf("The bounce profile name may contain only letters, digits, '_', '-' and '.' (not %s).", Excerpt(string([]byte{c})))
 		}
 	}
 	return nil

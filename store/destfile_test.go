@@ -117,7 +117,7 @@ bounce_profile = 9lives
 just some words
 [EXAMPLE.com]
 `
-	_, _, err := ParseDestFile("dest.ini", strings.NewReader(in))
+	_, _, err := parseDestFile("dest.ini", strings.NewReader(in), 100)
 	var fe *DestFileError
 	if !errors.As(err, &fe) {
 		t.Fatalf("err = %v, want *DestFileError", err)

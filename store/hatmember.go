@@ -38,9 +38,9 @@ type Member struct {
 }
 
 // Errors worded as AsyncOS words them (reference, general conventions).
-func errBadIP(s string) error { return fmt.Errorf("Invalid IP or IP range %q", s) }
+func errBadIP(s string) error { return fmt.Errorf("Invalid IP or IP range %s", Excerpt(s)) }
 func errBadHost(s string) error {
-	return fmt.Errorf("Invalid hostname format %q", s)
+	return fmt.Errorf("Invalid hostname format %s", Excerpt(s))
 }
 
 // ParseMember parses one HAT sender-group member in any AsyncOS form
@@ -63,7 +63,7 @@ func ParseMember(s string) (Member, error) {
 		return parseSBRS(s, low)
 	case strings.HasPrefix(low, "dnslist["):
 		if !strings.HasSuffix(low, "]") {
-			return Member{}, fmt.Errorf("Invalid DNS list %q: write dnslist[zone], for example dnslist[zen.spamhaus.org]", s)
+			return Member{}, fmt.Errorf("Invalid DNS list %s: write dnslist[zone], for example dnslist[zen.spamhaus.org]", Excerpt(s))
 		}
 		zone := strings.TrimSuffix(strings.TrimSpace(low[len("dnslist["):len(low)-1]), ".")
 		if !validHostname(zone) {
@@ -73,7 +73,7 @@ func ParseMember(s string) (Member, error) {
 	case strings.HasPrefix(low, "sbo:"):
 		n, err := strconv.Atoi(strings.TrimSpace(s[4:]))
 		if err != nil || n < 0 {
-			return Member{}, fmt.Errorf("Invalid SenderBase network owner %q: write SBO:n with a number n", s)
+			return Member{}, fmt.Errorf("Invalid SenderBase network owner %s: write SBO:n with a number n", Excerpt(s))
 		}
 		return Member{Kind: MemberSBO, SBO: n}, nil
 	case strings.Contains(s, "/"):
@@ -171,7 +171,7 @@ func (m Member) MatchIP(ip netip.Addr) bool {
 }
 
 func parseSBRS(s, low string) (Member, error) {
-	bad := fmt.Errorf("Invalid SBRS range %q: write sbrs[min:max] with scores from -10.0 to 10.0, or sbrs[none]", s)
+	bad := fmt.Errorf("Invalid SBRS range %s: write sbrs[min:max] with scores from -10.0 to 10.0, or sbrs[none]", Excerpt(s))
 	if !strings.HasSuffix(low, "]") {
 		return Member{}, bad
 	}
@@ -387,9 +387,9 @@ func parseCIDR(s string) (Member, error) {
 	bits, err := strconv.Atoi(bitsStr)
 	if err != nil || bits < 0 || bits > max || strings.ContainsAny(bitsStr, "+- ") {
 		if max == 128 {
-			return Member{}, fmt.Errorf("A CIDR address is an IP followed by / and a number from 0 to 128: %q", s)
+			return Member{}, fmt.Errorf("A CIDR address is an IP followed by / and a number from 0 to 128: %s", Excerpt(s))
 		}
-		return Member{}, fmt.Errorf("A CIDR address is an IP followed by / and a number from 0 to 32: %q", s)
+		return Member{}, fmt.Errorf("A CIDR address is an IP followed by / and a number from 0 to 32: %s", Excerpt(s))
 	}
 	var a netip.Addr
 	if max == 128 {

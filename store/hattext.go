@@ -112,7 +112,7 @@ func CheckPolicyName(name string) error {
 		return fmt.Errorf("Invalid policy name %s: at most %d characters follow the $", shortName(name), MaxNameLength)
 	}
 	if len(name) < 2 || name[0] != '$' || !nameChars(name[1:]) {
-		return fmt.Errorf("Invalid policy name %q: a policy name is $ followed by letters, digits, _ or -", name)
+		return fmt.Errorf("Invalid policy name %s: a policy name is $ followed by letters, digits, _ or -", Excerpt(name))
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func CheckSenderGroupName(name string) error {
 		return fmt.Errorf("Invalid sender group name %s: at most %d characters", shortName(name), MaxNameLength)
 	}
 	if name == "" || !nameChars(strings.ReplaceAll(name, ".", "")) || strings.HasPrefix(name, ".") {
-		return fmt.Errorf("Invalid sender group name %q: use letters, digits, _, - or .", name)
+		return fmt.Errorf("Invalid sender group name %s: use letters, digits, _, - or .", Excerpt(name))
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ func CanonBehavior(s string) (string, error) {
 			return u, nil
 		}
 	}
-	return "", fmt.Errorf("Unknown behavior %q: choose %s", s, strings.Join(Behaviors, ", "))
+	return "", fmt.Errorf("Unknown behavior %s: choose %s", Excerpt(s), strings.Join(Behaviors, ", "))
 }
 
 // hatRow is one sender group (or ALL row) as read, with line numbers for
@@ -182,7 +182,9 @@ type hatPolicy struct {
 
 type hatParser struct {
 	name     string
-	errs     []lineError
+	limit    int         // problems reported in full
+	errs     []lineError // the limit lowest-numbered problems
+	more     int         // problems beyond them
 	policies []hatPolicy
 	rows     []hatRow
 	adhoc    map[int]bool // line numbers of generated names (policy or group)
@@ -194,17 +196,39 @@ type lineError struct {
 	msg  string
 }
 
+// errorf records a problem. Only the limit lowest-numbered ones are
+// kept (checks made once the whole file is read report earlier lines),
+// the others counted: a large file of bad lines costs no memory.
 func (p *hatParser) errorf(line int, format string, a ...any) {
-	p.errs = append(p.errs, lineError{line, fmt.Sprintf("%s:%d: %s", p.name, line, fmt.Sprintf(format, a...))})
+	e := lineError{line, fmt.Sprintf("%s:%d: %s", p.name, line, fmt.Sprintf(format, a...))}
+	if len(p.errs) < p.limit {
+		p.errs = append(p.errs, e)
+		return
+	}
+	p.more++
+	worst := 0
+	for i, k := range p.errs {
+		if k.line >= p.errs[worst].line {
+			worst = i
+		}
+	}
+	if line < p.errs[worst].line {
+		p.errs = append(p.errs[:worst], p.errs[worst+1:]...)
+		p.errs = append(p.errs, e)
+	}
 }
 
-// problems returns the errors in line order (checks made once the whole
-// file is read come out beside the line they are about).
+// problems returns the kept errors in line order (checks made once the
+// whole file is read come out beside the line they are about) and a
+// count of the others.
 func (p *hatParser) problems() []string {
 	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].line < p.errs[j].line })
-	out := make([]string, len(p.errs))
-	for i, e := range p.errs {
-		out[i] = e.msg
+	out := make([]string, 0, len(p.errs)+1)
+	for _, e := range p.errs {
+		out = append(out, e.msg)
+	}
+	if p.more > 0 {
+		out = append(out, moreProblems(p.more))
 	}
 	return out
 }
@@ -224,10 +248,15 @@ func (p *hatParser) problems() []string {
 // $ADHOC_<line> (the line of the behaviour). A generated name that is
 // already taken gets a _2, _3... suffix.
 //
-// Every problem is reported, each as "NAME:LINE: message", in line
-// order, in a *LineErrors.
+// Problems are reported as "NAME:LINE: message", in line order, in a
+// *LineErrors: the first MaxProblems, then how many more there are.
 func ParseHAT(name string, r io.Reader, defaults Params) (HAT, error) {
-	p := &hatParser{name: name, adhoc: map[int]bool{}}
+	return parseHAT(name, r, defaults, MaxProblems)
+}
+
+// parseHAT is ParseHAT reporting up to limit problems in full.
+func parseHAT(name string, r io.Reader, defaults Params, limit int) (HAT, error) {
+	p := &hatParser{name: name, limit: limit, adhoc: map[int]bool{}}
 	lines, err := readLines(r)
 	if err != nil {
 		return HAT{}, fmt.Errorf("%s: %v", name, err)
@@ -274,7 +303,7 @@ func (p *hatParser) parse(lines []textLine) {
 	for i := 0; i < len(lines); {
 		l := lines[i]
 		if l.indent {
-			p.errorf(l.n, "indented line outside a policy or sender group: %q", l.text)
+			p.errorf(l.n, "indented line outside a policy or sender group: %s", Excerpt(l.text))
 			i++
 			continue
 		}
@@ -329,15 +358,15 @@ func (p *hatParser) parsePolicy(head textLine, body []textLine) {
 		p.errorf(head.n, "%v", err)
 	}
 	if len(body) == 0 {
-		p.errorf(head.n, "policy %s has no behavior line (ACCEPT, REJECT, TCPREFUSE, RELAY or CONTINUE)", name)
+		p.errorf(head.n, "policy %s has no behavior line (ACCEPT, REJECT, TCPREFUSE, RELAY or CONTINUE)", ExcerptBare(name))
 		return
 	}
 	behavior, rest, params, used := p.behaviorBlock(body)
 	if rest != "" {
-		p.errorf(body[0].n, "unexpected %q after the behavior of policy %s", rest, name)
+		p.errorf(body[0].n, "unexpected %s after the behavior of policy %s", Excerpt(rest), ExcerptBare(name))
 	}
 	for _, l := range body[used:] {
-		p.errorf(l.n, "unexpected line after policy %s: %q", name, l.text)
+		p.errorf(l.n, "unexpected line after policy %s: %s", ExcerptBare(name), Excerpt(l.text))
 	}
 	p.policies = append(p.policies, hatPolicy{p: FlowPolicy{Name: name, Behavior: behavior, Params: params}, line: head.n})
 }
@@ -353,7 +382,7 @@ func (p *hatParser) behaviorBlock(body []textLine) (string, string, Params, int)
 	if strings.HasSuffix(word, "{") {
 		word, open = strings.TrimSuffix(word, "{"), true
 		if rest != "" {
-			p.errorf(first.n, "unexpected %q after {", rest)
+			p.errorf(first.n, "unexpected %s after {", Excerpt(rest))
 			rest = ""
 		}
 	}
@@ -380,13 +409,13 @@ func (p *hatParser) behaviorBlock(body []textLine) (string, string, Params, int)
 		}
 		k, v, ok := strings.Cut(l.text, "=")
 		if !ok {
-			p.errorf(l.n, "expected key = value or }, got %q", l.text)
+			p.errorf(l.n, "expected key = value or }, got %s", Excerpt(l.text))
 			continue
 		}
 		v = strings.TrimSpace(v)
 		if strings.HasPrefix(v, `"`) {
 			if len(v) < 2 || !strings.HasSuffix(v, `"`) {
-				p.errorf(l.n, "unterminated string %s", v)
+				p.errorf(l.n, "unterminated string %s", ExcerptBare(v))
 				continue
 			}
 			v = v[1 : len(v)-1]
@@ -418,7 +447,7 @@ func (p *hatParser) parseRow(row hatRow, body []textLine) {
 		switch {
 		case strings.HasPrefix(l.text, "$") || berr == nil:
 			if row.policyLine != 0 {
-				p.errorf(l.n, "sender group %s already has a policy (line %d)", row.group.Name, row.policyLine)
+				p.errorf(l.n, "sender group %s already has a policy (line %d)", ExcerptBare(row.group.Name), row.policyLine)
 			}
 			row.policyLine = l.n
 			if strings.HasPrefix(l.text, "$") {
@@ -435,19 +464,19 @@ func (p *hatParser) parseRow(row hatRow, body []textLine) {
 			}
 			if rest != "" {
 				if !strings.HasPrefix(rest, "(") || !strings.HasSuffix(rest, ")") {
-					p.errorf(l.n, "expected a (comment) after the policy, got %q", rest)
+					p.errorf(l.n, "expected a (comment) after the policy, got %s", Excerpt(rest))
 				} else {
 					row.group.Comment = strings.TrimSpace(rest[1 : len(rest)-1])
 				}
 			}
 		case row.all:
-			p.errorf(l.n, "the ALL row takes only a policy line, not members (%q)", l.text)
+			p.errorf(l.n, "the ALL row takes only a policy line, not members (%s)", Excerpt(l.text))
 		default:
 			row.group.Members = append(row.group.Members, p.members(l)...)
 		}
 	}
 	if row.policyLine == 0 {
-		p.errorf(row.line, "sender group %s has no policy line ($POLICY (comment))", row.group.Name)
+		p.errorf(row.line, "sender group %s has no policy line ($POLICY (comment))", ExcerptBare(row.group.Name))
 	}
 	p.rows = append(p.rows, row)
 }
@@ -487,7 +516,7 @@ func (p *hatParser) build() HAT {
 		}
 		k := strings.ToLower(hp.p.Name)
 		if prev, dup := seenPol[k]; dup {
-			p.errorf(hp.line, "policy %s is defined twice (first on line %d)", hp.p.Name, prev)
+			p.errorf(hp.line, "policy %s is defined twice (first on line %d)", ExcerptBare(hp.p.Name), prev)
 			continue
 		}
 		seenPol[k] = hp.line
@@ -505,14 +534,14 @@ func (p *hatParser) build() HAT {
 			g.Policy = n
 		}
 		if allLine != 0 {
-			p.errorf(r.line, "sender group %s follows ALL: ALL must be the last row", g.Name)
+			p.errorf(r.line, "sender group %s follows ALL: ALL must be the last row", ExcerptBare(g.Name))
 		}
 		if r.all {
 			allLine = r.line
 		}
 		k := strings.ToLower(g.Name)
 		if prev, dup := seenGroup[k]; dup && !r.all {
-			p.errorf(r.line, "sender group %s is defined twice (first on line %d)", g.Name, prev)
+			p.errorf(r.line, "sender group %s is defined twice (first on line %d)", ExcerptBare(g.Name), prev)
 			continue
 		}
 		seenGroup[k] = r.line
@@ -520,14 +549,14 @@ func (p *hatParser) build() HAT {
 			if n, ok := canonPol[strings.ToLower(g.Policy)]; ok {
 				g.Policy = n
 			} else {
-				p.errorf(r.policyLine, "unknown policy %s (defined policies: %s)", g.Policy, policyNames(h.Policies))
+				p.errorf(r.policyLine, "unknown policy %s (defined policies: %s)", ExcerptBare(g.Policy), policyNames(h.Policies))
 			}
 		}
 		seenMember := map[string]bool{}
 		var members []string
 		for _, m := range g.Members {
 			if seenMember[m] {
-				p.errorf(r.line, "sender group %s lists %s twice", g.Name, m)
+				p.errorf(r.line, "sender group %s lists %s twice", ExcerptBare(g.Name), ExcerptBare(m))
 				continue
 			}
 			seenMember[m] = true
@@ -542,13 +571,20 @@ func (p *hatParser) build() HAT {
 	return h
 }
 
+// policyNames lists the defined policies for a message: a few, each
+// excerpted (they come from the file).
 func policyNames(ps []FlowPolicy) string {
+	const most = 5
 	if len(ps) == 0 {
 		return "none"
 	}
-	n := make([]string, len(ps))
+	var n []string
 	for i, p := range ps {
-		n[i] = p.Name
+		if i == most {
+			n = append(n, fmt.Sprintf("and %d more", len(ps)-most))
+			break
+		}
+		n = append(n, ExcerptBare(p.Name))
 	}
 	return strings.Join(n, ", ")
 }

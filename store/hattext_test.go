@@ -382,7 +382,7 @@ ALL
 G4:
     $GOOD
 `
-	_, err := ParseHAT("hat.txt", strings.NewReader(text), nil)
+	_, err := parseHAT("hat.txt", strings.NewReader(text), nil, 100)
 	le, ok := err.(*LineErrors)
 	if !ok {
 		t.Fatalf("err = %v (%T), want *LineErrors", err, err)

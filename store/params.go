@@ -148,7 +148,7 @@ func (t *ParamTable) Names() []string {
 func (t *ParamTable) Canon(name, value string) (string, string, error) {
 	s, ok := t.Lookup(name)
 	if !ok {
-		return "", "", fmt.Errorf("unknown %s parameter %q", t.Name, name)
+		return "", "", fmt.Errorf("unknown %s parameter %s", t.Name, Excerpt(name))
 	}
 	v, err := s.Canon(value)
 	if err != nil {
@@ -164,7 +164,7 @@ func (s *ParamSpec) Canon(value string) (string, error) {
 	case KindInt, KindCode:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return "", fmt.Errorf("%q is not a number", value)
+			return "", fmt.Errorf("%s is not a number", Excerpt(value))
 		}
 		return s.checkRange(n)
 	case KindSize:
@@ -186,7 +186,7 @@ func (s *ParamSpec) Canon(value string) (string, error) {
 		case "off", "no", "n", "false", "0", "disable", "disabled":
 			return "off", nil
 		}
-		return "", fmt.Errorf("%q must be on or off", value)
+		return "", fmt.Errorf("%s must be on or off", Excerpt(value))
 	case KindEnum:
 		l := strings.ToLower(v)
 		if c, ok := s.EnumAlias[l]; ok {
@@ -197,7 +197,7 @@ func (s *ParamSpec) Canon(value string) (string, error) {
 				return e, nil
 			}
 		}
-		return "", fmt.Errorf("%q must be one of %s", value, strings.Join(s.Enum, ", "))
+		return "", fmt.Errorf("%s must be one of %s", Excerpt(value), strings.Join(s.Enum, ", "))
 	case KindList:
 		return strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }), ","), nil
 	default:
@@ -237,13 +237,13 @@ func ParseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a size (bytes, or with k, M, G)", s)
+		return 0, fmt.Errorf("%s is not a size (bytes, or with k, M, G)", Excerpt(s))
 	}
 	if n < 0 {
 		if n == -1 && mult == 1 {
 			return -1, nil
 		}
-		return 0, fmt.Errorf("%q is not a size", s)
+		return 0, fmt.Errorf("%s is not a size", Excerpt(s))
 	}
 	return n * mult, nil
 }
@@ -269,13 +269,13 @@ func ParseDuration(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (seconds, or with s, m, h, d)", s)
+		return 0, fmt.Errorf("%s is not a duration (seconds, or with s, m, h, d)", Excerpt(s))
 	}
 	if n < 0 {
 		if n == -1 && mult == 1 {
 			return -1, nil
 		}
-		return 0, fmt.Errorf("%q is not a duration", s)
+		return 0, fmt.Errorf("%s is not a duration", Excerpt(s))
 	}
 	return n * mult, nil
 }

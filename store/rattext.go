@@ -53,9 +53,9 @@ func ParseRAT(name string, r io.Reader) ([]RATEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	var errs []string
+	var errs Problems
 	errorf := func(n int, format string, a ...any) {
-		errs = append(errs, fmt.Sprintf("%s:%d: %s", name, n, fmt.Sprintf(format, a...)))
+		errs.Addf("%s:%d: %s", name, n, fmt.Sprintf(format, a...))
 	}
 	var out []RATEntry
 	seen := map[string]int{}
@@ -67,11 +67,11 @@ func ParseRAT(name string, r io.Reader) ([]RATEntry, error) {
 			continue
 		}
 		if allLine != 0 {
-			errorf(l.n, "entry %s follows ALL: ALL must be the last entry", e.Entry)
+			errorf(l.n, "entry %s follows ALL: ALL must be the last entry", ExcerptBare(e.Entry))
 			continue
 		}
 		if prev, dup := seen[e.Entry]; dup {
-			errorf(l.n, "%s is listed twice (first on line %d)", e.Entry, prev)
+			errorf(l.n, "%s is listed twice (first on line %d)", ExcerptBare(e.Entry), prev)
 			continue
 		}
 		seen[e.Entry] = l.n
@@ -80,8 +80,8 @@ func ParseRAT(name string, r io.Reader) ([]RATEntry, error) {
 		}
 		out = append(out, e)
 	}
-	if len(errs) > 0 {
-		return nil, &LineErrors{Problems: errs}
+	if errs.Len() > 0 {
+		return nil, &LineErrors{Problems: errs.List()}
 	}
 	if allLine == 0 {
 		out = append(out, RATEntry{Entry: "ALL", Action: RATReject})
@@ -96,7 +96,7 @@ func ParseRATLine(line string) (RATEntry, error) {
 		return RATEntry{}, err
 	}
 	if len(words) < 2 {
-		return RATEntry{}, fmt.Errorf("expected ENTRY ACCEPT|REJECT [params], got %q", line)
+		return RATEntry{}, fmt.Errorf("expected ENTRY ACCEPT|REJECT [params], got %s", Excerpt(line))
 	}
 	var e RATEntry
 	if e.Entry, err = CanonRATEntry(words[0]); err != nil {
@@ -113,17 +113,17 @@ func ParseRATLine(line string) (RATEntry, error) {
 			v, ok = "yes", true
 		}
 		if !ok {
-			return RATEntry{}, fmt.Errorf("expected name=value, got %q", w)
+			return RATEntry{}, fmt.Errorf("expected name=value, got %s", Excerpt(w))
 		}
 		if seen[k] {
-			return RATEntry{}, fmt.Errorf("%s given twice", k)
+			return RATEntry{}, fmt.Errorf("%s given twice", ExcerptBare(k))
 		}
 		seen[k] = true
 		switch k {
 		case ratCode:
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return RATEntry{}, fmt.Errorf("%s: %q is not a number", k, v)
+				return RATEntry{}, fmt.Errorf("%s: %s is not a number", k, Excerpt(v))
 			}
 			e.Code = n
 		case ratText:
@@ -131,11 +131,11 @@ func ParseRATLine(line string) (RATEntry, error) {
 		case ratBypass:
 			on, err := (&ParamSpec{Kind: KindOnOff}).Canon(v)
 			if err != nil {
-				return RATEntry{}, fmt.Errorf("%s: %q must be yes or no", k, v)
+				return RATEntry{}, fmt.Errorf("%s: %s must be yes or no", k, Excerpt(v))
 			}
 			e.BypassReceivingControl = on == "on"
 		default:
-			return RATEntry{}, fmt.Errorf("unknown parameter %q (accepted: %s, %s, %s)", k, ratCode, ratText, ratBypass)
+			return RATEntry{}, fmt.Errorf("unknown parameter %s (accepted: %s, %s, %s)", Excerpt(k), ratCode, ratText, ratBypass)
 		}
 	}
 	if err := CheckRATResponse(e.Action, e.Code, e.Text); err != nil {
@@ -173,7 +173,7 @@ func CanonRATAction(s string) (string, error) {
 	case RATReject:
 		return RATReject, nil
 	}
-	return "", fmt.Errorf("Unknown action %q: choose ACCEPT or REJECT", s)
+	return "", fmt.Errorf("Unknown action %s: choose ACCEPT or REJECT", Excerpt(s))
 }
 
 // CanonRATEntry validates a recipient access entry and returns it in
@@ -185,7 +185,7 @@ func CanonRATEntry(s string) (string, error) {
 	if strings.EqualFold(s, "ALL") {
 		return "ALL", nil
 	}
-	bad := fmt.Errorf("Invalid recipient address %q: use user@domain, domain, .domain, user@ or ALL", s)
+	bad := fmt.Errorf("Invalid recipient address %s: use user@domain, domain, .domain, user@ or ALL", Excerpt(s))
 	l := strings.ToLower(s)
 	local, domain, hasAt := strings.Cut(l, "@")
 	if !hasAt {
@@ -258,7 +258,7 @@ func ratWords(line string) ([]string, error) {
 		}
 	}
 	if quoted {
-		return nil, fmt.Errorf("unterminated quote in %q", line)
+		return nil, fmt.Errorf("unterminated quote in %s", Excerpt(line))
 	}
 	if in {
 		out = append(out, cur.String())

@@ -84,7 +84,7 @@ after.example ACCEPT
 		`rat.txt:4: The response code for ACCEPT must be from 200 to 299 (250 is the standard code)`,
 		`rat.txt:5: smtp_response_code: "abc" is not a number`,
 		`rat.txt:6: unknown parameter "colour" (accepted: smtp_response_code, smtp_response_text, bypass_receiving_control)`,
-		`rat.txt:7: unterminated quote in "example.com REJECT smtp_response_text=\"unterminated"`,
+		`rat.txt:7: unterminated quote in "example.com REJECT smtp_"...`,
 		`rat.txt:9: good.example is listed twice (first on line 8)`,
 		`rat.txt:11: entry after.example follows ALL: ALL must be the last entry`,
 		`rat.txt:12: Invalid recipient address "@example.com": use user@domain, domain, .domain, user@ or ALL`,

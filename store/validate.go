@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"seg/internal/address"
 )
 
 // problems collects validation messages in the order they are found;
@@ -101,35 +103,14 @@ func ValidDomain(s string) bool {
 	return true
 }
 
-// ValidAddress reports whether s is an email address: a dot-atom local
-// part (RFC 5322 3.2.3) of at most 64 bytes (RFC 5321 4.5.3.1.1), '@',
-// and a domain or an address literal such as [192.0.2.1].
+// ValidAddress reports whether s is an envelope address as seg sends it:
+// an RFC 5321 Mailbox (internal/address: a dot-string or quoted local
+// part of at most 64 octets, a domain or an address literal such as
+// [192.0.2.1], 254 octets in all, ASCII only) written in its canonical
+// form, so that the address configured is the address on the wire.
 func ValidAddress(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	if at < 1 {
-		return false
-	}
-	return dotAtomLocal(s[:at]) && validMailDomain(s[at+1:])
-}
-
-func dotAtomLocal(l string) bool {
-	if l == "" || len(l) > 64 || l[0] == '.' || l[len(l)-1] == '.' || strings.Contains(l, "..") {
-		return false
-	}
-	for i := 0; i < len(l); i++ {
-		if !isLetterDigit(l[i]) && !strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", rune(l[i])) {
-			return false
-		}
-	}
-	return true
-}
-
-func validMailDomain(d string) bool {
-	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
-		ip := strings.TrimPrefix(d[1:len(d)-1], "IPv6:")
-		return net.ParseIP(ip) != nil
-	}
-	return ValidDomain(d)
+	c, err := address.Canonical(s)
+	return err == nil && c == s
 }
 
 // ValidHostPort checks "host:port": host a domain or an IP address

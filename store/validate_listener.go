@@ -81,9 +81,11 @@ func (c *Config) validateListeners(p *problems) {
 		if l.MaxConcurrency < 1 {
 			p.add("%s: max_concurrency %d must be at least 1", obj, l.MaxConcurrency)
 		}
+		validateConnLimits(p, obj, &l.ConnLimits)
 		if (l.CertFile == "") != (l.KeyFile == "") {
 			p.add("%s: a TLS certificate needs both a certificate file and a key file", obj)
 		}
+		checkFileNames(p, obj, map[string]string{"certificate": l.CertFile, "key": l.KeyFile})
 		validateHAT(p, obj, &l.HAT)
 		validateRAT(p, obj, l)
 	}

@@ -45,6 +45,7 @@ func (c *Config) validateDest(p *problems) {
 	if c.DestSetup.CertFile == "" != (c.DestSetup.KeyFile == "") {
 		p.add("destconfig setup: a TLS certificate needs both a certificate file and a key file")
 	}
+	checkFileNames(p, "destconfig setup", map[string]string{"certificate": c.DestSetup.CertFile, "key": c.DestSetup.KeyFile})
 }
 
 // checkDestEffective checks what only the complete parameters (own over

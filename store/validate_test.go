@@ -29,6 +29,7 @@ func TestValidateDefault(t *testing.T) {
 	c := testConfig()
 	c.Users[0].SSHKeys = []string{testSSHKey}
 	c.Metrics.Address = "127.0.0.1:9100"
+	c.DestSetup.CertFile, c.DestSetup.KeyFile = "client.pem", "client.key"
 	c.TDC = TDC{Enabled: true, IntakeAddress: "intake@tdc.example.com"}
 	c.Incoming = append([]MailPolicy{{Name: "Sales", Recipients: []string{"@example.com"}, TDC: TDCCustom, TDCAddress: "j@tdc.example.com"}}, c.Incoming...)
 	c.Destinations = []Destination{{Domain: "example.org", Params: Params{"recipient_limit": "10", "recipient_minutes": "5"}}}
@@ -102,6 +103,12 @@ func TestValidateProblems(t *testing.T) {
 		}, `listener "IncomingMail": RAT entry "example.com": The response code for REJECT must be from 400 to 599`},
 		{"RAT last", func(c *Config) { in(c).RAT = []RATEntry{{Entry: "example.com", Action: RATAccept}} }, `listener "IncomingMail": RAT: the last entry must be ALL`},
 		{"dest default missing", func(c *Config) { delete(c.DestDefault, "use_tls") }, `destconfig DEFAULT: parameter use_tls is missing`},
+		{"dest cert path", func(c *Config) { c.DestSetup.CertFile, c.DestSetup.KeyFile = "/etc/ssl/client.pem", "client.key" },
+			`destconfig setup: the certificate file "/etc/ssl/client.pem" must be a file name in the configuration directory`},
+		{"dest key dotdot", func(c *Config) { c.DestSetup.CertFile, c.DestSetup.KeyFile = "client.pem", "../ssh_host_ed25519_key" },
+			`destconfig setup: the key file "../ssh_host_ed25519_key" must be a file name in the configuration directory`},
+		{"listener key path", func(c *Config) { in(c).CertFile, in(c).KeyFile = "server.pem", "/etc/shadow" },
+			`listener "IncomingMail": the key file "/etc/shadow" must be a file name in the configuration directory`},
 		{"dest DEFAULT domain", func(c *Config) { c.Destinations = []Destination{{Domain: "default"}} }, `destconfig "default": DEFAULT is the default entry, not a domain`},
 		{"dest dup", func(c *Config) {
 			c.Destinations = []Destination{{Domain: "a.com"}, {Domain: "A.COM"}}
@@ -190,7 +197,9 @@ func TestExportedChecks(t *testing.T) {
 			t.Errorf("ValidDomain(%q) = %v", s, !want)
 		}
 	}
-	for s, want := range map[string]bool{"j@example.com": true, "j.k+tag@example.com": true, "j@[192.0.2.1]": true, "j@": false, "@example.com": false, "j..k@example.com": false, "j@exa mple.com": false} {
+	for s, want := range map[string]bool{"j@example.com": true, "j.k+tag@example.com": true, "j@[192.0.2.1]": true, "j@": false, "@example.com": false, "j..k@example.com": false, "j@exa mple.com": false,
+		`"j k"@example.com`: true, `"jk"@example.com`: false, "j@example.com.": false, "j\x00@example.com": false, "\"j\rk\"@example.com": false,
+		strings.Repeat("j", 65) + "@example.com": false, "j@[IPv6:2001:db8::1]": true, "j@xn--zz.example": false} {
 		if ValidAddress(s) != want {
 			t.Errorf("ValidAddress(%q) = %v", s, !want)
 		}

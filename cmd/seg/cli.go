@@ -135,12 +135,22 @@ func cliOffline(dir string, req cliRequest, stdin *os.File, stdout, stderr io.Wr
 		return exitFail, err
 	}
 	defer st.Close()
+	// A password changed offline removes the initial password file, as a
+	// commit does while seg runs.
+	initialPW := newInitialPassword(d, func(format string, args ...any) { fmt.Fprintf(stderr, "seg cli: "+format+"\n", args...) })
+	defer func() {
+		if snap, err := st.Current(); err == nil {
+			initialPW.check(snap.Config)
+		}
+	}()
 	logs := newLogSet(d)
 	defer logs.close()
 	cli, err := logs.open("cli_logs")
 	if err != nil {
 		return exitFail, err
 	}
+	// Offline nothing of seg's listens: every new address must bind.
+	st.SetCommitCheck(bindCheck(nil))
 	a := &admin{dir: d, store: st, cmds: commands.Registry(), log: &cliLog{log: cli}}
 	s, err := a.newSession(req.hello.User, "offline", stdout, stderr)
 	if err != nil {

@@ -67,7 +67,8 @@ func (d *dataDir) file(name ...string) string {
 // openStore opens DIR/config.db. On an empty data dir it writes the
 // embedded default (SPEC 2) with hostname and the admin password from
 // $SEG_ADMIN_PASSWORD, or a generated one that is printed once on out and
-// written to DIR/initial-admin-password (mode 0600). hostname only
+// written to DIR/initial-admin-password (mode 0600; see initialpw.go for
+// when it is removed). hostname only
 // matters then; created reports whether the default was written.
 func (d *dataDir) openStore(hostname string, out io.Writer) (st *store.Bolt, created bool, err error) {
 	var generated string
@@ -89,12 +90,12 @@ func (d *dataDir) openStore(hostname string, out io.Writer) (st *store.Bolt, cre
 		return nil, false, err
 	}
 	if generated != "" {
-		pwFile := d.file("initial-admin-password")
+		pwFile := d.file(initialPasswordFile)
 		if err := os.WriteFile(pwFile, []byte(generated+"\n"), 0o600); err != nil {
 			st.Close()
 			return nil, false, fmt.Errorf("writing %s: %w", pwFile, err)
 		}
-		fmt.Fprintf(out, "Initial password for user admin: %s\n(also in %s; change it with userconfig)\n", generated, pwFile)
+		fmt.Fprintf(out, "Initial password for user admin: %s\n(also in %s, which is removed when admin first logs in over SSH or the password changes; change it with userconfig)\n", generated, pwFile)
 	}
 	return st, created, nil
 }

@@ -27,7 +27,7 @@ func demotedAdmin(t *testing.T) (a *segtest.Appliance, key userKey, wasAdmin int
 	a = segtest.New(t,
 		fmt.Sprintf("userconfig new mallory --role admin --sshkey %q", key.line),
 		fmt.Sprintf("userconfig new carol --role guest --sshkey %q", key.line))
-	startSSH(t, a)
+	a.Start()
 	wasAdmin = currentRevision(t, a)
 	a.MustCli("userconfig edit mallory --role operator ; userconfig delete carol ; commit demote mallory")
 	return a, key, wasAdmin
@@ -117,7 +117,7 @@ func TestLockoutSurvivesRestart(t *testing.T) {
 	const lock = 10 * time.Second
 	a := segtest.New(t)
 	a.Env = []string{"SEG_TEST_LOCK_TIME=" + lock.String()}
-	startSSH(t, a)
+	a.Start()
 	if err := passwordLogin(a.SSHPort, "admin", segtest.AdminPassword); err != nil {
 		t.Fatalf("admin cannot log in: %v", err)
 	}
@@ -133,7 +133,7 @@ func TestLockoutSurvivesRestart(t *testing.T) {
 	}
 
 	a.Stop()
-	startSSH(t, a)
+	a.Start()
 	if passwordLogin(a.SSHPort, "admin", segtest.AdminPassword) == nil {
 		t.Fatalf("after a restart the locked account accepted its password (%v after the lock)", time.Since(lockedFrom))
 	}
@@ -248,7 +248,7 @@ func TestDeletedUserHashScrubbed(t *testing.T) {
 	const bobPassword = "bob's old password"
 	a := segtest.New(t)
 	os.WriteFile(filepath.Join(a.Dir, "configuration", "bob.pw"), []byte(bobPassword+"\n"), 0o600)
-	startSSH(t, a)
+	a.Start()
 	a.MustCli("userconfig new bob --role operator --password-file bob.pw ; commit add bob")
 	if err := passwordLogin(a.SSHPort, "bob", bobPassword); err != nil {
 		t.Fatalf("bob cannot log in: %v", err)

@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,22 +168,6 @@ func sshTerminal(t *testing.T, port int, user string, key userKey, prompt string
 		t.Fatalf("ssh %s: the session did not end after quit:\n%s", user, term.Output())
 	}
 	return shown
-}
-
-// startSSH starts the appliance and waits for its SSH server, which
-// binds after the control socket that Start waits for.
-func startSSH(t *testing.T, a *segtest.Appliance) {
-	t.Helper()
-	a.Start()
-	if !segtest.Poll(30*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", a.SSHPort))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}) {
-		t.Fatalf("SSH is not listening on port %d", a.SSHPort)
-	}
 }
 
 // runningConfig is the running configuration, as admin sees it.

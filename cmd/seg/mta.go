@@ -8,7 +8,6 @@ import (
 	"seg/internal/aslog"
 	"seg/mta"
 	"seg/mta/cpuload"
-	"seg/shell"
 	"seg/store"
 )
 
@@ -32,7 +31,7 @@ const shutdownGrace = 10 * time.Second
 // startMTA starts the mail system and returns the shell's view of it and
 // stop, which stops accepting, finishes or safely abandons deliveries in
 // flight, and returns when the queue is closed (SPEC 1).
-func startMTA(ctx context.Context, deps mtaDeps) (shell.MailSystem, func(), error) {
+func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
 	ml, err := deps.OpenLog("mail_logs")
 	if err != nil {
 		return nil, nil, err

@@ -75,6 +75,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	initialPW := newInitialPassword(d, logf)
+	initialPW.check(snap.Config)
 	if !created && *hostname != "" && *hostname != snap.Config.System.Hostname {
 		logf("--hostname %s ignored: the configuration exists (hostname %s)", *hostname, snap.Config.System.Hostname)
 	}
@@ -98,6 +100,39 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer stopMTA()
 
 	a := &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: &cliLog{log: cli}}
+	go initialPW.watch(ctx, st)
+	lockTime, err := testLockTime()
+	if err != nil {
+		return fail(err)
+	}
+	sshSrv := &sshd.Server{
+		Store:    st,
+		HostKey:  d.hostKey,
+		Lockouts: st,
+		LockTime: lockTime,
+		Open: func(user, source string, stdout, stderr io.Writer) (sshd.Shell, error) {
+			s, err := a.newSession(user, source, stdout, stderr)
+			if err != nil {
+				return nil, err
+			}
+			initialPW.loggedIn(s.s.User)
+			return s, nil
+		},
+		AuthFailed: a.log.authFailed,
+		Logf:       logf,
+	}
+	// Before any session can start: sessions show where the services
+	// really listen, and commits that move them are tried first.
+	ends := endpoints{mta: mail, ssh: sshSrv}
+	a.ends = ends
+	st.SetCommitCheck(bindCheck(ends.held))
+
+	// SSH has tried its address before the control socket appears, as
+	// the listeners have: a client that finds the socket finds the
+	// whole appliance up.
+	sshDone := make(chan error, 1)
+	go func() { sshDone <- sshSrv.Run(ctx) }()
+	<-sshSrv.Ready()
 
 	ln, err := ctl.Listen(d.file("seg.sock"))
 	if err != nil {
@@ -115,29 +150,6 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctlSrv.Serve(ln) }()
-
-	lockTime, err := testLockTime()
-	if err != nil {
-		return fail(err)
-	}
-	sshSrv := &sshd.Server{
-		Store:    st,
-		HostKey:  d.hostKey,
-		Lockouts: st,
-		LockTime: lockTime,
-		Open: func(user, source string, stdout, stderr io.Writer) (sshd.Shell, error) {
-			s, err := a.newSession(user, source, stdout, stderr)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
-		AuthFailed: a.log.authFailed,
-		Logf:       logf,
-	}
-	sshDone := make(chan error, 1)
-	go func() { sshDone <- sshSrv.Run(ctx) }()
-	<-sshSrv.Ready()
 
 	sshAddr := "not listening"
 	if addr := sshSrv.Addr(); addr != nil {

@@ -14,6 +14,7 @@ type admin struct {
 	dir   *dataDir
 	store store.Store
 	mail  shell.MailSystem // nil offline, and until the MTA exists
+	ends  shell.Endpoints  // nil offline
 	cmds  *shell.Registry
 	log   *cliLog
 }
@@ -39,16 +40,17 @@ func (a *admin) newSession(user, source string, stdout, stderr io.Writer) (*admi
 	}
 	audit := &sessionAudit{log: a.log}
 	s := &shell.Session{
-		User:     u.Name,
-		Role:     u.Role,
-		Source:   source,
-		Store:    a.store,
-		Mail:     a.mail,
-		Commands: a.cmds,
-		Out:      stdout,
-		Err:      stderr,
-		Audit:    audit,
-		DataDir:  a.dir.path,
+		User:      u.Name,
+		Role:      u.Role,
+		Source:    source,
+		Store:     a.store,
+		Mail:      a.mail,
+		Endpoints: a.ends,
+		Commands:  a.cmds,
+		Out:       stdout,
+		Err:       stderr,
+		Audit:     audit,
+		DataDir:   a.dir.path,
 	}
 	a.log.login(u.Name, source)
 	return &adminSession{s: s, audit: audit, log: a.log}, nil

@@ -62,6 +62,7 @@ type Sink struct {
 	counts   map[string]int // attempt key -> attempts
 	attempts map[string]int // by command
 	cc       ConnCounter    // connections: so far, now, most at once
+	lines    lineRecorder   // MAIL and RCPT lines as sent (sinklines.go)
 	inData   int            // DATA commands being answered now
 	changed  chan struct{}  // closed and replaced on every new message
 }
@@ -85,7 +86,7 @@ func NewSink(t testing.TB, o SinkOptions) *Sink {
 	s.srv.ReadTimeout = 30 * time.Second
 	s.srv.WriteTimeout = 30 * time.Second
 	s.srv.ErrorLog = discardLog{}
-	go s.srv.Serve(s.cc.Listen(ln))
+	go s.srv.Serve(s.cc.Listen(s.lines.listen(ln)))
 	t.Cleanup(func() { s.srv.Close() })
 	return s
 }

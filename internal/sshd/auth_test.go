@@ -48,6 +48,12 @@ func minDuration(n int, f func()) time.Duration {
 	return best
 }
 
+func TestDummyHashCost(t *testing.T) {
+	if c, err := bcrypt.Cost([]byte(dummyHash)); err != nil || c != store.PasswordCost {
+		t.Fatalf("the dummy hash has cost %d (%v); stored passwords have %d: regenerate it", c, err, store.PasswordCost)
+	}
+}
+
 // An unknown user, a user without a password and a wrong password each
 // fail after a bcrypt comparison at the stored cost, so the time to fail
 // does not tell which accounts exist. Only lower bounds are asserted: a

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +33,10 @@ type Shell interface {
 type Resizer interface {
 	Resize(width, height int)
 }
+
+// RebindInterval is how often an address that could not be bound is
+// tried again.
+const RebindInterval = 5 * time.Second
 
 // Server is the SSH server. Set the exported fields, then Run.
 type Server struct {
@@ -58,15 +63,16 @@ type Server struct {
 
 	initOnce sync.Once
 	locks    lockout
-	dummy    string // dummyHash, for failures without a hash of their own
 	config   *ssh.ServerConfig
 
-	mu    sync.Mutex
-	ln    net.Listener
-	addr  string // what ln is bound to, as configured
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-	ready chan struct{} // closed once the first bind was tried
+	mu      sync.Mutex
+	ln      net.Listener
+	addr    string // what ln is bound to, as configured
+	want    string // the address of the running configuration
+	bindErr error  // why want is not bound; nil when it is
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
+	ready   chan struct{} // closed once the first bind was tried
 }
 
 func (s *Server) init() {
@@ -80,7 +86,6 @@ func (s *Server) init() {
 		}
 		s.locks = lockout{now: s.Now, lockTime: lockTime, persist: s.Lockouts, logf: s.logf}
 		s.locks.load()
-		s.dummy = dummyHash()
 		s.config = &ssh.ServerConfig{
 			PasswordCallback:  s.passwordCallback,
 			PublicKeyCallback: s.publicKeyCallback,
@@ -107,6 +112,33 @@ func (s *Server) Addr() net.Addr {
 		return nil
 	}
 	return s.ln.Addr()
+}
+
+// Endpoint reports the address of the running configuration, the
+// address really bound ("" when none) and why the first is not bound
+// (nil when it is).
+func (s *Server) Endpoint() (configured, listening string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		listening = s.ln.Addr().String()
+	}
+	return s.want, listening, s.bindErr
+}
+
+// unwrapOpError drops the "listen tcp ADDR:" prefix net.OpError adds,
+// which the caller already says.
+func unwrapOpError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		err = oe.Err
+	}
+	// "bind: address already in use" says the same twice.
+	var se *os.SyscallError
+	if errors.As(err, &se) && se.Err != nil {
+		err = se.Err
+	}
+	return err
 }
 
 // Ready is closed once the server has tried its first bind.
@@ -136,11 +168,25 @@ func (s *Server) Run(ctx context.Context) error {
 		s.logf("SSH: %v", err)
 	}
 	close(s.ready)
+	// A port that could not be bound (at start, or taken between the
+	// commit check and the move) is tried again until it comes free.
+	retry := time.NewTicker(RebindInterval)
+	defer retry.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			s.shutdown()
 			return nil
+		case <-retry.C:
+			s.mu.Lock()
+			failed := s.bindErr != nil
+			s.mu.Unlock()
+			if !failed {
+				continue
+			}
+			if cur, err := s.Store.Current(); err == nil && s.bind(cur.Config.SSH) == nil {
+				s.logf("SSH: now listening on %s", s.Addr())
+			}
 		case snap, ok := <-watch:
 			if !ok {
 				s.shutdown()
@@ -157,28 +203,66 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
-// bind moves the listener to cfg's address when it changed.
+// bind moves the listener to cfg's address when it changed. The new
+// address is bound before the old one closes, so that a failure keeps
+// the server reachable where it was; only when the old socket itself
+// holds the port (127.0.0.1:22 to 0.0.0.0:22) is it closed first, and
+// reopened if the new bind still fails.
 func (s *Server) bind(cfg store.SSHConfig) error {
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
 	s.mu.Lock()
-	same := s.ln != nil && s.addr == addr
+	s.want = addr
+	old, oldAddr := s.ln, s.addr
+	same := old != nil && oldAddr == addr
+	if same {
+		s.bindErr = nil
+	}
 	s.mu.Unlock()
 	if same {
 		return nil
 	}
 	ln, err := net.Listen("tcp", addr)
+	if err != nil && old != nil && samePort(old.Addr(), cfg.Port) {
+		s.mu.Lock()
+		s.ln = nil
+		s.mu.Unlock()
+		old.Close()
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			back, berr := net.Listen("tcp", oldAddr)
+			s.mu.Lock()
+			if berr == nil {
+				s.ln = back
+			} else {
+				s.addr = ""
+			}
+			s.mu.Unlock()
+			if berr == nil {
+				go s.accept(back)
+			}
+		}
+		old = nil // closed
+	}
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", addr, err)
+		err = fmt.Errorf("cannot listen on %s: %w", addr, unwrapOpError(err))
+		s.mu.Lock()
+		s.bindErr = err
+		s.mu.Unlock()
+		return err
 	}
 	s.mu.Lock()
-	old := s.ln
-	s.ln, s.addr = ln, addr
+	s.ln, s.addr, s.bindErr = ln, addr, nil
 	s.mu.Unlock()
 	if old != nil {
 		old.Close()
 	}
 	go s.accept(ln)
 	return nil
+}
+
+// samePort reports whether a bound address has port.
+func samePort(a net.Addr, port int) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.Port == port
 }
 
 func (s *Server) accept(ln net.Listener) {

@@ -206,6 +206,7 @@ func (s *sched) redirect(it *item, host string) bool {
 		MID: x.d.Queue.NextMID(), ICID: m.ICID, Kind: m.Kind, From: m.From,
 		Received: m.Received, Size: m.Size, RemoteIP: m.RemoteIP, Listener: m.Listener,
 		MessageID: m.MessageID, Subject: m.Subject, Host: host, OrigMID: m.MID, Policy: m.Policy,
+		Relayed: m.Relayed,
 	}
 	for i, rid := range it.rids {
 		if rc := s.rcpt(it.ms, rid); rc != nil {

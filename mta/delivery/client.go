@@ -150,7 +150,3 @@ func (c *client) quit(d time.Duration) {
 		c.reply(221)
 	}
 }
-
-// validLine reports whether s can go on a command line: an address with a
-// CR or LF in it would inject a command.
-func validLine(s string) bool { return !strings.ContainsAny(s, "\r\n") }

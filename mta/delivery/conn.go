@@ -224,15 +224,17 @@ func protoErr(err error) error {
 	return se
 }
 
-// transact sends one message: MAIL, a RCPT per recipient, DATA, the
-// body. It reports each recipient's outcome, the reply to the final dot,
-// and whether the connection can carry another message.
-func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
+// transact sends one message: MAIL, a RCPT per recipient of ob (the
+// job's envelope in canonical text, address.go), DATA, the body. It
+// reports each recipient's outcome, the reply to the final dot, and
+// whether the connection can carry another message.
+func (c *conn) transact(j *job, ob outbound, body []byte) ([]outcome, string, bool) {
 	m := j.m
+	rids := ob.rids
 	if j.sp != nil {
 		c.x.d.Log.Info("%s", j.sp.DeliveryStart(c.dcid, m))
 	} else {
-		c.x.d.Log.Info("Delivery start DCID %d MID %d to RID [%s]", c.dcid, m.MID, ridList(j.rids))
+		c.x.d.Log.Info("Delivery start DCID %d MID %d to RID [%s]", c.dcid, m.MID, ridList(rids))
 	}
 	var outs []outcome
 	failAll := func(rids []int, f *Failure) {
@@ -240,22 +242,18 @@ func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
 			outs = append(outs, outcome{rid: rid, f: f})
 		}
 	}
-	rcpts := make([]string, len(j.rids))
-	for i, rid := range j.rids {
-		rcpts[i] = rcptOf(m, rid).Addr
-	}
-	e := c.envelope(m.From, rcpts, len(body))
+	e := c.envelope(ob.from, ob.rcpts, len(body))
 	var acc []int
 	for i, err := range e.rcpt {
 		if err == nil {
-			acc = append(acc, j.rids[i])
+			acc = append(acc, rids[i])
 		}
 	}
 	if e.dead != nil {
 		// The session broke: recipients the server refused keep its
 		// reply, the others get the broken session.
 		f := smtpFailure(e.dead, c.host)
-		for i, rid := range j.rids {
+		for i, rid := range rids {
 			if i < len(e.rcpt) && e.rcpt[i] != nil && e.mail == nil {
 				outs = append(outs, outcome{rid: rid, f: smtpFailure(e.rcpt[i], c.host)})
 			} else {
@@ -265,7 +263,7 @@ func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
 		return outs, "", false
 	}
 	if e.mail != nil {
-		failAll(j.rids, smtpFailure(e.mail, c.host))
+		failAll(rids, smtpFailure(e.mail, c.host))
 		return outs, "", alive(e.mail) && c.reset()
 	}
 	for i, err := range e.rcpt {
@@ -277,13 +275,13 @@ func (c *conn) transact(j *job, body []byte) ([]outcome, string, bool) {
 			// The server is closing: nothing in this transaction went.
 			for k := range i {
 				if e.rcpt[k] == nil {
-					outs = append(outs, outcome{rid: j.rids[k], f: f})
+					outs = append(outs, outcome{rid: rids[k], f: f})
 				}
 			}
-			failAll(j.rids[i:], f)
+			failAll(rids[i:], f)
 			return outs, "", false
 		}
-		outs = append(outs, outcome{rid: j.rids[i], f: f})
+		outs = append(outs, outcome{rid: rids[i], f: f})
 	}
 	if len(acc) == 0 {
 		return outs, "", c.reset()
@@ -328,10 +326,6 @@ type envelope struct {
 func (c *conn) envelope(from string, rcpts []string, size int) envelope {
 	cl := c.cl
 	var e envelope
-	if !validLine(from) {
-		e.mail = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "sender address contains CR or LF (not sent)"}
-		return e
-	}
 	pipe := cl.has("PIPELINING")
 	cl.deadline(c.x.t.Command)
 	// read reads one reply within its own timeout (RFC 5321 section
@@ -361,9 +355,6 @@ func (c *conn) envelope(from string, rcpts []string, size int) envelope {
 	}
 	accepted := false
 	for _, to := range rcpts {
-		if !validLine(to) {
-			to = "" // <> is no recipient: the server refuses it
-		}
 		cl.send("RCPT TO:<%s>", to)
 		if pipe {
 			continue

@@ -34,7 +34,7 @@ func TestWithDurableQueue(t *testing.T) {
 	h.real = q
 	h.start(q.Recovered()...)
 	enqueue := func(rcpts ...string) int64 {
-		m := &queue.Message{MID: q.NextMID(), ICID: 1, From: "alice@src.test", Subject: "report"}
+		m := &queue.Message{MID: q.NextMID(), ICID: 1, From: "alice@src.test", Subject: "report", Relayed: true}
 		for i, r := range rcpts {
 			m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: r})
 		}

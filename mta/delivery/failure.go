@@ -19,6 +19,7 @@ const (
 	FailTLS                     // TLS was required and could not be negotiated
 	FailExpired                 // out of retries or too long in the queue
 	FailAdmin                   // bounced by an administrator (bouncerecipients)
+	FailAddress                 // a queued address does not parse: never sent (address.go)
 )
 
 // Failure is why a recipient was not delivered. It carries the SMTP reply

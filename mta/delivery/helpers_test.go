@@ -462,7 +462,8 @@ func (h *harness) send(from string, rcpts ...string) int64 {
 
 func (h *harness) sendBody(from, body string, rcpts ...string) int64 {
 	h.t.Helper()
-	m := &queue.Message{MID: h.q.NextMID(), ICID: 1, From: from, Received: h.clk.Now(), Size: int64(len(body)), Subject: "test"}
+	// As mail from a RELAY host: its bounces quote the original header.
+	m := &queue.Message{MID: h.q.NextMID(), ICID: 1, From: from, Received: h.clk.Now(), Size: int64(len(body)), Subject: "test", Relayed: true}
 	for i, r := range rcpts {
 		m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: r})
 	}

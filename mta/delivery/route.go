@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"seg/internal/address"
 	"seg/mta/counters"
 	"seg/mta/dns"
 	"seg/store"
@@ -122,6 +123,13 @@ func (x *Delivery) relayRoute(ctx context.Context, res dns.Resolver, j *job, rel
 
 func (x *Delivery) mxRoute(ctx context.Context, res dns.Resolver, j *job) *route {
 	rt := &route{}
+	if a, ok := address.LiteralIP(j.domain); ok {
+		// An address literal names the host itself: no MX lookup (RFC
+		// 5321 sections 4.1.3 and 5.1).
+		rt.hosts = []string{j.domain}
+		rt.targets = []target{{host: a.String(), port: 25, addrs: []netip.Addr{a.Unmap()}}}
+		return rt
+	}
 	mxs, err := res.LookupMX(ctx, j.domain)
 	if err != nil {
 		var de *dns.Error

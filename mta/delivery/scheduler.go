@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"seg/mta/counters"
@@ -113,18 +112,6 @@ func (s *sched) run() {
 			s.quitting, quit = true, nil
 		}
 	}
-}
-
-// destOf names the destination queue and the routing domain of a
-// recipient: the message's Host when set, else the recipient's domain.
-func destOf(m *queue.Message, addr string) (name, domain string) {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		domain = strings.ToLower(addr[i+1:])
-	}
-	if m.Host != "" {
-		return strings.ToLower(m.Host), domain
-	}
-	return domain, domain
 }
 
 func (s *sched) dest(name string) *dest {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"seg/internal/address"
 	"seg/mta/counters"
 	"seg/mta/dsn"
 	"seg/mta/queue"
@@ -209,6 +210,11 @@ func (x *Delivery) bounce(j *job, hard []failed, orig []byte, now time.Time) {
 	if to == "" {
 		to = m.From
 	}
+	if _, err := address.Parse(to); err != nil {
+		// It could not be sent (address.go): do not make it.
+		x.d.Log.Warning("MID %d no bounce sent: the bounce address %s is not a valid RFC 5321 address (%v)", m.MID, pyRepr(to), err)
+		return
+	}
 	host := x.d.Hostname()
 	var rcpts []dsn.Recipient
 	for _, h := range hard {
@@ -226,6 +232,9 @@ func (x *Delivery) bounce(j *job, hard []failed, orig []byte, now time.Time) {
 	raw, err := dsn.Build(dsn.Report{
 		ReportingMTA: host, To: to, Subject: spec.Subject, Date: now, MessageID: msgID,
 		OrigMID: m.MID, Arrival: m.Received, Recipients: rcpts, Original: orig,
+		// Mail not received under RELAY may have a forged sender: its
+		// bounce carries none of the original's content (issue 8).
+		Untrusted: !m.Relayed,
 	})
 	if err != nil {
 		x.d.Log.Warning("MID %d could not generate a bounce: %v", m.MID, err)

@@ -114,13 +114,22 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 	var outs []outcome
 	var dcid int64
 	var resp, note string
+	// ob is what may be sent; refused recipients fail without a
+	// connection (address.go).
+	ob, refused := x.outboundOf(j)
 	all := func(f *Failure) {
-		for _, rid := range j.rids {
+		for _, rid := range ob.rids {
 			outs = append(outs, outcome{rid: rid, f: f})
 		}
 	}
-	body, err := x.d.Queue.Body(m.MID)
+	var body []byte
+	var err error
+	if len(ob.rids) > 0 {
+		body, err = x.d.Queue.Body(m.MID)
+	}
 	switch {
+	case len(ob.rids) == 0:
+		// nothing to send
 	case err != nil:
 		x.d.Log.Warning("MID %d could not read the message body: %v", m.MID, err)
 		all(&Failure{Kind: FailConn, Status: "4.3.0", Text: "message body unavailable"})
@@ -130,7 +139,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 		rt := x.route(jctx, j)
 		switch {
 		case rt.devnull:
-			for _, rid := range j.rids {
+			for _, rid := range ob.rids {
 				outs = append(outs, outcome{rid: rid})
 			}
 			note = "(discarded by SMTP route to /dev/null)"
@@ -145,7 +154,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 			}
 		}
 	}
-	if outs == nil && c != nil {
+	if outs == nil && c != nil && len(ob.rids) > 0 {
 		dcid = c.dcid
 		var fit bool
 		cut := func() bool { return true }
@@ -153,7 +162,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 			nc := c.nc
 			cut = context.AfterFunc(jctx, func() { nc.Close() })
 		}
-		outs, resp, fit = c.transact(j, body)
+		outs, resp, fit = c.transact(j, ob, body)
 		if !cut() {
 			fit = false // the deadline closed the connection
 		}
@@ -163,6 +172,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 			c = nil
 		}
 	}
+	outs = append(outs, refused...)
 	if ctx.Err() != nil {
 		// Abandoned by Close: what the remote host did not answer stays
 		// Attempted (the queue has the retry time) and is tried again
@@ -181,7 +191,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 func keepAnswered(outs []outcome) []outcome {
 	var keep []outcome
 	for _, o := range outs {
-		if o.f == nil || o.f.Kind == FailSMTP {
+		if o.f == nil || o.f.Kind == FailSMTP || o.f.Kind == FailAddress {
 			keep = append(keep, o)
 		}
 	}

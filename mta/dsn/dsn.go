@@ -35,7 +35,16 @@ type Report struct {
 	Arrival      time.Time
 	Recipients   []Recipient
 	Original     []byte // the original message; only its header is included
+	// Untrusted says the report goes to a sender seg cannot vouch for
+	// (mail from outside: the sender may be forged, and the report would
+	// carry an attacker's text to a victim, backscatter). Only the
+	// original's Message-ID and Date are quoted then, enough to identify
+	// it; its Subject and other fields are not.
+	Untrusted bool
 }
+
+// untrustedFields are the header fields quoted for an untrusted sender.
+var untrustedFields = []string{"Message-ID", "Date"}
 
 // maxLine keeps generated header lines well under the 998 octets of RFC
 // 5322 section 2.1.1; a long diagnostic is cut there.
@@ -79,8 +88,13 @@ func Build(r Report) ([]byte, error) {
 	if err := writePart(mw, "message/delivery-status", status); err != nil {
 		return nil, err
 	}
-	// The original header (RFC 6522 section 3, third part, headers only).
-	if hdr := headerOf(r.Original); hdr != "" {
+	// The original header (RFC 6522 section 3, third part; RFC 3464
+	// section 2's text/rfc822-headers: headers only, never the body).
+	hdr := headerOf(r.Original)
+	if r.Untrusted {
+		hdr = onlyFields(hdr, untrustedFields)
+	}
+	if hdr != "" {
 		if err := writePart(mw, "text/rfc822-headers", hdr); err != nil {
 			return nil, err
 		}
@@ -108,9 +122,13 @@ func humanText(r Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "This is the mail system at host %s.\r\n\r\n", r.ReportingMTA)
 	b.WriteString("Your message could not be delivered to one or more recipients.\r\n")
-	b.WriteString("The details and the header of your message follow.\r\n\r\n")
+	if r.Untrusted {
+		b.WriteString("The details and your message's Message-ID and Date follow.\r\n\r\n")
+	} else {
+		b.WriteString("The details and the header of your message follow.\r\n\r\n")
+	}
 	for _, rc := range r.Recipients {
-		fmt.Fprintf(&b, "<%s>: %s\r\n", rc.Final, clip(stripType(rc.Diagnostic)))
+		fmt.Fprintf(&b, "<%s>: %s\r\n", clip(rc.Final), clip(stripType(rc.Diagnostic)))
 	}
 	return b.String()
 }
@@ -164,20 +182,67 @@ func writePart(mw *multipart.Writer, ctype, content string) error {
 	return err
 }
 
-// headerOf returns the header block of a message (up to the first empty
-// line), with CRLF line endings.
+// headerOf returns the header block of a message with CRLF line endings:
+// its header fields and their continuation lines, up to the empty line
+// or the first line that is neither (RFC 5322 section 2.2: a field is a
+// name of printable characters but ':' then ':'). A message without the
+// empty line does not make its body header.
 func headerOf(msg []byte) string {
-	s := strings.ReplaceAll(string(msg), "\r\n", "\n")
-	if i := strings.Index(s, "\n\n"); i >= 0 {
-		s = s[:i+1]
-	} else if !strings.Contains(s, ":") {
-		return ""
+	var b strings.Builder
+	for len(msg) > 0 {
+		line := msg
+		next := []byte(nil)
+		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+			line, next = msg[:i], msg[i+1:]
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		cont := len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
+		if len(line) == 0 || (!cont && !isFieldStart(line)) || (cont && b.Len() == 0) {
+			break
+		}
+		b.Write(line)
+		b.WriteString("\r\n")
+		msg = next
 	}
-	s = strings.TrimRight(s, "\n")
-	if s == "" {
-		return ""
+	return b.String()
+}
+
+// isFieldStart reports whether line starts a header field: a non-empty
+// name of printable ASCII but ':' (RFC 5322 section 2.2) and a ':'.
+func isFieldStart(line []byte) bool {
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return false
 	}
-	return strings.ReplaceAll(s, "\n", "\r\n") + "\r\n"
+	for _, c := range line[:i] {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// onlyFields keeps the fields of hdr (headerOf's output) named in names,
+// with their continuation lines.
+func onlyFields(hdr string, names []string) string {
+	var b strings.Builder
+	keep := false
+	for _, line := range strings.SplitAfter(hdr, "\r\n") {
+		if line == "" {
+			continue
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			name, _, _ := strings.Cut(line, ":")
+			keep = false
+			for _, n := range names {
+				keep = keep || strings.EqualFold(name, n)
+			}
+		}
+		if keep {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // stripType drops the "smtp; " type of a diagnostic for the human text.
@@ -188,8 +253,18 @@ func stripType(d string) string {
 	return d
 }
 
+// clip makes s one safe field line: CR and LF become spaces, other
+// control characters '?', and it is cut at maxLine.
 func clip(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r' || r == '\n':
+			return ' '
+		case r < 0x20 && r != '\t' || r == 0x7f:
+			return '?'
+		}
+		return r
+	}, s)
 	if len(s) > maxLine {
 		s = strings.ToValidUTF8(s[:maxLine], "")
 	}

@@ -57,7 +57,9 @@ func (e *entry) size() int64 {
 	return e.bodyLen + int64(len(e.wrap.prefix)+len(e.wrap.suffix))
 }
 
-const derivedFormat = 1
+// derivedFormat versions the derived payload as messageFormat does the
+// message payload: 2 has the envelope flags.
+const derivedFormat = 2
 
 // derivedRoom is what a derived record takes besides its prefix and
 // suffix, for a typical envelope: EnqueueWith makes room for it so that
@@ -81,10 +83,11 @@ func encodeDerived(m *Message, back int64, baseLen int, prefix, suffix []byte) [
 // decodeDerived decodes a recDerived payload (after the type byte).
 func decodeDerived(payload []byte) (m Message, back, baseLen int64, w *wrapping, err error) {
 	d := decoder{b: payload}
-	if d.byte() != derivedFormat {
+	format := d.byte()
+	if format != 1 && format != derivedFormat {
 		return m, 0, 0, nil, errCorrupt
 	}
-	m = d.envelope()
+	m = d.envelope(format >= 2)
 	back = int64(d.uvarint())
 	baseLen = int64(d.uvarint())
 	w = &wrapping{prefix: []byte(d.string()), suffix: []byte(d.string())}

@@ -25,8 +25,13 @@ const (
 )
 
 // messageFormat versions the message payload so that a later release can
-// add envelope fields and still read old journals.
-const messageFormat = 1
+// add envelope fields and still read old journals. Format 2 adds a flags
+// varint after the recipients (Message.Relayed); format 1 records, from
+// journals of earlier releases, read with no flags set.
+const messageFormat = 2
+
+// Envelope flags (format 2).
+const flagRelayed = 1 << 0
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -83,17 +88,22 @@ func appendEnvelope(b []byte, m *Message) []byte {
 		b = appendTime(b, r.NextAttempt)
 		b = appendString(b, r.LastError)
 	}
-	return b
+	var flags uint64
+	if m.Relayed {
+		flags |= flagRelayed
+	}
+	return binary.AppendUvarint(b, flags)
 }
 
 // decodeMessage decodes a message payload (after the type byte). bodyPos
 // is where the body starts within payload.
 func decodeMessage(payload []byte) (m Message, bodyPos, bodyLen int, err error) {
 	d := decoder{b: payload}
-	if d.byte() != messageFormat {
+	format := d.byte()
+	if format != 1 && format != messageFormat {
 		return m, 0, 0, errCorrupt
 	}
-	m = d.envelope()
+	m = d.envelope(format >= 2)
 	bodyLen = int(d.uvarint())
 	bodyPos = d.pos
 	if d.err != nil || m.MID <= 0 || m.Kind > KindTDC || bodyLen != len(payload)-bodyPos {
@@ -102,7 +112,9 @@ func decodeMessage(payload []byte) (m Message, bodyPos, bodyLen int, err error) 
 	return m, bodyPos, bodyLen, nil
 }
 
-func (d *decoder) envelope() (m Message) {
+// envelope reads what appendEnvelope wrote; flags says the payload's
+// format has the flags varint (2 on).
+func (d *decoder) envelope(flags bool) (m Message) {
 	m.MID = d.varint()
 	m.ICID = d.varint()
 	m.Kind = Kind(d.byte())
@@ -128,6 +140,13 @@ func (d *decoder) envelope() (m Message) {
 		r.Attempts = int(d.uvarint())
 		r.NextAttempt = d.time()
 		r.LastError = d.string()
+	}
+	if flags {
+		f := d.uvarint()
+		if f&^flagRelayed != 0 {
+			d.fail() // a flag this release does not know
+		}
+		m.Relayed = f&flagRelayed != 0
 	}
 	return m
 }

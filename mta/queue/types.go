@@ -65,6 +65,12 @@ type Message struct {
 	OrigMID int64
 	// Policy is the incoming/outgoing mail policy that matched (for logs).
 	Policy string
+	// Relayed says the message came in under a RELAY sender-group policy
+	// (SPEC 4.4): from a host of ours, so its sender is one seg can
+	// trust. A bounce to any other sender, who may be forged, quotes
+	// none of the original's content (mta/dsn). Journals written before
+	// the field existed read as false.
+	Relayed bool
 }
 
 // Update is a change of one recipient's state after a delivery attempt.

@@ -10,7 +10,10 @@ import (
 
 // StatusInfo is what status shows beyond the counters.
 type StatusInfo struct {
-	SystemStatus     string // "Online", "Receiving suspended", "Delivery suspended"
+	SystemStatus string // "Online", "Receiving suspended", "Delivery suspended", "Listener down"
+	// ListenerProblems are one line each for listeners that do not
+	// listen where the running configuration says (a failed bind).
+	ListenerProblems []string
 	Oldest           time.Time
 	MID, ICID, DCID  int64
 	WorkQueue        int64
@@ -87,6 +90,9 @@ func Status(s counters.Snapshot, info StatusInfo, detail bool) string {
 	fmt.Fprintf(&b, "Up since:                      %s (%s)\n", Stamp(s.Start), Age(s.Now.Sub(s.Start)))
 	fmt.Fprintf(&b, "Last counter reset:            %s\n", reset)
 	fmt.Fprintf(&b, "System status:                 %s\n", sys)
+	for _, p := range info.ListenerProblems {
+		fmt.Fprintf(&b, "                               %s\n", p)
+	}
 	fmt.Fprintf(&b, "Oldest Message:                %s\n\n", oldest)
 
 	line := func(indent int, label string, cols ...string) {

@@ -257,3 +257,54 @@ func TestCloseCutsSessionsAtDeadline(t *testing.T) {
 	e.waitLog("Info: Message aborted MID 1 Receiving aborted")
 	e.waitLog("Info: ICID 1 close")
 }
+
+// A rebind onto a port someone else holds keeps the listener serving on
+// its old address (a bad commit never takes SMTP down), reports both
+// addresses, and moves once the port is free.
+func TestRebindOntoBusyPortKeepsOldSocket(t *testing.T) {
+	cfg := testConfig()
+	cfg.Listeners[0].Port = freePort(t, "127.0.0.1")
+	e := newEnv(t, cfg)
+	old := e.addr("IncomingMail")
+	inflight := openTransaction(t, old)
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+	cfg2 := cfg.Clone()
+	cfg2.Listeners[0].Port = busyPort
+	err = e.srv.Apply(cfg2)
+	if err == nil || !strings.Contains(err.Error(), "cannot listen on 127.0.0.1:"+strconv.Itoa(busyPort)) {
+		t.Fatalf("Apply onto a busy port: %v", err)
+	}
+	st := e.srv.Listeners()[0]
+	if st.State != StateMisplaced || st.Listening != old || st.Port != busyPort || !strings.Contains(st.Err, "address already in use") {
+		t.Fatalf("status %+v, want misplaced, still listening on %s", st, old)
+	}
+	c := dialFrom(t, old, "127.0.0.2")
+	c.greet("still.test")
+	finishTransaction(t, inflight)
+
+	// Another commit that does not touch the address leaves it as it is.
+	cfg3 := cfg2.Clone()
+	cfg3.Listeners[0].MaxConcurrency = 77
+	if err := e.srv.Apply(cfg3); err == nil {
+		t.Fatal("Apply: the busy port is still busy, want its error again")
+	}
+	dialFrom(t, old, "127.0.0.2").greet("again.test")
+
+	busy.Close()
+	if err := e.srv.Apply(cfg3); err != nil {
+		t.Fatalf("Apply once the port is free: %v", err)
+	}
+	st = e.srv.Listeners()[0]
+	want := "127.0.0.1:" + strconv.Itoa(busyPort)
+	if st.State != StateRunning || st.Listening != want || st.Err != "" {
+		t.Fatalf("status %+v, want running on %s", st, want)
+	}
+	expectNoListener(t, old)
+	dialFrom(t, want, "127.0.0.2").greet("moved.test")
+}

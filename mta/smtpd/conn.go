@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"seg/mta/maillog"
+	"seg/store"
 )
 
 // conn is the net.Conn that go-smtp serves. go-smtp (v0.25) fixes a few
@@ -43,15 +46,17 @@ import (
 type conn struct {
 	net.Conn // the accepted TCP connection
 	br       *bufio.Reader
-	idle     time.Duration
 	info     *connInfo
+	log      maillog.Logger
 	finish   func() // run once on Close: mail_logs "ICID n close", gauges
+	t        timers // time limits (timeouts.go); the read side's
 
 	rmu     sync.Mutex // read side; go-smtp reads from one goroutine
 	pending []byte     // rest of the line being handed to go-smtp
 	inLong  bool       // inside a command line longer than br's buffer
 	atBOL   bool       // data mode: at the beginning of a line
 	inDot   bool       // data mode: inside a line that starts with '.'
+	cmdLine string     // the command line go-smtp is answering, as the client sent it
 
 	mu         sync.Mutex // write side and the state Read consults
 	swallow    bool       // go-smtp's greeting not yet dropped
@@ -88,8 +93,12 @@ var knownVerbs = map[string]bool{
 	"NOOP": true, "QUIT": true, "RCPT": true, "RSET": true, "VRFY": true, "STARTTLS": true,
 }
 
-func newConn(raw net.Conn, br *bufio.Reader, idle time.Duration, info *connInfo, maxSize int64, finish func()) *conn {
-	return &conn{Conn: raw, br: br, idle: idle, info: info, finish: finish, swallow: true, maxSize: maxSize, atBOL: true}
+// newConn wraps raw; its time limits are lim, and clock is the time
+// eviction measures idleness by.
+func newConn(raw net.Conn, br *bufio.Reader, lim store.ConnLimits, clock func() time.Time, log maillog.Logger, info *connInfo, maxSize int64, finish func()) *conn {
+	c := &conn{Conn: raw, br: br, info: info, log: log, finish: finish, swallow: true, maxSize: maxSize, atBOL: true}
+	c.t.init(lim, clock)
+	return c
 }
 
 // Read hands go-smtp the next piece of the client's stream: the rest of
@@ -104,23 +113,31 @@ func (c *conn) Read(p []byte) (int, error) {
 		if hungUp {
 			return 0, net.ErrClosed
 		}
-		if c.idle > 0 {
-			// RFC 5321 section 4.5.3.2.7: the server waits at least 5
-			// minutes for each command and each piece of data.
-			c.Conn.SetReadDeadline(time.Now().Add(c.idle))
-		}
-		var err error
-		switch code {
-		case 354:
-			err = c.nextData()
-		case 334:
-			err = c.nextRaw()
-		default:
-			c.atBOL, c.inDot = true, false // the next data starts a line
-			err = c.nextCommand()
-		}
-		if len(c.pending) == 0 {
-			return 0, err
+		for {
+			if why := c.wait(code); why != endNone {
+				return 0, c.end(why)
+			}
+			var err error
+			switch code {
+			case 354:
+				err = c.nextData()
+			case 334:
+				err = c.nextRaw()
+			default:
+				c.atBOL, c.inDot = true, false // the next data starts a line
+				err = c.nextCommand()
+			}
+			why := c.t.done(len(c.pending), completeLine(code, c.pending), err)
+			if why == endRetry {
+				continue
+			}
+			if why != endNone {
+				return 0, c.end(why)
+			}
+			if len(c.pending) == 0 {
+				return 0, err
+			}
+			break
 		}
 	}
 	n := copy(p, c.pending)
@@ -146,13 +163,15 @@ func (c *conn) nextCommand() error {
 		// answers "500 5.4.0 Too long line" and closes.
 		c.inLong = err == bufio.ErrBufferFull
 		c.pending = append(c.pending[:0], line...)
+		c.cmdLine = ""
 		return nil
 	}
+	c.cmdLine = string(line)
 	if err != nil {
 		c.pending = append(c.pending[:0], line...) // a last line without CRLF
 		return err
 	}
-	verb := commandVerb(string(line))
+	verb := commandVerb(c.cmdLine)
 	c.mu.Lock()
 	switch {
 	case verb == "" || verb == "BDAT" || !knownVerbs[verb]:
@@ -235,9 +254,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	}
 	c.wbuf = append([]byte(nil), c.wbuf...)
 	if len(out) > 0 {
-		if c.idle > 0 {
-			c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
-		}
+		c.Conn.SetWriteDeadline(c.t.writeDeadline(time.Now()))
 		if _, err := c.Conn.Write(out); err != nil {
 			return 0, err
 		}
@@ -324,6 +341,16 @@ func (c *conn) Close() error {
 	c.mu.Unlock()
 	c.closeOnce.Do(c.finish)
 	return nil
+}
+
+// commandLine is the command line go-smtp is answering, CRLF included: it
+// reads the next line only after it has answered this one. The Session
+// parses MAIL and RCPT addresses from it (envelope.go), as go-smtp's own
+// parser unquotes quoted local parts.
+func (c *conn) commandLine() string {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	return c.cmdLine
 }
 
 // ehloVerb is the greeting verb the client last used.

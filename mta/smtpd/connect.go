@@ -37,21 +37,26 @@ const rdnsTimeout = 10 * time.Second
 // go-smtp server.
 func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func()) {
 	defer release()
+	accepted := time.Now()
 	b := l.cur.Load()
 	lc := b.lc
 	icid := s.d.Queue.NextICID()
 	ip := addrIP(raw.RemoteAddr())
 	local := addrIP(raw.LocalAddr())
+	lim := lc.ConnLimits.OrDefaults()
+	idle := seconds(lim.IdleTimeout)
+	reserved := lim.Reserved(lc.MaxConcurrency)
 
-	active := l.enter()
+	sl := l.open(ip)
 	s.d.Counters.ConnIn(1)
-	var heldIP bool
+	var c *conn // once handed to go-smtp
 	finish := func() {
 		raw.Close()
-		if heldIP {
-			l.releaseIP(ip)
+		if c != nil {
+			l.detach(sl, c)
+		} else {
+			l.release(sl)
 		}
-		l.leave()
 		s.d.Counters.ConnIn(-1)
 		s.d.Log.Info("ICID %d close", icid)
 		s.untrack(raw)
@@ -73,9 +78,11 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 	s.d.Log.Info("New SMTP ICID %d interface %s (%s) address %s reverse dns host %s verified %s",
 		icid, lc.Name, local, ip, shown, ver)
 
-	if lc.MaxConcurrency > 0 && active > lc.MaxConcurrency {
-		s.sayAndClose(raw, "421 4.3.2 Too many connections to this listener, try again later\r\n")
-		s.d.Log.Info("ICID %d Receiving Failed: Connection limit exceeded", icid)
+	// Under pressure, idle sessions make room first (slots.go); then a
+	// listener with no slot left at all refuses before the HAT.
+	l.relieve(s.d.Now(), lc.MaxConcurrency, seconds(lim.PressureIdle))
+	if l.full(lc.MaxConcurrency, 0, true) {
+		s.refuseListener(raw, icid, idle)
 		finish()
 		return
 	}
@@ -103,47 +110,64 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 		}
 		finish()
 		return
-	case store.BehaviorReject:
-		release()
-		s.rejectSession(raw, rejectGreeting(dec.Params, hostname, ip, rdns))
-		finish()
-		return
 	case store.BehaviorAccept, store.BehaviorRelay:
 	default:
-		// Not a behaviour seg knows: refuse rather than guess.
-		s.d.Log.Warning("ICID %d mail flow policy %s has unknown behavior %q: rejecting", icid, dec.Policy, dec.Behavior)
+		// REJECT, or a behaviour seg does not know (refused rather than
+		// guessed). A rejected client holds a slot while it is told so,
+		// so it may not take a reserved one.
+		if dec.Behavior != store.BehaviorReject {
+			s.d.Log.Warning("ICID %d mail flow policy %s has unknown behavior %q: rejecting", icid, dec.Policy, dec.Behavior)
+		}
+		if l.full(lc.MaxConcurrency, reserved, false) {
+			s.refuseListener(raw, icid, idle)
+			finish()
+			return
+		}
 		release()
-		s.rejectSession(raw, rejectGreeting(dec.Params, hostname, ip, rdns))
+		s.rejectSession(raw, rejectGreeting(dec.Params, hostname, ip, rdns), lim)
 		finish()
 		return
 	}
 
-	if !l.takeIP(ip, dec.Params.Int("max_concurrency")) {
-		s.sayAndClose(raw, "421 4.7.0 Too many concurrent connections from your address, try again later\r\n")
+	trusted := dec.Behavior == store.BehaviorRelay
+	switch l.admit(sl, lc.MaxConcurrency, reserved, trusted, dec.Params.Int("max_concurrency")) {
+	case refuseListener:
+		s.refuseListener(raw, icid, idle)
+		finish()
+		return
+	case refuseIP:
+		s.sayAndClose(raw, "421 4.7.0 Too many concurrent connections from your address, try again later\r\n", idle)
 		s.d.Log.Info("ICID %d Receiving Failed: Connection limit exceeded", icid)
 		finish()
 		return
 	}
-	heldIP = true
 
 	info := &connInfo{icid: icid, cfg: b.cfg, lc: lc, ip: ip, rdns: rdns, dec: dec, hostname: hostname}
 	if n := dec.Params.Int("max_message_size"); n > 0 {
 		info.maxSize = n
 	}
-	raw.SetWriteDeadline(time.Now().Add(s.d.IdleTimeout))
+	raw.SetWriteDeadline(time.Now().Add(idle))
 	if _, err := raw.Write([]byte(greeting(dec.Params, hostname, ip, rdns))); err != nil {
 		finish()
 		return
 	}
-	c := newConn(raw, bufio.NewReader(raw), s.d.IdleTimeout, info, info.maxSize, finish)
+	c = newConn(raw, bufio.NewReader(raw), lim, s.d.Now, s.d.Log, info, info.maxSize, finish)
+	c.t.start = accepted // max_connection_time counts from the accept
+	l.attach(sl, c)
 	if !hand.push(c) {
 		c.Close()
 	}
 }
 
+// refuseListener answers a client the listener has no slot for.
+func (s *Server) refuseListener(raw net.Conn, icid int64, idle time.Duration) {
+	s.sayAndClose(raw, "421 4.3.2 Too many connections to this listener, try again later\r\n", idle)
+	s.d.Log.Info("ICID %d Receiving Failed: Connection limit exceeded", icid)
+}
+
 // sayAndClose writes one reply and lets the connection go.
-func (s *Server) sayAndClose(raw net.Conn, reply string) {
-	raw.SetWriteDeadline(time.Now().Add(s.d.IdleTimeout))
+func (s *Server) sayAndClose(raw net.Conn, reply string, idle time.Duration) {
+	raw.SetWriteDeadline(time.Now().Add(idle))
 	raw.Write([]byte(reply))
 }
 
@@ -151,15 +175,18 @@ func (s *Server) sayAndClose(raw net.Conn, reply string) {
 // then every command but QUIT refused. RFC 5321 section 3.1: a server
 // that greets with 554 must wait for QUIT and should answer other
 // commands with 503. A client that will not stop is cut off after
-// badCommandLimit commands, like one sending unknown commands.
-func (s *Server) rejectSession(raw net.Conn, banner string) {
-	raw.SetWriteDeadline(time.Now().Add(s.d.IdleTimeout))
+// badCommandLimit commands, like one sending unknown commands, and the
+// listener's idle_timeout and max_connection_time apply as to sessions.
+func (s *Server) rejectSession(raw net.Conn, banner string, lim store.ConnLimits) {
+	idle := seconds(lim.IdleTimeout)
+	end := time.Now().Add(seconds(lim.MaxConnectionTime))
+	raw.SetWriteDeadline(time.Now().Add(idle))
 	if _, err := raw.Write([]byte(banner)); err != nil {
 		return
 	}
 	br := bufio.NewReader(raw)
 	for refused := 0; ; {
-		raw.SetDeadline(time.Now().Add(s.d.IdleTimeout))
+		raw.SetDeadline(earliest(time.Now().Add(idle), end))
 		line, err := br.ReadSlice('\n')
 		if err != nil {
 			if err == bufio.ErrBufferFull {

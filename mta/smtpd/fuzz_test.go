@@ -59,7 +59,8 @@ func FuzzSession(f *testing.F) {
 	cfg := testConfig()
 	policy(cfg, "$ACCEPTED").Params = store.Params{"max_rcpts_per_msg": "3", "max_msgs_per_session": "2", "max_message_size": "4096"}
 	watch := &panicWatch{}
-	srv := New(Deps{Queue: &fakeQueue{}, Log: watch, IdleTimeout: 5 * time.Second})
+	cfg.Listeners[0].IdleTimeout = 5
+	srv := New(Deps{Queue: &fakeQueue{}, Log: watch})
 	if err := srv.Apply(cfg); err != nil {
 		f.Fatal(err)
 	}

@@ -77,6 +77,7 @@ func testConfig() *store.Config {
 	cfg := store.Default("mx.seg.test", "")
 	l := &cfg.Listeners[0]
 	l.Port = 0
+	l.IdleTimeout = 10
 	l.RAT = []store.RATEntry{{Entry: "example.com", Action: store.RATAccept}, {Entry: "ALL", Action: store.RATReject}}
 	return cfg
 }
@@ -104,7 +105,7 @@ func makeEnv(t testing.TB, cfg *store.Config, edit func(*Deps), check func(error
 	e := &env{t: t, q: &fakeQueue{}, log: &maillog.Memory{}}
 	now := func() time.Time { return testNow }
 	e.cnt = counters.New(now, nil)
-	d := Deps{Queue: e.q, Counters: e.cnt, Log: e.log, Now: now, IdleTimeout: 10 * time.Second}
+	d := Deps{Queue: e.q, Counters: e.cnt, Log: e.log, Now: now}
 	if edit != nil {
 		edit(&d)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,11 +31,12 @@ type listener struct {
 	port      int
 	suspended bool
 	sock      *socket // nil when not accepting
-	err       error   // last bind error
+	err       error   // last bind error of the configured address
 
-	cmu    sync.Mutex
-	active int
-	perIP  map[netip.Addr]int
+	cmu      sync.Mutex // the slots (slots.go)
+	active   int        // open connections, sessions or not
+	perIP    map[netip.Addr]int
+	sessions map[*conn]*slot // sessions handed to go-smtp: eviction candidates
 }
 
 // binding is the snapshot a connection takes at connect: the whole
@@ -50,25 +52,46 @@ type binding struct {
 // without locks).
 type socket struct {
 	ln       net.Listener
-	port     int
+	addr     string // the configured address it was bound for
+	cfgPort  int    // the configured port (0: any) it was bound for
+	port     int    // the port bound
 	hand     *handoff
 	stopping chan struct{}
 	accepted chan struct{} // closed when the accept loop has returned
 }
 
-// start binds the listener's address; called with Server.mu held.
+// start binds the listener's configured address and serves it; called
+// with Server.mu held.
 func (l *listener) start() error {
-	addr := net.JoinHostPort(l.addr, strconv.Itoa(l.port))
-	ln, err := net.Listen("tcp", addr)
+	sk, err := l.bindSocket(l.addr, l.port)
 	if err != nil {
-		l.err = fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, addr, unwrapOpError(err))
-		return l.err
+		l.err = err
+		return err
 	}
 	l.err = nil
-	sk := &socket{ln: ln, hand: newHandoff(ln.Addr()), stopping: make(chan struct{}), accepted: make(chan struct{})}
+	l.serve(sk)
+	return nil
+}
+
+// bindSocket binds addr:port for the listener without serving it yet, so that
+// a rebind can bind the new address while the old socket still serves
+// (Apply).
+func (l *listener) bindSocket(addr string, port int) (*socket, error) {
+	hp := net.JoinHostPort(addr, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", hp)
+	if err != nil {
+		return nil, fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, hp, unwrapOpError(err))
+	}
+	sk := &socket{ln: ln, addr: addr, cfgPort: port, hand: newHandoff(ln.Addr()), stopping: make(chan struct{}), accepted: make(chan struct{})}
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 		sk.port = ta.Port
 	}
+	return sk, nil
+}
+
+// serve makes sk the listener's socket and starts accepting on it;
+// called with Server.mu held and no socket serving.
+func (l *listener) serve(sk *socket) {
 	srv := smtp.NewServer(backend{l.s})
 	srv.Domain = l.addr // only in go-smtp's own greeting, which is never sent
 	srv.ErrorLog = panicLogger{l.s.d.Log}
@@ -87,7 +110,12 @@ func (l *listener) start() error {
 		defer l.s.wg.Done()
 		l.acceptLoop(sk)
 	}()
-	return nil
+}
+
+// misplaced reports whether the listener serves on another address
+// than its configured one (a rebind failed and the old one was kept).
+func (l *listener) misplaced() bool {
+	return l.sock != nil && (l.sock.addr != l.addr || l.sock.cfgPort != l.port)
 }
 
 // stop closes the socket; connections already accepted carry on. Called
@@ -144,49 +172,6 @@ func (l *listener) acceptLoop(sk *socket) {
 		pre.Add(1)
 		go l.s.connect(l, sk.hand, raw, sync.OnceFunc(pre.Done))
 	}
-}
-
-// takeIP counts a connection from ip against the policy's per-IP limit
-// (max_concurrency; <= 0 is unlimited). It reports false, counting
-// nothing, when the limit is reached.
-func (l *listener) takeIP(ip netip.Addr, max int64) bool {
-	l.cmu.Lock()
-	defer l.cmu.Unlock()
-	if max > 0 && int64(l.perIP[ip]) >= max {
-		return false
-	}
-	l.perIP[ip]++
-	return true
-}
-
-func (l *listener) releaseIP(ip netip.Addr) {
-	l.cmu.Lock()
-	if l.perIP[ip] <= 1 {
-		delete(l.perIP, ip)
-	} else {
-		l.perIP[ip]--
-	}
-	l.cmu.Unlock()
-}
-
-// enter counts a connection on the listener and returns how many are open.
-func (l *listener) enter() int {
-	l.cmu.Lock()
-	defer l.cmu.Unlock()
-	l.active++
-	return l.active
-}
-
-func (l *listener) leave() {
-	l.cmu.Lock()
-	l.active--
-	l.cmu.Unlock()
-}
-
-func (l *listener) connections() int {
-	l.cmu.Lock()
-	defer l.cmu.Unlock()
-	return l.active
 }
 
 // handoff is the net.Listener go-smtp serves: it yields the connections
@@ -248,7 +233,12 @@ func (p panicLogger) Println(v ...interface{}) {
 func unwrapOpError(err error) error {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err
+		err = oe.Err
+	}
+	// "bind: address already in use" says the same twice.
+	var se *os.SyscallError
+	if errors.As(err, &se) && se.Err != nil {
+		err = se.Err
 	}
 	return err
 }

@@ -55,10 +55,6 @@ type Deps struct {
 	// (verified true) or its unconfirmed PTR name (verified false); "" when
 	// there is none. nil: no lookups, every host is "unknown".
 	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
-
-	// IdleTimeout is how long a client may stay silent before seg hangs up.
-	// 0: 5 minutes (RFC 5321 section 4.5.3.2.7).
-	IdleTimeout time.Duration
 }
 
 // Listener states in ListenerStatus.
@@ -66,13 +62,19 @@ const (
 	StateRunning   = "running"
 	StateSuspended = "suspended"
 	StateFailed    = "failed" // could not bind; Apply and Resume retry
+	// StateMisplaced: the configured address could not be bound, and the
+	// listener still serves on its previous one (Listening); Apply retries.
+	StateMisplaced = "misplaced"
 )
 
 // ListenerStatus describes one listener.
 type ListenerStatus struct {
-	Name        string
-	Address     string
-	Port        int // the bound port when running (differs from the configured one only for port 0)
+	Name    string
+	Address string
+	Port    int // the bound port when running (differs from the configured one only for port 0)
+	// Listening is the address really bound, "" when none: for a
+	// misplaced listener, its previous address.
+	Listening   string
 	State       string
 	Connections int // current inbound connections, sessions in flight included
 	Err         string
@@ -104,9 +106,6 @@ func New(d Deps) *Server {
 	if d.Counters == nil {
 		d.Counters = counters.New(d.Now, nil)
 	}
-	if d.IdleTimeout <= 0 {
-		d.IdleTimeout = 5 * time.Minute
-	}
 	return &Server{d: d, lis: map[string]*listener{}, conns: map[net.Conn]struct{}{}}
 }
 
@@ -119,8 +118,10 @@ func (discardLog) Warning(string, ...any) {}
 // deleted ones stop accepting, ones whose address or port changed are
 // rebound; the others keep their socket. Connections already accepted
 // keep the configuration they took at connect and are never cut by a
-// reload. Every bind error is returned (joined); the other listeners run.
-// A suspended listener stays suspended.
+// reload. A listener whose new address cannot be bound keeps serving on
+// its old one (ListenerStatus shows both), so a bad commit never takes
+// SMTP down. Every bind error is returned (joined); the other listeners
+// run. A suspended listener stays suspended.
 func (s *Server) Apply(cfg *store.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -138,35 +139,132 @@ func (s *Server) Apply(cfg *store.Config) error {
 		want[k] = lc
 		order = append(order, k)
 	}
-	// Close the sockets that go away first, so that two listeners may
-	// swap addresses in one commit.
+	// Listeners that go away stop first: their addresses may be taken
+	// over by others in this commit.
 	for k, l := range s.lis {
-		lc, keep := want[k]
-		switch {
-		case !keep:
+		if _, keep := want[k]; !keep {
 			l.stop()
 			delete(s.lis, k)
-		case lc.Address != l.addr || lc.Port != l.port:
-			l.stop()
 		}
 	}
-	var errs []error
+	var moved []*listener // bound elsewhere, or not at all, and must (re)bind
 	for _, k := range order {
 		lc := want[k]
 		l := s.lis[k]
 		if l == nil {
-			l = &listener{s: s, perIP: map[netip.Addr]int{}}
+			l = &listener{s: s, perIP: map[netip.Addr]int{}, sessions: map[*conn]*slot{}}
 			s.lis[k] = l
 		}
 		l.name, l.addr, l.port = lc.Name, lc.Address, lc.Port
 		l.cur.Store(&binding{cfg: cfg, lc: lc, hat: compileHAT(&lc.HAT)})
-		if l.sock == nil && !l.suspended {
-			if err := l.start(); err != nil {
-				errs = append(errs, err)
-			}
+		if !l.suspended && (l.sock == nil || l.misplaced()) {
+			moved = append(moved, l)
 		}
 	}
 	s.order = order
+	return s.rebind(moved, true)
+}
+
+// RetryBinds tries again to bind the listeners that are down or serve on
+// an old address: a port taken at start-up or at a reload may have come
+// free. It returns the names of the listeners that now listen where
+// configured.
+func (s *Server) RetryBinds() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	var ls []*listener
+	for _, k := range s.order {
+		if l := s.lis[k]; !l.suspended && (l.sock == nil || l.misplaced()) {
+			ls = append(ls, l)
+		}
+	}
+	s.rebind(ls, false)
+	var fixed []string
+	for _, l := range ls {
+		if l.sock != nil && !l.misplaced() {
+			fixed = append(fixed, l.name)
+		}
+	}
+	return fixed
+}
+
+// portHeld reports whether a listener's socket (the one being moved
+// included: 127.0.0.1:25 to 0.0.0.0:25) has port: then a failed bind
+// may succeed once that socket moves.
+func (s *Server) portHeld(port int) bool {
+	for _, m := range s.lis {
+		if m.sock != nil && m.sock.port == port {
+			return true
+		}
+	}
+	return false
+}
+
+// rebind binds each listener's configured address. A listener that
+// serves elsewhere gets its new socket before the old one closes; where
+// that fails (two listeners swapping ports, or a port taken by someone
+// else), the old sockets close and the new addresses are tried again,
+// and a listener that still cannot bind reopens its old address. Called
+// with s.mu held. loud logs each listener left on its old address (a
+// reload does; the periodic retry does not repeat it).
+func (s *Server) rebind(ls []*listener, loud bool) error {
+	var retry []*listener
+	for _, l := range ls {
+		sk, err := l.bindSocket(l.addr, l.port)
+		switch {
+		case err == nil:
+			l.stop()
+			l.err = nil
+			l.serve(sk)
+		case l.sock != nil && s.portHeld(l.port):
+			retry = append(retry, l)
+		case l.sock != nil:
+			l.err = err
+			if loud {
+				s.d.Log.Warning("Listener %s: %v; still listening on %s", l.name, err, l.sock.ln.Addr())
+			}
+		default:
+			l.err = err // nothing to fall back to: the listener is down
+		}
+	}
+	type old struct {
+		addr string
+		port int
+	}
+	olds := make([]old, len(retry))
+	for i, l := range retry {
+		olds[i] = old{l.sock.addr, l.sock.cfgPort}
+		if ch := l.stop(); ch != nil {
+			<-ch // the port is free once the accept loop has returned
+		}
+	}
+	for i, l := range retry {
+		sk, err := l.bindSocket(l.addr, l.port)
+		if err == nil {
+			l.err = nil
+			l.serve(sk)
+			continue
+		}
+		l.err = err
+		back, berr := l.bindSocket(olds[i].addr, olds[i].port)
+		if berr != nil {
+			s.d.Log.Warning("Listener %s: %v; its previous address could not be reopened either: %v", l.name, err, unwrapOpError(berr))
+			continue
+		}
+		l.serve(back)
+		if loud {
+			s.d.Log.Warning("Listener %s: %v; still listening on %s", l.name, err, back.ln.Addr())
+		}
+	}
+	var errs []error
+	for _, l := range ls {
+		if l.err != nil {
+			errs = append(errs, l.err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -240,9 +338,17 @@ func (s *Server) Listeners() []ListenerStatus {
 	for _, k := range s.order {
 		l := s.lis[k]
 		st := ListenerStatus{Name: l.name, Address: l.addr, Port: l.port, Connections: l.connections()}
+		if l.sock != nil {
+			st.Listening = l.sock.ln.Addr().String()
+		}
 		switch {
 		case l.suspended:
 			st.State = StateSuspended
+		case l.misplaced():
+			st.State = StateMisplaced
+			if l.err != nil {
+				st.Err = l.err.Error()
+			}
 		case l.sock != nil:
 			st.State = StateRunning
 			st.Port = l.sock.port

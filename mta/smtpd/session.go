@@ -53,10 +53,19 @@ func smtpErr(code int, ec smtp.EnhancedCode, text string) *smtp.SMTPError {
 
 func (s *session) log() maillog.Logger { return s.s.d.Log }
 
-func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+// Mail and Rcpt take the address from seg's own parse of the command
+// line (envelope.go), never go-smtp's unquoted one.
+func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
 	in := s.info
 	if s.mid != 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Sender already specified")
+	}
+	if s.c.t.pastSoftLimit() {
+		// AsyncOS ends a session at 80% of its maximum connection time
+		// between messages rather than cut the next one short (timeouts.go).
+		s.log().Info("ICID %d disconnected address %s, exceeded allowable connection time", in.icid, in.ip)
+		s.c.hangUpAfterReply()
+		return smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Exceeded allowable connection time, disconnecting.")
 	}
 	if max := in.dec.Params.Int("max_msgs_per_session"); max > 0 && in.msgs >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Messages", in.icid)
@@ -68,6 +77,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
 		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
+	path, err := s.envelopePath("MAIL")
+	if err != nil {
+		return err
+	}
+	from := ""
+	if !path.Null {
+		from = path.Mailbox.String()
+	}
 	s.mid = s.s.d.Queue.NextMID()
 	s.from = from
 	s.rcpts = nil
@@ -76,11 +93,16 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+func (s *session) Rcpt(_ string, opts *smtp.RcptOptions) error {
 	in := s.info
 	if s.mid == 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Need MAIL command")
 	}
+	path, err := s.envelopePath("RCPT")
+	if err != nil {
+		return err
+	}
+	to := path.Mailbox.String()
 	// RELAY takes any recipient; everything else must pass the RAT, so no
 	// host outside a RELAY group can relay (SPEC 4.4).
 	if in.dec.Behavior != store.BehaviorRelay {
@@ -135,10 +157,11 @@ func (s *session) Data(r io.Reader) error {
 	body = append(append(body, hdr...), data...)
 
 	msgID, subject, hasID, hasSubject := headerFields(data)
+	relay := in.dec.Behavior == store.BehaviorRelay
 	m := &queue.Message{
 		MID: mid, ICID: in.icid, Kind: queue.KindNormal, From: s.from, Received: now,
 		Size: int64(len(body)), RemoteIP: in.ip.String(), Listener: in.lc.Name,
-		MessageID: msgID, Subject: subject,
+		MessageID: msgID, Subject: subject, Relayed: relay,
 	}
 	for i, a := range s.rcpts {
 		m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: a, State: queue.Unattempted})
@@ -151,7 +174,6 @@ func (s *session) Data(r io.Reader) error {
 		s.log().Info("MID %d Subject %s", mid, pyQuote(subject))
 	}
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
-	relay := in.dec.Behavior == store.BehaviorRelay
 	parts, plans := s.split(in.cfg, m, relay)
 	copies := make([][]queue.Derived, len(parts))
 	for i, pm := range parts {

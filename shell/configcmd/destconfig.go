@@ -1,9 +1,7 @@
 package configcmd
 
 import (
-	"crypto/tls"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"seg/shell"
@@ -27,9 +25,9 @@ func destconfigCommand() *shell.Command {
 			"destconfig list",
 			"destconfig detail [DOMAIN|DEFAULT|all]",
 			"destconfig clear                                      (removes every domain entry; DEFAULT stays)",
-			"destconfig import FILE                                (replaces DEFAULT and every entry; FILE in DATA/configuration unless absolute)",
+			"destconfig import FILE                                (replaces DEFAULT and every entry; FILE: a file name in DATA/configuration)",
 			"destconfig export FILE",
-			"destconfig setup [--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]",
+			"destconfig setup [--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]   (PEM files in DATA/configuration)",
 		},
 	}
 	for _, s := range store.DestParams.Specs {
@@ -273,10 +271,10 @@ func resolveProfile(cfg *store.Config, name string) (string, error) {
 func checkDests(cfg *store.Config) error {
 	check := func(name string, p store.Params) error {
 		if lim := p["recipient_limit"]; lim != "" && lim != "0" && !p.Has("recipient_minutes") && !cfg.DestDefault.Has("recipient_minutes") {
-			return errorf("%s: recipient_limit needs recipient_minutes (1-60), here or in DEFAULT.", name)
+			return errorf("%s: recipient_limit needs recipient_minutes (1-60), here or in DEFAULT.", store.ExcerptBare(name))
 		}
 		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
-			return errorf("%s: unknown bounce profile %q.", name, bp)
+			return errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))
 		}
 		return nil
 	}
@@ -316,13 +314,13 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 	if !def.Has("bounce_profile") {
 		def["bounce_profile"] = "Default"
 	}
-	var problems []string
+	var problems store.Problems
 	fix := func(section string, p store.Params) {
 		if bp, ok := p["bounce_profile"]; ok {
 			if prof := cfg.BounceProfile(bp); prof != nil {
 				p["bounce_profile"] = prof.Name
 			} else {
-				problems = append(problems, fmt.Sprintf("%s: [%s]: unknown bounce profile %q (create it with bounceconfig first)", name, section, bp))
+				problems.Addf("%s: [%s]: unknown bounce profile %s (create it with bounceconfig first)", name, store.ExcerptBare(section), store.Excerpt(bp))
 			}
 		}
 	}
@@ -330,8 +328,8 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 	for _, d := range dests {
 		fix(d.Domain, d.Params)
 	}
-	if len(problems) > 0 {
-		return errorf("%s", strings.Join(problems, "\n"))
+	if problems.Len() > 0 {
+		return errorf("%s", strings.Join(problems.List(), "\n"))
 	}
 	cfg.DestDefault, cfg.Destinations = def, without(dests, -1)
 	return checkDests(cfg)
@@ -347,10 +345,6 @@ func destExport(c *shell.Ctx, cfg *store.Config, name string) error {
 
 // savedMessage says where an exported file went.
 func savedMessage(c *shell.Ctx, name string) {
-	if filepath.IsAbs(name) {
-		c.Printf("The file %s has been saved.\n", name)
-		return
-	}
 	c.Printf("The file %s has been saved in the configuration directory.\n", name)
 }
 
@@ -464,11 +458,10 @@ func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
 	case hasCert != hasKey:
 		return errorf("Give both --cert FILE and --key FILE.")
 	case hasCert:
-		cp, kp, err := checkKeyPair(c, cert, key)
-		if err != nil {
+		if _, err := c.LoadKeyPair(cert, key); err != nil {
 			return err
 		}
-		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = cp, kp
+		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = cert, key
 	}
 	if v, ok := o.Named["alert_on_tls_fail"]; ok {
 		b, err := yesNo("alert_on_tls_fail", v)
@@ -480,16 +473,6 @@ func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
 	return nil
 }
 
-// checkKeyPair resolves and loads a PEM certificate and key, so that a
-// bad pair is refused now rather than at the first delivery.
-func checkKeyPair(c *shell.Ctx, cert, key string) (string, string, error) {
-	cp, kp := c.ConfigPath(cert), c.ConfigPath(key)
-	if _, err := tls.LoadX509KeyPair(cp, kp); err != nil {
-		return "", "", errorf("Cannot use %s and %s as a TLS certificate and key: %v", cert, key, err)
-	}
-	return cp, kp, nil
-}
-
 func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 	s := cfg.DestSetup
 	useCert, err := askYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.CertFile != "")
@@ -498,7 +481,7 @@ func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 	}
 	if useCert {
 		for {
-			cert, err := askRequired(c, "Enter the certificate file (PEM), in the configuration directory or an absolute path.", s.CertFile, nil)
+			cert, err := askRequired(c, "Enter the name of the certificate file (PEM) in the configuration directory.", s.CertFile, nil)
 			if err != nil {
 				return err
 			}
@@ -506,9 +489,12 @@ func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 			if err != nil {
 				return err
 			}
-			cp, kp, err := checkKeyPair(c, cert, key)
+			// The pair is loaded now, so that a bad one is refused here
+			// rather than at the first delivery; the configuration keeps
+			// the names.
+			_, err = c.LoadKeyPair(cert, key)
 			if err == nil {
-				s.CertFile, s.KeyFile = cp, kp
+				s.CertFile, s.KeyFile = cert, key
 				break
 			}
 			c.Printf("%v\n", err)

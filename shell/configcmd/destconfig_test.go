@@ -153,10 +153,14 @@ func TestDestconfigExportImport(t *testing.T) {
 	}
 	b.commit()
 
-	// An absolute path works too, and a second export is identical.
-	abs := b.configPath("again.ini")
-	b.ok("destconfig export " + abs)
-	again, _ := os.ReadFile(abs)
+	// A path is refused, even one into the configuration directory; a
+	// second export is identical.
+	b.fail("destconfig export "+b.configPath("again.ini"), "is not a file name in the configuration directory")
+	if _, err := os.Stat(b.configPath("again.ini")); !os.IsNotExist(err) {
+		t.Errorf("a refused export wrote the file: %v", err)
+	}
+	b.ok("destconfig export again.ini")
+	again, _ := os.ReadFile(b.configPath("again.ini"))
 	if string(again) != string(data) {
 		t.Error("second export differs")
 	}
@@ -217,7 +221,7 @@ func TestDestconfigSetup(t *testing.T) {
 	os.WriteFile(b.configPath("out.key"), keyPEM, 0o600)
 	b.ok("destconfig setup --cert out.crt --key out.key --alert_on_tls_fail yes")
 	s := b.cfg().DestSetup
-	if s.CertFile != b.configPath("out.crt") || s.KeyFile != b.configPath("out.key") || !s.AlertOnTLSFail {
+	if s.CertFile != "out.crt" || s.KeyFile != "out.key" || !s.AlertOnTLSFail {
 		t.Errorf("setup = %+v", s)
 	}
 	b.commit()

@@ -3,6 +3,7 @@ package configcmd
 import (
 	"strconv"
 
+	"seg/internal/address"
 	"seg/shell"
 	"seg/store"
 )
@@ -303,10 +304,16 @@ func policyTDC(c *shell.Ctx, cfg *store.Config, p *store.MailPolicy) error {
 	return nil
 }
 
-// checkAddress is an Ask checker for an email address.
+// checkAddress is an Ask checker for an envelope address: an RFC 5321
+// mailbox in the canonical form seg sends (store.ValidAddress); the error
+// says what is wrong, or how to write it.
 func checkAddress(s string) (string, error) {
-	if !store.ValidAddress(s) {
-		return "", errorf("%q is not a valid email address.", s)
+	c, err := address.Canonical(s)
+	switch {
+	case err != nil:
+		return "", errorf("%q is not a valid email address (%v).", s, err)
+	case c != s:
+		return "", errorf("%q is not a valid email address as written: write it as %q.", s, c)
 	}
 	return s, nil
 }

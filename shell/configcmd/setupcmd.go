@@ -18,6 +18,9 @@ type setupCommand struct {
 	flags      []string // those of opts that take no value
 	menu       string   // the SETUP operation's description
 	text       func(cfg *store.Config) string
+	// status, if set, adds what the running service says about itself
+	// (an address it could not bind) after text.
+	status func(c *shell.Ctx) string
 	// ask is the interactive SETUP, set is the batch form: it gets the
 	// parsed options, none but opts, and changes cfg or says what is
 	// wrong.
@@ -50,7 +53,7 @@ func (sc setupCommand) command() *shell.Command {
 		cfg := c.Config()
 		if len(args) == 0 {
 			return menuLoop(c,
-				func() { c.Printf("\n%s", sc.text(cfg)) },
+				func() { c.Printf("\n%s%s", sc.text(cfg), sc.statusText(c)) },
 				func() []shell.Op { return []shell.Op{{Name: "SETUP", Desc: sc.menu}} },
 				func(string) error { return sc.ask(c, cfg) })
 		}
@@ -63,7 +66,7 @@ func (sc setupCommand) command() *shell.Command {
 			if len(o.Pos) > 0 || len(o.Order) > 0 {
 				return subUsage(cmd, "print")
 			}
-			c.Printf("%s", sc.text(cfg))
+			c.Printf("%s%s", sc.text(cfg), sc.statusText(c))
 			return nil
 		case "setup":
 			if err := onlyOpts(o, sc.opts...); err != nil {
@@ -74,4 +77,11 @@ func (sc setupCommand) command() *shell.Command {
 		return errorf("Unknown %s operation %q (accepted: setup, print).", sc.name, args[0])
 	}
 	return cmd
+}
+
+func (sc setupCommand) statusText(c *shell.Ctx) string {
+	if sc.status == nil {
+		return ""
+	}
+	return sc.status(c)
 }

@@ -32,7 +32,7 @@ func smtproutesCommand() *shell.Command {
 			"smtproutes delete DOMAIN",
 			"smtproutes print",
 			"smtproutes clear",
-			"smtproutes import FILE     (lines \"DOMAIN HOST[,HOST...]\"; replaces every route; FILE in DATA/configuration unless absolute)",
+			"smtproutes import FILE     (lines \"DOMAIN HOST[,HOST...]\"; replaces every route; FILE: a file name in DATA/configuration)",
 			"smtproutes export FILE",
 		},
 	}
@@ -110,7 +110,7 @@ func canonRouteDomain(s string) (string, error) {
 	}
 	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if !store.ValidDomain(strings.TrimPrefix(d, ".")) {
-		return "", errorf("%q is not a valid route domain (example.com, .example.com for its subdomains, or ALL).", s)
+		return "", errorf("%s is not a valid route domain (example.com, .example.com for its subdomains, or ALL).", store.Excerpt(s))
 	}
 	return d, nil
 }
@@ -140,7 +140,7 @@ func canonRouteHosts(list string) ([]string, error) {
 
 // canonRouteHost accepts HOST or HOST:PORT (IPv6 as [ADDR]:PORT or bare).
 func canonRouteHost(h string) (string, error) {
-	bad := errorf("%q is not a valid destination: use HOST, HOST:PORT, [IPv6]:PORT or /dev/null.", h)
+	bad := errorf("%s is not a valid destination: use HOST, HOST:PORT, [IPv6]:PORT or /dev/null.", store.Excerpt(h))
 	if ip := net.ParseIP(h); ip != nil {
 		return ip.String(), nil
 	}
@@ -152,7 +152,7 @@ func canonRouteHost(h string) (string, error) {
 		return "", bad
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return "", errorf("%q: the port must be a number from 1 to 65535.", h)
+		return "", errorf("%s: the port must be a number from 1 to 65535.", store.Excerpt(h))
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		return net.JoinHostPort(ip.String(), port), nil
@@ -183,7 +183,7 @@ func addRoute(cfg *store.Config, domain string, hosts []string) error {
 		return err
 	}
 	if findRoute(cfg, d) != nil {
-		return errorf("A route for %s already exists: use 'smtproutes edit'.", d)
+		return errorf("A route for %s already exists: use 'smtproutes edit'.", store.ExcerptBare(d))
 	}
 	r := store.SMTPRoute{Domain: d, Hosts: hosts}
 	routes := cfg.System.Routes
@@ -238,7 +238,7 @@ func importRoutes(c *shell.Ctx, cfg *store.Config, name string) error {
 		return err
 	}
 	n := &store.Config{}
-	var problems []string
+	var problems store.Problems
 	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	line := 0
 	for sc.Scan() {
@@ -256,14 +256,14 @@ func importRoutes(c *shell.Ctx, cfg *store.Config, name string) error {
 			return addRoute(n, domain, hs)
 		}()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s:%d: %v", name, line, err))
+			problems.Addf("%s:%d: %v", name, line, err)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		problems = append(problems, fmt.Sprintf("%s:%d: %v", name, line+1, err))
+		problems.Addf("%s:%d: %v", name, line+1, err)
 	}
-	if len(problems) > 0 {
-		return errorf("%s", strings.Join(problems, "\n"))
+	if problems.Len() > 0 {
+		return errorf("%s", strings.Join(problems.List(), "\n"))
 	}
 	cfg.System.Routes = n.System.Routes
 	return nil

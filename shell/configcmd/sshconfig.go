@@ -20,7 +20,13 @@ func sshconfigCommand() *shell.Command {
 		opts: []string{"address", "port"},
 		menu: "Configure the SSH server address and port.",
 		text: sshText,
-		ask:  sshSetup,
+		status: func(c *shell.Ctx) string {
+			if p := c.S.EndpointProblem("ssh"); p != "" {
+				return "WARNING: " + p + "\n"
+			}
+			return ""
+		},
+		ask: sshSetup,
 		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
 				return errorf("Usage: sshconfig setup [--address IP] [--port N]")

@@ -1,6 +1,7 @@
 package configcmd
 
 import (
+	"strings"
 	"testing"
 
 	"seg/store"
@@ -13,7 +14,12 @@ func TestTdcconfigBatch(t *testing.T) {
 		t.Errorf("print: %q", got)
 	}
 	b.fail("tdcconfig setup --enable yes", "Enabling the Threat Defense Connector needs the message intake address")
-	b.fail("tdcconfig setup --enable yes --intake not-an-address", `"not-an-address" is not a valid email address.`)
+	b.fail("tdcconfig setup --enable yes --intake not-an-address", `"not-an-address" is not a valid email address (missing @domain).`)
+	// The intake address becomes an envelope recipient: the SMTP
+	// parser's rules apply, and it is stored as it will be sent.
+	b.fail("tdcconfig setup --intake journal@xn--zz.example", "invalid IDNA A-label in domain")
+	b.fail("tdcconfig setup --intake "+strings.Repeat("j", 65)+"@example.com", "local part longer than 64 octets")
+	b.fail("tdcconfig setup --intake journal@example.com.", `write it as "journal@example.com"`)
 	b.fail("tdcconfig setup --enable perhaps --intake a@b.c", "--enable must be yes or no")
 	b.fail("tdcconfig setup", "Usage: tdcconfig setup")
 	b.fail("tdcconfig setup --on=1", "Unknown option --on")

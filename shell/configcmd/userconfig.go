@@ -40,7 +40,7 @@ func userconfigCommand() *shell.Command {
 			"userconfig edit NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT]",
 			"userconfig delete NAME",
 			"userconfig print",
-			"A password file holds the password on its first line (DATA/configuration unless an absolute path).",
+			"A password file holds the password on its first line (a file name in DATA/configuration).",
 			"--sshkey takes an authorized_keys line (\"ssh-ed25519 AAAA... comment\") and adds it; --delsshkeys removes every key first.",
 		},
 	}
@@ -207,7 +207,7 @@ func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
 			}
 			u.FullName = f
 		case "password-file":
-			data, err := c.ReadConfigFile(v)
+			data, err := c.ReadSecretFile(v)
 			if err != nil {
 				return err
 			}

@@ -120,6 +120,31 @@ func TestBatchForms(t *testing.T) {
 					t.Error("not renamed")
 				}
 			}},
+		{name: "setup connection limits", line: L + "setup --idle_timeout 2m --max_connection_time 1h --data_timeout 300 --min_data_rate 0 --data_rate_interval 30s --pressure_idle 0 --reserved_percent 20",
+			check: func(t *testing.T, c *store.Config) {
+				want := store.ConnLimits{IdleTimeout: 120, MaxConnectionTime: 3600, DataTimeout: 300, MinDataRate: 0, DataRateInterval: 30, PressureIdle: 0, ReservedPercent: 20}
+				if got := c.Listener("IncomingMail").ConnLimits; got != want {
+					t.Errorf("limits = %+v", got)
+				}
+			}},
+		{name: "setup one limit keeps the others", line: L + "setup --pressure_idle=5",
+			check: func(t *testing.T, c *store.Config) {
+				want := store.DefaultConnLimits()
+				want.PressureIdle = 5
+				if got := c.Listener("IncomingMail").ConnLimits; got != want {
+					t.Errorf("limits = %+v", got)
+				}
+			}},
+		{name: "setup bad limit", line: L + "setup --max_concurrency 50 --idle_timeout 0", err: `Invalid idle_timeout "0": enter a number of seconds from 1 to 3600.`},
+		{name: "setup limit not a number", line: L + "setup --reserved_percent lots", err: `Invalid reserved_percent "lots": enter a number of percent from 0 to 50.`},
+		{name: "setup limit over range", line: L + "setup --min_data_rate 2000000", err: `Invalid min_data_rate "2000000"`},
+		{name: "print connection limits", setup: []string{L + "setup --max_concurrency 50 --reserved_percent 20"}, line: "listenerconfig print IncomingMail",
+			out: "Idle Timeout: 300 seconds (idle_timeout)\nMaximum Connection Time: 900 seconds (max_connection_time)\n" +
+				"DATA Timeout: 600 seconds (data_timeout)\nMinimum DATA Rate: 1 bytes per second (min_data_rate)\n" +
+				"DATA Rate Interval: 60 seconds (data_rate_interval)\nBusy Listener Idle Limit: 30 seconds (pressure_idle)\n" +
+				"Reserved For RELAY Clients: 20 percent, 10 of 50 connections (reserved_percent)\n"},
+		{name: "print limits off", setup: []string{L + "setup --min_data_rate 0 --pressure_idle 0 --reserved_percent 0"}, line: "listenerconfig print IncomingMail",
+			out: "Minimum DATA Rate: off (min_data_rate)"},
 		{name: "setup same port again", line: L + "setup --port 2525"},
 		{name: "setup port clash", setup: []string{"listenerconfig new Out --type public --address 127.0.0.1 --port 26"},
 			line: L + "setup --port 26", err: "Port 26 on 127.0.0.1 is already used by listener Out"},
@@ -280,6 +305,9 @@ func TestBatchForms(t *testing.T) {
 		{name: "print shows defaults", line: L + "hostaccess print", out: "Default Policy Parameters\n=========================\nmax_message_size = 10485760\n"},
 		{name: "import needs a file", line: L + "hostaccess import", err: `The hostaccess "import" command requires a filename.`},
 		{name: "import missing file", line: L + "hostaccess import nope.txt", err: `Error: the file "nope.txt" does not exist in the configuration directory.`},
+		{name: "import a path", line: L + "hostaccess import /etc/passwd", err: `Error: "/etc/passwd" is not a file name in the configuration directory`},
+		{name: "export a path", line: L + "hostaccess export ../../x", err: `Error: "../../x" is not a file name in the configuration directory`},
+		{name: "export a subdirectory", line: L + "hostaccess export sub/dir/x", err: `Error: "sub/dir/x" is not a file name in the configuration directory`},
 		{name: "clear", setup: []string{L + "hostaccess new policy P ACCEPT"}, line: L + "hostaccess clear",
 			check: func(t *testing.T, c *store.Config) {
 				h := c.Listener("IncomingMail").HAT
@@ -430,9 +458,8 @@ func TestHATExportImportRoundTrip(t *testing.T) {
 func TestRATExportImportRoundTrip(t *testing.T) {
 	h := batchSession(t)
 	const L = "listenerconfig edit IncomingMail rcptaccess "
-	// An absolute path is used as is; relative ones are in the
-	// configuration directory.
-	path := filepath.Join(t.TempDir(), "rat.txt")
+	// Files are plain names in the configuration directory.
+	path := "rat.txt"
 	run(t, h,
 		L+"new example.com,.example.com ACCEPT",
 		L+"new postmaster@ ACCEPT --code 250 --text 'Welcome postmaster' --bypass_receiving_control",

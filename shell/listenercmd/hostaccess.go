@@ -73,13 +73,13 @@ func hostAccessMenu(c *shell.Ctx, name string) error {
 			c.Printf("\n")
 			printHAT(c, h)
 		case "IMPORT":
-			f, err := askRequired(c, "Enter the name of the file to import (in the configuration directory unless the path is absolute).", "", nil)
+			f, err := askRequired(c, "Enter the name of the file to import (a file name in the configuration directory).", "", nil)
 			if err != nil {
 				return err
 			}
 			return importHAT(c, l, f)
 		case "EXPORT":
-			f, err := askRequired(c, "Enter a name for the exported file (in the configuration directory unless the path is absolute).", "", nil)
+			f, err := askRequired(c, "Enter a name for the exported file (a file name in the configuration directory).", "", nil)
 			if err != nil {
 				return err
 			}

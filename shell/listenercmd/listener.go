@@ -33,6 +33,9 @@ func showListeners(c *shell.Ctx) {
 	c.Printf("\nCurrently configured listeners:\n")
 	for i := range cfg.Listeners {
 		c.Printf("%d. %s\n", i+1, listenerLine(&cfg.Listeners[i]))
+		if p := c.S.EndpointProblem("listener " + cfg.Listeners[i].Name); p != "" {
+			c.Printf("   WARNING: %s\n", p)
+		}
 	}
 }
 
@@ -345,12 +348,16 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 	}
 	c.Printf("\nName: %s\nType: %s\nInterface: %s TCP Port %d\nProtocol: SMTP\nHostname: %s\nDefault Domain: %s\nMax Concurrent Connections: %d\n",
 		l.Name, typ, l.Address, l.Port, host, dd, l.MaxConcurrency)
+	if p := c.S.EndpointProblem("listener " + l.Name); p != "" {
+		c.Printf("WARNING: %s\n", p)
+	}
 }
 
 // printListener shows a listener's settings, its HAT with the default
 // policy parameters, and its RAT.
 func printListener(c *shell.Ctx, l *store.Listener) {
 	showListener(c, l)
+	printConnLimits(c, l)
 	c.Printf("\nHost Access Table:\n")
 	printHAT(c, &l.HAT)
 	if l.Type == store.ListenerPublic {
@@ -411,6 +418,12 @@ func editListenerMenu(c *shell.Ctx, name string) error {
 				return err
 			}
 			l.MaxConcurrency, _ = strconv.Atoi(s)
+			printConnLimits(c, l)
+			change, err := askYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
+			if err != nil || !change {
+				return err
+			}
+			return askConnLimits(c, l)
 		case "SETUP":
 			return setupMenu(c, name)
 		case "HOSTACCESS":

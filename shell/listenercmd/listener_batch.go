@@ -81,20 +81,24 @@ func batchNew(c *shell.Ctx, args []string) error {
 }
 
 // batchSetup is "edit NAME setup [--name N] [--address IP] [--port N]
-// [--hostname H] [--default_domain D] [--max_concurrency N]".
+// [--hostname H] [--default_domain D] [--max_concurrency N]" and the
+// connection limits (connlimits.go).
 func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
 	o, err := shell.ParseOpts(args)
 	if err != nil {
 		return asUser(err)
 	}
-	if err := o.Only("name", "address", "port", "hostname", "default_domain", "max_concurrency"); err != nil {
+	if err := o.Only(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency"}, connLimitOptions()...)...); err != nil {
 		return asUser(err)
 	}
 	if len(o.Pos) > 0 {
 		return usage("edit NAME setup")
 	}
 	if len(o.Order) == 0 {
-		return errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency or --name.")
+		return errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency, --name or a connection limit (see help listenerconfig).")
+	}
+	if l.ConnLimits, err = parseConnLimits(o.Named, l.ConnLimits); err != nil {
+		return err
 	}
 	cfg := c.Config()
 	addr, port := l.Address, l.Port

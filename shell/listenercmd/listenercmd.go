@@ -38,7 +38,8 @@ func Commands() []*shell.Command {
 // give every interactive operation a batch form).
 var batchForms = []string{
 	"listenerconfig new NAME --type public|private --address IP --port N [--hostname H] [--accept DOMAINS] [--relay HOSTS]",
-	"listenerconfig edit NAME setup [--address IP] [--port N] [--hostname H] [--max_concurrency N] [--default_domain D|none] [--name NEWNAME]",
+	"listenerconfig edit NAME setup [--address IP] [--port N] [--hostname H] [--max_concurrency N] [--default_domain D|none] [--name NEWNAME]\n" +
+		"    [--idle_timeout S] [--max_connection_time S] [--data_timeout S] [--min_data_rate N] [--data_rate_interval S] [--pressure_idle S] [--reserved_percent P]",
 	"listenerconfig delete NAME",
 	"listenerconfig print [NAME]",
 	"listenerconfig edit NAME hostaccess new sendergroup GROUP MEMBER[,MEMBER...] POLICY [--comment T] [--position N]",
@@ -68,7 +69,7 @@ func usageLines() []string {
 		"Behaviors: ACCEPT, REJECT, TCPREFUSE, RELAY, CONTINUE. Policy names start with $ (it may be left out).",
 		"Members: 10.1.1.1, 10.1.1.0/24, 10.1.1., 10.1.1.10-20, 2001:db8::/32, mail.example.com, .example.com,",
 		"  dnslist[bl.example.org], sbrs[-10.0:-3.0], sbrs[none].",
-		"FILE is in the configuration directory (DATA/configuration) unless the path is absolute; the HAT file",
+		"FILE is a file name in the configuration directory (DATA/configuration), not a path; the HAT file",
 		"  format is that of 'hostaccess print' without the default policy parameters.",
 		"--PARAM=VALUE may also be written PARAM=VALUE; sizes take k, M, G. Mail flow policy parameters:")
 	for _, s := range store.HATParams.Specs {
@@ -87,7 +88,7 @@ func usageLines() []string {
 		}
 		u = append(u, fmt.Sprintf("  --%s: %s", names, help))
 	}
-	return u
+	return append(u, connLimitUsage()...)
 }
 
 // usage reports a malformed batch line with the forms that start with

@@ -187,13 +187,13 @@ Separate multiple addresses with commas.`, "", checker(func(s string) (string, e
 			c.Printf("\n")
 			printRAT(c, l)
 		case "IMPORT":
-			f, err := askRequired(c, "Enter the name of the file to import (in the configuration directory unless the path is absolute).", "", nil)
+			f, err := askRequired(c, "Enter the name of the file to import (a file name in the configuration directory).", "", nil)
 			if err != nil {
 				return err
 			}
 			return importRAT(c, l, f)
 		case "EXPORT":
-			f, err := askRequired(c, "Enter a name for the exported file (in the configuration directory unless the path is absolute).", "", nil)
+			f, err := askRequired(c, "Enter a name for the exported file (a file name in the configuration directory).", "", nil)
 			if err != nil {
 				return err
 			}

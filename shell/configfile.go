@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"seg/store"
 )
 
 // showconfig, saveconfig and loadconfig: the whole tree as JSON.
@@ -23,12 +25,7 @@ func showconfigCommand() *Command {
 			if len(args) > 0 {
 				return errors.New("showconfig takes no arguments.")
 			}
-			cfg := c.S.candidateOrRunning().Clone()
-			for i := range cfg.Users {
-				if cfg.Users[i].PasswordHash != "" {
-					cfg.Users[i].PasswordHash = maskedHash
-				}
-			}
+			cfg := maskPasswords(c.S.candidateOrRunning())
 			b, err := json.MarshalIndent(cfg, "", "  ")
 			if err != nil {
 				return err
@@ -39,10 +36,21 @@ func showconfigCommand() *Command {
 	}
 }
 
+// maskPasswords returns a copy of cfg with every password hash masked.
+func maskPasswords(cfg *store.Config) *store.Config {
+	out := cfg.Clone()
+	for i := range out.Users {
+		if out.Users[i].PasswordHash != "" {
+			out.Users[i].PasswordHash = maskedHash
+		}
+	}
+	return out
+}
+
 func saveconfigCommand() *Command {
 	return &Command{
 		Name:   "saveconfig",
-		Help:   "Save the running configuration to a file in the configuration directory.",
+		Help:   "Save the running configuration to a file in the configuration directory (passwords masked unless an admin saves it).",
 		Usage:  []string{"saveconfig"},
 		Access: AccessOperator,
 		Run: func(c *Ctx, args []string) error {
@@ -53,6 +61,14 @@ func saveconfigCommand() *Command {
 				return errors.New("saveconfig needs the appliance's data directory, and this session has none.")
 			}
 			cfg := c.S.running().Config
+			// Only an admin's copy carries the password hashes: an
+			// operator may save and load the configuration, but not take
+			// the accounts' hashes away with it (issue 8). loadconfig keeps
+			// the current password of each masked user.
+			masked := RoleAccess(c.S.Role) < AccessAdmin
+			if masked {
+				cfg = maskPasswords(cfg)
+			}
 			b, err := json.MarshalIndent(cfg, "", "  ")
 			if err != nil {
 				return err
@@ -66,6 +82,9 @@ func saveconfigCommand() *Command {
 				return fmt.Errorf("Cannot save the configuration: %v", err)
 			}
 			c.Printf("The file %s has been saved in the configuration directory.\n", name)
+			if masked {
+				c.Println("Passwords are masked: only an admin's saveconfig writes them. loadconfig keeps the current password of each masked user.")
+			}
 			return nil
 		},
 	}

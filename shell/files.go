@@ -123,10 +123,20 @@ func readSavedConfig(c *Ctx, file string) (*store.Config, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("Parsing failed: %s:%d: text after the configuration", file, lineAt(data, dec.InputOffset()))
 	}
-	for _, u := range cfg.Users {
-		if u.PasswordHash == maskedHash {
-			return nil, fmt.Errorf("Parsing failed: %s: the password of user %s is masked (showconfig output); load a file written by saveconfig", file, store.Excerpt(u.Name))
+	// A masked password (an operator's saveconfig, or showconfig output)
+	// keeps the user's current one; a user the appliance does not have
+	// has none to keep.
+	run := c.S.running().Config
+	for i := range cfg.Users {
+		u := &cfg.Users[i]
+		if u.PasswordHash != maskedHash {
+			continue
 		}
+		cur := run.User(u.Name)
+		if cur == nil || cur.PasswordHash == "" {
+			return nil, fmt.Errorf("Parsing failed: %s: the password of user %s is masked, and the appliance has no password for that user to keep; load a file saved by an admin, or remove the user from the file", file, store.Excerpt(u.Name))
+		}
+		u.PasswordHash = cur.PasswordHash
 	}
 	return &cfg, nil
 }

@@ -233,3 +233,46 @@ func TestStageDoesNotShareSnapshot(t *testing.T) {
 		t.Error("editing a rolled-back candidate changed the stored revision")
 	}
 }
+
+// An operator's saveconfig writes no password hash (issue 8: an operator
+// must not carry the accounts' hashes away), and loading that file keeps
+// each masked user's current password; a masked user the appliance does
+// not have is refused.
+func TestOperatorSaveconfigMasksPasswords(t *testing.T) {
+	st := newStore(t)
+	s, out, _ := batchSession(t, st)
+	s.User, s.Role = "admin", store.RoleOperator
+	s.Now = shelltest.FixedTime
+	mustExec(t, s, "saveconfig")
+	if !strings.Contains(out.String(), "Passwords are masked") {
+		t.Errorf("saveconfig by an operator said %q", out)
+	}
+	name := "seg-config-seg.localdomain-" + shelltest.FixedTime().Local().Format("20060102T150405") + ".json"
+	path := filepath.Join(s.DataDir, "configuration", name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "$2a$") || !strings.Contains(string(data), `"password_hash": "*****"`) {
+		t.Fatalf("the operator's saved file holds a hash or no mask:\n%.400s", data)
+	}
+	out.Reset()
+	mustExec(t, s, "loadconfig "+name)
+	if out.String() != "No changes detected.\n" {
+		t.Errorf("loading the masked copy of the running config: %q, want no changes (passwords kept)", out)
+	}
+
+	// A user who is in the file but not on the appliance has no
+	// password to keep.
+	stranger := strings.Replace(string(data), `"name": "admin"`, `"name": "stranger"`, 1)
+	if err := os.WriteFile(filepath.Join(s.DataDir, "configuration", "stranger.json"), []byte(stranger), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Execute("loadconfig stranger.json")
+	if err == nil || !strings.Contains(err.Error(), "the password of user \"stranger\" is masked") {
+		t.Fatalf("loadconfig of a masked unknown user: %v", err)
+	}
+	if s.Dirty() {
+		t.Error("the refused loadconfig staged something")
+	}
+}

@@ -50,8 +50,8 @@ func maskPasswords(cfg *store.Config) *store.Config {
 func saveconfigCommand() *Command {
 	return &Command{
 		Name:   "saveconfig",
-		Help:   "Save the running configuration to a file in the configuration directory (passwords masked unless an admin saves it).",
-		Usage:  []string{"saveconfig"},
+		Help:   "Save the running configuration to a file in the configuration directory.",
+		Usage:  []string{"saveconfig   (password hashes are written only when an admin saves; others get them masked)"},
 		Access: AccessOperator,
 		Run: func(c *Ctx, args []string) error {
 			if len(args) > 0 {

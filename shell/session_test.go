@@ -201,8 +201,8 @@ func TestSaveAndLoadConfig(t *testing.T) {
 		{"bad.json", "{not json", "Parsing failed: bad.json:1: not valid JSON"},
 		{"unknown.json", `{"bogus": 1}`, `Parsing failed: unknown.json:1: unknown field "bogus"`},
 		{"two.json", "{} {}", "Parsing failed: two.json:1: text after the configuration"},
-		{"masked.json", `{"users": [{"name": "admin", "role": "admin", "password_hash": "*****"}]}`,
-			`Parsing failed: masked.json: the password of user "admin" is masked`},
+		{"masked.json", `{"users": [{"name": "nobody", "role": "admin", "password_hash": "*****"}]}`,
+			`Parsing failed: masked.json: the password of user "nobody" is masked`},
 	} {
 		if tc.content != "" {
 			os.WriteFile(filepath.Join(s.DataDir, "configuration", tc.file), []byte(tc.content), 0o600)

@@ -22,16 +22,11 @@ import (
 
 func TestMain(m *testing.M) { segtest.Main(m) }
 
-// testEnv is the environment of the processes the tests start: the
-// test's own, without SEG_* variables, plus extra.
+// testEnv is the environment of the processes the tests start:
+// segtest's (the test's own without SEG_* variables, and no exit sleep
+// for race-enabled seg), plus extra.
 func testEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SEG_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
+	return append(segtest.Env(), extra...)
 }
 
 // result is a finished seg cli.

@@ -104,7 +104,7 @@ func (a *Appliance) Start() {
 // its control socket answers.
 func (a *Appliance) run(cmd *exec.Cmd, out *SyncBuffer) {
 	a.t.Helper()
-	cmd.Env = append(env(), a.Env...)
+	cmd.Env = append(Env(), a.Env...)
 	if err := cmd.Start(); err != nil {
 		a.t.Fatalf("starting seg run: %v", err)
 	}
@@ -213,7 +213,7 @@ func (a *Appliance) Output() string {
 func (a *Appliance) Cli(args ...string) (stdout, stderr string, code int) {
 	a.t.Helper()
 	cmd := exec.Command(a.bin, append([]string{"cli", "--data", a.Dir}, args...)...)
-	cmd.Env = append(env(), "SEG_ADMIN_PASSWORD="+AdminPassword)
+	cmd.Env = append(Env(), "SEG_ADMIN_PASSWORD="+AdminPassword)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -310,9 +310,9 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "")
 }
 
-// env is the environment of the seg processes: the test's own without
+// Env is the environment of the seg processes: the test's own without
 // SEG_* variables, so that none leaks into the appliance.
-func env() []string {
+func Env() []string {
 	var out []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SEG_") {

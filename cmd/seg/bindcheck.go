@@ -1,13 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 
+	"seg/internal/netbind"
 	"seg/store"
 )
 
@@ -39,7 +38,7 @@ func bindCheck(held func() map[string]string) store.CommitCheck {
 		}
 		var problems []string
 		try := func(what, addr string) {
-			err := tryBind(addr)
+			err := netbind.Try(addr)
 			if err == nil {
 				return
 			}
@@ -75,23 +74,6 @@ func bindCheck(held func() map[string]string) store.CommitCheck {
 func kind(service string) string {
 	k, _, _ := strings.Cut(service, " ")
 	return k
-}
-
-// tryBind binds addr and releases it.
-func tryBind(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) && oe.Err != nil {
-			err = oe.Err
-		}
-		var se *os.SyscallError
-		if errors.As(err, &se) && se.Err != nil {
-			err = se.Err
-		}
-		return err
-	}
-	return ln.Close()
 }
 
 // heldBy returns the service of ours whose address overlaps addr (the

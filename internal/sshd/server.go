@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"seg/internal/netbind"
 	"seg/store"
 )
 
@@ -126,21 +126,6 @@ func (s *Server) Endpoint() (configured, listening string, err error) {
 	return s.want, listening, s.bindErr
 }
 
-// unwrapOpError drops the "listen tcp ADDR:" prefix net.OpError adds,
-// which the caller already says.
-func unwrapOpError(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		err = oe.Err
-	}
-	// "bind: address already in use" says the same twice.
-	var se *os.SyscallError
-	if errors.As(err, &se) && se.Err != nil {
-		err = se.Err
-	}
-	return err
-}
-
 // Ready is closed once the server has tried its first bind.
 func (s *Server) Ready() <-chan struct{} {
 	s.init()
@@ -221,14 +206,14 @@ func (s *Server) bind(cfg store.SSHConfig) error {
 	if same {
 		return nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := netbind.Listen(addr)
 	if err != nil && old != nil && samePort(old.Addr(), cfg.Port) {
 		s.mu.Lock()
 		s.ln = nil
 		s.mu.Unlock()
 		old.Close()
-		if ln, err = net.Listen("tcp", addr); err != nil {
-			back, berr := net.Listen("tcp", oldAddr)
+		if ln, err = netbind.Listen(addr); err != nil {
+			back, berr := netbind.Listen(oldAddr)
 			s.mu.Lock()
 			if berr == nil {
 				s.ln = back
@@ -243,7 +228,7 @@ func (s *Server) bind(cfg store.SSHConfig) error {
 		old = nil // closed
 	}
 	if err != nil {
-		err = fmt.Errorf("cannot listen on %s: %w", addr, unwrapOpError(err))
+		err = fmt.Errorf("cannot listen on %s: %w", addr, err)
 		s.mu.Lock()
 		s.bindErr = err
 		s.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"seg/internal/netbind"
 	"seg/mta/maillog"
 	"seg/store"
 )
@@ -78,9 +78,9 @@ func (l *listener) start() error {
 // (Apply).
 func (l *listener) bindSocket(addr string, port int) (*socket, error) {
 	hp := net.JoinHostPort(addr, strconv.Itoa(port))
-	ln, err := net.Listen("tcp", hp)
+	ln, err := netbind.Listen(hp)
 	if err != nil {
-		return nil, fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, hp, unwrapOpError(err))
+		return nil, fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, hp, err)
 	}
 	sk := &socket{ln: ln, addr: addr, cfgPort: port, hand: newHandoff(ln.Addr()), stopping: make(chan struct{}), accepted: make(chan struct{})}
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
@@ -226,19 +226,4 @@ func (p panicLogger) Println(v ...interface{}) {
 		first, _, _ := strings.Cut(msg, "\n")
 		p.log.Warning("smtpd: %s", first)
 	}
-}
-
-// unwrapOpError drops the "listen tcp ADDR:" prefix net.OpError adds,
-// which the caller already says.
-func unwrapOpError(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		err = oe.Err
-	}
-	// "bind: address already in use" says the same twice.
-	var se *os.SyscallError
-	if errors.As(err, &se) && se.Err != nil {
-		err = se.Err
-	}
-	return err
 }

@@ -251,7 +251,7 @@ func (s *Server) rebind(ls []*listener, loud bool) error {
 		l.err = err
 		back, berr := l.bindSocket(olds[i].addr, olds[i].port)
 		if berr != nil {
-			s.d.Log.Warning("Listener %s: %v; its previous address could not be reopened either: %v", l.name, err, unwrapOpError(berr))
+			s.d.Log.Warning("Listener %s: %v; its previous address could not be reopened either: %v", l.name, err, berr)
 			continue
 		}
 		l.serve(back)

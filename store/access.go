@@ -60,6 +60,10 @@ func AdminOnly(object string) bool {
 	return object == "ssh" || strings.HasPrefix(object, "user ")
 }
 
+// RoleSystem is the role of commits the appliance makes itself (a
+// migration at start-up), never an account's.
+const RoleSystem = "system"
+
 // roleRank orders the roles; an unknown role (or none) ranks below
 // every role and may commit nothing.
 func roleRank(role string) int {
@@ -93,6 +97,12 @@ func EffectiveRole(cfg *Config, user, role string) string {
 // not there may commit nothing. Anyone who may commit may change their
 // own password (and nothing else of their own account).
 func CheckAccess(user, role string, from, to *Config) error {
+	if role == RoleSystem {
+		// The appliance's own commit (a start-up migration): no account
+		// can hold this role, since validation allows only Roles, and
+		// sessions take their role from an account.
+		return nil
+	}
 	if from.User(user) == nil {
 		return &AccessError{User: user, Role: role, Gone: true}
 	}

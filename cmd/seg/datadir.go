@@ -89,6 +89,10 @@ func (d *dataDir) openStore(hostname string, out io.Writer) (st *store.Bolt, cre
 	if err != nil {
 		return nil, false, err
 	}
+	if err := migrateFilePaths(st, d.file("configuration"), out); err != nil {
+		st.Close()
+		return nil, false, err
+	}
 	if generated != "" {
 		pwFile := d.file(initialPasswordFile)
 		if err := os.WriteFile(pwFile, []byte(generated+"\n"), 0o600); err != nil {

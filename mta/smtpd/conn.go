@@ -57,6 +57,10 @@ type conn struct {
 	atBOL   bool       // data mode: at the beginning of a line
 	inDot   bool       // data mode: inside a line that starts with '.'
 	cmdLine string     // the command line go-smtp is answering, as the client sent it
+	// lineVerb is the verb of the whole command line the last read took
+	// (commandVerb), for the timers; lineRead says there was one.
+	lineVerb string
+	lineRead bool
 
 	mu         sync.Mutex // write side and the state Read consults
 	swallow    bool       // go-smtp's greeting not yet dropped
@@ -118,6 +122,7 @@ func (c *conn) Read(p []byte) (int, error) {
 				return 0, c.end(why)
 			}
 			var err error
+			c.lineRead = false
 			switch code {
 			case 354:
 				err = c.nextData()
@@ -127,7 +132,7 @@ func (c *conn) Read(p []byte) (int, error) {
 				c.atBOL, c.inDot = true, false // the next data starts a line
 				err = c.nextCommand()
 			}
-			why := c.t.done(len(c.pending), completeLine(code, c.pending), err)
+			why := c.t.done(len(c.pending), c.lineRead, c.lineVerb, err)
 			if why == endRetry {
 				continue
 			}
@@ -172,6 +177,7 @@ func (c *conn) nextCommand() error {
 		return err
 	}
 	verb := commandVerb(c.cmdLine)
+	c.lineVerb, c.lineRead = verb, true
 	c.mu.Lock()
 	switch {
 	case verb == "" || verb == "BDAT" || !knownVerbs[verb]:

@@ -56,12 +56,3 @@ func (c *conn) evict() {
 	c.Conn.SetReadDeadline(time.Unix(1, 0))
 	c.mu.Unlock()
 }
-
-// completeLine is the command line just read, when pending holds one
-// whole command line; nil otherwise.
-func completeLine(code int, pending []byte) []byte {
-	if code == 354 || code == 334 || len(pending) == 0 || pending[len(pending)-1] != '\n' {
-		return nil
-	}
-	return pending
-}

@@ -178,15 +178,15 @@ func tooSlow(n int64, d time.Duration, rate int) bool {
 }
 
 // done accounts for what a wait brought (got: the bytes handed on;
-// line: a complete command line, or nil) and decides what its error
-// means: endNone (pass the error on, if any), endRetry (read again), or
-// the reason to end the session.
-func (t *timers) done(got int, line []byte, err error) endReason {
+// line: whether a whole command line was read, verb its verb as the conn
+// found it) and decides what its error means: endNone (pass the error
+// on, if any), endRetry (read again), or the reason to end the session.
+func (t *timers) done(got int, line bool, verb string, err error) endReason {
 	t.idleSince.Store(0)
 	if t.inData {
 		t.dataBytes += int64(got)
-	} else if line != nil {
-		t.counted = progress(commandVerb(string(line)))
+	} else if line {
+		t.counted = progress(verb)
 	}
 	if why := endReason(t.stop.Load()); why != endNone {
 		return why

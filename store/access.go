@@ -128,7 +128,9 @@ func RefusedChanges(user, role string, from, to *Config) []string {
 		return nil
 	}
 	var refused []string
-	for _, ch := range Changes(from, to) {
+	// Only accounts and the SSH server need the admin role: compare just
+	// those, not the whole tree (the shell asks after every command).
+	for _, ch := range Changes(adminObjects(from), adminObjects(to)) {
 		if !AdminOnly(ch.Object) {
 			continue
 		}
@@ -138,6 +140,11 @@ func RefusedChanges(user, role string, from, to *Config) []string {
 		refused = append(refused, ch.Object)
 	}
 	return refused
+}
+
+// adminObjects is the part of c that only an admin may change (AdminOnly).
+func adminObjects(c *Config) *Config {
+	return &Config{Users: c.Users, SSH: c.SSH}
 }
 
 // onlyPasswordChanged reports whether a and b differ in the password

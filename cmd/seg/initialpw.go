@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
+	"seg/internal/confdir"
 	"seg/store"
 )
 
@@ -97,28 +98,20 @@ func (p *initialPassword) watch(ctx context.Context, st store.Store) {
 	}
 }
 
-// read returns the password the file holds: a small regular file that
-// seg wrote.
+// read returns the password the file holds, read under the same rule as
+// every file a command names (internal/confdir): a small regular file,
+// no link, in the data directory.
 func (p *initialPassword) read() (string, error) {
-	st, err := os.Lstat(p.path)
-	if err != nil {
-		return "", err
-	}
-	if !st.Mode().IsRegular() || st.Size() > 1024 {
-		return "", errors.New("not the file seg wrote")
-	}
-	f, err := os.Open(p.path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1024))
+	b, err := confdir.Dir{Path: filepath.Dir(p.path)}.ReadFile(filepath.Base(p.path), maxInitialPassword)
 	if err != nil {
 		return "", err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	return strings.TrimSpace(line), nil
 }
+
+// maxInitialPassword bounds the file: seg writes 21 bytes.
+const maxInitialPassword = 1024
 
 // remove deletes the file, with the mutex held.
 func (p *initialPassword) remove(why string) {

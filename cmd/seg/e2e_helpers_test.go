@@ -49,19 +49,45 @@ func runSeg(t *testing.T, stdin string, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(segtest.Binary(t), args...)
 	cmd.Env = testEnv(env...)
+	r, err := capture(cmd, stdin, 60*time.Second)
+	if err != nil {
+		t.Fatalf("seg %s: %v", strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// capture runs cmd with stdin, killing it after d, and returns its
+// output and exit status. err is for a command that could not run or
+// did not end in time; an exit status is not an error.
+func capture(cmd *exec.Cmd, stdin string, d time.Duration) (result, error) {
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := runWithTimeout(cmd, 60*time.Second)
-	code := 0
+	err := runWithTimeout(cmd, d)
+	r := result{}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
-		code = ee.ExitCode()
+		r.code = ee.ExitCode()
 	case err != nil:
-		t.Fatalf("seg %s: %v", strings.Join(args, " "), err)
+		return result{}, err
 	}
-	return result{out: out.String(), err: errb.String(), code: code}
+	r.out, r.err = out.String(), errb.String()
+	return r, nil
+}
+
+// opensshCmd is OpenSSH's client logging in to the appliance as user
+// with a key file, in batch mode, with no configuration or known hosts
+// of the machine's: ssh runs command, or with none reads a batch on
+// its standard input.
+func opensshCmd(keyFile string, port int, user string, command ...string) *exec.Cmd {
+	args := []string{
+		"-F", "/dev/null", "-i", keyFile, "-p", fmt.Sprint(port),
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+		"-o", "IdentitiesOnly=yes", "-T", user + "@127.0.0.1",
+	}
+	return exec.Command("ssh", append(args, command...)...)
 }
 
 // runWithTimeout runs cmd, killing it (by its own pid) after d.

@@ -82,19 +82,12 @@ func (b *secBox) cli(user, line string) result {
 	b.t.Helper()
 	cmd := exec.Command(segtest.Binary(b.t), "cli", "--data", b.dir, "-u", user, line)
 	cmd.Env = testEnv()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
-	err := runWithTimeout(cmd, 15*time.Second)
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
+	r, err := capture(cmd, "", 15*time.Second)
+	if err != nil {
 		b.t.Fatalf("seg cli -u %s %q: %v after %v (the session hangs)", user, line, err, time.Since(start).Round(time.Millisecond))
 	}
-	return result{out: out.String(), err: errb.String(), code: code}
+	return r
 }
 
 // ssh runs LINE as a one-shot SSH command, logging in with a password.

@@ -5,15 +5,12 @@ package main
 // user, and driving an interactive session prompt by prompt.
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,29 +57,15 @@ func newUserKey(t *testing.T, dir, name string) userKey {
 // empty runs stdin as a batch.
 func sshAs(t *testing.T, port int, user string, key userKey, command, stdin string) (string, int) {
 	t.Helper()
-	args := []string{
-		"-F", "/dev/null", "-i", key.file, "-p", fmt.Sprint(port),
-		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-		"-o", "IdentitiesOnly=yes", "-T", user + "@127.0.0.1",
-	}
+	var cmdline []string
 	if command != "" {
-		args = append(args, command)
+		cmdline = []string{command}
 	}
-	cmd := exec.Command("ssh", args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := runWithTimeout(cmd, 60*time.Second)
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
+	r, err := capture(opensshCmd(key.file, port, user, cmdline...), stdin, 60*time.Second)
+	if err != nil {
 		t.Fatalf("ssh: %v", err)
 	}
-	return out.String() + errb.String(), code
+	return r.out + r.err, r.code
 }
 
 // step is one line typed into an interactive session: a command at the

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,26 +18,11 @@ import (
 // openSSH runs the OpenSSH client with key auth against the appliance.
 func openSSH(t *testing.T, key string, port int, stdin string, command ...string) result {
 	t.Helper()
-	args := []string{
-		"-F", "/dev/null", "-i", key, "-p", fmt.Sprint(port),
-		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-		"admin@127.0.0.1",
-	}
-	cmd := exec.Command("ssh", append(args, command...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := runWithTimeout(cmd, 60*time.Second)
-	var ee *exec.ExitError
-	code := 0
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
+	r, err := capture(opensshCmd(key, port, "admin", command...), stdin, 60*time.Second)
+	if err != nil {
 		t.Fatalf("ssh: %v", err)
 	}
-	return result{out: out.String(), err: errb.String(), code: code}
+	return r
 }
 
 func sshDial(port int, user string, auth ssh.AuthMethod) (*ssh.Client, error) {

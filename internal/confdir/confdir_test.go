@@ -1,21 +1,17 @@
 package confdir
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io/fs"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
 // secret is what files outside the directory hold: no error may quote it.
@@ -323,7 +319,7 @@ func TestList(t *testing.T) {
 
 func TestLoadX509KeyPair(t *testing.T) {
 	d, _ := newDir(t)
-	certPEM, keyPEM := testPair(t)
+	certPEM, keyPEM := segtest.SelfSigned(t, "client.test")
 	write(t, d, "client.crt", string(certPEM))
 	write(t, d, "client.key", string(keyPEM))
 	if _, err := d.LoadX509KeyPair("client.crt", "client.key"); err != nil {
@@ -342,30 +338,10 @@ func TestLoadX509KeyPair(t *testing.T) {
 	_, err = d.LoadX509KeyPair("foreign.pem", "client.key")
 	refused(t, "foreign block", err, "holds no PEM certificate")
 	// A key that does not match.
-	_, otherKey := testPair(t)
+	_, otherKey := segtest.SelfSigned(t, "client.test")
 	write(t, d, "other.key", string(otherKey))
 	_, err = d.LoadX509KeyPair("client.crt", "other.key")
 	refused(t, "mismatch", err, "are not a usable certificate and key")
-}
-
-func testPair(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client.test"},
-		NotBefore: time.Unix(0, 0), NotAfter: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
 }
 
 func readDir(t *testing.T, dir string) []string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"seg/internal/segtest"
 	"seg/store"
 )
 
@@ -215,7 +216,7 @@ func TestDestconfigReadOnlyExport(t *testing.T) {
 
 func TestDestconfigSetup(t *testing.T) {
 	b := newBatch(t)
-	certPEM, keyPEM := testCert(t)
+	certPEM, keyPEM := segtest.SelfSigned(t, "seg.localdomain")
 	os.MkdirAll(b.h.S.ConfigDir(), 0o700)
 	os.WriteFile(b.configPath("out.crt"), certPEM, 0o600)
 	os.WriteFile(b.configPath("out.key"), keyPEM, 0o600)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"seg/internal/segtest"
 	"seg/store"
 )
 
@@ -93,7 +94,7 @@ func TestImportErrorsQuoteAnExcerpt(t *testing.T) {
 
 func TestDestconfigSetupKeepsNames(t *testing.T) {
 	b := newBatch(t)
-	certPEM, keyPEM := testCert(t)
+	certPEM, keyPEM := segtest.SelfSigned(t, "seg.localdomain")
 	os.MkdirAll(b.h.S.ConfigDir(), 0o700)
 	os.WriteFile(b.configPath("c.crt"), certPEM, 0o600)
 	os.WriteFile(b.configPath("c.key"), keyPEM, 0o600)

@@ -8,7 +8,7 @@ FUZZTIME  ?= 10s
 # -race needs cgo; it is on unless RACE= is given.
 RACE      ?= -race
 
-.PHONY: all build run test bench fuzz check clean
+.PHONY: all build run deps test bench fuzz check clean
 
 all: build
 
@@ -21,7 +21,14 @@ build:
 run: build
 	./$(BIN) run --data $(DATA)
 
-test:
+# What the tests drive besides Go (swaks, python3, Postfix's smtp-source
+# and smtp-sink, the OpenSSH client, gcc for -race): installed with
+# apt-get when root (or password-less sudo) on Debian, else one line
+# saying what to install. See scripts/deps.sh.
+deps:
+	@scripts/deps.sh
+
+test: deps
 	$(GO) vet ./...
 	$(GO) test $(RACE) -timeout 15m ./...
 

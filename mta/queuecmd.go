@@ -50,26 +50,29 @@ func (m *MTA) DeliverNow(out io.Writer, domain string) error {
 // SuspendDelivery stops new delivery attempts to domain ("": every
 // destination) (suspenddel).
 func (m *MTA) SuspendDelivery(out io.Writer, domain string) error {
-	m.delivery.Suspend(domain)
-	if domain == "" {
-		m.suspended.Store(true)
-	}
-	what := destinations(domain)
-	fmt.Fprintf(out, "Delivery suspended for %s.\n", what)
-	m.o.Log.Info("Delivery suspended for %s by administrator", what)
-	return nil
+	return m.suspendDelivery(out, domain, true)
 }
 
 // ResumeDelivery lifts SuspendDelivery (resumedel); "" lifts every
 // suspension.
 func (m *MTA) ResumeDelivery(out io.Writer, domain string) error {
-	m.delivery.Resume(domain)
+	return m.suspendDelivery(out, domain, false)
+}
+
+// suspendDelivery suspends or resumes delivery to domain; all of it ("")
+// also shows in status' System Status.
+func (m *MTA) suspendDelivery(out io.Writer, domain string, suspend bool) error {
+	verb, op := "resumed", m.delivery.Resume
+	if suspend {
+		verb, op = "suspended", m.delivery.Suspend
+	}
+	op(domain)
 	if domain == "" {
-		m.suspended.Store(false)
+		m.suspended.Store(suspend)
 	}
 	what := destinations(domain)
-	fmt.Fprintf(out, "Delivery resumed for %s.\n", what)
-	m.o.Log.Info("Delivery resumed for %s by administrator", what)
+	fmt.Fprintf(out, "Delivery %s for %s.\n", verb, what)
+	m.o.Log.Info("Delivery %s for %s by administrator", verb, what)
 	return nil
 }
 

@@ -9,14 +9,6 @@ import (
 	"seg/store"
 )
 
-func msgTo(from string, rcpts ...string) *queue.Message {
-	m := &queue.Message{MID: 10, ICID: 3, From: from, RemoteIP: "192.0.2.1", Subject: "s"}
-	for i, a := range rcpts {
-		m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: a})
-	}
-	return m
-}
-
 // TestWhichPartsAreJournaled: a message split by mail policy as mta/smtpd
 // splits it (mailpolicy.Split), then each part offered to the Copier; want
 // is, per part, the intake address of its copy ("" for none).
@@ -33,7 +25,7 @@ func TestWhichPartsAreJournaled(t *testing.T) {
 		cfg.Outgoing = []store.MailPolicy{{Name: "DEFAULT", TDC: store.TDCDefault}}
 		return cfg
 	}
-	m := msgTo("a@x.example", "s@sales.example.com", "e@eng.example.com", "q@quiet.example.com", "o@other.example")
+	m := []string{"s@sales.example.com", "e@eng.example.com", "q@quiet.example.com", "o@other.example"}
 	type plan struct {
 		policy string
 		intake string
@@ -41,7 +33,7 @@ func TestWhichPartsAreJournaled(t *testing.T) {
 	cases := []struct {
 		name  string
 		cfg   func(*store.Config)
-		m     *queue.Message
+		rcpts []string
 		relay bool
 		want  []plan
 	}{
@@ -51,7 +43,7 @@ func TestWhichPartsAreJournaled(t *testing.T) {
 			{"Quiet", ""},
 			{"DEFAULT", "default@intake.example"},
 		}},
-		{"one policy matches all", nil, msgTo("a@x.example", "s1@sales.example.com", "s2@sales.example.com"), false,
+		{"one policy matches all", nil, []string{"s1@sales.example.com", "s2@sales.example.com"}, false,
 			[]plan{{"Sales", "sales@intake.example"}}},
 		{"TDC globally disabled: no copies", func(c *store.Config) { c.TDC.Enabled = false }, m, false, []plan{
 			{"Sales", ""},
@@ -60,7 +52,7 @@ func TestWhichPartsAreJournaled(t *testing.T) {
 			{"DEFAULT", ""},
 		}},
 		{"no default intake address", func(c *store.Config) { c.TDC.IntakeAddress = "" },
-			msgTo("a@x.example", "s@sales.example.com", "e@eng.example.com"), false, []plan{
+			[]string{"s@sales.example.com", "e@eng.example.com"}, false, []plan{
 				{"Sales", "sales@intake.example"},
 				{"Eng", ""},
 			}},
@@ -86,8 +78,10 @@ func TestWhichPartsAreJournaled(t *testing.T) {
 		if tc.cfg != nil {
 			tc.cfg(cfg)
 		}
-		msg := *tc.m
-		msg.Relayed = tc.relay
+		msg := queue.Message{MID: 10, From: "a@x.example", MessageID: "<m@x.example>", Relayed: tc.relay}
+		for i, a := range tc.rcpts {
+			msg.Rcpts = append(msg.Rcpts, queue.Recipient{RID: i, Addr: a})
+		}
 		var got []plan
 		for _, p := range mailpolicy.Split(mailpolicy.Policies(cfg, tc.relay), &msg) {
 			pm := p.Message(&msg, msg.MID)

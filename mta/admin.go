@@ -9,46 +9,50 @@ import (
 	"syscall"
 	"time"
 
+	"seg/internal/mailapi"
 	"seg/mta/report"
 	"seg/mta/smtpd"
 )
 
-// Command serves the shell's mail-system commands (shell.MailSystem). The
-// shell has validated and normalised the arguments (shell/mailcmd.go).
-func (m *MTA) Command(name string, args []string, out io.Writer) error {
-	switch name {
-	case "tophosts":
-		key := 1
-		if len(args) > 0 {
-			key, _ = strconv.Atoi(args[0])
-		}
-		_, err := io.WriteString(out, report.TopHosts(m.counters.Snapshot(), key))
-		return err
-	case "hoststatus":
-		if len(args) != 1 {
-			return fmt.Errorf("hoststatus needs a host name")
-		}
-		text, ok := report.HostStatus(m.counters.Snapshot(), args[0])
-		if !ok {
-			return fmt.Errorf("No record of host: %s", args[0])
-		}
-		_, err := io.WriteString(out, text)
-		return err
-	case "status":
-		detail := len(args) > 0 && args[0] == "detail"
-		_, err := io.WriteString(out, report.Status(m.counters.Snapshot(), m.statusInfo(), detail))
-		return err
-	case "resetcounters":
-		m.counters.ResetCounters()
-		fmt.Fprintln(out, "Counters reset.")
-		m.o.Log.Info("Counters reset by administrator")
-		return nil
-	case "suspendlistener", "resumelistener":
-		return m.listenerOp(name, args, out)
-	case "tail", "grep", "findevent":
-		return m.logCommand(name, args, out)
+// The shell's mail-system commands (shell.MailSystem, shell/mailsystem.go):
+// reports here, the queue commands in queuecmd.go, the log commands in
+// logcmd.go. The shell has checked the arguments; what it could not
+// know (a host with no record) is an error here.
+
+// TopHosts prints the 20 busiest recipient hosts sorted by order
+// (tophosts).
+func (m *MTA) TopHosts(out io.Writer, order mailapi.HostOrder) error {
+	if !order.Valid() {
+		return fmt.Errorf("tophosts: sort order %d is not a number from 1 to 5", order)
 	}
-	return m.queueCommand(name, args, out)
+	_, err := io.WriteString(out, report.TopHosts(m.counters.Snapshot(), int(order)))
+	return err
+}
+
+// HostStatus prints one recipient host's counters (hoststatus).
+func (m *MTA) HostStatus(out io.Writer, domain string) error {
+	text, ok := report.HostStatus(m.counters.Snapshot(), domain)
+	if !ok {
+		return fmt.Errorf("No record of host: %s", domain)
+	}
+	_, err := io.WriteString(out, text)
+	return err
+}
+
+// Status prints the system status and counters, with the rates when
+// detail (status, status detail).
+func (m *MTA) Status(out io.Writer, detail bool) error {
+	_, err := io.WriteString(out, report.Status(m.counters.Snapshot(), m.statusInfo(), detail))
+	return err
+}
+
+// ResetCounters zeroes the counters of status' Reset column
+// (resetcounters).
+func (m *MTA) ResetCounters(out io.Writer) error {
+	m.counters.ResetCounters()
+	fmt.Fprintln(out, "Counters reset.")
+	m.o.Log.Info("Counters reset by administrator")
+	return nil
 }
 
 func (m *MTA) statusInfo() report.StatusInfo {
@@ -112,25 +116,27 @@ func ListenerProblem(l smtpd.ListenerStatus) string {
 	return fmt.Sprintf("Listener %s is down: cannot listen on %s (%s)", l.Name, want, why)
 }
 
-func (m *MTA) listenerOp(name string, args []string, out io.Writer) error {
-	var names []string
-	if len(args) > 0 {
-		names = args
-	} else {
+// SuspendListener stops accepting connections on the listener name, or
+// on every listener when name is "" (suspendlistener).
+func (m *MTA) SuspendListener(out io.Writer, name string) error {
+	return m.listenerOp(out, name, "suspended", m.smtpd.Suspend)
+}
+
+// ResumeListener accepts connections again (resumelistener).
+func (m *MTA) ResumeListener(out io.Writer, name string) error {
+	return m.listenerOp(out, name, "resumed", m.smtpd.Resume)
+}
+
+func (m *MTA) listenerOp(out io.Writer, name, verb string, op func(name string) error) error {
+	names := []string{name}
+	if name == "" {
+		names = nil
 		for _, l := range m.smtpd.Listeners() {
 			names = append(names, l.Name)
 		}
 	}
-	verb := "suspended"
 	for _, n := range names {
-		var err error
-		if name == "suspendlistener" {
-			err = m.smtpd.Suspend(n)
-		} else {
-			verb = "resumed"
-			err = m.smtpd.Resume(n)
-		}
-		if err != nil {
+		if err := op(n); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Listener %s %s.\n", n, verb)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"seg/internal/mailapi"
 	"seg/mta/tdc"
 )
 
@@ -47,41 +48,42 @@ func (m *MTA) scanLogs(f func(line string)) {
 	}
 }
 
-func (m *MTA) logCommand(name string, args []string, out io.Writer) error {
-	switch name {
-	case "tail":
-		var ring []string
-		m.scanLogs(func(l string) {
-			ring = append(ring, l)
-			if len(ring) > tailLines {
-				ring = ring[1:]
-			}
-		})
-		for _, l := range ring {
-			fmt.Fprintln(out, l)
+// TailLog prints the last lines of mail_logs (tail).
+func (m *MTA) TailLog(out io.Writer) error {
+	var ring []string
+	m.scanLogs(func(l string) {
+		ring = append(ring, l)
+		if len(ring) > tailLines {
+			ring = ring[1:]
 		}
-		return nil
-	case "grep":
-		if len(args) == 0 {
-			return fmt.Errorf("grep needs a pattern")
-		}
-		re, err := regexp.Compile(args[0])
-		if err != nil {
-			return fmt.Errorf("Invalid regular expression %q: %v", args[0], err)
-		}
-		n := 0
-		m.scanLogs(func(l string) {
-			if re.MatchString(l) {
-				fmt.Fprintln(out, l)
-				n++
-			}
-		})
-		if n == 0 {
-			fmt.Fprintln(out, "No matching lines were found.")
-		}
-		return nil
+	})
+	for _, l := range ring {
+		fmt.Fprintln(out, l)
 	}
-	return m.findEvent(args, out)
+	return nil
+}
+
+// GrepLog prints the mail_logs lines that match the regular expression
+// pattern (grep).
+func (m *MTA) GrepLog(out io.Writer, pattern string) error {
+	if pattern == "" {
+		return fmt.Errorf("grep needs a pattern")
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return fmt.Errorf("Invalid regular expression %q: %v", pattern, err)
+	}
+	n := 0
+	m.scanLogs(func(l string) {
+		if re.MatchString(l) {
+			fmt.Fprintln(out, l)
+			n++
+		}
+	})
+	if n == 0 {
+		fmt.Fprintln(out, "No matching lines were found.")
+	}
+	return nil
 }
 
 var (
@@ -90,28 +92,29 @@ var (
 	reDCID = regexp.MustCompile(`\bDCID (\d+)\b`)
 )
 
-// findEvent prints every mail_logs line of the matching messages, with
+// FindEvent prints every mail_logs line of the messages q chooses, with
 // the connection lines (ICID, DCID) that belong to them, as AsyncOS's
-// message tracking does. Selectors: --mid N, or --from/--to/--subject
-// with a regular expression matched against the From:, To: and Subject
-// lines.
-func (m *MTA) findEvent(args []string, out io.Writer) error {
-	if len(args) != 2 {
+// message tracking does (findevent). q.From, q.To and q.Subject are
+// regular expressions matched against the From:, To: and Subject lines.
+func (m *MTA) FindEvent(out io.Writer, q mailapi.EventQuery) error {
+	if !q.Valid() {
 		return fmt.Errorf("findevent needs one of --mid N, --from RE, --to RE, --subject RE")
 	}
 	mids := map[string]bool{}
-	switch args[0] {
-	case "--mid":
-		if _, err := strconv.ParseInt(args[1], 10, 64); err != nil {
-			return fmt.Errorf("Not a valid MID: %q", args[1])
+	if q.MID > 0 {
+		mids[strconv.FormatInt(q.MID, 10)] = true
+	} else {
+		marker, pattern := " From: <", q.From
+		switch {
+		case q.To != "":
+			marker, pattern = " To: <", q.To
+		case q.Subject != "":
+			marker, pattern = " Subject '", q.Subject
 		}
-		mids[args[1]] = true
-	case "--from", "--to", "--subject":
-		re, err := regexp.Compile("(?i)" + args[1])
+		re, err := regexp.Compile("(?i)" + pattern)
 		if err != nil {
-			return fmt.Errorf("Invalid regular expression %q: %v", args[1], err)
+			return fmt.Errorf("Invalid regular expression %q: %v", pattern, err)
 		}
-		marker := map[string]string{"--from": " From: <", "--to": " To: <", "--subject": " Subject '"}[args[0]]
 		m.scanLogs(func(l string) {
 			i := strings.Index(l, marker)
 			if i < 0 {
@@ -123,8 +126,6 @@ func (m *MTA) findEvent(args []string, out io.Writer) error {
 				}
 			}
 		})
-	default:
-		return fmt.Errorf("Unknown option %s (accepted: --mid, --from, --to, --subject)", args[0])
 	}
 	if len(mids) == 0 {
 		return fmt.Errorf("No matching message IDs were found")

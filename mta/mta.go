@@ -97,7 +97,9 @@ func Start(o Options) (*MTA, error) {
 		Counters: m.counters,
 		Log:      o.Log,
 		Now:      o.Now,
-		Journal:  tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
+		// tdc decides which parts of a message split by mail policy
+		// are journaled, and makes their copies (SPEC 6).
+		Journal: tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
 	})
 	q.SetNotify(m.delivery.Notify)
 	m.delivery.Start(q.Recovered())

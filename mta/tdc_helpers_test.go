@@ -356,12 +356,13 @@ func (e *tdcEnv) copyState() delivery.RcptInfo {
 	return delivery.RcptInfo{}
 }
 
-// command runs a shell mail command and returns its output.
-func (e *tdcEnv) command(name string, args ...string) string {
+// command runs a shell mail command (a MailSystem method call, named
+// for failure messages) and returns its output.
+func (e *tdcEnv) command(name string, run func(w io.Writer) error) string {
 	e.t.Helper()
 	var b bytes.Buffer
-	if err := e.m.Command(name, args, &b); err != nil {
-		e.t.Fatalf("%s %v: %v", name, args, err)
+	if err := run(&b); err != nil {
+		e.t.Fatalf("%s: %v", name, err)
 	}
 	return b.String()
 }

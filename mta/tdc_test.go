@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"seg/internal/mailapi"
 	"seg/mta/delivery"
 	"seg/mta/tdc"
 	"seg/mta/tdctest"
@@ -86,16 +88,16 @@ func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
 	check(other, "sales@other-intake.test", "s@sales.example.test", 1)
 	check(e.intake, "journal@intake.test", "a@example.test", 3)
 
-	if out := e.command("findevent", "--mid", "3"); !strings.HasSuffix(out, "\n"+tdc.TrackDelivered(3)+"\n") {
+	if out := e.findEvent(3); !strings.HasSuffix(out, "\n"+tdc.TrackDelivered(3)+"\n") {
 		t.Errorf("findevent --mid 3 does not end with the TDC line:\n%s", out)
 	}
-	if out := e.command("findevent", "--mid", "2"); strings.Contains(out, "TDC:") {
+	if out := e.findEvent(2); strings.Contains(out, "TDC:") {
 		t.Errorf("findevent --mid 2 (No Scan) shows TDC lines:\n%s", out)
 	}
-	if out := e.command("hoststatus", tdc.Host); !strings.Contains(out, "2    Delivered Recipients") {
+	if out := e.command("hoststatus", func(w io.Writer) error { return e.m.HostStatus(w, tdc.Host) }); !strings.Contains(out, "2    Delivered Recipients") {
 		t.Errorf("hoststatus %s:\n%s", tdc.Host, out)
 	}
-	if out := e.command("tophosts", "3"); !strings.Contains(out, tdc.Host) {
+	if out := e.command("tophosts 3", func(w io.Writer) error { return e.m.TopHosts(w, mailapi.ByDeliveredRecipients) }); !strings.Contains(out, tdc.Host) {
 		t.Errorf("tophosts:\n%s", out)
 	}
 }
@@ -227,7 +229,7 @@ func TestTDCRetryTable(t *testing.T) {
 				reason := strings.TrimSuffix(strings.TrimPrefix(c.final[len(c.final)-1], "Info: TDC: MID 1 delivery failed to Cisco Secure Email Threat Defense:"), ".")
 				want = tdc.TrackFailed(1, strings.TrimSpace(reason))
 			}
-			if out := e.command("findevent", "--mid", "1"); !strings.HasSuffix(out, "\n"+want+"\n") {
+			if out := e.findEvent(1); !strings.HasSuffix(out, "\n"+want+"\n") {
 				t.Errorf("findevent --mid 1 does not end with %q:\n%s", want, out)
 			}
 		})
@@ -439,4 +441,12 @@ func TestTDCCopySurvivesRestart(t *testing.T) {
 	if n := e.count("TDC: Delivery start DCID", "MID 1"); n != 1 {
 		t.Errorf("%d TDC: Delivery start lines for MID 1", n)
 	}
+}
+
+// findEvent is findevent --mid mid.
+func (e *tdcEnv) findEvent(mid int64) string {
+	e.t.Helper()
+	return e.command(fmt.Sprintf("findevent --mid %d", mid), func(w io.Writer) error {
+		return e.m.FindEvent(w, mailapi.EventQuery{MID: mid})
+	})
 }

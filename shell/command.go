@@ -131,15 +131,3 @@ func (c *Ctx) Mail() (MailSystem, error) {
 
 // ErrMailNotRunning is what commands that need the MTA say offline.
 var ErrMailNotRunning = errors.New("The mail system is not running.")
-
-// MailSystem is what the shell needs from the running MTA. mta/ implements
-// it; cmd/ wires it. Methods return ready-to-print text where AsyncOS
-// output is a report.
-type MailSystem interface {
-	// Command runs a mail-system command (tophosts, hoststatus, status,
-	// workqueue, showrecipients, deleterecipients, bouncerecipients,
-	// redirectrecipients, delivernow, suspenddel, resumedel,
-	// suspendlistener, resumelistener, findevent, resetcounters) with its
-	// batch arguments and writes the report to out.
-	Command(name string, args []string, out io.Writer) error
-}

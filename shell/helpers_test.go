@@ -3,7 +3,6 @@ package shell_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
@@ -110,14 +109,4 @@ func running(t *testing.T, st store.Store) *store.Snapshot {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// fakeMail is a MailSystem that prints and records what it is asked.
-type fakeMail struct{ calls []string }
-
-func (f *fakeMail) Command(name string, args []string, out io.Writer) error {
-	call := strings.TrimSpace(name + " " + strings.Join(args, " "))
-	f.calls = append(f.calls, call)
-	fmt.Fprintf(out, "[mail system] %s\n", call)
-	return nil
 }

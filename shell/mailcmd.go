@@ -3,28 +3,22 @@ package shell
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
+	"seg/internal/mailapi"
 	"seg/store"
 )
 
 // The mail-system commands are thin: they check their arguments, ask in
-// the interactive form, and hand the normalised batch arguments to
-// MailSystem.Command, which prints the report. The arguments MailSystem
-// receives are always in these forms:
-//
-//	tophosts N                          (1-5)
-//	hoststatus DOMAIN
-//	status | status detail
-//	resetcounters | workqueue
-//	showrecipients|deleterecipients|bouncerecipients --domain D | --sender S | --all
-//	redirectrecipients (same selector) --to HOST
-//	delivernow ALL | delivernow DOMAIN
-//	suspenddel | suspenddel DOMAIN      resumedel | resumedel DOMAIN
-//	suspendlistener | suspendlistener NAME   (same for resumelistener)
-//	findevent --mid N | --from RE | --to RE | --subject RE
-//	tail mail_logs                      grep PATTERN mail_logs
+// the interactive form, and call the MailSystem method of the command
+// with typed arguments (shell/mailsystem.go); the method prints the
+// report. check and ask each return that call, so a command's batch and
+// interactive forms end in the same request.
+
+// mailCall is a checked request to the mail system, ready to run.
+type mailCall func(ms MailSystem, w io.Writer) error
 
 // mailCmd describes one mail-system command.
 type mailCmd struct {
@@ -33,15 +27,16 @@ type mailCmd struct {
 	access     Access
 	sub        []string
 	complete   func(c *Ctx, args []string) []string
-	// check validates and normalises batch arguments (len(args) > 0).
-	check func(c *Ctx, args []string) ([]string, error)
-	// ask builds the arguments when none were given in the interactive
-	// form; nil: the command runs with no arguments.
-	ask func(c *Ctx) ([]string, error)
-	// batchDefault are the arguments of a batch run without any (nil:
+	// check validates batch arguments (len(args) > 0); nil: the command
+	// takes none.
+	check func(c *Ctx, args []string) (mailCall, error)
+	// ask builds the call in the interactive form when no arguments were
+	// given; nil: plain runs there too.
+	ask func(c *Ctx) (mailCall, error)
+	// plain is the call without arguments where nothing is asked (nil:
 	// arguments are required there). Batch runs ask nothing: a menu
 	// printed into a script's output helps nobody.
-	batchDefault []string
+	plain mailCall
 }
 
 func (m mailCmd) command() *Command {
@@ -53,12 +48,13 @@ func (m mailCmd) command() *Command {
 		Sub:      m.sub,
 		Complete: m.complete,
 		Run: func(c *Ctx, args []string) error {
-			var err error
+			var call mailCall
 			if len(args) > 0 {
 				if m.check == nil {
 					return fmt.Errorf("%s takes no arguments.", m.name)
 				}
-				if args, err = m.check(c, args); err != nil {
+				var err error
+				if call, err = m.check(c, args); err != nil {
 					return err
 				}
 			}
@@ -67,12 +63,12 @@ func (m mailCmd) command() *Command {
 			if err != nil {
 				return err
 			}
-			if len(args) == 0 && m.ask != nil {
+			if call == nil {
 				switch {
-				case c.S.Interactive:
-					args, err = m.ask(c)
-				case m.batchDefault != nil:
-					args = m.batchDefault
+				case m.ask != nil && c.S.Interactive:
+					call, err = m.ask(c)
+				case m.plain != nil:
+					call = m.plain
 				default:
 					err = fmt.Errorf("%s needs arguments here. Usage: %s", m.name, strings.Join(m.usage, " | "))
 				}
@@ -80,7 +76,7 @@ func (m mailCmd) command() *Command {
 					return err
 				}
 			}
-			return ms.Command(m.name, args, c.Out)
+			return call(ms, c.Out)
 		},
 	}
 }
@@ -94,110 +90,118 @@ func MailCommands() []*Command {
 			name: "tophosts", help: "Show the top 20 recipient hosts in the queue.",
 			usage:  []string{"tophosts [1-5]   (sort: 1 Active Recipients, 2 Connections Out, 3 Delivered Recipients, 4 Hard Bounced Recipients, 5 Soft Bounced Events)"},
 			access: AccessGuest, sub: []string{"1", "2", "3", "4", "5"},
-			check: func(c *Ctx, args []string) ([]string, error) {
+			check: func(c *Ctx, args []string) (mailCall, error) {
 				if len(args) == 1 {
-					if n, err := strconv.Atoi(args[0]); err == nil && n >= 1 && n <= 5 {
-						return []string{strconv.Itoa(n)}, nil
+					if n, err := strconv.Atoi(args[0]); err == nil && mailapi.HostOrder(n).Valid() {
+						return topHosts(mailapi.HostOrder(n)), nil
 					}
 				}
 				return nil, errors.New("Usage: tophosts [1-5] (the sort order, a number from 1 to 5)")
 			},
-			ask: func(c *Ctx) ([]string, error) {
+			ask: func(c *Ctx) (mailCall, error) {
 				i, err := c.Choose("Sort results by:", topHostsSort(), 1)
 				if err != nil {
 					return nil, err
 				}
-				return []string{strconv.Itoa(i + 1)}, nil
+				return topHosts(mailapi.HostOrder(i + 1)), nil
 			},
-			batchDefault: []string{"1"},
+			plain: topHosts(mailapi.ByActiveRecipients),
 		},
 		{
 			name: "hoststatus", help: "Show the delivery status of a recipient host.",
 			usage:  []string{"hoststatus DOMAIN"},
 			access: AccessGuest,
-			check: func(c *Ctx, args []string) ([]string, error) {
+			check: func(c *Ctx, args []string) (mailCall, error) {
 				if len(args) != 1 {
 					return nil, errors.New("Usage: hoststatus DOMAIN")
 				}
 				d, err := checkHost(args[0])
-				return []string{d}, err
+				if err != nil {
+					return nil, err
+				}
+				return onHost(MailSystem.HostStatus, d), nil
 			},
-			ask: func(c *Ctx) ([]string, error) {
+			ask: func(c *Ctx) (mailCall, error) {
 				d, err := c.AskRequired("Recipient host:", "", checkHost)
-				return []string{d}, err
+				return onHost(MailSystem.HostStatus, d), err
 			},
 		},
 		{
 			name: "status", help: "Show system status and counters ('status detail' adds rates).",
 			usage:  []string{"status", "status detail"},
 			access: AccessGuest, sub: []string{"detail"},
-			check: func(c *Ctx, args []string) ([]string, error) {
+			check: func(c *Ctx, args []string) (mailCall, error) {
 				if len(args) == 1 && strings.EqualFold(args[0], "detail") {
-					return []string{"detail"}, nil
+					return status(true), nil
 				}
 				return nil, errors.New("Usage: status [detail]")
 			},
+			plain: status(false),
 		},
 		{
 			name: "resetcounters", help: "Reset the counters shown in the Reset column of status.",
 			usage: []string{"resetcounters"}, access: AccessOperator,
+			plain: MailSystem.ResetCounters,
 		},
 		{
 			name: "workqueue", help: "Show the messages waiting in the work queue.",
 			usage: []string{"workqueue"}, access: AccessGuest,
+			plain: MailSystem.WorkQueue,
 		},
-		recipientsCmd("showrecipients", "Show the messages in the delivery queue.", AccessReadOnly, "show", 3),
-		recipientsCmd("deleterecipients", "Delete recipients from the delivery queue.", AccessOperator, "delete", 0),
-		recipientsCmd("bouncerecipients", "Bounce recipients in the delivery queue.", AccessOperator, "bounce", 0),
+		recipientsCmd("showrecipients", "Show the messages in the delivery queue.", AccessReadOnly, "show", 3, MailSystem.ShowRecipients),
+		recipientsCmd("deleterecipients", "Delete recipients from the delivery queue.", AccessOperator, "delete", 0, MailSystem.DeleteRecipients),
+		recipientsCmd("bouncerecipients", "Bounce recipients in the delivery queue.", AccessOperator, "bounce", 0, MailSystem.BounceRecipients),
 		redirectCmd(selector),
 		{
 			name: "delivernow", help: "Retry delivery at once, for one recipient host or ALL.",
 			usage:  []string{"delivernow [DOMAIN|ALL]"},
 			access: AccessOperator, sub: []string{"ALL"},
-			check: func(c *Ctx, args []string) ([]string, error) {
+			check: func(c *Ctx, args []string) (mailCall, error) {
 				if len(args) != 1 {
 					return nil, errors.New("Usage: delivernow [DOMAIN|ALL]")
 				}
 				d, err := checkHostOrAll(args[0])
-				return []string{d}, err
+				if err != nil {
+					return nil, err
+				}
+				return onHost(MailSystem.DeliverNow, d), nil
 			},
-			ask: func(c *Ctx) ([]string, error) {
+			ask: func(c *Ctx) (mailCall, error) {
 				d, err := c.Ask("Enter the recipient host to deliver now, or ALL for every host.", "ALL", checkHostOrAll)
-				return []string{d}, err
+				return onHost(MailSystem.DeliverNow, d), err
 			},
-			batchDefault: []string{"ALL"},
+			plain: onHost(MailSystem.DeliverNow, "ALL"),
 		},
-		domainCmd("suspenddel", "Suspend delivery, for one recipient host or all."),
-		domainCmd("resumedel", "Resume suspended delivery, for one recipient host or all."),
-		listenerCmd("suspendlistener", "Stop accepting connections on one listener or all."),
-		listenerCmd("resumelistener", "Accept connections again on one listener or all."),
+		domainCmd("suspenddel", "Suspend delivery, for one recipient host or all.", MailSystem.SuspendDelivery),
+		domainCmd("resumedel", "Resume suspended delivery, for one recipient host or all.", MailSystem.ResumeDelivery),
+		listenerCmd("suspendlistener", "Stop accepting connections on one listener or all.", MailSystem.SuspendListener),
+		listenerCmd("resumelistener", "Accept connections again on one listener or all.", MailSystem.ResumeListener),
 		findeventCmd(),
 		{
 			name: "tail", help: "Show the last 40 lines of a log.",
 			usage:  []string{"tail [mail_logs]"},
 			access: AccessReadOnly, sub: []string{"mail_logs"},
-			check: func(c *Ctx, args []string) ([]string, error) {
+			check: func(c *Ctx, args []string) (mailCall, error) {
 				if len(args) == 1 && args[0] == "mail_logs" {
-					return args, nil
+					return MailSystem.TailLog, nil
 				}
 				return nil, errors.New("Usage: tail [mail_logs] (the only log is mail_logs)")
 			},
-			ask:          func(c *Ctx) ([]string, error) { return []string{"mail_logs"}, nil },
-			batchDefault: []string{"mail_logs"},
+			plain: MailSystem.TailLog,
 		},
 		{
 			name: "grep", help: "Search a log for lines matching a regular expression.",
 			usage:  []string{"grep PATTERN [mail_logs]"},
 			access: AccessReadOnly,
-			check: func(c *Ctx, args []string) ([]string, error) {
+			check: func(c *Ctx, args []string) (mailCall, error) {
 				if (len(args) == 1 || len(args) == 2 && args[1] == "mail_logs") && args[0] != "" {
-					return []string{args[0], "mail_logs"}, nil
+					return grepLog(args[0]), nil
 				}
 				return nil, errors.New("Usage: grep PATTERN [mail_logs] (the only log is mail_logs)")
 			},
-			ask: func(c *Ctx) ([]string, error) {
+			ask: func(c *Ctx) (mailCall, error) {
 				p, err := c.AskRequired("Enter the regular expression to grep.", "", nil)
-				return []string{p, "mail_logs"}, err
+				return grepLog(p), err
 			},
 		},
 	}
@@ -206,6 +210,36 @@ func MailCommands() []*Command {
 		out[i] = m.command()
 	}
 	return out
+}
+
+func topHosts(o mailapi.HostOrder) mailCall {
+	return func(ms MailSystem, w io.Writer) error { return ms.TopHosts(w, o) }
+}
+
+func status(detail bool) mailCall {
+	return func(ms MailSystem, w io.Writer) error { return ms.Status(w, detail) }
+}
+
+func grepLog(pattern string) mailCall {
+	return func(ms MailSystem, w io.Writer) error { return ms.GrepLog(w, pattern) }
+}
+
+// nameMethod is a MailSystem method that takes a recipient host or a
+// listener name ("": all of them).
+type nameMethod func(ms MailSystem, w io.Writer, name string) error
+
+// onHost is the call of f for host, as checkHost or checkHostOrAll
+// returns it: "ALL" is every host.
+func onHost(f nameMethod, host string) mailCall {
+	if host == "ALL" {
+		host = ""
+	}
+	return onName(f, host)
+}
+
+// onName is the call of f for name ("": all).
+func onName(f nameMethod, name string) mailCall {
+	return func(ms MailSystem, w io.Writer) error { return f(ms, w, name) }
 }
 
 // topHostsSort is the tophosts sort menu, numbered from 1.
@@ -235,66 +269,68 @@ func checkHostOrAll(s string) (string, error) {
 }
 
 // parseSelector reads --domain D | --sender S | --all (exactly one) and
-// the extra options allowed; it returns the normalised selector args and
-// the parsed options.
-func parseSelector(cmd string, args []string, extra ...string) ([]string, Opts, error) {
+// the extra options allowed; it returns the selector and the parsed
+// options.
+func parseSelector(cmd string, args []string, extra ...string) (mailapi.Selector, Opts, error) {
+	var sel mailapi.Selector
 	usage := fmt.Errorf("Usage: %s --domain DOMAIN | --sender ADDRESS | --all", cmd)
 	o, err := ParseOpts(args, "all")
 	if err != nil {
-		return nil, o, err
+		return sel, o, err
 	}
 	if err := o.Only(append([]string{"domain", "sender", "all"}, extra...)...); err != nil {
-		return nil, o, err
+		return sel, o, err
 	}
 	if len(o.Pos) > 0 {
-		return nil, o, fmt.Errorf("Unknown argument %q. %v", o.Pos[0], usage)
+		return sel, o, fmt.Errorf("Unknown argument %q. %v", o.Pos[0], usage)
 	}
-	var sel []string
+	set := false
 	for _, n := range []string{"domain", "sender", "all"} {
 		v, ok := o.Named[n]
 		if !ok {
 			continue
 		}
-		if sel != nil {
-			return nil, o, fmt.Errorf("Give only one of --domain, --sender and --all.")
+		if set {
+			return sel, o, fmt.Errorf("Give only one of --domain, --sender and --all.")
 		}
+		set = true
 		switch n {
 		case "domain":
 			d, err := checkHost(v)
 			if err != nil {
-				return nil, o, err
+				return sel, o, err
 			}
-			sel = []string{"--domain", d}
+			sel.Domain = d
 		case "sender":
 			if !store.ValidAddress(v) && v != "<>" {
-				return nil, o, fmt.Errorf("Not a valid email address: %q (use <> for the null sender).", v)
+				return sel, o, fmt.Errorf("Not a valid email address: %q (use <> for the null sender).", v)
 			}
-			sel = []string{"--sender", v}
+			sel.Sender = v
 		case "all":
 			if v != "on" {
-				return nil, o, fmt.Errorf("--all takes no value.")
+				return sel, o, fmt.Errorf("--all takes no value.")
 			}
-			sel = []string{"--all"}
+			sel.All = true
 		}
 	}
-	if sel == nil {
-		return nil, o, usage
+	if !set {
+		return sel, o, usage
 	}
 	return sel, o, nil
 }
 
 // askSelector is the interactive selector menu; def is the 1-based
 // default (0: none, so batch runs without arguments need input).
-func askSelector(c *Ctx, verb string, def int) ([]string, error) {
+func askSelector(c *Ctx, verb string, def int) (mailapi.Selector, error) {
 	i, err := c.Choose("Please select how you would like to "+verb+" messages:",
 		[]string{"By recipient host.", "By Envelope From address.", "All."}, def)
 	if err != nil {
-		return nil, err
+		return mailapi.Selector{}, err
 	}
 	switch i {
 	case 0:
 		d, err := c.AskRequired("Please enter the hostname for the messages you wish to "+verb+".", "", checkHost)
-		return []string{"--domain", d}, err
+		return mailapi.Selector{Domain: d}, err
 	case 1:
 		a, err := c.AskRequired("Please enter the Envelope From address for the messages you wish to "+verb+".", "",
 			func(s string) (string, error) {
@@ -303,36 +339,55 @@ func askSelector(c *Ctx, verb string, def int) ([]string, error) {
 				}
 				return s, nil
 			})
-		return []string{"--sender", a}, err
+		return mailapi.Selector{Sender: a}, err
 	}
-	return []string{"--all"}, nil
+	return mailapi.Selector{All: true}, nil
 }
 
-func recipientsCmd(name, help string, access Access, verb string, def int) mailCmd {
-	var batch []string
+// selectorMethod is a MailSystem method that acts on the queued
+// recipients a selector chooses.
+type selectorMethod func(ms MailSystem, w io.Writer, sel mailapi.Selector) error
+
+func recipientsCmd(name, help string, access Access, verb string, def int, f selectorMethod) mailCmd {
+	call := func(sel mailapi.Selector) mailCall {
+		return func(ms MailSystem, w io.Writer) error { return f(ms, w, sel) }
+	}
+	var plain mailCall
 	if def == 3 {
-		batch = []string{"--all"}
+		plain = call(mailapi.Selector{All: true})
 	}
 	return mailCmd{
-		batchDefault: batch,
-		name:         name, help: help, access: access,
+		plain: plain,
+		name:  name, help: help, access: access,
 		usage: []string{name + " --domain DOMAIN | --sender ADDRESS | --all"},
 		sub:   []string{"--domain", "--sender", "--all"},
-		check: func(c *Ctx, args []string) ([]string, error) {
+		check: func(c *Ctx, args []string) (mailCall, error) {
 			sel, _, err := parseSelector(name, args)
-			return sel, err
+			if err != nil {
+				return nil, err
+			}
+			return call(sel), nil
 		},
-		ask: func(c *Ctx) ([]string, error) { return askSelector(c, verb, def) },
+		ask: func(c *Ctx) (mailCall, error) {
+			sel, err := askSelector(c, verb, def)
+			if err != nil {
+				return nil, err
+			}
+			return call(sel), nil
+		},
 	}
 }
 
 func redirectCmd(selector []string) mailCmd {
 	const name = "redirectrecipients"
+	call := func(sel mailapi.Selector, host string) mailCall {
+		return func(ms MailSystem, w io.Writer) error { return ms.RedirectRecipients(w, sel, host) }
+	}
 	return mailCmd{
 		name: name, help: "Send queued recipients to another host instead.", access: AccessOperator,
 		usage: []string{name + " --domain DOMAIN | --sender ADDRESS | --all --to HOST"},
 		sub:   append(selector, "--to"),
-		check: func(c *Ctx, args []string) ([]string, error) {
+		check: func(c *Ctx, args []string) (mailCall, error) {
 			sel, o, err := parseSelector(name, args, "to")
 			if err != nil {
 				return nil, err
@@ -345,9 +400,9 @@ func redirectCmd(selector []string) mailCmd {
 			if err != nil {
 				return nil, err
 			}
-			return append(sel, "--to", h), nil
+			return call(sel, h), nil
 		},
-		ask: func(c *Ctx) ([]string, error) {
+		ask: func(c *Ctx) (mailCall, error) {
 			h, err := c.AskRequired("Please enter the hostname or IP address of the machine you want to send the mail to.", "", checkRelayHost)
 			if err != nil {
 				return nil, err
@@ -356,7 +411,7 @@ func redirectCmd(selector []string) mailCmd {
 			if err != nil {
 				return nil, err
 			}
-			return append(sel, "--to", h), nil
+			return call(sel, h), nil
 		},
 	}
 }
@@ -373,21 +428,26 @@ func checkRelayHost(s string) (string, error) {
 	return s, nil
 }
 
-func domainCmd(name, help string) mailCmd {
+func domainCmd(name, help string, f nameMethod) mailCmd {
 	return mailCmd{
 		name: name, help: help, access: AccessOperator,
 		usage: []string{name + "          (every host)", name + " DOMAIN"},
-		check: func(c *Ctx, args []string) ([]string, error) {
+		check: func(c *Ctx, args []string) (mailCall, error) {
 			if len(args) != 1 {
 				return nil, fmt.Errorf("Usage: %s [DOMAIN]", name)
 			}
-			d, err := checkHost(args[0])
-			return []string{d}, err
+			// ALL, as delivernow spells it, is every host too.
+			d, err := checkHostOrAll(args[0])
+			if err != nil {
+				return nil, err
+			}
+			return onHost(f, d), nil
 		},
+		plain: onName(f, ""),
 	}
 }
 
-func listenerCmd(name, help string) mailCmd {
+func listenerCmd(name, help string, f nameMethod) mailCmd {
 	return mailCmd{
 		name: name, help: help, access: AccessOperator,
 		usage: []string{name + "          (every listener)", name + " NAME"},
@@ -401,7 +461,7 @@ func listenerCmd(name, help string) mailCmd {
 			}
 			return names
 		},
-		check: func(c *Ctx, args []string) ([]string, error) {
+		check: func(c *Ctx, args []string) (mailCall, error) {
 			if len(args) != 1 {
 				return nil, fmt.Errorf("Usage: %s [NAME]", name)
 			}
@@ -414,18 +474,22 @@ func listenerCmd(name, help string) mailCmd {
 				}
 				return nil, fmt.Errorf("Unknown listener %q (configured: %s).", args[0], strings.Join(names, ", "))
 			}
-			return []string{l.Name}, nil
+			return onName(f, l.Name), nil
 		},
+		plain: onName(f, ""),
 	}
 }
 
 func findeventCmd() mailCmd {
 	keys := []string{"mid", "from", "to", "subject"}
+	call := func(q mailapi.EventQuery) mailCall {
+		return func(ms MailSystem, w io.Writer) error { return ms.FindEvent(w, q) }
+	}
 	return mailCmd{
 		name: "findevent", help: "Find a message's events in mail_logs.",
 		usage:  []string{"findevent --mid N | --from REGEX | --to REGEX | --subject REGEX"},
 		access: AccessReadOnly, sub: []string{"--mid", "--from", "--to", "--subject"},
-		check: func(c *Ctx, args []string) ([]string, error) {
+		check: func(c *Ctx, args []string) (mailCall, error) {
 			usage := errors.New("Usage: findevent --mid N | --from REGEX | --to REGEX | --subject REGEX")
 			o, err := ParseOpts(args)
 			if err != nil {
@@ -440,34 +504,54 @@ func findeventCmd() mailCmd {
 			k := o.Order[0]
 			v := o.Named[k]
 			if k == "mid" {
-				if _, err := checkMID(v); err != nil {
+				mid, err := checkMID(v)
+				if err != nil {
 					return nil, err
 				}
-			} else if v == "" {
+				return call(mailapi.EventQuery{MID: mid}), nil
+			}
+			if v == "" {
 				return nil, usage
 			}
-			return []string{"--" + k, v}, nil
+			return call(eventQuery(k, v)), nil
 		},
-		ask: func(c *Ctx) ([]string, error) {
+		ask: func(c *Ctx) (mailCall, error) {
 			i, err := c.Choose("Please choose which type of search you want to perform:",
 				[]string{"Search by envelope FROM", "Search by Message ID", "Search by Subject", "Search by envelope TO"}, 1)
 			if err != nil {
 				return nil, err
 			}
 			if i == 1 {
-				v, err := c.AskRequired("Enter the Message ID (MID) to search for.", "", checkMID)
-				return []string{"--mid", v}, err
+				var mid int64
+				_, err := c.AskRequired("Enter the Message ID (MID) to search for.", "", func(s string) (string, error) {
+					n, err := checkMID(s)
+					mid = n
+					return strconv.FormatInt(n, 10), err
+				})
+				return call(mailapi.EventQuery{MID: mid}), err
 			}
 			v, err := c.AskRequired("Enter the regular expression to search for.", "", nil)
-			return []string{"--" + [...]string{"from", "", "subject", "to"}[i], v}, err
+			return call(eventQuery([...]string{"from", "", "subject", "to"}[i], v)), err
 		},
 	}
 }
 
-func checkMID(s string) (string, error) {
-	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-	if err != nil || n == 0 {
-		return "", fmt.Errorf("Not a valid MID: %q (a message number such as 12345).", s)
+// eventQuery is the query for findevent --KEY RE (from, to, subject).
+func eventQuery(key, re string) mailapi.EventQuery {
+	switch key {
+	case "from":
+		return mailapi.EventQuery{From: re}
+	case "to":
+		return mailapi.EventQuery{To: re}
 	}
-	return strconv.FormatUint(n, 10), nil
+	return mailapi.EventQuery{Subject: re}
+}
+
+// checkMID reads a message number (MIDs start at 1): digits only.
+func checkMID(s string) (int64, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 63)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("Not a valid MID: %q (a message number such as 12345).", s)
+	}
+	return int64(n), nil
 }

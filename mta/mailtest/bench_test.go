@@ -115,7 +115,7 @@ func benchRelay(b *testing.B, mode string) {
 	// Delivered recipients of example.test: the mail, not its copies.
 	delivered := func() int {
 		var out bytes.Buffer
-		if err := m.Command("hoststatus", []string{"example.test"}, &out); err != nil {
+		if err := m.HostStatus(&out, "example.test"); err != nil {
 			b.Fatal(err)
 		}
 		r := regexp.MustCompile(`(?m)^ +([\d,]+) +Delivered Recipients`).FindStringSubmatch(out.String())

@@ -2,6 +2,8 @@ package smtpd
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -13,25 +15,42 @@ import (
 
 // journalCall is one call of Deps.Journal.
 type journalCall struct {
-	m      queue.Message
-	body   string
-	intake string
+	m    queue.Message
+	body string
+	rule *store.MailPolicy // a copy; nil when the part matched no policy
 }
 
+// journalRecorder stands in for tdc.Copier: it journals the parts whose
+// policy name is in intakes, to that address. Which policies journal is
+// tdc's business (mta/tdc TestWhichPartsAreJournaled); these tests check
+// that smtpd offers every part with the policy it matched, queues the
+// copy with its part, and logs the copy's line once it is queued.
 type journalRecorder struct {
-	mu    sync.Mutex
-	calls []journalCall
+	intakes map[string]string // policy name -> intake address
+	mu      sync.Mutex
+	calls   []journalCall
 }
 
 // hook records each call and returns a copy whose Msg names the part
 // (OrigMID) and the intake, so that the tests can find it in the queue.
-func (r *journalRecorder) hook(q *fakeQueue) func(*store.Config, *queue.Message, []byte, string) queue.Derived {
-	return func(_ *store.Config, m *queue.Message, body []byte, intake string) queue.Derived {
+func (r *journalRecorder) hook(q *fakeQueue) JournalFunc {
+	return func(_ *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (queue.Derived, string, bool) {
+		jc := journalCall{m: *m, body: string(body)}
+		intake := ""
+		if rule != nil {
+			p := *rule
+			jc.rule = &p
+			intake = r.intakes[rule.Name]
+		}
 		r.mu.Lock()
-		r.calls = append(r.calls, journalCall{m: *m, body: string(body), intake: intake})
+		r.calls = append(r.calls, jc)
 		r.mu.Unlock()
+		if intake == "" {
+			return queue.Derived{}, "", false
+		}
 		cm := &queue.Message{MID: q.NextMID(), Kind: queue.KindTDC, OrigMID: m.MID, Rcpts: []queue.Recipient{{Addr: intake}}}
-		return queue.Derived{Msg: cm, Prefix: []byte("<"), Suffix: []byte(">")}
+		return queue.Derived{Msg: cm, Prefix: []byte("<"), Suffix: []byte(">")},
+			fmt.Sprintf("journal copy of MID %d queued for %s", m.MID, intake), true
 	}
 }
 
@@ -56,7 +75,7 @@ func tdcConfig() *store.Config {
 }
 
 func TestSplitByPolicyAndJournal(t *testing.T) {
-	var rec journalRecorder
+	rec := journalRecorder{intakes: map[string]string{"Sales": "sales@intake.test", "DEFAULT": "journal@intake.test"}}
 	e := newEnvWith(t, tdcConfig(), func(d *Deps) { d.Journal = rec.hook(d.Queue.(*fakeQueue)) })
 	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
 	c.greet("client.test")
@@ -98,10 +117,10 @@ func TestSplitByPolicyAndJournal(t *testing.T) {
 		"Info: MID 2 matched all recipients for per-recipient policy Quiet in the inbound table",
 		"Info: MID 3 matched all recipients for per-recipient policy DEFAULT in the inbound table",
 		"Info: MID 1 queued for delivery",
-		"Info: TDC: MID 1 with Message-ID '<x@y>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address sales@intake.test",
+		"Info: journal copy of MID 1 queued for sales@intake.test",
 		"Info: MID 2 queued for delivery",
 		"Info: MID 3 queued for delivery",
-		"Info: TDC: MID 3 with Message-ID '<x@y>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address journal@intake.test",
+		"Info: journal copy of MID 3 queued for journal@intake.test",
 		"Info: ICID 1 close",
 	}
 	i := slices.Index(lines, wantLog[0])
@@ -109,14 +128,19 @@ func TestSplitByPolicyAndJournal(t *testing.T) {
 		t.Errorf("mail_logs:\n got %s\nwant ...%s", strings.Join(lines, "\n     "), strings.Join(wantLog, "\n     "))
 	}
 
-	// Journaled: the parts whose policy says so, each once, to its
-	// intake, with the stored body; each copy queued in the same call as
-	// its part.
+	// Every part offered once, with the policy it matched and the stored
+	// body; the copies made (Sales, DEFAULT) each queued in the same call
+	// as its part.
 	calls := rec.get()
 	slices.SortFunc(calls, func(a, b journalCall) int { return int(a.m.MID - b.m.MID) })
-	if len(calls) != 2 || calls[0].m.MID != 1 || calls[0].intake != "sales@intake.test" ||
-		calls[1].m.MID != 3 || calls[1].intake != "journal@intake.test" {
+	cfg := tdcConfig()
+	if len(calls) != 3 {
 		t.Fatalf("Journal calls: %+v", calls)
+	}
+	for i, want := range []store.MailPolicy{cfg.Incoming[0], cfg.Incoming[1], cfg.Incoming[2]} {
+		if jc := calls[i]; jc.m.MID != int64(i+1) || jc.rule == nil || !reflect.DeepEqual(*jc.rule, want) {
+			t.Errorf("Journal call %d: MID %d rule %+v, want MID %d rule %+v", i, jc.m.MID, jc.rule, i+1, want)
+		}
 	}
 	for _, jc := range calls {
 		if jc.body != string(msgs[0].body) {
@@ -137,7 +161,10 @@ func TestSplitByPolicyAndJournal(t *testing.T) {
 	}
 }
 
-func TestRelayedMailIsNeverJournaled(t *testing.T) {
+// TestRelayedMailSplitsByOutgoingTable: mail received under RELAY is
+// split by the outgoing table and offered with its policy and Relayed
+// set (tdc never journals it: TestWhichPartsAreJournaled).
+func TestRelayedMailSplitsByOutgoingTable(t *testing.T) {
 	cfg := tdcConfig()
 	// 127.0.0.1 is in RELAYLIST ($RELAYED) in the default HAT.
 	var rec journalRecorder
@@ -155,13 +182,14 @@ func TestRelayedMailIsNeverJournaled(t *testing.T) {
 	if n := len(e.q.messages()); n != 1 {
 		t.Errorf("%d messages queued, want 1 (the outgoing table has only DEFAULT)", n)
 	}
-	if calls := rec.get(); len(calls) != 0 {
-		t.Errorf("relayed mail journaled: %+v", calls)
+	calls := rec.get()
+	if len(calls) != 1 || !calls[0].m.Relayed || calls[0].rule == nil || !reflect.DeepEqual(*calls[0].rule, cfg.Outgoing[0]) {
+		t.Errorf("Journal calls %+v, want one for the relayed message with the outgoing DEFAULT %+v", calls, cfg.Outgoing[0])
 	}
 }
 
 func TestNothingJournaledWhenNotQueued(t *testing.T) {
-	var rec journalRecorder
+	rec := journalRecorder{intakes: map[string]string{"Sales": "sales@intake.test", "DEFAULT": "journal@intake.test"}}
 	e := newEnvWith(t, tdcConfig(), func(d *Deps) { d.Journal = rec.hook(d.Queue.(*fakeQueue)) })
 	e.q.setFail(errors.New("disk full"))
 	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
@@ -174,7 +202,7 @@ func TestNothingJournaledWhenNotQueued(t *testing.T) {
 	if n := len(e.q.messages()); n != 0 {
 		t.Errorf("%d messages queued by a failing queue", n)
 	}
-	if e.hasLog("queued for delivery") || e.hasLog("enqueued for forwarding") {
+	if e.hasLog("queued for delivery") || e.hasLog("journal copy of") {
 		t.Errorf("a part that was not queued was logged as queued:\n%s", strings.Join(e.log.Lines(), "\n"))
 	}
 }

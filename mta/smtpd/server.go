@@ -44,12 +44,8 @@ type Deps struct {
 
 	// Journal makes the journal copy of a message, or part of a message
 	// split by mail policy, whose policy journals it to a Threat Defense
-	// Connector intake address (tdc.Plan): the copy is queued with the
-	// part, in the same write, before the client has its 250, so that a
-	// copy exists exactly when the part was accepted
-	// (tdc.Copier.Copy). body is the message as stored and must not be
-	// changed. nil: no journaling.
-	Journal func(cfg *store.Config, m *queue.Message, body []byte, intake string) queue.Derived
+	// Connector intake address (JournalFunc). nil: no journaling.
+	Journal JournalFunc
 
 	// ReverseDNS returns the client's forward-confirmed reverse DNS name
 	// (verified true) or its unconfirmed PTR name (verified false); "" when

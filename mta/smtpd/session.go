@@ -13,8 +13,8 @@ import (
 
 	"seg/mta/counters"
 	"seg/mta/maillog"
+	"seg/mta/mailpolicy"
 	"seg/mta/queue"
-	"seg/mta/tdc"
 	"seg/store"
 )
 
@@ -174,11 +174,14 @@ func (s *session) Data(r io.Reader) error {
 		s.log().Info("MID %d Subject %s", mid, pyQuote(subject))
 	}
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
-	parts, plans := s.split(in.cfg, m, relay)
+	parts, rules := s.split(in.cfg, m, relay)
 	copies := make([][]queue.Derived, len(parts))
-	for i, pm := range parts {
-		if intake := plans[i].Intake; intake != "" && s.s.d.Journal != nil {
-			copies[i] = []queue.Derived{s.s.d.Journal(in.cfg, pm, body, intake)}
+	journaled := make([]string, len(parts)) // the copies' mail_logs lines
+	if journal := s.s.d.Journal; journal != nil {
+		for i, pm := range parts {
+			if c, line, ok := journal(in.cfg, pm, rules[i], body); ok {
+				copies[i], journaled[i] = []queue.Derived{c}, line
+			}
 		}
 	}
 	errs := s.enqueue(parts, copies, body)
@@ -187,8 +190,8 @@ func (s *session) Data(r io.Reader) error {
 			continue
 		}
 		s.log().Info("MID %d queued for delivery", pm.MID)
-		if len(copies[i]) > 0 {
-			s.log().Info("%s", tdc.LogEnqueued(pm.MID, pm.MessageID, plans[i].Intake))
+		if journaled[i] != "" {
+			s.log().Info("%s", journaled[i])
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -210,23 +213,25 @@ func (s *session) Data(r io.Reader) error {
 // (SPEC 2): the incoming table, or the outgoing one for mail received
 // under RELAY. The first part keeps the MID; every other part is a new
 // message with a MID of its own, logged as AsyncOS logs a split. Each
-// part's policy is logged with "matched all recipients".
-func (s *session) split(cfg *store.Config, m *queue.Message, relay bool) ([]*queue.Message, []tdc.PartPlan) {
-	plans := tdc.Plan(cfg, m, relay)
-	table := tdc.Table(relay)
-	parts := make([]*queue.Message, len(plans))
-	for i, pl := range plans {
+// part's policy is logged with "matched all recipients". It returns the
+// parts and the policy each matched (mailpolicy.Part.Rule).
+func (s *session) split(cfg *store.Config, m *queue.Message, relay bool) ([]*queue.Message, []*store.MailPolicy) {
+	split := mailpolicy.Split(mailpolicy.Policies(cfg, relay), m)
+	table := mailpolicy.Table(relay)
+	parts := make([]*queue.Message, len(split))
+	rules := make([]*store.MailPolicy, len(split))
+	for i, p := range split {
 		mid := m.MID
 		if i > 0 {
 			mid = s.s.d.Queue.NextMID()
-			s.log().Info("%s", tdc.LogSplit(m.MID, mid, pl.Policy, table))
+			s.log().Info("%s", mailpolicy.LogSplit(m.MID, mid, p.Policy, table))
 		}
-		parts[i] = pl.Message(m, mid)
+		parts[i], rules[i] = p.Message(m, mid), p.Rule
 	}
 	for _, pm := range parts {
-		s.log().Info("%s", tdc.LogMatched(pm.MID, pm.Policy, table))
+		s.log().Info("%s", mailpolicy.LogMatched(pm.MID, pm.Policy, table))
 	}
-	return parts, plans
+	return parts, rules
 }
 
 // enqueue makes every part, with its journal copies, durable before the

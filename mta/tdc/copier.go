@@ -18,14 +18,42 @@ type Copier struct {
 	Now    func() time.Time // stamps the copy, which starts its Lifetime; nil: time.Now
 }
 
-// Copy returns the journal copy of m, a message (or split part) with
-// body, the bytes it is stored and delivered with, for the message intake
-// address intake.
-func (c Copier) Copy(cfg *store.Config, m *queue.Message, body []byte, intake string) queue.Derived {
+// Copy returns the journal copy of m, a received message or a part of one
+// split by mail policy (mta/mailpolicy) whose policy is rule (nil: it matched
+// none), with body, the bytes it is stored and delivered with; and the
+// mail_logs line (LogEnqueued) for once it is queued. ok is false, and
+// nothing is made, when the part is not journaled: mail received under
+// RELAY (the outgoing table is never journaled), or Intake is "" (SPEC 2,
+// 6).
+func (c Copier) Copy(cfg *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (journal queue.Derived, queued string, ok bool) {
+	if m.Relayed {
+		return queue.Derived{}, "", false
+	}
+	intake := Intake(cfg, rule)
+	if intake == "" {
+		return queue.Derived{}, "", false
+	}
 	now := time.Now
 	if c.Now != nil {
 		now = c.Now
 	}
 	jm, prefix, suffix := Journal(m, body, intake, JournalParams{NewMID: c.NewMID, Hostname: cfg.System.Hostname, Now: now()})
-	return queue.Derived{Msg: jm, Prefix: prefix, Suffix: suffix}
+	return queue.Derived{Msg: jm, Prefix: prefix, Suffix: suffix}, LogEnqueued(m.MID, m.MessageID, intake), true
+}
+
+// Intake is the message intake address an incoming policy journals to:
+// "" when TDC is disabled, p is nil or its TDC setting is off (or names no
+// address), the global intake address for "default", its own for
+// "custom".
+func Intake(cfg *store.Config, p *store.MailPolicy) string {
+	if !cfg.TDC.Enabled || p == nil {
+		return ""
+	}
+	switch p.TDC {
+	case store.TDCDefault:
+		return cfg.TDC.IntakeAddress
+	case store.TDCCustom:
+		return p.TDCAddress
+	}
+	return ""
 }

@@ -1,25 +1,29 @@
 // Package tdc is seg's Threat Defense Connector (SPEC 6): incoming mail
-// is split by mail policy, and every part whose policy journals (TDC
-// enabled, policy setting default or custom) gets a journal copy, a new
-// message that carries the original byte for byte to a message intake
-// address through its own delivery queue, the.tdc.queue. The package
-// builds messages, decisions and log lines (pure), plus the Copier that
-// makes copies for the SMTP session; mta/smtpd and mta/delivery call it,
-// and mta/mta.go wires it:
+// is split by mail policy (mta/mailpolicy), and every part whose policy
+// journals (TDC enabled, policy setting default or custom) gets a journal
+// copy, a new message that carries the original byte for byte to a
+// message intake address through its own delivery queue, the.tdc.queue.
+// The package builds messages, decisions and log lines (pure), plus the
+// Copier that makes copies for the SMTP session. It plugs into mta/smtpd
+// and mta/delivery through the seams they declare (smtpd.Deps.Journal,
+// delivery.Deps.Retry and Special), and neither imports it: mta/mta.go
+// wires it into both:
 //
 //	delivery.Deps{Retry: tdc.RetryFor(nil), Special: tdc.SpecialFor, Busy: meter.Busy, ...}
 //	smtpd.Deps{Journal: tdc.Copier{NewMID: queue.NextMID}.Copy, ...}
 //
 // # Inbound (mta/smtpd, after DATA)
 //
-// Plan splits the message by the incoming table (the outgoing table for
-// mail received under RELAY, which is never journaled). The part of the
-// first policy in table order keeps the MID and its RIDs; each other part
-// gets a new MID ("MID n was split creating MID m due to a per-recipient
+// smtpd splits the message by the incoming table (the outgoing table for
+// mail received under RELAY) with mta/mailpolicy: the part of the first
+// policy in table order keeps the MID and its RIDs; each other part gets
+// a new MID ("MID n was split creating MID m due to a per-recipient
 // policy P in the inbound table") and RIDs from 0; every part is logged
-// with "matched all recipients". For each part with an intake address
-// smtpd calls Deps.Journal, and the Copier builds the copy (Journal:
-// the MIME before and after the original's body); every part is then
+// with "matched all recipients". smtpd offers each part, with the policy
+// it matched, to Deps.Journal; the Copier decides (Intake: none for
+// relayed mail, when TDC is disabled, or for a policy whose setting is
+// off) and builds the copy (Journal: the MIME before and after the
+// original's body) and its LogEnqueued line; every part is then
 // queued with its copy in one write (queue.EnqueueWith: the original's
 // body is written once, the copy's record points at it), all parts
 // concurrently (one group-commit fsync), before the 250. So a copy exists

@@ -136,32 +136,6 @@ func TrackLine(line string) (mid int64, track string, ok bool) {
 	return 0, "", false
 }
 
-// Mail policy table names in the split and match lines.
-const (
-	TableInbound  = "inbound"
-	TableOutbound = "outbound"
-)
-
-// Table is the policy table of a message: outbound for mail received
-// under RELAY, inbound otherwise (SPEC 2).
-func Table(relay bool) string {
-	if relay {
-		return TableOutbound
-	}
-	return TableInbound
-}
-
-// LogSplit: recipients of MID mid that matched policy in table were moved
-// to the new message newMID.
-func LogSplit(mid, newMID int64, policy, table string) string {
-	return fmt.Sprintf("MID %d was split creating MID %d due to a per-recipient policy %s in the %s table", mid, newMID, policy, table)
-}
-
-// LogMatched: every (remaining) recipient of MID mid matched policy.
-func LogMatched(mid int64, policy, table string) string {
-	return fmt.Sprintf("MID %d matched all recipients for per-recipient policy %s in the %s table", mid, policy, table)
-}
-
 // logSafe keeps text from a peer (Message-ID, reply text) on one log line:
 // control characters are shown as \xNN, as Python's repr would.
 func logSafe(s string) string {

@@ -32,12 +32,6 @@ func TestLogLines(t *testing.T) {
 			"TDC: Message 64855 was successfully delivered for scanning with Cisco Secure Email Threat Defense."},
 		{TrackFailed(64855, "Hard Bounced"),
 			"TDC: Message 64855 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."},
-		{LogSplit(58, 60, "tcamp", Table(false)),
-			"MID 58 was split creating MID 60 due to a per-recipient policy tcamp in the inbound table"},
-		{LogMatched(64855, "mail_policy_one", Table(false)),
-			"MID 64855 matched all recipients for per-recipient policy mail_policy_one in the inbound table"},
-		{LogMatched(7, "DEFAULT", Table(true)),
-			"MID 7 matched all recipients for per-recipient policy DEFAULT in the outbound table"},
 		// Peer text stays on one line.
 		{LogEnqueued(1, "<a\r\nInfo: forged>", "i@example.net"),
 			`TDC: MID 1 with Message-ID '<a\x0d\x0aInfo: forged>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address i@example.net`},

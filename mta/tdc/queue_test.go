@@ -118,7 +118,11 @@ func TestCopier(t *testing.T) {
 	body := []byte("Subject: Quarterly report\r\n\r\nnumbers\r\n")
 	next := int64(100)
 	c := Copier{NewMID: func() int64 { next++; return next }, Now: func() time.Time { return now }}
-	d := c.Copy(cfg, orig, body, "intake@etd.example")
+	cfg.TDC = store.TDC{Enabled: true, IntakeAddress: "intake@etd.example"}
+	d, queued, ok := c.Copy(cfg, orig, &store.MailPolicy{Name: "DEFAULT", TDC: store.TDCDefault}, body)
+	if want := LogEnqueued(42, orig.MessageID, "intake@etd.example"); !ok || queued != want {
+		t.Fatalf("Copy: ok %v, log line %q, want %q", ok, queued, want)
+	}
 	m := d.Msg
 	if m.MID != 101 || m.Kind != queue.KindTDC || m.Host != Host || m.OrigMID != 42 || !m.Received.Equal(now) ||
 		m.From != "MAILER-DAEMON@seg.example.com" || len(m.Rcpts) != 1 || m.Rcpts[0].Addr != "intake@etd.example" {

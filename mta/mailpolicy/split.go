@@ -1,4 +1,4 @@
-package tdc
+package mailpolicy
 
 import (
 	"slices"
@@ -7,10 +7,23 @@ import (
 	"seg/store"
 )
 
+// Policies is the table a received message falls under: the outgoing
+// one for mail received under RELAY, the incoming one otherwise (SPEC 2).
+func Policies(cfg *store.Config, relay bool) []store.MailPolicy {
+	if relay {
+		return cfg.Outgoing
+	}
+	return cfg.Incoming
+}
+
 // Part is the recipients of a message that matched one mail policy.
 type Part struct {
 	Policy string // the policy's name as configured ("DEFAULT" when none matched)
 	RIDs   []int  // in the message's recipient order
+	// Rule is the policy, an element of the table Split was given, for
+	// its per-policy settings (TDC); nil for the "DEFAULT" part of
+	// recipients that matched nothing.
+	Rule *store.MailPolicy
 }
 
 // Split groups m's recipients by the mail policy each matches
@@ -19,13 +32,6 @@ type Part struct {
 // policy (a table without DEFAULT) form a last "DEFAULT" part. A message
 // whose recipients all match one policy gives one part.
 func Split(policies []store.MailPolicy, m *queue.Message) []Part {
-	parts, _ := split(policies, m)
-	return parts
-}
-
-// split is Split that also returns each part's policy (nil for the
-// "DEFAULT" part of recipients that matched nothing).
-func split(policies []store.MailPolicy, m *queue.Message) ([]Part, []*store.MailPolicy) {
 	type group struct {
 		pos  int // index in policies; len(policies) for "no policy"
 		part Part
@@ -33,26 +39,23 @@ func split(policies []store.MailPolicy, m *queue.Message) ([]Part, []*store.Mail
 	var groups []group
 	for _, r := range m.Rcpts {
 		pos, name := len(policies), store.DefaultPolicyName
-		if p := store.MatchPolicy(policies, m.From, r.Addr); p != nil {
+		p := store.MatchPolicy(policies, m.From, r.Addr)
+		if p != nil {
 			pos, name = policyIndex(policies, p), p.Name
 		}
 		i := slices.IndexFunc(groups, func(g group) bool { return g.pos == pos })
 		if i < 0 {
-			groups = append(groups, group{pos: pos, part: Part{Policy: name}})
+			groups = append(groups, group{pos: pos, part: Part{Policy: name, Rule: p}})
 			i = len(groups) - 1
 		}
 		groups[i].part.RIDs = append(groups[i].part.RIDs, r.RID)
 	}
 	slices.SortStableFunc(groups, func(a, b group) int { return a.pos - b.pos })
 	parts := make([]Part, len(groups))
-	pols := make([]*store.MailPolicy, len(groups))
 	for i, g := range groups {
 		parts[i] = g.part
-		if g.pos < len(policies) {
-			pols[i] = &policies[g.pos]
-		}
 	}
-	return parts, pols
+	return parts
 }
 
 // policyIndex is the position of p, an element of policies.
@@ -87,51 +90,4 @@ func (p Part) Message(m *queue.Message, mid int64) *queue.Message {
 		n.Rcpts = append(n.Rcpts, r)
 	}
 	return &n
-}
-
-// PartPlan is one part of a received message and where its journal copy
-// goes.
-type PartPlan struct {
-	Part
-	// Intake is the message intake address to journal this part to; ""
-	// when the part is not journaled.
-	Intake string
-}
-
-// Plan splits a message just received by the policy table it falls under
-// (outgoing when relay, i.e. received under RELAY; incoming otherwise) and
-// says, per part, where the journal copy goes: nowhere for outgoing mail,
-// when TDC is disabled, or for a policy whose TDC setting is off (SPEC
-// 2, 6).
-func Plan(cfg *store.Config, m *queue.Message, relay bool) []PartPlan {
-	table := cfg.Incoming
-	if relay {
-		table = cfg.Outgoing
-	}
-	parts, pols := split(table, m)
-	plans := make([]PartPlan, len(parts))
-	for i, p := range parts {
-		plans[i].Part = p
-		if !relay {
-			plans[i].Intake = Intake(cfg, pols[i])
-		}
-	}
-	return plans
-}
-
-// Intake is the message intake address an incoming policy journals to:
-// "" when TDC is disabled, p is nil or its TDC setting is off (or names no
-// address), the global intake address for "default", its own for
-// "custom".
-func Intake(cfg *store.Config, p *store.MailPolicy) string {
-	if !cfg.TDC.Enabled || p == nil {
-		return ""
-	}
-	switch p.TDC {
-	case store.TDCDefault:
-		return cfg.TDC.IntakeAddress
-	case store.TDCCustom:
-		return p.TDCAddress
-	}
-	return ""
 }

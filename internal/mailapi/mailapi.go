@@ -1,0 +1,68 @@
+// Package mailapi holds the request types of the shell's mail-system
+// commands: the arguments of shell.MailSystem's methods (declared by its
+// consumer, shell/mailsystem.go), which mta implements. It is a leaf that
+// both layers import, so that neither imports the other (shell never
+// imports mta/, mta/ never imports shell/) and the values cross the
+// boundary typed, not as command-line strings parsed a second time.
+//
+// The shell has checked every value against the rules below before it
+// calls; the MTA still refuses a value outside them with an error, never
+// a guess.
+package mailapi
+
+// HostOrder is tophosts' sort order, numbered as its menu (and as
+// AsyncOS numbers it).
+type HostOrder int
+
+// The tophosts sort orders.
+const (
+	ByActiveRecipients HostOrder = iota + 1
+	ByConnectionsOut
+	ByDeliveredRecipients
+	ByHardBounced
+	BySoftBounced
+)
+
+// Valid reports whether o is one of the five orders.
+func (o HostOrder) Valid() bool { return o >= ByActiveRecipients && o <= BySoftBounced }
+
+// Selector chooses queued recipients for showrecipients,
+// deleterecipients, bouncerecipients and redirectrecipients: exactly one
+// of its fields is set.
+type Selector struct {
+	Domain string // recipient host or recipient domain, lower case
+	Sender string // envelope sender address; "<>" for the null sender
+	All    bool
+}
+
+// Valid reports whether exactly one field is set.
+func (s Selector) Valid() bool {
+	n := 0
+	for _, set := range []bool{s.Domain != "", s.Sender != "", s.All} {
+		if set {
+			n++
+		}
+	}
+	return n == 1
+}
+
+// EventQuery chooses the messages findevent shows: exactly one field is
+// set. From, To and Subject are regular expressions (Go syntax, matched
+// case-insensitively) against the mail_logs From:, To: and Subject lines.
+type EventQuery struct {
+	MID     int64 // > 0
+	From    string
+	To      string
+	Subject string
+}
+
+// Valid reports whether exactly one field is set.
+func (q EventQuery) Valid() bool {
+	n := 0
+	for _, set := range []bool{q.MID > 0, q.From != "", q.To != "", q.Subject != ""} {
+		if set {
+			n++
+		}
+	}
+	return n == 1
+}

@@ -1,0 +1,65 @@
+package shell
+
+import (
+	"io"
+
+	"seg/internal/mailapi"
+)
+
+// MailSystem is what the shell needs from the running MTA: one method per
+// mail-system command (shell/mailcmd.go), with the arguments the shell has
+// already checked, typed. mta.MTA implements it; cmd/seg wires it. Each
+// method writes its report to w, in AsyncOS's words, and returns an error
+// the operator reads as is. The request types live in internal/mailapi,
+// a leaf both sides import, because mta/ must not import shell/.
+//
+// A domain or listener name "" means all of them, as the command without
+// its argument does.
+type MailSystem interface {
+	// TopHosts prints the 20 busiest recipient hosts (tophosts).
+	TopHosts(w io.Writer, order mailapi.HostOrder) error
+	// HostStatus prints one recipient host's counters and gauges
+	// (hoststatus); domain is lower case.
+	HostStatus(w io.Writer, domain string) error
+	// Status prints the system status and counters; detail adds the
+	// rates (status, status detail).
+	Status(w io.Writer, detail bool) error
+	// ResetCounters zeroes the counters of status' Reset column
+	// (resetcounters).
+	ResetCounters(w io.Writer) error
+	// WorkQueue prints the work queue summary (workqueue).
+	WorkQueue(w io.Writer) error
+
+	// ShowRecipients lists the queued recipients sel chooses
+	// (showrecipients).
+	ShowRecipients(w io.Writer, sel mailapi.Selector) error
+	// DeleteRecipients removes them from the queue (deleterecipients).
+	DeleteRecipients(w io.Writer, sel mailapi.Selector) error
+	// BounceRecipients bounces them (bouncerecipients).
+	BounceRecipients(w io.Writer, sel mailapi.Selector) error
+	// RedirectRecipients sends them to host (a host name or IP address,
+	// with an optional :PORT) instead (redirectrecipients).
+	RedirectRecipients(w io.Writer, sel mailapi.Selector, host string) error
+
+	// DeliverNow makes the waiting recipients of domain ("": all) due now
+	// (delivernow).
+	DeliverNow(w io.Writer, domain string) error
+	// SuspendDelivery stops new delivery attempts to domain ("": all)
+	// (suspenddel); ResumeDelivery lifts it (resumedel).
+	SuspendDelivery(w io.Writer, domain string) error
+	ResumeDelivery(w io.Writer, domain string) error
+	// SuspendListener stops accepting connections on the listener named
+	// name ("": every listener) (suspendlistener); ResumeListener accepts
+	// them again (resumelistener).
+	SuspendListener(w io.Writer, name string) error
+	ResumeListener(w io.Writer, name string) error
+
+	// FindEvent prints the mail_logs lines of the messages q chooses, with
+	// their connections' lines (findevent).
+	FindEvent(w io.Writer, q mailapi.EventQuery) error
+	// TailLog prints the last lines of mail_logs (tail).
+	TailLog(w io.Writer) error
+	// GrepLog prints the mail_logs lines that match the regular
+	// expression pattern (grep).
+	GrepLog(w io.Writer, pattern string) error
+}

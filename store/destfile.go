@@ -28,11 +28,16 @@ import (
 // DestDefaultSection is the section name of destconfig's DEFAULT entry.
 const DestDefaultSection = "DEFAULT"
 
-// destOptionalDefault are the DEFAULT keys an import file may leave out.
-var destOptionalDefault = map[string]bool{
-	"bounce_profile":    true,
-	"recipient_minutes": true,
-	"recipient_limit":   true,
+// destFileOptional reports whether [DEFAULT] may leave key out: the
+// parameters DEFAULT itself may lack (DestParams' Optional ones), and
+// bounce_profile, which AsyncOS's export does not write (the importer
+// then uses the Default profile).
+func destFileOptional(key string) bool {
+	if key == "bounce_profile" {
+		return true
+	}
+	s, ok := DestParams.Lookup(key)
+	return ok && s.Optional
 }
 
 // DestFileError lists every problem found in a destconfig file, each as
@@ -215,7 +220,7 @@ func (p *destParser) finish() {
 	}
 	var missing []string
 	for _, k := range DestParams.Names() {
-		if _, ok := def.params[k]; !ok && !destOptionalDefault[k] {
+		if _, ok := def.params[k]; !ok && !destFileOptional(k) {
 			missing = append(missing, k)
 		}
 	}

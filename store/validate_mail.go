@@ -6,20 +6,8 @@ import (
 	"strings"
 )
 
-// destRequired is every destconfig parameter DEFAULT must hold; the
-// recipient limit is optional (absent: no limit).
-func destRequired() []string {
-	var req []string
-	for _, n := range DestParams.Names() {
-		if n != "recipient_limit" && n != "recipient_minutes" {
-			req = append(req, n)
-		}
-	}
-	return req
-}
-
 func (c *Config) validateDest(p *problems) {
-	checkParams(p, "destconfig DEFAULT", DestParams, c.DestDefault, destRequired())
+	checkParams(p, "destconfig DEFAULT", DestParams, c.DestDefault, DestParams.Required())
 	profiles := make(map[string]bool, len(c.Bounce))
 	for _, b := range c.Bounce {
 		profiles[strings.ToLower(b.Name)] = true
@@ -86,13 +74,29 @@ func (c *Config) validateBounce(p *problems) {
 		}
 		var req []string
 		if i == 0 && b.Name == "Default" {
-			req = BounceParams.Names()
+			req = BounceParams.Required()
 		}
 		checkParams(p, obj, BounceParams, b.Params, req)
 		if a := b.Params["bounce_address"]; a != "" && !ValidAddress(a) {
 			p.add("%s: bounce_address %q is not a valid email address", obj, a)
 		}
+		if err := CheckRetryOrder(c.BounceParams(b.Name)); err != nil {
+			p.add("%s: %v", obj, err)
+		}
 	}
+}
+
+// CheckRetryOrder checks a bounce profile's effective parameters (its
+// own over Default's): the first wait may not be longer than the longest
+// (SPEC 5). Values that are missing or do not parse are left to the
+// per-parameter checks.
+func CheckRetryOrder(eff Params) error {
+	first, err1 := strconv.ParseInt(eff["initial_retry"], 10, 64)
+	most, err2 := strconv.ParseInt(eff["max_retry_timeout"], 10, 64)
+	if err1 == nil && err2 == nil && first > most {
+		return fmt.Errorf("initial_retry (%d seconds) must not exceed max_retry_timeout (%d seconds)", first, most)
+	}
+	return nil
 }
 
 // validatePolicies checks one mail policy table (which is "incoming" or

@@ -228,14 +228,9 @@ func (p *destParser) finish() {
 		p.errorf(def.line, "[DEFAULT] is missing %s", strings.Join(missing, ", "))
 	}
 	for _, s := range p.sections {
-		lim := s.params["recipient_limit"]
-		if lim == "" || lim == "0" {
-			continue
+		if err := CheckRecipientLimit(s.params, def.params); err != nil {
+			p.errorf(s.lines["recipient_limit"], "%v in [%s] or [DEFAULT]", err, ExcerptBare(s.display()))
 		}
-		if s.params.Has("recipient_minutes") || def.params.Has("recipient_minutes") {
-			continue
-		}
-		p.errorf(s.lines["recipient_limit"], "recipient_limit needs recipient_minutes (1-60) in [%s] or [DEFAULT]", ExcerptBare(s.display()))
 	}
 	if p.problems.Len() > 0 {
 		return

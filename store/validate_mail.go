@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ func (c *Config) validateDest(p *problems) {
 	for _, b := range c.Bounce {
 		profiles[strings.ToLower(b.Name)] = true
 	}
-	checkDestEffective(p, "destconfig DEFAULT", nil, c.DestDefault, profiles)
+	checkDestEffective(p, "destconfig DEFAULT", c.DestDefault, nil, profiles)
 	seen := make(map[string]string, len(c.Destinations))
 	for _, d := range c.Destinations {
 		obj := "destconfig " + strconv.Quote(d.Domain)
@@ -37,7 +38,7 @@ func (c *Config) validateDest(p *problems) {
 }
 
 // checkDestEffective checks what only the complete parameters (own over
-// DEFAULT's) decide. It looks through both maps rather than building the
+// DEFAULT's; for DEFAULT itself own is DEFAULT and def nil) decide. It looks through both maps rather than building the
 // overlay: large trees hold thousands of entries.
 func checkDestEffective(p *problems, obj string, own, def Params, profiles map[string]bool) {
 	get := func(k string) (string, bool) {
@@ -47,10 +48,8 @@ func checkDestEffective(p *problems, obj string, own, def Params, profiles map[s
 		v, ok := def[k]
 		return v, ok
 	}
-	if v, ok := get("recipient_limit"); ok && v != "0" {
-		if _, ok := get("recipient_minutes"); !ok {
-			p.add("%s: recipient_limit needs recipient_minutes (1-60)", obj)
-		}
+	if err := CheckRecipientLimit(own, def); err != nil {
+		p.add("%s: %v", obj, err)
 	}
 	if b, ok := get("bounce_profile"); ok && !profiles[strings.ToLower(b)] {
 		p.add("%s: bounce_profile: no bounce profile named %q", obj, b)
@@ -84,6 +83,20 @@ func (c *Config) validateBounce(p *problems) {
 			p.add("%s: %v", obj, err)
 		}
 	}
+}
+
+// CheckRecipientLimit checks a destconfig entry's own parameters over
+// DEFAULT's (own is DEFAULT and def nil for DEFAULT itself): a recipient
+// limit the entry sets needs the minutes it is measured over, from the
+// entry or from DEFAULT. A limit it inherits is DEFAULT's to check.
+func CheckRecipientLimit(own, def Params) error {
+	if v, ok := own["recipient_limit"]; !ok || v == "0" {
+		return nil
+	}
+	if own.Has("recipient_minutes") || def.Has("recipient_minutes") {
+		return nil
+	}
+	return errors.New("recipient_limit needs recipient_minutes (1-60)")
 }
 
 // CheckRetryOrder checks a bounce profile's effective parameters (its

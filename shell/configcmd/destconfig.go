@@ -267,8 +267,8 @@ func resolveProfile(cfg *store.Config, name string) (string, error) {
 // minutes it is measured over, and bounce profiles must exist.
 func checkDests(cfg *store.Config) error {
 	check := func(name string, p store.Params) error {
-		if lim := p["recipient_limit"]; lim != "" && lim != "0" && !p.Has("recipient_minutes") && !cfg.DestDefault.Has("recipient_minutes") {
-			return errorf("%s: recipient_limit needs recipient_minutes (1-60), here or in DEFAULT.", store.ExcerptBare(name))
+		if err := store.CheckRecipientLimit(p, cfg.DestDefault); err != nil {
+			return errorf("%s: %v, here or in DEFAULT.", store.ExcerptBare(name), err)
 		}
 		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
 			return errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))

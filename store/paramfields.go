@@ -70,13 +70,20 @@ func decodable(t reflect.Type, k ParamKind) bool {
 }
 
 // decode fills the tagged fields of dst (a pointer to m's struct type)
-// from p. A parameter that is absent, or (in a tree that was never
-// validated) not in canonical form, takes its spec's default, so that no
-// missing key turns a limit off.
-func (m *fieldMap) decode(dst any, p Params) {
+// from layers, the first that holds a parameter giving its value (an
+// object's overrides, then what it inherits). A parameter that no layer
+// holds, or (in a tree that was never validated) that is not in
+// canonical form, takes its spec's default, so that no missing key turns
+// a limit off.
+func (m *fieldMap) decode(dst any, layers ...Params) {
 	v := reflect.ValueOf(dst).Elem()
 	for _, f := range m.fields {
-		raw, ok := p[f.spec.Name]
+		raw, ok := "", false
+		for _, p := range layers {
+			if raw, ok = p[f.spec.Name]; ok {
+				break
+			}
+		}
 		if !ok || !setField(v.Field(f.index), raw) {
 			setField(v.Field(f.index), f.spec.Default)
 		}

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // The typed form of the parameters the MTA acts on. Params maps stay the
 // stored form (config.db); these structs are derived from validated
@@ -71,10 +74,13 @@ func DecodeFlowSettings(p Params) FlowSettings {
 // defaults alone). smtpd calls it when it compiles a listener's HAT for
 // a new snapshot.
 func (h *HAT) FlowSettings(p *FlowPolicy) FlowSettings {
+	var f FlowSettings
 	if p == nil {
-		return DecodeFlowSettings(h.Defaults)
+		flowFields.decode(&f, h.Defaults)
+	} else {
+		flowFields.decode(&f, p.Params, h.Defaults)
 	}
-	return DecodeFlowSettings(h.Effective(p))
+	return f
 }
 
 // decodedParams is a snapshot's destination controls and bounce
@@ -96,11 +102,11 @@ func (c *Config) decodeParams() {
 		dests:  make(map[string]DestControls, len(c.Destinations)),
 		bounce: make(map[string]BounceSettings, len(c.Bounce)),
 	}
-	d.destDefault = c.decodeDest("")
+	d.destDefault = decodeDest(c.DestDefault, nil)
 	d.bounceDefault = c.decodeBounce("")
 	for _, e := range c.Destinations {
 		if k := lowerASCII(e.Domain); !hasKey(d.dests, k) {
-			d.dests[k] = c.decodeDest(e.Domain)
+			d.dests[k] = decodeDest(c.DestDefault, e.Params)
 		}
 	}
 	for _, b := range c.Bounce {
@@ -113,18 +119,25 @@ func (c *Config) decodeParams() {
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
 
-func (c *Config) decodeDest(domain string) DestControls {
+// decodeDest decodes an entry's own parameters over DEFAULT's.
+func decodeDest(def, own Params) DestControls {
 	var d DestControls
-	destFields.decode(&d, c.DestParams(domain))
+	destFields.decode(&d, own, def)
 	return d
 }
 
+// decodeBounce decodes a profile's overrides over Default's; a name that
+// names no profile gives Default's.
 func (c *Config) decodeBounce(name string) BounceSettings {
 	b := BounceSettings{Profile: "Default"}
-	if p := c.BounceProfile(name); p != nil {
-		b.Profile = p.Name
+	var own, def Params
+	if p := c.BounceProfile("Default"); p != nil {
+		def = p.Params
 	}
-	bounceFields.decode(&b, c.BounceParams(b.Profile))
+	if p := c.BounceProfile(name); p != nil {
+		b.Profile, own = p.Name, p.Params
+	}
+	bounceFields.decode(&b, own, def)
 	return b
 }
 
@@ -137,7 +150,11 @@ func (c *Config) DestControls(domain string) DestControls {
 		}
 		return d.destDefault
 	}
-	return c.decodeDest(domain)
+	var own Params
+	if e := c.Destination(domain); e != nil {
+		own = e.Params
+	}
+	return decodeDest(c.DestDefault, own)
 }
 
 // BounceSettings returns a bounce profile's settings; a name that names
@@ -154,6 +171,9 @@ func (c *Config) BounceSettings(name string) BounceSettings {
 
 // lowerASCII lowers ASCII letters only, as equalFold compares.
 func lowerASCII(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		return s
+	}
 	b := []byte(s)
 	for i, x := range b {
 		if 'A' <= x && x <= 'Z' {

@@ -38,6 +38,9 @@ func commitCommand() *Command {
 // is gone; on a validation error or a conflict it stays, so the user can
 // fix it or clear it.
 func (s *Session) commit(c *Ctx, comment string) error {
+	// Parameters seg stores but does not enforce, which this session
+	// set away from their defaults: said once the commit is made.
+	inert := store.InertChanges(s.base.Config, s.cand)
 	rev, err := s.Store.Commit(store.CommitRequest{
 		Base:    s.base.Revision.Number,
 		Config:  s.cand,
@@ -52,6 +55,9 @@ func (s *Session) commit(c *Ctx, comment string) error {
 	case err == nil:
 		s.Discard()
 		c.Printf("Changes committed: %s\n", s.ctime(rev.Time))
+		for _, w := range inert {
+			c.Println(w)
+		}
 		return nil
 	case errors.Is(err, store.ErrNoChanges):
 		// The candidate differs from its base, but merged with what

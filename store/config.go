@@ -24,6 +24,11 @@ type Config struct {
 	Users        []User          `json:"users"`
 	SSH          SSHConfig       `json:"ssh"`
 	Metrics      MetricsConfig   `json:"metrics"`
+
+	// decoded is a snapshot's typed parameters (settings.go), set by the
+	// store when it hands the snapshot out; never stored, and lost by
+	// Clone.
+	decoded *decodedParams
 }
 
 // System holds appliance-wide settings.

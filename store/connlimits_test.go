@@ -25,7 +25,7 @@ func TestConnLimitsJSON(t *testing.T) {
 	var raw map[string]any
 	json.Unmarshal(b, &raw)
 	l0 := raw["listeners"].([]any)[0].(map[string]any)
-	for _, s := range ConnLimitSpecs {
+	for _, s := range ConnLimitParams.Specs {
 		if _, ok := l0[s.Name]; !ok {
 			t.Errorf("%s is not saved", s.Name)
 		}
@@ -63,7 +63,7 @@ func TestConnLimitsValidate(t *testing.T) {
 }
 
 func TestConnLimitParse(t *testing.T) {
-	idle := ConnLimitSpecNamed("idle_timeout")
+	idle, _ := ConnLimitParams.Lookup("idle_timeout")
 	for in, want := range map[string]int{"300": 300, "5m": 300, "1h": 3600, "1s": 1} {
 		if got, err := idle.Parse(in); err != nil || got != want {
 			t.Errorf("idle_timeout %q: %d %v", in, got, err)
@@ -74,7 +74,9 @@ func TestConnLimitParse(t *testing.T) {
 			t.Errorf("idle_timeout %q: %v", in, err)
 		}
 	}
-	if _, err := ConnLimitSpecNamed("reserved_percent").Parse("10%"); err == nil {
+	if pct, _ := ConnLimitParams.Lookup("reserved_percent"); pct == nil {
+		t.Fatal("no reserved_percent")
+	} else if _, err := pct.Parse("10%"); err == nil {
 		t.Error("reserved_percent 10% accepted")
 	}
 }

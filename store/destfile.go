@@ -28,11 +28,16 @@ import (
 // DestDefaultSection is the section name of destconfig's DEFAULT entry.
 const DestDefaultSection = "DEFAULT"
 
-// destOptionalDefault are the DEFAULT keys an import file may leave out.
-var destOptionalDefault = map[string]bool{
-	"bounce_profile":    true,
-	"recipient_minutes": true,
-	"recipient_limit":   true,
+// destFileOptional reports whether [DEFAULT] may leave key out: the
+// parameters DEFAULT itself may lack (DestParams' Optional ones), and
+// bounce_profile, which AsyncOS's export does not write (the importer
+// then uses the Default profile).
+func destFileOptional(key string) bool {
+	if key == "bounce_profile" {
+		return true
+	}
+	s, ok := DestParams.Lookup(key)
+	return ok && s.Optional
 }
 
 // DestFileError lists every problem found in a destconfig file, each as
@@ -215,7 +220,7 @@ func (p *destParser) finish() {
 	}
 	var missing []string
 	for _, k := range DestParams.Names() {
-		if _, ok := def.params[k]; !ok && !destOptionalDefault[k] {
+		if _, ok := def.params[k]; !ok && !destFileOptional(k) {
 			missing = append(missing, k)
 		}
 	}
@@ -223,14 +228,9 @@ func (p *destParser) finish() {
 		p.errorf(def.line, "[DEFAULT] is missing %s", strings.Join(missing, ", "))
 	}
 	for _, s := range p.sections {
-		lim := s.params["recipient_limit"]
-		if lim == "" || lim == "0" {
-			continue
+		if err := CheckRecipientLimit(s.params, def.params); err != nil {
+			p.errorf(s.lines["recipient_limit"], "%v in [%s] or [DEFAULT]", err, ExcerptBare(s.display()))
 		}
-		if s.params.Has("recipient_minutes") || def.params.Has("recipient_minutes") {
-			continue
-		}
-		p.errorf(s.lines["recipient_limit"], "recipient_limit needs recipient_minutes (1-60) in [%s] or [DEFAULT]", ExcerptBare(s.display()))
 	}
 	if p.problems.Len() > 0 {
 		return

@@ -58,6 +58,7 @@ func newCore(p persister, now func() time.Time, cur *Snapshot) (*core, error) {
 		return nil, fmt.Errorf("config store: encoding revision %d: %v", cur.Revision.Number, err)
 	}
 	c := &core{p: p, now: now, curJSON: enc, retired: hashSet{}, watchers: map[int]chan *Snapshot{}}
+	cur.Config.decodeParams()
 	c.cur.Store(cur)
 	return c, nil
 }
@@ -137,6 +138,7 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	if err := json.Unmarshal(enc, &snap); err != nil {
 		return Revision{}, fmt.Errorf("commit: decoding configuration: %v", err)
 	}
+	snap.decodeParams()
 	rev := Revision{Number: cur.Revision.Number + 1, User: req.User, Time: c.now(), Comment: req.Comment}
 	retired := retiredHashes(cur.Config, &snap)
 	if err := c.p.put(rev, &snap, enc, retired); err != nil {

@@ -29,34 +29,6 @@ func (p Params) Overlay(over Params) Params {
 // Clone copies p.
 func (p Params) Clone() Params { return p.Overlay(nil) }
 
-// Int returns an integer-valued parameter (0 when absent or not a number).
-func (p Params) Int(name string) int64 {
-	n, _ := strconv.ParseInt(p[name], 10, 64)
-	return n
-}
-
-// On reports whether an on/off parameter is "on" (also accepts the
-// tri-state values "preferred"/"required" as on).
-func (p Params) On(name string) bool {
-	switch p[name] {
-	case "on", "yes", "preferred", "required":
-		return true
-	}
-	return false
-}
-
-// Str returns a parameter's value.
-func (p Params) Str(name string) string { return p[name] }
-
-// List returns a list-valued parameter split on commas.
-func (p Params) List(name string) []string {
-	v := p[name]
-	if v == "" {
-		return nil
-	}
-	return strings.Split(v, ",")
-}
-
 // Has reports whether name is set.
 func (p Params) Has(name string) bool { _, ok := p[name]; return ok }
 
@@ -94,7 +66,8 @@ func (k ParamKind) Quoted() bool {
 	return true
 }
 
-// ParamSpec describes one parameter.
+// ParamSpec describes one parameter: how it is written and checked, its
+// default, and whether seg acts on it.
 type ParamSpec struct {
 	Name    string
 	Kind    ParamKind
@@ -105,6 +78,51 @@ type ParamSpec struct {
 	Aliases []string // accepted alternative names (AsyncOS batch option names)
 	// EnumAlias maps accepted input spellings (lower case) to canonical values.
 	EnumAlias map[string]string
+	// Default is the canonical value a new object gets. For an Optional
+	// parameter it is what the parameter's absence means.
+	Default string
+	// Optional parameters may be absent from a complete set (destconfig
+	// DEFAULT's recipient limit): they are left out of the table's
+	// DefaultParams and of the keys a complete set must hold.
+	Optional bool
+	// Unit names what a number counts ("seconds", "percent"), where the
+	// shell says so; "" elsewhere.
+	Unit string
+	// Inert is why seg does not act on the value ("seg has no spam
+	// engine"): the parameter is accepted, stored and exported for
+	// AsyncOS compatibility, and help says it is not enforced. "" for a
+	// parameter seg enforces; every such one is a field of a typed struct
+	// the MTA reads (settings.go).
+	Inert string
+}
+
+// Enforced reports whether seg acts on the parameter's value.
+func (s *ParamSpec) Enforced() bool { return s.Inert == "" }
+
+// InertNote is what help and the interactive questions add for a
+// parameter seg does not enforce: "(not enforced: REASON)"; "" for one it
+// does.
+func (s *ParamSpec) InertNote() string {
+	if s.Enforced() {
+		return ""
+	}
+	return "(not enforced: " + s.Inert + ")"
+}
+
+// InertNotes adds to the questions of one interactive run, the first time
+// each reason comes up, why seg does not enforce the parameter asked
+// about. The zero value is not usable: make one with make().
+type InertNotes map[string]bool
+
+// Question is question, and on a line of its own the InertNote of t's
+// parameter name unless that reason was shown already.
+func (n InertNotes) Question(t *ParamTable, question, name string) string {
+	s, ok := t.Lookup(name)
+	if !ok || s.Enforced() || n[s.Inert] {
+		return question
+	}
+	n[s.Inert] = true
+	return question + "\n" + s.InertNote()
 }
 
 // ParamTable is an ordered set of parameter specs.
@@ -123,6 +141,53 @@ func newTable(name string, specs []ParamSpec) *ParamTable {
 		}
 	}
 	return t
+}
+
+// DefaultParams returns every parameter that is not Optional at its
+// default: a complete set.
+func (t *ParamTable) DefaultParams() Params {
+	p := make(Params, len(t.Specs))
+	for _, s := range t.Specs {
+		if !s.Optional {
+			p[s.Name] = s.Default
+		}
+	}
+	return p
+}
+
+// Required lists, in table order, the parameters a complete set must hold
+// (all but the Optional ones).
+func (t *ParamTable) Required() []string {
+	var n []string
+	for _, s := range t.Specs {
+		if !s.Optional {
+			n = append(n, s.Name)
+		}
+	}
+	return n
+}
+
+// Optional lists, in table order, the parameters a complete set may leave
+// out.
+func (t *ParamTable) Optional() []string {
+	var n []string
+	for _, s := range t.Specs {
+		if s.Optional {
+			n = append(n, s.Name)
+		}
+	}
+	return n
+}
+
+// Inert lists, in table order, the parameters seg does not act on.
+func (t *ParamTable) Inert() []string {
+	var n []string
+	for _, s := range t.Specs {
+		if !s.Enforced() {
+			n = append(n, s.Name)
+		}
+	}
+	return n
 }
 
 // Lookup finds a spec by name or alias (case-insensitive).

@@ -1,30 +1,19 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 )
 
-// destRequired is every destconfig parameter DEFAULT must hold; the
-// recipient limit is optional (absent: no limit).
-func destRequired() []string {
-	var req []string
-	for _, n := range DestParams.Names() {
-		if n != "recipient_limit" && n != "recipient_minutes" {
-			req = append(req, n)
-		}
-	}
-	return req
-}
-
 func (c *Config) validateDest(p *problems) {
-	checkParams(p, "destconfig DEFAULT", DestParams, c.DestDefault, destRequired())
+	checkParams(p, "destconfig DEFAULT", DestParams, c.DestDefault, DestParams.Required())
 	profiles := make(map[string]bool, len(c.Bounce))
 	for _, b := range c.Bounce {
 		profiles[strings.ToLower(b.Name)] = true
 	}
-	checkDestEffective(p, "destconfig DEFAULT", nil, c.DestDefault, profiles)
+	checkDestEffective(p, "destconfig DEFAULT", c.DestDefault, nil, profiles)
 	seen := make(map[string]string, len(c.Destinations))
 	for _, d := range c.Destinations {
 		obj := "destconfig " + strconv.Quote(d.Domain)
@@ -49,7 +38,7 @@ func (c *Config) validateDest(p *problems) {
 }
 
 // checkDestEffective checks what only the complete parameters (own over
-// DEFAULT's) decide. It looks through both maps rather than building the
+// DEFAULT's; for DEFAULT itself own is DEFAULT and def nil) decide. It looks through both maps rather than building the
 // overlay: large trees hold thousands of entries.
 func checkDestEffective(p *problems, obj string, own, def Params, profiles map[string]bool) {
 	get := func(k string) (string, bool) {
@@ -59,10 +48,8 @@ func checkDestEffective(p *problems, obj string, own, def Params, profiles map[s
 		v, ok := def[k]
 		return v, ok
 	}
-	if v, ok := get("recipient_limit"); ok && v != "0" {
-		if _, ok := get("recipient_minutes"); !ok {
-			p.add("%s: recipient_limit needs recipient_minutes (1-60)", obj)
-		}
+	if err := CheckRecipientLimit(own, def); err != nil {
+		p.add("%s: %v", obj, err)
 	}
 	if b, ok := get("bounce_profile"); ok && !profiles[strings.ToLower(b)] {
 		p.add("%s: bounce_profile: no bounce profile named %q", obj, b)
@@ -86,13 +73,43 @@ func (c *Config) validateBounce(p *problems) {
 		}
 		var req []string
 		if i == 0 && b.Name == "Default" {
-			req = BounceParams.Names()
+			req = BounceParams.Required()
 		}
 		checkParams(p, obj, BounceParams, b.Params, req)
 		if a := b.Params["bounce_address"]; a != "" && !ValidAddress(a) {
 			p.add("%s: bounce_address %q is not a valid email address", obj, a)
 		}
+		if err := CheckRetryOrder(c.BounceParams(b.Name)); err != nil {
+			p.add("%s: %v", obj, err)
+		}
 	}
+}
+
+// CheckRecipientLimit checks a destconfig entry's own parameters over
+// DEFAULT's (own is DEFAULT and def nil for DEFAULT itself): a recipient
+// limit the entry sets needs the minutes it is measured over, from the
+// entry or from DEFAULT. A limit it inherits is DEFAULT's to check.
+func CheckRecipientLimit(own, def Params) error {
+	if v, ok := own["recipient_limit"]; !ok || v == "0" {
+		return nil
+	}
+	if own.Has("recipient_minutes") || def.Has("recipient_minutes") {
+		return nil
+	}
+	return errors.New("recipient_limit needs recipient_minutes (1-60)")
+}
+
+// CheckRetryOrder checks a bounce profile's effective parameters (its
+// own over Default's): the first wait may not be longer than the longest
+// (SPEC 5). Values that are missing or do not parse are left to the
+// per-parameter checks.
+func CheckRetryOrder(eff Params) error {
+	first, err1 := strconv.ParseInt(eff["initial_retry"], 10, 64)
+	most, err2 := strconv.ParseInt(eff["max_retry_timeout"], 10, 64)
+	if err1 == nil && err2 == nil && first > most {
+		return fmt.Errorf("initial_retry (%d seconds) must not exceed max_retry_timeout (%d seconds)", first, most)
+	}
+	return nil
 }
 
 // validatePolicies checks one mail policy table (which is "incoming" or

@@ -116,6 +116,8 @@ func TestValidateProblems(t *testing.T) {
 		{"dest recipient minutes", func(c *Config) {
 			c.Destinations = []Destination{{Domain: "a.com", Params: Params{"recipient_limit": "5"}}}
 		}, `destconfig "a.com": recipient_limit needs recipient_minutes (1-60)`},
+		{"dest default recipient minutes", func(c *Config) { c.DestDefault["recipient_limit"] = "5" },
+			`destconfig DEFAULT: recipient_limit needs recipient_minutes (1-60)`},
 		{"dest bounce profile", func(c *Config) { c.DestDefault["bounce_profile"] = "Gone" }, `destconfig DEFAULT: bounce_profile: no bounce profile named "Gone"`},
 		{"bounce default first", func(c *Config) {
 			c.Bounce = append([]BounceProfile{{Name: "p1"}}, c.Bounce...)

@@ -45,8 +45,8 @@ type connFail struct {
 // connect tries the route's hosts in order, their addresses sorted by
 // ip_sort_pref, until one gives a usable SMTP session.
 func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFail) {
-	p := j.cfg.DestParams(j.dest)
-	mode, pref := p.Str("use_tls"), p.Str("ip_sort_pref")
+	dc := j.cfg.DestControls(j.dest)
+	mode, pref := dc.UseTLS, dc.IPSortPref
 	var last *connFail
 	tried := 0
 	unreachable := true

@@ -61,25 +61,20 @@ type ProfilePolicy struct {
 	Bounce      BounceSpec
 }
 
-// NewProfilePolicy reads the bounce profile named by the destination's
-// destconfig entry.
+// NewProfilePolicy applies the bounce profile named by the destination's
+// destconfig entry (Default when it names none that exists).
 func NewProfilePolicy(cfg *store.Config, dest string) *ProfilePolicy {
-	name := cfg.DestParams(dest).Str("bounce_profile")
-	if name == "" || cfg.BounceProfile(name) == nil {
-		name = "Default"
-	}
-	p := cfg.BounceParams(name)
-	sec := func(k string) time.Duration { return time.Duration(p.Int(k)) * time.Second }
+	b := cfg.BounceSettings(cfg.DestControls(dest).BounceProfile)
 	return &ProfilePolicy{
-		Profile:     name,
-		MaxRetries:  int(p.Int("max_retries")),
-		MaxLifetime: sec("max_queue_lifetime"),
-		Initial:     sec("initial_retry"),
-		MaxWait:     sec("max_retry_timeout"),
+		Profile:     b.Profile,
+		MaxRetries:  b.MaxRetries,
+		MaxLifetime: b.MaxQueueLifetime,
+		Initial:     b.InitialRetry,
+		MaxWait:     b.MaxRetryTimeout,
 		Bounce: BounceSpec{
-			Send:    p.On("send_bounces"),
-			To:      p.Str("bounce_address"),
-			Subject: p.Str("bounce_subject"),
+			Send:    b.SendBounces,
+			To:      b.BounceAddress,
+			Subject: b.BounceSubject,
 		},
 	}
 }

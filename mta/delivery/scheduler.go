@@ -215,10 +215,10 @@ func (s *sched) refresh(d *dest, cfg *store.Config) {
 	if d.cfg == cfg && d.limit > 0 {
 		return
 	}
-	p := cfg.DestParams(d.name)
+	dc := cfg.DestControls(d.name)
 	d.cfg = cfg
-	d.limit = int(max(p.Int("max_host_concurrency"), 1))
-	d.maxMsgs = int(max(p.Int("max_messages_per_connection"), 1))
+	d.limit = max(dc.MaxHostConcurrency, 1)
+	d.maxMsgs = max(dc.MaxMessagesPerConnection, 1)
 	if d.sp != nil {
 		d.limit = max(d.limit, d.sp.MinConns())
 	}

@@ -91,7 +91,7 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 	if b.hat.hat.Policy(dec.Policy) == nil && dec.Policy != "" {
 		s.d.Log.Warning("ICID %d sender group %s names mail flow policy %s, which does not exist: rejecting", icid, dec.Group, dec.Policy)
 	}
-	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, dec.Group, dec.Member, sbrsText(dec.Params))
+	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, dec.Group, dec.Member, sbrsText(dec.Flow))
 
 	hostname := lc.Hostname
 	if hostname == "" {
@@ -124,13 +124,13 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 			return
 		}
 		release()
-		s.rejectSession(raw, rejectGreeting(dec.Params, hostname, ip, rdns), lim)
+		s.rejectSession(raw, rejectGreeting(dec.Flow, hostname, ip, rdns), lim)
 		finish()
 		return
 	}
 
 	trusted := dec.Behavior == store.BehaviorRelay
-	switch l.admit(sl, lc.MaxConcurrency, reserved, trusted, dec.Params.Int("max_concurrency")) {
+	switch l.admit(sl, lc.MaxConcurrency, reserved, trusted, dec.Flow.MaxConcurrency) {
 	case refuseListener:
 		s.refuseListener(raw, icid, idle)
 		finish()
@@ -143,11 +143,11 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 	}
 
 	info := &connInfo{icid: icid, cfg: b.cfg, lc: lc, ip: ip, rdns: rdns, dec: dec, hostname: hostname}
-	if n := dec.Params.Int("max_message_size"); n > 0 {
+	if n := dec.Flow.MaxMessageSize; n > 0 {
 		info.maxSize = n
 	}
 	raw.SetWriteDeadline(time.Now().Add(idle))
-	if _, err := raw.Write([]byte(greeting(dec.Params, hostname, ip, rdns))); err != nil {
+	if _, err := raw.Write([]byte(greeting(dec.Flow, hostname, ip, rdns))); err != nil {
 		finish()
 		return
 	}

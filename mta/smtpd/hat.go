@@ -10,20 +10,23 @@ import (
 
 // decision is the outcome of matching a client against a listener's HAT
 // (SPEC 4.1): the sender group and member that matched, the mail flow
-// policy they name, its connection behaviour and its complete parameters.
+// policy they name, its connection behaviour and its settings.
 type decision struct {
-	Group    string // sender group name; "None" when no group matched
-	Member   string // the member that matched, as written in the HAT
-	Policy   string // "$ACCEPTED", ...; "" when no group matched
-	Behavior string // ACCEPT, RELAY, REJECT or TCPREFUSE (never CONTINUE)
-	Params   store.Params
+	Group    string              // sender group name; "None" when no group matched
+	Member   string              // the member that matched, as written in the HAT
+	Policy   string              // "$ACCEPTED", ...; "" when no group matched
+	Behavior string              // ACCEPT, RELAY, REJECT or TCPREFUSE (never CONTINUE)
+	Flow     *store.FlowSettings // shared by every connection: read only
 }
 
-// hatTable is a listener's HAT with its members parsed once per
-// configuration snapshot, so that a connection costs no parsing.
+// hatTable is a listener's HAT with its members parsed and its policies'
+// parameters decoded once per configuration snapshot, so that a
+// connection costs no parsing.
 type hatTable struct {
-	hat    *store.HAT
-	groups []hatGroup
+	hat      *store.HAT
+	groups   []hatGroup
+	defaults *store.FlowSettings // the listener's default policy parameters
+	flows    map[*store.FlowPolicy]*store.FlowSettings
 }
 
 type hatGroup struct {
@@ -38,7 +41,12 @@ type hatMember struct {
 }
 
 func compileHAT(h *store.HAT) *hatTable {
-	t := &hatTable{hat: h}
+	def := h.FlowSettings(nil)
+	t := &hatTable{hat: h, defaults: &def, flows: make(map[*store.FlowPolicy]*store.FlowSettings, len(h.Policies))}
+	for i := range h.Policies {
+		f := h.FlowSettings(&h.Policies[i])
+		t.flows[&h.Policies[i]] = &f
+	}
 	for i := range h.SenderGroups {
 		sg := &h.SenderGroups[i]
 		g := hatGroup{sg: sg}
@@ -73,15 +81,15 @@ func (t *hatTable) match(ip netip.Addr) decision {
 		p := t.hat.Policy(g.sg.Policy)
 		if p == nil {
 			return decision{Group: g.sg.Name, Member: member, Policy: g.sg.Policy,
-				Behavior: store.BehaviorReject, Params: t.hat.Defaults.Clone()}
+				Behavior: store.BehaviorReject, Flow: t.defaults}
 		}
 		b := strings.ToUpper(p.Behavior)
 		if b == store.BehaviorContinue {
 			continue
 		}
-		return decision{Group: g.sg.Name, Member: member, Policy: p.Name, Behavior: b, Params: t.hat.Effective(p)}
+		return decision{Group: g.sg.Name, Member: member, Policy: p.Name, Behavior: b, Flow: t.flows[p]}
 	}
-	return decision{Group: "None", Member: "ALL", Behavior: store.BehaviorAccept, Params: t.hat.Defaults.Clone()}
+	return decision{Group: "None", Member: "ALL", Behavior: store.BehaviorAccept, Flow: t.defaults}
 }
 
 func (g hatGroup) matchIP(ip netip.Addr) (string, bool) {
@@ -99,8 +107,8 @@ func (g hatGroup) matchIP(ip netip.Addr) (string, bool) {
 // sbrsText is the SBRS field of the HAT log line: "None" when reputation
 // is used for this policy (seg has no score for the host yet), "not
 // enabled" otherwise, as AsyncOS writes them.
-func sbrsText(p store.Params) string {
-	if p.On("use_sb") {
+func sbrsText(f *store.FlowSettings) string {
+	if f.UseSB {
 		return "None"
 	}
 	return "not enabled"
@@ -118,33 +126,33 @@ func bannerVars(text, hostname string, ip netip.Addr, rdns string) string {
 
 // greeting is the 220 banner of an accepted connection: the policy's
 // smtp_banner_code and text, by default "220 HOSTNAME ESMTP" (SPEC 4.2).
-func greeting(p store.Params, hostname string, ip netip.Addr, rdns string) string {
-	code := p.Int("smtp_banner_code")
+func greeting(f *store.FlowSettings, hostname string, ip netip.Addr, rdns string) string {
+	code := f.BannerCode
 	if code < 200 || code > 299 {
 		code = 220
 	}
-	if p.On("use_override_hostname") && p.Str("override_hostname") != "" {
-		hostname = p.Str("override_hostname")
+	if f.UseOverrideHostname && f.OverrideHostname != "" {
+		hostname = f.OverrideHostname
 	}
-	text := p.Str("smtp_banner_text")
+	text := f.BannerText
 	if text == "" {
 		text = "$Hostname ESMTP"
 	}
-	return replyLine(int(code), bannerVars(text, hostname, ip, rdns))
+	return replyLine(code, bannerVars(text, hostname, ip, rdns))
 }
 
 // rejectGreeting is the banner of a REJECT policy, by default
 // "554 Access denied".
-func rejectGreeting(p store.Params, hostname string, ip netip.Addr, rdns string) string {
-	code := p.Int("reject_banner_code")
+func rejectGreeting(f *store.FlowSettings, hostname string, ip netip.Addr, rdns string) string {
+	code := f.RejectCode
 	if code < 400 || code > 599 {
 		code = 554
 	}
-	text := p.Str("reject_banner_text")
+	text := f.RejectText
 	if text == "" {
 		text = "Access denied"
 	}
-	return replyLine(int(code), bannerVars(text, hostname, ip, rdns))
+	return replyLine(code, bannerVars(text, hostname, ip, rdns))
 }
 
 // replyLine writes one reply line; control characters that a configured

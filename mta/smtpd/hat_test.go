@@ -61,15 +61,15 @@ func TestHATMatch(t *testing.T) {
 func TestHATEffectiveParams(t *testing.T) {
 	hat := compileHAT(testHAT())
 	d := hat.match(netip.MustParseAddr("192.168.1.15"))
-	if d.Params.Int("max_rcpts_per_msg") != 25 || d.Params.Int("max_message_size") != 1048576 {
-		t.Errorf("$THROTTLED params: %v", d.Params)
+	if d.Flow.MaxRcptsPerMsg != 25 || d.Flow.MaxMessageSize != 1048576 {
+		t.Errorf("$THROTTLED settings: %+v", d.Flow)
 	}
-	if d.Params.Str("smtp_banner_code") != "220" {
-		t.Errorf("listener defaults not under the policy: %v", d.Params)
+	if d.Flow.BannerCode != 220 || d.Flow.RejectText != "Access denied" {
+		t.Errorf("listener defaults not under the policy: %+v", d.Flow)
 	}
 	d = hat.match(netip.MustParseAddr("::1"))
-	if d.Params.Int("max_message_size") != 2048 || d.Params.Int("max_rcpts_per_msg") != 50 {
-		t.Errorf("$RELAY6 params: %v", d.Params)
+	if d.Flow.MaxMessageSize != 2048 || d.Flow.MaxRcptsPerMsg != 50 {
+		t.Errorf("$RELAY6 settings: %+v", d.Flow)
 	}
 }
 
@@ -95,12 +95,18 @@ func TestHATFailsClosed(t *testing.T) {
 }
 
 func TestSBRSText(t *testing.T) {
-	if s := sbrsText(store.Params{"use_sb": "on"}); s != "None" {
+	if s := sbrsText(flow(store.Params{"use_sb": "on"})); s != "None" {
 		t.Errorf("use_sb on: %q", s)
 	}
-	if s := sbrsText(store.Params{"use_sb": "off"}); s != "not enabled" {
+	if s := sbrsText(flow(store.Params{"use_sb": "off"})); s != "not enabled" {
 		t.Errorf("use_sb off: %q", s)
 	}
+}
+
+// flow decodes policy parameters as compileHAT does.
+func flow(p store.Params) *store.FlowSettings {
+	f := store.DecodeFlowSettings(p)
+	return &f
 }
 
 func TestBanners(t *testing.T) {
@@ -114,14 +120,17 @@ func TestBanners(t *testing.T) {
 		{store.Params{"use_override_hostname": "on", "override_hostname": "other.test"}, "220 other.test ESMTP\r\n"},
 		{store.Params{"smtp_banner_text": "bad\r\ntext"}, "220 badtext\r\n"},
 	} {
-		if got := greeting(tc.p, "mx.test", ip, "host.example"); got != tc.want {
+		if got := greeting(flow(tc.p), "mx.test", ip, "host.example"); got != tc.want {
 			t.Errorf("greeting(%v) = %q, want %q", tc.p, got, tc.want)
 		}
 	}
-	if got := rejectGreeting(store.Params{}, "mx.test", ip, ""); got != "554 Access denied\r\n" {
+	if got := rejectGreeting(flow(store.Params{}), "mx.test", ip, ""); got != "554 Access denied\r\n" {
 		t.Errorf("default reject banner %q", got)
 	}
-	if got := rejectGreeting(store.Params{"reject_banner_code": "421", "reject_banner_text": "$RemoteHost try later"}, "mx.test", ip, ""); got != "421 192.0.2.7 try later\r\n" {
+	if got := greeting(&store.FlowSettings{}, "mx.test", ip, ""); got != "220 mx.test ESMTP\r\n" {
+		t.Errorf("zero settings: banner %q", got)
+	}
+	if got := rejectGreeting(flow(store.Params{"reject_banner_code": "421", "reject_banner_text": "$RemoteHost try later"}), "mx.test", ip, ""); got != "421 192.0.2.7 try later\r\n" {
 		t.Errorf("custom reject banner %q", got)
 	}
 }

@@ -67,7 +67,7 @@ func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
 		s.c.hangUpAfterReply()
 		return smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Exceeded allowable connection time, disconnecting.")
 	}
-	if max := in.dec.Params.Int("max_msgs_per_session"); max > 0 && in.msgs >= max {
+	if max := in.dec.Flow.MaxMsgsPerSession; max > 0 && in.msgs >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Messages", in.icid)
 		s.c.hangUpAfterReply()
 		return smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "Too many messages for this session, closing connection")
@@ -113,7 +113,7 @@ func (s *session) Rcpt(_ string, opts *smtp.RcptOptions) error {
 			return ratReject(e)
 		}
 	}
-	if max := in.dec.Params.Int("max_rcpts_per_msg"); max > 0 && int64(len(s.rcpts)) >= max {
+	if max := in.dec.Flow.MaxRcptsPerMsg; max > 0 && int64(len(s.rcpts)) >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Recipients", in.icid)
 		return smtpErr(452, smtp.EnhancedCode{4, 5, 3}, "Too many recipients")
 	}

@@ -171,8 +171,8 @@ func checkBounce(cfg *store.Config, bp *store.BounceProfile) error {
 		base = def.Params
 	}
 	eff := base.Overlay(bp.Params)
-	if eff.Int("initial_retry") > eff.Int("max_retry_timeout") {
-		return errorf("%s: initial_retry (%s seconds) must not exceed max_retry_timeout (%s seconds).", bp.Name, eff["initial_retry"], eff["max_retry_timeout"])
+	if err := store.CheckRetryOrder(eff); err != nil {
+		return errorf("%s: %v.", bp.Name, err)
 	}
 	if a := eff["bounce_address"]; a != "" && !store.ValidAddress(a) {
 		return errorf("%s: bounce_address %q is not a valid email address.", bp.Name, a)
@@ -190,9 +190,8 @@ func checkBounce(cfg *store.Config, bp *store.BounceProfile) error {
 			if isDefaultProfile(o) {
 				continue
 			}
-			e := bp.Params.Overlay(o.Params)
-			if e.Int("initial_retry") > e.Int("max_retry_timeout") {
-				return errorf("%s: initial_retry (%s seconds) would exceed max_retry_timeout (%s seconds).", o.Name, e["initial_retry"], e["max_retry_timeout"])
+			if err := store.CheckRetryOrder(bp.Params.Overlay(o.Params)); err != nil {
+				return errorf("%s: %v.", o.Name, err)
 			}
 		}
 	}
@@ -393,15 +392,17 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 		{"send_warnings_interval", "Please enter the minimum number of seconds between delay warning messages.", false, func() bool { return eff("send_warnings") == "on" }},
 		{"send_warnings_count", "Please enter the maximum number of warnings to send per recipient.", false, func() bool { return eff("send_warnings") == "on" }},
 	}
+	notes := store.InertNotes{}
 	for _, s := range steps {
 		if s.when != nil && !s.when() {
 			continue
 		}
+		q := notes.Question(store.BounceParams, s.question, s.key)
 		var err error
 		if s.yn {
-			err = yesNo(s.key, s.question)
+			err = yesNo(s.key, q)
 		} else {
-			err = value(s.key, s.question)
+			err = value(s.key, q)
 		}
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ func TestBounceconfigBatch(t *testing.T) {
 		t.Errorf("p1 max_retries = %s", got)
 	}
 	b.fail("bounceconfig edit Default max_retries=default", "max_retries")
-	b.fail("bounceconfig edit Default max_retry_timeout=60", "p1: initial_retry (120 seconds) would exceed max_retry_timeout (60 seconds).")
+	b.fail("bounceconfig edit Default max_retry_timeout=60", "p1: initial_retry (120 seconds) must not exceed max_retry_timeout (60 seconds).")
 	b.fail("bounceconfig edit nosuch max_retries=1", `There is no bounce profile named "nosuch" (defined: Default, p1).`)
 	b.fail("bounceconfig edit p1", "Nothing to change")
 

@@ -223,9 +223,6 @@ func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	return errorf("Unknown destconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
 }
 
-// destOptional are the DEFAULT parameters that may be absent.
-var destOptional = map[string]bool{"recipient_minutes": true, "recipient_limit": true}
-
 // applyDestOpts sets --PARAM=VALUE options on p in canonical form. An
 // empty value removes the parameter: a domain then uses DEFAULT's value,
 // and DEFAULT loses its recipient limit.
@@ -237,7 +234,7 @@ func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bo
 			return errorf("Unknown destconfig parameter --%s (accepted: %s).", n, strings.Join(store.DestParams.Names(), ", "))
 		}
 		if strings.TrimSpace(v) == "" {
-			if isDefault && !destOptional[spec.Name] {
+			if isDefault && !spec.Optional {
 				return errorf("DEFAULT needs a value for %s.", spec.Name)
 			}
 			delete(p, spec.Name)
@@ -270,8 +267,8 @@ func resolveProfile(cfg *store.Config, name string) (string, error) {
 // minutes it is measured over, and bounce profiles must exist.
 func checkDests(cfg *store.Config) error {
 	check := func(name string, p store.Params) error {
-		if lim := p["recipient_limit"]; lim != "" && lim != "0" && !p.Has("recipient_minutes") && !cfg.DestDefault.Has("recipient_minutes") {
-			return errorf("%s: recipient_limit needs recipient_minutes (1-60), here or in DEFAULT.", store.ExcerptBare(name))
+		if err := store.CheckRecipientLimit(p, cfg.DestDefault); err != nil {
+			return errorf("%s: %v, here or in DEFAULT.", store.ExcerptBare(name), err)
 		}
 		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
 			return errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))

@@ -159,6 +159,8 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 	}
 	eff := cfg.DestDefault.Overlay(cur)
 	p := store.Params{}
+	notes := store.InertNotes{}
+	q := func(question, key string) string { return notes.Question(store.DestParams, question, key) }
 	num := func(key, question string) error {
 		v, err := ask(c, question, eff[key], specCheck(store.DestParams, key))
 		p[key] = v
@@ -174,7 +176,7 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 			return nil, err
 		}
 	}
-	yes, err = gate(c, "Do you wish to apply a recipient limit to this domain?", cur, false, "recipient_limit")
+	yes, err = gate(c, q("Do you wish to apply a recipient limit to this domain?", "recipient_limit"), cur, false, "recipient_limit")
 	if err != nil {
 		return nil, err
 	}
@@ -184,12 +186,12 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 		}
 	}
 	if p.Has("max_host_concurrency") || p.Has("recipient_limit") {
-		v, err := chooseValue(c, fmt.Sprintf("Select how you want to apply the limits for %s:", domain), limitTypeChoices(domain), eff["limit_type"])
+		v, err := chooseValue(c, q(fmt.Sprintf("Select how you want to apply the limits for %s:", domain), "limit_type"), limitTypeChoices(domain), eff["limit_type"])
 		if err != nil {
 			return nil, err
 		}
 		p["limit_type"] = v
-		if v, err = chooseValue(c, "Select how the limits will be enforced:", limitApplyChoices, eff["limit_apply"]); err != nil {
+		if v, err = chooseValue(c, q("Select how the limits will be enforced:", "limit_apply"), limitApplyChoices, eff["limit_apply"]); err != nil {
 			return nil, err
 		}
 		p["limit_apply"] = v
@@ -214,7 +216,7 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 		{"ip_sort_pref", "Do you wish to apply a specific IP sort preference for this domain?", "Select how IP addresses are sorted within an MX preference level:", sortChoices},
 	}
 	for _, s := range steps {
-		yes, err := gate(c, s.gate, cur, false, s.key)
+		yes, err := gate(c, q(s.gate, s.key), cur, false, s.key)
 		if err != nil {
 			return nil, err
 		}
@@ -274,13 +276,15 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	p := cur.Clone()
 	delete(p, "recipient_minutes")
 	delete(p, "recipient_limit")
+	notes := store.InertNotes{}
+	q := func(question, key string) string { return notes.Question(store.DestParams, question, key) }
 	v, err := ask(c, "Enter the default maximum concurrency limit.", cur["max_host_concurrency"], specCheck(store.DestParams, "max_host_concurrency"))
 	if err != nil {
 		return nil, err
 	}
 	p["max_host_concurrency"] = v
 	hasLimit := cur["recipient_limit"] != "" && cur["recipient_limit"] != "0"
-	yes, err := askYN(c, "Do you wish to specify a default recipient limit?", hasLimit)
+	yes, err := askYN(c, q("Do you wish to specify a default recipient limit?", "recipient_limit"), hasLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -289,10 +293,10 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 			return nil, err
 		}
 	}
-	if p["limit_type"], err = chooseValue(c, "Select how you want to apply the default limits:", limitTypeChoices(""), cur["limit_type"]); err != nil {
+	if p["limit_type"], err = chooseValue(c, q("Select how you want to apply the default limits:", "limit_type"), limitTypeChoices(""), cur["limit_type"]); err != nil {
 		return nil, err
 	}
-	if p["limit_apply"], err = chooseValue(c, "Select how the default limits will be enforced:", limitApplyChoices, cur["limit_apply"]); err != nil {
+	if p["limit_apply"], err = chooseValue(c, q("Select how the default limits will be enforced:", "limit_apply"), limitApplyChoices, cur["limit_apply"]); err != nil {
 		return nil, err
 	}
 	if p["max_messages_per_connection"], err = ask(c, "Enter the default maximum number of messages per connection.", cur["max_messages_per_connection"], specCheck(store.DestParams, "max_messages_per_connection")); err != nil {
@@ -301,10 +305,10 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	if p["use_tls"], err = chooseValue(c, "Do you want to use TLS support by default?", tlsChoices, cur["use_tls"]); err != nil {
 		return nil, err
 	}
-	if p["dane"], err = chooseValue(c, "Do you want to use DANE support by default?", daneChoices, cur["dane"]); err != nil {
+	if p["dane"], err = chooseValue(c, q("Do you want to use DANE support by default?", "dane"), daneChoices, cur["dane"]); err != nil {
 		return nil, err
 	}
-	on, err := askYN(c, "Perform bounce verification address tagging by default?", cur["bounce_validation"] == "on")
+	on, err := askYN(c, q("Perform bounce verification address tagging by default?", "bounce_validation"), cur["bounce_validation"] == "on")
 	if err != nil {
 		return nil, err
 	}

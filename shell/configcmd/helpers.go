@@ -208,15 +208,20 @@ func names[T any](s []T, f func(*T) string) []string {
 	return out
 }
 
-// paramHelp is a spec's help with its accepted values.
+// paramHelp is a spec's help with its accepted values, and the reason
+// seg does not enforce it where it does not.
 func paramHelp(s *store.ParamSpec) string {
-	if s.Kind == store.KindEnum && !strings.Contains(s.Help, s.Enum[len(s.Enum)-1]) {
-		return fmt.Sprintf("%s (%s)", s.Help, strings.Join(s.Enum, ", "))
+	h := s.Help
+	switch {
+	case s.Kind == store.KindEnum && !strings.Contains(s.Help, s.Enum[len(s.Enum)-1]):
+		h = fmt.Sprintf("%s (%s)", s.Help, strings.Join(s.Enum, ", "))
+	case s.Kind == store.KindOnOff:
+		h = s.Help + " (on, off)"
 	}
-	if s.Kind == store.KindOnOff {
-		return s.Help + " (on, off)"
+	if n := s.InertNote(); n != "" {
+		h += " " + n
 	}
-	return s.Help
+	return h
 }
 
 // paramOptions completes a --name=value option of a table: the names

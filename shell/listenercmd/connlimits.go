@@ -25,7 +25,7 @@ var connLimitLabels = map[string]string{
 // connLimitOptions are the batch option names of the limits.
 func connLimitOptions() []string {
 	var names []string
-	for _, s := range store.ConnLimitSpecs {
+	for _, s := range store.ConnLimitParams.Specs {
 		names = append(names, s.Name)
 	}
 	return names
@@ -34,14 +34,14 @@ func connLimitOptions() []string {
 // connLimitUsage is the part of usage that explains the options.
 func connLimitUsage() []string {
 	u := []string{"Connection limits (listenerconfig edit NAME setup --OPTION N; seconds also take 30s, 5m, 1h):"}
-	for _, s := range store.ConnLimitSpecs {
-		u = append(u, fmt.Sprintf("  --%s: %s, in %s (default %d)", s.Name, s.Help, s.Unit, s.Default))
+	for _, s := range store.ConnLimitParams.Specs {
+		u = append(u, fmt.Sprintf("  --%s: %s, in %s (default %s)", s.Name, s.Help, s.Unit, s.Default))
 	}
 	return u
 }
 
 // limitValue is a limit as PRINT shows it.
-func limitValue(s *store.ConnLimitSpec, v, max int) string {
+func limitValue(s *store.ParamSpec, v, max int) string {
 	if v == 0 && s.Min == 0 {
 		return "off"
 	}
@@ -55,17 +55,17 @@ func limitValue(s *store.ConnLimitSpec, v, max int) string {
 
 func printConnLimits(c *shell.Ctx, l *store.Listener) {
 	c.Printf("\nConnection Limits:\n")
-	for i := range store.ConnLimitSpecs {
-		s := &store.ConnLimitSpecs[i]
-		c.Printf("%s: %s (%s)\n", connLimitLabels[s.Name], limitValue(s, *s.Field(&l.ConnLimits), l.MaxConcurrency), s.Name)
+	for i := range store.ConnLimitParams.Specs {
+		s := &store.ConnLimitParams.Specs[i]
+		c.Printf("%s: %s (%s)\n", connLimitLabels[s.Name], limitValue(s, *l.ConnLimits.Field(s.Name), l.MaxConcurrency), s.Name)
 	}
 }
 
 // parseConnLimits reads the limit options among named into a copy of
 // cur; nothing is changed when one is wrong.
 func parseConnLimits(named map[string]string, cur store.ConnLimits) (store.ConnLimits, error) {
-	for i := range store.ConnLimitSpecs {
-		s := &store.ConnLimitSpecs[i]
+	for i := range store.ConnLimitParams.Specs {
+		s := &store.ConnLimitParams.Specs[i]
 		v, ok := named[s.Name]
 		if !ok {
 			continue
@@ -74,7 +74,7 @@ func parseConnLimits(named map[string]string, cur store.ConnLimits) (store.ConnL
 		if err != nil {
 			return cur, asUser(err)
 		}
-		*s.Field(&cur) = n
+		*cur.Field(s.Name) = n
 	}
 	return cur, nil
 }
@@ -83,17 +83,17 @@ func parseConnLimits(named map[string]string, cur store.ConnLimits) (store.ConnL
 // default.
 func askConnLimits(c *shell.Ctx, l *store.Listener) error {
 	next := l.ConnLimits
-	for i := range store.ConnLimitSpecs {
-		s := &store.ConnLimitSpecs[i]
+	for i := range store.ConnLimitParams.Specs {
+		s := &store.ConnLimitParams.Specs[i]
 		q := fmt.Sprintf("Enter the %s, in %s from %d to %d.", s.Help, s.Unit, s.Min, s.Max)
-		v, err := ask(c, q, strconv.Itoa(*s.Field(&next)), checker(func(in string) (string, error) {
+		v, err := ask(c, q, strconv.Itoa(*next.Field(s.Name)), checker(func(in string) (string, error) {
 			n, err := s.Parse(in)
 			return strconv.Itoa(n), err
 		}))
 		if err != nil {
 			return err
 		}
-		*s.Field(&next), _ = strconv.Atoi(v)
+		*next.Field(s.Name), _ = strconv.Atoi(v)
 	}
 	l.ConnLimits = next
 	return nil

@@ -26,9 +26,16 @@ func hasParams(behavior string) bool {
 }
 
 type paramEditor struct {
-	c   *shell.Ctx
-	h   *store.HAT
-	pol *store.FlowPolicy // nil: the listener's default policy parameters
+	c     *shell.Ctx
+	h     *store.HAT
+	pol   *store.FlowPolicy // nil: the listener's default policy parameters
+	notes store.InertNotes
+}
+
+// q is a question about parameter name, with why seg does not enforce it
+// the first time that reason comes up.
+func (e *paramEditor) q(question, name string) string {
+	return e.notes.Question(store.HATParams, question, name)
 }
 
 // useDefault is what a value checker returns for the answer "default".
@@ -108,7 +115,7 @@ func (e *paramEditor) check(name string, required bool, more func(string) error)
 }
 
 func (e *paramEditor) askValue(question, name string) error {
-	v, err := ask(e.c, question, displayValue(name, e.value(name)), e.check(name, false, nil))
+	v, err := ask(e.c, e.q(question, name), displayValue(name, e.value(name)), e.check(name, false, nil))
 	if err == nil {
 		e.set(name, v)
 	}
@@ -122,7 +129,7 @@ func (e *paramEditor) askLimit(question, name, off string, min int64) error {
 	if def == off {
 		def = ""
 	}
-	v, err := ask(e.c, question, def, e.check(name, true, func(v string) error {
+	v, err := ask(e.c, e.q(question, name), def, e.check(name, true, func(v string) error {
 		if n, _ := strconv.ParseInt(v, 10, 64); n < min {
 			return errorf("Value must be at least %d.", min)
 		}
@@ -135,7 +142,7 @@ func (e *paramEditor) askLimit(question, name, off string, min int64) error {
 }
 
 func (e *paramEditor) askRequiredValue(question, name string) error {
-	v, err := ask(e.c, question, e.value(name), e.check(name, true, nil))
+	v, err := ask(e.c, e.q(question, name), e.value(name), e.check(name, true, nil))
 	if err == nil {
 		e.set(name, v)
 	}
@@ -143,7 +150,7 @@ func (e *paramEditor) askRequiredValue(question, name string) error {
 }
 
 func (e *paramEditor) askYN(question, name string) (bool, error) {
-	yes, err := askYN(e.c, question, e.on(name))
+	yes, err := askYN(e.c, e.q(question, name), e.on(name))
 	if err == nil {
 		e.set(name, onOff(yes))
 	}
@@ -158,7 +165,7 @@ func (e *paramEditor) askChoice(question, name string, labels, values []string) 
 			def = i + 1
 		}
 	}
-	i, err := chooseNamed(e.c, question, labels, values, def)
+	i, err := chooseNamed(e.c, e.q(question, name), labels, values, def)
 	if err != nil {
 		return "", err
 	}
@@ -172,7 +179,7 @@ func (e *paramEditor) askChoice(question, name string, labels, values []string) 
 func (e *paramEditor) response(what, codeName, textName string) error {
 	std := store.DefaultHATParams()
 	custom := e.value(codeName) != std[codeName] || e.value(textName) != std[textName]
-	yes, err := askYN(e.c, "Would you like to specify a custom SMTP "+what+" response?", custom)
+	yes, err := askYN(e.c, e.q("Would you like to specify a custom SMTP "+what+" response?", codeName), custom)
 	if err != nil {
 		return err
 	}
@@ -190,7 +197,7 @@ func (e *paramEditor) response(what, codeName, textName string) error {
 // editParams asks the parameter questions for a policy (pol) or for the
 // listener defaults (pol nil).
 func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
-	e := &paramEditor{c: c, h: h, pol: pol}
+	e := &paramEditor{c: c, h: h, pol: pol, notes: store.InertNotes{}}
 	if pol != nil {
 		if pol.Params == nil {
 			pol.Params = store.Params{}
@@ -223,7 +230,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 		func() error { return e.response("acceptance", "smtp_banner_code", "smtp_banner_text") },
 		func() error { return e.response("rejection", "reject_banner_code", "reject_banner_text") },
 		func() error {
-			yes, err := askYN(c, "Do you want to enable rate limiting per host?", e.value("max_rcpts_per_hour") != "-1")
+			yes, err := askYN(c, e.q("Do you want to enable rate limiting per host?", "max_rcpts_per_hour"), e.value("max_rcpts_per_hour") != "-1")
 			if err != nil {
 				return err
 			}
@@ -237,7 +244,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return e.response("limit exceeded", "max_rcpts_per_hour_code", "max_rcpts_per_hour_text")
 		},
 		func() error {
-			yes, err := askYN(c, "Do you want to enable rate limiting per envelope sender?", e.value("sender_rate_limit") != "-1")
+			yes, err := askYN(c, e.q("Do you want to enable rate limiting per envelope sender?", "sender_rate_limit"), e.value("sender_rate_limit") != "-1")
 			if err != nil {
 				return err
 			}
@@ -257,7 +264,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return e.askValue("Enter the envelope senders exempt from rate limiting, separated by commas (\"none\" for no exceptions).", "sender_rate_exceptions")
 		},
 		func() error {
-			yes, err := askYN(c, "Do you want to enable Directory Harvest Attack Prevention per host?", e.value("dhap_limit") != "0")
+			yes, err := askYN(c, e.q("Do you want to enable Directory Harvest Attack Prevention per host?", "dhap_limit"), e.value("dhap_limit") != "0")
 			if err != nil {
 				return err
 			}
@@ -278,7 +285,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			if err != nil || yes {
 				return err
 			}
-			group, err := askYN(c, "Would you like to group hosts by the similarity of their IP addresses?", e.value("sig_bits") != "32")
+			group, err := askYN(c, e.q("Would you like to group hosts by the similarity of their IP addresses?", "sig_bits"), e.value("sig_bits") != "32")
 			if err != nil {
 				return err
 			}
@@ -289,11 +296,11 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return e.askValue("Enter the number of bits of IP address to treat as significant, from 0 to 32.", "sig_bits")
 		},
 		func() error {
-			_, err := e.askYN("Would you like to enable anti-spam scanning?\n(seg has no anti-spam engine: the setting is kept for compatibility and has no effect.)", "spam_check")
+			_, err := e.askYN("Would you like to enable anti-spam scanning?", "spam_check")
 			return err
 		},
 		func() error {
-			_, err := e.askYN("Would you like to enable anti-virus scanning?\n(seg has no anti-virus engine: the setting is kept for compatibility and has no effect.)", "virus_check")
+			_, err := e.askYN("Would you like to enable anti-virus scanning?", "virus_check")
 			return err
 		},
 		func() error {
@@ -321,7 +328,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return err
 		},
 		func() error {
-			change, err := askYN(c, "Would you like to change SPF/SIDF settings?", false)
+			change, err := askYN(c, e.q("Would you like to change SPF/SIDF settings?", "spf"), false)
 			if err != nil || !change {
 				return err
 			}

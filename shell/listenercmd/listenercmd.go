@@ -82,6 +82,9 @@ func usageLines() []string {
 		case store.KindOnOff:
 			help += " (on, off)"
 		}
+		if n := s.InertNote(); n != "" {
+			help += " " + n
+		}
 		names := s.Name
 		if len(s.Aliases) > 0 {
 			names += " (also " + strings.Join(s.Aliases, ", ") + ")"

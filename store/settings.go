@@ -1,0 +1,184 @@
+package store
+
+import (
+	"strings"
+	"time"
+)
+
+// The typed form of the parameters the MTA acts on. Params maps stay the
+// stored form (config.db); these structs are derived from validated
+// Params, once per snapshot, and the MTA reads their fields, never a
+// parameter by its name. A parameter seg enforces is a tagged field of
+// one of them; one it does not is marked Inert in its table
+// (settings_test.go checks both).
+
+// FlowSettings are the mail flow policy parameters smtpd applies (SPEC
+// 4.2): a policy's values, the listener defaults under its overrides.
+type FlowSettings struct {
+	MaxMessageSize      int64  `param:"max_message_size"`     // bytes
+	MaxConcurrency      int64  `param:"max_concurrency"`      // connections from one IP
+	MaxMsgsPerSession   int64  `param:"max_msgs_per_session"` // messages per connection
+	MaxRcptsPerMsg      int64  `param:"max_rcpts_per_msg"`
+	BannerCode          int    `param:"smtp_banner_code"`
+	BannerText          string `param:"smtp_banner_text"` // "": "$Hostname ESMTP"
+	UseOverrideHostname bool   `param:"use_override_hostname"`
+	OverrideHostname    string `param:"override_hostname"`
+	RejectCode          int    `param:"reject_banner_code"`
+	RejectText          string `param:"reject_banner_text"`
+	// UseSB only names the SBRS field of the HAT log line: use_sb is
+	// inert (no reputation scores), but AsyncOS logs "not enabled" when
+	// it is off.
+	UseSB bool `param:"use_sb"`
+}
+
+// DestControls are the destconfig parameters delivery applies (SPEC 5)
+// for one destination: its entry over DEFAULT.
+type DestControls struct {
+	IPSortPref               string `param:"ip_sort_pref"`
+	MaxHostConcurrency       int    `param:"max_host_concurrency"`
+	MaxMessagesPerConnection int    `param:"max_messages_per_connection"`
+	UseTLS                   string `param:"use_tls"`        // off, on, required, on_verify, require_verify
+	BounceProfile            string `param:"bounce_profile"` // as written; BounceSettings resolves it
+}
+
+// BounceSettings are a bounce profile's parameters that delivery applies
+// (SPEC 5): the profile's overrides over Default.
+type BounceSettings struct {
+	// Profile is the name of the profile the values come from: "Default"
+	// for a name that does not exist.
+	Profile          string
+	MaxRetries       int           `param:"max_retries"`
+	MaxQueueLifetime time.Duration `param:"max_queue_lifetime"`
+	InitialRetry     time.Duration `param:"initial_retry"`
+	MaxRetryTimeout  time.Duration `param:"max_retry_timeout"`
+	SendBounces      bool          `param:"send_bounces"`
+	BounceSubject    string        `param:"bounce_subject"`
+	BounceAddress    string        `param:"bounce_address"` // "": the envelope sender
+}
+
+// The field maps, made when the package loads (paramfields.go).
+var (
+	flowFields   = mapFields(&FlowSettings{}, HATParams)
+	destFields   = mapFields(&DestControls{}, DestParams)
+	bounceFields = mapFields(&BounceSettings{}, BounceParams)
+)
+
+// DecodeFlowSettings decodes complete mail flow policy parameters.
+func DecodeFlowSettings(p Params) FlowSettings {
+	var f FlowSettings
+	flowFields.decode(&f, p)
+	return f
+}
+
+// FlowSettings returns the settings of a policy of h (nil: the listener
+// defaults alone). smtpd calls it when it compiles a listener's HAT for
+// a new snapshot.
+func (h *HAT) FlowSettings(p *FlowPolicy) FlowSettings {
+	var f FlowSettings
+	if p == nil {
+		flowFields.decode(&f, h.Defaults)
+	} else {
+		flowFields.decode(&f, p.Params, h.Defaults)
+	}
+	return f
+}
+
+// decodedParams is a snapshot's destination controls and bounce
+// profiles in typed form, keyed by lower-case domain and profile name.
+type decodedParams struct {
+	destDefault   DestControls
+	dests         map[string]DestControls
+	bounceDefault BounceSettings
+	bounce        map[string]BounceSettings
+}
+
+// decodeParams gives a snapshot its typed view. The store calls it once
+// for each snapshot it hands out (newCore, Commit); the snapshot is
+// immutable, so the view never goes stale. A Config that is not a
+// snapshot (a candidate, a tree built by a test) has none, and its
+// accessors decode on each call.
+func (c *Config) decodeParams() {
+	d := &decodedParams{
+		dests:  make(map[string]DestControls, len(c.Destinations)),
+		bounce: make(map[string]BounceSettings, len(c.Bounce)),
+	}
+	d.destDefault = decodeDest(c.DestDefault, nil)
+	d.bounceDefault = c.decodeBounce("")
+	for _, e := range c.Destinations {
+		if k := lowerASCII(e.Domain); !hasKey(d.dests, k) {
+			d.dests[k] = decodeDest(c.DestDefault, e.Params)
+		}
+	}
+	for _, b := range c.Bounce {
+		if k := lowerASCII(b.Name); !hasKey(d.bounce, k) {
+			d.bounce[k] = c.decodeBounce(b.Name)
+		}
+	}
+	c.decoded = d
+}
+
+func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
+
+// decodeDest decodes an entry's own parameters over DEFAULT's.
+func decodeDest(def, own Params) DestControls {
+	var d DestControls
+	destFields.decode(&d, own, def)
+	return d
+}
+
+// decodeBounce decodes a profile's overrides over Default's; a name that
+// names no profile gives Default's.
+func (c *Config) decodeBounce(name string) BounceSettings {
+	b := BounceSettings{Profile: "Default"}
+	var own, def Params
+	if p := c.BounceProfile("Default"); p != nil {
+		def = p.Params
+	}
+	if p := c.BounceProfile(name); p != nil {
+		b.Profile, own = p.Name, p.Params
+	}
+	bounceFields.decode(&b, own, def)
+	return b
+}
+
+// DestControls returns the destination controls of a domain: its
+// destconfig entry over DEFAULT, or DEFAULT's.
+func (c *Config) DestControls(domain string) DestControls {
+	if d := c.decoded; d != nil {
+		if v, ok := d.dests[lowerASCII(domain)]; ok {
+			return v
+		}
+		return d.destDefault
+	}
+	var own Params
+	if e := c.Destination(domain); e != nil {
+		own = e.Params
+	}
+	return decodeDest(c.DestDefault, own)
+}
+
+// BounceSettings returns a bounce profile's settings; a name that names
+// no profile ("" included) gives Default's.
+func (c *Config) BounceSettings(name string) BounceSettings {
+	if d := c.decoded; d != nil {
+		if v, ok := d.bounce[lowerASCII(name)]; ok {
+			return v
+		}
+		return d.bounceDefault
+	}
+	return c.decodeBounce(name)
+}
+
+// lowerASCII lowers ASCII letters only, as equalFold compares.
+func lowerASCII(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		return s
+	}
+	b := []byte(s)
+	for i, x := range b {
+		if 'A' <= x && x <= 'Z' {
+			b[i] = x + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

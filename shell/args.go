@@ -111,6 +111,17 @@ func ParseOpts(args []string, boolFlags ...string) (Opts, error) {
 	return o, nil
 }
 
+// UserOpts is ParseOpts with its error as a UserError.
+func UserOpts(args []string, boolFlags ...string) (Opts, error) {
+	o, err := ParseOpts(args, boolFlags...)
+	return o, AsUser(err)
+}
+
+// Allow is Only with its error as a UserError.
+func (o Opts) Allow(allowed ...string) error {
+	return AsUser(o.Only(allowed...))
+}
+
 func isParamName(s string) bool {
 	if s == "" {
 		return false

@@ -29,7 +29,7 @@ func bounceconfigCommand() *shell.Command {
 		},
 	}
 	for _, s := range store.BounceParams.Specs {
-		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, paramHelp(&s)))
+		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, shell.ParamHelp(&s)))
 	}
 	cmd.Complete = func(c *shell.Ctx, args []string) []string {
 		if len(args) <= 1 {
@@ -40,7 +40,7 @@ func bounceconfigCommand() *shell.Command {
 			return names(c.Config().Bounce, func(b *store.BounceProfile) string { return b.Name })
 		}
 		if sub == "new" || sub == "edit" {
-			return paramOptions(store.BounceParams, args[len(args)-1])
+			return shell.ParamOptions(store.BounceParams, args[len(args)-1])
 		}
 		return nil
 	}
@@ -55,7 +55,7 @@ func bounceconfigCommand() *shell.Command {
 
 func bounceBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	sub := strings.ToLower(args[0])
-	o, err := parseOpts(args[1:])
+	o, err := shell.UserOpts(args[1:])
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func bounceBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 			return profileNotFound(cfg, o.Pos[0])
 		}
 		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give PARAM=VALUE options (see 'help bounceconfig').")
+			return shell.Errorf("Nothing to change: give PARAM=VALUE options (see 'help bounceconfig').")
 		}
 		n := store.BounceProfile{Name: bp.Name, Params: bp.Params.Clone()}
 		if err := applyBounceOpts(&n, o); err != nil {
@@ -96,12 +96,12 @@ func bounceBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		return nil
 	case "delete":
 		if len(o.Order) > 0 {
-			return errorf("bounceconfig delete takes no options.")
+			return shell.Errorf("bounceconfig delete takes no options.")
 		}
 		return deleteProfile(cfg, o.Pos[0])
 	case "print":
 		if len(o.Order) > 0 {
-			return errorf("bounceconfig print takes no options.")
+			return shell.Errorf("bounceconfig print takes no options.")
 		}
 		if len(o.Pos) == 1 {
 			bp := cfg.BounceProfile(o.Pos[0])
@@ -119,20 +119,20 @@ func bounceBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		}
 		return nil
 	}
-	return errorf("Unknown bounceconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	return shell.Errorf("Unknown bounceconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
 }
 
 func profileNotFound(cfg *store.Config, name string) error {
-	return errorf("There is no bounce profile named %q (defined: %s).", name,
+	return shell.Errorf("There is no bounce profile named %q (defined: %s).", name,
 		strings.Join(names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }), ", "))
 }
 
 func checkNewProfileName(cfg *store.Config, name string) error {
 	if err := store.CheckBounceProfileName(name); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if cfg.BounceProfile(name) != nil {
-		return errorf("Profile name already in use.")
+		return shell.Errorf("Profile name already in use.")
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func applyBounceOpts(bp *store.BounceProfile, o shell.Opts) error {
 		v := o.Named[n]
 		spec, ok := store.BounceParams.Lookup(n)
 		if !ok {
-			return errorf("Unknown bounceconfig parameter %s (accepted: %s).", n, strings.Join(store.BounceParams.Names(), ", "))
+			return shell.Errorf("Unknown bounceconfig parameter %s (accepted: %s).", n, strings.Join(store.BounceParams.Names(), ", "))
 		}
 		if !isDefaultProfile(bp) && strings.EqualFold(strings.TrimSpace(v), "default") {
 			delete(bp.Params, spec.Name)
@@ -156,7 +156,7 @@ func applyBounceOpts(bp *store.BounceProfile, o shell.Opts) error {
 		}
 		k, cv, err := store.BounceParams.Canon(n, v)
 		if err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		bp.Params[k] = cv
 	}
@@ -172,17 +172,17 @@ func checkBounce(cfg *store.Config, bp *store.BounceProfile) error {
 	}
 	eff := base.Overlay(bp.Params)
 	if eff.Int("initial_retry") > eff.Int("max_retry_timeout") {
-		return errorf("%s: initial_retry (%s seconds) must not exceed max_retry_timeout (%s seconds).", bp.Name, eff["initial_retry"], eff["max_retry_timeout"])
+		return shell.Errorf("%s: initial_retry (%s seconds) must not exceed max_retry_timeout (%s seconds).", bp.Name, eff["initial_retry"], eff["max_retry_timeout"])
 	}
 	if a := eff["bounce_address"]; a != "" && !store.ValidAddress(a) {
-		return errorf("%s: bounce_address %q is not a valid email address.", bp.Name, a)
+		return shell.Errorf("%s: bounce_address %q is not a valid email address.", bp.Name, a)
 	}
 	if isDefaultProfile(bp) {
 		// Default must stay complete, and other profiles inherit from
 		// it: check them against the new values too.
 		for _, k := range store.BounceParams.Names() {
 			if !bp.Params.Has(k) {
-				return errorf("The Default profile needs a value for %s.", k)
+				return shell.Errorf("The Default profile needs a value for %s.", k)
 			}
 		}
 		for i := range cfg.Bounce {
@@ -192,7 +192,7 @@ func checkBounce(cfg *store.Config, bp *store.BounceProfile) error {
 			}
 			e := bp.Params.Overlay(o.Params)
 			if e.Int("initial_retry") > e.Int("max_retry_timeout") {
-				return errorf("%s: initial_retry (%s seconds) would exceed max_retry_timeout (%s seconds).", o.Name, e["initial_retry"], e["max_retry_timeout"])
+				return shell.Errorf("%s: initial_retry (%s seconds) would exceed max_retry_timeout (%s seconds).", o.Name, e["initial_retry"], e["max_retry_timeout"])
 			}
 		}
 	}
@@ -219,10 +219,10 @@ func deleteProfile(cfg *store.Config, name string) error {
 		return profileNotFound(cfg, name)
 	}
 	if isDefaultProfile(bp) {
-		return errorf("The default profile may not be deleted.")
+		return shell.Errorf("The default profile may not be deleted.")
 	}
 	if users := profileUsers(cfg, bp.Name); len(users) > 0 {
-		return errorf("The bounce profile %q is used by destconfig (%s); change those entries first.", bp.Name, strings.Join(users, ", "))
+		return shell.Errorf("The bounce profile %q is used by destconfig (%s); change those entries first.", bp.Name, strings.Join(users, ", "))
 	}
 	for i := range cfg.Bounce {
 		if &cfg.Bounce[i] == bp {
@@ -260,7 +260,7 @@ var bounceOps = []shell.Op{
 func bounceInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
 	profileNames := func() []string { return names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }) }
-	return menuLoop(c,
+	return shell.MenuLoop(c,
 		func() {
 			c.Printf("\nCurrent bounce profiles:\n")
 			for i, n := range profileNames() {
@@ -271,7 +271,7 @@ func bounceInteractive(c *shell.Ctx) error {
 		func(op string) error {
 			switch op {
 			case "NEW":
-				name, err := askRequired(c, "Please create a name for the profile:", "", func(s string) (string, error) {
+				name, err := shell.AskRequired(c, "Please create a name for the profile:", "", func(s string) (string, error) {
 					return s, checkNewProfileName(cfg, s)
 				})
 				if err != nil {
@@ -283,7 +283,7 @@ func bounceInteractive(c *shell.Ctx) error {
 				}
 				cfg.Bounce = append(cfg.Bounce, bp)
 			case "EDIT":
-				i, err := pick(c, "Please choose the profile to edit:", profileNames())
+				i, err := shell.Pick(c, "Please choose the profile to edit:", profileNames())
 				if err != nil || i < 0 {
 					return err
 				}
@@ -293,7 +293,7 @@ func bounceInteractive(c *shell.Ctx) error {
 				}
 				cfg.Bounce[i] = bp
 			case "DELETE":
-				i, err := pick(c, "Please choose the profile to delete:", profileNames())
+				i, err := shell.Pick(c, "Please choose the profile to delete:", profileNames())
 				if err != nil || i < 0 {
 					return err
 				}
@@ -327,8 +327,8 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 	eff := func(k string) string { return base.Overlay(bp.Params)[k] }
 	isDef := func(s string) bool { return inherit && strings.EqualFold(s, defaultProfile) }
 	value := func(key, question string) error {
-		check := specCheck(store.BounceParams, key)
-		v, err := ask(c, question, cur(key), func(s string) (string, error) {
+		check := shell.SpecCheck(store.BounceParams, key)
+		v, err := shell.Ask(c, question, cur(key), func(s string) (string, error) {
 			if isDef(s) {
 				return defaultProfile, nil
 			}
@@ -352,7 +352,7 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 		case "off":
 			def = "N"
 		}
-		v, err := ask(c, question, def, func(s string) (string, error) {
+		v, err := shell.Ask(c, question, def, func(s string) (string, error) {
 			switch strings.ToLower(s) {
 			case "y", "yes":
 				return "on", nil
@@ -363,9 +363,9 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 				return defaultProfile, nil
 			}
 			if inherit {
-				return "", errorf("Please answer Y, N or Default.")
+				return "", shell.Errorf("Please answer Y, N or Default.")
 			}
-			return "", errorf("Please answer Y or N.")
+			return "", shell.Errorf("Please answer Y or N.")
 		})
 		if err != nil {
 			return err
@@ -422,7 +422,7 @@ func askBounceAddress(c *shell.Ctx, bp *store.BounceProfile, inherit bool) error
 	case v != "":
 		def = "Y"
 	}
-	ans, err := ask(c, "Do you want hard bounce and delay warning messages sent to an alternate address, instead of the sender?", def, func(s string) (string, error) {
+	ans, err := shell.Ask(c, "Do you want hard bounce and delay warning messages sent to an alternate address, instead of the sender?", def, func(s string) (string, error) {
 		switch strings.ToLower(s) {
 		case "y", "yes":
 			return "Y", nil
@@ -433,9 +433,9 @@ func askBounceAddress(c *shell.Ctx, bp *store.BounceProfile, inherit bool) error
 			return defaultProfile, nil
 		}
 		if inherit {
-			return "", errorf("Please answer Y, N or Default.")
+			return "", shell.Errorf("Please answer Y, N or Default.")
 		}
-		return "", errorf("Please answer Y or N.")
+		return "", shell.Errorf("Please answer Y or N.")
 	})
 	if err != nil {
 		return err
@@ -446,9 +446,9 @@ func askBounceAddress(c *shell.Ctx, bp *store.BounceProfile, inherit bool) error
 	case "N":
 		bp.Params["bounce_address"] = ""
 	case "Y":
-		a, err := askRequired(c, "Please enter the email address to send hard bounce and delay warning messages to.", bp.Params["bounce_address"], func(s string) (string, error) {
+		a, err := shell.AskRequired(c, "Please enter the email address to send hard bounce and delay warning messages to.", bp.Params["bounce_address"], func(s string) (string, error) {
 			if !store.ValidAddress(s) {
-				return "", errorf("%q is not a valid email address.", s)
+				return "", shell.Errorf("%q is not a valid email address.", s)
 			}
 			return s, nil
 		})

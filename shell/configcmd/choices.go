@@ -33,7 +33,7 @@ func chooseValue(c *shell.Ctx, question string, cs []choice, cur string) (string
 			def = i + 1
 		}
 	}
-	i, err := choose(c, question, items, def)
+	i, err := shell.Choose(c, question, items, def)
 	if err != nil {
 		return "", err
 	}

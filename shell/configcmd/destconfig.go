@@ -31,7 +31,7 @@ func destconfigCommand() *shell.Command {
 		},
 	}
 	for _, s := range store.DestParams.Specs {
-		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, paramHelp(&s)))
+		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, shell.ParamHelp(&s)))
 	}
 	cmd.Complete = func(c *shell.Ctx, args []string) []string { return destComplete(c, cmd, args) }
 	cmd.Run = func(c *shell.Ctx, args []string) error {
@@ -61,13 +61,13 @@ func destComplete(c *shell.Ctx, cmd *shell.Command, args []string) []string {
 		case "import":
 			return c.ConfigFiles()
 		case "default":
-			return paramOptions(store.DestParams, args[1])
+			return shell.ParamOptions(store.DestParams, args[1])
 		}
 		return nil
 	}
 	switch sub {
 	case "new", "edit", "default":
-		return paramOptions(store.DestParams, args[len(args)-1])
+		return shell.ParamOptions(store.DestParams, args[len(args)-1])
 	case "setup":
 		return []string{"--cert", "--key", "--alert_on_tls_fail"}
 	}
@@ -79,7 +79,7 @@ func destComplete(c *shell.Ctx, cmd *shell.Command, args []string) []string {
 func canonDomain(s string) (string, error) {
 	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if !store.ValidDomain(d) {
-		return "", errorf("%q is not a valid domain name (for example: example.com).", s)
+		return "", shell.Errorf("%q is not a valid domain name (for example: example.com).", s)
 	}
 	return d, nil
 }
@@ -87,12 +87,12 @@ func canonDomain(s string) (string, error) {
 func isDefaultName(s string) bool { return strings.EqualFold(s, store.DestDefaultSection) }
 
 func destNotFound(d string) error {
-	return errorf("%q was not found in the destination control table.", d)
+	return shell.Errorf("%q was not found in the destination control table.", d)
 }
 
 func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	sub := strings.ToLower(args[0])
-	o, err := parseOpts(args[1:])
+	o, err := shell.UserOpts(args[1:])
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	}
 	noOpts := func() error {
 		if len(o.Order) > 0 {
-			return errorf("destconfig %s takes no options (got --%s).", sub, o.Order[0])
+			return shell.Errorf("destconfig %s takes no options (got --%s).", sub, o.Order[0])
 		}
 		return nil
 	}
@@ -115,14 +115,14 @@ func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 			return err
 		}
 		if isDefaultName(o.Pos[0]) {
-			return errorf("DEFAULT always exists: use 'destconfig edit DEFAULT'.")
+			return shell.Errorf("DEFAULT always exists: use 'destconfig edit DEFAULT'.")
 		}
 		d, err := canonDomain(o.Pos[0])
 		if err != nil {
 			return err
 		}
 		if cfg.Destination(d) != nil {
-			return errorf("A destination control entry for %s already exists: use 'destconfig edit %s'.", d, d)
+			return shell.Errorf("A destination control entry for %s already exists: use 'destconfig edit %s'.", d, d)
 		}
 		p := store.Params{}
 		if err := applyDestOpts(cfg, p, o, false); err != nil {
@@ -138,7 +138,7 @@ func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 			return err
 		}
 		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --PARAM=VALUE options (see 'help destconfig').")
+			return shell.Errorf("Nothing to change: give --PARAM=VALUE options (see 'help destconfig').")
 		}
 		if isDefaultName(o.Pos[0]) {
 			if cfg.DestDefault == nil {
@@ -220,7 +220,7 @@ func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		}
 		return destSetupBatch(c, cfg, o)
 	}
-	return errorf("Unknown destconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	return shell.Errorf("Unknown destconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
 }
 
 // destOptional are the DEFAULT parameters that may be absent.
@@ -234,18 +234,18 @@ func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bo
 		v := o.Named[n]
 		spec, ok := store.DestParams.Lookup(n)
 		if !ok {
-			return errorf("Unknown destconfig parameter --%s (accepted: %s).", n, strings.Join(store.DestParams.Names(), ", "))
+			return shell.Errorf("Unknown destconfig parameter --%s (accepted: %s).", n, strings.Join(store.DestParams.Names(), ", "))
 		}
 		if strings.TrimSpace(v) == "" {
 			if isDefault && !destOptional[spec.Name] {
-				return errorf("DEFAULT needs a value for %s.", spec.Name)
+				return shell.Errorf("DEFAULT needs a value for %s.", spec.Name)
 			}
 			delete(p, spec.Name)
 			continue
 		}
 		k, cv, err := store.DestParams.Canon(n, v)
 		if err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		if k == "bounce_profile" {
 			if cv, err = resolveProfile(cfg, cv); err != nil {
@@ -262,7 +262,7 @@ func resolveProfile(cfg *store.Config, name string) (string, error) {
 	if bp := cfg.BounceProfile(name); bp != nil {
 		return bp.Name, nil
 	}
-	return "", errorf("Unknown bounce profile %q (defined: %s).", name,
+	return "", shell.Errorf("Unknown bounce profile %q (defined: %s).", name,
 		strings.Join(names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }), ", "))
 }
 
@@ -271,10 +271,10 @@ func resolveProfile(cfg *store.Config, name string) (string, error) {
 func checkDests(cfg *store.Config) error {
 	check := func(name string, p store.Params) error {
 		if lim := p["recipient_limit"]; lim != "" && lim != "0" && !p.Has("recipient_minutes") && !cfg.DestDefault.Has("recipient_minutes") {
-			return errorf("%s: recipient_limit needs recipient_minutes (1-60), here or in DEFAULT.", store.ExcerptBare(name))
+			return shell.Errorf("%s: recipient_limit needs recipient_minutes (1-60), here or in DEFAULT.", store.ExcerptBare(name))
 		}
 		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
-			return errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))
+			return shell.Errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))
 		}
 		return nil
 	}
@@ -291,7 +291,7 @@ func checkDests(cfg *store.Config) error {
 
 func deleteDest(cfg *store.Config, name string) error {
 	if isDefaultName(name) {
-		return errorf("The default entry may not be deleted.")
+		return shell.Errorf("The default entry may not be deleted.")
 	}
 	for i, d := range cfg.Destinations {
 		if strings.EqualFold(d.Domain, strings.TrimSuffix(name, ".")) {
@@ -309,7 +309,7 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 	}
 	def, dests, err := store.ParseDestFile(name, strings.NewReader(string(data)))
 	if err != nil {
-		return errorf("%v", err)
+		return shell.Errorf("%v", err)
 	}
 	if !def.Has("bounce_profile") {
 		def["bounce_profile"] = "Default"
@@ -329,7 +329,7 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 		fix(d.Domain, d.Params)
 	}
 	if problems.Len() > 0 {
-		return errorf("%s", strings.Join(problems.List(), "\n"))
+		return shell.Errorf("%s", strings.Join(problems.List(), "\n"))
 	}
 	cfg.DestDefault, cfg.Destinations = def, without(dests, -1)
 	return checkDests(cfg)
@@ -371,7 +371,7 @@ func destList(cfg *store.Config) string {
 			or("bounce_profile", func(v string) string { return v }),
 			or("ip_sort_pref", func(v string) string { return labelOf(sortShort, v) })})
 	}
-	return formatTable([]string{"Domain", "Rate Limiting", "TLS", "Bounce Verification", "Bounce Profile", "IP Address Preference"}, rows)
+	return shell.FormatTable([]string{"Domain", "Rate Limiting", "TLS", "Bounce Verification", "Bounce Profile", "IP Address Preference"}, rows)
 }
 
 func onOffLabel(v string) string {
@@ -441,22 +441,22 @@ func destBlock(cfg *store.Config, title string, p store.Params, isDefault bool) 
 // destSetupBatch is "destconfig setup": the outbound TLS client
 // certificate and the alert on failed required TLS.
 func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
-	if err := onlyOpts(o, "cert", "key", "alert_on_tls_fail"); err != nil {
+	if err := o.Allow("cert", "key", "alert_on_tls_fail"); err != nil {
 		return err
 	}
 	if len(o.Order) == 0 {
-		return errorf("destconfig setup needs --cert FILE --key FILE, --cert none, or --alert_on_tls_fail yes|no.")
+		return shell.Errorf("destconfig setup needs --cert FILE --key FILE, --cert none, or --alert_on_tls_fail yes|no.")
 	}
 	cert, hasCert := o.Named["cert"]
 	key, hasKey := o.Named["key"]
 	switch {
 	case hasCert && strings.EqualFold(cert, "none"):
 		if hasKey {
-			return errorf("--cert none removes the certificate: give no --key with it.")
+			return shell.Errorf("--cert none removes the certificate: give no --key with it.")
 		}
 		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = "", ""
 	case hasCert != hasKey:
-		return errorf("Give both --cert FILE and --key FILE.")
+		return shell.Errorf("Give both --cert FILE and --key FILE.")
 	case hasCert:
 		if _, err := c.LoadKeyPair(cert, key); err != nil {
 			return err
@@ -475,17 +475,17 @@ func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
 
 func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 	s := cfg.DestSetup
-	useCert, err := askYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.CertFile != "")
+	useCert, err := shell.AskYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.CertFile != "")
 	if err != nil {
 		return err
 	}
 	if useCert {
 		for {
-			cert, err := askRequired(c, "Enter the name of the certificate file (PEM) in the configuration directory.", s.CertFile, nil)
+			cert, err := shell.AskRequired(c, "Enter the name of the certificate file (PEM) in the configuration directory.", s.CertFile, nil)
 			if err != nil {
 				return err
 			}
-			key, err := askRequired(c, "Enter the private key file (PEM).", s.KeyFile, nil)
+			key, err := shell.AskRequired(c, "Enter the private key file (PEM).", s.KeyFile, nil)
 			if err != nil {
 				return err
 			}
@@ -502,7 +502,7 @@ func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 	} else {
 		s.CertFile, s.KeyFile = "", ""
 	}
-	alert, err := askYN(c, "Do you want to send an alert when a required TLS connection fails?", s.AlertOnTLSFail)
+	alert, err := shell.AskYN(c, "Do you want to send an alert when a required TLS connection fails?", s.AlertOnTLSFail)
 	if err != nil {
 		return err
 	}

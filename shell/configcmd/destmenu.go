@@ -26,7 +26,7 @@ var destOps = []shell.Op{
 
 func destInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
-	return menuLoop(c,
+	return shell.MenuLoop(c,
 		func() { c.Printf("\nThere are currently %d entries configured.\n", len(cfg.Destinations)) },
 		func() []shell.Op { return destOps },
 		func(op string) error {
@@ -62,26 +62,26 @@ func destInteractive(c *shell.Ctx) error {
 			case "LIST":
 				c.Printf("\n%s", destList(cfg))
 			case "DETAIL":
-				which, err := ask(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", nil)
+				which, err := shell.Ask(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", nil)
 				if err != nil || which == "" {
 					return err
 				}
 				c.Printf("\n")
 				return destDetail(c, cfg, which)
 			case "CLEAR":
-				yes, err := askYN(c, "Do you want to remove all entries? The default entry is kept.", false)
+				yes, err := shell.AskYN(c, "Do you want to remove all entries? The default entry is kept.", false)
 				if err != nil || !yes {
 					return err
 				}
 				cfg.Destinations = nil
 			case "IMPORT":
-				name, err := ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
+				name, err := shell.Ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
 				if err != nil || name == "" {
 					return err
 				}
 				return destImport(c, cfg, name)
 			case "EXPORT":
-				name, err := ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
+				name, err := shell.Ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
 				if err != nil || name == "" {
 					return err
 				}
@@ -95,15 +95,15 @@ func destInteractive(c *shell.Ctx) error {
 // answer returns nil (go back).
 func askExistingDest(c *shell.Ctx, cfg *store.Config, question string) (*store.Destination, error) {
 	if len(cfg.Destinations) == 0 {
-		return nil, errorf("There are no destination control entries; DEFAULT is changed with the DEFAULT operation.")
+		return nil, shell.Errorf("There are no destination control entries; DEFAULT is changed with the DEFAULT operation.")
 	}
 	var d *store.Destination
-	_, err := ask(c, question, "", func(s string) (string, error) {
+	_, err := shell.Ask(c, question, "", func(s string) (string, error) {
 		if s == "" {
 			return s, nil
 		}
 		if isDefaultName(s) {
-			return "", errorf("Use the DEFAULT operation for the default entry.")
+			return "", shell.Errorf("Use the DEFAULT operation for the default entry.")
 		}
 		if d = cfg.Destination(strings.TrimSuffix(s, ".")); d == nil {
 			return "", destNotFound(s)
@@ -114,16 +114,16 @@ func askExistingDest(c *shell.Ctx, cfg *store.Config, question string) (*store.D
 }
 
 func destNew(c *shell.Ctx, cfg *store.Config) error {
-	domain, err := askRequired(c, "Enter the domain you wish to limit.", "", func(s string) (string, error) {
+	domain, err := shell.AskRequired(c, "Enter the domain you wish to limit.", "", func(s string) (string, error) {
 		if isDefaultName(s) {
-			return "", errorf("Use the DEFAULT operation for the default entry.")
+			return "", shell.Errorf("Use the DEFAULT operation for the default entry.")
 		}
 		d, err := canonDomain(s)
 		if err != nil {
 			return "", err
 		}
 		if cfg.Destination(d) != nil {
-			return "", errorf("A destination control entry for %s already exists.", d)
+			return "", shell.Errorf("A destination control entry for %s already exists.", d)
 		}
 		return d, nil
 	})
@@ -146,7 +146,7 @@ func gate(c *shell.Ctx, question string, cur store.Params, def bool, keys ...str
 			def = true
 		}
 	}
-	return askYN(c, question, def)
+	return shell.AskYN(c, question, def)
 }
 
 // askDestEntry asks for a domain entry's settings. cur is what the entry
@@ -160,7 +160,7 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 	eff := cfg.DestDefault.Overlay(cur)
 	p := store.Params{}
 	num := func(key, question string) error {
-		v, err := ask(c, question, eff[key], specCheck(store.DestParams, key))
+		v, err := shell.Ask(c, question, eff[key], shell.SpecCheck(store.DestParams, key))
 		p[key] = v
 		return err
 	}
@@ -224,8 +224,8 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 		var v string
 		if s.choices == nil {
 			var on bool
-			on, err = askYN(c, "Perform bounce verification address tagging?", eff[s.key] == "on")
-			v = onOff(on)
+			on, err = shell.AskYN(c, "Perform bounce verification address tagging?", eff[s.key] == "on")
+			v = shell.OnOff(on)
 		} else {
 			v, err = chooseValue(c, s.question, s.choices, eff[s.key])
 		}
@@ -244,7 +244,7 @@ func askRecipientLimit(c *shell.Ctx, p, eff store.Params, what string) error {
 	if mins == "" {
 		mins = "60"
 	}
-	mins, err := ask(c, "Enter the number of minutes used to measure the recipient limit.", mins, specCheck(store.DestParams, "recipient_minutes"))
+	mins, err := shell.Ask(c, "Enter the number of minutes used to measure the recipient limit.", mins, shell.SpecCheck(store.DestParams, "recipient_minutes"))
 	if err != nil {
 		return err
 	}
@@ -252,11 +252,11 @@ func askRecipientLimit(c *shell.Ctx, p, eff store.Params, what string) error {
 	if lim == "0" {
 		lim = ""
 	}
-	check := specCheck(store.DestParams, "recipient_limit")
-	lim, err = askRequired(c, fmt.Sprintf("Enter the max number of recipients per %s minutes%s.", mins, what), lim, func(s string) (string, error) {
+	check := shell.SpecCheck(store.DestParams, "recipient_limit")
+	lim, err = shell.AskRequired(c, fmt.Sprintf("Enter the max number of recipients per %s minutes%s.", mins, what), lim, func(s string) (string, error) {
 		v, err := check(s)
 		if err == nil && v == "0" {
-			return "", errorf("Enter a number of at least 1 (answer N to the previous question for no limit).")
+			return "", shell.Errorf("Enter a number of at least 1 (answer N to the previous question for no limit).")
 		}
 		return v, err
 	})
@@ -274,13 +274,13 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	p := cur.Clone()
 	delete(p, "recipient_minutes")
 	delete(p, "recipient_limit")
-	v, err := ask(c, "Enter the default maximum concurrency limit.", cur["max_host_concurrency"], specCheck(store.DestParams, "max_host_concurrency"))
+	v, err := shell.Ask(c, "Enter the default maximum concurrency limit.", cur["max_host_concurrency"], shell.SpecCheck(store.DestParams, "max_host_concurrency"))
 	if err != nil {
 		return nil, err
 	}
 	p["max_host_concurrency"] = v
 	hasLimit := cur["recipient_limit"] != "" && cur["recipient_limit"] != "0"
-	yes, err := askYN(c, "Do you wish to specify a default recipient limit?", hasLimit)
+	yes, err := shell.AskYN(c, "Do you wish to specify a default recipient limit?", hasLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,7 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	if p["limit_apply"], err = chooseValue(c, "Select how the default limits will be enforced:", limitApplyChoices, cur["limit_apply"]); err != nil {
 		return nil, err
 	}
-	if p["max_messages_per_connection"], err = ask(c, "Enter the default maximum number of messages per connection.", cur["max_messages_per_connection"], specCheck(store.DestParams, "max_messages_per_connection")); err != nil {
+	if p["max_messages_per_connection"], err = shell.Ask(c, "Enter the default maximum number of messages per connection.", cur["max_messages_per_connection"], shell.SpecCheck(store.DestParams, "max_messages_per_connection")); err != nil {
 		return nil, err
 	}
 	if p["use_tls"], err = chooseValue(c, "Do you want to use TLS support by default?", tlsChoices, cur["use_tls"]); err != nil {
@@ -304,11 +304,11 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	if p["dane"], err = chooseValue(c, "Do you want to use DANE support by default?", daneChoices, cur["dane"]); err != nil {
 		return nil, err
 	}
-	on, err := askYN(c, "Perform bounce verification address tagging by default?", cur["bounce_validation"] == "on")
+	on, err := shell.AskYN(c, "Perform bounce verification address tagging by default?", cur["bounce_validation"] == "on")
 	if err != nil {
 		return nil, err
 	}
-	p["bounce_validation"] = onOff(on)
+	p["bounce_validation"] = shell.OnOff(on)
 	if p["bounce_profile"], err = chooseValue(c, "Please choose the default bounce profile:", profileChoices(cfg), cur["bounce_profile"]); err != nil {
 		return nil, err
 	}
@@ -325,11 +325,4 @@ func profileChoices(cfg *store.Config) []choice {
 		cs[i] = choice{b.Name, b.Name}
 	}
 	return cs
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }

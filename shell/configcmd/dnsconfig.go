@@ -30,7 +30,7 @@ func dnsconfigCommand() *shell.Command {
 			srv, hasSrv := o.Named["servers"]
 			_, sys := o.Named["system"]
 			if len(o.Pos) > 0 || hasSrv == sys {
-				return errorf("Usage: dnsconfig setup --servers HOST[:PORT][,...] | --system")
+				return shell.Errorf("Usage: dnsconfig setup --servers HOST[:PORT][,...] | --system")
 			}
 			if sys {
 				cfg.System.DNS = store.DNSConfig{UseSystem: true}
@@ -49,9 +49,9 @@ func dnsconfigCommand() *shell.Command {
 // canonServers validates a list of resolvers and writes each as
 // HOST:PORT.
 func canonServers(list string) ([]string, error) {
-	items := splitList(list)
+	items := shell.SplitList(list)
 	if len(items) == 0 {
-		return nil, errorf("Enter at least one DNS server (HOST or HOST:PORT).")
+		return nil, shell.Errorf("Enter at least one DNS server (HOST or HOST:PORT).")
 	}
 	var out []string
 	for _, s := range items {
@@ -69,7 +69,7 @@ func canonServers(list string) ([]string, error) {
 		}
 		hp = net.JoinHostPort(host, port)
 		if err := store.ValidHostPort(hp); err != nil {
-			return nil, errorf("DNS server %q: %s", s, sentence(err.Error()))
+			return nil, shell.Errorf("DNS server %q: %s", s, shell.Sentence(err.Error()))
 		}
 		out = append(out, hp)
 	}
@@ -91,7 +91,7 @@ func dnsText(cfg *store.Config) string {
 
 func dnsSetup(c *shell.Ctx, cfg *store.Config) error {
 	d := cfg.System.DNS
-	sys, err := askYN(c, "Do you want to use the system resolver?", d.UseSystem || len(d.Servers) == 0)
+	sys, err := shell.AskYN(c, "Do you want to use the system resolver?", d.UseSystem || len(d.Servers) == 0)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func dnsSetup(c *shell.Ctx, cfg *store.Config) error {
 		return nil
 	}
 	var servers []string
-	_, err = askRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
+	_, err = shell.AskRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
 		v, err := canonServers(s)
 		servers = v
 		return s, err

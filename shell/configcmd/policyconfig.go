@@ -101,7 +101,7 @@ func findPolicy(ps []store.MailPolicy, name string) int {
 }
 
 func policyNotFound(dir, name string) error {
-	return errorf("There is no %s mail policy named %q.", dir, name)
+	return shell.Errorf("There is no %s mail policy named %q.", dir, name)
 }
 
 // splitDefault separates the ordered policies from DEFAULT.
@@ -131,13 +131,13 @@ func placePolicy(ps []store.MailPolicy, p store.MailPolicy, pos int) []store.Mai
 // index of the policy being renamed (-1 for none).
 func checkPolicyName(ps []store.MailPolicy, name string, skip int) error {
 	if strings.EqualFold(name, store.DefaultPolicyName) {
-		return errorf("The name DEFAULT is reserved for the default policy.")
+		return shell.Errorf("The name DEFAULT is reserved for the default policy.")
 	}
 	if err := store.CheckMailPolicyName(name); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if i := findPolicy(ps, name); i >= 0 && i != skip {
-		return errorf("A policy named %q already exists.", ps[i].Name)
+		return shell.Errorf("A policy named %q already exists.", ps[i].Name)
 	}
 	return nil
 }
@@ -146,10 +146,10 @@ func checkPolicyName(ps []store.MailPolicy, name string, skip int) error {
 func canonMembers(list string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range splitList(list) {
+	for _, m := range shell.SplitList(list) {
 		c, err := store.CanonPolicyMember(m)
 		if err != nil {
-			return nil, asUser(err)
+			return nil, shell.AsUser(err)
 		}
 		if !seen[c] {
 			seen[c] = true
@@ -176,43 +176,43 @@ func parseTDC(v string) (mode, addr string, err error) {
 	case store.TDCCustom:
 		a = strings.TrimSpace(a)
 		if !store.ValidAddress(a) {
-			return "", "", errorf("--tdc custom needs a valid message intake address: --tdc custom:ADDRESS (got %q).", a)
+			return "", "", shell.Errorf("--tdc custom needs a valid message intake address: --tdc custom:ADDRESS (got %q).", a)
 		}
 		return store.TDCCustom, a, nil
 	}
-	return "", "", errorf("--tdc must be off, default or custom:ADDRESS, not %q.", v)
+	return "", "", shell.Errorf("--tdc must be off, default or custom:ADDRESS, not %q.", v)
 }
 
 func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	dir := strings.ToLower(args[0])
 	if dir != dirIncoming && dir != dirOutgoing {
-		return errorf("policyconfig: say incoming or outgoing first (for example: policyconfig incoming print).")
+		return shell.Errorf("policyconfig: say incoming or outgoing first (for example: policyconfig incoming print).")
 	}
 	if len(args) < 2 {
 		return usageError(cmd)
 	}
 	sub := strings.ToLower(args[1])
-	o, err := parseOpts(args[2:])
+	o, err := shell.UserOpts(args[2:])
 	if err != nil {
 		return err
 	}
 	cfg := c.Config()
 	table := policyTable(cfg, dir)
 	usage := func() error {
-		return errorf("Usage: %s", strings.Replace(strings.Join(strings.Fields(usageFor(cmd, sub)), " "), dirIncoming, dir, 1))
+		return shell.Errorf("Usage: %s", strings.Replace(strings.Join(strings.Fields(usageFor(cmd, sub)), " "), dirIncoming, dir, 1))
 	}
 	allowed := []string{"recipients", "senders"}
 	if dir == dirIncoming {
 		allowed = append(allowed, "tdc")
 	} else if _, ok := o.Named["tdc"]; ok {
-		return errorf("Outgoing policies have no Threat Defense Connector setting: journaling is for incoming mail only.")
+		return shell.Errorf("Outgoing policies have no Threat Defense Connector setting: journaling is for incoming mail only.")
 	}
 	switch sub {
 	case "new":
 		if len(o.Pos) != 1 {
 			return usage()
 		}
-		if err := onlyOpts(o, append(allowed, "position")...); err != nil {
+		if err := o.Allow(append(allowed, "position")...); err != nil {
 			return err
 		}
 		name := o.Pos[0]
@@ -224,7 +224,7 @@ func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 			p.TDC = store.TDCOff
 		}
 		if _, ok := o.Named["recipients"]; !ok {
-			return errorf("A new policy needs --recipients LIST (user@example.com, @example.com, @.example.com, user@).")
+			return shell.Errorf("A new policy needs --recipients LIST (user@example.com, @example.com, @.example.com, user@).")
 		}
 		if err := applyPolicyOpts(&p, o); err != nil {
 			return err
@@ -234,7 +234,7 @@ func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		if v, ok := o.Named["position"]; ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > len(others)+1 {
-				return errorf("--position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
+				return shell.Errorf("--position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
 			}
 			pos = n
 		}
@@ -244,7 +244,7 @@ func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		if len(o.Pos) != 1 {
 			return usage()
 		}
-		if err := onlyOpts(o, append(allowed, "name")...); err != nil {
+		if err := o.Allow(append(allowed, "name")...); err != nil {
 			return err
 		}
 		i := findPolicy(*table, o.Pos[0])
@@ -252,14 +252,14 @@ func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 			return policyNotFound(dir, o.Pos[0])
 		}
 		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --%s.", strings.Join(append(allowed, "name"), ", --"))
+			return shell.Errorf("Nothing to change: give --%s.", strings.Join(append(allowed, "name"), ", --"))
 		}
 		p := (*table)[i]
 		p.Senders = append([]string(nil), p.Senders...)
 		p.Recipients = append([]string(nil), p.Recipients...)
 		if isDefaultPolicy(&p) {
-			if err := onlyOpts(o, "tdc"); err != nil {
-				return errorf("The DEFAULT policy cannot be renamed and has no members; only its --tdc can be changed.")
+			if err := o.Allow("tdc"); err != nil {
+				return shell.Errorf("The DEFAULT policy cannot be renamed and has no members; only its --tdc can be changed.")
 			}
 		}
 		if n, ok := o.Named["name"]; ok {
@@ -303,7 +303,7 @@ func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		}
 		return nil
 	}
-	return errorf("Unknown policyconfig operation %q (accepted: new, edit, delete, move, print).", args[1])
+	return shell.Errorf("Unknown policyconfig operation %q (accepted: new, edit, delete, move, print).", args[1])
 }
 
 // usageFor returns the first usage line of an operation.
@@ -324,7 +324,7 @@ func applyPolicyOpts(p *store.MailPolicy, o shell.Opts) error {
 			return err
 		}
 		if len(rs) == 0 {
-			return errorf("A policy needs at least one recipient member.")
+			return shell.Errorf("A policy needs at least one recipient member.")
 		}
 		p.Recipients = rs
 	}
@@ -351,7 +351,7 @@ func deletePolicy(table *[]store.MailPolicy, dir, name string) error {
 		return policyNotFound(dir, name)
 	}
 	if isDefaultPolicy(&(*table)[i]) {
-		return errorf("The DEFAULT policy may not be deleted.")
+		return shell.Errorf("The DEFAULT policy may not be deleted.")
 	}
 	*table = append((*table)[:i], (*table)[i+1:]...)
 	return nil
@@ -364,13 +364,13 @@ func movePolicy(table *[]store.MailPolicy, dir, name, position string) error {
 	}
 	p := (*table)[i]
 	if isDefaultPolicy(&p) {
-		return errorf("The DEFAULT policy is always last and cannot be moved.")
+		return shell.Errorf("The DEFAULT policy is always last and cannot be moved.")
 	}
 	rest := append(append([]store.MailPolicy(nil), (*table)[:i]...), (*table)[i+1:]...)
 	others, _ := splitDefault(rest)
 	n, err := strconv.Atoi(position)
 	if err != nil || n < 1 || n > len(others)+1 {
-		return errorf("The position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
+		return shell.Errorf("The position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
 	}
 	*table = placePolicy(rest, p, n)
 	return nil
@@ -419,7 +419,7 @@ func policyList(cfg *store.Config, dir string) string {
 		for i := range ps {
 			rows[i] = []string{ps[i].Name}
 		}
-		b.WriteString(formatTable([]string{"Policy Name"}, rows))
+		b.WriteString(shell.FormatTable([]string{"Policy Name"}, rows))
 		return b.String()
 	}
 	b.WriteString("Incoming Mail Policy Configuration\n\n")
@@ -432,7 +432,7 @@ func policyList(cfg *store.Config, dir string) string {
 		}
 		rows[i] = []string{ps[i].Name, st}
 	}
-	b.WriteString(formatTable([]string{"Policy Name", "Threat Defense Connector"}, rows))
+	b.WriteString(shell.FormatTable([]string{"Policy Name", "Threat Defense Connector"}, rows))
 	if anyOn && !cfg.TDC.Enabled {
 		b.WriteString("Note: the Threat Defense Connector itself is disabled (tdcconfig); no messages are forwarded.\n")
 	}

@@ -20,7 +20,7 @@ var policyTopOps = []shell.Op{
 }
 
 func policyInteractive(c *shell.Ctx) error {
-	i, err := choose(c, "Would you like to configure Incoming or Outgoing Mail Policies?", []string{"Incoming", "Outgoing"}, 1)
+	i, err := shell.Choose(c, "Would you like to configure Incoming or Outgoing Mail Policies?", []string{"Incoming", "Outgoing"}, 1)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func policyInteractive(c *shell.Ctx) error {
 		others, _ := splitDefault(*table)
 		return names(others, func(p *store.MailPolicy) string { return p.Name })
 	}
-	return menuLoop(c,
+	return shell.MenuLoop(c,
 		func() { c.Printf("\n%s", policyList(cfg, dir)) },
 		func() []shell.Op { return policyTopOps },
 		func(op string) error {
@@ -43,7 +43,7 @@ func policyInteractive(c *shell.Ctx) error {
 			case "NEW":
 				return policyNew(c, table, dir)
 			case "EDIT":
-				i, err := pick(c, "Enter the name or number of the policy you wish to edit.", allNames())
+				i, err := shell.Pick(c, "Enter the name or number of the policy you wish to edit.", allNames())
 				if err != nil || i < 0 {
 					return err
 				}
@@ -51,9 +51,9 @@ func policyInteractive(c *shell.Ctx) error {
 			case "DELETE":
 				others := otherNames()
 				if len(others) == 0 {
-					return errorf("There are no policies to delete; the DEFAULT policy may not be deleted.")
+					return shell.Errorf("There are no policies to delete; the DEFAULT policy may not be deleted.")
 				}
-				i, err := pick(c, "Enter the name or number of the policy you wish to delete.", others)
+				i, err := shell.Pick(c, "Enter the name or number of the policy you wish to delete.", others)
 				if err != nil || i < 0 {
 					return err
 				}
@@ -65,9 +65,9 @@ func policyInteractive(c *shell.Ctx) error {
 			case "MOVE":
 				others := otherNames()
 				if len(others) < 2 {
-					return errorf("There is nothing to move: DEFAULT is always last.")
+					return shell.Errorf("There is nothing to move: DEFAULT is always last.")
 				}
-				i, err := pick(c, "Enter the name or number of the policy you wish to move.", others)
+				i, err := shell.Pick(c, "Enter the name or number of the policy you wish to move.", others)
 				if err != nil || i < 0 {
 					return err
 				}
@@ -83,11 +83,11 @@ func policyInteractive(c *shell.Ctx) error {
 
 // askPosition asks for a 1-based position among n ordered policies.
 func askPosition(c *shell.Ctx, n, def int) (int, error) {
-	v, err := ask(c, "Enter the position of this policy in the table (1 is first; DEFAULT is always last).", strconv.Itoa(def), func(s string) (string, error) {
+	v, err := shell.Ask(c, "Enter the position of this policy in the table (1 is first; DEFAULT is always last).", strconv.Itoa(def), func(s string) (string, error) {
 		if p, err := strconv.Atoi(s); err == nil && p >= 1 && p <= n {
 			return s, nil
 		}
-		return "", errorf("Enter a number from 1 to %d.", n)
+		return "", shell.Errorf("Enter a number from 1 to %d.", n)
 	})
 	if err != nil {
 		return 0, err
@@ -98,7 +98,7 @@ func askPosition(c *shell.Ctx, n, def int) (int, error) {
 const memberHelp = `Username entries such as joe@, domain entries such as @example.com, sub-domain entries such as @.example.com, and full email addresses such as joe@example.com are allowed.`
 
 func policyNew(c *shell.Ctx, table *[]store.MailPolicy, dir string) error {
-	name, err := askRequired(c, "Enter the name for this policy:", "", func(s string) (string, error) {
+	name, err := shell.AskRequired(c, "Enter the name for this policy:", "", func(s string) (string, error) {
 		return s, checkPolicyName(*table, s, -1)
 	})
 	if err != nil {
@@ -113,7 +113,7 @@ func policyNew(c *shell.Ctx, table *[]store.MailPolicy, dir string) error {
 		if err := askMembers(c, &p); err != nil {
 			return err
 		}
-		more, err := askYN(c, "Do you wish to add another member?", false)
+		more, err := shell.AskYN(c, "Do you wish to add another member?", false)
 		if err != nil {
 			return err
 		}
@@ -138,12 +138,12 @@ func policyNew(c *shell.Ctx, table *[]store.MailPolicy, dir string) error {
 
 // askMembers adds sender or recipient members to p.
 func askMembers(c *shell.Ctx, p *store.MailPolicy) error {
-	kind, err := choose(c, "Is this entry a recipient or a sender?", []string{"Recipient", "Sender"}, 1)
+	kind, err := shell.Choose(c, "Is this entry a recipient or a sender?", []string{"Recipient", "Sender"}, 1)
 	if err != nil {
 		return err
 	}
 	var ms []string
-	_, err = askRequired(c, "Enter an email address, domain or username for this policy member (several separated by commas).", "", func(s string) (string, error) {
+	_, err = shell.AskRequired(c, "Enter an email address, domain or username for this policy member (several separated by commas).", "", func(s string) (string, error) {
 		v, err := canonMembers(s)
 		ms = v
 		return s, err
@@ -193,7 +193,7 @@ func policyEdit(c *shell.Ctx, cfg *store.Config, table *[]store.MailPolicy, dir 
 		}
 		return ops
 	}
-	return menuLoop(c,
+	return shell.MenuLoop(c,
 		func() {
 			p := &(*table)[idx]
 			c.Printf("\nPolicy: %s\n", p.Name)
@@ -208,7 +208,7 @@ func policyEdit(c *shell.Ctx, cfg *store.Config, table *[]store.MailPolicy, dir 
 			p.Recipients = append([]string(nil), p.Recipients...)
 			switch op {
 			case "NAME":
-				n, err := askRequired(c, "Enter the new name for this policy:", p.Name, func(s string) (string, error) {
+				n, err := shell.AskRequired(c, "Enter the new name for this policy:", p.Name, func(s string) (string, error) {
 					return s, checkPolicyName(*table, s, idx)
 				})
 				if err != nil {
@@ -244,13 +244,13 @@ func deleteMember(c *shell.Ctx, p *store.MailPolicy) error {
 	for _, s := range p.Senders {
 		items = append(items, "Sender: "+s)
 	}
-	i, err := pick(c, "Enter the number of the member you wish to delete.", items)
+	i, err := shell.Pick(c, "Enter the number of the member you wish to delete.", items)
 	if err != nil || i < 0 {
 		return err
 	}
 	if i < len(p.Recipients) {
 		if len(p.Recipients) == 1 {
-			return errorf("A policy needs at least one recipient: add another one first, or delete the policy.")
+			return shell.Errorf("A policy needs at least one recipient: add another one first, or delete the policy.")
 		}
 		p.Recipients = append(p.Recipients[:i], p.Recipients[i+1:]...)
 		return nil
@@ -276,7 +276,7 @@ func policyTDC(c *shell.Ctx, cfg *store.Config, p *store.MailPolicy) error {
 		if p.TDC == store.TDCCustom {
 			def = 2
 		}
-		i, err := choose(c, "Choose the message intake address to use:", []string{
+		i, err := shell.Choose(c, "Choose the message intake address to use:", []string{
 			"Use the default message intake address",
 			"Use a custom message intake address",
 		}, def)
@@ -290,7 +290,7 @@ func policyTDC(c *shell.Ctx, cfg *store.Config, p *store.MailPolicy) error {
 			}
 			break
 		}
-		a, err := askRequired(c, "Enter the message intake address.", p.TDCAddress, checkAddress)
+		a, err := shell.AskRequired(c, "Enter the message intake address.", p.TDCAddress, checkAddress)
 		if err != nil {
 			return err
 		}
@@ -311,9 +311,9 @@ func checkAddress(s string) (string, error) {
 	c, err := address.Canonical(s)
 	switch {
 	case err != nil:
-		return "", errorf("%q is not a valid email address (%v).", s, err)
+		return "", shell.Errorf("%q is not a valid email address (%v).", s, err)
 	case c != s:
-		return "", errorf("%q is not a valid email address as written: write it as %q.", s, c)
+		return "", shell.Errorf("%q is not a valid email address as written: write it as %q.", s, c)
 	}
 	return s, nil
 }

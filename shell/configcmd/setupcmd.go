@@ -52,12 +52,12 @@ func (sc setupCommand) command() *shell.Command {
 	cmd.Run = func(c *shell.Ctx, args []string) error {
 		cfg := c.Config()
 		if len(args) == 0 {
-			return menuLoop(c,
+			return shell.MenuLoop(c,
 				func() { c.Printf("\n%s%s", sc.text(cfg), sc.statusText(c)) },
 				func() []shell.Op { return []shell.Op{{Name: "SETUP", Desc: sc.menu}} },
 				func(string) error { return sc.ask(c, cfg) })
 		}
-		o, err := parseOpts(args[1:], sc.flags...)
+		o, err := shell.UserOpts(args[1:], sc.flags...)
 		if err != nil {
 			return err
 		}
@@ -69,12 +69,12 @@ func (sc setupCommand) command() *shell.Command {
 			c.Printf("%s%s", sc.text(cfg), sc.statusText(c))
 			return nil
 		case "setup":
-			if err := onlyOpts(o, sc.opts...); err != nil {
+			if err := o.Allow(sc.opts...); err != nil {
 				return err
 			}
 			return sc.set(cfg, o)
 		}
-		return errorf("Unknown %s operation %q (accepted: setup, print).", sc.name, args[0])
+		return shell.Errorf("Unknown %s operation %q (accepted: setup, print).", sc.name, args[0])
 	}
 	return cmd
 }

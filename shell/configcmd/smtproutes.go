@@ -66,7 +66,7 @@ func routesBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	want := map[string][2]int{"new": {2, -1}, "edit": {2, -1}, "delete": {1, 1}, "print": {0, 0}, "clear": {0, 0}, "import": {1, 1}, "export": {1, 1}}
 	n, ok := want[sub]
 	if !ok {
-		return errorf("Unknown smtproutes operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+		return shell.Errorf("Unknown smtproutes operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
 	}
 	if len(rest) < n[0] || n[1] >= 0 && len(rest) > n[1] {
 		return subUsage(cmd, sub)
@@ -110,22 +110,22 @@ func canonRouteDomain(s string) (string, error) {
 	}
 	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if !store.ValidDomain(strings.TrimPrefix(d, ".")) {
-		return "", errorf("%s is not a valid route domain (example.com, .example.com for its subdomains, or ALL).", store.Excerpt(s))
+		return "", shell.Errorf("%s is not a valid route domain (example.com, .example.com for its subdomains, or ALL).", store.Excerpt(s))
 	}
 	return d, nil
 }
 
 // canonRouteHosts validates a comma-separated destination list.
 func canonRouteHosts(list string) ([]string, error) {
-	hosts := splitList(list)
+	hosts := shell.SplitList(list)
 	if len(hosts) == 0 {
-		return nil, errorf("Enter at least one destination host (HOST, HOST:PORT or /dev/null).")
+		return nil, shell.Errorf("Enter at least one destination host (HOST, HOST:PORT or /dev/null).")
 	}
 	var out []string
 	for _, h := range hosts {
 		if h == routeDevNull {
 			if len(hosts) > 1 {
-				return nil, errorf("/dev/null must be the only destination of a route.")
+				return nil, shell.Errorf("/dev/null must be the only destination of a route.")
 			}
 			return []string{routeDevNull}, nil
 		}
@@ -140,7 +140,7 @@ func canonRouteHosts(list string) ([]string, error) {
 
 // canonRouteHost accepts HOST or HOST:PORT (IPv6 as [ADDR]:PORT or bare).
 func canonRouteHost(h string) (string, error) {
-	bad := errorf("%s is not a valid destination: use HOST, HOST:PORT, [IPv6]:PORT or /dev/null.", store.Excerpt(h))
+	bad := shell.Errorf("%s is not a valid destination: use HOST, HOST:PORT, [IPv6]:PORT or /dev/null.", store.Excerpt(h))
 	if ip := net.ParseIP(h); ip != nil {
 		return ip.String(), nil
 	}
@@ -152,7 +152,7 @@ func canonRouteHost(h string) (string, error) {
 		return "", bad
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return "", errorf("%s: the port must be a number from 1 to 65535.", store.Excerpt(h))
+		return "", shell.Errorf("%s: the port must be a number from 1 to 65535.", store.Excerpt(h))
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		return net.JoinHostPort(ip.String(), port), nil
@@ -174,7 +174,7 @@ func findRoute(cfg *store.Config, domain string) *store.SMTPRoute {
 	return nil
 }
 
-func routeNotFound(d string) error { return errorf("There is no route for %q.", d) }
+func routeNotFound(d string) error { return shell.Errorf("There is no route for %q.", d) }
 
 // addRoute adds a route, keeping ALL last (it is the fallback).
 func addRoute(cfg *store.Config, domain string, hosts []string) error {
@@ -183,7 +183,7 @@ func addRoute(cfg *store.Config, domain string, hosts []string) error {
 		return err
 	}
 	if findRoute(cfg, d) != nil {
-		return errorf("A route for %s already exists: use 'smtproutes edit'.", store.ExcerptBare(d))
+		return shell.Errorf("A route for %s already exists: use 'smtproutes edit'.", store.ExcerptBare(d))
 	}
 	r := store.SMTPRoute{Domain: d, Hosts: hosts}
 	routes := cfg.System.Routes
@@ -218,7 +218,7 @@ func routesText(cfg *store.Config) string {
 	for i, r := range cfg.System.Routes {
 		rows[i] = []string{r.Domain, strings.Join(r.Hosts, ", ")}
 	}
-	return formatTable([]string{"Domain", "Destinations"}, rows)
+	return shell.FormatTable([]string{"Domain", "Destinations"}, rows)
 }
 
 // formatRoutes is the export file: one "DOMAIN HOST,HOST" line per route.
@@ -263,7 +263,7 @@ func importRoutes(c *shell.Ctx, cfg *store.Config, name string) error {
 		problems.Addf("%s:%d: %v", name, line+1, err)
 	}
 	if problems.Len() > 0 {
-		return errorf("%s", strings.Join(problems.List(), "\n"))
+		return shell.Errorf("%s", strings.Join(problems.List(), "\n"))
 	}
 	cfg.System.Routes = n.System.Routes
 	return nil
@@ -285,7 +285,7 @@ func routesInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
 	askHosts := func(domain, def string) ([]string, error) {
 		var hosts []string
-		_, err := askRequired(c, fmt.Sprintf(routeHostsQuestion, domain), def, func(s string) (string, error) {
+		_, err := shell.AskRequired(c, fmt.Sprintf(routeHostsQuestion, domain), def, func(s string) (string, error) {
 			h, err := canonRouteHosts(s)
 			hosts = h
 			return s, err
@@ -294,10 +294,10 @@ func routesInteractive(c *shell.Ctx) error {
 	}
 	askRoute := func(question string) (*store.SMTPRoute, error) {
 		if len(cfg.System.Routes) == 0 {
-			return nil, errorf("There are no routes configured.")
+			return nil, shell.Errorf("There are no routes configured.")
 		}
 		var r *store.SMTPRoute
-		_, err := ask(c, question, "", func(s string) (string, error) {
+		_, err := shell.Ask(c, question, "", func(s string) (string, error) {
 			if s == "" {
 				return s, nil
 			}
@@ -308,7 +308,7 @@ func routesInteractive(c *shell.Ctx) error {
 		})
 		return r, err
 	}
-	return menuLoop(c,
+	return shell.MenuLoop(c,
 		func() {
 			if n := len(cfg.System.Routes); n == 0 {
 				c.Printf("\nThere are no routes configured.\n")
@@ -320,10 +320,10 @@ func routesInteractive(c *shell.Ctx) error {
 		func(op string) error {
 			switch op {
 			case "NEW":
-				d, err := askRequired(c, `Enter the domain for which you want to set up a permanent route. Partial hostnames such as ".example.com" are allowed. Use "ALL" for the default route.`, "", func(s string) (string, error) {
+				d, err := shell.AskRequired(c, `Enter the domain for which you want to set up a permanent route. Partial hostnames such as ".example.com" are allowed. Use "ALL" for the default route.`, "", func(s string) (string, error) {
 					d, err := canonRouteDomain(s)
 					if err == nil && findRoute(cfg, d) != nil {
-						err = errorf("A route for %s already exists.", d)
+						err = shell.Errorf("A route for %s already exists.", d)
 					}
 					return d, err
 				})
@@ -354,19 +354,19 @@ func routesInteractive(c *shell.Ctx) error {
 			case "PRINT":
 				c.Printf("\n%s", routesText(cfg))
 			case "CLEAR":
-				yes, err := askYN(c, "Do you want to remove all routes?", false)
+				yes, err := shell.AskYN(c, "Do you want to remove all routes?", false)
 				if err != nil || !yes {
 					return err
 				}
 				cfg.System.Routes = nil
 			case "IMPORT":
-				name, err := ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
+				name, err := shell.Ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
 				if err != nil || name == "" {
 					return err
 				}
 				return importRoutes(c, cfg, name)
 			case "EXPORT":
-				name, err := ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
+				name, err := shell.Ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
 				if err != nil || name == "" {
 					return err
 				}

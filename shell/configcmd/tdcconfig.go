@@ -29,7 +29,7 @@ func tdcconfigCommand() *shell.Command {
 		ask:  tdcSetup,
 		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
-				return errorf("Usage: tdcconfig setup --enable yes|no [--intake ADDRESS]")
+				return shell.Errorf("Usage: tdcconfig setup --enable yes|no [--intake ADDRESS]")
 			}
 			t := cfg.TDC
 			if a, ok := o.Named["intake"]; ok {
@@ -46,7 +46,7 @@ func tdcconfigCommand() *shell.Command {
 				t.Enabled = on
 			}
 			if t.Enabled && t.IntakeAddress == "" {
-				return errorf("Enabling the Threat Defense Connector needs the message intake address: --intake ADDRESS.")
+				return shell.Errorf("Enabling the Threat Defense Connector needs the message intake address: --intake ADDRESS.")
 			}
 			cfg.TDC = t
 			return nil
@@ -85,7 +85,7 @@ func tdcSetup(c *shell.Ctx, cfg *store.Config) error {
 	t := cfg.TDC
 	t.Enabled = on
 	if on {
-		a, err := askRequired(c, "Enter the message intake address.", t.IntakeAddress, checkAddress)
+		a, err := shell.AskRequired(c, "Enter the message intake address.", t.IntakeAddress, checkAddress)
 		if err != nil {
 			return err
 		}

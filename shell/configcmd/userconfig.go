@@ -71,7 +71,7 @@ func userconfigCommand() *shell.Command {
 
 func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 	sub := strings.ToLower(args[0])
-	o, err := parseOpts(args[1:], "delsshkeys")
+	o, err := shell.UserOpts(args[1:], "delsshkeys")
 	if err != nil {
 		return err
 	}
@@ -81,19 +81,19 @@ func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		if len(o.Pos) != 1 {
 			return subUsage(cmd, sub)
 		}
-		if err := onlyOpts(o, "role", "password-file", "sshkey", "fullname"); err != nil {
+		if err := o.Allow("role", "password-file", "sshkey", "fullname"); err != nil {
 			return err
 		}
 		if err := checkUserName(cfg, o.Pos[0]); err != nil {
 			return err
 		}
 		if _, ok := o.Named["role"]; !ok {
-			return errorf("A new user needs --role (admin, operator, readonly or guest).")
+			return shell.Errorf("A new user needs --role (admin, operator, readonly or guest).")
 		}
 		_, pw := o.Named["password-file"]
 		_, key := o.Named["sshkey"]
 		if !pw && !key {
-			return errorf("A new user needs --password-file or --sshkey: without either the account could not log in.")
+			return shell.Errorf("A new user needs --password-file or --sshkey: without either the account could not log in.")
 		}
 		u := store.User{Name: o.Pos[0]}
 		if err := applyUserOpts(c, &u, o); err != nil {
@@ -105,7 +105,7 @@ func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		if len(o.Pos) != 1 {
 			return subUsage(cmd, sub)
 		}
-		if err := onlyOpts(o, "role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
+		if err := o.Allow("role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
 			return err
 		}
 		u := cfg.User(o.Pos[0])
@@ -113,7 +113,7 @@ func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 			return userNotFound(o.Pos[0])
 		}
 		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
+			return shell.Errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
 		}
 		n := *u
 		n.SSHKeys = append([]string(nil), u.SSHKeys...)
@@ -137,25 +137,25 @@ func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
 		c.Printf("%s", usersText(cfg))
 		return nil
 	}
-	return errorf("Unknown userconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	return shell.Errorf("Unknown userconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
 }
 
-func userNotFound(name string) error { return errorf("There is no user named %q.", name) }
+func userNotFound(name string) error { return shell.Errorf("There is no user named %q.", name) }
 
 // checkUserName: AsyncOS user names are lower-case letters, digits, '_',
 // '-' and '.', starting with a letter, at most 32 characters.
 func checkUserName(cfg *store.Config, name string) error {
 	if name == "" || len(name) > 32 || name[0] < 'a' || name[0] > 'z' {
-		return errorf("A user name starts with a lower-case letter and has at most 32 characters (%q).", name)
+		return shell.Errorf("A user name starts with a lower-case letter and has at most 32 characters (%q).", name)
 	}
 	for i := 0; i < len(name); i++ {
 		ch := name[i]
 		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '.') {
-			return errorf("User names may contain only lower-case letters, digits, '_', '-' and '.' (not %q).", string(ch))
+			return shell.Errorf("User names may contain only lower-case letters, digits, '_', '-' and '.' (not %q).", string(ch))
 		}
 	}
 	if cfg.User(name) != nil {
-		return errorf("The user %q already exists.", name)
+		return shell.Errorf("The user %q already exists.", name)
 	}
 	return nil
 }
@@ -166,12 +166,12 @@ func canonRole(r string) (string, error) {
 			return role, nil
 		}
 	}
-	return "", errorf("Unknown role %q (accepted: %s).", r, strings.Join(store.Roles, ", "))
+	return "", shell.Errorf("Unknown role %q (accepted: %s).", r, strings.Join(store.Roles, ", "))
 }
 
 func checkFullName(s string) (string, error) {
 	if strings.ContainsAny(s, "\r\n\t") || len(s) > 128 {
-		return "", errorf("The full name must be one line of at most 128 characters.")
+		return "", shell.Errorf("The full name must be one line of at most 128 characters.")
 	}
 	return strings.TrimSpace(s), nil
 }
@@ -181,7 +181,7 @@ func checkFullName(s string) (string, error) {
 func canonSSHKey(line string) (string, error) {
 	pub, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
 	if err != nil {
-		return "", errorf("Not a valid SSH public key (expected an authorized_keys line such as \"ssh-ed25519 AAAA... user@host\").")
+		return "", shell.Errorf("Not a valid SSH public key (expected an authorized_keys line such as \"ssh-ed25519 AAAA... user@host\").")
 	}
 	k := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
 	if comment != "" {
@@ -214,7 +214,7 @@ func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
 			pw, _, _ := strings.Cut(string(data), "\n")
 			h, err := store.HashPassword(strings.TrimSuffix(pw, "\r"))
 			if err != nil {
-				return asUser(err)
+				return shell.AsUser(err)
 			}
 			u.PasswordHash = h
 		}
@@ -247,7 +247,7 @@ func admins(cfg *store.Config) int {
 // checkLastAdmin refuses to take the admin role from the last admin.
 func checkLastAdmin(cfg *store.Config, u *store.User, newRole string) error {
 	if u.Role == store.RoleAdmin && newRole != store.RoleAdmin && admins(cfg) == 1 {
-		return errorf("%s is the last administrator: the role cannot change until another user is an admin.", u.Name)
+		return shell.Errorf("%s is the last administrator: the role cannot change until another user is an admin.", u.Name)
 	}
 	return nil
 }
@@ -258,10 +258,10 @@ func deleteUser(c *shell.Ctx, cfg *store.Config, name string) error {
 		return userNotFound(name)
 	}
 	if u.Role == store.RoleAdmin && admins(cfg) == 1 {
-		return errorf("The last administrator account may not be deleted.")
+		return shell.Errorf("The last administrator account may not be deleted.")
 	}
 	if u.Name == c.S.User {
-		return errorf("You may not delete your own account.")
+		return shell.Errorf("You may not delete your own account.")
 	}
 	for i := range cfg.Users {
 		if &cfg.Users[i] == u {
@@ -295,7 +295,7 @@ var userOps = []shell.Op{
 func userInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
 	userNames := func() []string { return names(cfg.Users, func(u *store.User) string { return u.Name }) }
-	return menuLoop(c,
+	return shell.MenuLoop(c,
 		func() { c.Printf("\n%s", usersText(cfg)) },
 		func() []shell.Op { return userOps },
 		func(op string) error {
@@ -303,19 +303,19 @@ func userInteractive(c *shell.Ctx) error {
 			case "NEW":
 				return userNew(c, cfg)
 			case "EDIT":
-				i, err := pick(c, "Enter the user name or number to edit.", userNames())
+				i, err := shell.Pick(c, "Enter the user name or number to edit.", userNames())
 				if err != nil || i < 0 {
 					return err
 				}
 				return userEdit(c, cfg, i)
 			case "DELETE":
-				i, err := pick(c, "Enter the user name or number to delete.", userNames())
+				i, err := shell.Pick(c, "Enter the user name or number to delete.", userNames())
 				if err != nil || i < 0 {
 					return err
 				}
 				return deleteUser(c, cfg, cfg.Users[i].Name)
 			case "PASSWORD":
-				i, err := pick(c, "Enter the user name or number to change the password for.", userNames())
+				i, err := shell.Pick(c, "Enter the user name or number to change the password for.", userNames())
 				if err != nil || i < 0 {
 					return err
 				}
@@ -330,13 +330,13 @@ func userInteractive(c *shell.Ctx) error {
 }
 
 func userNew(c *shell.Ctx, cfg *store.Config) error {
-	name, err := askRequired(c, "Enter the new username.", "", func(s string) (string, error) {
+	name, err := shell.AskRequired(c, "Enter the new username.", "", func(s string) (string, error) {
 		return s, checkUserName(cfg, s)
 	})
 	if err != nil {
 		return err
 	}
-	full, err := ask(c, fmt.Sprintf("Enter the full name for %s.", name), "", checkFullName)
+	full, err := shell.Ask(c, fmt.Sprintf("Enter the full name for %s.", name), "", checkFullName)
 	if err != nil {
 		return err
 	}
@@ -359,7 +359,7 @@ func userNew(c *shell.Ctx, cfg *store.Config) error {
 func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 	u := cfg.Users[i]
 	u.SSHKeys = append([]string(nil), u.SSHKeys...)
-	full, err := ask(c, fmt.Sprintf("Enter the full name for %s.", u.Name), u.FullName, checkFullName)
+	full, err := shell.Ask(c, fmt.Sprintf("Enter the full name for %s.", u.Name), u.FullName, checkFullName)
 	if err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 		return err
 	}
 	u.Role = role
-	change, err := askYN(c, "Do you want to change the password?", false)
+	change, err := shell.AskYN(c, "Do you want to change the password?", false)
 	if err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 		}
 	}
 	if n := len(u.SSHKeys); n > 0 {
-		del, err := askYN(c, fmt.Sprintf("%s has %d SSH public key(s). Do you want to remove them?", u.Name, n), false)
+		del, err := shell.AskYN(c, fmt.Sprintf("%s has %d SSH public key(s). Do you want to remove them?", u.Name, n), false)
 		if err != nil {
 			return err
 		}
@@ -398,11 +398,11 @@ func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 }
 
 func askAddKey(c *shell.Ctx, u *store.User) error {
-	add, err := askYN(c, fmt.Sprintf("Do you want to add an SSH public key for %s?", u.Name), false)
+	add, err := shell.AskYN(c, fmt.Sprintf("Do you want to add an SSH public key for %s?", u.Name), false)
 	if err != nil || !add {
 		return err
 	}
-	k, err := askRequired(c, "Paste the public key (one authorized_keys line).", "", canonSSHKey)
+	k, err := shell.AskRequired(c, "Paste the public key (one authorized_keys line).", "", canonSSHKey)
 	if err != nil {
 		return err
 	}

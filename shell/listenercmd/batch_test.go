@@ -265,9 +265,9 @@ func TestBatchForms(t *testing.T) {
 		{name: "new policy duplicate", line: L + "hostaccess new policy $throttled ACCEPT", err: "A policy named $THROTTLED already exists."},
 		{name: "new policy bad name", line: L + "hostaccess new policy 'A B' ACCEPT", err: `Invalid policy name "$A B"`},
 		{name: "new policy bad behavior", line: L + "hostaccess new policy P SOMETIMES", err: `Unknown behavior "SOMETIMES"`},
-		{name: "new policy out of range", line: L + "hostaccess new policy P ACCEPT --max_concurrency=5000", err: "Max_concurrency: value must be between 1 and 1000."},
+		{name: "new policy out of range", line: L + "hostaccess new policy P ACCEPT --max_concurrency=5000", err: "max_concurrency: value must be between 1 and 1000."},
 		{name: "new policy unknown param", line: L + "hostaccess new policy P ACCEPT --colour=red", err: `Unknown HAT parameter "colour"`},
-		{name: "new policy bad enum", line: L + "hostaccess new policy P ACCEPT --tls=maybe", err: `Tls: "maybe" must be one of off, preferred, required.`},
+		{name: "new policy bad enum", line: L + "hostaccess new policy P ACCEPT --tls=maybe", err: `tls: "maybe" must be one of off, preferred, required.`},
 		{name: "new policy missing behavior", line: L + "hostaccess new policy P", err: "Usage: listenerconfig edit NAME hostaccess new policy"},
 		{name: "new needs a kind", line: L + "hostaccess new", err: `requires either "sendergroup" or "policy"`},
 		{name: "new bad kind", line: L + "hostaccess new group G", err: `Unknown entry kind "group"`},
@@ -299,7 +299,7 @@ func TestBatchForms(t *testing.T) {
 					t.Errorf("defaults = %v", d)
 				}
 			}},
-		{name: "default bad value", line: L + "hostaccess default --max_message_size=1", err: "Max_message_size: value must be at least 1024."},
+		{name: "default bad value", line: L + "hostaccess default --max_message_size=1", err: "max_message_size: value must be at least 1024."},
 		{name: "default nothing", line: L + "hostaccess default", err: "Nothing to change"},
 		{name: "print", line: L + "hostaccess print", out: "RELAYLIST:\n    $RELAYED (Hosts allowed to relay mail through this listener)\n    127.0.0.1\n"},
 		{name: "print shows defaults", line: L + "hostaccess print", out: "Default Policy Parameters\n=========================\nmax_message_size = 10485760\n"},

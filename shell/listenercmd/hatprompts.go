@@ -55,13 +55,6 @@ func (e *paramEditor) set(name, v string) {
 	}
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
 // displayValue shows sizes as AsyncOS does (10M, 512k).
 func displayValue(name, v string) string {
 	s, _ := store.HATParams.Lookup(name)
@@ -89,14 +82,14 @@ func (e *paramEditor) check(name string, required bool, more func(string) error)
 			return useDefault, nil
 		}
 		if required && strings.TrimSpace(s) == "" {
-			return "", errorf("You must enter a value.")
+			return "", shell.Errorf("You must enter a value.")
 		}
 		if spec.Kind == store.KindList && strings.EqualFold(s, "none") {
 			s = ""
 		}
 		v, err := spec.Canon(s)
 		if err != nil {
-			return "", asUser(err)
+			return "", shell.AsUser(err)
 		}
 		if more != nil {
 			if err := more(v); err != nil {
@@ -108,7 +101,7 @@ func (e *paramEditor) check(name string, required bool, more func(string) error)
 }
 
 func (e *paramEditor) askValue(question, name string) error {
-	v, err := ask(e.c, question, displayValue(name, e.value(name)), e.check(name, false, nil))
+	v, err := shell.Ask(e.c, question, displayValue(name, e.value(name)), e.check(name, false, nil))
 	if err == nil {
 		e.set(name, v)
 	}
@@ -122,9 +115,9 @@ func (e *paramEditor) askLimit(question, name, off string, min int64) error {
 	if def == off {
 		def = ""
 	}
-	v, err := ask(e.c, question, def, e.check(name, true, func(v string) error {
+	v, err := shell.Ask(e.c, question, def, e.check(name, true, func(v string) error {
 		if n, _ := strconv.ParseInt(v, 10, 64); n < min {
-			return errorf("Value must be at least %d.", min)
+			return shell.Errorf("Value must be at least %d.", min)
 		}
 		return nil
 	}))
@@ -135,7 +128,7 @@ func (e *paramEditor) askLimit(question, name, off string, min int64) error {
 }
 
 func (e *paramEditor) askRequiredValue(question, name string) error {
-	v, err := ask(e.c, question, e.value(name), e.check(name, true, nil))
+	v, err := shell.Ask(e.c, question, e.value(name), e.check(name, true, nil))
 	if err == nil {
 		e.set(name, v)
 	}
@@ -143,9 +136,9 @@ func (e *paramEditor) askRequiredValue(question, name string) error {
 }
 
 func (e *paramEditor) askYN(question, name string) (bool, error) {
-	yes, err := askYN(e.c, question, e.on(name))
+	yes, err := shell.AskYN(e.c, question, e.on(name))
 	if err == nil {
-		e.set(name, onOff(yes))
+		e.set(name, shell.OnOff(yes))
 	}
 	return yes, err
 }
@@ -158,7 +151,7 @@ func (e *paramEditor) askChoice(question, name string, labels, values []string) 
 			def = i + 1
 		}
 	}
-	i, err := chooseNamed(e.c, question, labels, values, def)
+	i, err := shell.ChooseNamed(e.c, question, labels, values, def)
 	if err != nil {
 		return "", err
 	}
@@ -172,7 +165,7 @@ func (e *paramEditor) askChoice(question, name string, labels, values []string) 
 func (e *paramEditor) response(what, codeName, textName string) error {
 	std := store.DefaultHATParams()
 	custom := e.value(codeName) != std[codeName] || e.value(textName) != std[textName]
-	yes, err := askYN(e.c, "Would you like to specify a custom SMTP "+what+" response?", custom)
+	yes, err := shell.AskYN(e.c, "Would you like to specify a custom SMTP "+what+" response?", custom)
 	if err != nil {
 		return err
 	}
@@ -223,7 +216,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 		func() error { return e.response("acceptance", "smtp_banner_code", "smtp_banner_text") },
 		func() error { return e.response("rejection", "reject_banner_code", "reject_banner_text") },
 		func() error {
-			yes, err := askYN(c, "Do you want to enable rate limiting per host?", e.value("max_rcpts_per_hour") != "-1")
+			yes, err := shell.AskYN(c, "Do you want to enable rate limiting per host?", e.value("max_rcpts_per_hour") != "-1")
 			if err != nil {
 				return err
 			}
@@ -237,7 +230,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return e.response("limit exceeded", "max_rcpts_per_hour_code", "max_rcpts_per_hour_text")
 		},
 		func() error {
-			yes, err := askYN(c, "Do you want to enable rate limiting per envelope sender?", e.value("sender_rate_limit") != "-1")
+			yes, err := shell.AskYN(c, "Do you want to enable rate limiting per envelope sender?", e.value("sender_rate_limit") != "-1")
 			if err != nil {
 				return err
 			}
@@ -257,7 +250,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return e.askValue("Enter the envelope senders exempt from rate limiting, separated by commas (\"none\" for no exceptions).", "sender_rate_exceptions")
 		},
 		func() error {
-			yes, err := askYN(c, "Do you want to enable Directory Harvest Attack Prevention per host?", e.value("dhap_limit") != "0")
+			yes, err := shell.AskYN(c, "Do you want to enable Directory Harvest Attack Prevention per host?", e.value("dhap_limit") != "0")
 			if err != nil {
 				return err
 			}
@@ -278,7 +271,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			if err != nil || yes {
 				return err
 			}
-			group, err := askYN(c, "Would you like to group hosts by the similarity of their IP addresses?", e.value("sig_bits") != "32")
+			group, err := shell.AskYN(c, "Would you like to group hosts by the similarity of their IP addresses?", e.value("sig_bits") != "32")
 			if err != nil {
 				return err
 			}
@@ -321,7 +314,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return err
 		},
 		func() error {
-			change, err := askYN(c, "Would you like to change SPF/SIDF settings?", false)
+			change, err := shell.AskYN(c, "Would you like to change SPF/SIDF settings?", false)
 			if err != nil || !change {
 				return err
 			}

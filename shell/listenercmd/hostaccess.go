@@ -16,7 +16,7 @@ func hostAccessMenu(c *shell.Ctx, name string) error {
 	show := func() {
 		h := hat()
 		c.Printf("\nThere are currently %s defined.\nThere are currently %s.\n",
-			plural(len(h.Policies), "policy", "policies"), plural(len(groups(h)), "sender group", "sender groups"))
+			shell.Plural(len(h.Policies), "policy", "policies"), shell.Plural(len(groups(h)), "sender group", "sender groups"))
 	}
 	ops := func() []shell.Op {
 		return []shell.Op{
@@ -28,15 +28,15 @@ func hostAccessMenu(c *shell.Ctx, name string) error {
 			{Name: "PRINT", Desc: "Display the table."},
 			{Name: "IMPORT", Desc: "Import a table from a file."},
 			{Name: "EXPORT", Desc: "Export the table to a file."},
-			{Name: "CLEAR", Desc: "Remove all entries."},
+			{Name: "CLEAR", Desc: "Remove all entries.", Aliases: []string{"RESET"}},
 		}
 	}
-	return menuLoop(c, show, ops, map[string]string{"RESET": "CLEAR"}, func(op string) error {
+	return shell.MenuLoop(c, show, ops, func(op string) error {
 		h := hat()
 		l := c.Config().Listener(name)
 		switch op {
 		case "NEW":
-			i, err := choose(c, "Select the kind of entry to create.", []string{"New Sender Group", "New Policy"}, 1)
+			i, err := shell.Choose(c, "Select the kind of entry to create.", []string{"New Sender Group", "New Policy"}, 1)
 			if err != nil {
 				return err
 			}
@@ -45,7 +45,7 @@ func hostAccessMenu(c *shell.Ctx, name string) error {
 			}
 			return newPolicyInteractive(c, h)
 		case "EDIT", "DELETE":
-			i, err := choose(c, "Select the kind of entry.", []string{"HAT sender groups", "HAT policies"}, 1)
+			i, err := shell.Choose(c, "Select the kind of entry.", []string{"HAT sender groups", "HAT policies"}, 1)
 			if err != nil {
 				return err
 			}
@@ -56,13 +56,13 @@ func hostAccessMenu(c *shell.Ctx, name string) error {
 		case "MOVE":
 			gs := groups(h)
 			if len(gs) < 2 {
-				return errorf("There are not enough sender groups to move.")
+				return shell.Errorf("There are not enough sender groups to move.")
 			}
-			gi, err := pick(c, "Enter the name or number of the sender group you wish to move.", groupItems(gs))
+			gi, err := shell.Pick(c, "Enter the name or number of the sender group you wish to move.", groupItems(gs))
 			if err != nil || gi < 0 {
 				return err
 			}
-			pos, err := askInt(c, "Enter the position to move it to.", gi+1, 1, len(gs))
+			pos, err := shell.AskInt(c, "Enter the position to move it to.", gi+1, 1, len(gs))
 			if err != nil {
 				return err
 			}
@@ -73,19 +73,19 @@ func hostAccessMenu(c *shell.Ctx, name string) error {
 			c.Printf("\n")
 			printHAT(c, h)
 		case "IMPORT":
-			f, err := askRequired(c, "Enter the name of the file to import (a file name in the configuration directory).", "", nil)
+			f, err := shell.AskRequired(c, "Enter the name of the file to import (a file name in the configuration directory).", "", nil)
 			if err != nil {
 				return err
 			}
 			return importHAT(c, l, f)
 		case "EXPORT":
-			f, err := askRequired(c, "Enter a name for the exported file (a file name in the configuration directory).", "", nil)
+			f, err := shell.AskRequired(c, "Enter a name for the exported file (a file name in the configuration directory).", "", nil)
 			if err != nil {
 				return err
 			}
 			return exportHAT(c, l, f)
 		case "CLEAR":
-			ok, err := askYN(c, "Remove every sender group and policy and go back to the predefined ones? The default policy parameters stay.", false)
+			ok, err := shell.AskYN(c, "Remove every sender group and policy and go back to the predefined ones? The default policy parameters stay.", false)
 			if err != nil || !ok {
 				return err
 			}
@@ -133,7 +133,7 @@ func askPolicy(c *shell.Ctx, h *store.HAT, question, current string) (string, er
 	for _, p := range h.Policies {
 		names = append(names, p.Name)
 	}
-	i, err := chooseNamed(c, question, policyItems(h), names, def)
+	i, err := shell.ChooseNamed(c, question, policyItems(h), names, def)
 	if err != nil {
 		return "", err
 	}
@@ -142,15 +142,15 @@ func askPolicy(c *shell.Ctx, h *store.HAT, question, current string) (string, er
 
 func newGroupInteractive(c *shell.Ctx, h *store.HAT) error {
 	if len(h.Policies) == 0 {
-		return errorf("There are no policies: create one first.")
+		return shell.Errorf("There are no policies: create one first.")
 	}
-	name, err := askRequired(c, "Enter a name for this sender group.", "", checker(func(s string) (string, error) {
+	name, err := shell.AskRequired(c, "Enter a name for this sender group.", "", checker(func(s string) (string, error) {
 		return s, checkNewGroupName(h, s)
 	}))
 	if err != nil {
 		return err
 	}
-	list, err := ask(c, memberHelp, "", checker(func(s string) (string, error) {
+	list, err := shell.Ask(c, memberHelp, "", checker(func(s string) (string, error) {
 		if strings.TrimSpace(s) == "" {
 			return "", nil
 		}
@@ -163,7 +163,7 @@ func newGroupInteractive(c *shell.Ctx, h *store.HAT) error {
 	if err != nil {
 		return err
 	}
-	comment, err := ask(c, "Enter a comment for this sender group.", "", checker(store.CheckComment))
+	comment, err := shell.Ask(c, "Enter a comment for this sender group.", "", checker(store.CheckComment))
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func askBehavior(c *shell.Ctx, current string) (string, error) {
 			def = i + 1
 		}
 	}
-	i, err := chooseNamed(c, "Select the behavior for this policy.", behaviorLabels, store.Behaviors, def)
+	i, err := shell.ChooseNamed(c, "Select the behavior for this policy.", behaviorLabels, store.Behaviors, def)
 	if err != nil {
 		return "", err
 	}
@@ -202,7 +202,7 @@ func askBehavior(c *shell.Ctx, current string) (string, error) {
 }
 
 func newPolicyInteractive(c *shell.Ctx, h *store.HAT) error {
-	name, err := askRequired(c, "Enter a name for this policy (it starts with $, which you may leave out).", "", checker(func(s string) (string, error) {
+	name, err := shell.AskRequired(c, "Enter a name for this policy (it starts with $, which you may leave out).", "", checker(func(s string) (string, error) {
 		return checkNewPolicyName(h, s)
 	}))
 	if err != nil {
@@ -214,7 +214,7 @@ func newPolicyInteractive(c *shell.Ctx, h *store.HAT) error {
 	}
 	pol := store.FlowPolicy{Name: name, Behavior: b}
 	if hasParams(b) {
-		change, err := askYN(c, "Would you like to change the policy parameters?", false)
+		change, err := shell.AskYN(c, "Would you like to change the policy parameters?", false)
 		if err != nil {
 			return err
 		}
@@ -236,9 +236,9 @@ func groupEntry(c *shell.Ctx, h *store.HAT, op string) error {
 		items = groupItems(groups(h))
 	}
 	if len(items) == 0 {
-		return errorf("There are no sender groups.")
+		return shell.Errorf("There are no sender groups.")
 	}
-	i, err := pick(c, fmt.Sprintf("Enter the name or number of the sender group you wish to %s.", strings.ToLower(op)), items)
+	i, err := shell.Pick(c, fmt.Sprintf("Enter the name or number of the sender group you wish to %s.", strings.ToLower(op)), items)
 	if err != nil || i < 0 {
 		return err
 	}
@@ -292,14 +292,14 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 		}
 	}
 	show := func() {
-		c.Printf("\nSender group %s: %s\n", h.SenderGroups[cur()].Name, plural(len(h.SenderGroups[cur()].Members), "host", "hosts"))
+		c.Printf("\nSender group %s: %s\n", h.SenderGroups[cur()].Name, shell.Plural(len(h.SenderGroups[cur()].Members), "host", "hosts"))
 	}
-	return menuLoop(c, show, ops, nil, func(op string) error {
+	return shell.MenuLoop(c, show, ops, func(op string) error {
 		i := cur()
 		g := &h.SenderGroups[i]
 		switch op {
 		case "NEW":
-			list, err := askRequired(c, memberHelp, "", checker(memberCheck))
+			list, err := shell.AskRequired(c, memberHelp, "", checker(memberCheck))
 			if err != nil {
 				return err
 			}
@@ -314,7 +314,7 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 			}
 			if len(warnings) > 0 {
 				c.Printf("%s\n", strings.Join(warnings, "\n"))
-				ok, err := askYN(c, "Add anyway?", false)
+				ok, err := shell.AskYN(c, "Add anyway?", false)
 				if err != nil || !ok {
 					return err
 				}
@@ -323,22 +323,22 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 			return err
 		case "DELETE":
 			if len(g.Members) == 0 {
-				return errorf("Sender group %s has no hosts.", g.Name)
+				return shell.Errorf("Sender group %s has no hosts.", g.Name)
 			}
-			mi, err := pick(c, "Enter the number of the host you wish to remove.", g.Members)
+			mi, err := shell.Pick(c, "Enter the number of the host you wish to remove.", g.Members)
 			if err != nil || mi < 0 {
 				return err
 			}
 			g.Members = append(g.Members[:mi], g.Members[mi+1:]...)
 		case "MOVE":
 			if len(g.Members) < 2 {
-				return errorf("Sender group %s has fewer than two hosts.", g.Name)
+				return shell.Errorf("Sender group %s has fewer than two hosts.", g.Name)
 			}
-			mi, err := pick(c, "Enter the number of the host you wish to move.", g.Members)
+			mi, err := shell.Pick(c, "Enter the number of the host you wish to move.", g.Members)
 			if err != nil || mi < 0 {
 				return err
 			}
-			pos, err := askInt(c, "Enter the position to move it to.", mi+1, 1, len(g.Members))
+			pos, err := shell.AskInt(c, "Enter the position to move it to.", mi+1, 1, len(g.Members))
 			if err != nil {
 				return err
 			}
@@ -350,7 +350,7 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 			if err != nil {
 				return err
 			}
-			comment, err := ask(c, "Enter a comment for this sender group (\"none\" for no comment).", g.Comment, checker(func(s string) (string, error) {
+			comment, err := shell.Ask(c, "Enter a comment for this sender group (\"none\" for no comment).", g.Comment, checker(func(s string) (string, error) {
 				if strings.EqualFold(s, "none") {
 					return "", nil
 				}
@@ -363,9 +363,9 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 		case "PRINT":
 			printGroup(c, g)
 		case "RENAME":
-			n, err := askRequired(c, "Enter the new name for this sender group.", g.Name, checker(func(s string) (string, error) {
+			n, err := shell.AskRequired(c, "Enter the new name for this sender group.", g.Name, checker(func(s string) (string, error) {
 				if strings.EqualFold(s, g.Name) {
-					return s, asUser(store.CheckSenderGroupName(s))
+					return s, shell.AsUser(store.CheckSenderGroupName(s))
 				}
 				return s, checkNewGroupName(h, s)
 			}))
@@ -384,9 +384,9 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 // policyEntry is EDIT or DELETE of a policy.
 func policyEntry(c *shell.Ctx, h *store.HAT, op string) error {
 	if len(h.Policies) == 0 {
-		return errorf("There are no policies.")
+		return shell.Errorf("There are no policies.")
 	}
-	i, err := pick(c, fmt.Sprintf("Enter the name or number of the policy you wish to %s.", strings.ToLower(op)), policyItems(h))
+	i, err := shell.Pick(c, fmt.Sprintf("Enter the name or number of the policy you wish to %s.", strings.ToLower(op)), policyItems(h))
 	if err != nil || i < 0 {
 		return err
 	}
@@ -399,7 +399,7 @@ func policyEntry(c *shell.Ctx, h *store.HAT, op string) error {
 		return nil
 	}
 	p := &h.Policies[i]
-	n, err := askRequired(c, "Enter the name of this policy.", p.Name, checker(func(s string) (string, error) {
+	n, err := shell.AskRequired(c, "Enter the name of this policy.", p.Name, checker(func(s string) (string, error) {
 		n, err := canonPolicyName(s)
 		if err != nil {
 			return "", err
@@ -421,7 +421,7 @@ func policyEntry(c *shell.Ctx, h *store.HAT, op string) error {
 	if !hasParams(p.Behavior) {
 		return nil
 	}
-	change, err := askYN(c, "Would you like to change the policy parameters?", false)
+	change, err := shell.AskYN(c, "Would you like to change the policy parameters?", false)
 	if err != nil || !change {
 		return err
 	}

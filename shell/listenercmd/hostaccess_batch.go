@@ -18,7 +18,7 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 	sub := strings.ToLower(args[0])
 	o, err := shell.ParseOpts(args[1:])
 	if err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	kind := ""
 	if len(o.Pos) > 0 {
@@ -27,7 +27,7 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 	switch {
 	case sub == "new" && kind == "sendergroup":
 		if err := o.Only("comment", "position"); err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		if len(o.Pos) != 4 {
 			return usage("edit NAME hostaccess new sendergroup")
@@ -50,13 +50,13 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 		return err
 	case sub == "edit" && kind == "sendergroup":
 		if err := o.Only("add", "remove", "policy", "comment", "name"); err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		if len(o.Pos) != 2 {
 			return usage("edit NAME hostaccess edit sendergroup")
 		}
 		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --add, --remove, --policy, --comment or --name.")
+			return shell.Errorf("Nothing to change: give --add, --remove, --policy, --comment or --name.")
 		}
 		i, err := findGroup(h, o.Pos[1])
 		if err != nil {
@@ -84,7 +84,7 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 		if v, ok := o.Named["comment"]; ok {
 			cm, err := store.CheckComment(v)
 			if err != nil {
-				return asUser(err)
+				return shell.AsUser(err)
 			}
 			h.SenderGroups[i].Comment = cm
 		}
@@ -94,17 +94,17 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 		return nil
 	case sub == "delete" && (kind == "sendergroup" || kind == "policy"):
 		if err := o.Only(); err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		if len(o.Pos) != 2 {
-			return errorf(`The hostaccess "delete" command requires either "sendergroup" or "policy" and a name.`)
+			return shell.Errorf(`The hostaccess "delete" command requires either "sendergroup" or "policy" and a name.`)
 		}
 		if kind == "policy" {
 			return deletePolicy(h, o.Pos[1])
 		}
 		return deleteGroup(h, o.Pos[1])
 	case sub == "delete":
-		return errorf(`The hostaccess "delete" command requires either "sendergroup" or "policy" and a name.`)
+		return shell.Errorf(`The hostaccess "delete" command requires either "sendergroup" or "policy" and a name.`)
 	case sub == "new" && kind == "policy":
 		if len(o.Pos) != 3 {
 			return usage("edit NAME hostaccess new policy")
@@ -115,7 +115,7 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 		}
 		b, err := store.CanonBehavior(o.Pos[2])
 		if err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		h.Policies = append(h.Policies, store.FlowPolicy{Name: name, Behavior: b})
 		return applyParamOpts(h, &h.Policies[len(h.Policies)-1], o)
@@ -128,11 +128,11 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 			return err
 		}
 		if len(o.Pos) == 2 && len(o.Order) == 0 {
-			return errorf("Nothing to change: give a behavior, --PARAM=VALUE options or --name.")
+			return shell.Errorf("Nothing to change: give a behavior, --PARAM=VALUE options or --name.")
 		}
 		if len(o.Pos) == 3 {
 			if h.Policies[i].Behavior, err = store.CanonBehavior(o.Pos[2]); err != nil {
-				return asUser(err)
+				return shell.AsUser(err)
 			}
 		}
 		if err := applyParamOpts(h, &h.Policies[i], o, "name"); err != nil {
@@ -143,15 +143,15 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 		}
 		return nil
 	case (sub == "new" || sub == "edit") && kind == "":
-		return errorf(`The hostaccess %q command requires either "sendergroup" or "policy" and a name.`, sub)
+		return shell.Errorf(`The hostaccess %q command requires either "sendergroup" or "policy" and a name.`, sub)
 	case sub == "new" || sub == "edit":
-		return errorf(`Unknown entry kind %q: use "sendergroup" or "policy".`, o.Pos[0])
+		return shell.Errorf(`Unknown entry kind %q: use "sendergroup" or "policy".`, o.Pos[0])
 	case sub == "move":
 		if err := o.Only(); err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		if len(o.Pos) != 2 {
-			return errorf(`The hostaccess "move" command requires a sendergroup and a position: hostaccess move GROUP POSITION.`)
+			return shell.Errorf(`The hostaccess "move" command requires a sendergroup and a position: hostaccess move GROUP POSITION.`)
 		}
 		pos, err := atoi("POSITION", o.Pos[1])
 		if err != nil {
@@ -163,7 +163,7 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 			return usage("edit NAME hostaccess default")
 		}
 		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --PARAM=VALUE options (see 'help listenerconfig').")
+			return shell.Errorf("Nothing to change: give --PARAM=VALUE options (see 'help listenerconfig').")
 		}
 		return applyParamOpts(h, nil, o)
 	case sub == "print":
@@ -174,10 +174,10 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 		return nil
 	case sub == "import" || sub == "export":
 		if err := o.Only(); err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		if len(o.Pos) != 1 {
-			return errorf(`The hostaccess %q command requires a filename.`, sub)
+			return shell.Errorf(`The hostaccess %q command requires a filename.`, sub)
 		}
 		if sub == "import" {
 			return importHAT(c, l, o.Pos[0])
@@ -190,13 +190,13 @@ func batchHostAccess(c *shell.Ctx, l *store.Listener, args []string) error {
 		clearHAT(l)
 		return nil
 	}
-	return errorf("Unknown hostaccess operation %q: use new, edit, delete, move, default, print, import, export or clear.", args[0])
+	return shell.Errorf("Unknown hostaccess operation %q: use new, edit, delete, move, default, print, import, export or clear.", args[0])
 }
 
 func atoi(what, s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, errorf("%s must be a number, not %q.", what, s)
+		return 0, shell.Errorf("%s must be a number, not %q.", what, s)
 	}
 	return n, nil
 }

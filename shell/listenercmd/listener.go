@@ -50,7 +50,7 @@ func interactive(c *shell.Ctx) error {
 		}
 		return o
 	}
-	return menuLoop(c, func() { showListeners(c) }, ops, nil, func(op string) error {
+	return shell.MenuLoop(c, func() { showListeners(c) }, ops, func(op string) error {
 		switch op {
 		case "NEW":
 			return newListenerInteractive(c)
@@ -65,7 +65,7 @@ func interactive(c *shell.Ctx) error {
 			if err != nil || l == nil {
 				return err
 			}
-			ok, err := askYN(c, fmt.Sprintf("WARNING: deleting listener %s also deletes its host and recipient access tables.\nAre you sure you want to delete it?", l.Name), false)
+			ok, err := shell.AskYN(c, fmt.Sprintf("WARNING: deleting listener %s also deletes its host and recipient access tables.\nAre you sure you want to delete it?", l.Name), false)
 			if err != nil || !ok {
 				return err
 			}
@@ -91,7 +91,7 @@ func pickListener(c *shell.Ctx, question string) (*store.Listener, error) {
 	for i := range cfg.Listeners {
 		items = append(items, cfg.Listeners[i].Name)
 	}
-	i, err := pick(c, question, items)
+	i, err := shell.Pick(c, question, items)
 	if err != nil || i < 0 {
 		return nil, err
 	}
@@ -108,9 +108,9 @@ func lookupListener(cfg *store.Config, name string) (*store.Listener, error) {
 		names = append(names, l.Name)
 	}
 	if len(names) == 0 {
-		return nil, errorf("There is no listener named %q (no listeners are configured).", name)
+		return nil, shell.Errorf("There is no listener named %q (no listeners are configured).", name)
 	}
-	return nil, errorf("There is no listener named %q (listeners: %s).", name, strings.Join(names, ", "))
+	return nil, shell.Errorf("There is no listener named %q (listeners: %s).", name, strings.Join(names, ", "))
 }
 
 func deleteListener(cfg *store.Config, name string) {
@@ -126,13 +126,13 @@ func deleteListener(cfg *store.Config, name string) {
 // listener).
 func checkListenerName(cfg *store.Config, name string, self *store.Listener) error {
 	if name == "" {
-		return errorf("You must enter a name.")
+		return shell.Errorf("You must enter a name.")
 	}
 	if err := store.CheckListenerName(name); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if o := cfg.Listener(name); o != nil && o != self {
-		return errorf("A listener named %s already exists.", o.Name)
+		return shell.Errorf("A listener named %s already exists.", o.Name)
 	}
 	return nil
 }
@@ -141,7 +141,7 @@ func checkListenerName(cfg *store.Config, name string, self *store.Listener) err
 func canonAddress(s string) (string, error) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil || a.Zone() != "" {
-		return "", errorf("Invalid IP address %q: enter an address such as 127.0.0.1, 0.0.0.0 or ::1.", s)
+		return "", shell.Errorf("Invalid IP address %q: enter an address such as 127.0.0.1, 0.0.0.0 or ::1.", s)
 	}
 	return a.Unmap().String(), nil
 }
@@ -149,7 +149,7 @@ func canonAddress(s string) (string, error) {
 func canonPort(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 65535 {
-		return 0, errorf("Invalid port %q: enter a number from 1 to 65535.", s)
+		return 0, shell.Errorf("Invalid port %q: enter a number from 1 to 65535.", s)
 	}
 	return n, nil
 }
@@ -166,11 +166,11 @@ func checkEndpoint(cfg *store.Config, addr string, port int, self *store.Listene
 	for i := range cfg.Listeners {
 		o := &cfg.Listeners[i]
 		if o != self && clash(o.Address, o.Port) {
-			return errorf("Port %d on %s is already used by listener %s (%s port %d).", port, addr, o.Name, o.Address, o.Port)
+			return shell.Errorf("Port %d on %s is already used by listener %s (%s port %d).", port, addr, o.Name, o.Address, o.Port)
 		}
 	}
 	if clash(cfg.SSH.Address, cfg.SSH.Port) {
-		return errorf("Port %d on %s is already used by the SSH service (%s port %d).", port, addr, cfg.SSH.Address, cfg.SSH.Port)
+		return shell.Errorf("Port %d on %s is already used by the SSH service (%s port %d).", port, addr, cfg.SSH.Address, cfg.SSH.Port)
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func checkEndpoint(cfg *store.Config, addr string, port int, self *store.Listene
 func canonHostname(s string) (string, error) {
 	h := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if !store.ValidDomain(h) {
-		return "", errorf("Invalid hostname format %q: enter a name such as mail.example.com.", s)
+		return "", shell.Errorf("Invalid hostname format %q: enter a name such as mail.example.com.", s)
 	}
 	return h, nil
 }
@@ -186,7 +186,7 @@ func canonHostname(s string) (string, error) {
 func canonMaxConcurrency(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 10000 {
-		return 0, errorf("Invalid maximum concurrent connections %q: enter a number from 1 to 10000.", s)
+		return 0, shell.Errorf("Invalid maximum concurrent connections %q: enter a number from 1 to 10000.", s)
 	}
 	return n, nil
 }
@@ -195,13 +195,13 @@ func canonMaxConcurrency(s string) (int, error) {
 func checker(f func(string) (string, error)) func(string) (string, error) {
 	return func(s string) (string, error) {
 		v, err := f(s)
-		return v, asUser(err)
+		return v, shell.AsUser(err)
 	}
 }
 
 func newListenerInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
-	ti, err := choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private"}, 1)
+	ti, err := shell.Choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private"}, 1)
 	if err != nil {
 		return err
 	}
@@ -209,13 +209,13 @@ func newListenerInteractive(c *shell.Ctx) error {
 	if ti == 1 {
 		typ = store.ListenerPrivate
 	}
-	name, err := askRequired(c, `Please create a name for this listener (Ex: "IncomingMail"):`, "", checker(func(s string) (string, error) {
+	name, err := shell.AskRequired(c, `Please create a name for this listener (Ex: "IncomingMail"):`, "", checker(func(s string) (string, error) {
 		return s, checkListenerName(cfg, s, nil)
 	}))
 	if err != nil {
 		return err
 	}
-	addr, err := ask(c, "Enter the IP address this listener accepts connections on.", "127.0.0.1", checker(canonAddress))
+	addr, err := shell.Ask(c, "Enter the IP address this listener accepts connections on.", "127.0.0.1", checker(canonAddress))
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 	if checkEndpoint(cfg, addr, 25, nil) != nil {
 		def = ""
 	}
-	ps, err := askRequired(c, "Enter the TCP port for this listener.", def, checker(func(s string) (string, error) {
+	ps, err := shell.AskRequired(c, "Enter the TCP port for this listener.", def, checker(func(s string) (string, error) {
 		p, err := canonPort(s)
 		if err != nil {
 			return "", err
@@ -234,7 +234,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		return err
 	}
 	port, _ := strconv.Atoi(ps)
-	host, err := ask(c, "Enter the hostname this listener shows in its SMTP banner.", cfg.System.Hostname, checker(canonHostname))
+	host, err := shell.Ask(c, "Enter the hostname this listener shows in its SMTP banner.", cfg.System.Hostname, checker(canonHostname))
 	if err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		l.Hostname = host
 	}
 	if typ == store.ListenerPublic {
-		list, err := ask(c, "Enter the domains or addresses this listener accepts mail for, separated by commas\n(for example: example.com, .example.com). Until you add some, it rejects every recipient.", "", checker(func(s string) (string, error) {
+		list, err := shell.Ask(c, "Enter the domains or addresses this listener accepts mail for, separated by commas\n(for example: example.com, .example.com). Until you add some, it rejects every recipient.", "", checker(func(s string) (string, error) {
 			_, err := ratEntries(s)
 			return s, err
 		}))
@@ -253,7 +253,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		es, _ := ratEntries(list)
 		l.RAT = acceptRAT(es)
 	} else {
-		list, err := ask(c, "Enter the hosts allowed to relay mail through this listener, separated by commas\n(for example: 10.1.1.0/24, mail.example.com).", "", checker(func(s string) (string, error) {
+		list, err := shell.Ask(c, "Enter the hosts allowed to relay mail through this listener, separated by commas\n(for example: 10.1.1.0/24, mail.example.com).", "", checker(func(s string) (string, error) {
 			if strings.TrimSpace(s) == "" {
 				return s, nil
 			}
@@ -266,7 +266,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		ms, _ := membersOf(list)
 		l.HAT = store.NewPrivateHAT(ms)
 	}
-	change, err := askYN(c, "Do you want to change the default host access policy parameters?", false)
+	change, err := shell.AskYN(c, "Do you want to change the default host access policy parameters?", false)
 	if err != nil {
 		return err
 	}
@@ -295,13 +295,13 @@ func acceptRAT(entries []string) []store.RATEntry {
 func ratEntries(s string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, f := range splitList(s) {
+	for _, f := range shell.SplitList(s) {
 		e, err := store.CanonRATEntry(f)
 		if err != nil {
-			return nil, asUser(err)
+			return nil, shell.AsUser(err)
 		}
 		if e == "ALL" {
-			return nil, errorf("ALL is the default entry: change it with EDIT (batch: rcptaccess edit ALL ACCEPT|REJECT).")
+			return nil, shell.Errorf("ALL is the default entry: change it with EDIT (batch: rcptaccess edit ALL ACCEPT|REJECT).")
 		}
 		if !seen[e] {
 			seen[e] = true
@@ -316,13 +316,13 @@ func ratEntries(s string) ([]string, error) {
 func membersOf(s string) ([]string, error) {
 	ms, err := store.ParseMembers(s)
 	if err != nil {
-		return nil, asUser(err)
+		return nil, shell.AsUser(err)
 	}
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range ms {
 		if m.Kind == store.MemberAll {
-			return nil, errorf("ALL may only be used in the last row of the table.")
+			return nil, shell.Errorf("ALL may only be used in the last row of the table.")
 		}
 		if k := m.String(); !seen[k] {
 			seen[k] = true
@@ -380,12 +380,12 @@ func editListenerMenu(c *shell.Ctx, name string) error {
 		}
 		return o
 	}
-	return menuLoop(c, func() { showListener(c, cur()) }, ops, nil, func(op string) error {
+	return shell.MenuLoop(c, func() { showListener(c, cur()) }, ops, func(op string) error {
 		cfg := c.Config()
 		l := cur()
 		switch op {
 		case "NAME":
-			n, err := askRequired(c, "Please enter a new name for this listener.", l.Name, checker(func(s string) (string, error) {
+			n, err := shell.AskRequired(c, "Please enter a new name for this listener.", l.Name, checker(func(s string) (string, error) {
 				return s, checkListenerName(cfg, s, l)
 			}))
 			if err != nil {
@@ -393,11 +393,11 @@ func editListenerMenu(c *shell.Ctx, name string) error {
 			}
 			l.Name, name = n, n
 		case "INTERFACE":
-			addr, err := ask(c, "Enter the IP address this listener accepts connections on.", l.Address, checker(canonAddress))
+			addr, err := shell.Ask(c, "Enter the IP address this listener accepts connections on.", l.Address, checker(canonAddress))
 			if err != nil {
 				return err
 			}
-			ps, err := ask(c, "Enter the TCP port for this listener.", strconv.Itoa(l.Port), checker(func(s string) (string, error) {
+			ps, err := shell.Ask(c, "Enter the TCP port for this listener.", strconv.Itoa(l.Port), checker(func(s string) (string, error) {
 				p, err := canonPort(s)
 				if err != nil {
 					return "", err
@@ -410,7 +410,7 @@ func editListenerMenu(c *shell.Ctx, name string) error {
 			l.Address = addr
 			l.Port, _ = strconv.Atoi(ps)
 		case "LIMITS":
-			s, err := ask(c, "Enter the maximum number of concurrent connections for this listener.", strconv.Itoa(l.MaxConcurrency), checker(func(s string) (string, error) {
+			s, err := shell.Ask(c, "Enter the maximum number of concurrent connections for this listener.", strconv.Itoa(l.MaxConcurrency), checker(func(s string) (string, error) {
 				n, err := canonMaxConcurrency(s)
 				return strconv.Itoa(n), err
 			}))
@@ -419,7 +419,7 @@ func editListenerMenu(c *shell.Ctx, name string) error {
 			}
 			l.MaxConcurrency, _ = strconv.Atoi(s)
 			printConnLimits(c, l)
-			change, err := askYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
+			change, err := shell.AskYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
 			if err != nil || !change {
 				return err
 			}
@@ -453,18 +453,18 @@ func setupMenu(c *shell.Ctx, name string) error {
 			{Name: "HOSTNAME", Desc: "Change the hostname shown in the SMTP banner."},
 		}
 	}
-	return menuLoop(c, show, ops, nil, func(op string) error {
+	return shell.MenuLoop(c, show, ops, func(op string) error {
 		cfg := c.Config()
 		l := cfg.Listener(name)
 		switch op {
 		case "DEFAULTDOMAIN":
-			d, err := ask(c, "Enter the default domain added to addresses without a domain (\"none\" for no default domain).", l.DefaultDomain, checker(canonDefaultDomain))
+			d, err := shell.Ask(c, "Enter the default domain added to addresses without a domain (\"none\" for no default domain).", l.DefaultDomain, checker(canonDefaultDomain))
 			if err != nil {
 				return err
 			}
 			l.DefaultDomain = d
 		case "HOSTNAME":
-			h, err := ask(c, "Enter the hostname this listener shows in its SMTP banner.", hostnameOf(cfg, l), checker(canonHostname))
+			h, err := shell.Ask(c, "Enter the hostname this listener shows in its SMTP banner.", hostnameOf(cfg, l), checker(canonHostname))
 			if err != nil {
 				return err
 			}
@@ -480,7 +480,7 @@ func canonDefaultDomain(s string) (string, error) {
 	}
 	d, err := canonHostname(s)
 	if err != nil {
-		return "", errorf("Invalid domain %q: enter a domain such as example.com, or none.", s)
+		return "", shell.Errorf("Invalid domain %q: enter a domain such as example.com, or none.", s)
 	}
 	return d, nil
 }

@@ -13,10 +13,10 @@ import (
 func batchNew(c *shell.Ctx, args []string) error {
 	o, err := shell.ParseOpts(args)
 	if err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if err := o.Only("type", "address", "port", "hostname", "accept", "relay"); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if len(o.Pos) != 1 {
 		return usage("new")
@@ -30,12 +30,12 @@ func batchNew(c *shell.Ctx, args []string) error {
 	switch typ {
 	case store.ListenerPublic, store.ListenerPrivate:
 	case "":
-		return errorf("Give the listener type: --type public or --type private.")
+		return shell.Errorf("Give the listener type: --type public or --type private.")
 	default:
-		return errorf("Invalid listener type %q: use public or private.", o.Named["type"])
+		return shell.Errorf("Invalid listener type %q: use public or private.", o.Named["type"])
 	}
 	if o.Named["address"] == "" || o.Named["port"] == "" {
-		return errorf("Give the address and port: --address IP --port N.")
+		return shell.Errorf("Give the address and port: --address IP --port N.")
 	}
 	addr, err := canonAddress(o.Named["address"])
 	if err != nil {
@@ -58,7 +58,7 @@ func batchNew(c *shell.Ctx, args []string) error {
 	}
 	if v, ok := o.Named["accept"]; ok {
 		if typ != store.ListenerPublic {
-			return errorf("--accept is for public listeners (a private listener relays for the hosts of --relay).")
+			return shell.Errorf("--accept is for public listeners (a private listener relays for the hosts of --relay).")
 		}
 		es, err := ratEntries(v)
 		if err != nil {
@@ -68,7 +68,7 @@ func batchNew(c *shell.Ctx, args []string) error {
 	}
 	if v, ok := o.Named["relay"]; ok {
 		if typ != store.ListenerPrivate {
-			return errorf("--relay is for private listeners (a public listener accepts mail for the domains of --accept).")
+			return shell.Errorf("--relay is for private listeners (a public listener accepts mail for the domains of --accept).")
 		}
 		ms, err := membersOf(v)
 		if err != nil {
@@ -86,16 +86,16 @@ func batchNew(c *shell.Ctx, args []string) error {
 func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
 	o, err := shell.ParseOpts(args)
 	if err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if err := o.Only(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency"}, connLimitOptions()...)...); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if len(o.Pos) > 0 {
 		return usage("edit NAME setup")
 	}
 	if len(o.Order) == 0 {
-		return errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency, --name or a connection limit (see help listenerconfig).")
+		return shell.Errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency, --name or a connection limit (see help listenerconfig).")
 	}
 	if l.ConnLimits, err = parseConnLimits(o.Named, l.ConnLimits); err != nil {
 		return err

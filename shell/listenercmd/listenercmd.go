@@ -25,7 +25,7 @@ func Commands() []*shell.Command {
 	cmd.Run = func(c *shell.Ctx, args []string) error {
 		if len(args) == 0 {
 			if shell.RoleAccess(c.S.Role) < shell.AccessOperator {
-				return errorf("You are not in the correct access group to change listeners: use 'listenerconfig print'.")
+				return shell.Errorf("You are not in the correct access group to change listeners: use 'listenerconfig print'.")
 			}
 			return interactive(c)
 		}
@@ -73,20 +73,11 @@ func usageLines() []string {
 		"  format is that of 'hostaccess print' without the default policy parameters.",
 		"--PARAM=VALUE may also be written PARAM=VALUE; sizes take k, M, G. Mail flow policy parameters:")
 	for _, s := range store.HATParams.Specs {
-		help := s.Help
-		switch s.Kind {
-		case store.KindEnum:
-			if !strings.Contains(help, s.Enum[len(s.Enum)-1]) {
-				help += " (" + strings.Join(s.Enum, ", ") + ")"
-			}
-		case store.KindOnOff:
-			help += " (on, off)"
-		}
 		names := s.Name
 		if len(s.Aliases) > 0 {
 			names += " (also " + strings.Join(s.Aliases, ", ") + ")"
 		}
-		u = append(u, fmt.Sprintf("  --%s: %s", names, help))
+		u = append(u, fmt.Sprintf("  --%s: %s", names, shell.ParamHelp(&s)))
 	}
 	return append(u, connLimitUsage()...)
 }
@@ -103,7 +94,7 @@ func usage(prefix string) error {
 	if len(forms) == 0 {
 		forms = batchForms
 	}
-	return errorf("Usage: %s", strings.Join(forms, "\n       "))
+	return shell.Errorf("Usage: %s", strings.Join(forms, "\n       "))
 }
 
 // readOnly reports whether a batch line only reads.
@@ -123,7 +114,7 @@ func readOnly(args []string) bool {
 
 func batch(c *shell.Ctx, args []string) error {
 	if shell.RoleAccess(c.S.Role) < shell.AccessOperator && !readOnly(args) {
-		return errorf("You are not in the correct access group to change listeners.")
+		return shell.Errorf("You are not in the correct access group to change listeners.")
 	}
 	cfg := c.Config()
 	switch strings.ToLower(args[0]) {
@@ -174,9 +165,9 @@ func batch(c *shell.Ctx, args []string) error {
 		case "rcptaccess":
 			return batchRcptAccess(c, l, args[3:])
 		}
-		return errorf("Unknown listener setting %q: use setup, hostaccess or rcptaccess.", args[2])
+		return shell.Errorf("Unknown listener setting %q: use setup, hostaccess or rcptaccess.", args[2])
 	}
-	return errorf("Unknown operation %q: use new, edit, delete or print (see 'help listenerconfig').", args[0])
+	return shell.Errorf("Unknown operation %q: use new, edit, delete or print (see 'help listenerconfig').", args[0])
 }
 
 // complete offers, after the sub-operation: listener names; then setup,

@@ -66,3 +66,18 @@ func ParamOptions(t *store.ParamTable, partial string) []string {
 	}
 	return out
 }
+
+// ParamUsage are the usage lines that explain a table's parameters:
+// "  --name (also alias): help (values)".
+func ParamUsage(t *store.ParamTable) []string {
+	var u []string
+	for i := range t.Specs {
+		s := &t.Specs[i]
+		names := s.Name
+		if len(s.Aliases) > 0 {
+			names += " (also " + strings.Join(s.Aliases, ", ") + ")"
+		}
+		u = append(u, fmt.Sprintf("  --%s: %s", names, ParamHelp(s)))
+	}
+	return u
+}

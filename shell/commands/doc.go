@@ -35,10 +35,16 @@ func Markdown(r *shell.Registry) string {
 	}
 	for _, c := range r.All() {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\nRole: %s.", c.Name, c.Help, accessNames[c.Access])
-		if len(c.Sub) > 0 {
+		if len(c.Sub) > 0 && len(c.Ops) == 0 {
 			fmt.Fprintf(&b, " Operations: %s.", strings.Join(c.Sub, ", "))
 		}
 		b.WriteString("\n")
+		if len(c.Ops) > 0 {
+			b.WriteString("\n| batch form | menu | role | what it does |\n|---|---|---|---|\n")
+			for _, op := range c.Ops {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(c.Name, op.Batch), or(op.Menu, "-"), accessNames[op.Access], op.Desc)
+			}
+		}
 		if len(c.Usage) > 0 {
 			b.WriteString("\n```\n")
 			for _, u := range c.Usage {
@@ -48,4 +54,19 @@ func Markdown(r *shell.Registry) string {
 		}
 	}
 	return b.String()
+}
+
+// code is a batch form as Markdown code, "-" when there is none.
+func code(cmd, form string) string {
+	if form == "" {
+		return "-"
+	}
+	return "`" + cmd + " " + form + "`"
+}
+
+func or(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }

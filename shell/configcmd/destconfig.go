@@ -12,64 +12,156 @@ import (
 // A domain entry holds only what it overrides; DEFAULT holds everything.
 
 func destconfigCommand() *shell.Command {
-	cmd := &shell.Command{
+	return shell.CommandSpec[*store.Config]{
 		Name:   "destconfig",
 		Help:   "Configure destination controls: per-domain delivery limits, TLS, DANE, bounce verification and bounce profile.",
 		Access: shell.AccessReadOnly,
-		Sub:    []string{"setup", "new", "edit", "delete", "default", "list", "detail", "clear", "import", "export"},
-		Usage: []string{
-			"destconfig new DOMAIN [--PARAM=VALUE ...]",
-			"destconfig edit DOMAIN|DEFAULT [--PARAM=VALUE ...]   (--PARAM= with no value: a domain uses DEFAULT's value again)",
-			"destconfig default [--PARAM=VALUE ...]                (same as edit DEFAULT)",
-			"destconfig delete DOMAIN",
-			"destconfig list",
-			"destconfig detail [DOMAIN|DEFAULT|all]",
-			"destconfig clear                                      (removes every domain entry; DEFAULT stays)",
-			"destconfig import FILE                                (replaces DEFAULT and every entry; FILE: a file name in DATA/configuration)",
-			"destconfig export FILE",
-			"destconfig setup [--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]   (PEM files in DATA/configuration)",
+		Target: config,
+		Show: func(c *shell.Ctx, cfg *store.Config) {
+			c.Printf("\nThere are currently %d entries configured.\n", len(cfg.Destinations))
 		},
-	}
-	for _, s := range store.DestParams.Specs {
-		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, shell.ParamHelp(&s)))
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string { return destComplete(c, cmd, args) }
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		if len(args) == 0 {
-			return destInteractive(c)
-		}
-		return destBatch(c, cmd, args)
-	}
-	return cmd
+		Table: &shell.Table[*store.Config]{Prefix: "destconfig", Ops: destOps},
+		Notes: shell.ParamUsage(store.DestParams),
+	}.Command()
 }
 
-func destComplete(c *shell.Ctx, cmd *shell.Command, args []string) []string {
-	if len(args) <= 1 {
-		return cmd.Sub
+// config is the Target of the configuration commands: the command's
+// working copy.
+func config(c *shell.Ctx) *store.Config { return c.Config() }
+
+// destOps are destconfig's operations, in AsyncOS's menu order
+// (reference/asyncos-cli.md 3); the menus are in destmenu.go.
+var destOps = []shell.Operation[*store.Config]{
+	{Name: "setup", Desc: "Change global settings.",
+		Usage: []string{"[--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]   (PEM files in DATA/configuration)"},
+		Batch: destSetupBatch,
+		Menu:  destSetupInteractive,
+		Complete: func(*shell.Ctx, *store.Config, []string) []string {
+			return []string{"--cert", "--key", "--alert_on_tls_fail"}
+		}},
+	{Name: "new", Desc: "Create a new entry.",
+		Usage:    []string{"DOMAIN [--PARAM=VALUE ...]"},
+		Batch:    destNewBatch,
+		Menu:     destNew,
+		Complete: destParamsAfter(1)},
+	{Name: "edit", Desc: "Modify an entry.",
+		Usage: []string{"DOMAIN|DEFAULT [--PARAM=VALUE ...]   (--PARAM= with no value: a domain uses DEFAULT's value again)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error { return destEditBatch(cfg, args, false) },
+		Menu:  destEditMenu,
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return append([]string{store.DestDefaultSection}, destDomains(cfg)...)
+			}
+			return shell.ParamOptions(store.DestParams, args[len(args)-1])
+		}},
+	{Name: "delete", Desc: "Remove an entry.",
+		Usage: []string{"DOMAIN"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("delete", args, 1, 1, false)
+			if err != nil {
+				return err
+			}
+			return deleteDest(cfg, o.Pos[0])
+		},
+		Menu:     destDeleteMenu,
+		Complete: destDomainArg},
+	{Name: "default", Desc: "Change the default.",
+		Usage:    []string{"[--PARAM=VALUE ...]                (same as edit DEFAULT)"},
+		Batch:    func(c *shell.Ctx, cfg *store.Config, args []string) error { return destEditBatch(cfg, args, true) },
+		Menu:     destDefaultMenu,
+		Complete: destParamsAfter(0)},
+	{Name: "list", Desc: "Display a summary list of all entries.",
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if _, err := destArgs("list", args, 0, 0, false); err != nil {
+				return err
+			}
+			c.Printf("%s", destList(cfg))
+			return nil
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			c.Printf("\n%s", destList(cfg))
+			return nil
+		}},
+	{Name: "detail", Desc: "Display details for one destination or all entries.",
+		Usage: []string{"[DOMAIN|DEFAULT|all]"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("detail", args, 0, 1, false)
+			if err != nil {
+				return err
+			}
+			which := "all"
+			if len(o.Pos) == 1 {
+				which = o.Pos[0]
+			}
+			return destDetail(c, cfg, which)
+		},
+		Menu: destDetailMenu,
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return append([]string{"all", store.DestDefaultSection}, destDomains(cfg)...)
+			}
+			return nil
+		}},
+	{Name: "clear", Desc: "Remove all entries.",
+		Usage: []string{"                                     (removes every domain entry; DEFAULT stays)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if _, err := destArgs("clear", args, 0, 0, false); err != nil {
+				return err
+			}
+			cfg.Destinations = nil
+			return nil
+		},
+		Menu: destClearMenu},
+	{Name: "import", Desc: "Import tables from a file.",
+		Usage: []string{"FILE                                (replaces DEFAULT and every entry; FILE: a file name in DATA/configuration)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("import", args, 1, 1, false)
+			if err != nil {
+				return err
+			}
+			return destImport(c, cfg, o.Pos[0])
+		},
+		Menu:     destImportMenu,
+		Complete: configFileArg},
+	{Name: "export", Desc: "Export tables to a file.",
+		Usage: []string{"FILE"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("export", args, 1, 1, false)
+			if err != nil {
+				return err
+			}
+			return destExport(c, cfg, o.Pos[0])
+		},
+		Menu: destExportMenu},
+}
+
+func destDomains(cfg *store.Config) []string {
+	return names(cfg.Destinations, func(d *store.Destination) string { return d.Domain })
+}
+
+// destDomainArg completes a domain entry as the first word.
+func destDomainArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
+	if len(args) == 1 {
+		return destDomains(cfg)
 	}
-	cfg := c.Config()
-	domains := names(cfg.Destinations, func(d *store.Destination) string { return d.Domain })
-	sub := strings.ToLower(args[0])
-	if len(args) == 2 {
-		switch sub {
-		case "edit":
-			return append([]string{store.DestDefaultSection}, domains...)
-		case "delete":
-			return domains
-		case "detail":
-			return append([]string{"all", store.DestDefaultSection}, domains...)
-		case "import":
-			return c.ConfigFiles()
-		case "default":
-			return shell.ParamOptions(store.DestParams, args[1])
+	return nil
+}
+
+// destParamsAfter completes --PARAM=VALUE options after n words.
+func destParamsAfter(n int) func(*shell.Ctx, *store.Config, []string) []string {
+	return func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+		if len(args) <= n {
+			return nil
 		}
-		return nil
-	}
-	switch sub {
-	case "new", "edit", "default":
 		return shell.ParamOptions(store.DestParams, args[len(args)-1])
-	case "setup":
-		return []string{"--cert", "--key", "--alert_on_tls_fail"}
+	}
+}
+
+// configFileArg completes a file of the configuration directory as the
+// first word.
+func configFileArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
+	if len(args) == 1 {
+		return c.ConfigFiles()
 	}
 	return nil
 }
@@ -90,137 +182,79 @@ func destNotFound(d string) error {
 	return shell.Errorf("%q was not found in the destination control table.", d)
 }
 
-func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
-	sub := strings.ToLower(args[0])
-	o, err := shell.UserOpts(args[1:])
+// destArgs parses the words after a destconfig operation: min to max
+// positional words, and options only when opts.
+func destArgs(sub string, args []string, min, max int, opts bool) (shell.Opts, error) {
+	o, err := shell.UserOpts(args)
+	if err != nil {
+		return o, err
+	}
+	if len(o.Pos) < min || len(o.Pos) > max {
+		return o, shell.ErrUsage
+	}
+	if !opts && len(o.Order) > 0 {
+		return o, shell.Errorf("destconfig %s takes no options (got --%s).", sub, o.Order[0])
+	}
+	return o, nil
+}
+
+// destNewBatch is "destconfig new DOMAIN [--PARAM=VALUE ...]".
+func destNewBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := destArgs("new", args, 1, 1, true)
 	if err != nil {
 		return err
 	}
-	cfg := c.Config()
-	npos := func(min, max int) error {
-		if len(o.Pos) < min || len(o.Pos) > max {
-			return subUsage(cmd, sub)
-		}
-		return nil
+	if isDefaultName(o.Pos[0]) {
+		return shell.Errorf("DEFAULT always exists: use 'destconfig edit DEFAULT'.")
 	}
-	noOpts := func() error {
-		if len(o.Order) > 0 {
-			return shell.Errorf("destconfig %s takes no options (got --%s).", sub, o.Order[0])
-		}
-		return nil
+	d, err := canonDomain(o.Pos[0])
+	if err != nil {
+		return err
 	}
-	switch sub {
-	case "new":
-		if err := npos(1, 1); err != nil {
-			return err
+	if cfg.Destination(d) != nil {
+		return shell.Errorf("A destination control entry for %s already exists: use 'destconfig edit %s'.", d, d)
+	}
+	p := store.Params{}
+	if err := applyDestOpts(cfg, p, o, false); err != nil {
+		return err
+	}
+	cfg.Destinations = append(cfg.Destinations, store.Destination{Domain: d, Params: p})
+	return checkDests(cfg)
+}
+
+// destEditBatch is "destconfig edit DOMAIN|DEFAULT [--PARAM=VALUE ...]"
+// and, with isDefault, "destconfig default [--PARAM=VALUE ...]".
+func destEditBatch(cfg *store.Config, args []string, isDefault bool) error {
+	if isDefault {
+		args = append([]string{store.DestDefaultSection}, args...)
+	}
+	o, err := destArgs("edit", args, 1, 1, true)
+	if err != nil {
+		return err
+	}
+	if len(o.Order) == 0 {
+		return shell.Errorf("Nothing to change: give --PARAM=VALUE options (see 'help destconfig').")
+	}
+	if isDefaultName(o.Pos[0]) {
+		if cfg.DestDefault == nil {
+			cfg.DestDefault = store.Params{}
 		}
-		if isDefaultName(o.Pos[0]) {
-			return shell.Errorf("DEFAULT always exists: use 'destconfig edit DEFAULT'.")
-		}
-		d, err := canonDomain(o.Pos[0])
-		if err != nil {
-			return err
-		}
-		if cfg.Destination(d) != nil {
-			return shell.Errorf("A destination control entry for %s already exists: use 'destconfig edit %s'.", d, d)
-		}
-		p := store.Params{}
-		if err := applyDestOpts(cfg, p, o, false); err != nil {
-			return err
-		}
-		cfg.Destinations = append(cfg.Destinations, store.Destination{Domain: d, Params: p})
-		return checkDests(cfg)
-	case "edit", "default":
-		if sub == "default" {
-			o.Pos = append([]string{store.DestDefaultSection}, o.Pos...)
-		}
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if len(o.Order) == 0 {
-			return shell.Errorf("Nothing to change: give --PARAM=VALUE options (see 'help destconfig').")
-		}
-		if isDefaultName(o.Pos[0]) {
-			if cfg.DestDefault == nil {
-				cfg.DestDefault = store.Params{}
-			}
-			if err := applyDestOpts(cfg, cfg.DestDefault, o, true); err != nil {
-				return err
-			}
-			return checkDests(cfg)
-		}
-		d := cfg.Destination(strings.TrimSuffix(o.Pos[0], "."))
-		if d == nil {
-			return destNotFound(o.Pos[0])
-		}
-		if d.Params == nil {
-			d.Params = store.Params{}
-		}
-		if err := applyDestOpts(cfg, d.Params, o, false); err != nil {
+		if err := applyDestOpts(cfg, cfg.DestDefault, o, true); err != nil {
 			return err
 		}
 		return checkDests(cfg)
-	case "delete":
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		return deleteDest(cfg, o.Pos[0])
-	case "list":
-		if err := npos(0, 0); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		c.Printf("%s", destList(cfg))
-		return nil
-	case "detail":
-		if err := npos(0, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		which := "all"
-		if len(o.Pos) == 1 {
-			which = o.Pos[0]
-		}
-		return destDetail(c, cfg, which)
-	case "clear":
-		if err := npos(0, 0); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		cfg.Destinations = nil
-		return nil
-	case "import":
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		return destImport(c, cfg, o.Pos[0])
-	case "export":
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		return destExport(c, cfg, o.Pos[0])
-	case "setup":
-		if err := npos(0, 0); err != nil {
-			return err
-		}
-		return destSetupBatch(c, cfg, o)
 	}
-	return shell.Errorf("Unknown destconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	d := cfg.Destination(strings.TrimSuffix(o.Pos[0], "."))
+	if d == nil {
+		return destNotFound(o.Pos[0])
+	}
+	if d.Params == nil {
+		d.Params = store.Params{}
+	}
+	if err := applyDestOpts(cfg, d.Params, o, false); err != nil {
+		return err
+	}
+	return checkDests(cfg)
 }
 
 // destOptional are the DEFAULT parameters that may be absent.
@@ -440,7 +474,11 @@ func destBlock(cfg *store.Config, title string, p store.Params, isDefault bool) 
 
 // destSetupBatch is "destconfig setup": the outbound TLS client
 // certificate and the alert on failed required TLS.
-func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
+func destSetupBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := destArgs("setup", args, 0, 0, true)
+	if err != nil {
+		return err
+	}
 	if err := o.Allow("cert", "key", "alert_on_tls_fail"); err != nil {
 		return err
 	}

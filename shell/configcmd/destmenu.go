@@ -8,87 +8,83 @@ import (
 	"seg/store"
 )
 
-// destconfig's interactive form, in AsyncOS's prompt order
+// destconfig's interactive operations, in AsyncOS's prompt order
 // (reference/asyncos-cli.md 3).
 
-var destOps = []shell.Op{
-	{Name: "SETUP", Desc: "Change global settings."},
-	{Name: "NEW", Desc: "Create a new entry."},
-	{Name: "EDIT", Desc: "Modify an entry."},
-	{Name: "DELETE", Desc: "Remove an entry."},
-	{Name: "DEFAULT", Desc: "Change the default."},
-	{Name: "LIST", Desc: "Display a summary list of all entries."},
-	{Name: "DETAIL", Desc: "Display details for one destination or all entries."},
-	{Name: "CLEAR", Desc: "Remove all entries."},
-	{Name: "IMPORT", Desc: "Import tables from a file."},
-	{Name: "EXPORT", Desc: "Export tables to a file."},
+// destEditMenu is EDIT: a domain entry's settings.
+func destEditMenu(c *shell.Ctx, cfg *store.Config) error {
+	d, err := askExistingDest(c, cfg, "Enter the domain you wish to edit.")
+	if err != nil || d == nil {
+		return err
+	}
+	p, err := askDestEntry(c, cfg, d.Domain, d.Params, false)
+	if err != nil {
+		return err
+	}
+	d.Params = p
+	return checkDests(cfg)
 }
 
-func destInteractive(c *shell.Ctx) error {
-	cfg := c.Config()
-	return shell.MenuLoop(c,
-		func() { c.Printf("\nThere are currently %d entries configured.\n", len(cfg.Destinations)) },
-		func() []shell.Op { return destOps },
-		func(op string) error {
-			switch op {
-			case "SETUP":
-				return destSetupInteractive(c, cfg)
-			case "NEW":
-				return destNew(c, cfg)
-			case "EDIT":
-				d, err := askExistingDest(c, cfg, "Enter the domain you wish to edit.")
-				if err != nil || d == nil {
-					return err
-				}
-				p, err := askDestEntry(c, cfg, d.Domain, d.Params, false)
-				if err != nil {
-					return err
-				}
-				d.Params = p
-				return checkDests(cfg)
-			case "DELETE":
-				d, err := askExistingDest(c, cfg, "Enter the domain you wish to delete.")
-				if err != nil || d == nil {
-					return err
-				}
-				return deleteDest(cfg, d.Domain)
-			case "DEFAULT":
-				p, err := askDestDefault(c, cfg)
-				if err != nil {
-					return err
-				}
-				cfg.DestDefault = p
-				return checkDests(cfg)
-			case "LIST":
-				c.Printf("\n%s", destList(cfg))
-			case "DETAIL":
-				which, err := shell.Ask(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", nil)
-				if err != nil || which == "" {
-					return err
-				}
-				c.Printf("\n")
-				return destDetail(c, cfg, which)
-			case "CLEAR":
-				yes, err := shell.AskYN(c, "Do you want to remove all entries? The default entry is kept.", false)
-				if err != nil || !yes {
-					return err
-				}
-				cfg.Destinations = nil
-			case "IMPORT":
-				name, err := shell.Ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
-				if err != nil || name == "" {
-					return err
-				}
-				return destImport(c, cfg, name)
-			case "EXPORT":
-				name, err := shell.Ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
-				if err != nil || name == "" {
-					return err
-				}
-				return destExport(c, cfg, name)
-			}
-			return nil
-		})
+func destDeleteMenu(c *shell.Ctx, cfg *store.Config) error {
+	d, err := askExistingDest(c, cfg, "Enter the domain you wish to delete.")
+	if err != nil || d == nil {
+		return err
+	}
+	return deleteDest(cfg, d.Domain)
+}
+
+// destDefaultMenu is DEFAULT: every setting of the default entry.
+func destDefaultMenu(c *shell.Ctx, cfg *store.Config) error {
+	p, err := askDestDefault(c, cfg)
+	if err != nil {
+		return err
+	}
+	cfg.DestDefault = p
+	return checkDests(cfg)
+}
+
+func destDetailMenu(c *shell.Ctx, cfg *store.Config) error {
+	which, err := shell.Ask(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", nil)
+	if err != nil || which == "" {
+		return err
+	}
+	c.Printf("\n")
+	return destDetail(c, cfg, which)
+}
+
+func destClearMenu(c *shell.Ctx, cfg *store.Config) error {
+	yes, err := shell.AskYN(c, "Do you want to remove all entries? The default entry is kept.", false)
+	if err != nil || !yes {
+		return err
+	}
+	cfg.Destinations = nil
+	return nil
+}
+
+func destImportMenu(c *shell.Ctx, cfg *store.Config) error {
+	name, err := askImportFile(c)
+	if err != nil || name == "" {
+		return err
+	}
+	return destImport(c, cfg, name)
+}
+
+func destExportMenu(c *shell.Ctx, cfg *store.Config) error {
+	name, err := askExportFile(c)
+	if err != nil || name == "" {
+		return err
+	}
+	return destExport(c, cfg, name)
+}
+
+// askImportFile and askExportFile ask for the file of IMPORT and EXPORT;
+// an empty answer goes back.
+func askImportFile(c *shell.Ctx) (string, error) {
+	return shell.Ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
+}
+
+func askExportFile(c *shell.Ctx) (string, error) {
+	return shell.Ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
 }
 
 // askExistingDest asks for the domain of an existing entry; an empty

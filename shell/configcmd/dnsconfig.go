@@ -16,10 +16,9 @@ func dnsconfigCommand() *shell.Command {
 	return setupCommand{
 		name: "dnsconfig",
 		help: "Configure the DNS servers used for MX, address, TXT and TLSA lookups.",
-		usage: []string{
-			"dnsconfig setup --servers HOST[:PORT][,HOST[:PORT]...]   (port 53 when omitted; IPv6 as [ADDR]:PORT)",
-			"dnsconfig setup --system                                 (use the operating system's resolver)",
-			"dnsconfig print",
+		setup: []string{
+			"--servers HOST[:PORT][,HOST[:PORT]...]   (port 53 when omitted; IPv6 as [ADDR]:PORT)",
+			"--system                                 (use the operating system's resolver)",
 		},
 		opts:  []string{"servers", "system"},
 		flags: []string{"system"},
@@ -30,7 +29,7 @@ func dnsconfigCommand() *shell.Command {
 			srv, hasSrv := o.Named["servers"]
 			_, sys := o.Named["system"]
 			if len(o.Pos) > 0 || hasSrv == sys {
-				return shell.Errorf("Usage: dnsconfig setup --servers HOST[:PORT][,...] | --system")
+				return shell.ErrUsage
 			}
 			if sys {
 				cfg.System.DNS = store.DNSConfig{UseSystem: true}

@@ -17,11 +17,6 @@ func yesNo(opt, v string) (bool, error) {
 	return false, shell.Errorf("--%s must be yes or no, not %q.", opt, v)
 }
 
-// usageError reports a malformed batch line with the command's forms.
-func usageError(cmd *shell.Command) error {
-	return shell.Errorf("Usage: %s", strings.Join(cmd.Usage, "\n       "))
-}
-
 // names returns the strings f picks from each element of s.
 func names[T any](s []T, f func(*T) string) []string {
 	out := make([]string, len(s))
@@ -29,16 +24,6 @@ func names[T any](s []T, f func(*T) string) []string {
 		out[i] = f(&s[i])
 	}
 	return out
-}
-
-// subUsage returns the usage line of one batch operation.
-func subUsage(cmd *shell.Command, sub string) error {
-	for _, u := range cmd.Usage {
-		if strings.HasPrefix(u, cmd.Name+" "+sub+" ") || u == cmd.Name+" "+sub {
-			return shell.Errorf("Usage: %s", strings.Join(strings.Fields(u), " "))
-		}
-	}
-	return usageError(cmd)
 }
 
 // without returns s minus its element i (none when i < 0), and nil rather

@@ -14,9 +14,8 @@ func metricsconfigCommand() *shell.Command {
 	return setupCommand{
 		name: "metricsconfig",
 		help: "Configure the address of the Prometheus metrics endpoint, or turn it off.",
-		usage: []string{
-			"metricsconfig setup --address IP:PORT | --off",
-			"metricsconfig print",
+		setup: []string{
+			"--address IP:PORT | --off",
 		},
 		opts:  []string{"address", "off"},
 		flags: []string{"off"},
@@ -27,7 +26,7 @@ func metricsconfigCommand() *shell.Command {
 			a, hasAddr := o.Named["address"]
 			_, off := o.Named["off"]
 			if len(o.Pos) > 0 || hasAddr == off {
-				return shell.Errorf("Usage: metricsconfig setup --address IP:PORT | --off")
+				return shell.ErrUsage
 			}
 			if off {
 				cfg.Metrics.Address = ""

@@ -13,9 +13,8 @@ func sshconfigCommand() *shell.Command {
 	return setupCommand{
 		name: "sshconfig",
 		help: "Configure the address and port of the SSH admin server.",
-		usage: []string{
-			"sshconfig setup [--address IP] [--port N]",
-			"sshconfig print",
+		setup: []string{
+			"[--address IP] [--port N]",
 		},
 		opts: []string{"address", "port"},
 		menu: "Configure the SSH server address and port.",
@@ -29,7 +28,7 @@ func sshconfigCommand() *shell.Command {
 		ask: sshSetup,
 		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
-				return shell.Errorf("Usage: sshconfig setup [--address IP] [--port N]")
+				return shell.ErrUsage
 			}
 			s := cfg.SSH
 			var err error

@@ -30,114 +30,162 @@ var roleChoices = []choice{
 }
 
 func userconfigCommand() *shell.Command {
-	cmd := &shell.Command{
+	return shell.CommandSpec[*store.Config]{
 		Name:   "userconfig",
 		Help:   "Manage user accounts: roles, passwords and SSH keys.",
 		Access: shell.AccessAdmin,
-		Sub:    []string{"new", "edit", "delete", "print"},
-		Usage: []string{
-			"userconfig new NAME --role admin|operator|readonly|guest [--password-file F] [--sshkey \"KEY\"] [--fullname TEXT]",
-			"userconfig edit NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT]",
-			"userconfig delete NAME",
-			"userconfig print",
+		Target: config,
+		Show:   func(c *shell.Ctx, cfg *store.Config) { c.Printf("\n%s", usersText(cfg)) },
+		Table:  &shell.Table[*store.Config]{Prefix: "userconfig", Ops: userOps},
+		Notes: []string{
 			"A password file holds the password on its first line (a file name in DATA/configuration).",
 			"--sshkey takes an authorized_keys line (\"ssh-ed25519 AAAA... comment\") and adds it; --delsshkeys removes every key first.",
 		},
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		if len(args) <= 1 {
-			return cmd.Sub
-		}
-		sub := strings.ToLower(args[0])
-		if len(args) == 2 && (sub == "edit" || sub == "delete") {
-			return names(c.Config().Users, func(u *store.User) string { return u.Name })
-		}
-		switch sub {
-		case "new":
-			return []string{"--role", "--password-file", "--sshkey", "--fullname"}
-		case "edit":
-			return []string{"--role", "--password-file", "--sshkey", "--delsshkeys", "--fullname"}
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		if len(args) == 0 {
-			return userInteractive(c)
-		}
-		return userBatch(c, cmd, args)
-	}
-	return cmd
+	}.Command()
 }
 
-func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
-	sub := strings.ToLower(args[0])
-	o, err := shell.UserOpts(args[1:], "delsshkeys")
+// userOps are userconfig's operations: PASSWORD is menu only (batch:
+// edit --password-file), print batch only.
+var userOps = []shell.Operation[*store.Config]{
+	{Name: "new", Desc: "Create a new account.",
+		Usage: []string{"NAME --role admin|operator|readonly|guest [--password-file F] [--sshkey \"KEY\"] [--fullname TEXT]"},
+		Batch: userNewBatch,
+		Menu:  userNew,
+		Complete: func(*shell.Ctx, *store.Config, []string) []string {
+			return []string{"--role", "--password-file", "--sshkey", "--fullname"}
+		}},
+	{Name: "edit", Desc: "Modify an account.",
+		Usage: []string{"NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT]"},
+		Batch: userEditBatch,
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			i, err := shell.Pick(c, "Enter the user name or number to edit.", userNames(cfg))
+			if err != nil || i < 0 {
+				return err
+			}
+			return userEdit(c, cfg, i)
+		},
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return userNames(cfg)
+			}
+			return []string{"--role", "--password-file", "--sshkey", "--delsshkeys", "--fullname"}
+		}},
+	{Name: "delete", Desc: "Remove an account.",
+		Usage: []string{"NAME"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := userArgs(args, 1)
+			if err != nil {
+				return err
+			}
+			return deleteUser(c, cfg, o.Pos[0])
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			i, err := shell.Pick(c, "Enter the user name or number to delete.", userNames(cfg))
+			if err != nil || i < 0 {
+				return err
+			}
+			return deleteUser(c, cfg, cfg.Users[i].Name)
+		},
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return userNames(cfg)
+			}
+			return nil
+		}},
+	{Name: "password", Desc: "Change the password for a user.",
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			i, err := shell.Pick(c, "Enter the user name or number to change the password for.", userNames(cfg))
+			if err != nil || i < 0 {
+				return err
+			}
+			h, err := askPassword(c, cfg.Users[i].Name)
+			if err != nil {
+				return err
+			}
+			cfg.Users[i].PasswordHash = h
+			return nil
+		}},
+	{Name: "print", Desc: "List the accounts.",
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if _, err := userArgs(args, 0); err != nil {
+				return err
+			}
+			c.Printf("%s", usersText(cfg))
+			return nil
+		}},
+}
+
+func userNames(cfg *store.Config) []string {
+	return names(cfg.Users, func(u *store.User) string { return u.Name })
+}
+
+// userArgs parses the words of delete and print: n names, no options.
+func userArgs(args []string, n int) (shell.Opts, error) {
+	o, err := shell.UserOpts(args, "delsshkeys")
+	if err == nil && (len(o.Pos) != n || len(o.Order) > 0) {
+		err = shell.ErrUsage
+	}
+	return o, err
+}
+
+func userNewBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := shell.UserOpts(args, "delsshkeys")
 	if err != nil {
 		return err
 	}
-	cfg := c.Config()
-	switch sub {
-	case "new":
-		if len(o.Pos) != 1 {
-			return subUsage(cmd, sub)
-		}
-		if err := o.Allow("role", "password-file", "sshkey", "fullname"); err != nil {
-			return err
-		}
-		if err := checkUserName(cfg, o.Pos[0]); err != nil {
-			return err
-		}
-		if _, ok := o.Named["role"]; !ok {
-			return shell.Errorf("A new user needs --role (admin, operator, readonly or guest).")
-		}
-		_, pw := o.Named["password-file"]
-		_, key := o.Named["sshkey"]
-		if !pw && !key {
-			return shell.Errorf("A new user needs --password-file or --sshkey: without either the account could not log in.")
-		}
-		u := store.User{Name: o.Pos[0]}
-		if err := applyUserOpts(c, &u, o); err != nil {
-			return err
-		}
-		cfg.Users = append(cfg.Users, u)
-		return nil
-	case "edit":
-		if len(o.Pos) != 1 {
-			return subUsage(cmd, sub)
-		}
-		if err := o.Allow("role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
-			return err
-		}
-		u := cfg.User(o.Pos[0])
-		if u == nil {
-			return userNotFound(o.Pos[0])
-		}
-		if len(o.Order) == 0 {
-			return shell.Errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
-		}
-		n := *u
-		n.SSHKeys = append([]string(nil), u.SSHKeys...)
-		if err := applyUserOpts(c, &n, o); err != nil {
-			return err
-		}
-		if err := checkLastAdmin(cfg, u, n.Role); err != nil {
-			return err
-		}
-		*u = n
-		return nil
-	case "delete":
-		if len(o.Pos) != 1 || len(o.Order) > 0 {
-			return subUsage(cmd, sub)
-		}
-		return deleteUser(c, cfg, o.Pos[0])
-	case "print":
-		if len(o.Pos) > 0 || len(o.Order) > 0 {
-			return subUsage(cmd, sub)
-		}
-		c.Printf("%s", usersText(cfg))
-		return nil
+	if len(o.Pos) != 1 {
+		return shell.ErrUsage
 	}
-	return shell.Errorf("Unknown userconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	if err := o.Allow("role", "password-file", "sshkey", "fullname"); err != nil {
+		return err
+	}
+	if err := checkUserName(cfg, o.Pos[0]); err != nil {
+		return err
+	}
+	if _, ok := o.Named["role"]; !ok {
+		return shell.Errorf("A new user needs --role (admin, operator, readonly or guest).")
+	}
+	_, pw := o.Named["password-file"]
+	_, key := o.Named["sshkey"]
+	if !pw && !key {
+		return shell.Errorf("A new user needs --password-file or --sshkey: without either the account could not log in.")
+	}
+	u := store.User{Name: o.Pos[0]}
+	if err := applyUserOpts(c, &u, o); err != nil {
+		return err
+	}
+	cfg.Users = append(cfg.Users, u)
+	return nil
+}
+
+func userEditBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := shell.UserOpts(args, "delsshkeys")
+	if err != nil {
+		return err
+	}
+	if len(o.Pos) != 1 {
+		return shell.ErrUsage
+	}
+	if err := o.Allow("role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
+		return err
+	}
+	u := cfg.User(o.Pos[0])
+	if u == nil {
+		return userNotFound(o.Pos[0])
+	}
+	if len(o.Order) == 0 {
+		return shell.Errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
+	}
+	n := *u
+	n.SSHKeys = append([]string(nil), u.SSHKeys...)
+	if err := applyUserOpts(c, &n, o); err != nil {
+		return err
+	}
+	if err := checkLastAdmin(cfg, u, n.Role); err != nil {
+		return err
+	}
+	*u = n
+	return nil
 }
 
 func userNotFound(name string) error { return shell.Errorf("There is no user named %q.", name) }
@@ -283,50 +331,6 @@ func usersText(cfg *store.Config) string {
 		fmt.Fprintf(&b, "%d. %s - %s (%s)\n", i+1, u.Name, full, u.Role)
 	}
 	return b.String()
-}
-
-var userOps = []shell.Op{
-	{Name: "NEW", Desc: "Create a new account."},
-	{Name: "EDIT", Desc: "Modify an account."},
-	{Name: "DELETE", Desc: "Remove an account."},
-	{Name: "PASSWORD", Desc: "Change the password for a user."},
-}
-
-func userInteractive(c *shell.Ctx) error {
-	cfg := c.Config()
-	userNames := func() []string { return names(cfg.Users, func(u *store.User) string { return u.Name }) }
-	return shell.MenuLoop(c,
-		func() { c.Printf("\n%s", usersText(cfg)) },
-		func() []shell.Op { return userOps },
-		func(op string) error {
-			switch op {
-			case "NEW":
-				return userNew(c, cfg)
-			case "EDIT":
-				i, err := shell.Pick(c, "Enter the user name or number to edit.", userNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				return userEdit(c, cfg, i)
-			case "DELETE":
-				i, err := shell.Pick(c, "Enter the user name or number to delete.", userNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				return deleteUser(c, cfg, cfg.Users[i].Name)
-			case "PASSWORD":
-				i, err := shell.Pick(c, "Enter the user name or number to change the password for.", userNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				h, err := askPassword(c, cfg.Users[i].Name)
-				if err != nil {
-					return err
-				}
-				cfg.Users[i].PasswordHash = h
-			}
-			return nil
-		})
 }
 
 func userNew(c *shell.Ctx, cfg *store.Config) error {

@@ -117,6 +117,16 @@ func UserOpts(args []string, boolFlags ...string) (Opts, error) {
 	return o, AsUser(err)
 }
 
+// UserWords parses args that take no option: the positional words, or a
+// UserError that names the option given.
+func UserWords(args []string) ([]string, error) {
+	o, err := UserOpts(args)
+	if err == nil {
+		err = o.Allow()
+	}
+	return o.Pos, err
+}
+
 // Allow is Only with its error as a UserError.
 func (o Opts) Allow(allowed ...string) error {
 	return AsUser(o.Only(allowed...))

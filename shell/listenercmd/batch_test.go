@@ -171,7 +171,7 @@ func TestBatchForms(t *testing.T) {
 		{name: "print all", line: "listenerconfig print", out: "Name: IncomingMail\nType: Public\nInterface: 127.0.0.1 TCP Port 2525"},
 		{name: "print one", line: "listenerconfig print IncomingMail", out: "Recipient Access Table:\nALL REJECT\n"},
 		{name: "print unknown", line: "listenerconfig print Nope", err: "There is no listener named"},
-		{name: "unknown op", line: "listenerconfig frob", err: `Unknown operation "frob"`},
+		{name: "unknown op", line: "listenerconfig frob", err: `Unknown listenerconfig operation "frob" (accepted: new, edit, delete, print).`},
 
 		// hostaccess sendergroup
 		{name: "new sendergroup", line: L + "hostaccess new sendergroup PARTNERS 10.2.0.0/16,.partner.example,10.1.1. TRUSTED --comment 'Partner networks'",
@@ -528,6 +528,10 @@ func TestReadOnlyUser(t *testing.T) {
 	}
 }
 
+// setupOptions are what "edit NAME setup" completes, sorted.
+var setupOptions = []string{"--address=", "--data_rate_interval=", "--data_timeout=", "--default_domain=", "--hostname=", "--idle_timeout=",
+	"--max_concurrency=", "--max_connection_time=", "--min_data_rate=", "--name=", "--port=", "--pressure_idle=", "--reserved_percent="}
+
 func TestCompletion(t *testing.T) {
 	h := batchSession(t)
 	run(t, h, "listenerconfig new Relay --type private --address 127.0.0.1 --port 587")
@@ -549,6 +553,8 @@ func TestCompletion(t *testing.T) {
 		{[]string{"edit", "IncomingMail", "hostaccess", "new", "policy", "P", ""}, "ACCEPT CONTINUE REJECT RELAY TCPREFUSE"},
 		{[]string{"edit", "IncomingMail", "rcptaccess", ""}, "clear delete edit export import new print"},
 		{[]string{"edit", "IncomingMail", "rcptaccess", "edit", ""}, "ALL"},
+		{[]string{"edit", "IncomingMail", "hostaccess", "edit", "policy", "$TRUSTED", "ACCEPT", "--tls="}, "--name= --tls=off --tls=preferred --tls=required"},
+		{[]string{"edit", "IncomingMail", "setup", "--idle"}, strings.Join(setupOptions, " ")},
 	}
 	for _, tt := range tests {
 		got := cmd.Complete(ctx, tt.args)

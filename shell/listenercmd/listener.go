@@ -39,49 +39,28 @@ func showListeners(c *shell.Ctx) {
 	}
 }
 
-func interactive(c *shell.Ctx) error {
-	ops := func() []shell.Op {
-		o := []shell.Op{{Name: "NEW", Desc: "Create a new listener."}}
-		if len(c.Config().Listeners) > 0 {
-			o = append(o,
-				shell.Op{Name: "EDIT", Desc: "Modify a listener."},
-				shell.Op{Name: "DELETE", Desc: "Remove a listener."},
-				shell.Op{Name: "PRINT", Desc: "Display the settings of a listener."})
-		}
-		return o
+func deleteListenerInteractive(c *shell.Ctx, cfg *store.Config) error {
+	l, err := pickListener(c, "Enter the name or number of the listener you wish to delete.")
+	if err != nil || l == nil {
+		return err
 	}
-	return shell.MenuLoop(c, func() { showListeners(c) }, ops, func(op string) error {
-		switch op {
-		case "NEW":
-			return newListenerInteractive(c)
-		case "EDIT":
-			l, err := pickListener(c, "Enter the name or number of the listener you wish to edit.")
-			if err != nil || l == nil {
-				return err
-			}
-			return editListenerMenu(c, l.Name)
-		case "DELETE":
-			l, err := pickListener(c, "Enter the name or number of the listener you wish to delete.")
-			if err != nil || l == nil {
-				return err
-			}
-			ok, err := shell.AskYN(c, fmt.Sprintf("WARNING: deleting listener %s also deletes its host and recipient access tables.\nAre you sure you want to delete it?", l.Name), false)
-			if err != nil || !ok {
-				return err
-			}
-			name := l.Name
-			deleteListener(c.Config(), name)
-			c.Printf("Listener %s deleted.\n", name)
-			return nil
-		case "PRINT":
-			l, err := pickListener(c, "Enter the name or number of the listener you wish to print.")
-			if err != nil || l == nil {
-				return err
-			}
-			printListener(c, l)
-		}
-		return nil
-	})
+	ok, err := shell.AskYN(c, fmt.Sprintf("WARNING: deleting listener %s also deletes its host and recipient access tables.\nAre you sure you want to delete it?", l.Name), false)
+	if err != nil || !ok {
+		return err
+	}
+	name := l.Name
+	deleteListener(cfg, name)
+	c.Printf("Listener %s deleted.\n", name)
+	return nil
+}
+
+func printListenerInteractive(c *shell.Ctx, cfg *store.Config) error {
+	l, err := pickListener(c, "Enter the name or number of the listener you wish to print.")
+	if err != nil || l == nil {
+		return err
+	}
+	printListener(c, l)
+	return nil
 }
 
 // pickListener asks for a listener; nil when the user goes back.
@@ -365,114 +344,133 @@ func printListener(c *shell.Ctx, l *store.Listener) {
 	}
 }
 
-func editListenerMenu(c *shell.Ctx, name string) error {
-	cur := func() *store.Listener { return c.Config().Listener(name) }
-	ops := func() []shell.Op {
-		o := []shell.Op{
-			{Name: "NAME", Desc: "Change the name of the listener."},
-			{Name: "INTERFACE", Desc: "Change the IP address and port of the listener."},
-			{Name: "LIMITS", Desc: "Change the injection limits."},
-			{Name: "SETUP", Desc: "Configure general options."},
-			{Name: "HOSTACCESS", Desc: "Modify the Host Access Table."},
-		}
-		if cur().Type == store.ListenerPublic {
-			o = append(o, shell.Op{Name: "RCPTACCESS", Desc: "Modify the Recipient Access Table."})
-		}
-		return o
-	}
-	return shell.MenuLoop(c, func() { showListener(c, cur()) }, ops, func(op string) error {
-		cfg := c.Config()
-		l := cur()
-		switch op {
-		case "NAME":
+// listenerEditOps is a listener's EDIT menu and the batch forms "edit
+// NAME setup|hostaccess|rcptaccess ...". NAME, INTERFACE and LIMITS are
+// in the batch form of SETUP. The listener stays the same object while
+// the menu runs (the menus add and remove no listener), renamed or not.
+var listenerEditOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME", What: "listener setting", Denied: "change listeners", Ops: []shell.Operation[*store.Listener]{
+	{Name: "name", Desc: "Change the name of the listener.", Access: shell.AccessOperator,
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
 			n, err := shell.AskRequired(c, "Please enter a new name for this listener.", l.Name, checker(func(s string) (string, error) {
-				return s, checkListenerName(cfg, s, l)
+				return s, checkListenerName(c.Config(), s, l)
 			}))
 			if err != nil {
 				return err
 			}
-			l.Name, name = n, n
-		case "INTERFACE":
-			addr, err := shell.Ask(c, "Enter the IP address this listener accepts connections on.", l.Address, checker(canonAddress))
-			if err != nil {
+			l.Name = n
+			return nil
+		}},
+	{Name: "interface", Desc: "Change the IP address and port of the listener.", Access: shell.AccessOperator, Menu: askInterface},
+	{Name: "limits", Desc: "Change the injection limits.", Access: shell.AccessOperator, Menu: askLimits},
+	{Name: "setup", Desc: "Configure general options.", Access: shell.AccessOperator,
+		Usage: []string{"[--address IP] [--port N] [--hostname H] [--max_concurrency N] [--default_domain D|none] [--name NEWNAME]\n" +
+			"    [--idle_timeout S] [--max_connection_time S] [--data_timeout S] [--min_data_rate N] [--data_rate_interval S] [--pressure_idle S] [--reserved_percent P]"},
+		Batch: batchSetup,
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			return listenerSetupOps.Menu(c, l, func() { showSetup(c, l) })
+		},
+		Complete: func(*shell.Ctx, *store.Listener, []string) []string {
+			out := []string{"--address=", "--port=", "--hostname=", "--max_concurrency=", "--default_domain=", "--name="}
+			for _, n := range connLimitOptions() {
+				out = append(out, "--"+n+"=")
+			}
+			return out
+		},
+		Sub: listenerSetupOps},
+	{Name: "hostaccess", Desc: "Modify the Host Access Table.",
+		Usage:    hatOps.Forms(),
+		Batch:    hatOps.Batch,
+		Menu:     func(c *shell.Ctx, l *store.Listener) error { return hatOps.Menu(c, l, func() { showHAT(c, &l.HAT) }) },
+		Complete: hatOps.Complete,
+		Sub:      hatOps},
+	{Name: "rcptaccess", Desc: "Modify the Recipient Access Table.",
+		Usage: ratOps.Forms(),
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error {
+			if err := checkPublic(l); err != nil {
 				return err
 			}
-			ps, err := shell.Ask(c, "Enter the TCP port for this listener.", strconv.Itoa(l.Port), checker(func(s string) (string, error) {
-				p, err := canonPort(s)
-				if err != nil {
-					return "", err
-				}
-				return strconv.Itoa(p), checkEndpoint(cfg, addr, p, l)
-			}))
-			if err != nil {
-				return err
-			}
-			l.Address = addr
-			l.Port, _ = strconv.Atoi(ps)
-		case "LIMITS":
-			s, err := shell.Ask(c, "Enter the maximum number of concurrent connections for this listener.", strconv.Itoa(l.MaxConcurrency), checker(func(s string) (string, error) {
-				n, err := canonMaxConcurrency(s)
-				return strconv.Itoa(n), err
-			}))
-			if err != nil {
-				return err
-			}
-			l.MaxConcurrency, _ = strconv.Atoi(s)
-			printConnLimits(c, l)
-			change, err := shell.AskYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
-			if err != nil || !change {
-				return err
-			}
-			return askConnLimits(c, l)
-		case "SETUP":
-			return setupMenu(c, name)
-		case "HOSTACCESS":
-			return hostAccessMenu(c, name)
-		case "RCPTACCESS":
-			return rcptAccessMenu(c, name)
+			return ratOps.Batch(c, l, args)
+		},
+		Menu:     func(c *shell.Ctx, l *store.Listener) error { return ratOps.Menu(c, l, func() { showRAT(c, l) }) },
+		Shown:    func(c *shell.Ctx, l *store.Listener) bool { return l.Type == store.ListenerPublic },
+		Complete: ratOps.Complete,
+		Sub:      ratOps},
+}}
+
+// askInterface is INTERFACE: the address and port.
+func askInterface(c *shell.Ctx, l *store.Listener) error {
+	cfg := c.Config()
+	addr, err := shell.Ask(c, "Enter the IP address this listener accepts connections on.", l.Address, checker(canonAddress))
+	if err != nil {
+		return err
+	}
+	ps, err := shell.Ask(c, "Enter the TCP port for this listener.", strconv.Itoa(l.Port), checker(func(s string) (string, error) {
+		p, err := canonPort(s)
+		if err != nil {
+			return "", err
 		}
-		return nil
-	})
+		return strconv.Itoa(p), checkEndpoint(cfg, addr, p, l)
+	}))
+	if err != nil {
+		return err
+	}
+	l.Address = addr
+	l.Port, _ = strconv.Atoi(ps)
+	return nil
 }
 
-func setupMenu(c *shell.Ctx, name string) error {
-	show := func() {
-		l := c.Config().Listener(name)
-		dd, host := l.DefaultDomain, l.Hostname
-		if dd == "" {
-			dd = "None"
-		}
-		if host == "" {
-			host = c.Config().System.Hostname + " (the system hostname)"
-		}
-		c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
+// askLimits is LIMITS: the concurrency, then the connection limits.
+func askLimits(c *shell.Ctx, l *store.Listener) error {
+	s, err := shell.Ask(c, "Enter the maximum number of concurrent connections for this listener.", strconv.Itoa(l.MaxConcurrency), checker(func(s string) (string, error) {
+		n, err := canonMaxConcurrency(s)
+		return strconv.Itoa(n), err
+	}))
+	if err != nil {
+		return err
 	}
-	ops := func() []shell.Op {
-		return []shell.Op{
-			{Name: "DEFAULTDOMAIN", Desc: "Configure a default domain for addresses without a domain."},
-			{Name: "HOSTNAME", Desc: "Change the hostname shown in the SMTP banner."},
-		}
+	l.MaxConcurrency, _ = strconv.Atoi(s)
+	printConnLimits(c, l)
+	change, err := shell.AskYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
+	if err != nil || !change {
+		return err
 	}
-	return shell.MenuLoop(c, show, ops, func(op string) error {
-		cfg := c.Config()
-		l := cfg.Listener(name)
-		switch op {
-		case "DEFAULTDOMAIN":
+	return askConnLimits(c, l)
+}
+
+func showSetup(c *shell.Ctx, l *store.Listener) {
+	dd, host := l.DefaultDomain, l.Hostname
+	if dd == "" {
+		dd = "None"
+	}
+	if host == "" {
+		host = c.Config().System.Hostname + " (the system hostname)"
+	}
+	c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
+}
+
+// listenerSetupOps is the SETUP menu of a listener (batch: edit NAME
+// setup --default_domain D --hostname H).
+var listenerSetupOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME setup", Ops: []shell.Operation[*store.Listener]{
+	{Name: "defaultdomain", Desc: "Configure a default domain for addresses without a domain.",
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
 			d, err := shell.Ask(c, "Enter the default domain added to addresses without a domain (\"none\" for no default domain).", l.DefaultDomain, checker(canonDefaultDomain))
 			if err != nil {
 				return err
 			}
 			l.DefaultDomain = d
-		case "HOSTNAME":
+			return nil
+		}},
+	{Name: "hostname", Desc: "Change the hostname shown in the SMTP banner.",
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			cfg := c.Config()
 			h, err := shell.Ask(c, "Enter the hostname this listener shows in its SMTP banner.", hostnameOf(cfg, l), checker(canonHostname))
 			if err != nil {
 				return err
 			}
 			setHostname(cfg, l, h)
-		}
-		return nil
-	})
-}
+			return nil
+		}},
+}}
 
 func canonDefaultDomain(s string) (string, error) {
 	if s == "" || strings.EqualFold(s, "none") {

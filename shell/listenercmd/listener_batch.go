@@ -7,21 +7,20 @@ import (
 	"seg/store"
 )
 
-// The batch forms of the listener level (SPEC 3.1): new, edit NAME
-// setup. delete and print are in batch().
+// The batch forms of the listener level (SPEC 3.1): new, print, edit
+// NAME setup. delete is in listenerOps.
 
-func batchNew(c *shell.Ctx, args []string) error {
-	o, err := shell.ParseOpts(args)
+func batchNew(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := shell.UserOpts(args)
 	if err != nil {
-		return shell.AsUser(err)
+		return err
 	}
-	if err := o.Only("type", "address", "port", "hostname", "accept", "relay"); err != nil {
-		return shell.AsUser(err)
+	if err := o.Allow("type", "address", "port", "hostname", "accept", "relay"); err != nil {
+		return err
 	}
 	if len(o.Pos) != 1 {
-		return usage("new")
+		return shell.ErrUsage
 	}
-	cfg := c.Config()
 	name := o.Pos[0]
 	if err := checkListenerName(cfg, name, nil); err != nil {
 		return err
@@ -84,15 +83,15 @@ func batchNew(c *shell.Ctx, args []string) error {
 // [--hostname H] [--default_domain D] [--max_concurrency N]" and the
 // connection limits (connlimits.go).
 func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
-	o, err := shell.ParseOpts(args)
+	o, err := shell.UserOpts(args)
 	if err != nil {
-		return shell.AsUser(err)
+		return err
 	}
-	if err := o.Only(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency"}, connLimitOptions()...)...); err != nil {
-		return shell.AsUser(err)
+	if err := o.Allow(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency"}, connLimitOptions()...)...); err != nil {
+		return err
 	}
 	if len(o.Pos) > 0 {
-		return usage("edit NAME setup")
+		return shell.ErrUsage
 	}
 	if len(o.Order) == 0 {
 		return shell.Errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency, --name or a connection limit (see help listenerconfig).")
@@ -138,6 +137,27 @@ func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
 			return err
 		}
 		l.Name = v
+	}
+	return nil
+}
+
+func printListenerBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	if len(args) > 1 {
+		return shell.ErrUsage
+	}
+	if len(args) == 1 {
+		l, err := lookupListener(cfg, args[0])
+		if err != nil {
+			return err
+		}
+		printListener(c, l)
+		return nil
+	}
+	if len(cfg.Listeners) == 0 {
+		c.Printf("No listeners are configured.\n")
+	}
+	for i := range cfg.Listeners {
+		printListener(c, &cfg.Listeners[i])
 	}
 	return nil
 }

@@ -119,3 +119,34 @@ func TestMenuAliases(t *testing.T) {
 		}
 	}
 }
+
+func TestInherits(t *testing.T) {
+	for v, want := range map[string]bool{"default": true, "Default": true, " DEFAULT ": true, "": false, "defaults": false, "no": false} {
+		if got := shell.Inherits(v); got != want {
+			t.Errorf("Inherits(%q) = %v", v, got)
+		}
+	}
+	// ChooseOrInherit: an item called Default is that item; otherwise
+	// default is "no value of its own" (-1).
+	for _, tc := range []struct {
+		items  []string
+		answer string
+		want   int
+	}{
+		{[]string{"No", "Preferred"}, "default", -1},
+		{[]string{"No", "Preferred"}, "2", 1},
+		{[]string{"slow", "Default"}, "default", 1},
+		{[]string{"No", "Preferred"}, "", 0},
+	} {
+		var got int
+		ask(t, []string{tc.answer}, func(c *shell.Ctx) {
+			var err error
+			if got, err = shell.ChooseOrInherit(c, "Which?", tc.items, 1); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got != tc.want {
+			t.Errorf("ChooseOrInherit(%q, %q) = %d, want %d", tc.items, tc.answer, got, tc.want)
+		}
+	}
+}

@@ -45,8 +45,18 @@ func ChooseNamed(c *Ctx, question string, items, names []string, def int) (int, 
 	return chooseNumbered(c, "\n"+question, items, names, def)
 }
 
+// ChooseOrInherit is Choose where the answer Inherit, unless it is one
+// of items (a profile called Default), returns -1: no value of its own.
+func ChooseOrInherit(c *Ctx, question string, items []string, def int) (int, error) {
+	return chooseIn(c, "\n"+question, items, nil, def, true)
+}
+
 // chooseNumbered is Choose and c.Choose: question is printed as it is.
 func chooseNumbered(c *Ctx, question string, items, names []string, def int) (int, error) {
+	return chooseIn(c, question, items, names, def, false)
+}
+
+func chooseIn(c *Ctx, question string, items, names []string, def int, inherit bool) (int, error) {
 	d := ""
 	if def > 0 {
 		d = strconv.Itoa(def)
@@ -66,6 +76,10 @@ func chooseNumbered(c *Ctx, question string, items, names []string, def int) (in
 				idx = i
 				return s, nil
 			}
+		}
+		if inherit && Inherits(s) {
+			idx = -1
+			return s, nil
 		}
 		return "", fmt.Errorf("That value is not valid: enter a number from 1 to %d.", len(items))
 	})

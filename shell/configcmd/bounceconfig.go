@@ -10,8 +10,8 @@ import (
 
 // bounceconfig: bounce profiles (SPEC 5; reference/asyncos-cli.md 4).
 // "Default" is complete and cannot be deleted; any other profile holds
-// only what it overrides, and "Default" as an answer or value means
-// "inherit from the Default profile".
+// only what it overrides, and shell.Inherit ("default", "Default") as an
+// answer or value means "inherit from the Default profile".
 
 const defaultProfile = "Default"
 
@@ -41,7 +41,7 @@ var bounceOps = []shell.Operation[*store.Config]{
 		Menu:     bounceNewMenu,
 		Complete: bounceComplete(false, true)},
 	{Name: "edit", Desc: "Modify a profile.",
-		Usage:    []string{"NAME [--PARAM=VALUE ...]   (VALUE Default: inherit from the Default profile)"},
+		Usage:    []string{"NAME [--PARAM=VALUE ...]   " + shell.InheritNote("the Default profile")},
 		Batch:    bounceEditBatch,
 		Menu:     bounceEditMenu,
 		Complete: bounceComplete(true, true)},
@@ -187,7 +187,7 @@ func applyBounceOpts(bp *store.BounceProfile, o shell.Opts) error {
 		if !ok {
 			return shell.Errorf("Unknown bounceconfig parameter %s (accepted: %s).", n, strings.Join(store.BounceParams.Names(), ", "))
 		}
-		if !isDefaultProfile(bp) && strings.EqualFold(strings.TrimSpace(v), "default") {
+		if !isDefaultProfile(bp) && shell.Inherits(v) {
 			delete(bp.Params, spec.Name)
 			continue
 		}
@@ -346,7 +346,7 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 		return ""
 	}
 	eff := func(k string) string { return base.Overlay(bp.Params)[k] }
-	isDef := func(s string) bool { return inherit && strings.EqualFold(s, defaultProfile) }
+	isDef := func(s string) bool { return inherit && shell.Inherits(s) }
 	value := func(key, question string) error {
 		check := shell.SpecCheck(store.BounceParams, key)
 		v, err := shell.Ask(c, question, cur(key), func(s string) (string, error) {
@@ -450,7 +450,7 @@ func askBounceAddress(c *shell.Ctx, bp *store.BounceProfile, inherit bool) error
 		case "n", "no":
 			return "N", nil
 		}
-		if inherit && strings.EqualFold(s, defaultProfile) {
+		if inherit && shell.Inherits(s) {
 			return defaultProfile, nil
 		}
 		if inherit {

@@ -40,6 +40,24 @@ func chooseValue(c *shell.Ctx, question string, cs []choice, cur string) (string
 	return cs[i].value, nil
 }
 
+// chooseOwnValue is chooseValue for a setting of a domain entry: the
+// answer default (shell.Inherit) returns "", no value of its own.
+func chooseOwnValue(c *shell.Ctx, question string, cs []choice, cur string) (string, error) {
+	items := make([]string, len(cs))
+	def := 1
+	for i, ch := range cs {
+		items[i] = ch.label
+		if strings.EqualFold(ch.value, cur) {
+			def = i + 1
+		}
+	}
+	i, err := shell.ChooseOrInherit(c, question, items, def)
+	if err != nil || i < 0 {
+		return "", err
+	}
+	return cs[i].value, nil
+}
+
 var (
 	tlsChoices = []choice{
 		{"off", "No"},

@@ -21,7 +21,10 @@ func destconfigCommand() *shell.Command {
 			c.Printf("\nThere are currently %d entries configured.\n", len(cfg.Destinations))
 		},
 		Table: &shell.Table[*store.Config]{Prefix: "destconfig", Ops: destOps},
-		Notes: shell.ParamUsage(store.DestParams),
+		Notes: append([]string{
+			"VALUE default, or empty (--PARAM=), removes a domain's own value; on DEFAULT it removes the recipient limit.",
+			"--bounce_profile=default names the profile Default: a domain uses DEFAULT's profile again with --bounce_profile=.",
+		}, shell.ParamUsage(store.DestParams)...),
 	}.Command()
 }
 
@@ -45,7 +48,7 @@ var destOps = []shell.Operation[*store.Config]{
 		Menu:     destNew,
 		Complete: destParamsAfter(1)},
 	{Name: "edit", Desc: "Modify an entry.",
-		Usage: []string{"DOMAIN|DEFAULT [--PARAM=VALUE ...]   (--PARAM= with no value: a domain uses DEFAULT's value again)"},
+		Usage: []string{"DOMAIN|DEFAULT [--PARAM=VALUE ...]   " + shell.InheritNote("DEFAULT")},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error { return destEditBatch(cfg, args, false) },
 		Menu:  destEditMenu,
 		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
@@ -260,9 +263,10 @@ func destEditBatch(cfg *store.Config, args []string, isDefault bool) error {
 // destOptional are the DEFAULT parameters that may be absent.
 var destOptional = map[string]bool{"recipient_minutes": true, "recipient_limit": true}
 
-// applyDestOpts sets --PARAM=VALUE options on p in canonical form. An
-// empty value removes the parameter: a domain then uses DEFAULT's value,
-// and DEFAULT loses its recipient limit.
+// applyDestOpts sets --PARAM=VALUE options on p in canonical form. The
+// value default (or an empty one, see destInherits) removes the
+// parameter: a domain then uses DEFAULT's value, and DEFAULT loses its
+// recipient limit.
 func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bool) error {
 	for _, n := range o.Order {
 		v := o.Named[n]
@@ -270,7 +274,7 @@ func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bo
 		if !ok {
 			return shell.Errorf("Unknown destconfig parameter --%s (accepted: %s).", n, strings.Join(store.DestParams.Names(), ", "))
 		}
-		if strings.TrimSpace(v) == "" {
+		if destInherits(spec.Name, v) {
 			if isDefault && !destOptional[spec.Name] {
 				return shell.Errorf("DEFAULT needs a value for %s.", spec.Name)
 			}
@@ -289,6 +293,15 @@ func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bo
 		p[k] = cv
 	}
 	return nil
+}
+
+// destInherits reports whether a --PARAM=VALUE option removes the
+// parameter: VALUE is shell.Inherit, or empty as before there was one
+// spelling (scripts use it). For bounce_profile "default" is the name of
+// the Default profile, which always exists: only the empty value
+// inherits.
+func destInherits(name, v string) bool {
+	return strings.TrimSpace(v) == "" || shell.Inherits(v) && name != "bounce_profile"
 }
 
 // resolveProfile returns the stored spelling of a bounce profile name.

@@ -147,18 +147,37 @@ func gate(c *shell.Ctx, question string, cur store.Params, def bool, keys ...str
 
 // askDestEntry asks for a domain entry's settings. cur is what the entry
 // sets now (empty for a new one); the result holds only what was asked
-// for, the rest coming from DEFAULT.
+// for, the rest coming from DEFAULT. A "Do you wish to" answered N, or a
+// value question answered default (shell.Inherit), leaves a setting to
+// DEFAULT.
 func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Params, isNew bool) (store.Params, error) {
 	cur = cur.Clone()
 	if v := cur["recipient_limit"]; v == "0" {
 		delete(cur, "recipient_limit")
 	}
+	if !isNew {
+		c.Printf("\nAnswer %q to a value question to use the value of %s.\n", shell.Inherit, store.DestDefaultSection)
+	}
 	eff := cfg.DestDefault.Overlay(cur)
 	p := store.Params{}
 	num := func(key, question string) error {
-		v, err := shell.Ask(c, question, eff[key], shell.SpecCheck(store.DestParams, key))
-		p[key] = v
+		check := shell.SpecCheck(store.DestParams, key)
+		v, err := shell.Ask(c, question, eff[key], func(s string) (string, error) {
+			if shell.Inherits(s) {
+				return "", nil
+			}
+			return check(s)
+		})
+		if v != "" {
+			p[key] = v
+		}
 		return err
+	}
+	// own sets key unless the answer was default.
+	own := func(key, v string) {
+		if v != "" {
+			p[key] = v
+		}
 	}
 
 	yes, err := gate(c, fmt.Sprintf("Do you wish to configure a concurrency limit for %s?", domain), cur, isNew, "max_host_concurrency")
@@ -180,15 +199,15 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 		}
 	}
 	if p.Has("max_host_concurrency") || p.Has("recipient_limit") {
-		v, err := chooseValue(c, fmt.Sprintf("Select how you want to apply the limits for %s:", domain), limitTypeChoices(domain), eff["limit_type"])
+		v, err := chooseOwnValue(c, fmt.Sprintf("Select how you want to apply the limits for %s:", domain), limitTypeChoices(domain), eff["limit_type"])
 		if err != nil {
 			return nil, err
 		}
-		p["limit_type"] = v
-		if v, err = chooseValue(c, "Select how the limits will be enforced:", limitApplyChoices, eff["limit_apply"]); err != nil {
+		own("limit_type", v)
+		if v, err = chooseOwnValue(c, "Select how the limits will be enforced:", limitApplyChoices, eff["limit_apply"]); err != nil {
 			return nil, err
 		}
-		p["limit_apply"] = v
+		own("limit_apply", v)
 	}
 	yes, err = gate(c, "Do you wish to apply a messages-per-connection limit to this domain?", cur, false, "max_messages_per_connection")
 	if err != nil {
@@ -223,12 +242,12 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 			on, err = shell.AskYN(c, "Perform bounce verification address tagging?", eff[s.key] == "on")
 			v = shell.OnOff(on)
 		} else {
-			v, err = chooseValue(c, s.question, s.choices, eff[s.key])
+			v, err = chooseOwnValue(c, s.question, s.choices, eff[s.key])
 		}
 		if err != nil {
 			return nil, err
 		}
-		p[s.key] = v
+		own(s.key, v)
 	}
 	return p, nil
 }

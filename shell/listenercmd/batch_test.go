@@ -282,6 +282,14 @@ func TestBatchForms(t *testing.T) {
 					t.Errorf("SUSPECTLIST uses %s after the rename", g.Policy)
 				}
 			}},
+		{name: "edit policy inherit any case", setup: []string{L + "hostaccess new policy P ACCEPT --max_concurrency=5 --tls=required --dmarc_profile=strict"},
+			line: L + "hostaccess edit policy P --max_concurrency=DEFAULT --tls=Default --dmarc_profile=default",
+			check: func(t *testing.T, c *store.Config) {
+				// dmarc_profile names nothing seg holds: default inherits.
+				if p := c.Listener("IncomingMail").HAT.Policy("$P"); len(p.Params) != 0 {
+					t.Errorf("policy keeps %v", p.Params)
+				}
+			}},
 		{name: "edit policy unknown", line: L + "hostaccess edit policy NOPE ACCEPT", err: "There is no policy named $NOPE"},
 		{name: "edit policy nothing", line: L + "hostaccess edit policy THROTTLED", err: "Nothing to change"},
 		{name: "edit policy rename to taken", line: L + "hostaccess edit policy THROTTLED --name TRUSTED", err: "A policy named $TRUSTED already exists."},

@@ -285,9 +285,9 @@ func renamePolicy(h *store.HAT, i int, name string) error {
 // setParam sets a parameter of a policy (pol != nil) or of the listener
 // defaults. For a policy a value is an override, kept even when it equals
 // the default (the policy then stays put if the default changes);
-// "default" removes the override.
+// shell.Inherit ("default") removes the override.
 func setParam(h *store.HAT, pol *store.FlowPolicy, name, value string) error {
-	if pol != nil && strings.EqualFold(strings.TrimSpace(value), "default") {
+	if pol != nil && shell.Inherits(value) {
 		k := canonKey(name)
 		if k == "" {
 			_, _, err := store.HATParams.Canon(name, value)

@@ -78,7 +78,7 @@ func displayValue(name, v string) string {
 func (e *paramEditor) check(name string, required bool, more func(string) error) func(string) (string, error) {
 	spec, _ := store.HATParams.Lookup(name)
 	return func(s string) (string, error) {
-		if e.pol != nil && strings.EqualFold(s, "default") {
+		if e.pol != nil && shell.Inherits(s) {
 			return useDefault, nil
 		}
 		if required && strings.TrimSpace(s) == "" {

@@ -40,7 +40,7 @@ var hatOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME hos
 	{Name: "edit", Desc: "Modify an entry.", Access: shell.AccessOperator,
 		Usage: []string{
 			"sendergroup GROUP [--add MEMBERS] [--remove MEMBERS] [--policy P] [--comment T] [--name NEWNAME]",
-			"policy POLICY [BEHAVIOR] [--PARAM=VALUE|default ...] [--name NEWNAME]",
+			"policy POLICY [BEHAVIOR] [--PARAM=VALUE ...] [--name NEWNAME]   " + shell.InheritNote("the listener's default policy parameters"),
 		},
 		Batch:    hatEditBatch,
 		Menu:     func(c *shell.Ctx, l *store.Listener) error { return hatEntry(c, &l.HAT, "EDIT") },

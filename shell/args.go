@@ -111,6 +111,27 @@ func ParseOpts(args []string, boolFlags ...string) (Opts, error) {
 	return o, nil
 }
 
+// UserOpts is ParseOpts with its error as a UserError.
+func UserOpts(args []string, boolFlags ...string) (Opts, error) {
+	o, err := ParseOpts(args, boolFlags...)
+	return o, AsUser(err)
+}
+
+// UserWords parses args that take no option: the positional words, or a
+// UserError that names the option given.
+func UserWords(args []string) ([]string, error) {
+	o, err := UserOpts(args)
+	if err == nil {
+		err = o.Allow()
+	}
+	return o.Pos, err
+}
+
+// Allow is Only with its error as a UserError.
+func (o Opts) Allow(allowed ...string) error {
+	return AsUser(o.Only(allowed...))
+}
+
 func isParamName(s string) bool {
 	if s == "" {
 		return false

@@ -46,6 +46,10 @@ type Command struct {
 	Access Access
 	// Sub lists the first-level sub-operations, for tab completion.
 	Sub []string
+	// Ops, for a command built from a table of operations
+	// (CommandSpec), lists them with their menu names and roles, for
+	// docs/commands.md.
+	Ops []OpDoc
 	// Complete, if set, returns candidates for the last (partial) arg
 	// given the ones before it; it may read c.Config().
 	Complete func(c *Ctx, args []string) []string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,6 +16,9 @@ import (
 type Op struct {
 	Name string // shown upper-case: "NEW"
 	Desc string // "Create a new entry."
+	// Aliases are other accepted answers, not shown ("RESET" for
+	// CLEAR); they must be typed in full.
+	Aliases []string
 }
 
 // Printf writes to the command's output.
@@ -55,8 +59,8 @@ func (c *Ctx) Menu(ops []Op) (string, error) {
 		u := strings.ToUpper(ans)
 		var match []string
 		for _, o := range ops {
-			if o.Name == u {
-				return u, nil
+			if o.Name == u || slices.Contains(o.Aliases, u) {
+				return o.Name, nil
 			}
 			if strings.HasPrefix(o.Name, u) {
 				match = append(match, o.Name)
@@ -153,28 +157,5 @@ func (c *Ctx) AskYN(question string, def bool) (bool, error) {
 // Choose prints question and a numbered list and returns the 0-based index
 // chosen by number or by name. def is 1-based (0: no default).
 func (c *Ctx) Choose(question string, items []string, def int) (int, error) {
-	d := ""
-	if def > 0 {
-		d = strconv.Itoa(def)
-	}
-	var b strings.Builder
-	b.WriteString(question)
-	for i, it := range items {
-		fmt.Fprintf(&b, "\n%d. %s", i+1, it)
-	}
-	idx := -1
-	_, err := c.Ask(b.String(), d, func(s string) (string, error) {
-		if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= len(items) {
-			idx = n - 1
-			return s, nil
-		}
-		for i, it := range items {
-			if strings.EqualFold(it, s) {
-				idx = i
-				return s, nil
-			}
-		}
-		return "", fmt.Errorf("That value is not valid: enter a number from 1 to %d.", len(items))
-	})
-	return idx, err
+	return chooseNumbered(c, question, items, nil, def)
 }

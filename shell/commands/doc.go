@@ -23,11 +23,14 @@ func Markdown(r *shell.Registry) string {
 	b.WriteString("Every command typed **without arguments is interactive**, AsyncOS style: it prints its state,\n")
 	b.WriteString("then `Choose the operation you want to perform:` with `- NAME - description.` lines and a `[]>`\n")
 	b.WriteString("prompt; questions show their default in brackets; an empty answer goes up one level; Ctrl-C\n")
-	b.WriteString("abandons the command without changing anything. Every interactive operation also has the\n")
-	b.WriteString("**batch form** listed below, for scripts (`seg cli -f FILE`, `seg cli 'CMD ; CMD'`,\n")
-	b.WriteString("`ssh admin@host 'CMD'`). `--PARAM=VALUE`, `--PARAM VALUE` and `PARAM=VALUE` are equivalent;\n")
-	b.WriteString("sizes accept `10M`, `512k`; durations `30s`, `5m`, `1h`, `2d`. Configuration changes are\n")
-	b.WriteString("staged in the session's candidate and apply only at `commit`.\n\n")
+	b.WriteString("abandons the command without changing anything. The operations of each command are listed\n")
+	b.WriteString("below with their menu path and their **batch form** (a few are menu or batch only), for scripts\n")
+	b.WriteString("(`seg cli -f FILE`, `seg cli 'CMD ; CMD'`, `ssh admin@host 'CMD'`). `--PARAM=VALUE`,\n")
+	b.WriteString("`--PARAM VALUE` and `PARAM=VALUE` are equivalent;\n")
+	b.WriteString("sizes accept `10M`, `512k`; durations `30s`, `5m`, `1h`, `2d`. Where a setting has a level\n")
+	b.WriteString("above it (a destconfig domain entry, a mail flow policy, a bounce profile), the value `default`\n")
+	b.WriteString("(any case; also the answer to a value question) means \"no value of its own: use the one above\".\n")
+	b.WriteString("Configuration changes are staged in the session's candidate and apply only at `commit`.\n\n")
 	b.WriteString("Roles: `guest` < `readonly` < `operator` < `admin`; each command names the least role allowed.\n\n")
 	b.WriteString("| command | role | what it does |\n|---|---|---|\n")
 	for _, c := range r.All() {
@@ -35,10 +38,16 @@ func Markdown(r *shell.Registry) string {
 	}
 	for _, c := range r.All() {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\nRole: %s.", c.Name, c.Help, accessNames[c.Access])
-		if len(c.Sub) > 0 {
+		if len(c.Sub) > 0 && len(c.Ops) == 0 {
 			fmt.Fprintf(&b, " Operations: %s.", strings.Join(c.Sub, ", "))
 		}
 		b.WriteString("\n")
+		if len(c.Ops) > 0 {
+			b.WriteString("\n| batch form | menu | role | what it does |\n|---|---|---|---|\n")
+			for _, op := range c.Ops {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(c.Name, op.Batch), or(op.Menu, "-"), accessNames[op.Access], op.Desc)
+			}
+		}
 		if len(c.Usage) > 0 {
 			b.WriteString("\n```\n")
 			for _, u := range c.Usage {
@@ -48,4 +57,19 @@ func Markdown(r *shell.Registry) string {
 		}
 	}
 	return b.String()
+}
+
+// code is a batch form as Markdown code, "-" when there is none.
+func code(cmd, form string) string {
+	if form == "" {
+		return "-"
+	}
+	return "`" + cmd + " " + form + "`"
+}
+
+func or(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"seg/shell"
 	"seg/store"
 )
 
@@ -16,7 +17,7 @@ import (
 func canonIP(s string) (string, error) {
 	ip := net.ParseIP(strings.TrimSpace(s))
 	if ip == nil {
-		return "", errorf("%q is not an IP address (for example 127.0.0.1 or ::1).", s)
+		return "", shell.Errorf("%q is not an IP address (for example 127.0.0.1 or ::1).", s)
 	}
 	return ip.String(), nil
 }
@@ -25,7 +26,7 @@ func canonIP(s string) (string, error) {
 func canonPort(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 65535 {
-		return 0, errorf("The port must be a number from 1 to 65535 (got %q).", s)
+		return 0, shell.Errorf("The port must be a number from 1 to 65535 (got %q).", s)
 	}
 	return n, nil
 }
@@ -34,7 +35,7 @@ func canonPort(s string) (int, error) {
 func canonIPPort(s string) (string, error) {
 	host, port, err := net.SplitHostPort(strings.TrimSpace(s))
 	if err != nil {
-		return "", errorf("%q must be IP:PORT (IPv6 as [ADDRESS]:PORT).", s)
+		return "", shell.Errorf("%q must be IP:PORT (IPv6 as [ADDRESS]:PORT).", s)
 	}
 	ip, err := canonIP(host)
 	if err != nil {

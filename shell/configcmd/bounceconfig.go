@@ -10,129 +10,166 @@ import (
 
 // bounceconfig: bounce profiles (SPEC 5; reference/asyncos-cli.md 4).
 // "Default" is complete and cannot be deleted; any other profile holds
-// only what it overrides, and "Default" as an answer or value means
-// "inherit from the Default profile".
+// only what it overrides, and shell.Inherit ("default", "Default") as an
+// answer or value means "inherit from the Default profile".
 
 const defaultProfile = "Default"
 
 func bounceconfigCommand() *shell.Command {
-	cmd := &shell.Command{
+	return shell.CommandSpec[*store.Config]{
 		Name:   "bounceconfig",
 		Help:   "Configure bounce profiles: retries, time in queue, bounce and delay-warning messages.",
 		Access: shell.AccessReadOnly,
-		Sub:    []string{"new", "edit", "delete", "print"},
-		Usage: []string{
-			"bounceconfig new NAME [--PARAM=VALUE ...]    (PARAM=VALUE without dashes too)",
-			"bounceconfig edit NAME [--PARAM=VALUE ...]   (VALUE Default: inherit from the Default profile)",
-			"bounceconfig delete NAME",
-			"bounceconfig print [NAME]",
+		Target: config,
+		Show: func(c *shell.Ctx, cfg *store.Config) {
+			c.Printf("\nCurrent bounce profiles:\n")
+			for i, n := range profileNames(cfg) {
+				c.Printf("%d. %s\n", i+1, n)
+			}
 		},
-	}
-	for _, s := range store.BounceParams.Specs {
-		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, paramHelp(&s)))
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		if len(args) <= 1 {
-			return cmd.Sub
-		}
-		sub := strings.ToLower(args[0])
-		if len(args) == 2 && sub != "new" {
-			return names(c.Config().Bounce, func(b *store.BounceProfile) string { return b.Name })
-		}
-		if sub == "new" || sub == "edit" {
-			return paramOptions(store.BounceParams, args[len(args)-1])
+		Table: &shell.Table[*store.Config]{Prefix: "bounceconfig", Ops: bounceOps},
+		Notes: shell.ParamUsage(store.BounceParams),
+	}.Command()
+}
+
+// bounceOps are bounceconfig's operations (reference/asyncos-cli.md 4);
+// print is batch only.
+var bounceOps = []shell.Operation[*store.Config]{
+	{Name: "new", Desc: "Create a new profile.",
+		Usage:    []string{"NAME [--PARAM=VALUE ...]    (PARAM=VALUE without dashes too)"},
+		Batch:    bounceNewBatch,
+		Menu:     bounceNewMenu,
+		Complete: bounceComplete(false, true)},
+	{Name: "edit", Desc: "Modify a profile.",
+		Usage:    []string{"NAME [--PARAM=VALUE ...]   " + shell.InheritNote("the Default profile")},
+		Batch:    bounceEditBatch,
+		Menu:     bounceEditMenu,
+		Complete: bounceComplete(true, true)},
+	{Name: "delete", Desc: "Remove a profile.",
+		Usage: []string{"NAME"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := bounceArgs(args, 1)
+			if err != nil {
+				return err
+			}
+			if len(o.Order) > 0 {
+				return shell.Errorf("bounceconfig delete takes no options.")
+			}
+			return deleteProfile(cfg, o.Pos[0])
+		},
+		Menu:     bounceDeleteMenu,
+		Complete: bounceComplete(true, false)},
+	{Name: "print", Desc: "Display a profile, or all of them.",
+		Usage:    []string{"[NAME]"},
+		Batch:    bouncePrintBatch,
+		Complete: bounceComplete(true, false)},
+}
+
+// bounceComplete completes a profile name as the first word (names) and
+// PARAM=VALUE options (params).
+func bounceComplete(names, params bool) func(*shell.Ctx, *store.Config, []string) []string {
+	return func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+		switch {
+		case len(args) == 1 && names:
+			return profileNames(cfg)
+		case params:
+			return shell.ParamOptions(store.BounceParams, args[len(args)-1])
 		}
 		return nil
 	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		if len(args) == 0 {
-			return bounceInteractive(c)
-		}
-		return bounceBatch(c, cmd, args)
-	}
-	return cmd
 }
 
-func bounceBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
-	sub := strings.ToLower(args[0])
-	o, err := parseOpts(args[1:])
+func profileNames(cfg *store.Config) []string {
+	return names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name })
+}
+
+// bounceArgs parses the words after a bounceconfig operation: at least
+// min and at most one profile name.
+func bounceArgs(args []string, min int) (shell.Opts, error) {
+	o, err := shell.UserOpts(args)
+	if err == nil && (len(o.Pos) < min || len(o.Pos) > 1) {
+		err = shell.ErrUsage
+	}
+	return o, err
+}
+
+func bounceNewBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := bounceArgs(args, 1)
 	if err != nil {
 		return err
 	}
-	cfg := c.Config()
-	if sub != "print" && len(o.Pos) != 1 || sub == "print" && len(o.Pos) > 1 {
-		return subUsage(cmd, sub)
+	if err := checkNewProfileName(cfg, o.Pos[0]); err != nil {
+		return err
 	}
-	switch sub {
-	case "new":
-		if err := checkNewProfileName(cfg, o.Pos[0]); err != nil {
-			return err
-		}
-		bp := store.BounceProfile{Name: o.Pos[0], Params: store.Params{}}
-		if err := applyBounceOpts(&bp, o); err != nil {
-			return err
-		}
-		if err := checkBounce(cfg, &bp); err != nil {
-			return err
-		}
-		cfg.Bounce = append(cfg.Bounce, bp)
-		return nil
-	case "edit":
+	bp := store.BounceProfile{Name: o.Pos[0], Params: store.Params{}}
+	if err := applyBounceOpts(&bp, o); err != nil {
+		return err
+	}
+	if err := checkBounce(cfg, &bp); err != nil {
+		return err
+	}
+	cfg.Bounce = append(cfg.Bounce, bp)
+	return nil
+}
+
+func bounceEditBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := bounceArgs(args, 1)
+	if err != nil {
+		return err
+	}
+	bp := cfg.BounceProfile(o.Pos[0])
+	if bp == nil {
+		return profileNotFound(cfg, o.Pos[0])
+	}
+	if len(o.Order) == 0 {
+		return shell.Errorf("Nothing to change: give PARAM=VALUE options (see 'help bounceconfig').")
+	}
+	n := store.BounceProfile{Name: bp.Name, Params: bp.Params.Clone()}
+	if err := applyBounceOpts(&n, o); err != nil {
+		return err
+	}
+	if err := checkBounce(cfg, &n); err != nil {
+		return err
+	}
+	*bp = n
+	return nil
+}
+
+func bouncePrintBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := bounceArgs(args, 0)
+	if err != nil {
+		return err
+	}
+	if len(o.Order) > 0 {
+		return shell.Errorf("bounceconfig print takes no options.")
+	}
+	if len(o.Pos) == 1 {
 		bp := cfg.BounceProfile(o.Pos[0])
 		if bp == nil {
 			return profileNotFound(cfg, o.Pos[0])
 		}
-		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give PARAM=VALUE options (see 'help bounceconfig').")
-		}
-		n := store.BounceProfile{Name: bp.Name, Params: bp.Params.Clone()}
-		if err := applyBounceOpts(&n, o); err != nil {
-			return err
-		}
-		if err := checkBounce(cfg, &n); err != nil {
-			return err
-		}
-		*bp = n
-		return nil
-	case "delete":
-		if len(o.Order) > 0 {
-			return errorf("bounceconfig delete takes no options.")
-		}
-		return deleteProfile(cfg, o.Pos[0])
-	case "print":
-		if len(o.Order) > 0 {
-			return errorf("bounceconfig print takes no options.")
-		}
-		if len(o.Pos) == 1 {
-			bp := cfg.BounceProfile(o.Pos[0])
-			if bp == nil {
-				return profileNotFound(cfg, o.Pos[0])
-			}
-			c.Printf("%s", profileText(cfg, bp))
-			return nil
-		}
-		for i := range cfg.Bounce {
-			if i > 0 {
-				c.Printf("\n")
-			}
-			c.Printf("%s", profileText(cfg, &cfg.Bounce[i]))
-		}
+		c.Printf("%s", profileText(cfg, bp))
 		return nil
 	}
-	return errorf("Unknown bounceconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	for i := range cfg.Bounce {
+		if i > 0 {
+			c.Printf("\n")
+		}
+		c.Printf("%s", profileText(cfg, &cfg.Bounce[i]))
+	}
+	return nil
 }
 
 func profileNotFound(cfg *store.Config, name string) error {
-	return errorf("There is no bounce profile named %q (defined: %s).", name,
-		strings.Join(names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }), ", "))
+	return shell.Errorf("There is no bounce profile named %q (defined: %s).", name, strings.Join(profileNames(cfg), ", "))
 }
 
 func checkNewProfileName(cfg *store.Config, name string) error {
 	if err := store.CheckBounceProfileName(name); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if cfg.BounceProfile(name) != nil {
-		return errorf("Profile name already in use.")
+		return shell.Errorf("Profile name already in use.")
 	}
 	return nil
 }
@@ -148,15 +185,15 @@ func applyBounceOpts(bp *store.BounceProfile, o shell.Opts) error {
 		v := o.Named[n]
 		spec, ok := store.BounceParams.Lookup(n)
 		if !ok {
-			return errorf("Unknown bounceconfig parameter %s (accepted: %s).", n, strings.Join(store.BounceParams.Names(), ", "))
+			return shell.Errorf("Unknown bounceconfig parameter %s (accepted: %s).", n, strings.Join(store.BounceParams.Names(), ", "))
 		}
-		if !isDefaultProfile(bp) && strings.EqualFold(strings.TrimSpace(v), "default") {
+		if !isDefaultProfile(bp) && shell.Inherits(v) {
 			delete(bp.Params, spec.Name)
 			continue
 		}
 		k, cv, err := store.BounceParams.Canon(n, v)
 		if err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		bp.Params[k] = cv
 	}
@@ -172,17 +209,17 @@ func checkBounce(cfg *store.Config, bp *store.BounceProfile) error {
 	}
 	eff := base.Overlay(bp.Params)
 	if err := store.CheckRetryOrder(eff); err != nil {
-		return errorf("%s: %v.", bp.Name, err)
+		return shell.Errorf("%s: %v.", bp.Name, err)
 	}
 	if a := eff["bounce_address"]; a != "" && !store.ValidAddress(a) {
-		return errorf("%s: bounce_address %q is not a valid email address.", bp.Name, a)
+		return shell.Errorf("%s: bounce_address %q is not a valid email address.", bp.Name, a)
 	}
 	if isDefaultProfile(bp) {
 		// Default must stay complete, and other profiles inherit from
 		// it: check them against the new values too.
 		for _, k := range store.BounceParams.Names() {
 			if !bp.Params.Has(k) {
-				return errorf("The Default profile needs a value for %s.", k)
+				return shell.Errorf("The Default profile needs a value for %s.", k)
 			}
 		}
 		for i := range cfg.Bounce {
@@ -191,7 +228,7 @@ func checkBounce(cfg *store.Config, bp *store.BounceProfile) error {
 				continue
 			}
 			if err := store.CheckRetryOrder(bp.Params.Overlay(o.Params)); err != nil {
-				return errorf("%s: %v.", o.Name, err)
+				return shell.Errorf("%s: %v.", o.Name, err)
 			}
 		}
 	}
@@ -218,10 +255,10 @@ func deleteProfile(cfg *store.Config, name string) error {
 		return profileNotFound(cfg, name)
 	}
 	if isDefaultProfile(bp) {
-		return errorf("The default profile may not be deleted.")
+		return shell.Errorf("The default profile may not be deleted.")
 	}
 	if users := profileUsers(cfg, bp.Name); len(users) > 0 {
-		return errorf("The bounce profile %q is used by destconfig (%s); change those entries first.", bp.Name, strings.Join(users, ", "))
+		return shell.Errorf("The bounce profile %q is used by destconfig (%s); change those entries first.", bp.Name, strings.Join(users, ", "))
 	}
 	for i := range cfg.Bounce {
 		if &cfg.Bounce[i] == bp {
@@ -250,56 +287,40 @@ func profileText(cfg *store.Config, bp *store.BounceProfile) string {
 	return b.String()
 }
 
-var bounceOps = []shell.Op{
-	{Name: "NEW", Desc: "Create a new profile."},
-	{Name: "EDIT", Desc: "Modify a profile."},
-	{Name: "DELETE", Desc: "Remove a profile."},
+func bounceNewMenu(c *shell.Ctx, cfg *store.Config) error {
+	name, err := shell.AskRequired(c, "Please create a name for the profile:", "", func(s string) (string, error) {
+		return s, checkNewProfileName(cfg, s)
+	})
+	if err != nil {
+		return err
+	}
+	bp := store.BounceProfile{Name: name, Params: store.Params{}}
+	if err := askBounce(c, cfg, &bp); err != nil {
+		return err
+	}
+	cfg.Bounce = append(cfg.Bounce, bp)
+	return nil
 }
 
-func bounceInteractive(c *shell.Ctx) error {
-	cfg := c.Config()
-	profileNames := func() []string { return names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }) }
-	return menuLoop(c,
-		func() {
-			c.Printf("\nCurrent bounce profiles:\n")
-			for i, n := range profileNames() {
-				c.Printf("%d. %s\n", i+1, n)
-			}
-		},
-		func() []shell.Op { return bounceOps },
-		func(op string) error {
-			switch op {
-			case "NEW":
-				name, err := askRequired(c, "Please create a name for the profile:", "", func(s string) (string, error) {
-					return s, checkNewProfileName(cfg, s)
-				})
-				if err != nil {
-					return err
-				}
-				bp := store.BounceProfile{Name: name, Params: store.Params{}}
-				if err := askBounce(c, cfg, &bp); err != nil {
-					return err
-				}
-				cfg.Bounce = append(cfg.Bounce, bp)
-			case "EDIT":
-				i, err := pick(c, "Please choose the profile to edit:", profileNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				bp := store.BounceProfile{Name: cfg.Bounce[i].Name, Params: cfg.Bounce[i].Params.Clone()}
-				if err := askBounce(c, cfg, &bp); err != nil {
-					return err
-				}
-				cfg.Bounce[i] = bp
-			case "DELETE":
-				i, err := pick(c, "Please choose the profile to delete:", profileNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				return deleteProfile(cfg, cfg.Bounce[i].Name)
-			}
-			return nil
-		})
+func bounceEditMenu(c *shell.Ctx, cfg *store.Config) error {
+	i, err := shell.Pick(c, "Please choose the profile to edit:", profileNames(cfg))
+	if err != nil || i < 0 {
+		return err
+	}
+	bp := store.BounceProfile{Name: cfg.Bounce[i].Name, Params: cfg.Bounce[i].Params.Clone()}
+	if err := askBounce(c, cfg, &bp); err != nil {
+		return err
+	}
+	cfg.Bounce[i] = bp
+	return nil
+}
+
+func bounceDeleteMenu(c *shell.Ctx, cfg *store.Config) error {
+	i, err := shell.Pick(c, "Please choose the profile to delete:", profileNames(cfg))
+	if err != nil || i < 0 {
+		return err
+	}
+	return deleteProfile(cfg, cfg.Bounce[i].Name)
 }
 
 // askBounce asks for a profile's parameters in AsyncOS's order. For a
@@ -324,10 +345,10 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 		return ""
 	}
 	eff := func(k string) string { return base.Overlay(bp.Params)[k] }
-	isDef := func(s string) bool { return inherit && strings.EqualFold(s, defaultProfile) }
+	isDef := func(s string) bool { return inherit && shell.Inherits(s) }
 	value := func(key, question string) error {
-		check := specCheck(store.BounceParams, key)
-		v, err := ask(c, question, cur(key), func(s string) (string, error) {
+		check := shell.SpecCheck(store.BounceParams, key)
+		v, err := shell.Ask(c, question, cur(key), func(s string) (string, error) {
 			if isDef(s) {
 				return defaultProfile, nil
 			}
@@ -351,7 +372,7 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 		case "off":
 			def = "N"
 		}
-		v, err := ask(c, question, def, func(s string) (string, error) {
+		v, err := shell.Ask(c, question, def, func(s string) (string, error) {
 			switch strings.ToLower(s) {
 			case "y", "yes":
 				return "on", nil
@@ -362,9 +383,9 @@ func askBounce(c *shell.Ctx, cfg *store.Config, bp *store.BounceProfile) error {
 				return defaultProfile, nil
 			}
 			if inherit {
-				return "", errorf("Please answer Y, N or Default.")
+				return "", shell.Errorf("Please answer Y, N or Default.")
 			}
-			return "", errorf("Please answer Y or N.")
+			return "", shell.Errorf("Please answer Y or N.")
 		})
 		if err != nil {
 			return err
@@ -423,20 +444,20 @@ func askBounceAddress(c *shell.Ctx, bp *store.BounceProfile, inherit bool) error
 	case v != "":
 		def = "Y"
 	}
-	ans, err := ask(c, "Do you want hard bounce and delay warning messages sent to an alternate address, instead of the sender?", def, func(s string) (string, error) {
+	ans, err := shell.Ask(c, "Do you want hard bounce and delay warning messages sent to an alternate address, instead of the sender?", def, func(s string) (string, error) {
 		switch strings.ToLower(s) {
 		case "y", "yes":
 			return "Y", nil
 		case "n", "no":
 			return "N", nil
 		}
-		if inherit && strings.EqualFold(s, defaultProfile) {
+		if inherit && shell.Inherits(s) {
 			return defaultProfile, nil
 		}
 		if inherit {
-			return "", errorf("Please answer Y, N or Default.")
+			return "", shell.Errorf("Please answer Y, N or Default.")
 		}
-		return "", errorf("Please answer Y or N.")
+		return "", shell.Errorf("Please answer Y or N.")
 	})
 	if err != nil {
 		return err
@@ -447,9 +468,9 @@ func askBounceAddress(c *shell.Ctx, bp *store.BounceProfile, inherit bool) error
 	case "N":
 		bp.Params["bounce_address"] = ""
 	case "Y":
-		a, err := askRequired(c, "Please enter the email address to send hard bounce and delay warning messages to.", bp.Params["bounce_address"], func(s string) (string, error) {
+		a, err := shell.AskRequired(c, "Please enter the email address to send hard bounce and delay warning messages to.", bp.Params["bounce_address"], func(s string) (string, error) {
 			if !store.ValidAddress(s) {
-				return "", errorf("%q is not a valid email address.", s)
+				return "", shell.Errorf("%q is not a valid email address.", s)
 			}
 			return s, nil
 		})

@@ -25,6 +25,28 @@ func labelOf(cs []choice, value string) string {
 // chooseValue asks a numbered question and returns the chosen value; the
 // default is the current value.
 func chooseValue(c *shell.Ctx, question string, cs []choice, cur string) (string, error) {
+	items, def := choiceItems(cs, cur)
+	i, err := shell.Choose(c, question, items, def)
+	if err != nil {
+		return "", err
+	}
+	return cs[i].value, nil
+}
+
+// chooseOwnValue is chooseValue for a setting of a domain entry: the
+// answer default (shell.Inherit) returns "", no value of its own.
+func chooseOwnValue(c *shell.Ctx, question string, cs []choice, cur string) (string, error) {
+	items, def := choiceItems(cs, cur)
+	i, err := shell.ChooseOrInherit(c, question, items, def)
+	if err != nil || i < 0 {
+		return "", err
+	}
+	return cs[i].value, nil
+}
+
+// choiceItems are the labels of cs and the 1-based number of cur (1
+// when cur is none of them).
+func choiceItems(cs []choice, cur string) ([]string, int) {
 	items := make([]string, len(cs))
 	def := 1
 	for i, ch := range cs {
@@ -33,11 +55,7 @@ func chooseValue(c *shell.Ctx, question string, cs []choice, cur string) (string
 			def = i + 1
 		}
 	}
-	i, err := choose(c, question, items, def)
-	if err != nil {
-		return "", err
-	}
-	return cs[i].value, nil
+	return items, def
 }
 
 var (

@@ -12,64 +12,159 @@ import (
 // A domain entry holds only what it overrides; DEFAULT holds everything.
 
 func destconfigCommand() *shell.Command {
-	cmd := &shell.Command{
+	return shell.CommandSpec[*store.Config]{
 		Name:   "destconfig",
 		Help:   "Configure destination controls: per-domain delivery limits, TLS, DANE, bounce verification and bounce profile.",
 		Access: shell.AccessReadOnly,
-		Sub:    []string{"setup", "new", "edit", "delete", "default", "list", "detail", "clear", "import", "export"},
-		Usage: []string{
-			"destconfig new DOMAIN [--PARAM=VALUE ...]",
-			"destconfig edit DOMAIN|DEFAULT [--PARAM=VALUE ...]   (--PARAM= with no value: a domain uses DEFAULT's value again)",
-			"destconfig default [--PARAM=VALUE ...]                (same as edit DEFAULT)",
-			"destconfig delete DOMAIN",
-			"destconfig list",
-			"destconfig detail [DOMAIN|DEFAULT|all]",
-			"destconfig clear                                      (removes every domain entry; DEFAULT stays)",
-			"destconfig import FILE                                (replaces DEFAULT and every entry; FILE: a file name in DATA/configuration)",
-			"destconfig export FILE",
-			"destconfig setup [--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]   (PEM files in DATA/configuration)",
+		Target: config,
+		Show: func(c *shell.Ctx, cfg *store.Config) {
+			c.Printf("\nThere are currently %d entries configured.\n", len(cfg.Destinations))
 		},
-	}
-	for _, s := range store.DestParams.Specs {
-		cmd.Usage = append(cmd.Usage, fmt.Sprintf("  --%s: %s", s.Name, paramHelp(&s)))
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string { return destComplete(c, cmd, args) }
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		if len(args) == 0 {
-			return destInteractive(c)
-		}
-		return destBatch(c, cmd, args)
-	}
-	return cmd
+		Table: &shell.Table[*store.Config]{Prefix: "destconfig", Ops: destOps},
+		Notes: append([]string{
+			"VALUE default, or empty (--PARAM=), removes a domain's own value; on DEFAULT it removes the recipient limit.",
+			"--bounce_profile=default names the profile Default: a domain uses DEFAULT's profile again with --bounce_profile=.",
+		}, shell.ParamUsage(store.DestParams)...),
+	}.Command()
 }
 
-func destComplete(c *shell.Ctx, cmd *shell.Command, args []string) []string {
-	if len(args) <= 1 {
-		return cmd.Sub
+// config is the Target of the configuration commands: the command's
+// working copy.
+func config(c *shell.Ctx) *store.Config { return c.Config() }
+
+// destOps are destconfig's operations, in AsyncOS's menu order
+// (reference/asyncos-cli.md 3); the menus are in destmenu.go.
+var destOps = []shell.Operation[*store.Config]{
+	{Name: "setup", Desc: "Change global settings.",
+		Usage: []string{"[--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]   (PEM files in DATA/configuration)"},
+		Batch: destSetupBatch,
+		Menu:  destSetupInteractive,
+		Complete: func(*shell.Ctx, *store.Config, []string) []string {
+			return []string{"--cert", "--key", "--alert_on_tls_fail"}
+		}},
+	{Name: "new", Desc: "Create a new entry.",
+		Usage:    []string{"DOMAIN [--PARAM=VALUE ...]"},
+		Batch:    destNewBatch,
+		Menu:     destNew,
+		Complete: destParamsAfter(1)},
+	{Name: "edit", Desc: "Modify an entry.",
+		Usage: []string{"DOMAIN|DEFAULT [--PARAM=VALUE ...]   " + shell.InheritNote("DEFAULT")},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error { return destEditBatch(cfg, args, false) },
+		Menu:  destEditMenu,
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return append([]string{store.DestDefaultSection}, destDomains(cfg)...)
+			}
+			return shell.ParamOptions(store.DestParams, args[len(args)-1])
+		}},
+	{Name: "delete", Desc: "Remove an entry.",
+		Usage: []string{"DOMAIN"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("delete", args, 1, 1, false)
+			if err != nil {
+				return err
+			}
+			return deleteDest(cfg, o.Pos[0])
+		},
+		Menu:     destDeleteMenu,
+		Complete: destDomainArg},
+	{Name: "default", Desc: "Change the default.",
+		Usage:    []string{"[--PARAM=VALUE ...]                (same as edit DEFAULT)"},
+		Batch:    func(c *shell.Ctx, cfg *store.Config, args []string) error { return destEditBatch(cfg, args, true) },
+		Menu:     destDefaultMenu,
+		Complete: destParamsAfter(0)},
+	{Name: "list", Desc: "Display a summary list of all entries.",
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if _, err := destArgs("list", args, 0, 0, false); err != nil {
+				return err
+			}
+			c.Printf("%s", destList(cfg))
+			return nil
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			c.Printf("\n%s", destList(cfg))
+			return nil
+		}},
+	{Name: "detail", Desc: "Display details for one destination or all entries.",
+		Usage: []string{"[DOMAIN|DEFAULT|all]"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("detail", args, 0, 1, false)
+			if err != nil {
+				return err
+			}
+			which := "all"
+			if len(o.Pos) == 1 {
+				which = o.Pos[0]
+			}
+			return destDetail(c, cfg, which)
+		},
+		Menu: destDetailMenu,
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return append([]string{"all", store.DestDefaultSection}, destDomains(cfg)...)
+			}
+			return nil
+		}},
+	{Name: "clear", Desc: "Remove all entries.",
+		Usage: []string{"                                     (removes every domain entry; DEFAULT stays)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if _, err := destArgs("clear", args, 0, 0, false); err != nil {
+				return err
+			}
+			cfg.Destinations = nil
+			return nil
+		},
+		Menu: destClearMenu},
+	{Name: "import", Desc: "Import tables from a file.",
+		Usage: []string{"FILE                                (replaces DEFAULT and every entry; FILE: a file name in DATA/configuration)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("import", args, 1, 1, false)
+			if err != nil {
+				return err
+			}
+			return destImport(c, cfg, o.Pos[0])
+		},
+		Menu:     destImportMenu,
+		Complete: configFileArg},
+	{Name: "export", Desc: "Export tables to a file.",
+		Usage: []string{"FILE"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := destArgs("export", args, 1, 1, false)
+			if err != nil {
+				return err
+			}
+			return destExport(c, cfg, o.Pos[0])
+		},
+		Menu: destExportMenu},
+}
+
+func destDomains(cfg *store.Config) []string {
+	return names(cfg.Destinations, func(d *store.Destination) string { return d.Domain })
+}
+
+// destDomainArg completes a domain entry as the first word.
+func destDomainArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
+	if len(args) == 1 {
+		return destDomains(cfg)
 	}
-	cfg := c.Config()
-	domains := names(cfg.Destinations, func(d *store.Destination) string { return d.Domain })
-	sub := strings.ToLower(args[0])
-	if len(args) == 2 {
-		switch sub {
-		case "edit":
-			return append([]string{store.DestDefaultSection}, domains...)
-		case "delete":
-			return domains
-		case "detail":
-			return append([]string{"all", store.DestDefaultSection}, domains...)
-		case "import":
-			return c.ConfigFiles()
-		case "default":
-			return paramOptions(store.DestParams, args[1])
+	return nil
+}
+
+// destParamsAfter completes --PARAM=VALUE options after n words.
+func destParamsAfter(n int) func(*shell.Ctx, *store.Config, []string) []string {
+	return func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+		if len(args) <= n {
+			return nil
 		}
-		return nil
+		return shell.ParamOptions(store.DestParams, args[len(args)-1])
 	}
-	switch sub {
-	case "new", "edit", "default":
-		return paramOptions(store.DestParams, args[len(args)-1])
-	case "setup":
-		return []string{"--cert", "--key", "--alert_on_tls_fail"}
+}
+
+// configFileArg completes a file of the configuration directory as the
+// first word.
+func configFileArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
+	if len(args) == 1 {
+		return c.ConfigFiles()
 	}
 	return nil
 }
@@ -79,7 +174,7 @@ func destComplete(c *shell.Ctx, cmd *shell.Command, args []string) []string {
 func canonDomain(s string) (string, error) {
 	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if !store.ValidDomain(d) {
-		return "", errorf("%q is not a valid domain name (for example: example.com).", s)
+		return "", shell.Errorf("%q is not a valid domain name (for example: example.com).", s)
 	}
 	return d, nil
 }
@@ -87,162 +182,105 @@ func canonDomain(s string) (string, error) {
 func isDefaultName(s string) bool { return strings.EqualFold(s, store.DestDefaultSection) }
 
 func destNotFound(d string) error {
-	return errorf("%q was not found in the destination control table.", d)
+	return shell.Errorf("%q was not found in the destination control table.", d)
 }
 
-func destBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
-	sub := strings.ToLower(args[0])
-	o, err := parseOpts(args[1:])
+// destArgs parses the words after a destconfig operation: min to max
+// positional words, and options only when opts.
+func destArgs(sub string, args []string, min, max int, opts bool) (shell.Opts, error) {
+	o, err := shell.UserOpts(args)
+	if err != nil {
+		return o, err
+	}
+	if len(o.Pos) < min || len(o.Pos) > max {
+		return o, shell.ErrUsage
+	}
+	if !opts && len(o.Order) > 0 {
+		return o, shell.Errorf("destconfig %s takes no options (got --%s).", sub, o.Order[0])
+	}
+	return o, nil
+}
+
+// destNewBatch is "destconfig new DOMAIN [--PARAM=VALUE ...]".
+func destNewBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := destArgs("new", args, 1, 1, true)
 	if err != nil {
 		return err
 	}
-	cfg := c.Config()
-	npos := func(min, max int) error {
-		if len(o.Pos) < min || len(o.Pos) > max {
-			return subUsage(cmd, sub)
-		}
-		return nil
+	if isDefaultName(o.Pos[0]) {
+		return shell.Errorf("DEFAULT always exists: use 'destconfig edit DEFAULT'.")
 	}
-	noOpts := func() error {
-		if len(o.Order) > 0 {
-			return errorf("destconfig %s takes no options (got --%s).", sub, o.Order[0])
-		}
-		return nil
+	d, err := canonDomain(o.Pos[0])
+	if err != nil {
+		return err
 	}
-	switch sub {
-	case "new":
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if isDefaultName(o.Pos[0]) {
-			return errorf("DEFAULT always exists: use 'destconfig edit DEFAULT'.")
-		}
-		d, err := canonDomain(o.Pos[0])
-		if err != nil {
-			return err
-		}
-		if cfg.Destination(d) != nil {
-			return errorf("A destination control entry for %s already exists: use 'destconfig edit %s'.", d, d)
-		}
-		p := store.Params{}
-		if err := applyDestOpts(cfg, p, o, false); err != nil {
-			return err
-		}
-		cfg.Destinations = append(cfg.Destinations, store.Destination{Domain: d, Params: p})
-		return checkDests(cfg)
-	case "edit", "default":
-		if sub == "default" {
-			o.Pos = append([]string{store.DestDefaultSection}, o.Pos...)
-		}
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --PARAM=VALUE options (see 'help destconfig').")
-		}
-		if isDefaultName(o.Pos[0]) {
-			if cfg.DestDefault == nil {
-				cfg.DestDefault = store.Params{}
-			}
-			if err := applyDestOpts(cfg, cfg.DestDefault, o, true); err != nil {
-				return err
-			}
-			return checkDests(cfg)
-		}
-		d := cfg.Destination(strings.TrimSuffix(o.Pos[0], "."))
-		if d == nil {
-			return destNotFound(o.Pos[0])
-		}
-		if d.Params == nil {
-			d.Params = store.Params{}
-		}
-		if err := applyDestOpts(cfg, d.Params, o, false); err != nil {
-			return err
-		}
-		return checkDests(cfg)
-	case "delete":
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		return deleteDest(cfg, o.Pos[0])
-	case "list":
-		if err := npos(0, 0); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		c.Printf("%s", destList(cfg))
-		return nil
-	case "detail":
-		if err := npos(0, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		which := "all"
-		if len(o.Pos) == 1 {
-			which = o.Pos[0]
-		}
-		return destDetail(c, cfg, which)
-	case "clear":
-		if err := npos(0, 0); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		cfg.Destinations = nil
-		return nil
-	case "import":
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		return destImport(c, cfg, o.Pos[0])
-	case "export":
-		if err := npos(1, 1); err != nil {
-			return err
-		}
-		if err := noOpts(); err != nil {
-			return err
-		}
-		return destExport(c, cfg, o.Pos[0])
-	case "setup":
-		if err := npos(0, 0); err != nil {
-			return err
-		}
-		return destSetupBatch(c, cfg, o)
+	if cfg.Destination(d) != nil {
+		return shell.Errorf("A destination control entry for %s already exists: use 'destconfig edit %s'.", d, d)
 	}
-	return errorf("Unknown destconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	p := store.Params{}
+	if err := applyDestOpts(cfg, p, o, false); err != nil {
+		return err
+	}
+	cfg.Destinations = append(cfg.Destinations, store.Destination{Domain: d, Params: p})
+	return checkDests(cfg)
 }
 
-// applyDestOpts sets --PARAM=VALUE options on p in canonical form. An
-// empty value removes the parameter: a domain then uses DEFAULT's value,
-// and DEFAULT loses its recipient limit.
+// destEditBatch is "destconfig edit DOMAIN|DEFAULT [--PARAM=VALUE ...]"
+// and, with isDefault, "destconfig default [--PARAM=VALUE ...]".
+func destEditBatch(cfg *store.Config, args []string, isDefault bool) error {
+	if isDefault {
+		args = append([]string{store.DestDefaultSection}, args...)
+	}
+	o, err := destArgs("edit", args, 1, 1, true)
+	if err != nil {
+		return err
+	}
+	if len(o.Order) == 0 {
+		return shell.Errorf("Nothing to change: give --PARAM=VALUE options (see 'help destconfig').")
+	}
+	if isDefaultName(o.Pos[0]) {
+		if cfg.DestDefault == nil {
+			cfg.DestDefault = store.Params{}
+		}
+		if err := applyDestOpts(cfg, cfg.DestDefault, o, true); err != nil {
+			return err
+		}
+		return checkDests(cfg)
+	}
+	d := cfg.Destination(strings.TrimSuffix(o.Pos[0], "."))
+	if d == nil {
+		return destNotFound(o.Pos[0])
+	}
+	if d.Params == nil {
+		d.Params = store.Params{}
+	}
+	if err := applyDestOpts(cfg, d.Params, o, false); err != nil {
+		return err
+	}
+	return checkDests(cfg)
+}
+
+// applyDestOpts sets --PARAM=VALUE options on p in canonical form. The
+// value default (or an empty one, see destInherits) removes the
+// parameter: a domain then uses DEFAULT's value, and DEFAULT loses its
+// recipient limit.
 func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bool) error {
 	for _, n := range o.Order {
 		v := o.Named[n]
 		spec, ok := store.DestParams.Lookup(n)
 		if !ok {
-			return errorf("Unknown destconfig parameter --%s (accepted: %s).", n, strings.Join(store.DestParams.Names(), ", "))
+			return shell.Errorf("Unknown destconfig parameter --%s (accepted: %s).", n, strings.Join(store.DestParams.Names(), ", "))
 		}
-		if strings.TrimSpace(v) == "" {
+		if destInherits(spec.Name, v) {
 			if isDefault && !spec.Optional {
-				return errorf("DEFAULT needs a value for %s.", spec.Name)
+				return shell.Errorf("DEFAULT needs a value for %s.", spec.Name)
 			}
 			delete(p, spec.Name)
 			continue
 		}
 		k, cv, err := store.DestParams.Canon(n, v)
 		if err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		if k == "bounce_profile" {
 			if cv, err = resolveProfile(cfg, cv); err != nil {
@@ -254,12 +292,21 @@ func applyDestOpts(cfg *store.Config, p store.Params, o shell.Opts, isDefault bo
 	return nil
 }
 
+// destInherits reports whether a --PARAM=VALUE option removes the
+// parameter: VALUE is shell.Inherit, or empty as before there was one
+// spelling (scripts use it). For bounce_profile "default" is the name of
+// the Default profile, which always exists: only the empty value
+// inherits.
+func destInherits(name, v string) bool {
+	return strings.TrimSpace(v) == "" || shell.Inherits(v) && name != "bounce_profile"
+}
+
 // resolveProfile returns the stored spelling of a bounce profile name.
 func resolveProfile(cfg *store.Config, name string) (string, error) {
 	if bp := cfg.BounceProfile(name); bp != nil {
 		return bp.Name, nil
 	}
-	return "", errorf("Unknown bounce profile %q (defined: %s).", name,
+	return "", shell.Errorf("Unknown bounce profile %q (defined: %s).", name,
 		strings.Join(names(cfg.Bounce, func(b *store.BounceProfile) string { return b.Name }), ", "))
 }
 
@@ -268,10 +315,10 @@ func resolveProfile(cfg *store.Config, name string) (string, error) {
 func checkDests(cfg *store.Config) error {
 	check := func(name string, p store.Params) error {
 		if err := store.CheckRecipientLimit(p, cfg.DestDefault); err != nil {
-			return errorf("%s: %v, here or in DEFAULT.", store.ExcerptBare(name), err)
+			return shell.Errorf("%s: %v, here or in DEFAULT.", store.ExcerptBare(name), err)
 		}
 		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
-			return errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))
+			return shell.Errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))
 		}
 		return nil
 	}
@@ -288,7 +335,7 @@ func checkDests(cfg *store.Config) error {
 
 func deleteDest(cfg *store.Config, name string) error {
 	if isDefaultName(name) {
-		return errorf("The default entry may not be deleted.")
+		return shell.Errorf("The default entry may not be deleted.")
 	}
 	for i, d := range cfg.Destinations {
 		if strings.EqualFold(d.Domain, strings.TrimSuffix(name, ".")) {
@@ -306,7 +353,7 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 	}
 	def, dests, err := store.ParseDestFile(name, strings.NewReader(string(data)))
 	if err != nil {
-		return errorf("%v", err)
+		return shell.Errorf("%v", err)
 	}
 	if !def.Has("bounce_profile") {
 		def["bounce_profile"] = "Default"
@@ -326,7 +373,7 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 		fix(d.Domain, d.Params)
 	}
 	if problems.Len() > 0 {
-		return errorf("%s", strings.Join(problems.List(), "\n"))
+		return shell.Errorf("%s", strings.Join(problems.List(), "\n"))
 	}
 	cfg.DestDefault, cfg.Destinations = def, without(dests, -1)
 	return checkDests(cfg)
@@ -368,7 +415,7 @@ func destList(cfg *store.Config) string {
 			or("bounce_profile", func(v string) string { return v }),
 			or("ip_sort_pref", func(v string) string { return labelOf(sortShort, v) })})
 	}
-	return formatTable([]string{"Domain", "Rate Limiting", "TLS", "Bounce Verification", "Bounce Profile", "IP Address Preference"}, rows)
+	return shell.FormatTable([]string{"Domain", "Rate Limiting", "TLS", "Bounce Verification", "Bounce Profile", "IP Address Preference"}, rows)
 }
 
 func onOffLabel(v string) string {
@@ -437,23 +484,27 @@ func destBlock(cfg *store.Config, title string, p store.Params, isDefault bool) 
 
 // destSetupBatch is "destconfig setup": the outbound TLS client
 // certificate and the alert on failed required TLS.
-func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
-	if err := onlyOpts(o, "cert", "key", "alert_on_tls_fail"); err != nil {
+func destSetupBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := destArgs("setup", args, 0, 0, true)
+	if err != nil {
+		return err
+	}
+	if err := o.Allow("cert", "key", "alert_on_tls_fail"); err != nil {
 		return err
 	}
 	if len(o.Order) == 0 {
-		return errorf("destconfig setup needs --cert FILE --key FILE, --cert none, or --alert_on_tls_fail yes|no.")
+		return shell.Errorf("destconfig setup needs --cert FILE --key FILE, --cert none, or --alert_on_tls_fail yes|no.")
 	}
 	cert, hasCert := o.Named["cert"]
 	key, hasKey := o.Named["key"]
 	switch {
 	case hasCert && strings.EqualFold(cert, "none"):
 		if hasKey {
-			return errorf("--cert none removes the certificate: give no --key with it.")
+			return shell.Errorf("--cert none removes the certificate: give no --key with it.")
 		}
 		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = "", ""
 	case hasCert != hasKey:
-		return errorf("Give both --cert FILE and --key FILE.")
+		return shell.Errorf("Give both --cert FILE and --key FILE.")
 	case hasCert:
 		if _, err := c.LoadKeyPair(cert, key); err != nil {
 			return err
@@ -472,17 +523,17 @@ func destSetupBatch(c *shell.Ctx, cfg *store.Config, o shell.Opts) error {
 
 func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 	s := cfg.DestSetup
-	useCert, err := askYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.CertFile != "")
+	useCert, err := shell.AskYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.CertFile != "")
 	if err != nil {
 		return err
 	}
 	if useCert {
 		for {
-			cert, err := askRequired(c, "Enter the name of the certificate file (PEM) in the configuration directory.", s.CertFile, nil)
+			cert, err := shell.AskRequired(c, "Enter the name of the certificate file (PEM) in the configuration directory.", s.CertFile, nil)
 			if err != nil {
 				return err
 			}
-			key, err := askRequired(c, "Enter the private key file (PEM).", s.KeyFile, nil)
+			key, err := shell.AskRequired(c, "Enter the private key file (PEM).", s.KeyFile, nil)
 			if err != nil {
 				return err
 			}
@@ -499,7 +550,7 @@ func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 	} else {
 		s.CertFile, s.KeyFile = "", ""
 	}
-	alert, err := askYN(c, "Do you want to send an alert when a required TLS connection fails?", s.AlertOnTLSFail)
+	alert, err := shell.AskYN(c, "Do you want to send an alert when a required TLS connection fails?", s.AlertOnTLSFail)
 	if err != nil {
 		return err
 	}

@@ -8,102 +8,98 @@ import (
 	"seg/store"
 )
 
-// destconfig's interactive form, in AsyncOS's prompt order
+// destconfig's interactive operations, in AsyncOS's prompt order
 // (reference/asyncos-cli.md 3).
 
-var destOps = []shell.Op{
-	{Name: "SETUP", Desc: "Change global settings."},
-	{Name: "NEW", Desc: "Create a new entry."},
-	{Name: "EDIT", Desc: "Modify an entry."},
-	{Name: "DELETE", Desc: "Remove an entry."},
-	{Name: "DEFAULT", Desc: "Change the default."},
-	{Name: "LIST", Desc: "Display a summary list of all entries."},
-	{Name: "DETAIL", Desc: "Display details for one destination or all entries."},
-	{Name: "CLEAR", Desc: "Remove all entries."},
-	{Name: "IMPORT", Desc: "Import tables from a file."},
-	{Name: "EXPORT", Desc: "Export tables to a file."},
+// destEditMenu is EDIT: a domain entry's settings.
+func destEditMenu(c *shell.Ctx, cfg *store.Config) error {
+	d, err := askExistingDest(c, cfg, "Enter the domain you wish to edit.")
+	if err != nil || d == nil {
+		return err
+	}
+	p, err := askDestEntry(c, cfg, d.Domain, d.Params, false)
+	if err != nil {
+		return err
+	}
+	d.Params = p
+	return checkDests(cfg)
 }
 
-func destInteractive(c *shell.Ctx) error {
-	cfg := c.Config()
-	return menuLoop(c,
-		func() { c.Printf("\nThere are currently %d entries configured.\n", len(cfg.Destinations)) },
-		func() []shell.Op { return destOps },
-		func(op string) error {
-			switch op {
-			case "SETUP":
-				return destSetupInteractive(c, cfg)
-			case "NEW":
-				return destNew(c, cfg)
-			case "EDIT":
-				d, err := askExistingDest(c, cfg, "Enter the domain you wish to edit.")
-				if err != nil || d == nil {
-					return err
-				}
-				p, err := askDestEntry(c, cfg, d.Domain, d.Params, false)
-				if err != nil {
-					return err
-				}
-				d.Params = p
-				return checkDests(cfg)
-			case "DELETE":
-				d, err := askExistingDest(c, cfg, "Enter the domain you wish to delete.")
-				if err != nil || d == nil {
-					return err
-				}
-				return deleteDest(cfg, d.Domain)
-			case "DEFAULT":
-				p, err := askDestDefault(c, cfg)
-				if err != nil {
-					return err
-				}
-				cfg.DestDefault = p
-				return checkDests(cfg)
-			case "LIST":
-				c.Printf("\n%s", destList(cfg))
-			case "DETAIL":
-				which, err := ask(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", nil)
-				if err != nil || which == "" {
-					return err
-				}
-				c.Printf("\n")
-				return destDetail(c, cfg, which)
-			case "CLEAR":
-				yes, err := askYN(c, "Do you want to remove all entries? The default entry is kept.", false)
-				if err != nil || !yes {
-					return err
-				}
-				cfg.Destinations = nil
-			case "IMPORT":
-				name, err := ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
-				if err != nil || name == "" {
-					return err
-				}
-				return destImport(c, cfg, name)
-			case "EXPORT":
-				name, err := ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
-				if err != nil || name == "" {
-					return err
-				}
-				return destExport(c, cfg, name)
-			}
-			return nil
-		})
+func destDeleteMenu(c *shell.Ctx, cfg *store.Config) error {
+	d, err := askExistingDest(c, cfg, "Enter the domain you wish to delete.")
+	if err != nil || d == nil {
+		return err
+	}
+	return deleteDest(cfg, d.Domain)
+}
+
+// destDefaultMenu is DEFAULT: every setting of the default entry.
+func destDefaultMenu(c *shell.Ctx, cfg *store.Config) error {
+	p, err := askDestDefault(c, cfg)
+	if err != nil {
+		return err
+	}
+	cfg.DestDefault = p
+	return checkDests(cfg)
+}
+
+func destDetailMenu(c *shell.Ctx, cfg *store.Config) error {
+	which, err := shell.Ask(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", nil)
+	if err != nil || which == "" {
+		return err
+	}
+	c.Printf("\n")
+	return destDetail(c, cfg, which)
+}
+
+func destClearMenu(c *shell.Ctx, cfg *store.Config) error {
+	yes, err := shell.AskYN(c, "Do you want to remove all entries? The default entry is kept.", false)
+	if err != nil || !yes {
+		return err
+	}
+	cfg.Destinations = nil
+	return nil
+}
+
+func destImportMenu(c *shell.Ctx, cfg *store.Config) error {
+	name, err := askImportFile(c)
+	if err != nil || name == "" {
+		return err
+	}
+	return destImport(c, cfg, name)
+}
+
+func destExportMenu(c *shell.Ctx, cfg *store.Config) error {
+	name, err := askExportFile(c)
+	if err != nil || name == "" {
+		return err
+	}
+	return destExport(c, cfg, name)
+}
+
+// askImportFile and askExportFile ask for the file of IMPORT and EXPORT;
+// an empty answer goes back.
+func askImportFile(c *shell.Ctx) (string, error) {
+	return shell.Ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
+}
+
+func askExportFile(c *shell.Ctx) (string, error) {
+	return shell.Ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
 }
 
 // askExistingDest asks for the domain of an existing entry; an empty
 // answer returns nil (go back).
 func askExistingDest(c *shell.Ctx, cfg *store.Config, question string) (*store.Destination, error) {
 	if len(cfg.Destinations) == 0 {
-		return nil, errorf("There are no destination control entries; DEFAULT is changed with the DEFAULT operation.")
+		return nil, shell.Errorf("There are no destination control entries; DEFAULT is changed with the DEFAULT operation.")
 	}
 	var d *store.Destination
-	_, err := ask(c, question, "", func(s string) (string, error) {
+	_, err := shell.Ask(c, question, "", func(s string) (string, error) {
 		if s == "" {
 			return s, nil
 		}
 		if isDefaultName(s) {
-			return "", errorf("Use the DEFAULT operation for the default entry.")
+			return "", shell.Errorf("Use the DEFAULT operation for the default entry.")
 		}
 		if d = cfg.Destination(strings.TrimSuffix(s, ".")); d == nil {
 			return "", destNotFound(s)
@@ -114,16 +110,16 @@ func askExistingDest(c *shell.Ctx, cfg *store.Config, question string) (*store.D
 }
 
 func destNew(c *shell.Ctx, cfg *store.Config) error {
-	domain, err := askRequired(c, "Enter the domain you wish to limit.", "", func(s string) (string, error) {
+	domain, err := shell.AskRequired(c, "Enter the domain you wish to limit.", "", func(s string) (string, error) {
 		if isDefaultName(s) {
-			return "", errorf("Use the DEFAULT operation for the default entry.")
+			return "", shell.Errorf("Use the DEFAULT operation for the default entry.")
 		}
 		d, err := canonDomain(s)
 		if err != nil {
 			return "", err
 		}
 		if cfg.Destination(d) != nil {
-			return "", errorf("A destination control entry for %s already exists.", d)
+			return "", shell.Errorf("A destination control entry for %s already exists.", d)
 		}
 		return d, nil
 	})
@@ -146,25 +142,44 @@ func gate(c *shell.Ctx, question string, cur store.Params, def bool, keys ...str
 			def = true
 		}
 	}
-	return askYN(c, question, def)
+	return shell.AskYN(c, question, def)
 }
 
 // askDestEntry asks for a domain entry's settings. cur is what the entry
 // sets now (empty for a new one); the result holds only what was asked
-// for, the rest coming from DEFAULT.
+// for, the rest coming from DEFAULT. A "Do you wish to" answered N, or a
+// value question answered default (shell.Inherit), leaves a setting to
+// DEFAULT.
 func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Params, isNew bool) (store.Params, error) {
 	cur = cur.Clone()
 	if v := cur["recipient_limit"]; v == "0" {
 		delete(cur, "recipient_limit")
+	}
+	if !isNew {
+		c.Printf("\nAnswer %q to a value question to use the value of %s.\n", shell.Inherit, store.DestDefaultSection)
 	}
 	eff := cfg.DestDefault.Overlay(cur)
 	p := store.Params{}
 	notes := store.InertNotes{}
 	q := func(question, key string) string { return notes.Question(store.DestParams, question, key) }
 	num := func(key, question string) error {
-		v, err := ask(c, question, eff[key], specCheck(store.DestParams, key))
-		p[key] = v
+		check := shell.SpecCheck(store.DestParams, key)
+		v, err := shell.Ask(c, question, eff[key], func(s string) (string, error) {
+			if shell.Inherits(s) {
+				return "", nil
+			}
+			return check(s)
+		})
+		if v != "" {
+			p[key] = v
+		}
 		return err
+	}
+	// own sets key unless the answer was default.
+	own := func(key, v string) {
+		if v != "" {
+			p[key] = v
+		}
 	}
 
 	yes, err := gate(c, fmt.Sprintf("Do you wish to configure a concurrency limit for %s?", domain), cur, isNew, "max_host_concurrency")
@@ -186,15 +201,15 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 		}
 	}
 	if p.Has("max_host_concurrency") || p.Has("recipient_limit") {
-		v, err := chooseValue(c, q(fmt.Sprintf("Select how you want to apply the limits for %s:", domain), "limit_type"), limitTypeChoices(domain), eff["limit_type"])
+		v, err := chooseOwnValue(c, q(fmt.Sprintf("Select how you want to apply the limits for %s:", domain), "limit_type"), limitTypeChoices(domain), eff["limit_type"])
 		if err != nil {
 			return nil, err
 		}
-		p["limit_type"] = v
-		if v, err = chooseValue(c, q("Select how the limits will be enforced:", "limit_apply"), limitApplyChoices, eff["limit_apply"]); err != nil {
+		own("limit_type", v)
+		if v, err = chooseOwnValue(c, q("Select how the limits will be enforced:", "limit_apply"), limitApplyChoices, eff["limit_apply"]); err != nil {
 			return nil, err
 		}
-		p["limit_apply"] = v
+		own("limit_apply", v)
 	}
 	yes, err = gate(c, "Do you wish to apply a messages-per-connection limit to this domain?", cur, false, "max_messages_per_connection")
 	if err != nil {
@@ -226,15 +241,15 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 		var v string
 		if s.choices == nil {
 			var on bool
-			on, err = askYN(c, "Perform bounce verification address tagging?", eff[s.key] == "on")
-			v = onOff(on)
+			on, err = shell.AskYN(c, "Perform bounce verification address tagging?", eff[s.key] == "on")
+			v = shell.OnOff(on)
 		} else {
-			v, err = chooseValue(c, s.question, s.choices, eff[s.key])
+			v, err = chooseOwnValue(c, s.question, s.choices, eff[s.key])
 		}
 		if err != nil {
 			return nil, err
 		}
-		p[s.key] = v
+		own(s.key, v)
 	}
 	return p, nil
 }
@@ -246,7 +261,7 @@ func askRecipientLimit(c *shell.Ctx, p, eff store.Params, what string) error {
 	if mins == "" {
 		mins = "60"
 	}
-	mins, err := ask(c, "Enter the number of minutes used to measure the recipient limit.", mins, specCheck(store.DestParams, "recipient_minutes"))
+	mins, err := shell.Ask(c, "Enter the number of minutes used to measure the recipient limit.", mins, shell.SpecCheck(store.DestParams, "recipient_minutes"))
 	if err != nil {
 		return err
 	}
@@ -254,11 +269,11 @@ func askRecipientLimit(c *shell.Ctx, p, eff store.Params, what string) error {
 	if lim == "0" {
 		lim = ""
 	}
-	check := specCheck(store.DestParams, "recipient_limit")
-	lim, err = askRequired(c, fmt.Sprintf("Enter the max number of recipients per %s minutes%s.", mins, what), lim, func(s string) (string, error) {
+	check := shell.SpecCheck(store.DestParams, "recipient_limit")
+	lim, err = shell.AskRequired(c, fmt.Sprintf("Enter the max number of recipients per %s minutes%s.", mins, what), lim, func(s string) (string, error) {
 		v, err := check(s)
 		if err == nil && v == "0" {
-			return "", errorf("Enter a number of at least 1 (answer N to the previous question for no limit).")
+			return "", shell.Errorf("Enter a number of at least 1 (answer N to the previous question for no limit).")
 		}
 		return v, err
 	})
@@ -278,13 +293,13 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	delete(p, "recipient_limit")
 	notes := store.InertNotes{}
 	q := func(question, key string) string { return notes.Question(store.DestParams, question, key) }
-	v, err := ask(c, "Enter the default maximum concurrency limit.", cur["max_host_concurrency"], specCheck(store.DestParams, "max_host_concurrency"))
+	v, err := shell.Ask(c, "Enter the default maximum concurrency limit.", cur["max_host_concurrency"], shell.SpecCheck(store.DestParams, "max_host_concurrency"))
 	if err != nil {
 		return nil, err
 	}
 	p["max_host_concurrency"] = v
 	hasLimit := cur["recipient_limit"] != "" && cur["recipient_limit"] != "0"
-	yes, err := askYN(c, q("Do you wish to specify a default recipient limit?", "recipient_limit"), hasLimit)
+	yes, err := shell.AskYN(c, q("Do you wish to specify a default recipient limit?", "recipient_limit"), hasLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +314,7 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	if p["limit_apply"], err = chooseValue(c, q("Select how the default limits will be enforced:", "limit_apply"), limitApplyChoices, cur["limit_apply"]); err != nil {
 		return nil, err
 	}
-	if p["max_messages_per_connection"], err = ask(c, "Enter the default maximum number of messages per connection.", cur["max_messages_per_connection"], specCheck(store.DestParams, "max_messages_per_connection")); err != nil {
+	if p["max_messages_per_connection"], err = shell.Ask(c, "Enter the default maximum number of messages per connection.", cur["max_messages_per_connection"], shell.SpecCheck(store.DestParams, "max_messages_per_connection")); err != nil {
 		return nil, err
 	}
 	if p["use_tls"], err = chooseValue(c, "Do you want to use TLS support by default?", tlsChoices, cur["use_tls"]); err != nil {
@@ -308,11 +323,11 @@ func askDestDefault(c *shell.Ctx, cfg *store.Config) (store.Params, error) {
 	if p["dane"], err = chooseValue(c, q("Do you want to use DANE support by default?", "dane"), daneChoices, cur["dane"]); err != nil {
 		return nil, err
 	}
-	on, err := askYN(c, q("Perform bounce verification address tagging by default?", "bounce_validation"), cur["bounce_validation"] == "on")
+	on, err := shell.AskYN(c, q("Perform bounce verification address tagging by default?", "bounce_validation"), cur["bounce_validation"] == "on")
 	if err != nil {
 		return nil, err
 	}
-	p["bounce_validation"] = onOff(on)
+	p["bounce_validation"] = shell.OnOff(on)
 	if p["bounce_profile"], err = chooseValue(c, "Please choose the default bounce profile:", profileChoices(cfg), cur["bounce_profile"]); err != nil {
 		return nil, err
 	}
@@ -329,11 +344,4 @@ func profileChoices(cfg *store.Config) []choice {
 		cs[i] = choice{b.Name, b.Name}
 	}
 	return cs
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }

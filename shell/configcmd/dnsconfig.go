@@ -16,10 +16,9 @@ func dnsconfigCommand() *shell.Command {
 	return setupCommand{
 		name: "dnsconfig",
 		help: "Configure the DNS servers used for MX, address, TXT and TLSA lookups.",
-		usage: []string{
-			"dnsconfig setup --servers HOST[:PORT][,HOST[:PORT]...]   (port 53 when omitted; IPv6 as [ADDR]:PORT)",
-			"dnsconfig setup --system                                 (use the operating system's resolver)",
-			"dnsconfig print",
+		setup: []string{
+			"--servers HOST[:PORT][,HOST[:PORT]...]   (port 53 when omitted; IPv6 as [ADDR]:PORT)",
+			"--system                                 (use the operating system's resolver)",
 		},
 		opts:  []string{"servers", "system"},
 		flags: []string{"system"},
@@ -30,7 +29,7 @@ func dnsconfigCommand() *shell.Command {
 			srv, hasSrv := o.Named["servers"]
 			_, sys := o.Named["system"]
 			if len(o.Pos) > 0 || hasSrv == sys {
-				return errorf("Usage: dnsconfig setup --servers HOST[:PORT][,...] | --system")
+				return shell.ErrUsage
 			}
 			if sys {
 				cfg.System.DNS = store.DNSConfig{UseSystem: true}
@@ -49,9 +48,9 @@ func dnsconfigCommand() *shell.Command {
 // canonServers validates a list of resolvers and writes each as
 // HOST:PORT.
 func canonServers(list string) ([]string, error) {
-	items := splitList(list)
+	items := shell.SplitList(list)
 	if len(items) == 0 {
-		return nil, errorf("Enter at least one DNS server (HOST or HOST:PORT).")
+		return nil, shell.Errorf("Enter at least one DNS server (HOST or HOST:PORT).")
 	}
 	var out []string
 	for _, s := range items {
@@ -69,7 +68,7 @@ func canonServers(list string) ([]string, error) {
 		}
 		hp = net.JoinHostPort(host, port)
 		if err := store.ValidHostPort(hp); err != nil {
-			return nil, errorf("DNS server %q: %s", s, sentence(err.Error()))
+			return nil, shell.Errorf("DNS server %q: %s", s, shell.Sentence(err.Error()))
 		}
 		out = append(out, hp)
 	}
@@ -91,7 +90,7 @@ func dnsText(cfg *store.Config) string {
 
 func dnsSetup(c *shell.Ctx, cfg *store.Config) error {
 	d := cfg.System.DNS
-	sys, err := askYN(c, "Do you want to use the system resolver?", d.UseSystem || len(d.Servers) == 0)
+	sys, err := shell.AskYN(c, "Do you want to use the system resolver?", d.UseSystem || len(d.Servers) == 0)
 	if err != nil {
 		return err
 	}
@@ -100,7 +99,7 @@ func dnsSetup(c *shell.Ctx, cfg *store.Config) error {
 		return nil
 	}
 	var servers []string
-	_, err = askRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
+	_, err = shell.AskRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
 		v, err := canonServers(s)
 		servers = v
 		return s, err

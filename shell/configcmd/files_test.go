@@ -31,7 +31,7 @@ func TestReadOnlyMayNotReadFiles(t *testing.T) {
 	} {
 		b.fail(line, "You are not in the correct access group to use this command.")
 	}
-	if files := destComplete(b.ctx(), destconfigCommand(), []string{"import", ""}); len(files) != 0 {
+	if files := destconfigCommand().Complete(b.ctx(), []string{"import", ""}); len(files) != 0 {
 		t.Errorf("a readonly user is offered the configuration files: %q", files)
 	}
 }

@@ -14,9 +14,8 @@ func metricsconfigCommand() *shell.Command {
 	return setupCommand{
 		name: "metricsconfig",
 		help: "Configure the address of the Prometheus metrics endpoint, or turn it off.",
-		usage: []string{
-			"metricsconfig setup --address IP:PORT | --off",
-			"metricsconfig print",
+		setup: []string{
+			"--address IP:PORT | --off",
 		},
 		opts:  []string{"address", "off"},
 		flags: []string{"off"},
@@ -27,7 +26,7 @@ func metricsconfigCommand() *shell.Command {
 			a, hasAddr := o.Named["address"]
 			_, off := o.Named["off"]
 			if len(o.Pos) > 0 || hasAddr == off {
-				return errorf("Usage: metricsconfig setup --address IP:PORT | --off")
+				return shell.ErrUsage
 			}
 			if off {
 				cfg.Metrics.Address = ""
@@ -47,7 +46,7 @@ func setMetrics(cfg *store.Config, addr string) error {
 	host, port, _ := net.SplitHostPort(a)
 	n, _ := strconv.Atoi(port)
 	if u := portUser(cfg, host, n, "metrics"); u != "" {
-		return errorf("%s is already used by %s.", a, u)
+		return shell.Errorf("%s is already used by %s.", a, u)
 	}
 	cfg.Metrics.Address = a
 	return nil
@@ -61,7 +60,7 @@ func metricsText(cfg *store.Config) string {
 }
 
 func metricsSetup(c *shell.Ctx, cfg *store.Config) error {
-	on, err := askYN(c, "Do you want to serve Prometheus metrics?", cfg.Metrics.Address != "")
+	on, err := shell.AskYN(c, "Do you want to serve Prometheus metrics?", cfg.Metrics.Address != "")
 	if err != nil {
 		return err
 	}
@@ -69,7 +68,7 @@ func metricsSetup(c *shell.Ctx, cfg *store.Config) error {
 		cfg.Metrics.Address = ""
 		return nil
 	}
-	a, err := askRequired(c, "Enter the address to serve metrics on (IP:PORT).", cfg.Metrics.Address, canonIPPort)
+	a, err := shell.AskRequired(c, "Enter the address to serve metrics on (IP:PORT).", cfg.Metrics.Address, canonIPPort)
 	if err != nil {
 		return err
 	}

@@ -21,61 +21,131 @@ const (
 )
 
 func policyconfigCommand() *shell.Command {
-	cmd := &shell.Command{
+	in := policyOpsTable(dirIncoming)
+	return &shell.Command{
 		Name:   "policyconfig",
 		Help:   "Configure the incoming and outgoing mail policies and their Threat Defense Connector setting.",
 		Access: shell.AccessReadOnly,
 		Sub:    []string{dirIncoming, dirOutgoing},
-		Usage: []string{
-			"policyconfig incoming new NAME --recipients LIST [--senders LIST] [--position N] [--tdc off|default|custom:ADDRESS]",
-			"policyconfig incoming edit NAME [--recipients LIST] [--senders LIST] [--name NEWNAME] [--tdc off|default|custom:ADDRESS]",
-			"policyconfig incoming delete NAME",
-			"policyconfig incoming move NAME POSITION",
-			"policyconfig incoming print [NAME]",
-			"policyconfig outgoing new|edit|delete|move|print ...   (the same, without --tdc)",
+		Usage: append(in.Usage(),
+			"policyconfig outgoing new|edit|delete|print|move ...   (the same, without --tdc)",
 			"LIST: comma-separated members: user@example.com, @example.com, @.example.com (its subdomains), user@ (any domain).",
 			"--recipients replaces the recipient members, --senders the sender members (--senders= : any sender).",
 			"--tdc: off (no journaling), default (the tdcconfig intake address), custom:ADDRESS.",
-			"The DEFAULT policy matches when no other does; only its --tdc can be changed.",
+			"The DEFAULT policy matches when no other does; only its --tdc can be changed."),
+		Ops: in.Docs("policyconfig", "", shell.AccessReadOnly),
+		Complete: func(c *shell.Ctx, args []string) []string {
+			if len(args) <= 1 {
+				return []string{dirIncoming, dirOutgoing}
+			}
+			d, ok := policyDirOf(c, args[0])
+			if !ok {
+				return nil
+			}
+			return policyOpsTable(d.dir).Complete(c, d, args[1:])
+		},
+		Run: func(c *shell.Ctx, args []string) error {
+			if len(args) == 0 {
+				return policyInteractive(c)
+			}
+			d, ok := policyDirOf(c, args[0])
+			if !ok {
+				return shell.Errorf("policyconfig: say incoming or outgoing first (for example: policyconfig incoming print).")
+			}
+			return policyOpsTable(d.dir).Batch(c, d, args[1:])
 		},
 	}
-	policyOps := []string{"new", "edit", "delete", "move", "print"}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		switch len(args) {
-		case 0, 1:
-			return cmd.Sub
-		case 2:
-			return policyOps
+}
+
+// policyDir is what policyconfig's operations work on: one of the two
+// tables of the command's working copy.
+type policyDir struct {
+	cfg *store.Config
+	dir string // dirIncoming or dirOutgoing
+}
+
+func (d policyDir) table() *[]store.MailPolicy { return policyTable(d.cfg, d.dir) }
+
+// policyDirOf reads the direction word of a batch line.
+func policyDirOf(c *shell.Ctx, word string) (policyDir, bool) {
+	dir := strings.ToLower(word)
+	return policyDir{c.Config(), dir}, dir == dirIncoming || dir == dirOutgoing
+}
+
+// policyOpsTable is the operations on the table of a direction, in
+// AsyncOS's menu order; the menus are in policymenu.go.
+func policyOpsTable(dir string) *shell.Table[policyDir] {
+	return &shell.Table[policyDir]{Prefix: "policyconfig " + dir, What: "policyconfig operation", Ops: policyOps}
+}
+
+var policyOps = []shell.Operation[policyDir]{
+	{Name: "new", Desc: "Create a new policy.",
+		Usage:    []string{"NAME --recipients LIST [--senders LIST] [--position N] [--tdc off|default|custom:ADDRESS]"},
+		Batch:    policyNewBatch,
+		Menu:     policyNew,
+		Complete: policyComplete("new")},
+	{Name: "edit", Desc: "Edit an existing policy.",
+		Usage:    []string{"NAME [--recipients LIST] [--senders LIST] [--name NEWNAME] [--tdc off|default|custom:ADDRESS]"},
+		Batch:    policyEditBatch,
+		Menu:     policyEditMenu,
+		Complete: policyComplete("edit"),
+		Sub:      policyEditOpsTable},
+	{Name: "delete", Desc: "Remove a policy.",
+		Usage: []string{"NAME"},
+		Batch: func(c *shell.Ctx, d policyDir, args []string) error {
+			o, err := shell.UserOpts(args)
+			if err != nil {
+				return err
+			}
+			if len(o.Pos) != 1 || len(o.Order) > 0 {
+				return shell.ErrUsage
+			}
+			return deletePolicy(d.table(), d.dir, o.Pos[0])
+		},
+		Menu:     policyDeleteMenu,
+		Complete: policyComplete("delete")},
+	{Name: "print", Desc: "Print all policies.",
+		Usage:    []string{"[NAME]"},
+		Batch:    policyPrintBatch,
+		Menu:     policyPrintMenu,
+		Complete: policyComplete("print")},
+	{Name: "move", Desc: "Move the position of a policy.",
+		Usage: []string{"NAME POSITION"},
+		Batch: func(c *shell.Ctx, d policyDir, args []string) error {
+			o, err := shell.UserOpts(args)
+			if err != nil {
+				return err
+			}
+			if len(o.Pos) != 2 || len(o.Order) > 0 {
+				return shell.ErrUsage
+			}
+			return movePolicy(d.table(), d.dir, o.Pos[0], o.Pos[1])
+		},
+		Menu:     policyMoveMenu,
+		Complete: policyComplete("move")},
+}
+
+// policyComplete completes a policy name as the first word (not for
+// new), then the options of new and edit.
+func policyComplete(sub string) func(*shell.Ctx, policyDir, []string) []string {
+	return func(c *shell.Ctx, d policyDir, args []string) []string {
+		if len(args) == 1 && sub != "new" {
+			return names(*d.table(), func(p *store.MailPolicy) string { return p.Name })
 		}
-		dir := strings.ToLower(args[0])
-		if dir != dirIncoming && dir != dirOutgoing {
+		if sub != "new" && sub != "edit" {
 			return nil
 		}
-		sub := strings.ToLower(args[1])
-		if len(args) == 3 && sub != "new" {
-			return names(*policyTable(c.Config(), dir), func(p *store.MailPolicy) string { return p.Name })
+		opts := []string{"--recipients", "--senders"}
+		if sub == "new" {
+			opts = append(opts, "--position")
+		} else {
+			opts = append(opts, "--name")
 		}
-		if sub == "new" || sub == "edit" {
-			opts := []string{"--recipients", "--senders"}
-			if sub == "new" {
-				opts = append(opts, "--position")
-			} else {
-				opts = append(opts, "--name")
-			}
-			if dir == dirIncoming {
-				opts = append(opts, "--tdc")
-			}
-			return opts
+		if d.dir == dirIncoming {
+			opts = append(opts, "--tdc")
 		}
-		return nil
+		return opts
 	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		if len(args) == 0 {
-			return policyInteractive(c)
-		}
-		return policyBatch(c, cmd, args)
-	}
-	return cmd
 }
 
 // policyTable returns the table of a direction.
@@ -101,7 +171,7 @@ func findPolicy(ps []store.MailPolicy, name string) int {
 }
 
 func policyNotFound(dir, name string) error {
-	return errorf("There is no %s mail policy named %q.", dir, name)
+	return shell.Errorf("There is no %s mail policy named %q.", dir, name)
 }
 
 // splitDefault separates the ordered policies from DEFAULT.
@@ -131,13 +201,13 @@ func placePolicy(ps []store.MailPolicy, p store.MailPolicy, pos int) []store.Mai
 // index of the policy being renamed (-1 for none).
 func checkPolicyName(ps []store.MailPolicy, name string, skip int) error {
 	if strings.EqualFold(name, store.DefaultPolicyName) {
-		return errorf("The name DEFAULT is reserved for the default policy.")
+		return shell.Errorf("The name DEFAULT is reserved for the default policy.")
 	}
 	if err := store.CheckMailPolicyName(name); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if i := findPolicy(ps, name); i >= 0 && i != skip {
-		return errorf("A policy named %q already exists.", ps[i].Name)
+		return shell.Errorf("A policy named %q already exists.", ps[i].Name)
 	}
 	return nil
 }
@@ -146,10 +216,10 @@ func checkPolicyName(ps []store.MailPolicy, name string, skip int) error {
 func canonMembers(list string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range splitList(list) {
+	for _, m := range shell.SplitList(list) {
 		c, err := store.CanonPolicyMember(m)
 		if err != nil {
-			return nil, asUser(err)
+			return nil, shell.AsUser(err)
 		}
 		if !seen[c] {
 			seen[c] = true
@@ -176,144 +246,123 @@ func parseTDC(v string) (mode, addr string, err error) {
 	case store.TDCCustom:
 		a = strings.TrimSpace(a)
 		if !store.ValidAddress(a) {
-			return "", "", errorf("--tdc custom needs a valid message intake address: --tdc custom:ADDRESS (got %q).", a)
+			return "", "", shell.Errorf("--tdc custom needs a valid message intake address: --tdc custom:ADDRESS (got %q).", a)
 		}
 		return store.TDCCustom, a, nil
 	}
-	return "", "", errorf("--tdc must be off, default or custom:ADDRESS, not %q.", v)
+	return "", "", shell.Errorf("--tdc must be off, default or custom:ADDRESS, not %q.", v)
 }
 
-func policyBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
-	dir := strings.ToLower(args[0])
-	if dir != dirIncoming && dir != dirOutgoing {
-		return errorf("policyconfig: say incoming or outgoing first (for example: policyconfig incoming print).")
+// policyArgs parses the words after new and edit: the options a
+// direction accepts (extra, and --tdc for incoming).
+func policyArgs(d policyDir, args []string, extra string) (shell.Opts, []string, error) {
+	o, err := shell.UserOpts(args)
+	if err != nil {
+		return o, nil, err
 	}
-	if len(args) < 2 {
-		return usageError(cmd)
+	if len(o.Pos) != 1 {
+		return o, nil, shell.ErrUsage
 	}
-	sub := strings.ToLower(args[1])
-	o, err := parseOpts(args[2:])
+	allowed := []string{"recipients", "senders"}
+	if d.dir == dirIncoming {
+		allowed = append(allowed, "tdc")
+	} else if _, ok := o.Named["tdc"]; ok {
+		return o, nil, shell.Errorf("Outgoing policies have no Threat Defense Connector setting: journaling is for incoming mail only.")
+	}
+	return o, append(allowed, extra), o.Allow(append(allowed, extra)...)
+}
+
+func policyNewBatch(c *shell.Ctx, d policyDir, args []string) error {
+	o, _, err := policyArgs(d, args, "position")
 	if err != nil {
 		return err
 	}
-	cfg := c.Config()
-	table := policyTable(cfg, dir)
-	usage := func() error {
-		return errorf("Usage: %s", strings.Replace(strings.Join(strings.Fields(usageFor(cmd, sub)), " "), dirIncoming, dir, 1))
+	table := d.table()
+	name := o.Pos[0]
+	if err := checkPolicyName(*table, name, -1); err != nil {
+		return err
 	}
-	allowed := []string{"recipients", "senders"}
-	if dir == dirIncoming {
-		allowed = append(allowed, "tdc")
-	} else if _, ok := o.Named["tdc"]; ok {
-		return errorf("Outgoing policies have no Threat Defense Connector setting: journaling is for incoming mail only.")
+	p := store.MailPolicy{Name: name}
+	if d.dir == dirIncoming {
+		p.TDC = store.TDCOff
 	}
-	switch sub {
-	case "new":
-		if len(o.Pos) != 1 {
-			return usage()
-		}
-		if err := onlyOpts(o, append(allowed, "position")...); err != nil {
-			return err
-		}
-		name := o.Pos[0]
-		if err := checkPolicyName(*table, name, -1); err != nil {
-			return err
-		}
-		p := store.MailPolicy{Name: name}
-		if dir == dirIncoming {
-			p.TDC = store.TDCOff
-		}
-		if _, ok := o.Named["recipients"]; !ok {
-			return errorf("A new policy needs --recipients LIST (user@example.com, @example.com, @.example.com, user@).")
-		}
-		if err := applyPolicyOpts(&p, o); err != nil {
-			return err
-		}
-		others, _ := splitDefault(*table)
-		pos := len(others) + 1
-		if v, ok := o.Named["position"]; ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > len(others)+1 {
-				return errorf("--position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
-			}
-			pos = n
-		}
-		*table = placePolicy(*table, p, pos)
-		return nil
-	case "edit":
-		if len(o.Pos) != 1 {
-			return usage()
-		}
-		if err := onlyOpts(o, append(allowed, "name")...); err != nil {
-			return err
-		}
-		i := findPolicy(*table, o.Pos[0])
-		if i < 0 {
-			return policyNotFound(dir, o.Pos[0])
-		}
-		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --%s.", strings.Join(append(allowed, "name"), ", --"))
-		}
-		p := (*table)[i]
-		p.Senders = append([]string(nil), p.Senders...)
-		p.Recipients = append([]string(nil), p.Recipients...)
-		if isDefaultPolicy(&p) {
-			if err := onlyOpts(o, "tdc"); err != nil {
-				return errorf("The DEFAULT policy cannot be renamed and has no members; only its --tdc can be changed.")
-			}
-		}
-		if n, ok := o.Named["name"]; ok {
-			if err := checkPolicyName(*table, n, i); err != nil {
-				return err
-			}
-			p.Name = n
-		}
-		if err := applyPolicyOpts(&p, o); err != nil {
-			return err
-		}
-		(*table)[i] = p
-		return nil
-	case "delete":
-		if len(o.Pos) != 1 || len(o.Order) > 0 {
-			return usage()
-		}
-		return deletePolicy(table, dir, o.Pos[0])
-	case "move":
-		if len(o.Pos) != 2 || len(o.Order) > 0 {
-			return usage()
-		}
-		return movePolicy(table, dir, o.Pos[0], o.Pos[1])
-	case "print":
-		if len(o.Pos) > 1 || len(o.Order) > 0 {
-			return usage()
-		}
-		if len(o.Pos) == 1 {
-			i := findPolicy(*table, o.Pos[0])
-			if i < 0 {
-				return policyNotFound(dir, o.Pos[0])
-			}
-			c.Printf("%s", policyText(cfg, dir, &(*table)[i]))
-			return nil
-		}
-		for i := range *table {
-			if i > 0 {
-				c.Printf("\n")
-			}
-			c.Printf("%s", policyText(cfg, dir, &(*table)[i]))
-		}
-		return nil
+	if _, ok := o.Named["recipients"]; !ok {
+		return shell.Errorf("A new policy needs --recipients LIST (user@example.com, @example.com, @.example.com, user@).")
 	}
-	return errorf("Unknown policyconfig operation %q (accepted: new, edit, delete, move, print).", args[1])
+	if err := applyPolicyOpts(&p, o); err != nil {
+		return err
+	}
+	others, _ := splitDefault(*table)
+	pos := len(others) + 1
+	if v, ok := o.Named["position"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > len(others)+1 {
+			return shell.Errorf("--position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
+		}
+		pos = n
+	}
+	*table = placePolicy(*table, p, pos)
+	return nil
 }
 
-// usageFor returns the first usage line of an operation.
-func usageFor(cmd *shell.Command, sub string) string {
-	for _, u := range cmd.Usage {
-		if strings.HasPrefix(u, "policyconfig incoming "+sub) {
-			return u
+func policyEditBatch(c *shell.Ctx, d policyDir, args []string) error {
+	o, allowed, err := policyArgs(d, args, "name")
+	if err != nil {
+		return err
+	}
+	table := d.table()
+	i := findPolicy(*table, o.Pos[0])
+	if i < 0 {
+		return policyNotFound(d.dir, o.Pos[0])
+	}
+	if len(o.Order) == 0 {
+		return shell.Errorf("Nothing to change: give --%s.", strings.Join(allowed, ", --"))
+	}
+	p := (*table)[i]
+	p.Senders = append([]string(nil), p.Senders...)
+	p.Recipients = append([]string(nil), p.Recipients...)
+	if isDefaultPolicy(&p) {
+		if err := o.Allow("tdc"); err != nil {
+			return shell.Errorf("The DEFAULT policy cannot be renamed and has no members; only its --tdc can be changed.")
 		}
 	}
-	return cmd.Usage[0]
+	if n, ok := o.Named["name"]; ok {
+		if err := checkPolicyName(*table, n, i); err != nil {
+			return err
+		}
+		p.Name = n
+	}
+	if err := applyPolicyOpts(&p, o); err != nil {
+		return err
+	}
+	(*table)[i] = p
+	return nil
+}
+
+func policyPrintBatch(c *shell.Ctx, d policyDir, args []string) error {
+	o, err := shell.UserOpts(args)
+	if err != nil {
+		return err
+	}
+	if len(o.Pos) > 1 || len(o.Order) > 0 {
+		return shell.ErrUsage
+	}
+	table := d.table()
+	if len(o.Pos) == 1 {
+		i := findPolicy(*table, o.Pos[0])
+		if i < 0 {
+			return policyNotFound(d.dir, o.Pos[0])
+		}
+		c.Printf("%s", policyText(d.cfg, d.dir, &(*table)[i]))
+		return nil
+	}
+	for i := range *table {
+		if i > 0 {
+			c.Printf("\n")
+		}
+		c.Printf("%s", policyText(d.cfg, d.dir, &(*table)[i]))
+	}
+	return nil
 }
 
 // applyPolicyOpts applies --recipients, --senders and --tdc.
@@ -324,7 +373,7 @@ func applyPolicyOpts(p *store.MailPolicy, o shell.Opts) error {
 			return err
 		}
 		if len(rs) == 0 {
-			return errorf("A policy needs at least one recipient member.")
+			return shell.Errorf("A policy needs at least one recipient member.")
 		}
 		p.Recipients = rs
 	}
@@ -351,7 +400,7 @@ func deletePolicy(table *[]store.MailPolicy, dir, name string) error {
 		return policyNotFound(dir, name)
 	}
 	if isDefaultPolicy(&(*table)[i]) {
-		return errorf("The DEFAULT policy may not be deleted.")
+		return shell.Errorf("The DEFAULT policy may not be deleted.")
 	}
 	*table = append((*table)[:i], (*table)[i+1:]...)
 	return nil
@@ -364,13 +413,13 @@ func movePolicy(table *[]store.MailPolicy, dir, name, position string) error {
 	}
 	p := (*table)[i]
 	if isDefaultPolicy(&p) {
-		return errorf("The DEFAULT policy is always last and cannot be moved.")
+		return shell.Errorf("The DEFAULT policy is always last and cannot be moved.")
 	}
 	rest := append(append([]store.MailPolicy(nil), (*table)[:i]...), (*table)[i+1:]...)
 	others, _ := splitDefault(rest)
 	n, err := strconv.Atoi(position)
 	if err != nil || n < 1 || n > len(others)+1 {
-		return errorf("The position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
+		return shell.Errorf("The position must be a number from 1 to %d (DEFAULT is always last).", len(others)+1)
 	}
 	*table = placePolicy(rest, p, n)
 	return nil
@@ -419,7 +468,7 @@ func policyList(cfg *store.Config, dir string) string {
 		for i := range ps {
 			rows[i] = []string{ps[i].Name}
 		}
-		b.WriteString(formatTable([]string{"Policy Name"}, rows))
+		b.WriteString(shell.FormatTable([]string{"Policy Name"}, rows))
 		return b.String()
 	}
 	b.WriteString("Incoming Mail Policy Configuration\n\n")
@@ -432,7 +481,7 @@ func policyList(cfg *store.Config, dir string) string {
 		}
 		rows[i] = []string{ps[i].Name, st}
 	}
-	b.WriteString(formatTable([]string{"Policy Name", "Threat Defense Connector"}, rows))
+	b.WriteString(shell.FormatTable([]string{"Policy Name", "Threat Defense Connector"}, rows))
 	if anyOn && !cfg.TDC.Enabled {
 		b.WriteString("Note: the Threat Defense Connector itself is disabled (tdcconfig); no messages are forwarded.\n")
 	}

@@ -1,8 +1,6 @@
 package configcmd
 
 import (
-	"strings"
-
 	"seg/shell"
 	"seg/store"
 )
@@ -13,7 +11,8 @@ import (
 // `NAME setup --OPTION...`, the batch form of SETUP.
 type setupCommand struct {
 	name, help string
-	usage      []string // every form, for help and usage errors
+	setup      []string // setup's forms, after "NAME setup"
+	notes      []string // usage lines after the forms
 	opts       []string // setup's options, without "--"
 	flags      []string // those of opts that take no value
 	menu       string   // the SETUP operation's description
@@ -22,61 +21,51 @@ type setupCommand struct {
 	// (an address it could not bind) after text.
 	status func(c *shell.Ctx) string
 	// ask is the interactive SETUP, set is the batch form: it gets the
-	// parsed options, none but opts, and changes cfg or says what is
-	// wrong.
+	// parsed options, none but opts, and changes cfg, says what is
+	// wrong, or returns shell.ErrUsage.
 	ask func(c *shell.Ctx, cfg *store.Config) error
 	set func(cfg *store.Config, o shell.Opts) error
 }
 
 func (sc setupCommand) command() *shell.Command {
-	cmd := &shell.Command{
+	return shell.CommandSpec[*store.Config]{
 		Name:   sc.name,
 		Help:   sc.help,
 		Access: shell.AccessReadOnly,
-		Sub:    []string{"setup", "print"},
-		Usage:  sc.usage,
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		switch {
-		case len(args) <= 1:
-			return cmd.Sub
-		case strings.EqualFold(args[0], "setup"):
-			var out []string
-			for _, o := range sc.opts {
-				out = append(out, "--"+o)
-			}
-			return out
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		cfg := c.Config()
-		if len(args) == 0 {
-			return menuLoop(c,
-				func() { c.Printf("\n%s%s", sc.text(cfg), sc.statusText(c)) },
-				func() []shell.Op { return []shell.Op{{Name: "SETUP", Desc: sc.menu}} },
-				func(string) error { return sc.ask(c, cfg) })
-		}
-		o, err := parseOpts(args[1:], sc.flags...)
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(args[0]) {
-		case "print":
-			if len(o.Pos) > 0 || len(o.Order) > 0 {
-				return subUsage(cmd, "print")
-			}
-			c.Printf("%s%s", sc.text(cfg), sc.statusText(c))
-			return nil
-		case "setup":
-			if err := onlyOpts(o, sc.opts...); err != nil {
-				return err
-			}
-			return sc.set(cfg, o)
-		}
-		return errorf("Unknown %s operation %q (accepted: setup, print).", sc.name, args[0])
-	}
-	return cmd
+		Target: config,
+		Show:   func(c *shell.Ctx, cfg *store.Config) { c.Printf("\n%s%s", sc.text(cfg), sc.statusText(c)) },
+		Notes:  sc.notes,
+		Table: &shell.Table[*store.Config]{Prefix: sc.name, Ops: []shell.Operation[*store.Config]{
+			{Name: "setup", Desc: sc.menu,
+				Usage: sc.setup,
+				Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+					o, err := shell.UserOpts(args, sc.flags...)
+					if err != nil {
+						return err
+					}
+					if err := o.Allow(sc.opts...); err != nil {
+						return err
+					}
+					return sc.set(cfg, o)
+				},
+				Menu: sc.ask,
+				Complete: func(*shell.Ctx, *store.Config, []string) []string {
+					var out []string
+					for _, o := range sc.opts {
+						out = append(out, "--"+o)
+					}
+					return out
+				}},
+			{Name: "print", Desc: "Display the settings.",
+				Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+					if len(args) > 0 {
+						return shell.ErrUsage
+					}
+					c.Printf("%s%s", sc.text(cfg), sc.statusText(c))
+					return nil
+				}},
+		}},
+	}.Command()
 }
 
 func (sc setupCommand) statusText(c *shell.Ctx) string {

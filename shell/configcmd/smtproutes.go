@@ -21,85 +21,144 @@ const (
 )
 
 func smtproutesCommand() *shell.Command {
-	cmd := &shell.Command{
+	return shell.CommandSpec[*store.Config]{
 		Name:   "smtproutes",
 		Help:   "Configure permanent SMTP routes: deliver a domain's mail to given hosts instead of its MX.",
 		Access: shell.AccessReadOnly,
-		Sub:    []string{"new", "edit", "delete", "print", "clear", "import", "export"},
-		Usage: []string{
-			"smtproutes new DOMAIN HOST[:PORT][,HOST[:PORT]...]   (DOMAIN: example.com, .example.com for subdomains, or ALL; HOST /dev/null discards)",
-			"smtproutes edit DOMAIN HOST[:PORT][,HOST[:PORT]...]  (replaces the destinations)",
-			"smtproutes delete DOMAIN",
-			"smtproutes print",
-			"smtproutes clear",
-			"smtproutes import FILE     (lines \"DOMAIN HOST[,HOST...]\"; replaces every route; FILE: a file name in DATA/configuration)",
-			"smtproutes export FILE",
-		},
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		if len(args) <= 1 {
-			return cmd.Sub
-		}
-		if len(args) == 2 {
-			switch strings.ToLower(args[0]) {
-			case "edit", "delete":
-				return names(c.Config().System.Routes, func(r *store.SMTPRoute) string { return r.Domain })
-			case "import":
-				return c.ConfigFiles()
+		Target: config,
+		Show: func(c *shell.Ctx, cfg *store.Config) {
+			if n := len(cfg.System.Routes); n == 0 {
+				c.Printf("\nThere are no routes configured.\n")
+			} else {
+				c.Printf("\nThere are currently %d routes configured.\n", n)
 			}
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		if len(args) == 0 {
-			return routesInteractive(c)
-		}
-		return routesBatch(c, cmd, args)
-	}
-	return cmd
+		},
+		Table: &shell.Table[*store.Config]{Prefix: "smtproutes", Ops: routeOps},
+	}.Command()
 }
 
-func routesBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
-	sub := strings.ToLower(args[0])
-	rest := args[1:]
-	cfg := c.Config()
-	want := map[string][2]int{"new": {2, -1}, "edit": {2, -1}, "delete": {1, 1}, "print": {0, 0}, "clear": {0, 0}, "import": {1, 1}, "export": {1, 1}}
-	n, ok := want[sub]
-	if !ok {
-		return errorf("Unknown smtproutes operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+// routeOps are smtproutes' operations; the menus are at the end of this
+// file.
+var routeOps = []shell.Operation[*store.Config]{
+	{Name: "new", Desc: "Create a new route.",
+		Usage: []string{"DOMAIN HOST[:PORT][,HOST[:PORT]...]   (DOMAIN: example.com, .example.com for subdomains, or ALL; HOST /dev/null discards)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			hosts, err := routeHostArgs(args)
+			if err != nil {
+				return err
+			}
+			return addRoute(cfg, args[0], hosts)
+		},
+		Menu: routeNewMenu},
+	{Name: "edit", Desc: "Edit destinations of an existing route.",
+		Usage: []string{"DOMAIN HOST[:PORT][,HOST[:PORT]...]  (replaces the destinations)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			hosts, err := routeHostArgs(args)
+			if err != nil {
+				return err
+			}
+			r := findRoute(cfg, args[0])
+			if r == nil {
+				return routeNotFound(args[0])
+			}
+			r.Hosts = hosts
+			return nil
+		},
+		Menu:     routeEditMenu,
+		Complete: routeDomainArg},
+	{Name: "delete", Desc: "Remove a route.",
+		Usage: []string{"DOMAIN"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if len(args) != 1 {
+				return shell.ErrUsage
+			}
+			return deleteRoute(cfg, args[0])
+		},
+		Menu:     routeDeleteMenu,
+		Complete: routeDomainArg},
+	{Name: "print", Desc: "Display all routes.",
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if len(args) != 0 {
+				return shell.ErrUsage
+			}
+			c.Printf("%s", routesText(cfg))
+			return nil
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			c.Printf("\n%s", routesText(cfg))
+			return nil
+		}},
+	{Name: "import", Desc: "Import new routes from a file.",
+		Usage: []string{"FILE     (lines \"DOMAIN HOST[,HOST...]\"; replaces every route; FILE: a file name in DATA/configuration)"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if len(args) != 1 {
+				return shell.ErrUsage
+			}
+			return importRoutes(c, cfg, args[0])
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			name, err := askImportFile(c)
+			if err != nil || name == "" {
+				return err
+			}
+			return importRoutes(c, cfg, name)
+		},
+		Complete: configFileArg},
+	{Name: "export", Desc: "Export all routes to a file.",
+		Usage: []string{"FILE"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if len(args) != 1 {
+				return shell.ErrUsage
+			}
+			return exportRoutes(c, cfg, args[0])
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			name, err := askExportFile(c)
+			if err != nil || name == "" {
+				return err
+			}
+			return exportRoutes(c, cfg, name)
+		}},
+	{Name: "clear", Desc: "Remove all routes.",
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if len(args) != 0 {
+				return shell.ErrUsage
+			}
+			cfg.System.Routes = nil
+			return nil
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			yes, err := shell.AskYN(c, "Do you want to remove all routes?", false)
+			if err != nil || !yes {
+				return err
+			}
+			cfg.System.Routes = nil
+			return nil
+		}},
+}
+
+// routeHostArgs checks "DOMAIN HOST..." of new and edit and returns the
+// hosts, which may be one comma list or several words.
+func routeHostArgs(args []string) ([]string, error) {
+	if len(args) < 2 {
+		return nil, shell.ErrUsage
 	}
-	if len(rest) < n[0] || n[1] >= 0 && len(rest) > n[1] {
-		return subUsage(cmd, sub)
+	return canonRouteHosts(strings.Join(args[1:], ","))
+}
+
+// routeDomainArg completes a route's domain as the first word.
+func routeDomainArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
+	if len(args) == 1 {
+		return names(cfg.System.Routes, func(r *store.SMTPRoute) string { return r.Domain })
 	}
-	switch sub {
-	case "new", "edit":
-		// Hosts may be one comma list or several words.
-		hosts, err := canonRouteHosts(strings.Join(rest[1:], ","))
-		if err != nil {
-			return err
-		}
-		if sub == "new" {
-			return addRoute(cfg, rest[0], hosts)
-		}
-		r := findRoute(cfg, rest[0])
-		if r == nil {
-			return routeNotFound(rest[0])
-		}
-		r.Hosts = hosts
-	case "delete":
-		return deleteRoute(cfg, rest[0])
-	case "print":
-		c.Printf("%s", routesText(cfg))
-	case "clear":
-		cfg.System.Routes = nil
-	case "import":
-		return importRoutes(c, cfg, rest[0])
-	case "export":
-		if err := c.WriteConfigFile(rest[0], []byte(formatRoutes(cfg.System.Routes))); err != nil {
-			return err
-		}
-		savedMessage(c, rest[0])
+	return nil
+}
+
+func exportRoutes(c *shell.Ctx, cfg *store.Config, name string) error {
+	if err := c.WriteConfigFile(name, []byte(formatRoutes(cfg.System.Routes))); err != nil {
+		return err
 	}
+	savedMessage(c, name)
 	return nil
 }
 
@@ -110,22 +169,22 @@ func canonRouteDomain(s string) (string, error) {
 	}
 	d := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if !store.ValidDomain(strings.TrimPrefix(d, ".")) {
-		return "", errorf("%s is not a valid route domain (example.com, .example.com for its subdomains, or ALL).", store.Excerpt(s))
+		return "", shell.Errorf("%s is not a valid route domain (example.com, .example.com for its subdomains, or ALL).", store.Excerpt(s))
 	}
 	return d, nil
 }
 
 // canonRouteHosts validates a comma-separated destination list.
 func canonRouteHosts(list string) ([]string, error) {
-	hosts := splitList(list)
+	hosts := shell.SplitList(list)
 	if len(hosts) == 0 {
-		return nil, errorf("Enter at least one destination host (HOST, HOST:PORT or /dev/null).")
+		return nil, shell.Errorf("Enter at least one destination host (HOST, HOST:PORT or /dev/null).")
 	}
 	var out []string
 	for _, h := range hosts {
 		if h == routeDevNull {
 			if len(hosts) > 1 {
-				return nil, errorf("/dev/null must be the only destination of a route.")
+				return nil, shell.Errorf("/dev/null must be the only destination of a route.")
 			}
 			return []string{routeDevNull}, nil
 		}
@@ -140,7 +199,7 @@ func canonRouteHosts(list string) ([]string, error) {
 
 // canonRouteHost accepts HOST or HOST:PORT (IPv6 as [ADDR]:PORT or bare).
 func canonRouteHost(h string) (string, error) {
-	bad := errorf("%s is not a valid destination: use HOST, HOST:PORT, [IPv6]:PORT or /dev/null.", store.Excerpt(h))
+	bad := shell.Errorf("%s is not a valid destination: use HOST, HOST:PORT, [IPv6]:PORT or /dev/null.", store.Excerpt(h))
 	if ip := net.ParseIP(h); ip != nil {
 		return ip.String(), nil
 	}
@@ -152,7 +211,7 @@ func canonRouteHost(h string) (string, error) {
 		return "", bad
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return "", errorf("%s: the port must be a number from 1 to 65535.", store.Excerpt(h))
+		return "", shell.Errorf("%s: the port must be a number from 1 to 65535.", store.Excerpt(h))
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		return net.JoinHostPort(ip.String(), port), nil
@@ -174,7 +233,7 @@ func findRoute(cfg *store.Config, domain string) *store.SMTPRoute {
 	return nil
 }
 
-func routeNotFound(d string) error { return errorf("There is no route for %q.", d) }
+func routeNotFound(d string) error { return shell.Errorf("There is no route for %q.", d) }
 
 // addRoute adds a route, keeping ALL last (it is the fallback).
 func addRoute(cfg *store.Config, domain string, hosts []string) error {
@@ -183,7 +242,7 @@ func addRoute(cfg *store.Config, domain string, hosts []string) error {
 		return err
 	}
 	if findRoute(cfg, d) != nil {
-		return errorf("A route for %s already exists: use 'smtproutes edit'.", store.ExcerptBare(d))
+		return shell.Errorf("A route for %s already exists: use 'smtproutes edit'.", store.ExcerptBare(d))
 	}
 	r := store.SMTPRoute{Domain: d, Hosts: hosts}
 	routes := cfg.System.Routes
@@ -218,7 +277,7 @@ func routesText(cfg *store.Config) string {
 	for i, r := range cfg.System.Routes {
 		rows[i] = []string{r.Domain, strings.Join(r.Hosts, ", ")}
 	}
-	return formatTable([]string{"Domain", "Destinations"}, rows)
+	return shell.FormatTable([]string{"Domain", "Destinations"}, rows)
 }
 
 // formatRoutes is the export file: one "DOMAIN HOST,HOST" line per route.
@@ -263,118 +322,79 @@ func importRoutes(c *shell.Ctx, cfg *store.Config, name string) error {
 		problems.Addf("%s:%d: %v", name, line+1, err)
 	}
 	if problems.Len() > 0 {
-		return errorf("%s", strings.Join(problems.List(), "\n"))
+		return shell.Errorf("%s", strings.Join(problems.List(), "\n"))
 	}
 	cfg.System.Routes = n.System.Routes
 	return nil
 }
 
-var routeOps = []shell.Op{
-	{Name: "NEW", Desc: "Create a new route."},
-	{Name: "EDIT", Desc: "Edit destinations of an existing route."},
-	{Name: "DELETE", Desc: "Remove a route."},
-	{Name: "PRINT", Desc: "Display all routes."},
-	{Name: "IMPORT", Desc: "Import new routes from a file."},
-	{Name: "EXPORT", Desc: "Export all routes to a file."},
-	{Name: "CLEAR", Desc: "Remove all routes."},
-}
-
 const routeHostsQuestion = "Enter the destination hosts, separated by commas, to which mail for %s should be delivered (HOST or HOST:PORT). Enter /dev/null by itself to discard the mail."
 
-func routesInteractive(c *shell.Ctx) error {
-	cfg := c.Config()
-	askHosts := func(domain, def string) ([]string, error) {
-		var hosts []string
-		_, err := askRequired(c, fmt.Sprintf(routeHostsQuestion, domain), def, func(s string) (string, error) {
-			h, err := canonRouteHosts(s)
-			hosts = h
-			return s, err
-		})
-		return hosts, err
+// askRouteHosts asks for a route's destinations; def is the current list.
+func askRouteHosts(c *shell.Ctx, domain, def string) ([]string, error) {
+	var hosts []string
+	_, err := shell.AskRequired(c, fmt.Sprintf(routeHostsQuestion, domain), def, func(s string) (string, error) {
+		h, err := canonRouteHosts(s)
+		hosts = h
+		return s, err
+	})
+	return hosts, err
+}
+
+// askRoute asks for an existing route; an empty answer returns nil (go
+// back).
+func askRoute(c *shell.Ctx, cfg *store.Config, question string) (*store.SMTPRoute, error) {
+	if len(cfg.System.Routes) == 0 {
+		return nil, shell.Errorf("There are no routes configured.")
 	}
-	askRoute := func(question string) (*store.SMTPRoute, error) {
-		if len(cfg.System.Routes) == 0 {
-			return nil, errorf("There are no routes configured.")
-		}
-		var r *store.SMTPRoute
-		_, err := ask(c, question, "", func(s string) (string, error) {
-			if s == "" {
-				return s, nil
-			}
-			if r = findRoute(cfg, s); r == nil {
-				return "", routeNotFound(s)
-			}
+	var r *store.SMTPRoute
+	_, err := shell.Ask(c, question, "", func(s string) (string, error) {
+		if s == "" {
 			return s, nil
-		})
-		return r, err
+		}
+		if r = findRoute(cfg, s); r == nil {
+			return "", routeNotFound(s)
+		}
+		return s, nil
+	})
+	return r, err
+}
+
+func routeNewMenu(c *shell.Ctx, cfg *store.Config) error {
+	d, err := shell.AskRequired(c, `Enter the domain for which you want to set up a permanent route. Partial hostnames such as ".example.com" are allowed. Use "ALL" for the default route.`, "", func(s string) (string, error) {
+		d, err := canonRouteDomain(s)
+		if err == nil && findRoute(cfg, d) != nil {
+			err = shell.Errorf("A route for %s already exists.", d)
+		}
+		return d, err
+	})
+	if err != nil {
+		return err
 	}
-	return menuLoop(c,
-		func() {
-			if n := len(cfg.System.Routes); n == 0 {
-				c.Printf("\nThere are no routes configured.\n")
-			} else {
-				c.Printf("\nThere are currently %d routes configured.\n", n)
-			}
-		},
-		func() []shell.Op { return routeOps },
-		func(op string) error {
-			switch op {
-			case "NEW":
-				d, err := askRequired(c, `Enter the domain for which you want to set up a permanent route. Partial hostnames such as ".example.com" are allowed. Use "ALL" for the default route.`, "", func(s string) (string, error) {
-					d, err := canonRouteDomain(s)
-					if err == nil && findRoute(cfg, d) != nil {
-						err = errorf("A route for %s already exists.", d)
-					}
-					return d, err
-				})
-				if err != nil {
-					return err
-				}
-				hosts, err := askHosts(d, "")
-				if err != nil {
-					return err
-				}
-				return addRoute(cfg, d, hosts)
-			case "EDIT":
-				r, err := askRoute("Enter the domain of the route you want to edit.")
-				if err != nil || r == nil {
-					return err
-				}
-				hosts, err := askHosts(r.Domain, strings.Join(r.Hosts, ", "))
-				if err != nil {
-					return err
-				}
-				r.Hosts = hosts
-			case "DELETE":
-				r, err := askRoute("Enter the domain of the route you want to delete.")
-				if err != nil || r == nil {
-					return err
-				}
-				return deleteRoute(cfg, r.Domain)
-			case "PRINT":
-				c.Printf("\n%s", routesText(cfg))
-			case "CLEAR":
-				yes, err := askYN(c, "Do you want to remove all routes?", false)
-				if err != nil || !yes {
-					return err
-				}
-				cfg.System.Routes = nil
-			case "IMPORT":
-				name, err := ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
-				if err != nil || name == "" {
-					return err
-				}
-				return importRoutes(c, cfg, name)
-			case "EXPORT":
-				name, err := ask(c, "Enter a name for the exported file (in the configuration directory).", "", nil)
-				if err != nil || name == "" {
-					return err
-				}
-				if err := c.WriteConfigFile(name, []byte(formatRoutes(cfg.System.Routes))); err != nil {
-					return err
-				}
-				savedMessage(c, name)
-			}
-			return nil
-		})
+	hosts, err := askRouteHosts(c, d, "")
+	if err != nil {
+		return err
+	}
+	return addRoute(cfg, d, hosts)
+}
+
+func routeEditMenu(c *shell.Ctx, cfg *store.Config) error {
+	r, err := askRoute(c, cfg, "Enter the domain of the route you want to edit.")
+	if err != nil || r == nil {
+		return err
+	}
+	hosts, err := askRouteHosts(c, r.Domain, strings.Join(r.Hosts, ", "))
+	if err != nil {
+		return err
+	}
+	r.Hosts = hosts
+	return nil
+}
+
+func routeDeleteMenu(c *shell.Ctx, cfg *store.Config) error {
+	r, err := askRoute(c, cfg, "Enter the domain of the route you want to delete.")
+	if err != nil || r == nil {
+		return err
+	}
+	return deleteRoute(cfg, r.Domain)
 }

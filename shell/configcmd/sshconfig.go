@@ -13,9 +13,8 @@ func sshconfigCommand() *shell.Command {
 	return setupCommand{
 		name: "sshconfig",
 		help: "Configure the address and port of the SSH admin server.",
-		usage: []string{
-			"sshconfig setup [--address IP] [--port N]",
-			"sshconfig print",
+		setup: []string{
+			"[--address IP] [--port N]",
 		},
 		opts: []string{"address", "port"},
 		menu: "Configure the SSH server address and port.",
@@ -29,7 +28,7 @@ func sshconfigCommand() *shell.Command {
 		ask: sshSetup,
 		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
-				return errorf("Usage: sshconfig setup [--address IP] [--port N]")
+				return shell.ErrUsage
 			}
 			s := cfg.SSH
 			var err error
@@ -51,7 +50,7 @@ func sshconfigCommand() *shell.Command {
 // setSSH stores the SSH endpoint unless another service has its port.
 func setSSH(cfg *store.Config, s store.SSHConfig) error {
 	if u := portUser(cfg, s.Address, s.Port, "ssh"); u != "" {
-		return errorf("%s port %d is already used by %s.", s.Address, s.Port, u)
+		return shell.Errorf("%s port %d is already used by %s.", s.Address, s.Port, u)
 	}
 	cfg.SSH = s
 	return nil
@@ -63,11 +62,11 @@ func sshText(cfg *store.Config) string {
 
 func sshSetup(c *shell.Ctx, cfg *store.Config) error {
 	s := cfg.SSH
-	a, err := askRequired(c, "Enter the IP address the SSH server listens on.", s.Address, canonIP)
+	a, err := shell.AskRequired(c, "Enter the IP address the SSH server listens on.", s.Address, canonIP)
 	if err != nil {
 		return err
 	}
-	p, err := ask(c, "Enter the port the SSH server listens on.", strconv.Itoa(s.Port), func(v string) (string, error) {
+	p, err := shell.Ask(c, "Enter the port the SSH server listens on.", strconv.Itoa(s.Port), func(v string) (string, error) {
 		n, err := canonPort(v)
 		return strconv.Itoa(n), err
 	})

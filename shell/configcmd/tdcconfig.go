@@ -16,10 +16,11 @@ func tdcconfigCommand() *shell.Command {
 	return setupCommand{
 		name: "tdcconfig",
 		help: "Configure the Threat Defense Connector (journaling incoming mail to Secure Email Threat Defense).",
-		usage: []string{
-			"tdcconfig setup --enable yes|no [--intake ADDRESS]",
-			"tdcconfig setup --intake ADDRESS",
-			"tdcconfig print",
+		setup: []string{
+			"--enable yes|no [--intake ADDRESS]",
+			"--intake ADDRESS",
+		},
+		notes: []string{
 			"Incoming mail policies choose whether to use it: policyconfig incoming edit NAME --tdc off|default|custom:ADDRESS.",
 			"Note: tdcconfig is seg's name for this command; the real AsyncOS CLI command is not documented (only the GUI page Security Services > Threat Defense Connector).",
 		},
@@ -29,7 +30,7 @@ func tdcconfigCommand() *shell.Command {
 		ask:  tdcSetup,
 		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
-				return errorf("Usage: tdcconfig setup --enable yes|no [--intake ADDRESS]")
+				return shell.ErrUsage
 			}
 			t := cfg.TDC
 			if a, ok := o.Named["intake"]; ok {
@@ -46,7 +47,7 @@ func tdcconfigCommand() *shell.Command {
 				t.Enabled = on
 			}
 			if t.Enabled && t.IntakeAddress == "" {
-				return errorf("Enabling the Threat Defense Connector needs the message intake address: --intake ADDRESS.")
+				return shell.Errorf("Enabling the Threat Defense Connector needs the message intake address: --intake ADDRESS.")
 			}
 			cfg.TDC = t
 			return nil
@@ -85,7 +86,7 @@ func tdcSetup(c *shell.Ctx, cfg *store.Config) error {
 	t := cfg.TDC
 	t.Enabled = on
 	if on {
-		a, err := askRequired(c, "Enter the message intake address.", t.IntakeAddress, checkAddress)
+		a, err := shell.AskRequired(c, "Enter the message intake address.", t.IntakeAddress, checkAddress)
 		if err != nil {
 			return err
 		}

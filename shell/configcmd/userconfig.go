@@ -30,132 +30,180 @@ var roleChoices = []choice{
 }
 
 func userconfigCommand() *shell.Command {
-	cmd := &shell.Command{
+	return shell.CommandSpec[*store.Config]{
 		Name:   "userconfig",
 		Help:   "Manage user accounts: roles, passwords and SSH keys.",
 		Access: shell.AccessAdmin,
-		Sub:    []string{"new", "edit", "delete", "print"},
-		Usage: []string{
-			"userconfig new NAME --role admin|operator|readonly|guest [--password-file F] [--sshkey \"KEY\"] [--fullname TEXT]",
-			"userconfig edit NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT]",
-			"userconfig delete NAME",
-			"userconfig print",
+		Target: config,
+		Show:   func(c *shell.Ctx, cfg *store.Config) { c.Printf("\n%s", usersText(cfg)) },
+		Table:  &shell.Table[*store.Config]{Prefix: "userconfig", Ops: userOps},
+		Notes: []string{
 			"A password file holds the password on its first line (a file name in DATA/configuration).",
 			"--sshkey takes an authorized_keys line (\"ssh-ed25519 AAAA... comment\") and adds it; --delsshkeys removes every key first.",
 		},
-	}
-	cmd.Complete = func(c *shell.Ctx, args []string) []string {
-		if len(args) <= 1 {
-			return cmd.Sub
-		}
-		sub := strings.ToLower(args[0])
-		if len(args) == 2 && (sub == "edit" || sub == "delete") {
-			return names(c.Config().Users, func(u *store.User) string { return u.Name })
-		}
-		switch sub {
-		case "new":
-			return []string{"--role", "--password-file", "--sshkey", "--fullname"}
-		case "edit":
-			return []string{"--role", "--password-file", "--sshkey", "--delsshkeys", "--fullname"}
-		}
-		return nil
-	}
-	cmd.Run = func(c *shell.Ctx, args []string) error {
-		if len(args) == 0 {
-			return userInteractive(c)
-		}
-		return userBatch(c, cmd, args)
-	}
-	return cmd
+	}.Command()
 }
 
-func userBatch(c *shell.Ctx, cmd *shell.Command, args []string) error {
-	sub := strings.ToLower(args[0])
-	o, err := parseOpts(args[1:], "delsshkeys")
+// userOps are userconfig's operations: PASSWORD is menu only (batch:
+// edit --password-file), print batch only.
+var userOps = []shell.Operation[*store.Config]{
+	{Name: "new", Desc: "Create a new account.",
+		Usage: []string{"NAME --role admin|operator|readonly|guest [--password-file F] [--sshkey \"KEY\"] [--fullname TEXT]"},
+		Batch: userNewBatch,
+		Menu:  userNew,
+		Complete: func(*shell.Ctx, *store.Config, []string) []string {
+			return []string{"--role", "--password-file", "--sshkey", "--fullname"}
+		}},
+	{Name: "edit", Desc: "Modify an account.",
+		Usage: []string{"NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT]"},
+		Batch: userEditBatch,
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			i, err := shell.Pick(c, "Enter the user name or number to edit.", userNames(cfg))
+			if err != nil || i < 0 {
+				return err
+			}
+			return userEdit(c, cfg, i)
+		},
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return userNames(cfg)
+			}
+			return []string{"--role", "--password-file", "--sshkey", "--delsshkeys", "--fullname"}
+		}},
+	{Name: "delete", Desc: "Remove an account.",
+		Usage: []string{"NAME"},
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			o, err := userArgs(args, 1)
+			if err != nil {
+				return err
+			}
+			return deleteUser(c, cfg, o.Pos[0])
+		},
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			i, err := shell.Pick(c, "Enter the user name or number to delete.", userNames(cfg))
+			if err != nil || i < 0 {
+				return err
+			}
+			return deleteUser(c, cfg, cfg.Users[i].Name)
+		},
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return userNames(cfg)
+			}
+			return nil
+		}},
+	{Name: "password", Desc: "Change the password for a user.",
+		Menu: func(c *shell.Ctx, cfg *store.Config) error {
+			i, err := shell.Pick(c, "Enter the user name or number to change the password for.", userNames(cfg))
+			if err != nil || i < 0 {
+				return err
+			}
+			h, err := askPassword(c, cfg.Users[i].Name)
+			if err != nil {
+				return err
+			}
+			cfg.Users[i].PasswordHash = h
+			return nil
+		}},
+	{Name: "print", Desc: "List the accounts.",
+		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
+			if _, err := userArgs(args, 0); err != nil {
+				return err
+			}
+			c.Printf("%s", usersText(cfg))
+			return nil
+		}},
+}
+
+func userNames(cfg *store.Config) []string {
+	return names(cfg.Users, func(u *store.User) string { return u.Name })
+}
+
+// userArgs parses the words of delete and print: n names, no options.
+func userArgs(args []string, n int) (shell.Opts, error) {
+	o, err := shell.UserOpts(args, "delsshkeys")
+	if err == nil && (len(o.Pos) != n || len(o.Order) > 0) {
+		err = shell.ErrUsage
+	}
+	return o, err
+}
+
+func userNewBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := shell.UserOpts(args, "delsshkeys")
 	if err != nil {
 		return err
 	}
-	cfg := c.Config()
-	switch sub {
-	case "new":
-		if len(o.Pos) != 1 {
-			return subUsage(cmd, sub)
-		}
-		if err := onlyOpts(o, "role", "password-file", "sshkey", "fullname"); err != nil {
-			return err
-		}
-		if err := checkUserName(cfg, o.Pos[0]); err != nil {
-			return err
-		}
-		if _, ok := o.Named["role"]; !ok {
-			return errorf("A new user needs --role (admin, operator, readonly or guest).")
-		}
-		_, pw := o.Named["password-file"]
-		_, key := o.Named["sshkey"]
-		if !pw && !key {
-			return errorf("A new user needs --password-file or --sshkey: without either the account could not log in.")
-		}
-		u := store.User{Name: o.Pos[0]}
-		if err := applyUserOpts(c, &u, o); err != nil {
-			return err
-		}
-		cfg.Users = append(cfg.Users, u)
-		return nil
-	case "edit":
-		if len(o.Pos) != 1 {
-			return subUsage(cmd, sub)
-		}
-		if err := onlyOpts(o, "role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
-			return err
-		}
-		u := cfg.User(o.Pos[0])
-		if u == nil {
-			return userNotFound(o.Pos[0])
-		}
-		if len(o.Order) == 0 {
-			return errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
-		}
-		n := *u
-		n.SSHKeys = append([]string(nil), u.SSHKeys...)
-		if err := applyUserOpts(c, &n, o); err != nil {
-			return err
-		}
-		if err := checkLastAdmin(cfg, u, n.Role); err != nil {
-			return err
-		}
-		*u = n
-		return nil
-	case "delete":
-		if len(o.Pos) != 1 || len(o.Order) > 0 {
-			return subUsage(cmd, sub)
-		}
-		return deleteUser(c, cfg, o.Pos[0])
-	case "print":
-		if len(o.Pos) > 0 || len(o.Order) > 0 {
-			return subUsage(cmd, sub)
-		}
-		c.Printf("%s", usersText(cfg))
-		return nil
+	if len(o.Pos) != 1 {
+		return shell.ErrUsage
 	}
-	return errorf("Unknown userconfig operation %q (accepted: %s).", args[0], strings.Join(cmd.Sub, ", "))
+	if err := o.Allow("role", "password-file", "sshkey", "fullname"); err != nil {
+		return err
+	}
+	if err := checkUserName(cfg, o.Pos[0]); err != nil {
+		return err
+	}
+	if _, ok := o.Named["role"]; !ok {
+		return shell.Errorf("A new user needs --role (admin, operator, readonly or guest).")
+	}
+	_, pw := o.Named["password-file"]
+	_, key := o.Named["sshkey"]
+	if !pw && !key {
+		return shell.Errorf("A new user needs --password-file or --sshkey: without either the account could not log in.")
+	}
+	u := store.User{Name: o.Pos[0]}
+	if err := applyUserOpts(c, &u, o); err != nil {
+		return err
+	}
+	cfg.Users = append(cfg.Users, u)
+	return nil
 }
 
-func userNotFound(name string) error { return errorf("There is no user named %q.", name) }
+func userEditBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := shell.UserOpts(args, "delsshkeys")
+	if err != nil {
+		return err
+	}
+	if len(o.Pos) != 1 {
+		return shell.ErrUsage
+	}
+	if err := o.Allow("role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
+		return err
+	}
+	u := cfg.User(o.Pos[0])
+	if u == nil {
+		return userNotFound(o.Pos[0])
+	}
+	if len(o.Order) == 0 {
+		return shell.Errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
+	}
+	n := *u
+	n.SSHKeys = append([]string(nil), u.SSHKeys...)
+	if err := applyUserOpts(c, &n, o); err != nil {
+		return err
+	}
+	if err := checkLastAdmin(cfg, u, n.Role); err != nil {
+		return err
+	}
+	*u = n
+	return nil
+}
+
+func userNotFound(name string) error { return shell.Errorf("There is no user named %q.", name) }
 
 // checkUserName: AsyncOS user names are lower-case letters, digits, '_',
 // '-' and '.', starting with a letter, at most 32 characters.
 func checkUserName(cfg *store.Config, name string) error {
 	if name == "" || len(name) > 32 || name[0] < 'a' || name[0] > 'z' {
-		return errorf("A user name starts with a lower-case letter and has at most 32 characters (%q).", name)
+		return shell.Errorf("A user name starts with a lower-case letter and has at most 32 characters (%q).", name)
 	}
 	for i := 0; i < len(name); i++ {
 		ch := name[i]
 		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' || ch == '.') {
-			return errorf("User names may contain only lower-case letters, digits, '_', '-' and '.' (not %q).", string(ch))
+			return shell.Errorf("User names may contain only lower-case letters, digits, '_', '-' and '.' (not %q).", string(ch))
 		}
 	}
 	if cfg.User(name) != nil {
-		return errorf("The user %q already exists.", name)
+		return shell.Errorf("The user %q already exists.", name)
 	}
 	return nil
 }
@@ -166,12 +214,12 @@ func canonRole(r string) (string, error) {
 			return role, nil
 		}
 	}
-	return "", errorf("Unknown role %q (accepted: %s).", r, strings.Join(store.Roles, ", "))
+	return "", shell.Errorf("Unknown role %q (accepted: %s).", r, strings.Join(store.Roles, ", "))
 }
 
 func checkFullName(s string) (string, error) {
 	if strings.ContainsAny(s, "\r\n\t") || len(s) > 128 {
-		return "", errorf("The full name must be one line of at most 128 characters.")
+		return "", shell.Errorf("The full name must be one line of at most 128 characters.")
 	}
 	return strings.TrimSpace(s), nil
 }
@@ -181,7 +229,7 @@ func checkFullName(s string) (string, error) {
 func canonSSHKey(line string) (string, error) {
 	pub, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
 	if err != nil {
-		return "", errorf("Not a valid SSH public key (expected an authorized_keys line such as \"ssh-ed25519 AAAA... user@host\").")
+		return "", shell.Errorf("Not a valid SSH public key (expected an authorized_keys line such as \"ssh-ed25519 AAAA... user@host\").")
 	}
 	k := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
 	if comment != "" {
@@ -214,7 +262,7 @@ func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
 			pw, _, _ := strings.Cut(string(data), "\n")
 			h, err := store.HashPassword(strings.TrimSuffix(pw, "\r"))
 			if err != nil {
-				return asUser(err)
+				return shell.AsUser(err)
 			}
 			u.PasswordHash = h
 		}
@@ -247,7 +295,7 @@ func admins(cfg *store.Config) int {
 // checkLastAdmin refuses to take the admin role from the last admin.
 func checkLastAdmin(cfg *store.Config, u *store.User, newRole string) error {
 	if u.Role == store.RoleAdmin && newRole != store.RoleAdmin && admins(cfg) == 1 {
-		return errorf("%s is the last administrator: the role cannot change until another user is an admin.", u.Name)
+		return shell.Errorf("%s is the last administrator: the role cannot change until another user is an admin.", u.Name)
 	}
 	return nil
 }
@@ -258,10 +306,10 @@ func deleteUser(c *shell.Ctx, cfg *store.Config, name string) error {
 		return userNotFound(name)
 	}
 	if u.Role == store.RoleAdmin && admins(cfg) == 1 {
-		return errorf("The last administrator account may not be deleted.")
+		return shell.Errorf("The last administrator account may not be deleted.")
 	}
 	if u.Name == c.S.User {
-		return errorf("You may not delete your own account.")
+		return shell.Errorf("You may not delete your own account.")
 	}
 	for i := range cfg.Users {
 		if &cfg.Users[i] == u {
@@ -285,58 +333,14 @@ func usersText(cfg *store.Config) string {
 	return b.String()
 }
 
-var userOps = []shell.Op{
-	{Name: "NEW", Desc: "Create a new account."},
-	{Name: "EDIT", Desc: "Modify an account."},
-	{Name: "DELETE", Desc: "Remove an account."},
-	{Name: "PASSWORD", Desc: "Change the password for a user."},
-}
-
-func userInteractive(c *shell.Ctx) error {
-	cfg := c.Config()
-	userNames := func() []string { return names(cfg.Users, func(u *store.User) string { return u.Name }) }
-	return menuLoop(c,
-		func() { c.Printf("\n%s", usersText(cfg)) },
-		func() []shell.Op { return userOps },
-		func(op string) error {
-			switch op {
-			case "NEW":
-				return userNew(c, cfg)
-			case "EDIT":
-				i, err := pick(c, "Enter the user name or number to edit.", userNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				return userEdit(c, cfg, i)
-			case "DELETE":
-				i, err := pick(c, "Enter the user name or number to delete.", userNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				return deleteUser(c, cfg, cfg.Users[i].Name)
-			case "PASSWORD":
-				i, err := pick(c, "Enter the user name or number to change the password for.", userNames())
-				if err != nil || i < 0 {
-					return err
-				}
-				h, err := askPassword(c, cfg.Users[i].Name)
-				if err != nil {
-					return err
-				}
-				cfg.Users[i].PasswordHash = h
-			}
-			return nil
-		})
-}
-
 func userNew(c *shell.Ctx, cfg *store.Config) error {
-	name, err := askRequired(c, "Enter the new username.", "", func(s string) (string, error) {
+	name, err := shell.AskRequired(c, "Enter the new username.", "", func(s string) (string, error) {
 		return s, checkUserName(cfg, s)
 	})
 	if err != nil {
 		return err
 	}
-	full, err := ask(c, fmt.Sprintf("Enter the full name for %s.", name), "", checkFullName)
+	full, err := shell.Ask(c, fmt.Sprintf("Enter the full name for %s.", name), "", checkFullName)
 	if err != nil {
 		return err
 	}
@@ -359,7 +363,7 @@ func userNew(c *shell.Ctx, cfg *store.Config) error {
 func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 	u := cfg.Users[i]
 	u.SSHKeys = append([]string(nil), u.SSHKeys...)
-	full, err := ask(c, fmt.Sprintf("Enter the full name for %s.", u.Name), u.FullName, checkFullName)
+	full, err := shell.Ask(c, fmt.Sprintf("Enter the full name for %s.", u.Name), u.FullName, checkFullName)
 	if err != nil {
 		return err
 	}
@@ -372,7 +376,7 @@ func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 		return err
 	}
 	u.Role = role
-	change, err := askYN(c, "Do you want to change the password?", false)
+	change, err := shell.AskYN(c, "Do you want to change the password?", false)
 	if err != nil {
 		return err
 	}
@@ -382,7 +386,7 @@ func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 		}
 	}
 	if n := len(u.SSHKeys); n > 0 {
-		del, err := askYN(c, fmt.Sprintf("%s has %d SSH public key(s). Do you want to remove them?", u.Name, n), false)
+		del, err := shell.AskYN(c, fmt.Sprintf("%s has %d SSH public key(s). Do you want to remove them?", u.Name, n), false)
 		if err != nil {
 			return err
 		}
@@ -398,11 +402,11 @@ func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 }
 
 func askAddKey(c *shell.Ctx, u *store.User) error {
-	add, err := askYN(c, fmt.Sprintf("Do you want to add an SSH public key for %s?", u.Name), false)
+	add, err := shell.AskYN(c, fmt.Sprintf("Do you want to add an SSH public key for %s?", u.Name), false)
 	if err != nil || !add {
 		return err
 	}
-	k, err := askRequired(c, "Paste the public key (one authorized_keys line).", "", canonSSHKey)
+	k, err := shell.AskRequired(c, "Paste the public key (one authorized_keys line).", "", canonSSHKey)
 	if err != nil {
 		return err
 	}

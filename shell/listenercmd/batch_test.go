@@ -171,7 +171,7 @@ func TestBatchForms(t *testing.T) {
 		{name: "print all", line: "listenerconfig print", out: "Name: IncomingMail\nType: Public\nInterface: 127.0.0.1 TCP Port 2525"},
 		{name: "print one", line: "listenerconfig print IncomingMail", out: "Recipient Access Table:\nALL REJECT\n"},
 		{name: "print unknown", line: "listenerconfig print Nope", err: "There is no listener named"},
-		{name: "unknown op", line: "listenerconfig frob", err: `Unknown operation "frob"`},
+		{name: "unknown op", line: "listenerconfig frob", err: `Unknown listenerconfig operation "frob" (accepted: new, edit, delete, print).`},
 
 		// hostaccess sendergroup
 		{name: "new sendergroup", line: L + "hostaccess new sendergroup PARTNERS 10.2.0.0/16,.partner.example,10.1.1. TRUSTED --comment 'Partner networks'",
@@ -265,9 +265,9 @@ func TestBatchForms(t *testing.T) {
 		{name: "new policy duplicate", line: L + "hostaccess new policy $throttled ACCEPT", err: "A policy named $THROTTLED already exists."},
 		{name: "new policy bad name", line: L + "hostaccess new policy 'A B' ACCEPT", err: `Invalid policy name "$A B"`},
 		{name: "new policy bad behavior", line: L + "hostaccess new policy P SOMETIMES", err: `Unknown behavior "SOMETIMES"`},
-		{name: "new policy out of range", line: L + "hostaccess new policy P ACCEPT --max_concurrency=5000", err: "Max_concurrency: value must be between 1 and 1000."},
+		{name: "new policy out of range", line: L + "hostaccess new policy P ACCEPT --max_concurrency=5000", err: "max_concurrency: value must be between 1 and 1000."},
 		{name: "new policy unknown param", line: L + "hostaccess new policy P ACCEPT --colour=red", err: `Unknown HAT parameter "colour"`},
-		{name: "new policy bad enum", line: L + "hostaccess new policy P ACCEPT --tls=maybe", err: `Tls: "maybe" must be one of off, preferred, required.`},
+		{name: "new policy bad enum", line: L + "hostaccess new policy P ACCEPT --tls=maybe", err: `tls: "maybe" must be one of off, preferred, required.`},
 		{name: "new policy missing behavior", line: L + "hostaccess new policy P", err: "Usage: listenerconfig edit NAME hostaccess new policy"},
 		{name: "new needs a kind", line: L + "hostaccess new", err: `requires either "sendergroup" or "policy"`},
 		{name: "new bad kind", line: L + "hostaccess new group G", err: `Unknown entry kind "group"`},
@@ -280,6 +280,14 @@ func TestBatchForms(t *testing.T) {
 				}
 				if g := h.SenderGroup("SUSPECTLIST"); g.Policy != "$SLOW" {
 					t.Errorf("SUSPECTLIST uses %s after the rename", g.Policy)
+				}
+			}},
+		{name: "edit policy inherit any case", setup: []string{L + "hostaccess new policy P ACCEPT --max_concurrency=5 --tls=required --dmarc_profile=strict"},
+			line: L + "hostaccess edit policy P --max_concurrency=DEFAULT --tls=Default --dmarc_profile=default",
+			check: func(t *testing.T, c *store.Config) {
+				// dmarc_profile names nothing seg holds: default inherits.
+				if p := c.Listener("IncomingMail").HAT.Policy("$P"); len(p.Params) != 0 {
+					t.Errorf("policy keeps %v", p.Params)
 				}
 			}},
 		{name: "edit policy unknown", line: L + "hostaccess edit policy NOPE ACCEPT", err: "There is no policy named $NOPE"},
@@ -299,7 +307,7 @@ func TestBatchForms(t *testing.T) {
 					t.Errorf("defaults = %v", d)
 				}
 			}},
-		{name: "default bad value", line: L + "hostaccess default --max_message_size=1", err: "Max_message_size: value must be at least 1024."},
+		{name: "default bad value", line: L + "hostaccess default --max_message_size=1", err: "max_message_size: value must be at least 1024."},
 		{name: "default nothing", line: L + "hostaccess default", err: "Nothing to change"},
 		{name: "print", line: L + "hostaccess print", out: "RELAYLIST:\n    $RELAYED (Hosts allowed to relay mail through this listener)\n    127.0.0.1\n"},
 		{name: "print shows defaults", line: L + "hostaccess print", out: "Default Policy Parameters\n=========================\nmax_message_size = 10485760\n"},
@@ -528,6 +536,10 @@ func TestReadOnlyUser(t *testing.T) {
 	}
 }
 
+// setupOptions are what "edit NAME setup" completes, sorted.
+var setupOptions = []string{"--address=", "--data_rate_interval=", "--data_timeout=", "--default_domain=", "--hostname=", "--idle_timeout=",
+	"--max_concurrency=", "--max_connection_time=", "--min_data_rate=", "--name=", "--port=", "--pressure_idle=", "--reserved_percent="}
+
 func TestCompletion(t *testing.T) {
 	h := batchSession(t)
 	run(t, h, "listenerconfig new Relay --type private --address 127.0.0.1 --port 587")
@@ -549,6 +561,8 @@ func TestCompletion(t *testing.T) {
 		{[]string{"edit", "IncomingMail", "hostaccess", "new", "policy", "P", ""}, "ACCEPT CONTINUE REJECT RELAY TCPREFUSE"},
 		{[]string{"edit", "IncomingMail", "rcptaccess", ""}, "clear delete edit export import new print"},
 		{[]string{"edit", "IncomingMail", "rcptaccess", "edit", ""}, "ALL"},
+		{[]string{"edit", "IncomingMail", "hostaccess", "edit", "policy", "$TRUSTED", "ACCEPT", "--tls="}, "--name= --tls=off --tls=preferred --tls=required"},
+		{[]string{"edit", "IncomingMail", "setup", "--idle"}, strings.Join(setupOptions, " ")},
 	}
 	for _, tt := range tests {
 		got := cmd.Complete(ctx, tt.args)

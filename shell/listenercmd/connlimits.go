@@ -72,7 +72,7 @@ func parseConnLimits(named map[string]string, cur store.ConnLimits) (store.ConnL
 		}
 		n, err := s.Parse(v)
 		if err != nil {
-			return cur, asUser(err)
+			return cur, shell.AsUser(err)
 		}
 		*cur.Field(s.Name) = n
 	}
@@ -86,7 +86,7 @@ func askConnLimits(c *shell.Ctx, l *store.Listener) error {
 	for i := range store.ConnLimitParams.Specs {
 		s := &store.ConnLimitParams.Specs[i]
 		q := fmt.Sprintf("Enter the %s, in %s from %d to %d.", s.Help, s.Unit, s.Min, s.Max)
-		v, err := ask(c, q, strconv.Itoa(*next.Field(s.Name)), checker(func(in string) (string, error) {
+		v, err := shell.Ask(c, q, strconv.Itoa(*next.Field(s.Name)), checker(func(in string) (string, error) {
 			n, err := s.Parse(in)
 			return strconv.Itoa(n), err
 		}))

@@ -21,7 +21,7 @@ func canonPolicyName(s string) (string, error) {
 		s = "$" + s
 	}
 	if err := store.CheckPolicyName(s); err != nil {
-		return "", asUser(err)
+		return "", shell.AsUser(err)
 	}
 	return s, nil
 }
@@ -46,9 +46,9 @@ func findGroup(h *store.HAT, name string) (int, error) {
 		names = append(names, g.Name)
 	}
 	if len(names) == 0 {
-		return -1, errorf("There is no sender group named %q (the table has none).", name)
+		return -1, shell.Errorf("There is no sender group named %q (the table has none).", name)
 	}
-	return -1, errorf("There is no sender group named %q (sender groups: %s).", name, strings.Join(names, ", "))
+	return -1, shell.Errorf("There is no sender group named %q (sender groups: %s).", name, strings.Join(names, ", "))
 }
 
 // findPolicy returns the index of a policy named with or without '$'.
@@ -62,7 +62,7 @@ func findPolicy(h *store.HAT, name string) (int, error) {
 			return i, nil
 		}
 	}
-	return -1, errorf("There is no policy named %s (policies: %s).", n, policyList(h))
+	return -1, shell.Errorf("There is no policy named %s (policies: %s).", n, policyList(h))
 }
 
 func policyList(h *store.HAT) string {
@@ -89,10 +89,10 @@ func usersOf(h *store.HAT, policy string) []string {
 
 func checkNewGroupName(h *store.HAT, name string) error {
 	if err := store.CheckSenderGroupName(name); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if _, err := findGroup(h, name); err == nil {
-		return errorf("A sender group named %s already exists.", name)
+		return shell.Errorf("A sender group named %s already exists.", name)
 	}
 	return nil
 }
@@ -103,7 +103,7 @@ func checkNewPolicyName(h *store.HAT, name string) (string, error) {
 		return "", err
 	}
 	if i, err := findPolicy(h, n); err == nil {
-		return "", errorf("A policy named %s already exists.", h.Policies[i].Name)
+		return "", shell.Errorf("A policy named %s already exists.", h.Policies[i].Name)
 	}
 	return n, nil
 }
@@ -120,14 +120,14 @@ func addGroup(h *store.HAT, g store.SenderGroup, pos int) error {
 	}
 	g.Policy = h.Policies[pi].Name
 	if g.Comment, err = store.CheckComment(g.Comment); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	n := len(groups(h))
 	if pos == 0 {
 		pos = n + 1
 	}
 	if pos < 1 || pos > n+1 {
-		return errorf("Invalid position %d: enter a number from 1 to %d.", pos, n+1)
+		return shell.Errorf("Invalid position %d: enter a number from 1 to %d.", pos, n+1)
 	}
 	h.SenderGroups = append(h.SenderGroups, store.SenderGroup{})
 	copy(h.SenderGroups[pos:], h.SenderGroups[pos-1:])
@@ -142,11 +142,11 @@ func moveGroup(h *store.HAT, name string, pos int) error {
 		return err
 	}
 	if h.SenderGroups[i].Name == "ALL" {
-		return errorf("The ALL row is always last and cannot be moved.")
+		return shell.Errorf("The ALL row is always last and cannot be moved.")
 	}
 	n := len(groups(h))
 	if pos < 1 || pos > n {
-		return errorf("Invalid position %d: enter a number from 1 to %d.", pos, n)
+		return shell.Errorf("Invalid position %d: enter a number from 1 to %d.", pos, n)
 	}
 	g := h.SenderGroups[i]
 	h.SenderGroups = append(h.SenderGroups[:i], h.SenderGroups[i+1:]...)
@@ -162,7 +162,7 @@ func deleteGroup(h *store.HAT, name string) error {
 		return err
 	}
 	if h.SenderGroups[i].Name == "ALL" {
-		return errorf("The ALL row cannot be deleted: change its policy instead.")
+		return shell.Errorf("The ALL row cannot be deleted: change its policy instead.")
 	}
 	h.SenderGroups = append(h.SenderGroups[:i], h.SenderGroups[i+1:]...)
 	return nil
@@ -170,11 +170,11 @@ func deleteGroup(h *store.HAT, name string) error {
 
 func renameGroup(h *store.HAT, i int, name string) error {
 	if h.SenderGroups[i].Name == "ALL" {
-		return errorf("The ALL row cannot be renamed.")
+		return shell.Errorf("The ALL row cannot be renamed.")
 	}
 	if strings.EqualFold(h.SenderGroups[i].Name, name) {
 		if err := store.CheckSenderGroupName(name); err != nil {
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 	} else if err := checkNewGroupName(h, name); err != nil {
 		return err
@@ -188,7 +188,7 @@ func renameGroup(h *store.HAT, i int, name string) error {
 // so such a member may never reach this group).
 func addMembers(h *store.HAT, i int, list string) ([]string, error) {
 	if h.SenderGroups[i].Name == "ALL" {
-		return nil, errorf("The ALL row matches every host: it takes no members.")
+		return nil, shell.Errorf("The ALL row matches every host: it takes no members.")
 	}
 	ms, err := membersOf(list)
 	if err != nil {
@@ -199,7 +199,7 @@ func addMembers(h *store.HAT, i int, list string) ([]string, error) {
 	for _, m := range ms {
 		for _, have := range g.Members {
 			if have == m {
-				return nil, errorf("%s is already in sender group %s.", m, g.Name)
+				return nil, shell.Errorf("%s is already in sender group %s.", m, g.Name)
 			}
 		}
 		for j, o := range h.SenderGroups {
@@ -220,7 +220,7 @@ func addMembers(h *store.HAT, i int, list string) ([]string, error) {
 func removeMembers(h *store.HAT, i int, list string) error {
 	ms, err := store.ParseMembers(list)
 	if err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	g := &h.SenderGroups[i]
 	for _, m := range ms {
@@ -234,7 +234,7 @@ func removeMembers(h *store.HAT, i int, list string) error {
 			}
 		}
 		if !found {
-			return errorf("%s is not in sender group %s.", k, g.Name)
+			return shell.Errorf("%s is not in sender group %s.", k, g.Name)
 		}
 	}
 	return nil
@@ -256,7 +256,7 @@ func deletePolicy(h *store.HAT, name string) error {
 	}
 	p := h.Policies[i].Name
 	if used := usersOf(h, p); len(used) > 0 {
-		return errorf("The policy %s is used by sender group(s) %s: give them another policy first.", p, strings.Join(used, ", "))
+		return shell.Errorf("The policy %s is used by sender group(s) %s: give them another policy first.", p, strings.Join(used, ", "))
 	}
 	h.Policies = append(h.Policies[:i], h.Policies[i+1:]...)
 	return nil
@@ -285,20 +285,20 @@ func renamePolicy(h *store.HAT, i int, name string) error {
 // setParam sets a parameter of a policy (pol != nil) or of the listener
 // defaults. For a policy a value is an override, kept even when it equals
 // the default (the policy then stays put if the default changes);
-// "default" removes the override.
+// shell.Inherit ("default") removes the override.
 func setParam(h *store.HAT, pol *store.FlowPolicy, name, value string) error {
-	if pol != nil && strings.EqualFold(strings.TrimSpace(value), "default") {
+	if pol != nil && shell.Inherits(value) {
 		k := canonKey(name)
 		if k == "" {
 			_, _, err := store.HATParams.Canon(name, value)
-			return asUser(err)
+			return shell.AsUser(err)
 		}
 		delete(pol.Params, k)
 		return nil
 	}
 	k, v, err := store.HATParams.Canon(name, value)
 	if err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if pol == nil {
 		h.Defaults[k] = v
@@ -367,12 +367,12 @@ func importHAT(c *shell.Ctx, l *store.Listener, file string) error {
 	if err != nil {
 		var le *store.LineErrors
 		if errors.As(err, &le) {
-			return errorf("The Host Access Table was not imported:\n%s", strings.Join(le.Problems, "\n"))
+			return shell.Errorf("The Host Access Table was not imported:\n%s", strings.Join(le.Problems, "\n"))
 		}
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	l.HAT = h
-	c.Printf("Imported %s and %s from %s.\n", plural(len(h.Policies), "policy", "policies"), plural(len(groups(&h)), "sender group", "sender groups"), file)
+	c.Printf("Imported %s and %s from %s.\n", shell.Plural(len(h.Policies), "policy", "policies"), shell.Plural(len(groups(&h)), "sender group", "sender groups"), file)
 	return nil
 }
 

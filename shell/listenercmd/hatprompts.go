@@ -62,13 +62,6 @@ func (e *paramEditor) set(name, v string) {
 	}
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
 // displayValue shows sizes as AsyncOS does (10M, 512k).
 func displayValue(name, v string) string {
 	s, _ := store.HATParams.Lookup(name)
@@ -92,18 +85,18 @@ func displayValue(name, v string) string {
 func (e *paramEditor) check(name string, required bool, more func(string) error) func(string) (string, error) {
 	spec, _ := store.HATParams.Lookup(name)
 	return func(s string) (string, error) {
-		if e.pol != nil && strings.EqualFold(s, "default") {
+		if e.pol != nil && shell.Inherits(s) {
 			return useDefault, nil
 		}
 		if required && strings.TrimSpace(s) == "" {
-			return "", errorf("You must enter a value.")
+			return "", shell.Errorf("You must enter a value.")
 		}
 		if spec.Kind == store.KindList && strings.EqualFold(s, "none") {
 			s = ""
 		}
 		v, err := spec.Canon(s)
 		if err != nil {
-			return "", asUser(err)
+			return "", shell.AsUser(err)
 		}
 		if more != nil {
 			if err := more(v); err != nil {
@@ -115,7 +108,7 @@ func (e *paramEditor) check(name string, required bool, more func(string) error)
 }
 
 func (e *paramEditor) askValue(question, name string) error {
-	v, err := ask(e.c, e.q(question, name), displayValue(name, e.value(name)), e.check(name, false, nil))
+	v, err := shell.Ask(e.c, e.q(question, name), displayValue(name, e.value(name)), e.check(name, false, nil))
 	if err == nil {
 		e.set(name, v)
 	}
@@ -129,9 +122,9 @@ func (e *paramEditor) askLimit(question, name, off string, min int64) error {
 	if def == off {
 		def = ""
 	}
-	v, err := ask(e.c, e.q(question, name), def, e.check(name, true, func(v string) error {
+	v, err := shell.Ask(e.c, e.q(question, name), def, e.check(name, true, func(v string) error {
 		if n, _ := strconv.ParseInt(v, 10, 64); n < min {
-			return errorf("Value must be at least %d.", min)
+			return shell.Errorf("Value must be at least %d.", min)
 		}
 		return nil
 	}))
@@ -142,7 +135,7 @@ func (e *paramEditor) askLimit(question, name, off string, min int64) error {
 }
 
 func (e *paramEditor) askRequiredValue(question, name string) error {
-	v, err := ask(e.c, e.q(question, name), e.value(name), e.check(name, true, nil))
+	v, err := shell.Ask(e.c, e.q(question, name), e.value(name), e.check(name, true, nil))
 	if err == nil {
 		e.set(name, v)
 	}
@@ -150,9 +143,9 @@ func (e *paramEditor) askRequiredValue(question, name string) error {
 }
 
 func (e *paramEditor) askYN(question, name string) (bool, error) {
-	yes, err := askYN(e.c, e.q(question, name), e.on(name))
+	yes, err := shell.AskYN(e.c, e.q(question, name), e.on(name))
 	if err == nil {
-		e.set(name, onOff(yes))
+		e.set(name, shell.OnOff(yes))
 	}
 	return yes, err
 }
@@ -165,7 +158,7 @@ func (e *paramEditor) askChoice(question, name string, labels, values []string) 
 			def = i + 1
 		}
 	}
-	i, err := chooseNamed(e.c, e.q(question, name), labels, values, def)
+	i, err := shell.ChooseNamed(e.c, e.q(question, name), labels, values, def)
 	if err != nil {
 		return "", err
 	}
@@ -179,7 +172,7 @@ func (e *paramEditor) askChoice(question, name string, labels, values []string) 
 func (e *paramEditor) response(what, codeName, textName string) error {
 	std := store.DefaultHATParams()
 	custom := e.value(codeName) != std[codeName] || e.value(textName) != std[textName]
-	yes, err := askYN(e.c, e.q("Would you like to specify a custom SMTP "+what+" response?", codeName), custom)
+	yes, err := shell.AskYN(e.c, e.q("Would you like to specify a custom SMTP "+what+" response?", codeName), custom)
 	if err != nil {
 		return err
 	}
@@ -230,7 +223,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 		func() error { return e.response("acceptance", "smtp_banner_code", "smtp_banner_text") },
 		func() error { return e.response("rejection", "reject_banner_code", "reject_banner_text") },
 		func() error {
-			yes, err := askYN(c, e.q("Do you want to enable rate limiting per host?", "max_rcpts_per_hour"), e.value("max_rcpts_per_hour") != "-1")
+			yes, err := shell.AskYN(c, e.q("Do you want to enable rate limiting per host?", "max_rcpts_per_hour"), e.value("max_rcpts_per_hour") != "-1")
 			if err != nil {
 				return err
 			}
@@ -244,7 +237,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return e.response("limit exceeded", "max_rcpts_per_hour_code", "max_rcpts_per_hour_text")
 		},
 		func() error {
-			yes, err := askYN(c, e.q("Do you want to enable rate limiting per envelope sender?", "sender_rate_limit"), e.value("sender_rate_limit") != "-1")
+			yes, err := shell.AskYN(c, e.q("Do you want to enable rate limiting per envelope sender?", "sender_rate_limit"), e.value("sender_rate_limit") != "-1")
 			if err != nil {
 				return err
 			}
@@ -264,7 +257,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return e.askValue("Enter the envelope senders exempt from rate limiting, separated by commas (\"none\" for no exceptions).", "sender_rate_exceptions")
 		},
 		func() error {
-			yes, err := askYN(c, e.q("Do you want to enable Directory Harvest Attack Prevention per host?", "dhap_limit"), e.value("dhap_limit") != "0")
+			yes, err := shell.AskYN(c, e.q("Do you want to enable Directory Harvest Attack Prevention per host?", "dhap_limit"), e.value("dhap_limit") != "0")
 			if err != nil {
 				return err
 			}
@@ -285,7 +278,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			if err != nil || yes {
 				return err
 			}
-			group, err := askYN(c, e.q("Would you like to group hosts by the similarity of their IP addresses?", "sig_bits"), e.value("sig_bits") != "32")
+			group, err := shell.AskYN(c, e.q("Would you like to group hosts by the similarity of their IP addresses?", "sig_bits"), e.value("sig_bits") != "32")
 			if err != nil {
 				return err
 			}
@@ -328,7 +321,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			return err
 		},
 		func() error {
-			change, err := askYN(c, e.q("Would you like to change SPF/SIDF settings?", "spf"), false)
+			change, err := shell.AskYN(c, e.q("Would you like to change SPF/SIDF settings?", "spf"), false)
 			if err != nil || !change {
 				return err
 			}

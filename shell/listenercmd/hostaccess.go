@@ -11,88 +11,162 @@ import (
 // HOSTACCESS, interactively (reference 2.3): the table's menu, the
 // sender group EDIT menu, and NEW/EDIT/DELETE of policies.
 
-func hostAccessMenu(c *shell.Ctx, name string) error {
-	hat := func() *store.HAT { return &c.Config().Listener(name).HAT }
-	show := func() {
-		h := hat()
-		c.Printf("\nThere are currently %s defined.\nThere are currently %s.\n",
-			plural(len(h.Policies), "policy", "policies"), plural(len(groups(h)), "sender group", "sender groups"))
-	}
-	ops := func() []shell.Op {
-		return []shell.Op{
-			{Name: "NEW", Desc: "Create a new entry."},
-			{Name: "EDIT", Desc: "Modify an entry."},
-			{Name: "DELETE", Desc: "Remove an entry."},
-			{Name: "MOVE", Desc: "Move an entry."},
-			{Name: "DEFAULT", Desc: "Set the defaults."},
-			{Name: "PRINT", Desc: "Display the table."},
-			{Name: "IMPORT", Desc: "Import a table from a file."},
-			{Name: "EXPORT", Desc: "Export the table to a file."},
-			{Name: "CLEAR", Desc: "Remove all entries."},
-		}
-	}
-	return menuLoop(c, show, ops, map[string]string{"RESET": "CLEAR"}, func(op string) error {
-		h := hat()
-		l := c.Config().Listener(name)
-		switch op {
-		case "NEW":
-			i, err := choose(c, "Select the kind of entry to create.", []string{"New Sender Group", "New Policy"}, 1)
+func showHAT(c *shell.Ctx, h *store.HAT) {
+	c.Printf("\nThere are currently %s defined.\nThere are currently %s.\n",
+		shell.Plural(len(h.Policies), "policy", "policies"), shell.Plural(len(groups(h)), "sender group", "sender groups"))
+}
+
+// hatOps is HOSTACCESS: the menu (this file) and the batch forms
+// (hostaccess_batch.go). Reading and exporting the table is open to the
+// command's role; changing it takes an operator.
+var hatOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME hostaccess", Denied: "change listeners", Ops: []shell.Operation[*store.Listener]{
+	{Name: "new", Desc: "Create a new entry.", Access: shell.AccessOperator,
+		Usage: []string{
+			"sendergroup GROUP MEMBER[,MEMBER...] POLICY [--comment T] [--position N]",
+			"policy POLICY BEHAVIOR [--PARAM=VALUE ...]",
+		},
+		Batch: hatNewBatch,
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			i, err := shell.Choose(c, "Select the kind of entry to create.", []string{"New Sender Group", "New Policy"}, 1)
 			if err != nil {
 				return err
 			}
 			if i == 0 {
-				return newGroupInteractive(c, h)
+				return newGroupInteractive(c, &l.HAT)
 			}
-			return newPolicyInteractive(c, h)
-		case "EDIT", "DELETE":
-			i, err := choose(c, "Select the kind of entry.", []string{"HAT sender groups", "HAT policies"}, 1)
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				return groupEntry(c, h, op)
-			}
-			return policyEntry(c, h, op)
-		case "MOVE":
+			return newPolicyInteractive(c, &l.HAT)
+		},
+		Complete: hatComplete("new")},
+	{Name: "edit", Desc: "Modify an entry.", Access: shell.AccessOperator,
+		Usage: []string{
+			"sendergroup GROUP [--add MEMBERS] [--remove MEMBERS] [--policy P] [--comment T] [--name NEWNAME]",
+			"policy POLICY [BEHAVIOR] [--PARAM=VALUE ...] [--name NEWNAME]   " + shell.InheritNote("the listener's default policy parameters"),
+		},
+		Batch:    hatEditBatch,
+		Menu:     func(c *shell.Ctx, l *store.Listener) error { return hatEntry(c, &l.HAT, "EDIT") },
+		Complete: hatComplete("edit"),
+		Sub:      groupOps},
+	{Name: "delete", Desc: "Remove an entry.", Access: shell.AccessOperator,
+		Usage:    []string{"sendergroup GROUP", "policy POLICY"},
+		Batch:    hatDeleteBatch,
+		Menu:     func(c *shell.Ctx, l *store.Listener) error { return hatEntry(c, &l.HAT, "DELETE") },
+		Complete: hatComplete("delete")},
+	{Name: "move", Desc: "Move an entry.", Access: shell.AccessOperator,
+		Usage: []string{"GROUP POSITION"},
+		Batch: hatMoveBatch,
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			h := &l.HAT
 			gs := groups(h)
 			if len(gs) < 2 {
-				return errorf("There are not enough sender groups to move.")
+				return shell.Errorf("There are not enough sender groups to move.")
 			}
-			gi, err := pick(c, "Enter the name or number of the sender group you wish to move.", groupItems(gs))
+			gi, err := shell.Pick(c, "Enter the name or number of the sender group you wish to move.", groupItems(gs))
 			if err != nil || gi < 0 {
 				return err
 			}
-			pos, err := askInt(c, "Enter the position to move it to.", gi+1, 1, len(gs))
+			pos, err := shell.AskInt(c, "Enter the position to move it to.", gi+1, 1, len(gs))
 			if err != nil {
 				return err
 			}
 			return moveGroup(h, gs[gi].Name, pos)
-		case "DEFAULT":
-			return editParams(c, h, nil)
-		case "PRINT":
+		},
+		Complete: func(c *shell.Ctx, l *store.Listener, args []string) []string {
+			if len(args) == 1 {
+				return groupItems(groups(&l.HAT))
+			}
+			return nil
+		}},
+	{Name: "default", Desc: "Set the defaults.", Access: shell.AccessOperator,
+		Usage: []string{"[--PARAM=VALUE ...]"},
+		Batch: hatDefaultBatch,
+		Menu:  func(c *shell.Ctx, l *store.Listener) error { return editParams(c, &l.HAT, nil) },
+		Complete: func(c *shell.Ctx, l *store.Listener, args []string) []string {
+			return shell.ParamOptions(store.HATParams, args[len(args)-1])
+		}},
+	{Name: "print", Desc: "Display the table.",
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error {
+			if len(args) > 0 {
+				return shell.ErrUsage
+			}
+			printHAT(c, &l.HAT)
+			return nil
+		},
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
 			c.Printf("\n")
-			printHAT(c, h)
-		case "IMPORT":
-			f, err := askRequired(c, "Enter the name of the file to import (a file name in the configuration directory).", "", nil)
-			if err != nil {
-				return err
+			printHAT(c, &l.HAT)
+			return nil
+		}},
+	fileOp("hostaccess", "import", "Import a table from a file.", importHAT),
+	fileOp("hostaccess", "export", "Export the table to a file.", exportHAT),
+	{Name: "clear", Desc: "Remove all entries.", Access: shell.AccessOperator, Aliases: []string{"reset"},
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error {
+			if len(args) > 0 {
+				return shell.ErrUsage
 			}
-			return importHAT(c, l, f)
-		case "EXPORT":
-			f, err := askRequired(c, "Enter a name for the exported file (a file name in the configuration directory).", "", nil)
-			if err != nil {
-				return err
-			}
-			return exportHAT(c, l, f)
-		case "CLEAR":
-			ok, err := askYN(c, "Remove every sender group and policy and go back to the predefined ones? The default policy parameters stay.", false)
+			clearHAT(l)
+			return nil
+		},
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			ok, err := shell.AskYN(c, "Remove every sender group and policy and go back to the predefined ones? The default policy parameters stay.", false)
 			if err != nil || !ok {
 				return err
 			}
 			clearHAT(l)
+			return nil
+		}},
+}}
+
+// hatEntry is EDIT or DELETE: a sender group or a policy.
+func hatEntry(c *shell.Ctx, h *store.HAT, op string) error {
+	i, err := shell.Choose(c, "Select the kind of entry.", []string{"HAT sender groups", "HAT policies"}, 1)
+	if err != nil {
+		return err
+	}
+	if i == 0 {
+		return groupEntry(c, h, op)
+	}
+	return policyEntry(c, h, op)
+}
+
+// fileOp is IMPORT or EXPORT (sub) of a listener's table: ask for the
+// file, or take it from the batch words, and run f. Importing changes the
+// table and takes an operator; exporting reads it.
+func fileOp(table, sub, desc string, f func(c *shell.Ctx, l *store.Listener, file string) error) shell.Operation[*store.Listener] {
+	op := shell.Operation[*store.Listener]{Name: sub, Desc: desc,
+		Usage: []string{"FILE"},
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error {
+			words, err := shell.UserWords(args)
+			if err != nil {
+				return err
+			}
+			if len(words) != 1 {
+				return shell.Errorf(`The %s %q command requires a filename.`, table, sub)
+			}
+			return f(c, l, words[0])
+		},
+	}
+	question := "Enter a name for the exported file (a file name in the configuration directory)."
+	if sub == "import" {
+		op.Access, op.Complete = shell.AccessOperator, configFileArg
+		question = "Enter the name of the file to import (a file name in the configuration directory)."
+	}
+	op.Menu = func(c *shell.Ctx, l *store.Listener) error {
+		file, err := shell.AskRequired(c, question, "", nil)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		return f(c, l, file)
+	}
+	return op
+}
+
+// configFileArg completes a file of the configuration directory as the
+// first word.
+func configFileArg(c *shell.Ctx, l *store.Listener, args []string) []string {
+	if len(args) == 1 {
+		return c.ConfigFiles()
+	}
+	return nil
 }
 
 func groupItems(gs []store.SenderGroup) []string {
@@ -133,7 +207,7 @@ func askPolicy(c *shell.Ctx, h *store.HAT, question, current string) (string, er
 	for _, p := range h.Policies {
 		names = append(names, p.Name)
 	}
-	i, err := chooseNamed(c, question, policyItems(h), names, def)
+	i, err := shell.ChooseNamed(c, question, policyItems(h), names, def)
 	if err != nil {
 		return "", err
 	}
@@ -142,15 +216,15 @@ func askPolicy(c *shell.Ctx, h *store.HAT, question, current string) (string, er
 
 func newGroupInteractive(c *shell.Ctx, h *store.HAT) error {
 	if len(h.Policies) == 0 {
-		return errorf("There are no policies: create one first.")
+		return shell.Errorf("There are no policies: create one first.")
 	}
-	name, err := askRequired(c, "Enter a name for this sender group.", "", checker(func(s string) (string, error) {
+	name, err := shell.AskRequired(c, "Enter a name for this sender group.", "", checker(func(s string) (string, error) {
 		return s, checkNewGroupName(h, s)
 	}))
 	if err != nil {
 		return err
 	}
-	list, err := ask(c, memberHelp, "", checker(func(s string) (string, error) {
+	list, err := shell.Ask(c, memberHelp, "", checker(func(s string) (string, error) {
 		if strings.TrimSpace(s) == "" {
 			return "", nil
 		}
@@ -163,7 +237,7 @@ func newGroupInteractive(c *shell.Ctx, h *store.HAT) error {
 	if err != nil {
 		return err
 	}
-	comment, err := ask(c, "Enter a comment for this sender group.", "", checker(store.CheckComment))
+	comment, err := shell.Ask(c, "Enter a comment for this sender group.", "", checker(store.CheckComment))
 	if err != nil {
 		return err
 	}
@@ -194,7 +268,7 @@ func askBehavior(c *shell.Ctx, current string) (string, error) {
 			def = i + 1
 		}
 	}
-	i, err := chooseNamed(c, "Select the behavior for this policy.", behaviorLabels, store.Behaviors, def)
+	i, err := shell.ChooseNamed(c, "Select the behavior for this policy.", behaviorLabels, store.Behaviors, def)
 	if err != nil {
 		return "", err
 	}
@@ -202,7 +276,7 @@ func askBehavior(c *shell.Ctx, current string) (string, error) {
 }
 
 func newPolicyInteractive(c *shell.Ctx, h *store.HAT) error {
-	name, err := askRequired(c, "Enter a name for this policy (it starts with $, which you may leave out).", "", checker(func(s string) (string, error) {
+	name, err := shell.AskRequired(c, "Enter a name for this policy (it starts with $, which you may leave out).", "", checker(func(s string) (string, error) {
 		return checkNewPolicyName(h, s)
 	}))
 	if err != nil {
@@ -214,7 +288,7 @@ func newPolicyInteractive(c *shell.Ctx, h *store.HAT) error {
 	}
 	pol := store.FlowPolicy{Name: name, Behavior: b}
 	if hasParams(b) {
-		change, err := askYN(c, "Would you like to change the policy parameters?", false)
+		change, err := shell.AskYN(c, "Would you like to change the policy parameters?", false)
 		if err != nil {
 			return err
 		}
@@ -236,9 +310,9 @@ func groupEntry(c *shell.Ctx, h *store.HAT, op string) error {
 		items = groupItems(groups(h))
 	}
 	if len(items) == 0 {
-		return errorf("There are no sender groups.")
+		return shell.Errorf("There are no sender groups.")
 	}
-	i, err := pick(c, fmt.Sprintf("Enter the name or number of the sender group you wish to %s.", strings.ToLower(op)), items)
+	i, err := shell.Pick(c, fmt.Sprintf("Enter the name or number of the sender group you wish to %s.", strings.ToLower(op)), items)
 	if err != nil || i < 0 {
 		return err
 	}
@@ -273,33 +347,36 @@ func printGroup(c *shell.Ctx, g *store.SenderGroup) {
 	}
 }
 
+// groupRef is what a sender group's EDIT menu works on: group i of a
+// HAT (the menu neither adds nor removes groups).
+type groupRef struct {
+	h *store.HAT
+	i int
+}
+
+func (r groupRef) group() *store.SenderGroup { return &r.h.SenderGroups[r.i] }
+
+// notAll: the ALL row has no hosts and no name of its own.
+func notAll(c *shell.Ctx, r groupRef) bool { return r.group().Name != "ALL" }
+
 func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
-	cur := func() int { i, _ := findGroup(h, name); return i }
-	ops := func() []shell.Op {
-		if h.SenderGroups[cur()].Name == "ALL" {
-			return []shell.Op{
-				{Name: "POLICY", Desc: "Change the policy and comment."},
-				{Name: "PRINT", Desc: "Display the current definition."},
-			}
-		}
-		return []shell.Op{
-			{Name: "NEW", Desc: "Add a new host."},
-			{Name: "DELETE", Desc: "Remove a host."},
-			{Name: "MOVE", Desc: "Reorder the hosts."},
-			{Name: "POLICY", Desc: "Change the policy and comment."},
-			{Name: "PRINT", Desc: "Display the current definition."},
-			{Name: "RENAME", Desc: "Rename this sender group."},
-		}
+	i, err := findGroup(h, name)
+	if err != nil {
+		return err
 	}
-	show := func() {
-		c.Printf("\nSender group %s: %s\n", h.SenderGroups[cur()].Name, plural(len(h.SenderGroups[cur()].Members), "host", "hosts"))
-	}
-	return menuLoop(c, show, ops, nil, func(op string) error {
-		i := cur()
-		g := &h.SenderGroups[i]
-		switch op {
-		case "NEW":
-			list, err := askRequired(c, memberHelp, "", checker(memberCheck))
+	r := groupRef{h, i}
+	return groupOps.Menu(c, r, func() {
+		c.Printf("\nSender group %s: %s\n", r.group().Name, shell.Plural(len(r.group().Members), "host", "hosts"))
+	})
+}
+
+// groupOps is a sender group's EDIT menu (the batch form is hostaccess
+// edit sendergroup GROUP --OPTION...).
+var groupOps = &shell.Table[groupRef]{Prefix: "listenerconfig edit NAME hostaccess edit sendergroup GROUP", Ops: []shell.Operation[groupRef]{
+	{Name: "new", Desc: "Add a new host.", Shown: notAll,
+		Menu: func(c *shell.Ctx, r groupRef) error {
+			h, i, g := r.h, r.i, r.group()
+			list, err := shell.AskRequired(c, memberHelp, "", checker(memberCheck))
 			if err != nil {
 				return err
 			}
@@ -314,43 +391,54 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 			}
 			if len(warnings) > 0 {
 				c.Printf("%s\n", strings.Join(warnings, "\n"))
-				ok, err := askYN(c, "Add anyway?", false)
+				ok, err := shell.AskYN(c, "Add anyway?", false)
 				if err != nil || !ok {
 					return err
 				}
 			}
 			_, err = addMembers(h, i, list)
 			return err
-		case "DELETE":
+		}},
+	{Name: "delete", Desc: "Remove a host.", Shown: notAll,
+		Menu: func(c *shell.Ctx, r groupRef) error {
+			g := r.group()
 			if len(g.Members) == 0 {
-				return errorf("Sender group %s has no hosts.", g.Name)
+				return shell.Errorf("Sender group %s has no hosts.", g.Name)
 			}
-			mi, err := pick(c, "Enter the number of the host you wish to remove.", g.Members)
+			mi, err := shell.Pick(c, "Enter the number of the host you wish to remove.", g.Members)
 			if err != nil || mi < 0 {
 				return err
 			}
 			g.Members = append(g.Members[:mi], g.Members[mi+1:]...)
-		case "MOVE":
+			return nil
+		}},
+	{Name: "move", Desc: "Reorder the hosts.", Shown: notAll,
+		Menu: func(c *shell.Ctx, r groupRef) error {
+			g := r.group()
 			if len(g.Members) < 2 {
-				return errorf("Sender group %s has fewer than two hosts.", g.Name)
+				return shell.Errorf("Sender group %s has fewer than two hosts.", g.Name)
 			}
-			mi, err := pick(c, "Enter the number of the host you wish to move.", g.Members)
+			mi, err := shell.Pick(c, "Enter the number of the host you wish to move.", g.Members)
 			if err != nil || mi < 0 {
 				return err
 			}
-			pos, err := askInt(c, "Enter the position to move it to.", mi+1, 1, len(g.Members))
+			pos, err := shell.AskInt(c, "Enter the position to move it to.", mi+1, 1, len(g.Members))
 			if err != nil {
 				return err
 			}
 			m := g.Members[mi]
 			g.Members = append(g.Members[:mi], g.Members[mi+1:]...)
 			g.Members = append(g.Members[:pos-1], append([]string{m}, g.Members[pos-1:]...)...)
-		case "POLICY":
-			pol, err := askPolicy(c, h, "Select the mail flow policy for this sender group.", g.Policy)
+			return nil
+		}},
+	{Name: "policy", Desc: "Change the policy and comment.",
+		Menu: func(c *shell.Ctx, r groupRef) error {
+			g := r.group()
+			pol, err := askPolicy(c, r.h, "Select the mail flow policy for this sender group.", g.Policy)
 			if err != nil {
 				return err
 			}
-			comment, err := ask(c, "Enter a comment for this sender group (\"none\" for no comment).", g.Comment, checker(func(s string) (string, error) {
+			comment, err := shell.Ask(c, "Enter a comment for this sender group (\"none\" for no comment).", g.Comment, checker(func(s string) (string, error) {
 				if strings.EqualFold(s, "none") {
 					return "", nil
 				}
@@ -360,33 +448,35 @@ func editGroupMenu(c *shell.Ctx, h *store.HAT, name string) error {
 				return err
 			}
 			g.Policy, g.Comment = pol, comment
-		case "PRINT":
-			printGroup(c, g)
-		case "RENAME":
-			n, err := askRequired(c, "Enter the new name for this sender group.", g.Name, checker(func(s string) (string, error) {
+			return nil
+		}},
+	{Name: "print", Desc: "Display the current definition.",
+		Menu: func(c *shell.Ctx, r groupRef) error {
+			printGroup(c, r.group())
+			return nil
+		}},
+	{Name: "rename", Desc: "Rename this sender group.", Shown: notAll,
+		Menu: func(c *shell.Ctx, r groupRef) error {
+			g := r.group()
+			n, err := shell.AskRequired(c, "Enter the new name for this sender group.", g.Name, checker(func(s string) (string, error) {
 				if strings.EqualFold(s, g.Name) {
-					return s, asUser(store.CheckSenderGroupName(s))
+					return s, shell.AsUser(store.CheckSenderGroupName(s))
 				}
-				return s, checkNewGroupName(h, s)
+				return s, checkNewGroupName(r.h, s)
 			}))
 			if err != nil {
 				return err
 			}
-			if err := renameGroup(h, i, n); err != nil {
-				return err
-			}
-			name = n
-		}
-		return nil
-	})
-}
+			return renameGroup(r.h, r.i, n)
+		}},
+}}
 
 // policyEntry is EDIT or DELETE of a policy.
 func policyEntry(c *shell.Ctx, h *store.HAT, op string) error {
 	if len(h.Policies) == 0 {
-		return errorf("There are no policies.")
+		return shell.Errorf("There are no policies.")
 	}
-	i, err := pick(c, fmt.Sprintf("Enter the name or number of the policy you wish to %s.", strings.ToLower(op)), policyItems(h))
+	i, err := shell.Pick(c, fmt.Sprintf("Enter the name or number of the policy you wish to %s.", strings.ToLower(op)), policyItems(h))
 	if err != nil || i < 0 {
 		return err
 	}
@@ -399,7 +489,7 @@ func policyEntry(c *shell.Ctx, h *store.HAT, op string) error {
 		return nil
 	}
 	p := &h.Policies[i]
-	n, err := askRequired(c, "Enter the name of this policy.", p.Name, checker(func(s string) (string, error) {
+	n, err := shell.AskRequired(c, "Enter the name of this policy.", p.Name, checker(func(s string) (string, error) {
 		n, err := canonPolicyName(s)
 		if err != nil {
 			return "", err
@@ -421,7 +511,7 @@ func policyEntry(c *shell.Ctx, h *store.HAT, op string) error {
 	if !hasParams(p.Behavior) {
 		return nil
 	}
-	change, err := askYN(c, "Would you like to change the policy parameters?", false)
+	change, err := shell.AskYN(c, "Would you like to change the policy parameters?", false)
 	if err != nil || !change {
 		return err
 	}

@@ -39,49 +39,28 @@ func showListeners(c *shell.Ctx) {
 	}
 }
 
-func interactive(c *shell.Ctx) error {
-	ops := func() []shell.Op {
-		o := []shell.Op{{Name: "NEW", Desc: "Create a new listener."}}
-		if len(c.Config().Listeners) > 0 {
-			o = append(o,
-				shell.Op{Name: "EDIT", Desc: "Modify a listener."},
-				shell.Op{Name: "DELETE", Desc: "Remove a listener."},
-				shell.Op{Name: "PRINT", Desc: "Display the settings of a listener."})
-		}
-		return o
+func deleteListenerInteractive(c *shell.Ctx, cfg *store.Config) error {
+	l, err := pickListener(c, "Enter the name or number of the listener you wish to delete.")
+	if err != nil || l == nil {
+		return err
 	}
-	return menuLoop(c, func() { showListeners(c) }, ops, nil, func(op string) error {
-		switch op {
-		case "NEW":
-			return newListenerInteractive(c)
-		case "EDIT":
-			l, err := pickListener(c, "Enter the name or number of the listener you wish to edit.")
-			if err != nil || l == nil {
-				return err
-			}
-			return editListenerMenu(c, l.Name)
-		case "DELETE":
-			l, err := pickListener(c, "Enter the name or number of the listener you wish to delete.")
-			if err != nil || l == nil {
-				return err
-			}
-			ok, err := askYN(c, fmt.Sprintf("WARNING: deleting listener %s also deletes its host and recipient access tables.\nAre you sure you want to delete it?", l.Name), false)
-			if err != nil || !ok {
-				return err
-			}
-			name := l.Name
-			deleteListener(c.Config(), name)
-			c.Printf("Listener %s deleted.\n", name)
-			return nil
-		case "PRINT":
-			l, err := pickListener(c, "Enter the name or number of the listener you wish to print.")
-			if err != nil || l == nil {
-				return err
-			}
-			printListener(c, l)
-		}
-		return nil
-	})
+	ok, err := shell.AskYN(c, fmt.Sprintf("WARNING: deleting listener %s also deletes its host and recipient access tables.\nAre you sure you want to delete it?", l.Name), false)
+	if err != nil || !ok {
+		return err
+	}
+	name := l.Name
+	deleteListener(cfg, name)
+	c.Printf("Listener %s deleted.\n", name)
+	return nil
+}
+
+func printListenerInteractive(c *shell.Ctx, cfg *store.Config) error {
+	l, err := pickListener(c, "Enter the name or number of the listener you wish to print.")
+	if err != nil || l == nil {
+		return err
+	}
+	printListener(c, l)
+	return nil
 }
 
 // pickListener asks for a listener; nil when the user goes back.
@@ -91,7 +70,7 @@ func pickListener(c *shell.Ctx, question string) (*store.Listener, error) {
 	for i := range cfg.Listeners {
 		items = append(items, cfg.Listeners[i].Name)
 	}
-	i, err := pick(c, question, items)
+	i, err := shell.Pick(c, question, items)
 	if err != nil || i < 0 {
 		return nil, err
 	}
@@ -108,9 +87,9 @@ func lookupListener(cfg *store.Config, name string) (*store.Listener, error) {
 		names = append(names, l.Name)
 	}
 	if len(names) == 0 {
-		return nil, errorf("There is no listener named %q (no listeners are configured).", name)
+		return nil, shell.Errorf("There is no listener named %q (no listeners are configured).", name)
 	}
-	return nil, errorf("There is no listener named %q (listeners: %s).", name, strings.Join(names, ", "))
+	return nil, shell.Errorf("There is no listener named %q (listeners: %s).", name, strings.Join(names, ", "))
 }
 
 func deleteListener(cfg *store.Config, name string) {
@@ -126,13 +105,13 @@ func deleteListener(cfg *store.Config, name string) {
 // listener).
 func checkListenerName(cfg *store.Config, name string, self *store.Listener) error {
 	if name == "" {
-		return errorf("You must enter a name.")
+		return shell.Errorf("You must enter a name.")
 	}
 	if err := store.CheckListenerName(name); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	if o := cfg.Listener(name); o != nil && o != self {
-		return errorf("A listener named %s already exists.", o.Name)
+		return shell.Errorf("A listener named %s already exists.", o.Name)
 	}
 	return nil
 }
@@ -141,7 +120,7 @@ func checkListenerName(cfg *store.Config, name string, self *store.Listener) err
 func canonAddress(s string) (string, error) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil || a.Zone() != "" {
-		return "", errorf("Invalid IP address %q: enter an address such as 127.0.0.1, 0.0.0.0 or ::1.", s)
+		return "", shell.Errorf("Invalid IP address %q: enter an address such as 127.0.0.1, 0.0.0.0 or ::1.", s)
 	}
 	return a.Unmap().String(), nil
 }
@@ -149,7 +128,7 @@ func canonAddress(s string) (string, error) {
 func canonPort(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 65535 {
-		return 0, errorf("Invalid port %q: enter a number from 1 to 65535.", s)
+		return 0, shell.Errorf("Invalid port %q: enter a number from 1 to 65535.", s)
 	}
 	return n, nil
 }
@@ -166,11 +145,11 @@ func checkEndpoint(cfg *store.Config, addr string, port int, self *store.Listene
 	for i := range cfg.Listeners {
 		o := &cfg.Listeners[i]
 		if o != self && clash(o.Address, o.Port) {
-			return errorf("Port %d on %s is already used by listener %s (%s port %d).", port, addr, o.Name, o.Address, o.Port)
+			return shell.Errorf("Port %d on %s is already used by listener %s (%s port %d).", port, addr, o.Name, o.Address, o.Port)
 		}
 	}
 	if clash(cfg.SSH.Address, cfg.SSH.Port) {
-		return errorf("Port %d on %s is already used by the SSH service (%s port %d).", port, addr, cfg.SSH.Address, cfg.SSH.Port)
+		return shell.Errorf("Port %d on %s is already used by the SSH service (%s port %d).", port, addr, cfg.SSH.Address, cfg.SSH.Port)
 	}
 	return nil
 }
@@ -178,7 +157,7 @@ func checkEndpoint(cfg *store.Config, addr string, port int, self *store.Listene
 func canonHostname(s string) (string, error) {
 	h := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 	if !store.ValidDomain(h) {
-		return "", errorf("Invalid hostname format %q: enter a name such as mail.example.com.", s)
+		return "", shell.Errorf("Invalid hostname format %q: enter a name such as mail.example.com.", s)
 	}
 	return h, nil
 }
@@ -186,7 +165,7 @@ func canonHostname(s string) (string, error) {
 func canonMaxConcurrency(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 10000 {
-		return 0, errorf("Invalid maximum concurrent connections %q: enter a number from 1 to 10000.", s)
+		return 0, shell.Errorf("Invalid maximum concurrent connections %q: enter a number from 1 to 10000.", s)
 	}
 	return n, nil
 }
@@ -195,13 +174,13 @@ func canonMaxConcurrency(s string) (int, error) {
 func checker(f func(string) (string, error)) func(string) (string, error) {
 	return func(s string) (string, error) {
 		v, err := f(s)
-		return v, asUser(err)
+		return v, shell.AsUser(err)
 	}
 }
 
 func newListenerInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
-	ti, err := choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private"}, 1)
+	ti, err := shell.Choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private"}, 1)
 	if err != nil {
 		return err
 	}
@@ -209,13 +188,13 @@ func newListenerInteractive(c *shell.Ctx) error {
 	if ti == 1 {
 		typ = store.ListenerPrivate
 	}
-	name, err := askRequired(c, `Please create a name for this listener (Ex: "IncomingMail"):`, "", checker(func(s string) (string, error) {
+	name, err := shell.AskRequired(c, `Please create a name for this listener (Ex: "IncomingMail"):`, "", checker(func(s string) (string, error) {
 		return s, checkListenerName(cfg, s, nil)
 	}))
 	if err != nil {
 		return err
 	}
-	addr, err := ask(c, "Enter the IP address this listener accepts connections on.", "127.0.0.1", checker(canonAddress))
+	addr, err := shell.Ask(c, "Enter the IP address this listener accepts connections on.", "127.0.0.1", checker(canonAddress))
 	if err != nil {
 		return err
 	}
@@ -223,7 +202,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 	if checkEndpoint(cfg, addr, 25, nil) != nil {
 		def = ""
 	}
-	ps, err := askRequired(c, "Enter the TCP port for this listener.", def, checker(func(s string) (string, error) {
+	ps, err := shell.AskRequired(c, "Enter the TCP port for this listener.", def, checker(func(s string) (string, error) {
 		p, err := canonPort(s)
 		if err != nil {
 			return "", err
@@ -234,7 +213,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		return err
 	}
 	port, _ := strconv.Atoi(ps)
-	host, err := ask(c, "Enter the hostname this listener shows in its SMTP banner.", cfg.System.Hostname, checker(canonHostname))
+	host, err := shell.Ask(c, "Enter the hostname this listener shows in its SMTP banner.", cfg.System.Hostname, checker(canonHostname))
 	if err != nil {
 		return err
 	}
@@ -243,7 +222,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		l.Hostname = host
 	}
 	if typ == store.ListenerPublic {
-		list, err := ask(c, "Enter the domains or addresses this listener accepts mail for, separated by commas\n(for example: example.com, .example.com). Until you add some, it rejects every recipient.", "", checker(func(s string) (string, error) {
+		list, err := shell.Ask(c, "Enter the domains or addresses this listener accepts mail for, separated by commas\n(for example: example.com, .example.com). Until you add some, it rejects every recipient.", "", checker(func(s string) (string, error) {
 			_, err := ratEntries(s)
 			return s, err
 		}))
@@ -253,7 +232,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		es, _ := ratEntries(list)
 		l.RAT = acceptRAT(es)
 	} else {
-		list, err := ask(c, "Enter the hosts allowed to relay mail through this listener, separated by commas\n(for example: 10.1.1.0/24, mail.example.com).", "", checker(func(s string) (string, error) {
+		list, err := shell.Ask(c, "Enter the hosts allowed to relay mail through this listener, separated by commas\n(for example: 10.1.1.0/24, mail.example.com).", "", checker(func(s string) (string, error) {
 			if strings.TrimSpace(s) == "" {
 				return s, nil
 			}
@@ -266,7 +245,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		ms, _ := membersOf(list)
 		l.HAT = store.NewPrivateHAT(ms)
 	}
-	change, err := askYN(c, "Do you want to change the default host access policy parameters?", false)
+	change, err := shell.AskYN(c, "Do you want to change the default host access policy parameters?", false)
 	if err != nil {
 		return err
 	}
@@ -295,13 +274,13 @@ func acceptRAT(entries []string) []store.RATEntry {
 func ratEntries(s string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	for _, f := range splitList(s) {
+	for _, f := range shell.SplitList(s) {
 		e, err := store.CanonRATEntry(f)
 		if err != nil {
-			return nil, asUser(err)
+			return nil, shell.AsUser(err)
 		}
 		if e == "ALL" {
-			return nil, errorf("ALL is the default entry: change it with EDIT (batch: rcptaccess edit ALL ACCEPT|REJECT).")
+			return nil, shell.Errorf("ALL is the default entry: change it with EDIT (batch: rcptaccess edit ALL ACCEPT|REJECT).")
 		}
 		if !seen[e] {
 			seen[e] = true
@@ -316,13 +295,13 @@ func ratEntries(s string) ([]string, error) {
 func membersOf(s string) ([]string, error) {
 	ms, err := store.ParseMembers(s)
 	if err != nil {
-		return nil, asUser(err)
+		return nil, shell.AsUser(err)
 	}
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range ms {
 		if m.Kind == store.MemberAll {
-			return nil, errorf("ALL may only be used in the last row of the table.")
+			return nil, shell.Errorf("ALL may only be used in the last row of the table.")
 		}
 		if k := m.String(); !seen[k] {
 			seen[k] = true
@@ -365,114 +344,133 @@ func printListener(c *shell.Ctx, l *store.Listener) {
 	}
 }
 
-func editListenerMenu(c *shell.Ctx, name string) error {
-	cur := func() *store.Listener { return c.Config().Listener(name) }
-	ops := func() []shell.Op {
-		o := []shell.Op{
-			{Name: "NAME", Desc: "Change the name of the listener."},
-			{Name: "INTERFACE", Desc: "Change the IP address and port of the listener."},
-			{Name: "LIMITS", Desc: "Change the injection limits."},
-			{Name: "SETUP", Desc: "Configure general options."},
-			{Name: "HOSTACCESS", Desc: "Modify the Host Access Table."},
-		}
-		if cur().Type == store.ListenerPublic {
-			o = append(o, shell.Op{Name: "RCPTACCESS", Desc: "Modify the Recipient Access Table."})
-		}
-		return o
+// listenerEditOps is a listener's EDIT menu and the batch forms "edit
+// NAME setup|hostaccess|rcptaccess ...". NAME, INTERFACE and LIMITS are
+// in the batch form of SETUP. The listener stays the same object while
+// the menu runs (the menus add and remove no listener), renamed or not.
+var listenerEditOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME", What: "listener setting", Denied: "change listeners", Ops: []shell.Operation[*store.Listener]{
+	{Name: "name", Desc: "Change the name of the listener.", Access: shell.AccessOperator,
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			n, err := shell.AskRequired(c, "Please enter a new name for this listener.", l.Name, checker(func(s string) (string, error) {
+				return s, checkListenerName(c.Config(), s, l)
+			}))
+			if err != nil {
+				return err
+			}
+			l.Name = n
+			return nil
+		}},
+	{Name: "interface", Desc: "Change the IP address and port of the listener.", Access: shell.AccessOperator, Menu: askInterface},
+	{Name: "limits", Desc: "Change the injection limits.", Access: shell.AccessOperator, Menu: askLimits},
+	{Name: "setup", Desc: "Configure general options.", Access: shell.AccessOperator,
+		Usage: []string{"[--address IP] [--port N] [--hostname H] [--max_concurrency N] [--default_domain D|none] [--name NEWNAME]\n" +
+			"    [--idle_timeout S] [--max_connection_time S] [--data_timeout S] [--min_data_rate N] [--data_rate_interval S] [--pressure_idle S] [--reserved_percent P]"},
+		Batch: batchSetup,
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			return listenerSetupOps.Menu(c, l, func() { showSetup(c, l) })
+		},
+		Complete: func(*shell.Ctx, *store.Listener, []string) []string {
+			out := []string{"--address=", "--port=", "--hostname=", "--max_concurrency=", "--default_domain=", "--name="}
+			for _, n := range connLimitOptions() {
+				out = append(out, "--"+n+"=")
+			}
+			return out
+		},
+		Sub: listenerSetupOps},
+	{Name: "hostaccess", Desc: "Modify the Host Access Table.",
+		Usage:    hatOps.Forms(),
+		Batch:    hatOps.Batch,
+		Menu:     func(c *shell.Ctx, l *store.Listener) error { return hatOps.Menu(c, l, func() { showHAT(c, &l.HAT) }) },
+		Complete: hatOps.Complete,
+		Sub:      hatOps},
+	{Name: "rcptaccess", Desc: "Modify the Recipient Access Table.",
+		Usage: ratOps.Forms(),
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error {
+			if err := checkPublic(l); err != nil {
+				return err
+			}
+			return ratOps.Batch(c, l, args)
+		},
+		Menu:     func(c *shell.Ctx, l *store.Listener) error { return ratOps.Menu(c, l, func() { showRAT(c, l) }) },
+		Shown:    func(c *shell.Ctx, l *store.Listener) bool { return l.Type == store.ListenerPublic },
+		Complete: ratOps.Complete,
+		Sub:      ratOps},
+}}
+
+// askInterface is INTERFACE: the address and port.
+func askInterface(c *shell.Ctx, l *store.Listener) error {
+	cfg := c.Config()
+	addr, err := shell.Ask(c, "Enter the IP address this listener accepts connections on.", l.Address, checker(canonAddress))
+	if err != nil {
+		return err
 	}
-	return menuLoop(c, func() { showListener(c, cur()) }, ops, nil, func(op string) error {
-		cfg := c.Config()
-		l := cur()
-		switch op {
-		case "NAME":
-			n, err := askRequired(c, "Please enter a new name for this listener.", l.Name, checker(func(s string) (string, error) {
-				return s, checkListenerName(cfg, s, l)
-			}))
-			if err != nil {
-				return err
-			}
-			l.Name, name = n, n
-		case "INTERFACE":
-			addr, err := ask(c, "Enter the IP address this listener accepts connections on.", l.Address, checker(canonAddress))
-			if err != nil {
-				return err
-			}
-			ps, err := ask(c, "Enter the TCP port for this listener.", strconv.Itoa(l.Port), checker(func(s string) (string, error) {
-				p, err := canonPort(s)
-				if err != nil {
-					return "", err
-				}
-				return strconv.Itoa(p), checkEndpoint(cfg, addr, p, l)
-			}))
-			if err != nil {
-				return err
-			}
-			l.Address = addr
-			l.Port, _ = strconv.Atoi(ps)
-		case "LIMITS":
-			s, err := ask(c, "Enter the maximum number of concurrent connections for this listener.", strconv.Itoa(l.MaxConcurrency), checker(func(s string) (string, error) {
-				n, err := canonMaxConcurrency(s)
-				return strconv.Itoa(n), err
-			}))
-			if err != nil {
-				return err
-			}
-			l.MaxConcurrency, _ = strconv.Atoi(s)
-			printConnLimits(c, l)
-			change, err := askYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
-			if err != nil || !change {
-				return err
-			}
-			return askConnLimits(c, l)
-		case "SETUP":
-			return setupMenu(c, name)
-		case "HOSTACCESS":
-			return hostAccessMenu(c, name)
-		case "RCPTACCESS":
-			return rcptAccessMenu(c, name)
+	ps, err := shell.Ask(c, "Enter the TCP port for this listener.", strconv.Itoa(l.Port), checker(func(s string) (string, error) {
+		p, err := canonPort(s)
+		if err != nil {
+			return "", err
 		}
-		return nil
-	})
+		return strconv.Itoa(p), checkEndpoint(cfg, addr, p, l)
+	}))
+	if err != nil {
+		return err
+	}
+	l.Address = addr
+	l.Port, _ = strconv.Atoi(ps)
+	return nil
 }
 
-func setupMenu(c *shell.Ctx, name string) error {
-	show := func() {
-		l := c.Config().Listener(name)
-		dd, host := l.DefaultDomain, l.Hostname
-		if dd == "" {
-			dd = "None"
-		}
-		if host == "" {
-			host = c.Config().System.Hostname + " (the system hostname)"
-		}
-		c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
+// askLimits is LIMITS: the concurrency, then the connection limits.
+func askLimits(c *shell.Ctx, l *store.Listener) error {
+	s, err := shell.Ask(c, "Enter the maximum number of concurrent connections for this listener.", strconv.Itoa(l.MaxConcurrency), checker(func(s string) (string, error) {
+		n, err := canonMaxConcurrency(s)
+		return strconv.Itoa(n), err
+	}))
+	if err != nil {
+		return err
 	}
-	ops := func() []shell.Op {
-		return []shell.Op{
-			{Name: "DEFAULTDOMAIN", Desc: "Configure a default domain for addresses without a domain."},
-			{Name: "HOSTNAME", Desc: "Change the hostname shown in the SMTP banner."},
-		}
+	l.MaxConcurrency, _ = strconv.Atoi(s)
+	printConnLimits(c, l)
+	change, err := shell.AskYN(c, "Do you want to change the connection limits (timeouts, idle connections, reserved connections)?", false)
+	if err != nil || !change {
+		return err
 	}
-	return menuLoop(c, show, ops, nil, func(op string) error {
-		cfg := c.Config()
-		l := cfg.Listener(name)
-		switch op {
-		case "DEFAULTDOMAIN":
-			d, err := ask(c, "Enter the default domain added to addresses without a domain (\"none\" for no default domain).", l.DefaultDomain, checker(canonDefaultDomain))
+	return askConnLimits(c, l)
+}
+
+func showSetup(c *shell.Ctx, l *store.Listener) {
+	dd, host := l.DefaultDomain, l.Hostname
+	if dd == "" {
+		dd = "None"
+	}
+	if host == "" {
+		host = c.Config().System.Hostname + " (the system hostname)"
+	}
+	c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
+}
+
+// listenerSetupOps is the SETUP menu of a listener (batch: edit NAME
+// setup --default_domain D --hostname H).
+var listenerSetupOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME setup", Ops: []shell.Operation[*store.Listener]{
+	{Name: "defaultdomain", Desc: "Configure a default domain for addresses without a domain.",
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			d, err := shell.Ask(c, "Enter the default domain added to addresses without a domain (\"none\" for no default domain).", l.DefaultDomain, checker(canonDefaultDomain))
 			if err != nil {
 				return err
 			}
 			l.DefaultDomain = d
-		case "HOSTNAME":
-			h, err := ask(c, "Enter the hostname this listener shows in its SMTP banner.", hostnameOf(cfg, l), checker(canonHostname))
+			return nil
+		}},
+	{Name: "hostname", Desc: "Change the hostname shown in the SMTP banner.",
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			cfg := c.Config()
+			h, err := shell.Ask(c, "Enter the hostname this listener shows in its SMTP banner.", hostnameOf(cfg, l), checker(canonHostname))
 			if err != nil {
 				return err
 			}
 			setHostname(cfg, l, h)
-		}
-		return nil
-	})
-}
+			return nil
+		}},
+}}
 
 func canonDefaultDomain(s string) (string, error) {
 	if s == "" || strings.EqualFold(s, "none") {
@@ -480,7 +478,7 @@ func canonDefaultDomain(s string) (string, error) {
 	}
 	d, err := canonHostname(s)
 	if err != nil {
-		return "", errorf("Invalid domain %q: enter a domain such as example.com, or none.", s)
+		return "", shell.Errorf("Invalid domain %q: enter a domain such as example.com, or none.", s)
 	}
 	return d, nil
 }

@@ -7,21 +7,20 @@ import (
 	"seg/store"
 )
 
-// The batch forms of the listener level (SPEC 3.1): new, edit NAME
-// setup. delete and print are in batch().
+// The batch forms of the listener level (SPEC 3.1): new, print, edit
+// NAME setup. delete is in listenerOps.
 
-func batchNew(c *shell.Ctx, args []string) error {
-	o, err := shell.ParseOpts(args)
+func batchNew(c *shell.Ctx, cfg *store.Config, args []string) error {
+	o, err := shell.UserOpts(args)
 	if err != nil {
-		return asUser(err)
+		return err
 	}
-	if err := o.Only("type", "address", "port", "hostname", "accept", "relay"); err != nil {
-		return asUser(err)
+	if err := o.Allow("type", "address", "port", "hostname", "accept", "relay"); err != nil {
+		return err
 	}
 	if len(o.Pos) != 1 {
-		return usage("new")
+		return shell.ErrUsage
 	}
-	cfg := c.Config()
 	name := o.Pos[0]
 	if err := checkListenerName(cfg, name, nil); err != nil {
 		return err
@@ -30,12 +29,12 @@ func batchNew(c *shell.Ctx, args []string) error {
 	switch typ {
 	case store.ListenerPublic, store.ListenerPrivate:
 	case "":
-		return errorf("Give the listener type: --type public or --type private.")
+		return shell.Errorf("Give the listener type: --type public or --type private.")
 	default:
-		return errorf("Invalid listener type %q: use public or private.", o.Named["type"])
+		return shell.Errorf("Invalid listener type %q: use public or private.", o.Named["type"])
 	}
 	if o.Named["address"] == "" || o.Named["port"] == "" {
-		return errorf("Give the address and port: --address IP --port N.")
+		return shell.Errorf("Give the address and port: --address IP --port N.")
 	}
 	addr, err := canonAddress(o.Named["address"])
 	if err != nil {
@@ -58,7 +57,7 @@ func batchNew(c *shell.Ctx, args []string) error {
 	}
 	if v, ok := o.Named["accept"]; ok {
 		if typ != store.ListenerPublic {
-			return errorf("--accept is for public listeners (a private listener relays for the hosts of --relay).")
+			return shell.Errorf("--accept is for public listeners (a private listener relays for the hosts of --relay).")
 		}
 		es, err := ratEntries(v)
 		if err != nil {
@@ -68,7 +67,7 @@ func batchNew(c *shell.Ctx, args []string) error {
 	}
 	if v, ok := o.Named["relay"]; ok {
 		if typ != store.ListenerPrivate {
-			return errorf("--relay is for private listeners (a public listener accepts mail for the domains of --accept).")
+			return shell.Errorf("--relay is for private listeners (a public listener accepts mail for the domains of --accept).")
 		}
 		ms, err := membersOf(v)
 		if err != nil {
@@ -84,18 +83,18 @@ func batchNew(c *shell.Ctx, args []string) error {
 // [--hostname H] [--default_domain D] [--max_concurrency N]" and the
 // connection limits (connlimits.go).
 func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
-	o, err := shell.ParseOpts(args)
+	o, err := shell.UserOpts(args)
 	if err != nil {
-		return asUser(err)
+		return err
 	}
-	if err := o.Only(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency"}, connLimitOptions()...)...); err != nil {
-		return asUser(err)
+	if err := o.Allow(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency"}, connLimitOptions()...)...); err != nil {
+		return err
 	}
 	if len(o.Pos) > 0 {
-		return usage("edit NAME setup")
+		return shell.ErrUsage
 	}
 	if len(o.Order) == 0 {
-		return errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency, --name or a connection limit (see help listenerconfig).")
+		return shell.Errorf("Nothing to change: give --address, --port, --hostname, --default_domain, --max_concurrency, --name or a connection limit (see help listenerconfig).")
 	}
 	if l.ConnLimits, err = parseConnLimits(o.Named, l.ConnLimits); err != nil {
 		return err
@@ -138,6 +137,27 @@ func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
 			return err
 		}
 		l.Name = v
+	}
+	return nil
+}
+
+func printListenerBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
+	if len(args) > 1 {
+		return shell.ErrUsage
+	}
+	if len(args) == 1 {
+		l, err := lookupListener(cfg, args[0])
+		if err != nil {
+			return err
+		}
+		printListener(c, l)
+		return nil
+	}
+	if len(cfg.Listeners) == 0 {
+		c.Printf("No listeners are configured.\n")
+	}
+	for i := range cfg.Listeners {
+		printListener(c, &cfg.Listeners[i])
 	}
 	return nil
 }

@@ -31,14 +31,14 @@ func ratEntryCount(l *store.Listener) int {
 func findRAT(l *store.Listener, entry string) (int, error) {
 	e, err := store.CanonRATEntry(entry)
 	if err != nil {
-		return -1, asUser(err)
+		return -1, shell.AsUser(err)
 	}
 	for i := range l.RAT {
 		if l.RAT[i].Entry == e {
 			return i, nil
 		}
 	}
-	return -1, errorf("%s is not in the recipient access table.", e)
+	return -1, shell.Errorf("%s is not in the recipient access table.", e)
 }
 
 // addRAT inserts entries before ALL with the same action and options.
@@ -48,14 +48,14 @@ func addRAT(l *store.Listener, list string, tmpl store.RATEntry) error {
 		return err
 	}
 	if len(es) == 0 {
-		return errorf("You must enter at least one recipient address.")
+		return shell.Errorf("You must enter at least one recipient address.")
 	}
 	if err := store.CheckRATResponse(tmpl.Action, tmpl.Code, tmpl.Text); err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	for _, e := range es {
 		if _, err := findRAT(l, e); err == nil {
-			return errorf("%s is already in the recipient access table: use EDIT to change it.", e)
+			return shell.Errorf("%s is already in the recipient access table: use EDIT to change it.", e)
 		}
 	}
 	n := ratEntryCount(l)
@@ -74,7 +74,7 @@ const openRelayWarning = "Warning: ALL ACCEPT accepts mail for any recipient fro
 
 func checkPublic(l *store.Listener) error {
 	if l.Type != store.ListenerPublic {
-		return errorf("Listener %s is private: private listeners have no recipient access table (their HAT decides who may relay).", l.Name)
+		return shell.Errorf("Listener %s is private: private listeners have no recipient access table (their HAT decides who may relay).", l.Name)
 	}
 	return nil
 }
@@ -92,12 +92,12 @@ func importRAT(c *shell.Ctx, l *store.Listener, file string) error {
 	if err != nil {
 		var le *store.LineErrors
 		if errors.As(err, &le) {
-			return errorf("The Recipient Access Table was not imported:\n%s", strings.Join(le.Problems, "\n"))
+			return shell.Errorf("The Recipient Access Table was not imported:\n%s", strings.Join(le.Problems, "\n"))
 		}
-		return asUser(err)
+		return shell.AsUser(err)
 	}
 	l.RAT = rat
-	c.Printf("Imported %s from %s.\n", plural(len(rat)-1, "entry", "entries"), file)
+	c.Printf("Imported %s from %s.\n", shell.Plural(len(rat)-1, "entry", "entries"), file)
 	if all := ratAll(l); all != nil && all.Action == store.RATAccept {
 		c.Printf("%s\n", openRelayWarning)
 	}
@@ -121,32 +121,22 @@ func clearRAT(l *store.Listener) {
 	l.RAT = []store.RATEntry{all}
 }
 
-func rcptAccessMenu(c *shell.Ctx, name string) error {
-	cur := func() *store.Listener { return c.Config().Listener(name) }
-	show := func() {
-		l := cur()
-		def := store.RATReject
-		if a := ratAll(l); a != nil {
-			def = a.Action
-		}
-		c.Printf("\nOverview:\nThere are currently %s.\nDefault access: %s\n", plural(ratEntryCount(l), "recipient", "recipients"), def)
+func showRAT(c *shell.Ctx, l *store.Listener) {
+	def := store.RATReject
+	if a := ratAll(l); a != nil {
+		def = a.Action
 	}
-	ops := func() []shell.Op {
-		return []shell.Op{
-			{Name: "NEW", Desc: "Create a new entry."},
-			{Name: "EDIT", Desc: "Modify an entry."},
-			{Name: "DELETE", Desc: "Remove an entry."},
-			{Name: "PRINT", Desc: "Display all entries."},
-			{Name: "IMPORT", Desc: "Import all entries from a file."},
-			{Name: "EXPORT", Desc: "Export all entries to a file."},
-			{Name: "CLEAR", Desc: "Remove all entries."},
-		}
-	}
-	return menuLoop(c, show, ops, map[string]string{"RESET": "CLEAR"}, func(op string) error {
-		l := cur()
-		switch op {
-		case "NEW":
-			list, err := askRequired(c, `Enter the recipient address for this entry.
+	c.Printf("\nOverview:\nThere are currently %s.\nDefault access: %s\n", shell.Plural(ratEntryCount(l), "recipient", "recipients"), def)
+}
+
+// ratOps is RCPTACCESS, interactive and batch. Reading and exporting the
+// table is open to the command's role; changing it takes an operator.
+var ratOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME rcptaccess", Denied: "change listeners", Ops: []shell.Operation[*store.Listener]{
+	{Name: "new", Desc: "Create a new entry.", Access: shell.AccessOperator,
+		Usage: []string{"ENTRY[,ENTRY...] ACCEPT|REJECT [--code N --text T] [--bypass_receiving_control]"},
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error { return ratSetBatch(c, l, "new", args) },
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			list, err := shell.AskRequired(c, `Enter the recipient address for this entry.
 Hostnames such as "example.com" are allowed.
 Partial hostnames such as ".example.com" are allowed.
 Usernames such as "postmaster@" are allowed.
@@ -163,7 +153,12 @@ Separate multiple addresses with commas.`, "", checker(func(s string) (string, e
 				return err
 			}
 			return addRAT(l, list, e)
-		case "EDIT":
+		},
+		Complete: ratComplete("new")},
+	{Name: "edit", Desc: "Modify an entry.", Access: shell.AccessOperator,
+		Usage: []string{"ENTRY|ALL ACCEPT|REJECT [--code N --text T] [--bypass_receiving_control]"},
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error { return ratSetBatch(c, l, "edit", args) },
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
 			i, err := pickRAT(c, l, "Enter the number or address of the entry you wish to edit.", true)
 			if err != nil || i < 0 {
 				return err
@@ -176,38 +171,54 @@ Separate multiple addresses with commas.`, "", checker(func(s string) (string, e
 			if e.Entry == "ALL" && e.Action == store.RATAccept {
 				c.Printf("%s\n", openRelayWarning)
 			}
-		case "DELETE":
+			return nil
+		},
+		Complete: ratComplete("edit")},
+	{Name: "delete", Desc: "Remove an entry.", Access: shell.AccessOperator,
+		Usage: []string{"ENTRY"},
+		Batch: ratDeleteBatch,
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
 			i, err := pickRAT(c, l, "Enter the number or address of the entry you wish to delete.", false)
 			if err != nil || i < 0 {
 				return err
 			}
 			c.Printf("Entry %s deleted.\n", l.RAT[i].Entry)
 			l.RAT = append(l.RAT[:i], l.RAT[i+1:]...)
-		case "PRINT":
+			return nil
+		},
+		Complete: ratComplete("delete")},
+	{Name: "print", Desc: "Display all entries.",
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error {
+			if len(args) > 0 {
+				return shell.ErrUsage
+			}
+			printRAT(c, l)
+			return nil
+		},
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
 			c.Printf("\n")
 			printRAT(c, l)
-		case "IMPORT":
-			f, err := askRequired(c, "Enter the name of the file to import (a file name in the configuration directory).", "", nil)
-			if err != nil {
-				return err
+			return nil
+		}},
+	fileOp("rcptaccess", "import", "Import all entries from a file.", importRAT),
+	fileOp("rcptaccess", "export", "Export all entries to a file.", exportRAT),
+	{Name: "clear", Desc: "Remove all entries.", Access: shell.AccessOperator, Aliases: []string{"reset"},
+		Batch: func(c *shell.Ctx, l *store.Listener, args []string) error {
+			if len(args) > 0 {
+				return shell.ErrUsage
 			}
-			return importRAT(c, l, f)
-		case "EXPORT":
-			f, err := askRequired(c, "Enter a name for the exported file (a file name in the configuration directory).", "", nil)
-			if err != nil {
-				return err
-			}
-			return exportRAT(c, l, f)
-		case "CLEAR":
-			ok, err := askYN(c, "Remove every entry? The default access (ALL) stays.", false)
+			clearRAT(l)
+			return nil
+		},
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			ok, err := shell.AskYN(c, "Remove every entry? The default access (ALL) stays.", false)
 			if err != nil || !ok {
 				return err
 			}
 			clearRAT(l)
-		}
-		return nil
-	})
-}
+			return nil
+		}},
+}}
 
 // pickRAT asks for an entry by number or address; withAll offers ALL.
 func pickRAT(c *shell.Ctx, l *store.Listener, question string, withAll bool) (int, error) {
@@ -216,13 +227,13 @@ func pickRAT(c *shell.Ctx, l *store.Listener, question string, withAll bool) (in
 		n++
 	}
 	if n == 0 {
-		return -1, errorf("There are no entries.")
+		return -1, shell.Errorf("There are no entries.")
 	}
 	var items []string
 	for _, e := range l.RAT[:n] {
 		items = append(items, e.Entry+" "+e.Action)
 	}
-	return pick(c, question, items)
+	return shell.Pick(c, question, items)
 }
 
 // askRATOptions asks the action, custom response and bypass questions
@@ -236,7 +247,7 @@ func askRATOptions(c *shell.Ctx, e store.RATEntry, isAll bool) (store.RATEntry, 
 	if isAll {
 		q = "Select the default action for recipients that no entry matches:"
 	}
-	i, err := choose(c, q, []string{"Accept", "Reject"}, def)
+	i, err := shell.Choose(c, q, []string{"Accept", "Reject"}, def)
 	if err != nil {
 		return e, err
 	}
@@ -245,7 +256,7 @@ func askRATOptions(c *shell.Ctx, e store.RATEntry, isAll bool) (store.RATEntry, 
 		e.Code, e.Text = 0, ""
 	}
 	e.Action = action
-	custom, err := askYN(c, "Would you like to specify a custom SMTP response?", e.Code != 0 || e.Text != "")
+	custom, err := shell.AskYN(c, "Would you like to specify a custom SMTP response?", e.Code != 0 || e.Text != "")
 	if err != nil {
 		return e, err
 	}
@@ -258,10 +269,10 @@ func askRATOptions(c *shell.Ctx, e store.RATEntry, isAll bool) (store.RATEntry, 
 		if code == 0 {
 			code = std
 		}
-		s, err := ask(c, "Enter the SMTP code to use in the response. "+strconv.Itoa(std)+" is the standard code.", strconv.Itoa(code), checker(func(s string) (string, error) {
+		s, err := shell.Ask(c, "Enter the SMTP code to use in the response. "+strconv.Itoa(std)+" is the standard code.", strconv.Itoa(code), checker(func(s string) (string, error) {
 			n, err := strconv.Atoi(s)
 			if err != nil {
-				return "", errorf("You must enter a number.")
+				return "", shell.Errorf("You must enter a number.")
 			}
 			return s, store.CheckRATResponse(action, n, "")
 		}))
@@ -269,7 +280,7 @@ func askRATOptions(c *shell.Ctx, e store.RATEntry, isAll bool) (store.RATEntry, 
 			return e, err
 		}
 		e.Code, _ = strconv.Atoi(s)
-		if e.Text, err = ask(c, "Enter your custom SMTP response.", e.Text, checker(func(s string) (string, error) {
+		if e.Text, err = shell.Ask(c, "Enter your custom SMTP response.", e.Text, checker(func(s string) (string, error) {
 			return s, store.CheckRATResponse(action, 0, s)
 		})); err != nil {
 			return e, err
@@ -278,7 +289,7 @@ func askRATOptions(c *shell.Ctx, e store.RATEntry, isAll bool) (store.RATEntry, 
 		e.Code, e.Text = 0, ""
 	}
 	if action == store.RATAccept && !isAll {
-		if e.BypassReceivingControl, err = askYN(c, "Would you like to bypass receiving control for this entry?", e.BypassReceivingControl); err != nil {
+		if e.BypassReceivingControl, err = shell.AskYN(c, "Would you like to bypass receiving control for this entry?", e.BypassReceivingControl); err != nil {
 			return e, err
 		}
 	} else {
@@ -289,104 +300,104 @@ func askRATOptions(c *shell.Ctx, e store.RATEntry, isAll bool) (store.RATEntry, 
 
 // Batch RCPTACCESS.
 
-func batchRcptAccess(c *shell.Ctx, l *store.Listener, args []string) error {
-	if err := checkPublic(l); err != nil {
+// ratSetBatch is "rcptaccess new ENTRY[,ENTRY...] ACTION" and
+// "rcptaccess edit ENTRY ACTION", with --code, --text and
+// --bypass_receiving_control.
+func ratSetBatch(c *shell.Ctx, l *store.Listener, sub string, args []string) error {
+	o, err := shell.UserOpts(args, "bypass_receiving_control")
+	if err != nil {
 		return err
 	}
-	if len(args) == 0 {
-		return usage("edit NAME rcptaccess")
+	if err := o.Allow("code", "text", "bypass_receiving_control"); err != nil {
+		return err
 	}
-	sub := strings.ToLower(args[0])
-	o, err := shell.ParseOpts(args[1:], "bypass_receiving_control")
+	if len(o.Pos) != 2 {
+		return shell.ErrUsage
+	}
+	action, err := store.CanonRATAction(o.Pos[1])
 	if err != nil {
-		return asUser(err)
+		return shell.AsUser(err)
 	}
-	switch sub {
-	case "new", "edit":
-		if err := o.Only("code", "text", "bypass_receiving_control"); err != nil {
-			return asUser(err)
-		}
-		if len(o.Pos) != 2 {
-			return usage("edit NAME rcptaccess " + sub)
-		}
-		action, err := store.CanonRATAction(o.Pos[1])
-		if err != nil {
-			return asUser(err)
-		}
-		e := store.RATEntry{Action: action, Text: o.Named["text"]}
-		if v, ok := o.Named["code"]; ok {
-			if e.Code, err = atoi("--code", v); err != nil {
-				return err
-			}
-		}
-		if v, ok := o.Named["bypass_receiving_control"]; ok {
-			b, err := (&store.ParamSpec{Kind: store.KindOnOff}).Canon(v)
-			if err != nil {
-				return errorf("--bypass_receiving_control must be yes or no, not %q.", v)
-			}
-			e.BypassReceivingControl = b == "on"
-		}
-		if err := store.CheckRATResponse(action, e.Code, e.Text); err != nil {
-			return asUser(err)
-		}
-		if sub == "new" {
-			if e.BypassReceivingControl && action != store.RATAccept {
-				return errorf("--bypass_receiving_control applies to ACCEPT entries only.")
-			}
-			return addRAT(l, o.Pos[0], e)
-		}
-		i, err := findRAT(l, o.Pos[0])
-		if err != nil {
+	e := store.RATEntry{Action: action, Text: o.Named["text"]}
+	if v, ok := o.Named["code"]; ok {
+		if e.Code, err = atoi("--code", v); err != nil {
 			return err
 		}
-		if e.BypassReceivingControl && (action != store.RATAccept || l.RAT[i].Entry == "ALL") {
-			return errorf("--bypass_receiving_control applies to ACCEPT entries other than ALL only.")
-		}
-		e.Entry = l.RAT[i].Entry
-		l.RAT[i] = e
-		if e.Entry == "ALL" && action == store.RATAccept {
-			c.Printf("%s\n", openRelayWarning)
-		}
-		return nil
-	case "delete":
-		if err := o.Only(); err != nil {
-			return asUser(err)
-		}
-		if len(o.Pos) != 1 {
-			return usage("edit NAME rcptaccess delete")
-		}
-		i, err := findRAT(l, o.Pos[0])
-		if err != nil {
-			return err
-		}
-		if l.RAT[i].Entry == "ALL" {
-			return errorf("ALL holds the default access and cannot be deleted: use 'rcptaccess edit ALL ACCEPT|REJECT'.")
-		}
-		l.RAT = append(l.RAT[:i], l.RAT[i+1:]...)
-		return nil
-	case "print":
-		if len(o.Pos) > 0 || len(o.Order) > 0 {
-			return usage("edit NAME rcptaccess print")
-		}
-		printRAT(c, l)
-		return nil
-	case "import", "export":
-		if err := o.Only(); err != nil {
-			return asUser(err)
-		}
-		if len(o.Pos) != 1 {
-			return errorf(`The rcptaccess %q command requires a filename.`, sub)
-		}
-		if sub == "import" {
-			return importRAT(c, l, o.Pos[0])
-		}
-		return exportRAT(c, l, o.Pos[0])
-	case "clear", "reset":
-		if len(o.Pos) > 0 || len(o.Order) > 0 {
-			return usage("edit NAME rcptaccess clear")
-		}
-		clearRAT(l)
-		return nil
 	}
-	return errorf("Unknown rcptaccess operation %q: use new, edit, delete, print, import, export or clear.", args[0])
+	if v, ok := o.Named["bypass_receiving_control"]; ok {
+		b, err := (&store.ParamSpec{Kind: store.KindOnOff}).Canon(v)
+		if err != nil {
+			return shell.Errorf("--bypass_receiving_control must be yes or no, not %q.", v)
+		}
+		e.BypassReceivingControl = b == "on"
+	}
+	if err := store.CheckRATResponse(action, e.Code, e.Text); err != nil {
+		return shell.AsUser(err)
+	}
+	if sub == "new" {
+		if e.BypassReceivingControl && action != store.RATAccept {
+			return shell.Errorf("--bypass_receiving_control applies to ACCEPT entries only.")
+		}
+		return addRAT(l, o.Pos[0], e)
+	}
+	i, err := findRAT(l, o.Pos[0])
+	if err != nil {
+		return err
+	}
+	if e.BypassReceivingControl && (action != store.RATAccept || l.RAT[i].Entry == "ALL") {
+		return shell.Errorf("--bypass_receiving_control applies to ACCEPT entries other than ALL only.")
+	}
+	e.Entry = l.RAT[i].Entry
+	l.RAT[i] = e
+	if e.Entry == "ALL" && action == store.RATAccept {
+		c.Printf("%s\n", openRelayWarning)
+	}
+	return nil
+}
+
+func ratDeleteBatch(c *shell.Ctx, l *store.Listener, args []string) error {
+	words, err := shell.UserWords(args)
+	if err != nil {
+		return err
+	}
+	if len(words) != 1 {
+		return shell.ErrUsage
+	}
+	i, err := findRAT(l, words[0])
+	if err != nil {
+		return err
+	}
+	if l.RAT[i].Entry == "ALL" {
+		return shell.Errorf("ALL holds the default access and cannot be deleted: use 'rcptaccess edit ALL ACCEPT|REJECT'.")
+	}
+	l.RAT = append(l.RAT[:i], l.RAT[i+1:]...)
+	return nil
+}
+
+// ratComplete completes the words after new, edit and delete: entries
+// (not for new; delete leaves ALL out), the action, the options.
+func ratComplete(sub string) func(*shell.Ctx, *store.Listener, []string) []string {
+	return func(c *shell.Ctx, l *store.Listener, args []string) []string {
+		n := len(args)
+		if n == 1 {
+			var entries []string
+			for _, e := range l.RAT {
+				entries = append(entries, e.Entry)
+			}
+			switch {
+			case sub == "edit":
+				return entries
+			case sub == "delete" && len(entries) > 0:
+				return entries[:len(entries)-1]
+			}
+			return nil
+		}
+		switch {
+		case sub == "delete":
+			return nil
+		case n == 2:
+			return []string{store.RATAccept, store.RATReject}
+		}
+		return []string{"--code=", "--text=", "--bypass_receiving_control"}
+	}
 }

@@ -5,48 +5,24 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net"
-	"net/mail"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"seg/internal/aslog"
+	"seg/internal/segtest"
 	"seg/mta/delivery"
 	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/tdc"
-	"seg/mta/tdctest"
 	"seg/store"
 )
 
 // The Threat Defense Connector wired into the whole MTA: real listeners,
 // queue and delivery, go-smtp sinks as destination and message intake,
 // and a fake clock for the retry wait and the 120 s.
-
-// fakeClock is moved by hand; Start's Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // teeLog keeps lines in memory for the tests and in mail_logs for
 // findevent.
@@ -70,10 +46,10 @@ func (l teeLog) Flush() error { return l.file.Flush() }
 type tdcEnv struct {
 	t      *testing.T
 	m      *MTA
-	clk    *fakeClock
+	clk    *segtest.Clock // Start's Now
 	log    *maillog.Memory
-	dest   *tdctest.Sink // example.test, .example.test, elsewhere.test
-	intake *tdctest.Sink // intake.test unless the test routes it elsewhere
+	dest   *segtest.Sink // example.test, .example.test, elsewhere.test
+	intake *segtest.Sink // intake.test unless the test routes it elsewhere
 	addr   string        // the listener
 	opts   Options       // what Start was given, for restart
 }
@@ -82,21 +58,11 @@ var tdcT0 = time.Date(2026, 3, 5, 14, 21, 4, 0, time.Local)
 
 // tdcSetup describes an environment.
 type tdcSetup struct {
-	intake tdctest.SinkOptions
+	intake segtest.SinkOptions
 	// intakeRoute replaces the intake sink in the intake.test route
 	// ("" keeps it; "-" drops the route, so that intake.test goes to DNS).
 	intakeRoute string
 	edit        func(cfg *store.Config)
-}
-
-func newSink(t *testing.T, o tdctest.SinkOptions) *tdctest.Sink {
-	t.Helper()
-	s, err := tdctest.NewSink(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // newTDCEnv starts an MTA whose listener takes mail from 127.0.0.1 as
@@ -106,9 +72,15 @@ func newSink(t *testing.T, o tdctest.SinkOptions) *tdctest.Sink {
 // smtproutes to the sinks.
 func newTDCEnv(t *testing.T, su tdcSetup) *tdcEnv {
 	t.Helper()
-	e := &tdcEnv{t: t, clk: &fakeClock{t: tdcT0}, log: &maillog.Memory{}}
-	e.dest = newSink(t, tdctest.SinkOptions{})
-	e.intake = newSink(t, su.intake)
+	e := &tdcEnv{t: t, clk: segtest.NewClock(tdcT0), log: &maillog.Memory{}}
+	e.dest = segtest.NewSink(t, segtest.SinkOptions{})
+	e.intake = segtest.NewSink(t, su.intake)
+	// Whatever fails, the log shows why.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("mail_logs:\n%s", strings.Join(e.log.Lines(), "\n"))
+		}
+	})
 
 	cfg := store.Default("seg.test", "")
 	l := &cfg.Listeners[0]
@@ -127,14 +99,14 @@ func newTDCEnv(t *testing.T, su tdcSetup) *tdcEnv {
 		{Entry: ".example.test", Action: store.RATAccept},
 		{Entry: "ALL", Action: store.RATReject},
 	}
-	intakeRoute := e.intake.Addr
+	intakeRoute := e.intake.Addr()
 	if su.intakeRoute != "" {
 		intakeRoute = su.intakeRoute
 	}
 	cfg.System.Routes = []store.SMTPRoute{
-		{Domain: "example.test", Hosts: []string{e.dest.Addr}},
-		{Domain: ".example.test", Hosts: []string{e.dest.Addr}},
-		{Domain: "elsewhere.test", Hosts: []string{e.dest.Addr}},
+		{Domain: "example.test", Hosts: []string{e.dest.Addr()}},
+		{Domain: ".example.test", Hosts: []string{e.dest.Addr()}},
+		{Domain: "elsewhere.test", Hosts: []string{e.dest.Addr()}},
 	}
 	if intakeRoute != "-" {
 		cfg.System.Routes = append(cfg.System.Routes, store.SMTPRoute{Domain: "intake.test", Hosts: []string{intakeRoute}})
@@ -204,105 +176,35 @@ const testBody = "From: Alice <alice@client.test>\r\n" +
 	"caf\xc3\xa9\r\n" +
 	"last line\r\n"
 
-// send delivers messages over one SMTP session from 127.0.0.1 and
-// returns their MIDs.
+// send delivers messages over one SMTP session from 127.0.0.1, saying
+// EHLO client.test, and returns their MIDs.
 func (e *tdcEnv) send(n int, from string, rcpts []string, body string) []int64 {
 	e.t.Helper()
-	c, err := smtp.Dial(e.addr)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Hello("client.test"); err != nil {
-		e.t.Fatal(err)
-	}
-	var mids []int64
-	for i := 0; i < n; i++ {
-		if err := c.Mail(from, nil); err != nil {
-			e.t.Fatalf("MAIL: %v", err)
-		}
-		for _, r := range rcpts {
-			if err := c.Rcpt(r, nil); err != nil {
-				e.t.Fatalf("RCPT %s: %v", r, err)
-			}
-		}
-		w, err := c.Data()
-		if err != nil {
-			e.t.Fatalf("DATA: %v", err)
-		}
-		if _, err := io.WriteString(w, body); err != nil {
-			e.t.Fatal(err)
-		}
-		resp, err := w.CloseWithResponse()
-		if err != nil {
-			e.t.Fatalf("end of DATA: %v", err)
-		}
-		_, id, _ := strings.Cut(resp.StatusText, "queued as ")
-		mid, err := strconv.ParseInt(id, 10, 64)
-		if err != nil {
-			e.t.Fatalf("reply %q", resp.StatusText)
-		}
-		mids = append(mids, mid)
-	}
-	if err := c.Quit(); err != nil {
-		e.t.Fatal(err)
-	}
-	return mids
+	return segtest.Client{}.SendN(e.t, e.addr, n, from, rcpts, []byte(body))
 }
 
 // sendFrom sends one message from the loopback address src.
 func sendFrom(t *testing.T, addr, src, from string, rcpts []string, body string) {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	nc, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := smtp.NewClient(nc)
-	defer c.Close()
-	if err := c.SendMail(from, rcpts, strings.NewReader(body)); err != nil {
+	if _, err := (segtest.Client{LocalIP: src}).Send(addr, from, rcpts, []byte(body)); err != nil {
 		t.Fatalf("sending from %s: %v", src, err)
 	}
-	c.Quit()
 }
 
 // freeLoopbackPort returns "127.0.0.1:PORT" where nothing listens.
 func freeLoopbackPort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(segtest.FreePort(t)))
 }
 
 // wait polls cond until it holds, failing after 20 s.
 func (e *tdcEnv) wait(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting for %s\nmail_logs:\n%s", what, strings.Join(e.log.Lines(), "\n"))
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	segtest.Wait(e.t, 20*time.Second, what, cond)
 }
 
 // count is how many mail_logs lines contain every one of subs.
-func (e *tdcEnv) count(subs ...string) int {
-	n := 0
-next:
-	for _, l := range e.log.Lines() {
-		for _, s := range subs {
-			if !strings.Contains(l, s) {
-				continue next
-			}
-		}
-		n++
-	}
-	return n
-}
+func (e *tdcEnv) count(subs ...string) int { return len(segtest.Grep(e.log.Lines(), subs...)) }
 
 // waitLog waits for a line containing every one of subs.
 func (e *tdcEnv) waitLog(subs ...string) {
@@ -314,16 +216,7 @@ func (e *tdcEnv) waitLog(subs ...string) {
 // "Warning: ...").
 func (e *tdcEnv) mustLog(lines ...string) {
 	e.t.Helper()
-	all := e.log.Lines()
-	for _, l := range lines {
-		found := false
-		for _, x := range all {
-			found = found || x == l
-		}
-		if !found {
-			e.t.Errorf("missing log line %q\nmail_logs:\n%s", l, strings.Join(all, "\n"))
-		}
-	}
+	segtest.MustLog(e.t, e.log.Lines(), lines...)
 }
 
 // waitEmpty waits until the delivery queue is empty and every
@@ -365,40 +258,4 @@ func (e *tdcEnv) command(name string, run func(w io.Writer) error) string {
 		e.t.Fatalf("%s: %v", name, err)
 	}
 	return b.String()
-}
-
-// journaled is a journal copy taken apart.
-type journaled struct {
-	header mail.Header
-	text   string
-	orig   []byte
-}
-
-func parseJournal(t *testing.T, raw []byte) journaled {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("journal does not parse: %v\n%s", err, raw)
-	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/mixed" {
-		t.Fatalf("journal Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	var j journaled
-	j.header = msg.Header
-	p, err := mr.NextRawPart()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(p)
-	j.text = string(b)
-	if p, err = mr.NextRawPart(); err != nil {
-		t.Fatal(err)
-	}
-	if ct := p.Header.Get("Content-Type"); ct != "message/rfc822" {
-		t.Fatalf("second part is %q", ct)
-	}
-	j.orig, _ = io.ReadAll(p)
-	return j
 }

@@ -12,16 +12,15 @@ import (
 	"seg/internal/mailapi"
 	"seg/mta/delivery"
 	"seg/mta/tdc"
-	"seg/mta/tdctest"
 	"seg/store"
 
 	"seg/internal/segtest"
 )
 
 func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
-	other := newSink(t, tdctest.SinkOptions{})
+	other := segtest.NewSink(t, segtest.SinkOptions{})
 	e := newTDCEnv(t, tdcSetup{edit: func(cfg *store.Config) {
-		cfg.System.Routes = append(cfg.System.Routes, store.SMTPRoute{Domain: "other-intake.test", Hosts: []string{other.Addr}})
+		cfg.System.Routes = append(cfg.System.Routes, store.SMTPRoute{Domain: "other-intake.test", Hosts: []string{other.Addr()}})
 		cfg.Incoming = append([]store.MailPolicy{
 			{Name: "Sales", Recipients: []string{"@sales.example.test"}, TDC: store.TDCCustom, TDCAddress: "sales@other-intake.test"},
 			{Name: "Quiet", Recipients: []string{"@quiet.example.test"}, TDC: store.TDCOff},
@@ -32,7 +31,7 @@ func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
 		t.Fatalf("MID %d", mids[0])
 	}
 	e.wait("3 parts and 2 copies delivered", func() bool {
-		return e.dest.Stats().Messages == 3 && e.intake.Stats().Messages == 1 && other.Stats().Messages == 1
+		return e.dest.Count() == 3 && e.intake.Count() == 1 && other.Count() == 1
 	})
 	e.waitEmpty()
 
@@ -62,27 +61,27 @@ func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
 	for _, r := range e.dest.Messages() {
 		byRcpt[r.Rcpts[0]] = r.Data
 	}
-	check := func(s *tdctest.Sink, intake, rcpt string, origMID int64) {
+	check := func(s *segtest.Sink, intake, rcpt string, origMID int64) {
 		t.Helper()
 		got := s.Messages()[0]
 		if got.From != "MAILER-DAEMON@seg.test" || len(got.Rcpts) != 1 || got.Rcpts[0] != intake {
 			t.Errorf("copy envelope %s -> %v, want MAILER-DAEMON@seg.test -> %s", got.From, got.Rcpts, intake)
 		}
-		j := parseJournal(t, got.Data)
+		j := segtest.ParseJournal(t, got.Data)
 		// The copy carries the original as delivered: seg's Received
 		// header, then what the client sent, byte for byte.
-		if !bytes.Equal(j.orig, byRcpt[rcpt]) {
-			t.Errorf("rfc822 part of %s's copy differs from what %s received:\n%q\n%q", intake, rcpt, j.orig, byRcpt[rcpt])
+		if !bytes.Equal(j.Orig, byRcpt[rcpt]) {
+			t.Errorf("rfc822 part of %s's copy differs from what %s received:\n%q\n%q", intake, rcpt, j.Orig, byRcpt[rcpt])
 		}
-		if hdr, rest, err := segtest.SplitReceived(j.orig); err != nil || string(rest) != testBody ||
+		if hdr, rest, err := segtest.SplitReceived(j.Orig); err != nil || string(rest) != testBody ||
 			!strings.HasPrefix(string(hdr), "Received: from client.test ([127.0.0.1])\r\n\tby seg.test with ESMTP id 1;") {
-			t.Errorf("rfc822 part is not seg's Received header + the client's message:\n%q", j.orig)
+			t.Errorf("rfc822 part is not seg's Received header + the client's message:\n%q", j.Orig)
 		}
-		if ip := j.header.Get("X-IronPort-RemoteIP"); ip != "127.0.0.1" {
+		if ip := j.Header.Get("X-IronPort-RemoteIP"); ip != "127.0.0.1" {
 			t.Errorf("X-IronPort-RemoteIP %q", ip)
 		}
-		if !strings.Contains(j.text, fmt.Sprintf("Original MID: %d\r\n", origMID)) || !strings.Contains(j.text, "<"+rcpt+">") {
-			t.Errorf("text part:\n%s", j.text)
+		if !strings.Contains(j.Text, fmt.Sprintf("Original MID: %d\r\n", origMID)) || !strings.Contains(j.Text, "<"+rcpt+">") {
+			t.Errorf("text part:\n%s", j.Text)
 		}
 	}
 	check(other, "sales@other-intake.test", "s@sales.example.test", 1)
@@ -125,7 +124,7 @@ func TestTDCNotJournaled(t *testing.T) {
 			}
 			e.waitLog("Message finished MID 1 done")
 			e.close()
-			if n := e.intake.Stats().Conns; n != 0 {
+			if n := e.intake.Conns(); n != 0 {
 				t.Errorf("the intake had %d connections", n)
 			}
 			if n := e.count("TDC:"); n != 0 {
@@ -137,9 +136,9 @@ func TestTDCNotJournaled(t *testing.T) {
 
 // tdcFault is a way for the intake to fail.
 type tdcFault struct {
-	name   string
-	su     tdcSetup
-	faults tdctest.Faults
+	name  string
+	su    tdcSetup
+	reply func(segtest.Attempt) error // the intake's
 	// attempts counts the attempts the intake saw (or the log shows).
 	attempts func(e *tdcEnv) int
 	want     int
@@ -149,7 +148,7 @@ type tdcFault struct {
 	delivered bool
 }
 
-func mails(e *tdcEnv) int { return e.intake.Stats().Mails }
+func mails(e *tdcEnv) int { return e.intake.Attempts("MAIL") }
 
 func TestTDCRetryTable(t *testing.T) {
 	failed := func(reason string) string {
@@ -163,22 +162,22 @@ func TestTDCRetryTable(t *testing.T) {
 	}
 	closed := freeLoopbackPort(t)
 	cases := []tdcFault{
-		{name: "550 no retry", faults: tdctest.Faults{Rcpt: func(int) error { return tdctest.Reply(550, "5.1.1", "No such user") }},
+		{name: "550 no retry", reply: segtest.Refuse("RCPT", segtest.Reply(550, "5.1.1 No such user")),
 			attempts: mails, want: 1, final: hard("5.1.1", "No such user")},
-		{name: "503 one retry", faults: tdctest.Faults{Mail: func(int) error { return tdctest.Reply(503, "5.5.1", "Bad sequence") }},
+		{name: "503 one retry", reply: segtest.Refuse("MAIL", segtest.Reply(503, "5.5.1 Bad sequence")),
 			attempts: mails, want: 2, final: hard("5.5.1", "Bad sequence")},
-		{name: "552 one retry", faults: tdctest.Faults{Data: func(int) error { return tdctest.Reply(552, "5.3.4", "Too big") }},
+		{name: "552 one retry", reply: segtest.Refuse("DATA", segtest.Reply(552, "5.3.4 Too big")),
 			attempts: mails, want: 2, final: hard("5.3.4", "Too big")},
-		{name: "451 one retry", faults: tdctest.Faults{Data: func(int) error { return tdctest.Reply(451, "4.3.0", "Try later") }},
+		{name: "451 one retry", reply: segtest.Refuse("DATA", segtest.Reply(451, "4.3.0 Try later")),
 			attempts: mails, want: 2, final: []string{failed("Expired")}},
-		{name: "451 then accepted", faults: tdctest.Faults{Data: func(n int) error {
-			if n == 1 {
-				return tdctest.Reply(451, "4.3.0", "Try later")
+		{name: "451 then accepted", reply: func(a segtest.Attempt) error {
+			if a.Cmd == "DATA" && a.N == 1 {
+				return segtest.Reply(451, "4.3.0 Try later")
 			}
 			return nil
-		}}, attempts: mails, want: 2, final: []string{"Info: TDC: MID 1 successfully delivered for scanning with Cisco Secure Email Threat Defense."}, delivered: true},
-		{name: "TLS handshake failure no retry", su: tdcSetup{intake: tdctest.SinkOptions{BrokenTLS: true}, edit: requireTLS},
-			attempts: func(e *tdcEnv) int { return e.intake.Stats().Conns }, want: 1,
+		}, attempts: mails, want: 2, final: []string{"Info: TDC: MID 1 successfully delivered for scanning with Cisco Secure Email Threat Defense."}, delivered: true},
+		{name: "TLS handshake failure no retry", su: tdcSetup{intake: segtest.SinkOptions{BrokenTLS: true}, edit: requireTLS},
+			attempts: func(e *tdcEnv) int { return e.intake.Conns() }, want: 1,
 			final: []string{"Info: TDC: MID 1 delivery failed to Cisco Secure Email Threat Defense:TLS Error."}},
 		{name: "connection refused one retry", su: tdcSetup{intakeRoute: closed},
 			attempts: func(e *tdcEnv) int {
@@ -192,7 +191,7 @@ func TestTDCRetryTable(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newTDCEnv(t, c.su)
-			e.intake.SetFaults(c.faults)
+			e.intake.SetReply(c.reply)
 			e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
 			e.waitLog("Message finished MID 1 done") // the original
 			e.waitLog("TDC: MID 1 delivery ")        // the copy's first attempt failed
@@ -214,11 +213,11 @@ func TestTDCRetryTable(t *testing.T) {
 			if got := c.attempts(e); got != c.want {
 				t.Errorf("%d attempts, want %d", got, c.want)
 			}
-			if got := e.intake.Stats().Messages; (got == 1) != c.delivered {
+			if got := e.intake.Count(); (got == 1) != c.delivered {
 				t.Errorf("intake accepted %d copies", got)
 			}
 			// The original went, once; no DSN to anyone.
-			if got := e.dest.Stats().Messages; got != 1 {
+			if got := e.dest.Count(); got != 1 {
 				t.Errorf("destination received %d messages, want the original only", got)
 			}
 			if e.count("generated for bounce") != 0 || e.count("Bounced:") != 0 {
@@ -241,7 +240,7 @@ func TestTDCRetryTable(t *testing.T) {
 func TestTDCExpiresAt120s(t *testing.T) {
 	t.Run("waiting for the retry", func(t *testing.T) {
 		e := newTDCEnv(t, tdcSetup{})
-		e.intake.SetFaults(tdctest.Faults{Data: func(int) error { return tdctest.Reply(421, "4.3.2", "Shutting down") }})
+		e.intake.SetReply(segtest.Refuse("DATA", segtest.Reply(421, "4.3.2 Shutting down")))
 		e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
 		e.waitLog("TDC: MID 1 delivery delayed to Cisco Secure Email Threat Defense: 4.3.2 - Shutting down.")
 		e.tick(tdc.Lifetime + time.Second)
@@ -259,7 +258,7 @@ func TestTDCExpiresAt120s(t *testing.T) {
 		e.wait("the copy in the queue", func() bool { return len(e.m.queue.Messages()) == 1 })
 		e.tick(tdc.Lifetime - time.Second)
 		e.m.delivery.Resume(tdc.Host)
-		e.wait("the copy to be attempted", func() bool { return e.intake.Stats().Messages == 1 })
+		e.wait("the copy to be attempted", func() bool { return e.intake.Count() == 1 })
 		e.waitEmpty()
 
 		e.m.delivery.Suspend(tdc.Host)
@@ -270,8 +269,8 @@ func TestTDCExpiresAt120s(t *testing.T) {
 		e.m.delivery.Resume(tdc.Host)
 		e.waitLog("Info: TDC: MID 3 delivery failed to Cisco Secure Email Threat Defense: Expired.")
 		e.waitEmpty()
-		if got := e.intake.Stats(); got.Conns != 1 || got.Messages != 1 {
-			t.Errorf("intake saw %+v: the expired copy was attempted", got)
+		if e.intake.Conns() != 1 || e.intake.Count() != 1 {
+			t.Errorf("intake saw %v: the expired copy was attempted", e.intake)
 		}
 	})
 }
@@ -279,12 +278,8 @@ func TestTDCExpiresAt120s(t *testing.T) {
 // TestTDCDeadlineCutsAHungAttempt: an intake that accepts the connection
 // and never answers cannot hold a copy past its 120 s.
 func TestTDCDeadlineCutsAHungAttempt(t *testing.T) {
-	silent, err := tdctest.NewSilent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	e := newTDCEnv(t, tdcSetup{intakeRoute: silent.Addr})
+	silent := segtest.NewSilent(t)
+	e := newTDCEnv(t, tdcSetup{intakeRoute: silent.Addr()})
 	e.m.delivery.Suspend(tdc.Host)
 	e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
 	e.waitLog("TDC: MID 1 with Message-ID")
@@ -319,27 +314,26 @@ func TestTDCConnections(t *testing.T) {
 		c.DestDefault = c.DestDefault.Clone()
 		c.DestDefault["max_host_concurrency"] = "1"
 	}})
-	gate := make(chan struct{})
-	e.intake.SetFaults(tdctest.Faults{Gate: gate})
+	release := e.intake.HoldData()
 	e.m.delivery.Suspend(tdc.Host)
 	const n = 200
 	e.send(n, "alice@client.test", []string{"a@example.test"}, testBody)
 	e.wait("200 copies queued", func() bool { return e.count("enqueued for forwarding") == n })
 	e.m.delivery.Resume(tdc.Host)
-	if !e.intake.Wait(20*time.Second, func(s tdctest.Stats) bool { return s.Open == tdc.MinConnections }) {
-		t.Fatalf("intake: %+v, want %d connections open", e.intake.Stats(), tdc.MinConnections)
+	if !segtest.Poll(20*time.Second, func() bool { return e.intake.Open() == tdc.MinConnections }) {
+		t.Fatalf("intake: %v, want %d connections open", e.intake, tdc.MinConnections)
 	}
-	close(gate)
-	e.wait("every copy delivered", func() bool { return e.intake.Stats().Messages == n })
-	if !e.intake.Wait(20*time.Second, func(s tdctest.Stats) bool { return s.Open == 0 }) {
-		t.Fatalf("connections still open once the queue emptied: %+v", e.intake.Stats())
+	release()
+	e.wait("every copy delivered", func() bool { return e.intake.Count() == n })
+	if !segtest.Poll(20*time.Second, func() bool { return e.intake.Open() == 0 }) {
+		t.Fatalf("connections still open once the queue emptied: %v", e.intake)
 	}
 	e.waitEmpty()
-	if s := e.intake.Stats(); s.Peak != tdc.MinConnections {
-		t.Errorf("intake peak %d connections, want %d", s.Peak, tdc.MinConnections)
+	if top := e.intake.MaxConns(); top != tdc.MinConnections {
+		t.Errorf("intake peak %d connections, want %d", top, tdc.MinConnections)
 	}
-	if s := e.dest.Stats(); s.Peak != 1 || s.Messages != n {
-		t.Errorf("destination: %+v, want a peak of 1 connection and %d messages", s, n)
+	if e.dest.MaxConns() != 1 || e.dest.Count() != n {
+		t.Errorf("destination: %v, want a peak of 1 connection and %d messages", e.dest, n)
 	}
 }
 
@@ -348,28 +342,28 @@ func TestTDCConnections(t *testing.T) {
 // retry) and closes when the queue empties.
 func TestTDCKeepsConnectionsWhileQueued(t *testing.T) {
 	e := newTDCEnv(t, tdcSetup{})
-	e.intake.SetFaults(tdctest.Faults{Data: func(n int) error {
-		if n == 1 {
-			return tdctest.Reply(451, "4.3.0", "Try later")
+	e.intake.SetReply(func(a segtest.Attempt) error {
+		if a.Cmd == "DATA" && a.N == 1 {
+			return segtest.Reply(451, "4.3.0 Try later")
 		}
 		return nil
-	}})
+	})
 	e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
 	e.waitLog("TDC: MID 1 delivery delayed")
 	mid := e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)[0]
 	e.waitLog(fmt.Sprintf("Info: TDC: MID %d successfully delivered", mid))
 	time.Sleep(100 * time.Millisecond)
-	if s := e.intake.Stats(); s.Open == 0 {
-		t.Fatalf("no connection kept open while a copy waits: %+v", s)
+	if e.intake.Open() == 0 {
+		t.Fatalf("no connection kept open while a copy waits: %v", e.intake)
 	}
-	conns := e.intake.Stats().Conns
+	conns := e.intake.Conns()
 	e.tick(tdc.RetryWait)
 	e.waitLog("Info: TDC: MID 1 successfully delivered")
 	e.waitEmpty()
-	if !e.intake.Wait(10*time.Second, func(s tdctest.Stats) bool { return s.Open == 0 }) {
-		t.Fatalf("connections still open: %+v", e.intake.Stats())
+	if !segtest.Poll(10*time.Second, func() bool { return e.intake.Open() == 0 }) {
+		t.Fatalf("connections still open: %v", e.intake)
 	}
-	if got := e.intake.Stats().Conns; got != conns {
+	if got := e.intake.Conns(); got != conns {
 		t.Errorf("the retry opened a new connection (%d, then %d): the open one should have carried it", conns, got)
 	}
 }
@@ -394,16 +388,16 @@ func TestTDCCloseWaitsForCopies(t *testing.T) {
 // several intake domains; an open connection carries only copies for the
 // intake it was made for.
 func TestTDCConnectionsServeOneIntake(t *testing.T) {
-	other := newSink(t, tdctest.SinkOptions{})
+	other := segtest.NewSink(t, segtest.SinkOptions{})
 	e := newTDCEnv(t, tdcSetup{edit: func(cfg *store.Config) {
-		cfg.System.Routes = append(cfg.System.Routes, store.SMTPRoute{Domain: "other-intake.test", Hosts: []string{other.Addr}})
+		cfg.System.Routes = append(cfg.System.Routes, store.SMTPRoute{Domain: "other-intake.test", Hosts: []string{other.Addr()}})
 		cfg.Incoming = append([]store.MailPolicy{
 			{Name: "Sales", Recipients: []string{"@sales.example.test"}, TDC: store.TDCCustom, TDCAddress: "sales@other-intake.test"},
 		}, cfg.Incoming...)
 	}})
 	const n = 30
 	e.send(n, "alice@client.test", []string{"a@example.test", "s@sales.example.test"}, testBody)
-	e.wait("every copy", func() bool { return e.intake.Stats().Messages+other.Stats().Messages == 2*n })
+	e.wait("every copy", func() bool { return e.intake.Count()+other.Count() == 2*n })
 	for _, c := range e.intake.Messages() {
 		if c.Rcpts[0] != "journal@intake.test" {
 			t.Errorf("the default intake got a copy for %v", c.Rcpts)
@@ -414,7 +408,7 @@ func TestTDCConnectionsServeOneIntake(t *testing.T) {
 			t.Errorf("the Sales intake got a copy for %v", c.Rcpts)
 		}
 	}
-	if a, b := e.intake.Stats().Messages, other.Stats().Messages; a != n || b != n {
+	if a, b := e.intake.Count(), other.Count(); a != n || b != n {
 		t.Errorf("intakes got %d and %d copies, want %d each", a, b, n)
 	}
 }
@@ -428,7 +422,7 @@ func TestTDCCopySurvivesRestart(t *testing.T) {
 	e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
 	e.waitLog("Message finished MID 1 done")
 	e.close()
-	if e.intake.Stats().Conns != 0 {
+	if e.intake.Conns() != 0 {
 		t.Fatal("the copy went before the restart")
 	}
 	e.tick(time.Minute)

@@ -264,52 +264,6 @@ func (a *Appliance) MailLog() string {
 	return b.String()
 }
 
-// WaitLog polls mail_logs until it holds substr and returns the log; it
-// fails the test after timeout.
-func (a *Appliance) WaitLog(t testing.TB, substr string, timeout time.Duration) string {
-	t.Helper()
-	return a.WaitLogN(t, substr, 1, timeout)
-}
-
-// WaitLogN polls mail_logs until substr occurs at least n times.
-func (a *Appliance) WaitLogN(t testing.TB, substr string, n int, timeout time.Duration) string {
-	t.Helper()
-	var log string
-	ok := Poll(timeout, func() bool {
-		log = a.MailLog()
-		return strings.Count(log, substr) >= n
-	})
-	if !ok {
-		t.Fatalf("mail_logs: %q occurs %d times after %v, want %d; log ends:\n%s",
-			substr, strings.Count(log, substr), timeout, n, tail(log, 40))
-	}
-	return log
-}
-
-// Poll calls cond every few milliseconds until it is true or timeout has
-// passed; it reports whether cond held.
-func Poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.SplitAfter(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "")
-}
-
 // Env is the environment of the seg processes: the test's own without
 // SEG_* variables, so that none leaks into the appliance.
 func Env() []string {

@@ -1,10 +1,15 @@
 // Package segtest is test support for driving the real seg binary: it
 // builds the binary once per test process, runs appliances (`seg run`)
 // on private ports and data directories, talks to them with `seg cli`,
-// and stands up the peers mail goes to: recording SMTP servers (Sink)
-// and a DNS server (NewDNS). Everything listens on loopback only.
+// and stands up the peers mail goes to: recording SMTP servers (Sink:
+// injected replies, STARTTLS or a broken handshake, DATA held until
+// released), a server that never answers (Silent) and a DNS server
+// (NewDNS). Everything listens on loopback only. In-process tests of the
+// MTA and its packages use the same Sink, the fake clock (Clock) and
+// the wait helper.
 //
-// Tests synchronise by polling with deadlines, never by sleeping.
+// Tests synchronise by polling with deadlines (Wait, Poll), never by
+// sleeping. Only tests import segtest (internal/layering checks).
 package segtest
 
 import (

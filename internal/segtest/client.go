@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -66,6 +67,29 @@ func (c Client) Send(addr, from string, to []string, data []byte) (int64, error)
 	}
 	cl.Quit()
 	return mid, nil
+}
+
+// SendN sends data n times over one session and returns the MIDs; any
+// failure fails the test.
+func (c Client) SendN(t testing.TB, addr string, n int, from string, to []string, data []byte) []int64 {
+	t.Helper()
+	cl, err := c.Dial(addr)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", addr, err)
+	}
+	defer cl.Close()
+	mids := make([]int64, 0, n)
+	for i := range n {
+		mid, err := Transact(cl, from, to, data)
+		if err != nil {
+			t.Fatalf("message %d of %d: %v", i+1, n, err)
+		}
+		mids = append(mids, mid)
+	}
+	if err := cl.Quit(); err != nil {
+		t.Fatalf("QUIT: %v", err)
+	}
+	return mids
 }
 
 // Transact sends one message on an open session and returns its MID.

@@ -1,6 +1,9 @@
 package segtest
 
 import (
+	"crypto/tls"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -18,7 +21,8 @@ type Message struct {
 	From  string
 	Rcpts []string
 	Data  []byte
-	Conn  int // which connection carried it, from 1
+	Conn  int  // which connection carried it, from 1
+	TLS   bool // it came over STARTTLS
 	At    time.Time
 }
 
@@ -42,11 +46,16 @@ type SinkOptions struct {
 	Addr string
 	// Reply decides the answer to each MAIL, RCPT and DATA: nil accepts,
 	// an *smtp.SMTPError (see Reply) is sent as it is, any other error
-	// as a 451. A nil Reply accepts everything.
+	// as a 451. A nil Reply accepts everything. SetReply replaces it.
 	Reply func(Attempt) error
 	// Hold, when set, is called before DATA is answered; the sink waits
-	// for it to return (to keep connections busy).
+	// for it to return (to keep connections busy). HoldData holds every
+	// DATA until the test releases it.
 	Hold func(Attempt)
+	// TLS offers STARTTLS with a throwaway certificate for sink.test.
+	TLS bool
+	// BrokenTLS offers STARTTLS and fails every handshake.
+	BrokenTLS bool
 }
 
 // Sink is a recording go-smtp receiving server (STYLE 5).
@@ -58,6 +67,8 @@ type Sink struct {
 	addr *net.TCPAddr
 
 	mu       sync.Mutex
+	reply    func(Attempt) error
+	gate     chan struct{} // HoldData's: DATA waits until it is closed
 	msgs     []Message
 	counts   map[string]int // attempt key -> attempts
 	attempts map[string]int // by command
@@ -77,15 +88,29 @@ func NewSink(t testing.TB, o SinkOptions) *Sink {
 	if err != nil {
 		t.Fatalf("sink: %v", err)
 	}
-	s := &Sink{t: t, o: o, ln: ln, addr: ln.Addr().(*net.TCPAddr),
+	s := &Sink{t: t, o: o, ln: ln, addr: ln.Addr().(*net.TCPAddr), reply: o.Reply,
 		counts: map[string]int{}, attempts: map[string]int{}, changed: make(chan struct{})}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &sinkSession{s: s, conn: ConnID(c.Conn())}, nil
+		return &sinkSession{s: s, c: c, conn: ConnID(c.Conn())}, nil
 	}))
 	s.srv.Domain = "sink.test"
 	s.srv.ReadTimeout = 30 * time.Second
 	s.srv.WriteTimeout = 30 * time.Second
 	s.srv.ErrorLog = discardLog{}
+	switch {
+	case o.BrokenTLS:
+		s.srv.TLSConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return nil, errors.New("sink: this server's TLS is broken on purpose")
+		}}
+	case o.TLS:
+		certPEM, keyPEM := SelfSigned(t, "sink.test")
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			ln.Close()
+			t.Fatalf("sink: %v", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
 	go s.srv.Serve(s.cc.Listen(s.lines.listen(ln)))
 	t.Cleanup(func() { s.srv.Close() })
 	return s
@@ -134,6 +159,37 @@ func (s *Sink) WaitCount(t testing.TB, n int, timeout time.Duration) []Message {
 	}
 }
 
+// SetReply replaces the sink's Reply (SinkOptions.Reply) for the
+// commands that come from now on.
+func (s *Sink) SetReply(reply func(Attempt) error) {
+	s.mu.Lock()
+	s.reply = reply
+	s.mu.Unlock()
+}
+
+// HoldData holds every DATA from now on unanswered until release is
+// called (or the test ends), as a busy or stuck receiver would; InData
+// counts those held. release may be called more than once.
+func (s *Sink) HoldData() (release func()) {
+	gate := make(chan struct{})
+	s.mu.Lock()
+	s.gate = gate
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.gate == gate {
+				s.gate = nil
+			}
+			s.mu.Unlock()
+			close(gate)
+		})
+	}
+	s.t.Cleanup(release)
+	return release
+}
+
 // Attempts is how many times cmd ("MAIL", "RCPT", "DATA") was given.
 func (s *Sink) Attempts(cmd string) int {
 	s.mu.Lock()
@@ -147,7 +203,14 @@ func (s *Sink) Conns() int {
 	return total
 }
 
-// InData is how many DATA commands are held (SinkOptions.Hold) now.
+// Open is how many connections are open now.
+func (s *Sink) Open() int {
+	_, cur, _ := s.cc.Stats()
+	return cur
+}
+
+// InData is how many DATA commands are held (SinkOptions.Hold, HoldData)
+// now.
 func (s *Sink) InData() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,27 +223,47 @@ func (s *Sink) MaxConns() int {
 	return top
 }
 
-// decide counts an attempt and asks the test's Reply.
+// String sums up what the sink saw, for a test's failure message.
+func (s *Sink) String() string {
+	total, cur, top := s.cc.Stats()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("sink %s: %d connections (%d open, at most %d at once), MAIL %d, RCPT %d, DATA %d, %d messages",
+		s.addr, total, cur, top, s.attempts["MAIL"], s.attempts["RCPT"], s.attempts["DATA"], len(s.msgs))
+}
+
+// decide counts an attempt, holds a DATA as the test asks, and asks the
+// test's Reply.
 func (s *Sink) decide(a Attempt, key string) error {
 	s.mu.Lock()
 	s.attempts[a.Cmd]++
 	k := a.Cmd + "\x00" + strings.ToLower(key)
 	s.counts[k]++
 	a.N = s.counts[k]
-	s.mu.Unlock()
-	if a.Cmd == "DATA" && s.o.Hold != nil {
-		s.mu.Lock()
+	gate := s.gate
+	held := a.Cmd == "DATA" && (s.o.Hold != nil || gate != nil)
+	if held {
 		s.inData++
-		s.mu.Unlock()
-		s.o.Hold(a)
+	}
+	s.mu.Unlock()
+	if held {
+		if s.o.Hold != nil {
+			s.o.Hold(a)
+		}
+		if gate != nil {
+			<-gate
+		}
 		s.mu.Lock()
 		s.inData--
 		s.mu.Unlock()
 	}
-	if s.o.Reply == nil {
+	s.mu.Lock()
+	reply := s.reply
+	s.mu.Unlock()
+	if reply == nil {
 		return nil
 	}
-	err := s.o.Reply(a)
+	err := reply(a)
 	if err == nil {
 		return nil
 	}
@@ -221,6 +304,7 @@ func Reply(code int, text string) *smtp.SMTPError {
 
 type sinkSession struct {
 	s     *Sink
+	c     *smtp.Conn
 	conn  int
 	from  string
 	rcpts []string
@@ -252,7 +336,8 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	if err := ss.s.decide(a, strings.Join(rcpts, ",")); err != nil {
 		return err
 	}
-	ss.s.store(Message{From: ss.from, Rcpts: rcpts, Data: data, Conn: ss.conn, At: time.Now()})
+	_, isTLS := ss.c.TLSConnectionState()
+	ss.s.store(Message{From: ss.from, Rcpts: rcpts, Data: data, Conn: ss.conn, TLS: isTLS, At: time.Now()})
 	return nil
 }
 
@@ -263,3 +348,14 @@ type discardLog struct{}
 
 func (discardLog) Printf(string, ...any) {}
 func (discardLog) Println(...any)        {}
+
+// Refuse is a Reply (SinkOptions.Reply, SetReply) that answers every cmd
+// ("MAIL", "RCPT" or "DATA") with err and accepts everything else.
+func Refuse(cmd string, err error) func(Attempt) error {
+	return func(a Attempt) error {
+		if a.Cmd == cmd {
+			return err
+		}
+		return nil
+	}
+}

@@ -47,25 +47,26 @@ func original(client, token, to string) []byte {
 	return []byte(strings.Join(lines, "\r\n") + "\r\n")
 }
 
-// send is one client sending one message to seg. It returns the MID when
+// send is one client sending one message to seg, for one or more
+// recipients (smtp-source: one). It returns the MID when
 // the client shows seg's reply (else 0), and the message as the client
 // puts it on the wire, dot-stuffing undone: swaks and smtp-source end
 // the data with an empty line of their own ("\r\n" before the final
 // dot; seen with a raw socket), smtplib sends it as given.
-type send func(t *testing.T, addr, from, to string, msg []byte) (int64, []byte)
+type send func(t *testing.T, addr, from string, to []string, msg []byte) (int64, []byte)
 
-func sendSwaks(t *testing.T, addr, from, to string, msg []byte) (int64, []byte) {
+func sendSwaks(t *testing.T, addr, from string, to []string, msg []byte) (int64, []byte) {
 	f := filepath.Join(t.TempDir(), "msg.eml")
 	if err := os.WriteFile(f, msg, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	host, port, _ := strings.Cut(addr, ":")
 	out := run(t, "swaks", "--server", host, "--port", port, "--helo", "swaks.test",
-		"--from", from, "--to", to, "--data", f, "--timeout", "30")
+		"--from", from, "--to", strings.Join(to, ","), "--data", f, "--timeout", "30")
 	return midOf(t, out), append(msg, "\r\n"...)
 }
 
-func sendPython(t *testing.T, addr, from, to string, msg []byte) (int64, []byte) {
+func sendPython(t *testing.T, addr, from string, to []string, msg []byte) (int64, []byte) {
 	f := filepath.Join(t.TempDir(), "msg.eml")
 	if err := os.WriteFile(f, msg, 0o600); err != nil {
 		t.Fatal(err)
@@ -73,19 +74,20 @@ func sendPython(t *testing.T, addr, from, to string, msg []byte) (int64, []byte)
 	host, port, _ := strings.Cut(addr, ":")
 	const script = `
 import smtplib, sys
-host, port, sender, rcpt, path = sys.argv[1:]
+host, port, sender, rcpts, path = sys.argv[1:]
 s = smtplib.SMTP(host, int(port), local_hostname="python.test", timeout=30)
 s.ehlo("python.test")
 code, reply = s.mail(sender)
 assert code == 250, (code, reply)
-code, reply = s.rcpt(rcpt)
-assert code == 250, (code, reply)
+for rcpt in rcpts.split(","):
+    code, reply = s.rcpt(rcpt)
+    assert code == 250, (code, reply)
 code, reply = s.data(open(path, "rb").read())
 assert code == 250, (code, reply)
 print(code, reply.decode())
 s.quit()
 `
-	out := run(t, "python3", "-c", script, host, port, from, to, f)
+	out := run(t, "python3", "-c", script, host, port, from, strings.Join(to, ","), f)
 	return midOf(t, out), msg
 }
 
@@ -93,12 +95,15 @@ s.quit()
 // file's lines with CRLF appended: the file has bare LF ends. It does not
 // show the reply, so the MID is found in mail_logs by the caller. It
 // says HELO, not EHLO.
-func sendSMTPSource(t *testing.T, addr, from, to string, msg []byte) (int64, []byte) {
+func sendSMTPSource(t *testing.T, addr, from string, to []string, msg []byte) (int64, []byte) {
+	if len(to) != 1 {
+		t.Fatalf("smtp-source sends to one recipient, not %d", len(to))
+	}
 	f := filepath.Join(t.TempDir(), "msg.eml")
 	if err := os.WriteFile(f, bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "smtp-source", "-M", "smtp-source.test", "-f", from, "-t", to, "-m", "1", "-s", "1", "-F", f, addr)
+	run(t, "smtp-source", "-M", "smtp-source.test", "-f", from, "-t", to[0], "-m", "1", "-s", "1", "-F", f, addr)
 	return 0, append(msg, "\r\n"...)
 }
 
@@ -189,7 +194,7 @@ func TestClients(t *testing.T) {
 				token := fmt.Sprintf("%s-%s-%d", p.name, c.name, time.Now().UnixNano())
 				msg := original(c.name, token, p.rcpt)
 				before := p.sink.Count()
-				mid, wire := c.send(t, a.SMTPAddr(), "sender@client.test", p.rcpt, msg)
+				mid, wire := c.send(t, a.SMTPAddr(), "sender@client.test", []string{p.rcpt}, msg)
 				log := a.WaitLog(t, token, 10*time.Second)
 				if mid == 0 {
 					m := regexp.MustCompile(`MID (\d+) Subject '[^']*` + regexp.QuoteMeta(token)).FindStringSubmatch(log)

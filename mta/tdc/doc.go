@@ -37,8 +37,9 @@
 // Received header followed by the bytes the client sent after DATA
 // (dot-unstuffed, nothing else changed). "The original, byte for byte" is
 // read as the message as seg received and passed it on, the same bytes
-// the recipients get. The end-to-end tests (mta/tdctest) assert exactly
-// this relation for go-smtp, python smtplib and swaks clients.
+// the recipients get. The end-to-end test TestJournalByteForByte
+// (mta/mailtest) asserts exactly this relation for go-smtp, python
+// smtplib and swaks clients.
 //
 // # Outbound (mta/delivery)
 //

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
 // screen collects what the terminal side receives.
@@ -30,17 +32,18 @@ func (s *screen) String() string {
 // waitFor polls until the screen, from offset from, contains want.
 func (s *screen) waitFor(t *testing.T, from int, want string) int {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got := s.String()
+	var got string
+	end := -1
+	if !segtest.Poll(5*time.Second, func() bool {
+		got = s.String()
 		if i := strings.Index(got[from:], want); i >= 0 {
-			return from + i + len(want)
+			end = from + i + len(want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %q; screen:\n%q", want, got[from:])
-		}
-		time.Sleep(5 * time.Millisecond)
+		return end >= 0
+	}) {
+		t.Fatalf("timed out waiting for %q; screen:\n%q", want, got[from:])
 	}
+	return end
 }
 
 func TestRunTerminal(t *testing.T) {

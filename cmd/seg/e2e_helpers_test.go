@@ -193,18 +193,6 @@ func (a *appliance) kill() {
 	}
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // fileContains reports whether path holds substr.
 func fileContains(path, substr string) bool {
 	b, err := os.ReadFile(path)

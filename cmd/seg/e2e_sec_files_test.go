@@ -128,7 +128,7 @@ func (b *secBox) ssh(user, password, line string) result {
 func (b *secBox) cliLog(line string) string {
 	b.t.Helper()
 	path := filepath.Join(b.dir, "logs", "cli_logs")
-	waitFor(b.t, fmt.Sprintf("%q in cli_logs", line), func() bool { return fileContains(path, line) })
+	segtest.Wait(b.t, 10*time.Second, fmt.Sprintf("%q in cli_logs", line), func() bool { return fileContains(path, line) })
 	data, _ := os.ReadFile(path)
 	return string(data)
 }
@@ -139,7 +139,7 @@ func (b *secBox) cliLogN(who, what string, n int) string {
 	b.t.Helper()
 	path := filepath.Join(b.dir, "logs", "cli_logs")
 	var log string
-	waitFor(b.t, fmt.Sprintf("%d lines %q...%q in cli_logs", n, who, what), func() bool {
+	segtest.Wait(b.t, 10*time.Second, fmt.Sprintf("%d lines %q...%q in cli_logs", n, who, what), func() bool {
 		data, _ := os.ReadFile(path)
 		log = string(data)
 		found := 0
@@ -356,7 +356,7 @@ func TestSecInitialPasswordRemovedAtAdminLogin(t *testing.T) {
 	if r := b.ssh("admin", b.adminPW, "sshconfig print"); r.code != 0 {
 		t.Fatalf("admin over SSH: %s", r)
 	}
-	waitFor(t, "the initial password file to go", func() bool {
+	segtest.Wait(t, 10*time.Second, "the initial password file to go", func() bool {
 		_, err := os.Stat(pwFile)
 		return os.IsNotExist(err)
 	})
@@ -386,7 +386,7 @@ func TestSecInitialPasswordRemovedWhenChanged(t *testing.T) {
 	if r := b.cli("admin", "userconfig edit admin --password-file new.pw ; commit"); r.code != 0 {
 		t.Fatalf("%s", r)
 	}
-	waitFor(t, "the initial password file to go after the password changed", func() bool {
+	segtest.Wait(t, 10*time.Second, "the initial password file to go after the password changed", func() bool {
 		_, err := os.Stat(pwFile)
 		return os.IsNotExist(err)
 	})

@@ -138,7 +138,7 @@ func TestSSH(t *testing.T) {
 			c.Close()
 		}
 		log := filepath.Join(dir, "logs", "cli_logs")
-		waitFor(t, "the lockout in cli_logs", func() bool {
+		segtest.Wait(t, 10*time.Second, "the lockout in cli_logs", func() bool {
 			return fileContains(log, "Warning: Authentication failed for user victim (ssh 127.0.0.1:") &&
 				fileContains(log, "account locked for 5 minutes after 5 failed logins")
 		})
@@ -147,7 +147,7 @@ func TestSSH(t *testing.T) {
 	t.Run("follows sshconfig", func(t *testing.T) {
 		newPort := segtest.FreePort(t)
 		mustCLI(t, dir, fmt.Sprintf("sshconfig setup --port %d ; commit", newPort))
-		waitFor(t, "SSH on the new port", func() bool {
+		segtest.Wait(t, 10*time.Second, "SSH on the new port", func() bool {
 			c, err := sshDial(newPort, "admin", ssh.Password(adminPW))
 			if err != nil {
 				return false
@@ -162,7 +162,7 @@ func TestSSH(t *testing.T) {
 	})
 
 	log := filepath.Join(dir, "logs", "cli_logs")
-	waitFor(t, "ssh commands in cli_logs", func() bool {
+	segtest.Wait(t, 10*time.Second, "ssh commands in cli_logs", func() bool {
 		return fileContains(log, "Info: User admin (ssh 127.0.0.1:") &&
 			fileContains(log, "executed batch command: 'commit \"via ssh\"' result: ok")
 	})

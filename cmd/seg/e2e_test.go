@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"seg/internal/ctl"
 	"seg/store"
@@ -230,7 +231,7 @@ func TestOfflineAndOnline(t *testing.T) {
 		"Info: User admin (socket) executed command: 'sshconfig print' result: ok",
 		"Info: User admin (socket) logged out of CLI session",
 	} {
-		waitFor(t, "cli_logs line "+want, func() bool { return fileContains(logPath, want) })
+		segtest.Wait(t, 10*time.Second, "cli_logs line "+want, func() bool { return fileContains(logPath, want) })
 	}
 
 	// SIGHUP reopens the log: after an external rotation, lines go to a
@@ -239,9 +240,9 @@ func TestOfflineAndOnline(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, "a new cli_logs after SIGHUP", func() bool { return fileContains(logPath, "Info: Begin Logfile") })
+	segtest.Wait(t, 10*time.Second, "a new cli_logs after SIGHUP", func() bool { return fileContains(logPath, "Info: Begin Logfile") })
 	mustCLI(t, dir, "sshconfig print")
-	waitFor(t, "a command in the reopened cli_logs", func() bool { return fileContains(logPath, "'sshconfig print' result: ok") })
+	segtest.Wait(t, 10*time.Second, "a command in the reopened cli_logs", func() bool { return fileContains(logPath, "'sshconfig print' result: ok") })
 
 	if code := a.stop(); code != 0 {
 		t.Fatalf("SIGTERM: exit %d\n%s", code, a.err)

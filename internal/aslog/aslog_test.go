@@ -8,30 +8,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
-
-// clock is a fake clock the tests advance by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 var zone = time.FixedZone("CET", 3600)
 
-func newClock() *clock {
-	return &clock{t: time.Date(2026, time.November, 2, 9, 5, 1, 0, zone)}
+func newClock() *segtest.Clock {
+	return segtest.NewClock(time.Date(2026, time.November, 2, 9, 5, 1, 0, zone))
 }
 
 func readLines(t *testing.T, path string) []string {
@@ -54,7 +38,7 @@ func TestHeaderAndLineForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Add(time.Second)
+	c.Advance(time.Second)
 	l.Printf(Info, "User %s logged in", "admin")
 	l.Print(Warning, "two\nlines\r\nhere")
 	if err := l.Close(); err != nil {
@@ -82,7 +66,7 @@ func TestReopenExistingAppendsWithoutHeader(t *testing.T) {
 	}
 	l.Print(Info, "first run")
 	l.Close()
-	c.Add(time.Hour)
+	c.Advance(time.Hour)
 	l, err = Open(dir, "mail_logs", Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +94,7 @@ func TestRotateBySize(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		l.Printf(Info, "Start MID %d ICID 5", i)
 	}
-	c.Add(15*time.Minute + 19*time.Second)
+	c.Advance(15*time.Minute + 19*time.Second)
 	l.Print(Info, "Start MID 4 ICID 5 and a longer tail")
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
@@ -200,15 +184,10 @@ func TestTimedFlush(t *testing.T) {
 	}
 	defer l.Close()
 	l.Print(Info, "reaches the file without Flush")
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	segtest.Wait(t, 5*time.Second, "the line flushed within the interval", func() bool {
 		b, _ := os.ReadFile(filepath.Join(dir, "mail_logs"))
-		if strings.Contains(string(b), "reaches the file") {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("line not flushed within the interval")
+		return strings.Contains(string(b), "reaches the file")
+	})
 }
 
 func TestBufferedUntilFlush(t *testing.T) {

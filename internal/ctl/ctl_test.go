@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
 // fakeShell stands in for *shell.Session.
@@ -221,19 +223,11 @@ func TestCloseEndsOpenSessions(t *testing.T) {
 		res <- err
 	}()
 	// Wait for the session to be open before closing the server.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	segtest.Wait(t, 5*time.Second, "the session to open", func() bool {
 		s.mu.Lock()
-		n := len(s.conns)
-		s.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("session never opened")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer s.mu.Unlock()
+		return len(s.conns) == 1
+	})
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {

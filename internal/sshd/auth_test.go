@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"seg/internal/segtest"
 	"seg/store"
 )
 
@@ -82,7 +83,7 @@ func TestLoginFailureTimeDoesNotTellUsers(t *testing.T) {
 func TestLockoutSurvivesRestart(t *testing.T) {
 	st := store.NewMemory(nil)
 	lockouts := st.(LockoutStore)
-	clk := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	clk := segtest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	s := authServer(t, bcrypt.MinCost, lockouts, clk.Now)
 	for i := 0; i < MaxFailures; i++ {
 		s.passwordCallback(connMeta{"admin"}, []byte("wrong"))
@@ -95,7 +96,7 @@ func TestLockoutSurvivesRestart(t *testing.T) {
 	if _, err := s.passwordCallback(connMeta{"admin"}, []byte("correct horse")); err != errLocked {
 		t.Fatalf("after a restart: %v, want %v", err, errLocked)
 	}
-	clk.Add(LockTime)
+	clk.Advance(LockTime)
 	if _, err := s.passwordCallback(connMeta{"admin"}, []byte("correct horse")); err != nil {
 		t.Fatalf("the lock did not expire: %v", err)
 	}
@@ -112,18 +113,18 @@ func TestLockoutSurvivesRestart(t *testing.T) {
 
 // Server.LockTime sets the lock's length (the e2e tests shorten it).
 func TestLockTimeSetting(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	clk := segtest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	h, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
 	s := &Server{Store: store.NewMemory(store.Default("seg.test", string(h))), Now: clk.Now, LockTime: 3 * time.Second}
 	s.init()
 	for i := 0; i < MaxFailures; i++ {
 		s.passwordCallback(connMeta{"admin"}, []byte("wrong"))
 	}
-	clk.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	if _, err := s.passwordCallback(connMeta{"admin"}, []byte("correct horse")); err != errLocked {
 		t.Fatalf("2 s into a 3 s lock: %v", err)
 	}
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	if _, err := s.passwordCallback(connMeta{"admin"}, []byte("correct horse")); err != nil {
 		t.Fatalf("3 s into a 3 s lock: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
 
+	"seg/internal/segtest"
 	"seg/store"
 )
 
@@ -68,22 +69,10 @@ func (f *fakeShell) Resize(w, h int) {
 
 var errPrinted = errors.New("printed")
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type env struct {
 	srv    *Server
 	st     store.Store
-	clk    *clock
+	clk    *segtest.Clock
 	addr   string
 	key    ssh.Signer // a client key authorised for admin
 	mu     sync.Mutex
@@ -91,16 +80,6 @@ type env struct {
 	sizes  chan [2]int
 	cancel context.CancelFunc
 	done   chan error
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func start(t *testing.T) *env {
@@ -116,13 +95,13 @@ func start(t *testing.T) *env {
 	ckey, _ := ssh.NewSignerFromKey(cpriv)
 	cfg := store.Default("seg.test", hash)
 	cfg.Users[0].SSHKeys = []string{string(ssh.MarshalAuthorizedKey(ckey.PublicKey()))}
-	cfg.SSH = store.SSHConfig{Address: "127.0.0.1", Port: freePort(t)}
+	cfg.SSH = store.SSHConfig{Address: "127.0.0.1", Port: segtest.FreePort(t)}
 	st := store.NewMemory(cfg)
 	hostKey, err := LoadOrCreateHostKey(filepath.Join(t.TempDir(), "ssh_host_ed25519_key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{st: st, clk: &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}, key: ckey,
+	e := &env{st: st, clk: segtest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), key: ckey,
 		sizes: make(chan [2]int, 8), done: make(chan error, 1)}
 	e.srv = &Server{
 		Store:   st,
@@ -269,11 +248,11 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	if !strings.Contains(fails, "account locked for 5 minutes") || !strings.Contains(fails, "admin: account locked") {
 		t.Fatalf("auth log:\n%s", fails)
 	}
-	e.clk.Add(LockTime - time.Second)
+	e.clk.Advance(LockTime - time.Second)
 	if _, err := dial(e.addr, "admin", ssh.Password("correct horse")); err == nil {
 		t.Fatal("lock lifted early")
 	}
-	e.clk.Add(time.Second)
+	e.clk.Advance(time.Second)
 	c, err := dial(e.addr, "admin", ssh.Password("correct horse"))
 	if err != nil {
 		t.Fatalf("lock not lifted after %v: %v", LockTime, err)
@@ -306,18 +285,12 @@ func TestRebindOnConfigChange(t *testing.T) {
 	e := start(t)
 	cur, _ := e.st.Current()
 	cfg := cur.Config.Clone()
-	cfg.SSH.Port = freePort(t)
+	cfg.SSH.Port = segtest.FreePort(t)
 	if _, err := e.st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("127.0.0.1:%d", cfg.SSH.Port)
-	deadline := time.Now().Add(5 * time.Second)
-	for e.srv.Addr().String() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("still on %s, want %s", e.srv.Addr(), want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	segtest.Wait(t, 5*time.Second, "the server on "+want, func() bool { return e.srv.Addr().String() == want })
 	c, err := dial(want, "admin", ssh.Password("correct horse"))
 	if err != nil {
 		t.Fatal(err)
@@ -417,15 +390,9 @@ func TestFirstBindFailureWaitsForConfig(t *testing.T) {
 	}
 	cur, _ := st.Current()
 	next := cur.Config.Clone()
-	next.SSH.Port = freePort(t)
+	next.SSH.Port = segtest.FreePort(t)
 	if _, err := st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: next, User: "admin", Role: store.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for srv.Addr() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("never bound after the configuration changed")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	segtest.Wait(t, 5*time.Second, "the server to bind after the configuration changed", func() bool { return srv.Addr() != nil })
 }

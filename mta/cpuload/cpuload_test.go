@@ -3,10 +3,13 @@ package cpuload
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
 func TestParse(t *testing.T) {
@@ -74,13 +77,7 @@ func TestMeterFollowsSamples(t *testing.T) {
 	go func() { m.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	wait := func(want bool) {
-		deadline := time.Now().Add(5 * time.Second)
-		for m.Busy() != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("Busy() stayed %v", !want)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		segtest.Wait(t, 5*time.Second, fmt.Sprintf("Busy() to turn %v", want), func() bool { return m.Busy() == want })
 	}
 	wait(true)
 	wait(false)

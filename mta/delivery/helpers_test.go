@@ -179,24 +179,6 @@ func (q *memQueue) bounces() []*queue.Message {
 	return out
 }
 
-// clock is a fake clock the test moves by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // received is one message a test server accepted.
 type received struct {
 	from  string
@@ -353,7 +335,7 @@ type harness struct {
 	t     *testing.T
 	cfg   atomic.Pointer[store.Config]
 	q     *memQueue
-	clk   *clock
+	clk   *segtest.Clock
 	log   *maillog.Memory
 	ctr   *counters.Counters
 	fake  *dns.Fake
@@ -371,7 +353,7 @@ var t0 = time.Date(2026, 3, 5, 14, 21, 4, 0, time.UTC)
 
 func newHarness(t *testing.T, edit func(c *store.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, q: newMemQueue(), clk: &clock{t: t0}, log: &maillog.Memory{}, fake: &dns.Fake{}}
+	h := &harness{t: t, q: newMemQueue(), clk: segtest.NewClock(t0), log: &maillog.Memory{}, fake: &dns.Fake{}}
 	cfg := store.Default("seg.test", "")
 	if edit != nil {
 		edit(cfg)
@@ -463,12 +445,8 @@ func (h *harness) sendBody(from, body string, rcpts ...string) int64 {
 // wait polls until cond holds, failing the test after a deadline.
 func (h *harness) wait(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s\nmail_logs:\n%s", what, strings.Join(h.log.Lines(), "\n"))
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !segtest.Poll(10*time.Second, cond) {
+		h.t.Fatalf("timed out waiting for %s\nmail_logs:\n%s", what, strings.Join(h.log.Lines(), "\n"))
 	}
 }
 
@@ -495,28 +473,12 @@ func (h *harness) logged(line string) bool {
 }
 
 // lines returns the logged lines that contain all of subs.
-func (h *harness) lines(subs ...string) []string {
-	var out []string
-next:
-	for _, l := range h.log.Lines() {
-		for _, s := range subs {
-			if !strings.Contains(l, s) {
-				continue next
-			}
-		}
-		out = append(out, l)
-	}
-	return out
-}
+func (h *harness) lines(subs ...string) []string { return segtest.Grep(h.log.Lines(), subs...) }
 
 // mustLog fails unless each line was logged exactly.
 func (h *harness) mustLog(lines ...string) {
 	h.t.Helper()
-	for _, l := range lines {
-		if !h.logged(l) {
-			h.t.Errorf("missing log line %q\nmail_logs:\n%s", l, strings.Join(h.log.Lines(), "\n"))
-		}
-	}
+	segtest.MustLog(h.t, h.log.Lines(), lines...)
 }
 
 // tick moves the fake clock and fires the scheduler's timer.

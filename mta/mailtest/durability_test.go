@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,23 +136,7 @@ var receivedID = regexp.MustCompile(`with E?SMTP id (\d+)\r\n`)
 func TestKill9(t *testing.T) {
 	const total, clients = 2000, 8
 	const retry = 5 * time.Second
-	// Once frozen, the receiver holds every DATA until the kill: those
-	// deliveries are caught between the receiver taking the message and
-	// seg hearing so, and must be delivered again.
-	var frozen atomic.Bool
-	release := make(chan struct{})
-	sink := segtest.NewSink(t, segtest.SinkOptions{Hold: func(segtest.Attempt) {
-		if frozen.Load() {
-			<-release
-		}
-	}})
-	t.Cleanup(func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	})
+	sink := segtest.NewSink(t, segtest.SinkOptions{})
 	a := segtest.New(t,
 		"smtproutes new example.test "+sink.Addr(),
 		fmt.Sprintf("bounceconfig edit Default --initial_retry=%d", int(retry.Seconds())),
@@ -167,14 +150,16 @@ func TestKill9(t *testing.T) {
 	if !segtest.Poll(60*time.Second, func() bool { return in.count() >= total/2 && sink.Count() > 0 }) {
 		t.Fatalf("no progress: %d accepted, %d delivered", in.count(), sink.Count())
 	}
-	frozen.Store(true)
+	// From now the receiver holds every DATA until the kill: those
+	// deliveries are caught between the receiver taking the message and
+	// seg hearing so, and must be delivered again.
+	release := sink.HoldData()
 	if !segtest.Poll(30*time.Second, func() bool { return sink.InData() > 0 }) {
 		t.Fatalf("no delivery reached DATA: %d accepted, %d delivered", in.count(), sink.Count())
 	}
 	a.Kill()
 	held := sink.InData()
-	frozen.Store(false)
-	close(release)
+	release()
 	before := in.snapshot()
 	deliveredAtKill := sink.Count()
 	var maxMID int64

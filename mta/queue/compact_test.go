@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
 // TestReclaimAndCompact: a long-lived message in the first segment must
@@ -48,7 +50,7 @@ func TestReclaimAndCompact(t *testing.T) {
 	if maxSegs > 8 {
 		t.Fatalf("up to %d segments alive; reclamation is not keeping up", maxSegs)
 	}
-	waitFor(t, "compaction to settle", func() bool {
+	segtest.Wait(t, 10*time.Second, "compaction to settle", func() bool {
 		s := q.Stats()
 		return s.Segments <= 3 && s.DiskBytes <= 3*opts.SegmentSize
 	})
@@ -160,7 +162,7 @@ func TestYoungMessagesStay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the first segment to go", func() bool {
+	segtest.Wait(t, 10*time.Second, "the first segment to go", func() bool {
 		nums, err := listSegments(dir)
 		return err == nil && nums[0] != 1
 	})

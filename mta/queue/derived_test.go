@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"seg/internal/segtest"
 )
 
 // copyOf is a derived message of base for the tests: KindTDC, one
@@ -125,7 +128,7 @@ func TestDerivedSurvivesCompaction(t *testing.T) {
 		}
 		checkBody(t, q, d.Msg.MID, wrapped(d, body))
 	}
-	waitFor(t, "the first segment to go", func() bool {
+	segtest.Wait(t, 10*time.Second, "the first segment to go", func() bool {
 		nums, err := listSegments(dir)
 		return err == nil && nums[0] != 1
 	})

@@ -94,18 +94,6 @@ func mids(ms []*Message) []int64 {
 	return out
 }
 
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func removeFile(dir, name string) error { return os.Remove(filepath.Join(dir, name)) }
 
 func writeFile(dir, name string, b []byte) error {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"seg/internal/segtest"
 	"seg/mta/counters"
 	"seg/mta/dns"
 	"seg/mta/queue"
@@ -65,7 +66,7 @@ func TestDeliverViaSMTPRoute(t *testing.T) {
 
 func TestDeliverViaMX(t *testing.T) {
 	srv := newSMTPServer(t, nil)
-	ns := dnsServer(t,
+	ns := segtest.NewDNS(t,
 		"mx.test. 300 IN MX 10 mx1.mx.test.",
 		"mx1.mx.test. 300 IN A 127.0.0.1",
 	)

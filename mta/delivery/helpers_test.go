@@ -493,11 +493,4 @@ func (h *harness) host(name string) counters.Host {
 	return hs
 }
 
-// dnsServer is an in-process DNS server on 127.0.0.1 answering from a
-// zone of RR strings.
-func dnsServer(t *testing.T, records ...string) string {
-	t.Helper()
-	return startDNS(t, records)
-}
-
 func ap(s string) netip.Addr { return netip.MustParseAddr(s) }

@@ -247,13 +247,20 @@ func TestTDCNoScanSendsNothing(t *testing.T) {
 // package mta: the retry comes tdc.RetryWait later).
 func TestTDCIntakeRefusals(t *testing.T) {
 	t.Parallel()
+	// journalOne starts an appliance whose intake is a sink with o, with
+	// the extra settings, and sends it one message. It returns the
+	// appliance, the destination, the intake and the message's MID.
+	journalOne := func(t *testing.T, o segtest.SinkOptions, subject string, extra ...string) (*segtest.Appliance, *segtest.Sink, *segtest.Sink, int64) {
+		t.Helper()
+		dest, intake := segtest.NewSink(t, segtest.SinkOptions{}), segtest.NewSink(t, o)
+		a := newTDCAppliance(t, dest.Addr(), intake.Addr(), extra...)
+		a.Start()
+		return a, dest, intake, sendGo(t, a, 1, []string{"a@example.test"}, tdcMessage(subject))[0]
+	}
+	const requireTLS = "destconfig new the.tdc.queue --use_tls=required"
 	t.Run("550", func(t *testing.T) {
 		t.Parallel()
-		dest := segtest.NewSink(t, segtest.SinkOptions{})
-		intake := segtest.NewSink(t, segtest.SinkOptions{Reply: segtest.Refuse("RCPT", segtest.Reply(550, "5.1.1 No such intake"))})
-		a := newTDCAppliance(t, dest.Addr(), intake.Addr())
-		a.Start()
-		mid := sendGo(t, a, 1, []string{"a@example.test"}, tdcMessage("refused"))[0]
+		a, dest, intake, mid := journalOne(t, segtest.SinkOptions{Reply: segtest.Refuse("RCPT", segtest.Reply(550, "5.1.1 No such intake"))}, "refused")
 		failed := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense: Hard Bounced.", mid)
 		a.WaitLog(t, failed, 20*time.Second)
 		segtest.Wait(t, 10*time.Second, "both messages finished", func() bool { return a.CountLog("Message finished MID") == 2 })
@@ -278,10 +285,7 @@ func TestTDCIntakeRefusals(t *testing.T) {
 	})
 	t.Run("TLS handshake failure", func(t *testing.T) {
 		t.Parallel()
-		dest, intake := segtest.NewSink(t, segtest.SinkOptions{}), segtest.NewSink(t, segtest.SinkOptions{BrokenTLS: true})
-		a := newTDCAppliance(t, dest.Addr(), intake.Addr(), "destconfig new the.tdc.queue --use_tls=required")
-		a.Start()
-		mid := sendGo(t, a, 1, []string{"a@example.test"}, tdcMessage("tls"))[0]
+		a, dest, intake, mid := journalOne(t, segtest.SinkOptions{BrokenTLS: true}, "tls", requireTLS)
 		failed := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense:TLS Error.", mid)
 		a.WaitLog(t, failed, 20*time.Second)
 		segtest.Wait(t, 10*time.Second, "both messages finished", func() bool { return a.CountLog("Message finished MID") == 2 })
@@ -298,10 +302,7 @@ func TestTDCIntakeRefusals(t *testing.T) {
 	})
 	t.Run("TLS success", func(t *testing.T) {
 		t.Parallel()
-		dest, intake := segtest.NewSink(t, segtest.SinkOptions{}), segtest.NewSink(t, segtest.SinkOptions{TLS: true})
-		a := newTDCAppliance(t, dest.Addr(), intake.Addr(), "destconfig new the.tdc.queue --use_tls=required")
-		a.Start()
-		mid := sendGo(t, a, 1, []string{"a@example.test"}, tdcMessage("tls ok"))[0]
+		a, _, intake, mid := journalOne(t, segtest.SinkOptions{TLS: true}, "tls ok", requireTLS)
 		a.WaitLog(t, fmt.Sprintf("Info: TDC: MID %d successfully delivered for scanning with Cisco Secure Email Threat Defense.", mid), 20*time.Second)
 		if n := a.CountLog("TLS success protocol TLSv1.3 cipher "); n != 1 {
 			t.Errorf("%d DCID n TLS success lines", n)

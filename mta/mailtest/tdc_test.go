@@ -48,24 +48,6 @@ func newTDCAppliance(t *testing.T, dest, intake string, extra ...string) *segtes
 	return a
 }
 
-// tdcMessage is what a client sends, CRLF lines, with a dot line, a line
-// starting with a dot (transparency) and 8-bit text.
-func tdcMessage(subject string) []byte {
-	return []byte("From: Alice <alice@client.test>\r\n" +
-		"To: team@example.test\r\n" +
-		"Message-ID: <" + strings.ReplaceAll(subject, " ", ".") + "@client.test>\r\n" +
-		"Subject: " + subject + "\r\n" +
-		"MIME-Version: 1.0\r\n" +
-		"Content-Type: text/plain; charset=utf-8\r\n" +
-		"Content-Transfer-Encoding: 8bit\r\n" +
-		"\r\n" +
-		".leading dot\r\n" +
-		".\r\n" +
-		"caf\xc3\xa9 \xe2\x82\xac\r\n" +
-		"  indented, trailing space \r\n" +
-		"last line\r\n")
-}
-
 // sendGo sends msg n times from alice@client.test with the go-smtp
 // client over one session and returns the MIDs.
 func sendGo(t *testing.T, a *segtest.Appliance, n int, to []string, msg []byte) []int64 {
@@ -110,7 +92,8 @@ func TestJournalByteForByte(t *testing.T) {
 	}
 	var msgs []sent
 	add := func(client string, rcpts []string, send send) {
-		mid, wire := send(t, a.SMTPAddr(), "alice@client.test", rcpts, tdcMessage("from "+client))
+		token := "from." + strings.ReplaceAll(client, " ", ".") // the Message-ID's local part
+		mid, wire := send(t, a.SMTPAddr(), "alice@client.test", rcpts, original(client, token, "team@example.test"))
 		msgs = append(msgs, sent{client: client, mid: mid, wire: wire})
 	}
 	add("go-smtp", []string{"a@example.test", "s@sales.example.test", "q@quiet.example.test"}, sendGoSMTP)
@@ -228,8 +211,8 @@ func TestTDCNoScanSendsNothing(t *testing.T) {
 	dest, intake := segtest.NewSink(t, segtest.SinkOptions{}), segtest.NewSink(t, segtest.SinkOptions{})
 	a := newTDCAppliance(t, dest.Addr(), intake.Addr(), "policyconfig incoming edit DEFAULT --tdc off")
 	a.Start()
-	sendGo(t, a, 3, []string{"a@example.test"}, tdcMessage("no scan"))
-	sendPython(t, a.SMTPAddr(), "alice@client.test", []string{"b@example.test"}, tdcMessage("no scan py"))
+	sendGo(t, a, 3, []string{"a@example.test"}, original("go-smtp", "no-scan", "a@example.test"))
+	sendPython(t, a.SMTPAddr(), "alice@client.test", []string{"b@example.test"}, original("python", "no-scan-py", "b@example.test"))
 	if !segtest.Poll(30*time.Second, func() bool { return dest.Count() == 4 }) {
 		t.Fatalf("destination: %v", dest)
 	}
@@ -250,12 +233,12 @@ func TestTDCIntakeRefusals(t *testing.T) {
 	// journalOne starts an appliance whose intake is a sink with o, with
 	// the extra settings, and sends it one message. It returns the
 	// appliance, the destination, the intake and the message's MID.
-	journalOne := func(t *testing.T, o segtest.SinkOptions, subject string, extra ...string) (*segtest.Appliance, *segtest.Sink, *segtest.Sink, int64) {
+	journalOne := func(t *testing.T, o segtest.SinkOptions, token string, extra ...string) (*segtest.Appliance, *segtest.Sink, *segtest.Sink, int64) {
 		t.Helper()
 		dest, intake := segtest.NewSink(t, segtest.SinkOptions{}), segtest.NewSink(t, o)
 		a := newTDCAppliance(t, dest.Addr(), intake.Addr(), extra...)
 		a.Start()
-		return a, dest, intake, sendGo(t, a, 1, []string{"a@example.test"}, tdcMessage(subject))[0]
+		return a, dest, intake, sendGo(t, a, 1, []string{"a@example.test"}, original("go-smtp", token, "a@example.test"))[0]
 	}
 	const requireTLS = "destconfig new the.tdc.queue --use_tls=required"
 	t.Run("550", func(t *testing.T) {
@@ -302,7 +285,7 @@ func TestTDCIntakeRefusals(t *testing.T) {
 	})
 	t.Run("TLS success", func(t *testing.T) {
 		t.Parallel()
-		a, _, intake, mid := journalOne(t, segtest.SinkOptions{TLS: true}, "tls ok", requireTLS)
+		a, _, intake, mid := journalOne(t, segtest.SinkOptions{TLS: true}, "tls-ok", requireTLS)
 		a.WaitLog(t, fmt.Sprintf("Info: TDC: MID %d successfully delivered for scanning with Cisco Secure Email Threat Defense.", mid), 20*time.Second)
 		if n := a.CountLog("TLS success protocol TLSv1.3 cipher "); n != 1 {
 			t.Errorf("%d DCID n TLS success lines", n)
@@ -324,7 +307,7 @@ func TestTDCConnections(t *testing.T) {
 	a := newTDCAppliance(t, dest.Addr(), intake.Addr(), "destconfig new the.tdc.queue --max_host_concurrency=1")
 	a.Start()
 	const n = 200
-	sendGo(t, a, n, []string{"a@example.test"}, tdcMessage("many"))
+	sendGo(t, a, n, []string{"a@example.test"}, original("go-smtp", "many", "a@example.test"))
 	segtest.Wait(t, 30*time.Second, "200 copies queued", func() bool { return a.CountLog("enqueued for forwarding") == n })
 	if !segtest.Poll(20*time.Second, func() bool { return intake.Open() == 3 }) {
 		t.Fatalf("intake: %v, want 3 connections open", intake)
@@ -360,7 +343,7 @@ func TestTDCExpiresAfter120Seconds(t *testing.T) {
 	a := newTDCAppliance(t, dest.Addr(), silent.Addr())
 	a.Start()
 	start := time.Now()
-	mid := sendGo(t, a, 1, []string{"a@example.test"}, tdcMessage("black hole"))[0]
+	mid := sendGo(t, a, 1, []string{"a@example.test"}, original("go-smtp", "black-hole", "a@example.test"))[0]
 	dest.WaitCount(t, 1, 10*time.Second)
 	a.WaitLog(t, "TDC: New SMTP DCID", 20*time.Second)
 	expired := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense: Expired.", mid)

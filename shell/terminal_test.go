@@ -1,10 +1,8 @@
 package shell_test
 
 import (
-	"bytes"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,22 +10,7 @@ import (
 )
 
 // screen collects what the terminal side receives.
-type screen struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *screen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+type screen struct{ segtest.SyncBuffer }
 
 // waitFor polls until the screen, from offset from, contains want.
 func (s *screen) waitFor(t *testing.T, from int, want string) int {

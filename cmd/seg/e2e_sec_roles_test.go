@@ -9,7 +9,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -201,9 +200,7 @@ func tableWays(tb *table, console *segtest.Terminal) []wayIn {
 }
 
 func TestRoleTable(t *testing.T) {
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Fatal("the OpenSSH client is needed (apt-get install openssh-client)")
-	}
+	segtest.Tool(t, "ssh")
 	keyDir := t.TempDir()
 	tb := &table{keys: map[string]userKey{}}
 	setup := []string{}

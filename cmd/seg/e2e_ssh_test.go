@@ -35,9 +35,7 @@ func sshDial(port int, user string, auth ssh.AuthMethod) (*ssh.Client, error) {
 }
 
 func TestSSH(t *testing.T) {
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Fatal("the OpenSSH client is needed (apt-get install openssh-client; .ci/run installs it)")
-	}
+	segtest.Tool(t, "ssh")
 	dir := t.TempDir()
 	const adminPW = "correct horse battery"
 	runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=" + adminPW}, "cli", "--data", dir, "help")
@@ -47,7 +45,7 @@ func TestSSH(t *testing.T) {
 	// A key made by ssh-keygen, added to admin with userconfig.
 	keyDir := t.TempDir()
 	key := filepath.Join(keyDir, "id_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "e2e@test", "-f", key).CombinedOutput(); err != nil {
+	if out, err := exec.Command(segtest.Tool(t, "ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-C", "e2e@test", "-f", key).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)
 	}
 	pub, err := os.ReadFile(key + ".pub")

@@ -44,11 +44,7 @@ func BenchmarkRelay(b *testing.B) {
 }
 
 func benchRelay(b *testing.B, mode string) {
-	for _, tool := range []string{"smtp-source", "smtp-sink"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			b.Fatalf("%s is not installed (Debian package postfix): %v", tool, err)
-		}
-	}
+	smtpSource, smtpSink := segtest.Tool(b, "smtp-source"), segtest.Tool(b, "smtp-sink")
 	dir := b.TempDir()
 	startSink := func() string {
 		addr := fmt.Sprintf("127.0.0.1:%d", segtest.FreePort(b))
@@ -56,7 +52,7 @@ func benchRelay(b *testing.B, mode string) {
 		if os.Geteuid() == 0 {
 			args = append([]string{"-u", "postfix"}, args...)
 		}
-		sink := exec.Command("smtp-sink", args...)
+		sink := exec.Command(smtpSink, args...)
 		if err := sink.Start(); err != nil {
 			b.Fatal(err)
 		}
@@ -132,7 +128,7 @@ func benchRelay(b *testing.B, mode string) {
 
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cpu()
-	src := exec.Command("smtp-source", "-s", "20", "-m", strconv.Itoa(b.N), "-l", "4096",
+	src := exec.Command(smtpSource, "-s", "20", "-m", strconv.Itoa(b.N), "-l", "4096",
 		"-M", "client.test", "-f", "sender@client.test", "-t", "rcpt@example.test", fmt.Sprintf("127.0.0.1:%d", port))
 	if out, err := src.CombinedOutput(); err != nil {
 		b.Fatalf("smtp-source: %v\n%s", err, out)

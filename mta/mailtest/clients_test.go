@@ -109,11 +109,7 @@ func sendSMTPSource(t *testing.T, addr, from string, to []string, msg []byte) (i
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is not installed (.ci/run installs it): %v", name, err)
-	}
-	cmd := exec.Command(path, args...)
+	cmd := exec.Command(segtest.Tool(t, name), args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -121,6 +117,7 @@ func run(t *testing.T, name string, args ...string) string {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 	select {
 	case err = <-done:
 	case <-time.After(60 * time.Second):

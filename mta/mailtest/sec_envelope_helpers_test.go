@@ -50,7 +50,7 @@ func pyDialog(t *testing.T, addr, src string, steps ...string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("python3", "-c", pyDialogScript, host, port, src)
+	cmd := exec.Command(segtest.Tool(t, "python3"), "-c", pyDialogScript, host, port, src)
 	cmd.Stdin = strings.NewReader(string(in))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

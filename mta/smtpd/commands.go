@@ -93,14 +93,14 @@ func (c *conn) greet(verb, arg string) {
 	c.s.Reset()
 	c.helo, c.verb, c.s.helo = domain, verb, domain
 	if verb == "HELO" {
-		c.write("250 2.0.0 Hello " + domain + "\r\n")
+		c.write("250 " + c.info.hostname + "\r\n")
 		return
 	}
 	size := "SIZE"
 	if c.info.maxSize > 0 {
 		size += " " + strconv.FormatInt(c.info.maxSize, 10)
 	}
-	c.write("250-Hello " + domain + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 " + size + "\r\n")
+	c.write("250-" + c.info.hostname + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 " + size + "\r\n")
 }
 
 // mail answers MAIL FROM: the path and its parameters are parsed here,

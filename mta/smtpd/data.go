@@ -94,3 +94,42 @@ func (d *dataReader) drain() error {
 	}
 	return nil
 }
+
+// headerRoom is the room readMessage leaves in front of a message for
+// the Received header seg writes once the data is in (message.go).
+const headerRoom = 512
+
+// readMessage reads r to the end (io.EOF) into one buffer with
+// headerRoom free octets in front: the message data is copied once as
+// it arrives, not again to put the header before it. The buffer starts
+// at a size that holds a common message, to skip io.ReadAll's first
+// doublings.
+func readMessage(r io.Reader) ([]byte, error) {
+	b := make([]byte, headerRoom, headerRoom+8<<10)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow, as io.ReadAll does
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// prepend puts hdr in the room readMessage left before the data in buf
+// and returns the whole message; a header longer than the room (a
+// client's HELO name of hundreds of octets) costs a copy.
+func prepend(buf, hdr []byte) []byte {
+	data := buf[headerRoom:]
+	if len(hdr) > headerRoom {
+		return append(append(make([]byte, 0, len(hdr)+len(data)), hdr...), data...)
+	}
+	body := buf[headerRoom-len(hdr):]
+	copy(body, hdr)
+	return body
+}

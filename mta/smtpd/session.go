@@ -108,7 +108,8 @@ func (s *session) Data(r io.Reader) error {
 	if in.maxSize > 0 {
 		src = io.LimitReader(r, in.maxSize+1)
 	}
-	data, err := io.ReadAll(src)
+	buf, err := readMessage(src)
+	data := buf[headerRoom:]
 	if errors.Is(err, errLineTooLong) {
 		// The loop hangs up after this (RFC 5321 section 4.5.3.1.6 allows
 		// a server to refuse lines over 1000 octets; seg takes 2000).
@@ -130,8 +131,7 @@ func (s *session) Data(r io.Reader) error {
 		proto = "SMTP"
 	}
 	hdr := receivedHeader(s.helo, in.rdns, addrLiteral(in.ip), in.hostname, proto, strconv.FormatInt(mid, 10), s.rcpts, now)
-	body := make([]byte, 0, len(hdr)+len(data))
-	body = append(append(body, hdr...), data...)
+	body := prepend(buf, hdr)
 
 	msgID, subject, hasID, hasSubject := headerFields(data)
 	relay := in.dec.Behavior == store.BehaviorRelay

@@ -33,7 +33,7 @@ func parseCommand(line string) (verb, arg string) {
 // command answers one command line.
 func (c *conn) command(line string) {
 	verb, arg := parseCommand(line)
-	c.t.counted = progress(verb) // eviction's idle time (timeouts.go)
+	c.t.command(verb)
 	switch verb {
 	case "EHLO", "HELO":
 		c.greet(verb, arg)

@@ -218,7 +218,7 @@ func (r connReader) Read(p []byte) (int, error) {
 			}
 		}
 		n, err := c.raw.Read(p)
-		switch why := c.t.done(n, false, "", err); why {
+		switch why := c.t.done(n, err); why {
 		case endNone:
 			return n, err
 		case endRetry: // a rate interval ended with enough data

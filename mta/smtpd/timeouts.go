@@ -178,16 +178,13 @@ func tooSlow(n int64, d time.Duration, rate int) bool {
 	return n*int64(time.Second) < int64(rate)*int64(d)
 }
 
-// done accounts for what a wait brought (got: the bytes handed on;
-// line: whether a whole command line was read, verb its verb as the conn
-// found it) and decides what its error means: endNone (pass the error
-// on, if any), endRetry (read again), or the reason to end the session.
-func (t *timers) done(got int, line bool, verb string, err error) endReason {
+// done accounts for what a read of the client brought (got bytes) and
+// decides what its error means: endNone (pass the error on, if any),
+// endRetry (read again), or the reason to end the session.
+func (t *timers) done(got int, err error) endReason {
 	t.idleSince.Store(0)
 	if t.inData {
 		t.dataBytes += int64(got)
-	} else if line {
-		t.counted = progress(verb)
 	}
 	if why := endReason(t.stop.Load()); why != endNone {
 		return why
@@ -201,6 +198,11 @@ func (t *timers) done(got int, line bool, verb string, err error) endReason {
 	}
 	return endIdle
 }
+
+// command notes the verb of the command line just read: whether it
+// moved the session on (progress) decides where eviction's idle time
+// starts at the next wait.
+func (t *timers) command(verb string) { t.counted = progress(verb) }
 
 // idleFor is how long the client has been idle, as eviction sees it.
 func (t *timers) idleFor() time.Duration { return t.clock().Sub(t.waitFrom) }

@@ -48,6 +48,8 @@ var replyCases = []replyCase{
 	{name: "bare LF data", in: rHi + rTx + "DATA\r\nSubject: s\n\nbody\n.\nmore\r\n.\r\nQUIT\r\n"},
 	{name: "bare CR", in: "EHLO client.test\rNOOP\r\nNOOP\r\r\nQUIT\r\n"},
 	{name: "dot stuffing", in: rHi + rTx + "DATA\r\n..one\r\n.two\r\n...\r\n. \r\n.\rx\r\nend\r\n.\r\nQUIT\r\n"},
+	{name: "CR CR LF before the dot", in: rHi + rTx + "DATA\r\nx\r\r\n.\r\nQUIT\r\n"},
+	{name: "trailing spaces after verbs", in: "EHLO client.test \r\n" + rTx + "DATA \r\n" + rBody + "RSET \r\nQUIT \r\n"},
 	{name: "empty message", in: rHi + rTx + "DATA\r\n.\r\nQUIT\r\n"},
 	{name: "data without final CRLF", in: rHi + rTx + "DATA\r\nno newline.\r\n.\r\nQUIT\r\n"},
 	{name: "NUL bytes in data", in: rHi + rTx + "DATA\r\nSubject: \x00\r\n\r\n\x00body\x00\r\n.\r\nQUIT\r\n"},

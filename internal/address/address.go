@@ -47,7 +47,12 @@ func (m Mailbox) DomainKey() string { return strings.ToLower(m.Domain) }
 
 // Error says why a text is not an address. Its text never quotes the
 // input: it goes into SMTP replies and logs.
-type Error struct{ Reason string }
+type Error struct {
+	Reason string
+	// Param: the path is valid; an ESMTP parameter after it is not
+	// (RFC 5321 section 4.1.2 esmtp-param syntax).
+	Param bool
+}
 
 func (e *Error) Error() string { return e.Reason }
 

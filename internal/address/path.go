@@ -100,7 +100,7 @@ func parseParams(s string) ([]Param, error) {
 		}
 		k, v, hasValue := strings.Cut(f, "=")
 		if !validKeyword(k) || hasValue && !validValue(v) {
-			return nil, fail("invalid ESMTP parameter")
+			return nil, &Error{Reason: "invalid ESMTP parameter", Param: true}
 		}
 		out = append(out, Param{Keyword: k, Value: v})
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"seg/store"
@@ -29,14 +30,9 @@ const rdnsTimeout = 10 * time.Second
 
 // connect admits one accepted connection (SPEC 4.1): it logs it, checks
 // the listener's connection limit, matches the HAT, and then refuses it,
-// rejects it, or writes the banner and hands it to go-smtp. This happens
-// here rather than in Backend.NewSession because go-smtp writes its own
-// greeting as soon as it gets a connection and calls NewSession only at
-// HELO/EHLO: TCPREFUSE and the REJECT banner must come before either.
-// release tells the accept loop the connection no longer needs its
-// go-smtp server.
-func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func()) {
-	defer release()
+// rejects it, or writes the banner and serves the session (conn.go),
+// all on the connection's own goroutine.
+func (s *Server) connect(l *listener, raw net.Conn) {
 	accepted := time.Now()
 	b := l.cur.Load()
 	lc := b.lc
@@ -49,7 +45,7 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 
 	sl := l.open(ip)
 	s.d.Counters.ConnIn(1)
-	var c *conn // once handed to go-smtp
+	var c *conn // once serving
 	finish := func() {
 		raw.Close()
 		if c != nil {
@@ -123,7 +119,6 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 			finish()
 			return
 		}
-		release()
 		s.rejectSession(raw, rejectGreeting(dec.Flow, hostname, ip, rdns), lim)
 		finish()
 		return
@@ -151,12 +146,10 @@ func (s *Server) connect(l *listener, hand *handoff, raw net.Conn, release func(
 		finish()
 		return
 	}
-	c = newConn(raw, bufio.NewReader(raw), lim, s.d.Now, s.d.Log, info, info.maxSize, finish)
+	c = s.newConn(raw, lim, info, finish)
 	c.t.start = accepted // max_connection_time counts from the accept
 	l.attach(sl, c)
-	if !hand.push(c) {
-		c.Close()
-	}
+	c.serve()
 }
 
 // refuseListener answers a client the listener has no slot for.
@@ -194,7 +187,7 @@ func (s *Server) rejectSession(raw net.Conn, banner string, lim store.ConnLimits
 			}
 			return
 		}
-		if commandVerb(string(line)) == "QUIT" {
+		if verb, _ := parseCommand(strings.TrimRight(string(line), "\r\n")); verb == "QUIT" {
 			raw.Write([]byte("221 2.0.0 Bye\r\n"))
 			return
 		}

@@ -103,23 +103,21 @@ func TestEnvelopeSyntaxErrors(t *testing.T) {
 	}
 }
 
-func TestCommandArg(t *testing.T) {
-	for _, tc := range []struct {
-		line, verb, prefix, want string
-		ok                       bool
-	}{
-		{"MAIL FROM:<a@b>", "MAIL", "FROM:", "<a@b>", true},
-		{"mail from:<a@b> SIZE=1", "MAIL", "FROM:", "<a@b> SIZE=1", true},
-		{"MAIL  FROM: <a@b>", "MAIL", "FROM:", " <a@b>", true},
-		{"RCPT TO:<a@b>", "RCPT", "TO:", "<a@b>", true},
-		{"RCPT TO:<a@b>", "MAIL", "FROM:", "", false},
-		{"RCPTTO:<a@b>", "RCPT", "TO:", "", false},
-		{"RCPT", "RCPT", "TO:", "", false},
-		{"", "MAIL", "FROM:", "", false},
+func TestParseCommand(t *testing.T) {
+	for _, tc := range []struct{ line, verb, arg string }{
+		{"MAIL FROM:<a@b>", "MAIL", "FROM:<a@b>"},
+		{"mail from:<a@b> SIZE=1", "MAIL", "from:<a@b> SIZE=1"},
+		{"MAIL  FROM: <a@b> ", "MAIL", "FROM: <a@b>"},
+		{"MAIL ", "MAIL", ""},
+		{"rcpt TO:<a@b>", "RCPT", "TO:<a@b>"},
+		{"MAILFROM:<a@b>", "MAILFROM:<A@B>", ""},
+		{"MAIL\tFROM:<a@b>", "MAIL\tFROM:<A@B>", ""},
+		{"StartTLS", "STARTTLS", ""},
+		{"", "", ""},
 	} {
-		got, ok := commandArg(tc.line, tc.verb, tc.prefix)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("commandArg(%q) = %q, %v", tc.line, got, ok)
+		verb, arg := parseCommand(tc.line)
+		if verb != tc.verb || arg != tc.arg {
+			t.Errorf("parseCommand(%q) = %q, %q; want %q, %q", tc.line, verb, arg, tc.verb, tc.arg)
 		}
 	}
 }

@@ -24,7 +24,8 @@ func (p pipeConn) RemoteAddr() net.Addr { return p.remote }
 func (p pipeConn) LocalAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 25} }
 
 // panicWatch is a mail_logs Logger that keeps only what matters to the
-// fuzzer: go-smtp's recovered panics, which it reports as Warnings.
+// fuzzer: the panics the command loop recovers from, which it reports as
+// Warnings.
 type panicWatch struct {
 	mu     sync.Mutex
 	panics []string
@@ -67,14 +68,13 @@ func FuzzSession(f *testing.F) {
 	defer srv.Close(context.Background())
 	srv.mu.Lock()
 	l := srv.lis["incomingmail"]
-	hand := l.sock.hand
 	srv.mu.Unlock()
 
 	f.Fuzz(func(t *testing.T, in []byte) {
 		server, client := net.Pipe()
 		raw := pipeConn{Conn: server, remote: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 40000}}
 		srv.track(raw)
-		go srv.connect(l, hand, raw, func() {})
+		go srv.connect(l, raw)
 
 		client.SetDeadline(time.Now().Add(5 * time.Second))
 		read := make(chan struct{})

@@ -6,15 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"seg/internal/netbind"
-	"seg/mta/maillog"
 	"seg/store"
 )
 
@@ -36,7 +32,7 @@ type listener struct {
 	cmu      sync.Mutex // the slots (slots.go)
 	active   int        // open connections, sessions or not
 	perIP    map[netip.Addr]int
-	sessions map[*conn]*slot // sessions handed to go-smtp: eviction candidates
+	sessions map[*conn]*slot // sessions being served: eviction candidates
 }
 
 // binding is the snapshot a connection takes at connect: the whole
@@ -47,15 +43,12 @@ type binding struct {
 	hat *hatTable
 }
 
-// socket is one bound address. Each gets its own smtp.Server, so no
-// go-smtp Server field is ever changed after Serve (go-smtp reads them
-// without locks).
+// socket is one bound address.
 type socket struct {
 	ln       net.Listener
 	addr     string // the configured address it was bound for
 	cfgPort  int    // the configured port (0: any) it was bound for
 	port     int    // the port bound
-	hand     *handoff
 	stopping chan struct{}
 	accepted chan struct{} // closed when the accept loop has returned
 }
@@ -82,7 +75,7 @@ func (l *listener) bindSocket(addr string, port int) (*socket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, hp, err)
 	}
-	sk := &socket{ln: ln, addr: addr, cfgPort: port, hand: newHandoff(ln.Addr()), stopping: make(chan struct{}), accepted: make(chan struct{})}
+	sk := &socket{ln: ln, addr: addr, cfgPort: port, stopping: make(chan struct{}), accepted: make(chan struct{})}
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 		sk.port = ta.Port
 	}
@@ -92,20 +85,8 @@ func (l *listener) bindSocket(addr string, port int) (*socket, error) {
 // serve makes sk the listener's socket and starts accepting on it;
 // called with Server.mu held and no socket serving.
 func (l *listener) serve(sk *socket) {
-	srv := smtp.NewServer(backend{l.s})
-	srv.Domain = l.addr // only in go-smtp's own greeting, which is never sent
-	srv.ErrorLog = panicLogger{l.s.d.Log}
-	// Size, recipient and time limits are per HAT policy and per session:
-	// the Session and the conn enforce them, not go-smtp's server-wide
-	// fields.
-	srv.MaxMessageBytes = 0
-	srv.MaxRecipients = 0
 	l.sock = sk
-	l.s.wg.Add(2)
-	go func() {
-		defer l.s.wg.Done()
-		srv.Serve(sk.hand) // returns when the handoff closes
-	}()
+	l.s.wg.Add(1)
 	go func() {
 		defer l.s.wg.Done()
 		l.acceptLoop(sk)
@@ -132,12 +113,9 @@ func (l *listener) stop() <-chan struct{} {
 	return sk.accepted
 }
 
+// acceptLoop accepts connections until the socket closes; each is served
+// on a goroutine of its own, which the Server's wait group counts.
 func (l *listener) acceptLoop(sk *socket) {
-	var pre sync.WaitGroup // connections not yet handed to go-smtp
-	defer func() {
-		pre.Wait()
-		sk.hand.close()
-	}()
 	defer close(sk.accepted)
 	var delay time.Duration
 	for {
@@ -169,61 +147,10 @@ func (l *listener) acceptLoop(sk *socket) {
 		}
 		delay = 0
 		l.s.track(raw)
-		pre.Add(1)
-		go l.s.connect(l, sk.hand, raw, sync.OnceFunc(pre.Done))
-	}
-}
-
-// handoff is the net.Listener go-smtp serves: it yields the connections
-// seg has admitted (HAT matched, banner written).
-type handoff struct {
-	ch   chan net.Conn
-	done chan struct{}
-	once sync.Once
-	addr net.Addr
-}
-
-func newHandoff(addr net.Addr) *handoff {
-	return &handoff{ch: make(chan net.Conn), done: make(chan struct{}), addr: addr}
-}
-
-func (h *handoff) Accept() (net.Conn, error) {
-	select {
-	case c := <-h.ch:
-		return c, nil
-	case <-h.done:
-		return nil, net.ErrClosed
-	}
-}
-
-// push hands c to go-smtp; false when the handoff is closed.
-func (h *handoff) push(c net.Conn) bool {
-	select {
-	case h.ch <- c:
-		return true
-	case <-h.done:
-		return false
-	}
-}
-
-func (h *handoff) close()         { h.once.Do(func() { close(h.done) }) }
-func (h *handoff) Close() error   { h.close(); return nil }
-func (h *handoff) Addr() net.Addr { return h.addr }
-
-// panicLogger takes go-smtp's own log. go-smtp prints connection errors
-// (the clients' business; seg reports what matters in mail_logs) and the
-// panics it recovers from in Session calls, which are seg bugs: those go
-// to mail_logs as a Warning, first line only.
-type panicLogger struct{ log maillog.Logger }
-
-func (p panicLogger) Printf(format string, v ...interface{}) {
-	p.Println(fmt.Sprintf(format, v...))
-}
-
-func (p panicLogger) Println(v ...interface{}) {
-	msg := fmt.Sprint(v...)
-	if strings.HasPrefix(msg, "panic") {
-		first, _, _ := strings.Cut(msg, "\n")
-		p.log.Warning("smtpd: %s", first)
+		l.s.wg.Add(1)
+		go func() {
+			defer l.s.wg.Done()
+			l.s.connect(l, raw)
+		}()
 	}
 }

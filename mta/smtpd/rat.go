@@ -3,8 +3,6 @@ package smtpd
 import (
 	"strings"
 
-	"github.com/emersion/go-smtp"
-
 	"seg/store"
 )
 
@@ -53,7 +51,7 @@ func splitAddr(addr string) (local, domain string) {
 
 // ratReject is the reply for a recipient the RAT refuses: the entry's
 // own code and text when it has them, else 550 5.7.1 (SPEC 4.4).
-func ratReject(e *store.RATEntry) *smtp.SMTPError {
+func ratReject(e *store.RATEntry) *smtpError {
 	code, text := 550, "Recipient address rejected"
 	if e != nil && e.Code >= 400 && e.Code <= 599 {
 		code = e.Code
@@ -61,11 +59,11 @@ func ratReject(e *store.RATEntry) *smtp.SMTPError {
 	if e != nil && e.Text != "" {
 		text = e.Text
 	}
-	ec := smtp.EnhancedCode{code / 100, 7, 1}
+	ec := enhancedCode{code / 100, 7, 1}
 	if hasEnhancedCode(text) {
-		ec = smtp.NoEnhancedCode // the administrator wrote one
+		ec = noEnhancedCode // the administrator wrote one
 	}
-	return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: text}
+	return &smtpError{Code: code, EnhancedCode: ec, Message: text}
 }
 
 // hasEnhancedCode reports whether text starts with an RFC 3463 status

@@ -3,8 +3,6 @@ package smtpd
 import (
 	"testing"
 
-	"github.com/emersion/go-smtp"
-
 	"seg/store"
 )
 
@@ -52,16 +50,16 @@ func TestRATReject(t *testing.T) {
 	for _, tc := range []struct {
 		e    *store.RATEntry
 		code int
-		ec   smtp.EnhancedCode
+		ec   enhancedCode
 		text string
 	}{
-		{nil, 550, smtp.EnhancedCode{5, 7, 1}, "Recipient address rejected"},
-		{&store.RATEntry{Entry: "ALL", Action: "REJECT"}, 550, smtp.EnhancedCode{5, 7, 1}, "Recipient address rejected"},
-		{&store.RATEntry{Code: 551, Text: "Go elsewhere"}, 551, smtp.EnhancedCode{5, 7, 1}, "Go elsewhere"},
-		{&store.RATEntry{Code: 450, Text: "Later"}, 450, smtp.EnhancedCode{4, 7, 1}, "Later"},
-		{&store.RATEntry{Code: 550, Text: "#5.1.1 No such user"}, 550, smtp.NoEnhancedCode, "#5.1.1 No such user"},
-		{&store.RATEntry{Code: 550, Text: "5.1.1 No such user"}, 550, smtp.NoEnhancedCode, "5.1.1 No such user"},
-		{&store.RATEntry{Code: 550, Text: "5.1 is not a code"}, 550, smtp.EnhancedCode{5, 7, 1}, "5.1 is not a code"},
+		{nil, 550, enhancedCode{5, 7, 1}, "Recipient address rejected"},
+		{&store.RATEntry{Entry: "ALL", Action: "REJECT"}, 550, enhancedCode{5, 7, 1}, "Recipient address rejected"},
+		{&store.RATEntry{Code: 551, Text: "Go elsewhere"}, 551, enhancedCode{5, 7, 1}, "Go elsewhere"},
+		{&store.RATEntry{Code: 450, Text: "Later"}, 450, enhancedCode{4, 7, 1}, "Later"},
+		{&store.RATEntry{Code: 550, Text: "#5.1.1 No such user"}, 550, noEnhancedCode, "#5.1.1 No such user"},
+		{&store.RATEntry{Code: 550, Text: "5.1.1 No such user"}, 550, noEnhancedCode, "5.1.1 No such user"},
+		{&store.RATEntry{Code: 550, Text: "5.1 is not a code"}, 550, enhancedCode{5, 7, 1}, "5.1 is not a code"},
 	} {
 		got := ratReject(tc.e)
 		if got.Code != tc.code || got.EnhancedCode != tc.ec || got.Message != tc.text {

@@ -1,11 +1,13 @@
-// Package smtpd is seg's inbound side (SPEC 4): SMTP listeners on
-// github.com/emersion/go-smtp, Host Access Table matching at connect,
-// Recipient Access Table checks per RCPT, the HAT policy's limits, a
-// Received header, and the AsyncOS mail_logs lines of the inbound path.
+// Package smtpd is seg's inbound side (SPEC 4): SMTP listeners, Host
+// Access Table matching at connect, Recipient Access Table checks per
+// RCPT, the HAT policy's limits, a Received header, and the AsyncOS
+// mail_logs lines of the inbound path.
 //
-// go-smtp sequences the protocol; policy lives here. What go-smtp does
-// not let a Backend decide (the greeting, the unknown-command reply and
-// limit, EHLO keywords) is adjusted on the connection (conn.go).
+// The SMTP server is seg's own: a command loop per connection (conn.go)
+// with the RFC 5321 state machine (commands.go) and a message data
+// reader (data.go); the policy each command meets is the session's
+// (session.go). Every reply is written by this package, in AsyncOS's
+// words where seg knows them.
 package smtpd
 
 import (
@@ -84,7 +86,7 @@ type Server struct {
 	lis    map[string]*listener
 	order  []string
 	closed bool
-	wg     sync.WaitGroup // accept loops and go-smtp Serve loops
+	wg     sync.WaitGroup // accept loops and sessions
 
 	connMu  sync.Mutex
 	conns   map[net.Conn]struct{}

@@ -1,7 +1,6 @@
 package smtpd
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/emersion/go-smtp"
-
+	"seg/internal/address"
 	"seg/mta/counters"
 	"seg/mta/maillog"
 	"seg/mta/mailpolicy"
@@ -18,24 +16,11 @@ import (
 	"seg/store"
 )
 
-// backend gives go-smtp a Session per HELO/EHLO. The connection's HAT
-// decision was made at connect (connect.go) and travels on the conn.
-type backend struct{ s *Server }
-
-func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	nc := c.Conn()
-	if t, ok := nc.(*tls.Conn); ok {
-		nc = t.NetConn()
-	}
-	w, ok := nc.(*conn)
-	if !ok {
-		return nil, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Internal error, closing connection"}
-	}
-	return &session{s: b.s, c: w, info: w.info, helo: c.Hostname()}, nil
-}
-
-// session holds one mail transaction at a time. go-smtp calls it from the
-// connection's goroutine only.
+// session holds one mail transaction at a time: the policy of MAIL, RCPT
+// and DATA. The command loop (commands.go) calls it from the
+// connection's goroutine only, once a command's syntax is checked. The
+// connection's HAT decision was made at connect (connect.go) and travels
+// in info.
 type session struct {
 	s    *Server
 	c    *conn
@@ -47,39 +32,35 @@ type session struct {
 	rcpts []string
 }
 
-func smtpErr(code int, ec smtp.EnhancedCode, text string) *smtp.SMTPError {
-	return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: text}
+func smtpErr(code int, ec enhancedCode, text string) *smtpError {
+	return &smtpError{Code: code, EnhancedCode: ec, Message: text}
 }
 
 func (s *session) log() maillog.Logger { return s.s.d.Log }
 
-// Mail and Rcpt take the address from seg's own parse of the command
-// line (envelope.go), never go-smtp's unquoted one.
-func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
+// Mail and Rcpt take the path as seg's own parser read it (envelope.go);
+// size is MAIL's SIZE parameter, 0 when none was given.
+func (s *session) Mail(path address.Path, size int64) error {
 	in := s.info
 	if s.mid != 0 {
-		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Sender already specified")
+		return smtpErr(503, enhancedCode{5, 5, 1}, "Sender already specified")
 	}
 	if s.c.t.pastSoftLimit() {
 		// AsyncOS ends a session at 80% of its maximum connection time
 		// between messages rather than cut the next one short (timeouts.go).
 		s.log().Info("ICID %d disconnected address %s, exceeded allowable connection time", in.icid, in.ip)
 		s.c.hangUpAfterReply()
-		return smtpErr(421, smtp.EnhancedCode{4, 4, 2}, "Exceeded allowable connection time, disconnecting.")
+		return smtpErr(421, enhancedCode{4, 4, 2}, "Exceeded allowable connection time, disconnecting.")
 	}
 	if max := in.dec.Flow.MaxMsgsPerSession; max > 0 && in.msgs >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Messages", in.icid)
 		s.c.hangUpAfterReply()
-		return smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "Too many messages for this session, closing connection")
+		return smtpErr(421, enhancedCode{4, 7, 0}, "Too many messages for this session, closing connection")
 	}
-	if in.maxSize > 0 && opts != nil && opts.Size > in.maxSize {
+	if in.maxSize > 0 && size > in.maxSize {
 		// RFC 1870 section 6.1: refuse a declared size over the limit at MAIL.
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
-		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds limit")
-	}
-	path, err := s.envelopePath("MAIL")
-	if err != nil {
-		return err
+		return smtpErr(552, enhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
 	from := ""
 	if !path.Null {
@@ -93,14 +74,10 @@ func (s *session) Mail(_ string, opts *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *session) Rcpt(_ string, opts *smtp.RcptOptions) error {
+func (s *session) Rcpt(path address.Path) error {
 	in := s.info
 	if s.mid == 0 {
-		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Need MAIL command")
-	}
-	path, err := s.envelopePath("RCPT")
-	if err != nil {
-		return err
+		return smtpErr(503, enhancedCode{5, 5, 1}, "Need MAIL command")
 	}
 	to := path.Mailbox.String()
 	// RELAY takes any recipient; everything else must pass the RAT, so no
@@ -115,7 +92,7 @@ func (s *session) Rcpt(_ string, opts *smtp.RcptOptions) error {
 	}
 	if max := in.dec.Flow.MaxRcptsPerMsg; max > 0 && int64(len(s.rcpts)) >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Recipients", in.icid)
-		return smtpErr(452, smtp.EnhancedCode{4, 5, 3}, "Too many recipients")
+		return smtpErr(452, enhancedCode{4, 5, 3}, "Too many recipients")
 	}
 	s.log().Info("MID %d ICID %d RID %d To: <%s>", s.mid, in.icid, len(s.rcpts), logSafe(to))
 	s.rcpts = append(s.rcpts, to)
@@ -125,25 +102,26 @@ func (s *session) Rcpt(_ string, opts *smtp.RcptOptions) error {
 func (s *session) Data(r io.Reader) error {
 	in := s.info
 	if s.mid == 0 || len(s.rcpts) == 0 {
-		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "Need RCPT command")
+		return smtpErr(503, enhancedCode{5, 5, 1}, "Need RCPT command")
 	}
 	src := r
 	if in.maxSize > 0 {
 		src = io.LimitReader(r, in.maxSize+1)
 	}
-	data, err := io.ReadAll(src)
-	if errors.Is(err, smtp.ErrTooLongLine) {
-		// go-smtp hangs up after this (RFC 5321 section 4.5.3.1.6 allows
-		// a server to refuse lines over 1000 octets; go-smtp takes 2000).
-		return smtpErr(500, smtp.EnhancedCode{5, 5, 2}, "Line too long")
+	buf, err := readMessage(src)
+	data := buf[headerRoom:]
+	if errors.Is(err, errLineTooLong) {
+		// The loop hangs up after this (RFC 5321 section 4.5.3.1.6 allows
+		// a server to refuse lines over 1000 octets; seg takes 2000).
+		return smtpErr(500, enhancedCode{5, 5, 2}, "Line too long")
 	}
 	if err != nil {
 		// The client went away or timed out; Reset logs the abort.
-		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Error reading message data")
+		return smtpErr(451, enhancedCode{4, 3, 0}, "Error reading message data")
 	}
 	if in.maxSize > 0 && int64(len(data)) > in.maxSize {
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
-		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "Message size exceeds limit")
+		return smtpErr(552, enhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
 
 	mid := s.mid
@@ -153,8 +131,7 @@ func (s *session) Data(r io.Reader) error {
 		proto = "SMTP"
 	}
 	hdr := receivedHeader(s.helo, in.rdns, addrLiteral(in.ip), in.hostname, proto, strconv.FormatInt(mid, 10), s.rcpts, now)
-	body := make([]byte, 0, len(hdr)+len(data))
-	body = append(append(body, hdr...), data...)
+	body := prepend(buf, hdr)
 
 	msgID, subject, hasID, hasSubject := headerFields(data)
 	relay := in.dec.Behavior == store.BehaviorRelay
@@ -200,13 +177,13 @@ func (s *session) Data(r io.Reader) error {
 		// get the message twice when the client sends it again, but none
 		// loses it.
 		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
-		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Message could not be queued, try again later")
+		return smtpErr(451, enhancedCode{4, 3, 0}, "Message could not be queued, try again later")
 	}
 	s.s.d.Counters.Add(counters.MessagesReceived, 1)
 	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	in.msgs++
 	s.mid, s.from, s.rcpts = 0, "", nil
-	return smtpErr(250, smtp.EnhancedCode{2, 0, 0}, "Ok: queued as "+strconv.FormatInt(mid, 10))
+	return smtpErr(250, enhancedCode{2, 0, 0}, "Ok: queued as "+strconv.FormatInt(mid, 10))
 }
 
 // split divides a message by the mail policy its recipients match
@@ -265,9 +242,4 @@ func (s *session) Reset() {
 		s.log().Info("Message aborted MID %d Receiving aborted", s.mid)
 	}
 	s.mid, s.from, s.rcpts = 0, "", nil
-}
-
-func (s *session) Logout() error {
-	s.Reset()
-	return nil
 }

@@ -57,6 +57,9 @@ func TestReservedSlotsForRelay(t *testing.T) {
 		t.Fatalf("ordinary client at a full listener: %q", got)
 	}
 	third.expectClosed()
+	// Its slot is free once the server has logged the close (the client
+	// may see the connection end a moment before).
+	e.waitLog("Info: ICID 9 close")
 	// RELAYLIST takes the reserve, and relays.
 	r1 := dialFrom(t, addr, "127.0.0.1")
 	r1.greet("relay.test")

@@ -12,9 +12,10 @@ import (
 
 // The time limits of a connection (docs/connection-limits.md). Every
 // one is enforced by the read deadline the conn sets before it waits
-// for the client (conn.Read), so no goroutine watches a connection: a
-// deadline that passes wakes the Read, which says why it woke, answers
-// 421 and hangs up (conn.end). The limits come from the listener's
+// for the client (conn.wait: before each command line, and before each
+// read of message data in connReader), so no goroutine watches a
+// connection: a deadline that passes wakes the read, which says why it
+// woke, answers 421 and hangs up (conn.end). The limits come from the listener's
 // ConnLimits in the snapshot the connection took at connect.
 //
 //   - idle_timeout: per command line (the whole line: the deadline is
@@ -26,8 +27,8 @@ import (
 //   - data_timeout: from the 354 to the final dot.
 //   - min_data_rate: message data must bring min_data_rate bytes per
 //     second averaged over each data_rate_interval of the DATA phase.
-//     The check runs when an interval has passed: at the next Read, or
-//     when the deadline set for the interval's end wakes the Read.
+//     The check runs when an interval has passed: at the next read, or
+//     when the deadline set for the interval's end wakes the read.
 //
 // Eviction under pressure (slots.go) uses the same way in: it marks the
 // conn and sets its read deadline in the past.
@@ -66,8 +67,8 @@ func (r endReason) reply() string {
 	return "421 4.4.2 Idle timeout, disconnecting.\r\n"
 }
 
-// timers is the time state of one conn. Only the goroutine reading the
-// conn (go-smtp's) changes it, apart from idleSince and stop, which the
+// timers is the time state of one conn. Only the conn's own goroutine
+// (its command loop) changes it, apart from idleSince and stop, which the
 // listener's eviction reads and sets.
 type timers struct {
 	lim   store.ConnLimits
@@ -177,16 +178,13 @@ func tooSlow(n int64, d time.Duration, rate int) bool {
 	return n*int64(time.Second) < int64(rate)*int64(d)
 }
 
-// done accounts for what a wait brought (got: the bytes handed on;
-// line: whether a whole command line was read, verb its verb as the conn
-// found it) and decides what its error means: endNone (pass the error
-// on, if any), endRetry (read again), or the reason to end the session.
-func (t *timers) done(got int, line bool, verb string, err error) endReason {
+// done accounts for what a read of the client brought (got bytes) and
+// decides what its error means: endNone (pass the error on, if any),
+// endRetry (read again), or the reason to end the session.
+func (t *timers) done(got int, err error) endReason {
 	t.idleSince.Store(0)
 	if t.inData {
 		t.dataBytes += int64(got)
-	} else if line {
-		t.counted = progress(verb)
 	}
 	if why := endReason(t.stop.Load()); why != endNone {
 		return why
@@ -200,6 +198,11 @@ func (t *timers) done(got int, line bool, verb string, err error) endReason {
 	}
 	return endIdle
 }
+
+// command notes the verb of the command line just read: whether it
+// moved the session on (progress) decides where eviction's idle time
+// starts at the next wait.
+func (t *timers) command(verb string) { t.counted = progress(verb) }
 
 // idleFor is how long the client has been idle, as eviction sees it.
 func (t *timers) idleFor() time.Duration { return t.clock().Sub(t.waitFrom) }

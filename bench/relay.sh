@@ -12,8 +12,9 @@
 # with reaped children plus live children), and of the whole machine.
 #
 # Environment: MSGS=10000 SIZE=4096 SESSIONS=20 REPS=3 OUT=/tmp/seg-bench
-#   RELAYS="seg postfix seg-noscan seg-tdc": the relays of each round,
-#     in order (seg variants below); PROFILE=1 writes each seg's CPU
+#   RELAYS="seg postfix direct seg-noscan seg-tdc": the relays of each
+#     round, in order (seg variants below; direct: smtp-source straight
+#     into the sink, no relay at all: the ceiling); PROFILE=1 writes each seg's CPU
 #     profile of round N to $OUT/NAME.cpu.pprof.N (go tool pprof -top
 #     $OUT/seg $OUT/NAME.cpu.pprof.N)
 # Needs: smtp-source, smtp-sink, postfix (Debian package postfix), go.
@@ -22,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MSGS=${MSGS:-10000} SIZE=${SIZE:-4096} SESSIONS=${SESSIONS:-20} REPS=${REPS:-3}
 OUT=${OUT:-/tmp/seg-bench} TIMEOUT=${TIMEOUT:-600} PROFILE=${PROFILE:-}
-RELAYS=${RELAYS:-seg postfix seg-noscan seg-tdc}
+RELAYS=${RELAYS:-seg postfix direct seg-noscan seg-tdc}
 SEG_PORT=${SEG_PORT:-2725} PF_PORT=${PF_PORT:-2625} SINK_PORT=${SINK_PORT:-2626}
 TDC_SINK_PORT=${TDC_SINK_PORT:-2627} SSH_PORT=${SSH_PORT:-2722}
 HOST=127.0.0.1
@@ -139,7 +140,7 @@ log "relays: $RELAYS; sink :$SINK_PORT, intake sink :$TDC_SINK_PORT; $MSGS x $SI
 # For seg-tdc, e2e is the originals' (the sink counted MSGS more) and
 # copies_rate MSGS / time until the intake sink counted MSGS more copies;
 # the CPU figures run until both are in (every copy's cost is counted).
-relay_pids() { if [ "$1" = postfix ]; then pf_pids; else echo "${SEG_PID[$1]}"; fi; }
+relay_pids() { case $1 in postfix) pf_pids ;; direct) ;; *) echo "${SEG_PID[$1]}" ;; esac; }
 wait_sink() {
   local port=$1 want=$2 name=$3 deadline=$((SECONDS + TIMEOUT))
   while [ "$(sink_count "$port")" -lt "$want" ]; do
@@ -149,10 +150,10 @@ wait_sink() {
 }
 round() {
   local name=$1 port=$PF_PORT base cbase t0 t1 t2 t3 c0 c1 s0 s1 errs copies=-
-  [ "$name" != postfix ] && port=${SEG_PORTS[$name]}
+  case $name in postfix) ;; direct) port=$SINK_PORT ;; *) port=${SEG_PORTS[$name]} ;; esac
   base=$(sink_count $SINK_PORT); cbase=$(sink_count $TDC_SINK_PORT)
   # PROFILE: each round of a seg gets its own profile, NAME.cpu.pprof.N
-  [ -n "$PROFILE" ] && [ "$name" != postfix ] && kill -USR1 "${SEG_PID[$name]}"
+  [ -n "$PROFILE" ] && [ -n "${SEG_PID[$name]:-}" ] && kill -USR1 "${SEG_PID[$name]}"
   c0=$(proc_ticks $(relay_pids "$name"))
   s0=$(sys_ticks); t0=$(now)
   smtp-source -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M client.test -f sender@client.test -t rcpt@example.test \
@@ -186,6 +187,8 @@ done
 ratio() { want "$1" && want "$2" && printf '%s: %s\n' "$3" "$(calc "$(median ${E2E[$1]}) / $(median ${E2E[$2]})" 2)"; }
 echo "medians of $REPS rounds each, $MSGS msgs x $SIZE B, $SESSIONS sessions"
 ratio seg postfix "ratio seg/postfix e2e" || true
+ratio seg direct "ratio seg/no-relay ceiling e2e (smtp-source straight into smtp-sink)" || true
+ratio postfix direct "ratio postfix/no-relay ceiling e2e" || true
 ratio seg-tdc seg-noscan "ratio TDC on/off e2e of the original mail (seg-tdc/seg-noscan)" || true
 for name in seg seg-noscan seg-tdc; do
   want $name && echo "peak RSS of $name: $(awk '/VmHWM/{print $2, $3}' /proc/${SEG_PID[$name]}/status)"

@@ -30,23 +30,23 @@ const (
 	outsideSecret = "Kq9ZpX3vLm8TwR2yNc7BhJ4d"
 )
 
-// secBox is a running appliance with a generated admin password (so
+// secBox is an appliance with a generated admin password (so
 // DATA/initial-admin-password exists), a readonly user ro and an
 // operator op (password logins), and a secret file outside DATA.
 type secBox struct {
 	t        *testing.T
-	dir      string
-	sshPort  int
 	adminPW  string
 	outside  string // the secret file's path
 	firstErr string // stderr of the first (offline) seg cli, which generated the password
-	a        *appliance
+	a        *segtest.Appliance
 }
 
 func newSecBox(t *testing.T) *secBox {
 	t.Helper()
-	b := &secBox{t: t, dir: filepath.Join(t.TempDir(), "data"), sshPort: segtest.FreePort(t)}
-	conf := filepath.Join(b.dir, "configuration")
+	// Open: no SEG_ADMIN_PASSWORD, so that the password is generated, as
+	// on a real first start.
+	b := &secBox{t: t, a: segtest.Open(t, filepath.Join(t.TempDir(), "data"))}
+	conf := filepath.Join(b.a.Dir, "configuration")
 	if err := os.MkdirAll(conf, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -54,16 +54,9 @@ func newSecBox(t *testing.T) *secBox {
 	os.WriteFile(filepath.Join(conf, "op.pw"), []byte(opPassword+"\n"), 0o600)
 	b.outside = filepath.Join(t.TempDir(), "outside-secret.txt")
 	os.WriteFile(b.outside, []byte(outsideSecret+"\n"), 0o600)
-	// No SEG_ADMIN_PASSWORD: the password is generated, as on a real
-	// first start.
-	r := segCLI(t, b.dir, "", fmt.Sprintf("listenerconfig edit IncomingMail setup --port %d ; sshconfig setup --port %d ; "+
-		"userconfig new ro --role readonly --password-file ro.pw ; userconfig new op --role operator --password-file op.pw ; commit users",
-		segtest.FreePort(t), b.sshPort))
-	if r.code != 0 {
-		t.Fatalf("setup: %s", r)
-	}
-	b.firstErr = r.err
-	pw, err := os.ReadFile(filepath.Join(b.dir, initialPasswordFile))
+	b.firstErr = b.a.Configure("userconfig new ro --role readonly --password-file ro.pw",
+		"userconfig new op --role operator --password-file op.pw").Stderr
+	pw, err := os.ReadFile(filepath.Join(b.a.Dir, initialPasswordFile))
 	if err != nil {
 		t.Fatalf("no initial password file after the first start: %v", err)
 	}
@@ -74,16 +67,14 @@ func newSecBox(t *testing.T) *secBox {
 	return b
 }
 
-func (b *secBox) start() { b.a = startAppliance(b.t, b.dir, nil) }
-
 // cli runs `seg cli -u user LINE` and fails the test if it takes over
 // 15 s: a file that blocks or never ends must not hang the session.
-func (b *secBox) cli(user, line string) result {
+func (b *secBox) cli(user, line string) segtest.Result {
 	b.t.Helper()
-	cmd := exec.Command(segtest.Binary(b.t), "cli", "--data", b.dir, "-u", user, line)
-	cmd.Env = testEnv()
+	cmd := exec.Command(segtest.Binary(b.t), "cli", "--data", b.a.Dir, "-u", user, line)
+	cmd.Env = segtest.Env()
 	start := time.Now()
-	r, err := capture(cmd, "", 15*time.Second)
+	r, err := segtest.Exec(cmd, "", 15*time.Second)
 	if err != nil {
 		b.t.Fatalf("seg cli -u %s %q: %v after %v (the session hangs)", user, line, err, time.Since(start).Round(time.Millisecond))
 	}
@@ -91,9 +82,9 @@ func (b *secBox) cli(user, line string) result {
 }
 
 // ssh runs LINE as a one-shot SSH command, logging in with a password.
-func (b *secBox) ssh(user, password, line string) result {
+func (b *secBox) ssh(user, password, line string) segtest.Result {
 	b.t.Helper()
-	c, err := sshDial(b.sshPort, user, ssh.Password(password))
+	c, err := sshDial(b.a.SSHPort, user, ssh.Password(password))
 	if err != nil {
 		b.t.Fatalf("ssh %s: %v", user, err)
 	}
@@ -120,14 +111,14 @@ func (b *secBox) ssh(user, password, line string) result {
 	case err != nil:
 		b.t.Fatalf("ssh %s %q: %v", user, line, err)
 	}
-	return result{out: out.String(), err: errb.String(), code: code}
+	return segtest.Result{Stdout: out.String(), Stderr: errb.String(), Code: code}
 }
 
 // cliLog waits until logs/cli_logs records line (it is flushed within
 // half a second) and returns the log.
 func (b *secBox) cliLog(line string) string {
 	b.t.Helper()
-	path := filepath.Join(b.dir, "logs", "cli_logs")
+	path := filepath.Join(b.a.Dir, "logs", "cli_logs")
 	segtest.Wait(b.t, 10*time.Second, fmt.Sprintf("%q in cli_logs", line), func() bool { return fileContains(path, line) })
 	data, _ := os.ReadFile(path)
 	return string(data)
@@ -137,7 +128,7 @@ func (b *secBox) cliLog(line string) string {
 // what, and returns the log.
 func (b *secBox) cliLogN(who, what string, n int) string {
 	b.t.Helper()
-	path := filepath.Join(b.dir, "logs", "cli_logs")
+	path := filepath.Join(b.a.Dir, "logs", "cli_logs")
 	var log string
 	segtest.Wait(b.t, 10*time.Second, fmt.Sprintf("%d lines %q...%q in cli_logs", n, who, what), func() bool {
 		data, _ := os.ReadFile(path)
@@ -166,16 +157,16 @@ func noPartOf(t *testing.T, what, text, secret string) {
 }
 
 // refused checks a command failed with want and leaked no secret.
-func (b *secBox) refused(what string, r result, want string) {
+func (b *secBox) refused(what string, r segtest.Result, want string) {
 	b.t.Helper()
-	if r.code == 0 {
+	if r.Code == 0 {
 		b.t.Errorf("%s succeeded:\n%s", what, r)
 	}
-	if !strings.Contains(r.out+r.err, want) {
+	if !strings.Contains(r.Stdout+r.Stderr, want) {
 		b.t.Errorf("%s: want %q in the output:\n%s", what, want, r)
 	}
-	noPartOf(b.t, what, r.out+r.err, b.adminPW)
-	noPartOf(b.t, what, r.out+r.err, outsideSecret)
+	noPartOf(b.t, what, r.Stdout+r.Stderr, b.adminPW)
+	noPartOf(b.t, what, r.Stdout+r.Stderr, outsideSecret)
 }
 
 // TestSecReadOnlyCannotReadFiles is issue 8 point 1: a readonly user
@@ -183,7 +174,7 @@ func (b *secBox) refused(what string, r result, want string) {
 // got its lines back in the error messages and in cli_logs.
 func TestSecReadOnlyCannotReadFiles(t *testing.T) {
 	b := newSecBox(t)
-	b.start()
+	b.a.Start()
 	// destconfig and smtproutes say "... to use this command."; listenerconfig
 	// edit "... to change listeners.".
 	const access = "You are not in the correct access group to "
@@ -199,7 +190,7 @@ func TestSecReadOnlyCannotReadFiles(t *testing.T) {
 		b.refused("ssh: "+line, b.ssh("ro", roPassword, line), access)
 	}
 	// Printing stays open to readonly.
-	if r := b.cli("ro", "destconfig list"); r.code != 0 {
+	if r := b.cli("ro", "destconfig list"); r.Code != 0 {
 		t.Errorf("readonly destconfig list: %s", r)
 	}
 	// The last attack, over the socket and then SSH, is in cli_logs.
@@ -207,7 +198,7 @@ func TestSecReadOnlyCannotReadFiles(t *testing.T) {
 	noPartOf(t, "cli_logs", log, b.adminPW)
 	noPartOf(t, "cli_logs", log, outsideSecret)
 	// Only admin's own SSH login removes the initial password file.
-	if _, err := os.Stat(filepath.Join(b.dir, initialPasswordFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(b.a.Dir, initialPasswordFile)); err != nil {
 		t.Errorf("readonly sessions removed the initial password file: %v", err)
 	}
 }
@@ -218,19 +209,19 @@ func TestSecReadOnlyCannotReadFiles(t *testing.T) {
 // export` created directories).
 func TestSecOperatorConfinedToConfigDir(t *testing.T) {
 	b := newSecBox(t)
-	conf := filepath.Join(b.dir, "configuration")
+	conf := filepath.Join(b.a.Dir, "configuration")
 	if err := os.Symlink(b.outside, filepath.Join(conf, "link.ini")); err != nil {
 		t.Fatal(err)
 	}
 	elsewhere := t.TempDir()
 	victim := filepath.Join(elsewhere, "victim.txt")
 	os.WriteFile(victim, []byte("original\n"), 0o644)
-	b.start()
+	b.a.Start()
 
 	const notName = "is not a file name in the configuration directory"
 	for line, want := range map[string]string{
 		"destconfig import ../" + initialPasswordFile:                                               notName,
-		"destconfig import " + filepath.Join(b.dir, initialPasswordFile):                            notName,
+		"destconfig import " + filepath.Join(b.a.Dir, initialPasswordFile):                          notName,
 		"smtproutes import " + b.outside:                                                            notName,
 		"destconfig import link.ini":                                                                "is a symbolic link",
 		"smtproutes import link.ini":                                                                "is a symbolic link",
@@ -252,7 +243,7 @@ func TestSecOperatorConfinedToConfigDir(t *testing.T) {
 	}
 	for _, p := range []string{
 		filepath.Join(elsewhere, "new.txt"),
-		filepath.Join(b.dir, "..", "..", "x"),
+		filepath.Join(b.a.Dir, "..", "..", "x"),
 		filepath.Join(conf, "sub"),
 		filepath.Join(elsewhere, "rat.txt"),
 	} {
@@ -261,7 +252,7 @@ func TestSecOperatorConfinedToConfigDir(t *testing.T) {
 		}
 	}
 	// Within the directory, export and import work.
-	if r := b.cli("op", "smtproutes new example.com 192.0.2.1 ; smtproutes export routes.txt ; smtproutes import routes.txt ; commit"); r.code != 0 {
+	if r := b.cli("op", "smtproutes new example.com 192.0.2.1 ; smtproutes export routes.txt ; smtproutes import routes.txt ; commit"); r.Code != 0 {
 		t.Errorf("export and import by name: %s", r)
 	}
 	log := b.cliLog("User op (socket) executed batch command: 'smtproutes import link.ini' result:")
@@ -274,7 +265,7 @@ func TestSecOperatorConfinedToConfigDir(t *testing.T) {
 // import file or --password-file hung the session.
 func TestSecFilesThatNeverEnd(t *testing.T) {
 	b := newSecBox(t)
-	conf := filepath.Join(b.dir, "configuration")
+	conf := filepath.Join(b.a.Dir, "configuration")
 	if err := syscall.Mkfifo(filepath.Join(conf, "pipe"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +279,7 @@ func TestSecFilesThatNeverEnd(t *testing.T) {
 	if err := os.Truncate(big, 17<<20); err != nil { // sparse
 		t.Fatal(err)
 	}
-	b.start()
+	b.a.Start()
 
 	for _, tc := range []struct{ user, line, want string }{
 		{"op", "destconfig import pipe", "is not a regular file"},
@@ -304,11 +295,11 @@ func TestSecFilesThatNeverEnd(t *testing.T) {
 	} {
 		b.refused(tc.user+": "+tc.line, b.cli(tc.user, tc.line), tc.want)
 	}
-	if rss := vmRSS(t, b.a.cmd.Process.Pid); rss > 200<<20 {
+	if rss := vmRSS(t, b.a.Pid()); rss > 200<<20 {
 		t.Errorf("seg's resident memory is %d MB after the attacks, want under 200 MB", rss>>20)
 	}
 	// The appliance still answers.
-	if r := b.cli("op", "destconfig list"); r.code != 0 {
+	if r := b.cli("op", "destconfig list"); r.Code != 0 {
 		t.Errorf("after the attacks: %s", r)
 	}
 }
@@ -341,19 +332,19 @@ func TestSecInitialPasswordRemovedAtAdminLogin(t *testing.T) {
 	if !strings.Contains(b.firstErr, "which is removed when admin first logs in over SSH or the password changes") {
 		t.Errorf("the first start does not say when the file goes:\n%s", b.firstErr)
 	}
-	b.start()
-	pwFile := filepath.Join(b.dir, initialPasswordFile)
+	b.a.Start()
+	pwFile := filepath.Join(b.a.Dir, initialPasswordFile)
 	// A socket session as admin, and other users' SSH logins, leave it.
-	if r := b.cli("admin", "sshconfig print"); r.code != 0 {
+	if r := b.cli("admin", "sshconfig print"); r.Code != 0 {
 		t.Fatalf("%s", r)
 	}
-	if r := b.ssh("op", opPassword, "sshconfig print"); r.code != 0 {
+	if r := b.ssh("op", opPassword, "sshconfig print"); r.Code != 0 {
 		t.Fatalf("%s", r)
 	}
 	if _, err := os.Stat(pwFile); err != nil {
 		t.Fatalf("removed before admin logged in: %v", err)
 	}
-	if r := b.ssh("admin", b.adminPW, "sshconfig print"); r.code != 0 {
+	if r := b.ssh("admin", b.adminPW, "sshconfig print"); r.Code != 0 {
 		t.Fatalf("admin over SSH: %s", r)
 	}
 	segtest.Wait(t, 10*time.Second, "the initial password file to go", func() bool {
@@ -362,10 +353,10 @@ func TestSecInitialPasswordRemovedAtAdminLogin(t *testing.T) {
 	})
 	// seg says so right after the removal: wait for the line too.
 	segtest.Wait(t, 10*time.Second, "word of the removal on stderr", func() bool {
-		return strings.Contains(b.a.err.String(), "removed "+pwFile+": user admin has logged in over SSH")
+		return strings.Contains(b.a.Stderr(), "removed "+pwFile+": user admin has logged in over SSH")
 	})
 	// The password itself still works.
-	if r := b.ssh("admin", b.adminPW, "sshconfig print"); r.code != 0 {
+	if r := b.ssh("admin", b.adminPW, "sshconfig print"); r.Code != 0 {
 		t.Fatalf("admin after the removal: %s", r)
 	}
 }
@@ -375,44 +366,42 @@ func TestSecInitialPasswordRemovedAtAdminLogin(t *testing.T) {
 // back from a backup) at start-up.
 func TestSecInitialPasswordRemovedWhenChanged(t *testing.T) {
 	b := newSecBox(t)
-	pwFile := filepath.Join(b.dir, initialPasswordFile)
-	os.WriteFile(filepath.Join(b.dir, "configuration", "new.pw"), []byte("a-new-admin-password\n"), 0o600)
-	b.start()
-	if r := b.cli("admin", "userconfig edit op --fullname Operator ; commit"); r.code != 0 {
+	pwFile := filepath.Join(b.a.Dir, initialPasswordFile)
+	os.WriteFile(filepath.Join(b.a.Dir, "configuration", "new.pw"), []byte("a-new-admin-password\n"), 0o600)
+	b.a.Start()
+	if r := b.cli("admin", "userconfig edit op --fullname Operator ; commit"); r.Code != 0 {
 		t.Fatalf("%s", r)
 	}
 	if _, err := os.Stat(pwFile); err != nil {
 		t.Fatalf("another user's change removed the file: %v", err)
 	}
-	if r := b.cli("admin", "userconfig edit admin --password-file new.pw ; commit"); r.code != 0 {
+	if r := b.cli("admin", "userconfig edit admin --password-file new.pw ; commit"); r.Code != 0 {
 		t.Fatalf("%s", r)
 	}
 	segtest.Wait(t, 10*time.Second, "the initial password file to go after the password changed", func() bool {
 		_, err := os.Stat(pwFile)
 		return os.IsNotExist(err)
 	})
-	if code := b.a.stop(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	b.a.Stop()
 
 	// A stale copy put back is removed at the next start.
 	os.WriteFile(pwFile, []byte(b.adminPW+"\n"), 0o600)
-	b.start()
+	b.a.Start()
 	if _, err := os.Stat(pwFile); !os.IsNotExist(err) {
 		t.Errorf("a file that no longer holds admin's password survived the start: %v", err)
 	}
-	b.a.stop()
+	b.a.Terminate()
 
 	// Offline: seg cli changes the password and removes the file.
 	os.WriteFile(pwFile, []byte("a-new-admin-password\n"), 0o600)
-	if r := b.cli("admin", "sshconfig print"); r.code != 0 {
+	if r := b.cli("admin", "sshconfig print"); r.Code != 0 {
 		t.Fatalf("%s", r)
 	}
 	if _, err := os.Stat(pwFile); err != nil {
 		t.Fatalf("a file holding admin's password was removed: %v", err)
 	}
-	os.WriteFile(filepath.Join(b.dir, "configuration", "third.pw"), []byte("a-third-admin-password\n"), 0o600)
-	if r := b.cli("admin", "userconfig edit admin --password-file third.pw ; commit"); r.code != 0 {
+	os.WriteFile(filepath.Join(b.a.Dir, "configuration", "third.pw"), []byte("a-third-admin-password\n"), 0o600)
+	if r := b.cli("admin", "userconfig edit admin --password-file third.pw ; commit"); r.Code != 0 {
 		t.Fatalf("%s", r)
 	}
 	if _, err := os.Stat(pwFile); !os.IsNotExist(err) {

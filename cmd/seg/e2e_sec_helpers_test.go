@@ -7,7 +7,6 @@ package main
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -61,11 +60,8 @@ func sshAs(t *testing.T, port int, user string, key userKey, command, stdin stri
 	if command != "" {
 		cmdline = []string{command}
 	}
-	r, err := capture(opensshCmd(key.file, port, user, cmdline...), stdin, 60*time.Second)
-	if err != nil {
-		t.Fatalf("ssh: %v", err)
-	}
-	return r.out + r.err, r.code
+	r := openSSH(t, key.file, port, user, stdin, cmdline...)
+	return r.Stdout + r.Stderr, r.Code
 }
 
 // step is one line typed into an interactive session: a command at the
@@ -156,12 +152,8 @@ func sshTerminal(t *testing.T, port int, user string, key userKey, prompt string
 // runningConfig is the running configuration, as admin sees it.
 func runningConfig(t *testing.T, a *segtest.Appliance) *store.Config {
 	t.Helper()
-	out := a.MustCli("showconfig")
-	var cfg store.Config
-	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
-		t.Fatalf("showconfig: %v\n%s", err, out)
-	}
-	return &cfg
+	cfg, _ := showconfig(t, a)
+	return cfg
 }
 
 // currentRevision is the number of the running revision: showchanges

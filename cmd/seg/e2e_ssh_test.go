@@ -15,16 +15,6 @@ import (
 	"seg/internal/segtest"
 )
 
-// openSSH runs the OpenSSH client with key auth against the appliance.
-func openSSH(t *testing.T, key string, port int, stdin string, command ...string) result {
-	t.Helper()
-	r, err := capture(opensshCmd(key, port, "admin", command...), stdin, 60*time.Second)
-	if err != nil {
-		t.Fatalf("ssh: %v", err)
-	}
-	return r
-}
-
 func sshDial(port int, user string, auth ssh.AuthMethod) (*ssh.Client, error) {
 	return ssh.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), &ssh.ClientConfig{
 		User:            user,
@@ -36,11 +26,12 @@ func sshDial(port int, user string, auth ssh.AuthMethod) (*ssh.Client, error) {
 
 func TestSSH(t *testing.T) {
 	segtest.Tool(t, "ssh")
-	dir := t.TempDir()
 	const adminPW = "correct horse battery"
-	runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=" + adminPW}, "cli", "--data", dir, "help")
-	sshPort := segtest.FreePort(t)
-	configurePorts(t, dir, segtest.FreePort(t), sshPort)
+	a := segtest.Open(t, t.TempDir())
+	a.Password = adminPW
+	a.Cli("help")
+	a.Configure()
+	dir, sshPort := a.Dir, a.SSHPort
 
 	// A key made by ssh-keygen, added to admin with userconfig.
 	keyDir := t.TempDir()
@@ -55,35 +46,35 @@ func TestSSH(t *testing.T) {
 	// A guest account to lock out, with a password from a file in the
 	// configuration directory.
 	os.WriteFile(filepath.Join(dir, "configuration", "victim.pw"), []byte("victim password\n"), 0o600)
-	a := startAppliance(t, dir, nil)
-	mustCLI(t, dir, "userconfig", "edit", "admin", "--sshkey", strings.TrimSpace(string(pub)), ";",
+	a.Start()
+	a.MustCli("userconfig", "edit", "admin", "--sshkey", strings.TrimSpace(string(pub)), ";",
 		"userconfig", "new", "victim", "--role", "guest", "--password-file", "victim.pw", ";", "commit", "ssh access")
 
 	t.Run("one-shot with exit status", func(t *testing.T) {
-		r := openSSH(t, key, sshPort, "", "sshconfig print")
-		if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("port %d", sshPort)) {
+		r := openSSH(t, key, sshPort, "admin", "", "sshconfig print")
+		if r.Code != 0 || !strings.Contains(r.Stdout, fmt.Sprintf("port %d", sshPort)) {
 			t.Fatalf("%s", r)
 		}
-		r = openSSH(t, key, sshPort, "", "bogus command")
-		if r.code != 1 || !strings.Contains(r.err, "Unknown command: bogus") {
+		r = openSSH(t, key, sshPort, "admin", "", "bogus command")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "Unknown command: bogus") {
 			t.Fatalf("failing command: %s", r)
 		}
-		r = openSSH(t, key, sshPort, "", `destconfig edit DEFAULT --max_host_concurrency=123 ; commit "via ssh"`)
-		if r.code != 0 || !strings.Contains(r.out, "Changes committed") {
+		r = openSSH(t, key, sshPort, "admin", "", `destconfig edit DEFAULT --max_host_concurrency=123 ; commit "via ssh"`)
+		if r.Code != 0 || !strings.Contains(r.Stdout, "Changes committed") {
 			t.Fatalf("commit over ssh: %s", r)
 		}
-		if cfg, _ := showconfig(t, dir); cfg.DestDefault["max_host_concurrency"] != "123" {
+		if cfg, _ := showconfig(t, a); cfg.DestDefault["max_host_concurrency"] != "123" {
 			t.Fatalf("ssh commit not in the running config: %v", cfg.DestDefault)
 		}
 	})
 
 	t.Run("batch from stdin", func(t *testing.T) {
-		r := openSSH(t, key, sshPort, "# batch\nsshconfig print\n\ndestconfig edit DEFAULT --max_host_concurrency=124\ncommit\n")
-		if r.code != 0 || !strings.Contains(r.out, "SSH server") || !strings.Contains(r.out, "Changes committed") {
+		r := openSSH(t, key, sshPort, "admin", "# batch\nsshconfig print\n\ndestconfig edit DEFAULT --max_host_concurrency=124\ncommit\n")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "SSH server") || !strings.Contains(r.Stdout, "Changes committed") {
 			t.Fatalf("%s", r)
 		}
-		r = openSSH(t, key, sshPort, "sshconfig print\nbogus\ncommit\n")
-		if r.code != 1 || !strings.Contains(r.err, "-:2: Unknown command: bogus") {
+		r = openSSH(t, key, sshPort, "admin", "sshconfig print\nbogus\ncommit\n")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "-:2: Unknown command: bogus") {
 			t.Fatalf("bad batch: %s", r)
 		}
 	})
@@ -144,7 +135,7 @@ func TestSSH(t *testing.T) {
 
 	t.Run("follows sshconfig", func(t *testing.T) {
 		newPort := segtest.FreePort(t)
-		mustCLI(t, dir, fmt.Sprintf("sshconfig setup --port %d ; commit", newPort))
+		a.MustCli(fmt.Sprintf("sshconfig setup --port %d ; commit", newPort))
 		segtest.Wait(t, 10*time.Second, "SSH on the new port", func() bool {
 			c, err := sshDial(newPort, "admin", ssh.Password(adminPW))
 			if err != nil {
@@ -153,7 +144,7 @@ func TestSSH(t *testing.T) {
 			c.Close()
 			return true
 		})
-		if r := openSSH(t, key, newPort, "", "sshconfig print"); r.code != 0 {
+		if r := openSSH(t, key, newPort, "admin", "", "sshconfig print"); r.Code != 0 {
 			t.Fatalf("%s", r)
 		}
 		sshPort = newPort
@@ -164,7 +155,5 @@ func TestSSH(t *testing.T) {
 		return fileContains(log, "Info: User admin (ssh 127.0.0.1:") &&
 			fileContains(log, "executed batch command: 'commit \"via ssh\"' result: ok")
 	})
-	if code := a.stop(); code != 0 {
-		t.Fatalf("SIGTERM: exit %d\n%s", code, a.err)
-	}
+	a.Stop()
 }

@@ -20,9 +20,9 @@ import (
 )
 
 // showconfig returns the configuration `seg cli showconfig` prints.
-func showconfig(t *testing.T, dir string) (*store.Config, string) {
+func showconfig(t *testing.T, a *segtest.Appliance) (*store.Config, string) {
 	t.Helper()
-	out := mustCLI(t, dir, "showconfig")
+	out := a.MustCli("showconfig")
 	var cfg store.Config
 	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
 		t.Fatalf("showconfig is not the JSON config tree: %v\n%s", err, out)
@@ -32,10 +32,11 @@ func showconfig(t *testing.T, dir string) (*store.Config, string) {
 
 func TestFirstStartWritesDefault(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	a := startAppliance(t, dir, []string{"--hostname", "mx1.example.com"})
-	m := regexp.MustCompile(`Initial password for user admin: (\S+)`).FindStringSubmatch(a.out.String())
+	a := segtest.Open(t, dir)
+	a.Start("--hostname", "mx1.example.com")
+	m := regexp.MustCompile(`Initial password for user admin: (\S+)`).FindStringSubmatch(a.Stdout())
 	if m == nil {
-		t.Fatalf("no generated password on stdout:\n%s", a.out)
+		t.Fatalf("no generated password on stdout:\n%s", a.Stdout())
 	}
 	pwFile := filepath.Join(dir, "initial-admin-password")
 	b, err := os.ReadFile(pwFile)
@@ -58,7 +59,7 @@ func TestFirstStartWritesDefault(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", path, got, mode)
 		}
 	}
-	cfg, _ := showconfig(t, dir)
+	cfg, _ := showconfig(t, a)
 	if cfg.System.Hostname != "mx1.example.com" || len(cfg.Listeners) != 1 || cfg.Listeners[0].Name != "IncomingMail" ||
 		cfg.SSH.Port != 2222 || cfg.User("admin") == nil {
 		t.Fatalf("not the embedded default: %+v", cfg)
@@ -67,9 +68,7 @@ func TestFirstStartWritesDefault(t *testing.T) {
 		t.Fatalf("default RAT %+v, want ALL REJECT", rat)
 	}
 	key1, _ := os.ReadFile(filepath.Join(dir, "ssh_host_ed25519_key"))
-	if code := a.stop(); code != 0 {
-		t.Fatalf("SIGTERM: exit %d\n%s", code, a.err)
-	}
+	a.Stop()
 	if _, err := os.Stat(filepath.Join(dir, "seg.sock")); !os.IsNotExist(err) {
 		t.Errorf("socket left after a clean stop: %v", err)
 	}
@@ -88,23 +87,23 @@ func TestFirstStartWritesDefault(t *testing.T) {
 
 	// A restart keeps the configuration and the host key, and prints no
 	// password.
-	a = startAppliance(t, dir, nil)
-	if strings.Contains(a.out.String(), "Initial password") {
-		t.Errorf("second start printed a password:\n%s", a.out)
+	a.Start()
+	if strings.Contains(a.Stdout(), "Initial password") {
+		t.Errorf("second start printed a password:\n%s", a.Stdout())
 	}
 	key2, _ := os.ReadFile(filepath.Join(dir, "ssh_host_ed25519_key"))
 	if !bytes.Equal(key1, key2) {
 		t.Error("host key changed across restarts")
 	}
-	if code := a.stop(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	a.Stop()
 }
 
 func TestAdminPasswordFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	r := runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=from-the-env"}, "cli", "--data", dir, "sshconfig print")
-	if r.code != 0 || strings.Contains(r.out+r.err, "Initial password") {
+	a := segtest.Open(t, dir)
+	a.Password = "from-the-env"
+	r := a.CliInput("", "sshconfig print")
+	if r.Code != 0 || strings.Contains(r.Stdout+r.Stderr, "Initial password") {
 		t.Fatalf("%s", r)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "initial-admin-password")); !os.IsNotExist(err) {
@@ -121,9 +120,10 @@ func TestAdminPasswordFromEnvironment(t *testing.T) {
 	}
 	// Too short a password is refused, with a reason, and nothing is
 	// created.
-	dir2 := t.TempDir()
-	r = runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=short"}, "cli", "--data", dir2, "sshconfig print")
-	if r.code != 1 || !strings.Contains(r.err, "SEG_ADMIN_PASSWORD") {
+	a2 := segtest.Open(t, t.TempDir())
+	a2.Password = "short"
+	r = a2.CliInput("", "sshconfig print")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "SEG_ADMIN_PASSWORD") {
 		t.Fatalf("short password: %s", r)
 	}
 }
@@ -138,11 +138,11 @@ func TestCLIUsage(t *testing.T) {
 		{"frobnicate"},
 		{},
 	} {
-		if r := runSeg(t, "", nil, args...); r.code != 2 || r.err == "" {
+		if r := segtest.Seg(t, "", nil, args...); r.Code != 2 || r.Stderr == "" {
 			t.Errorf("seg %q: want exit 2 with a message, got %s", args, r)
 		}
 	}
-	if r := runSeg(t, "", nil, "version"); r.code != 0 || r.out != "seg "+version+"\n" {
+	if r := segtest.Seg(t, "", nil, "version"); r.Code != 0 || r.Stdout != "seg "+version+"\n" {
 		t.Errorf("seg version: %s", r)
 	}
 }
@@ -150,21 +150,22 @@ func TestCLIUsage(t *testing.T) {
 // TestOfflineAndOnline drives `seg cli` against a stopped and a running
 // appliance on the same data dir.
 func TestOfflineAndOnline(t *testing.T) {
-	dir := t.TempDir()
-	env := []string{"SEG_ADMIN_PASSWORD=correct horse battery"}
-	runSeg(t, "", env, "cli", "--data", dir, "help")
-	configurePorts(t, dir, segtest.FreePort(t), segtest.FreePort(t))
+	a := segtest.Open(t, t.TempDir())
+	a.Password = "correct horse battery"
+	a.Cli("help")
+	a.Configure()
+	dir := a.Dir
 
 	// Offline: one-shot, batch, exit codes.
-	if out := mustCLI(t, dir, "destconfig", "edit", "DEFAULT", "--max_host_concurrency=321", ";", "commit", "offline change"); !strings.Contains(out, "Changes committed") {
+	if out := a.MustCli("destconfig", "edit", "DEFAULT", "--max_host_concurrency=321", ";", "commit", "offline change"); !strings.Contains(out, "Changes committed") {
 		t.Fatalf("offline commit: %q", out)
 	}
-	if r := segCLI(t, dir, "", "tophosts 1"); r.code != 1 || !strings.Contains(r.err, "The mail system is not running.") {
+	if r := a.CliInput("", "tophosts 1"); r.Code != 1 || !strings.Contains(r.Stderr, "The mail system is not running.") {
 		t.Fatalf("offline tophosts: %s", r)
 	}
 
-	a := startAppliance(t, dir, nil)
-	cfg, _ := showconfig(t, dir)
+	a.Start()
+	cfg, _ := showconfig(t, a)
 	if cfg.DestDefault["max_host_concurrency"] != "321" {
 		t.Fatalf("the running appliance does not see the offline commit: %v", cfg.DestDefault)
 	}
@@ -175,33 +176,33 @@ func TestOfflineAndOnline(t *testing.T) {
 
 	// One-shot: several commands, the exit status of a failure, the
 	// candidate discarded.
-	r := segCLI(t, dir, "", "destconfig edit DEFAULT --max_host_concurrency=99 ; bogus ; commit")
-	if r.code != 1 || !strings.Contains(r.err, "Unknown command: bogus") {
+	r := a.CliInput("", "destconfig edit DEFAULT --max_host_concurrency=99 ; bogus ; commit")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "Unknown command: bogus") {
 		t.Fatalf("failing one-shot: %s", r)
 	}
-	if cfg, _ := showconfig(t, dir); cfg.DestDefault["max_host_concurrency"] != "321" {
+	if cfg, _ := showconfig(t, a); cfg.DestDefault["max_host_concurrency"] != "321" {
 		t.Fatal("a failed one-shot changed the configuration")
 	}
-	r = segCLI(t, dir, "", "destconfig edit DEFAULT --max_host_concurrency=99")
-	if r.code != 0 || !strings.Contains(r.err, "uncommitted") {
+	r = a.CliInput("", "destconfig edit DEFAULT --max_host_concurrency=99")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "uncommitted") {
 		t.Fatalf("one-shot without commit should warn: %s", r)
 	}
-	if r := segCLI(t, dir, "", "-u", "nobody", "sshconfig print"); r.code != 1 || !strings.Contains(r.err, "Unknown user: nobody") {
+	if r := a.CliInput("", "-u", "nobody", "sshconfig print"); r.Code != 1 || !strings.Contains(r.Stderr, "Unknown user: nobody") {
 		t.Fatalf("unknown user: %s", r)
 	}
 
 	// Batch files: -f FILE, -f -, and piped stdin; FILE:LINE on errors.
 	bad := filepath.Join(t.TempDir(), "bad.txt")
 	os.WriteFile(bad, []byte("# a comment\nsshconfig print\nbogus here\ncommit\n"), 0o644)
-	r = segCLI(t, dir, "", "-f", bad)
-	if r.code != 1 || !strings.Contains(r.err, bad+":3: Unknown command: bogus") || !strings.Contains(r.out, "SSH server") {
+	r = a.CliInput("", "-f", bad)
+	if r.Code != 1 || !strings.Contains(r.Stderr, bad+":3: Unknown command: bogus") || !strings.Contains(r.Stdout, "SSH server") {
 		t.Fatalf("bad batch: %s", r)
 	}
 	good := "destconfig edit DEFAULT --max_host_concurrency=222\ncommit \"from a batch\"\n"
-	if r := segCLI(t, dir, good, "-f", "-"); r.code != 0 {
+	if r := a.CliInput(good, "-f", "-"); r.Code != 0 {
 		t.Fatalf("batch from -f -: %s", r)
 	}
-	if r := segCLI(t, dir, "sshconfig print\nbogus\n"); r.code != 1 || !strings.Contains(r.err, "-:2: Unknown command") {
+	if r := a.CliInput("sshconfig print\nbogus\n"); r.Code != 1 || !strings.Contains(r.Stderr, "-:2: Unknown command") {
 		t.Fatalf("piped batch: %s", r)
 	}
 
@@ -239,36 +240,31 @@ func TestOfflineAndOnline(t *testing.T) {
 	if err := os.Rename(logPath, logPath+".old"); err != nil {
 		t.Fatal(err)
 	}
-	a.cmd.Process.Signal(syscall.SIGHUP)
+	a.Signal(syscall.SIGHUP)
 	segtest.Wait(t, 10*time.Second, "a new cli_logs after SIGHUP", func() bool { return fileContains(logPath, "Info: Begin Logfile") })
-	mustCLI(t, dir, "sshconfig print")
+	a.MustCli("sshconfig print")
 	segtest.Wait(t, 10*time.Second, "a command in the reopened cli_logs", func() bool { return fileContains(logPath, "'sshconfig print' result: ok") })
 
-	if code := a.stop(); code != 0 {
-		t.Fatalf("SIGTERM: exit %d\n%s", code, a.err)
-	}
+	a.Stop()
 
 	// Stopped: offline again, with what the running appliance committed.
-	if cfg, _ := showconfig(t, dir); cfg.DestDefault["max_host_concurrency"] != "222" {
+	if cfg, _ := showconfig(t, a); cfg.DestDefault["max_host_concurrency"] != "222" {
 		t.Fatalf("offline after stop: %v", cfg.DestDefault)
 	}
 
 	// A crash leaves the socket behind: seg cli goes offline, and the
 	// next start replaces the stale socket.
-	a = startAppliance(t, dir, nil)
-	a.cmd.Process.Kill()
-	<-a.done
+	a.Start()
+	a.Kill()
 	if _, err := os.Stat(filepath.Join(dir, "seg.sock")); err != nil {
 		t.Fatalf("expected a stale socket after SIGKILL: %v", err)
 	}
-	if r := segCLI(t, dir, "", "sshconfig print"); r.code != 0 {
+	if r := a.CliInput("", "sshconfig print"); r.Code != 0 {
 		t.Fatalf("offline over a stale socket: %s", r)
 	}
-	a = startAppliance(t, dir, nil)
-	mustCLI(t, dir, "sshconfig print")
-	if code := a.stop(); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	a.Start()
+	a.MustCli("sshconfig print")
+	a.Stop()
 }
 
 // fullConfig writes testdata/full-config.txt with ports filled in.
@@ -356,18 +352,18 @@ func TestAcceptanceFullConfiguration(t *testing.T) {
 		"commit \"never\"",
 	}, "\n")+"\n"), 0o644)
 
-	apply := func(t *testing.T, dir string) string {
-		r := segCLI(t, dir, "", "-f", batch)
-		if r.code != 0 || strings.Count(r.out, "Changes committed") != 2 {
+	apply := func(t *testing.T, a *segtest.Appliance) string {
+		r := a.CliInput("", "-f", batch)
+		if r.Code != 0 || strings.Count(r.Stdout, "Changes committed") != 2 {
 			t.Fatalf("applying %s: %s", batch, r)
 		}
-		cfg, text := showconfig(t, dir)
+		cfg, text := showconfig(t, a)
 		checkFullConfig(t, cfg, smtp, relay)
-		r = segCLI(t, dir, "", "-f", badBatch)
-		if r.code != 1 || !strings.HasPrefix(r.err, badBatch+":3: ") {
+		r = a.CliInput("", "-f", badBatch)
+		if r.Code != 1 || !strings.HasPrefix(r.Stderr, badBatch+":3: ") {
 			t.Fatalf("bad batch: want %s:3: on stderr and exit 1, got %s", badBatch, r)
 		}
-		if _, after := showconfig(t, dir); after != text {
+		if _, after := showconfig(t, a); after != text {
 			t.Fatal("a failed batch changed showconfig")
 		}
 		return text
@@ -375,20 +371,20 @@ func TestAcceptanceFullConfiguration(t *testing.T) {
 
 	var stopped, running string
 	t.Run("stopped", func(t *testing.T) {
-		dir := t.TempDir()
-		runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=correct horse battery"}, "cli", "--data", dir, "help")
-		mustCLI(t, dir, fmt.Sprintf("sshconfig setup --port %d ; commit", sshPort))
-		stopped = apply(t, dir)
+		a := segtest.Open(t, t.TempDir())
+		a.Password = "correct horse battery"
+		a.Cli("help")
+		a.MustCli(fmt.Sprintf("sshconfig setup --port %d ; commit", sshPort))
+		stopped = apply(t, a)
 	})
 	t.Run("running", func(t *testing.T) {
-		dir := t.TempDir()
-		runSeg(t, "", []string{"SEG_ADMIN_PASSWORD=correct horse battery"}, "cli", "--data", dir, "help")
-		mustCLI(t, dir, fmt.Sprintf("sshconfig setup --port %d ; commit", sshPort))
-		a := startAppliance(t, dir, nil)
-		running = apply(t, dir)
-		if code := a.stop(); code != 0 {
-			t.Fatalf("exit %d", code)
-		}
+		a := segtest.Open(t, t.TempDir())
+		a.Password = "correct horse battery"
+		a.Cli("help")
+		a.MustCli(fmt.Sprintf("sshconfig setup --port %d ; commit", sshPort))
+		a.Start()
+		running = apply(t, a)
+		a.Stop()
 	})
 	// Password hashes are masked in showconfig, so both trees print the
 	// same.
@@ -417,9 +413,9 @@ func TestJoinArgs(t *testing.T) {
 
 func TestCtimeLogFormat(t *testing.T) {
 	// The cli_logs of an offline run use the AsyncOS file form.
-	dir := t.TempDir()
-	mustCLI(t, dir, "sshconfig print")
-	b, err := os.ReadFile(filepath.Join(dir, "logs", "cli_logs"))
+	a := segtest.Open(t, t.TempDir())
+	a.MustCli("sshconfig print")
+	b, err := os.ReadFile(filepath.Join(a.Dir, "logs", "cli_logs"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,9 @@
 package segtest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -26,43 +26,77 @@ type Appliance struct {
 	t        testing.TB
 	bin      string
 	Dir      string // the data directory
-	SMTPPort int    // the IncomingMail listener, on 127.0.0.1
+	SMTPPort int    // the IncomingMail listener, on 127.0.0.1 (set by New and Configure)
 	SSHPort  int
+	// Password is the admin password that a seg of this appliance gives
+	// admin when it creates the data directory ($SEG_ADMIN_PASSWORD; seg
+	// ignores it on an existing one). Empty, seg generates a password,
+	// prints it once and writes DIR/initial-admin-password. New sets
+	// AdminPassword.
+	Password string
 	// Env is added to the environment of `seg run` (Start and
 	// StartConsole), e.g. SEG_TEST_LOCK_TIME=3s.
 	Env []string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
-	out     *SyncBuffer // stdout and stderr of the current or last run
+	out     *output // of the current or last run
 	done    chan struct{}
 	waitErr error
 }
 
-// New makes a data directory and configures it offline with `seg cli`:
-// the IncomingMail listener and SSH on free ports (so that appliances of
-// parallel tests never collide), then the setup commands in order, then
-// a commit. It does not start the appliance.
+// output is what one `seg run` wrote: each stream apart, and both in
+// the order they came.
+type output struct{ all, stdout, stderr SyncBuffer }
+
+// streams are the writers for the process's stdout and stderr.
+func (o *output) streams() (stdout, stderr io.Writer) {
+	return io.MultiWriter(&o.stdout, &o.all), io.MultiWriter(&o.stderr, &o.all)
+}
+
+// New makes a data directory whose admin password is AdminPassword and
+// configures it offline (Configure: the IncomingMail listener and SSH on
+// free ports, then the setup commands, then a commit). It does not start
+// the appliance.
 func New(t testing.TB, setup ...string) *Appliance {
 	t.Helper()
-	a := &Appliance{
-		t:        t,
-		bin:      Binary(t),
-		Dir:      filepath.Join(t.TempDir(), "data"),
-		SMTPPort: FreePort(t),
-		SSHPort:  FreePort(t),
-	}
+	a := Open(t, filepath.Join(t.TempDir(), "data"))
+	a.Password = AdminPassword
+	a.Configure(setup...)
+	return a
+}
+
+// Open is the appliance of the data directory dir as the test prepared
+// it, or of none yet (the first seg makes it), with nothing of segtest's
+// in it: the ports are whatever its configuration says (SMTPPort and
+// SSHPort stay 0 until Configure) and admin's password is Password's. It
+// does not start the appliance.
+func Open(t testing.TB, dir string) *Appliance {
+	t.Helper()
+	a := &Appliance{t: t, bin: Binary(t), Dir: dir}
+	t.Cleanup(a.cleanup)
+	return a
+}
+
+// Configure puts the IncomingMail listener and SSH on free ports (so
+// that appliances of parallel tests never collide), runs the setup
+// commands in order and commits, in one `seg cli`; it fails the test
+// unless that exits 0, and returns its output (on a new data directory
+// with no Password, stderr names the file of the generated password).
+func (a *Appliance) Configure(setup ...string) Result {
+	a.t.Helper()
+	a.SMTPPort, a.SSHPort = FreePort(a.t), FreePort(a.t)
 	cmds := []string{
 		fmt.Sprintf("listenerconfig edit IncomingMail setup --port %d", a.SMTPPort),
 		fmt.Sprintf("sshconfig setup --port %d", a.SSHPort),
 	}
 	cmds = append(cmds, setup...)
 	cmds = append(cmds, "commit segtest")
-	if out, errOut, code := a.Cli(strings.Join(cmds, " ; ")); code != 0 {
-		t.Fatalf("configuring the appliance: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	r := a.CliInput("", strings.Join(cmds, " ; "))
+	if r.Code != 0 {
+		a.t.Fatalf("configuring the appliance: %s", r)
 	}
-	t.Cleanup(a.cleanup)
-	return a
+	return r
 }
 
 // SMTPAddr is the IncomingMail listener's address.
@@ -86,25 +120,26 @@ func (a *Appliance) Running() bool {
 	}
 }
 
-// Start runs `seg run --data DIR` and returns once its control socket
-// answers: the listeners are bound before the socket is (cmd/seg run.go),
-// so the appliance then takes mail.
-func (a *Appliance) Start() {
+// Start runs `seg run --data DIR ARGS...` (e.g. --hostname NAME) and
+// returns once its control socket answers: the listeners are bound
+// before the socket is (cmd/seg run.go), so the appliance then takes
+// mail.
+func (a *Appliance) Start(args ...string) {
 	a.t.Helper()
 	if a.Running() {
 		a.t.Fatal("segtest: Start: the appliance is already running")
 	}
-	cmd := exec.Command(a.bin, "run", "--data", a.Dir)
-	out := &SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd := exec.Command(a.bin, append([]string{"run", "--data", a.Dir}, args...)...)
+	out := &output{}
+	cmd.Stdout, cmd.Stderr = out.streams()
 	a.run(cmd, out)
 }
 
 // run starts cmd, a `seg run` whose output goes to out, and returns once
 // its control socket answers.
-func (a *Appliance) run(cmd *exec.Cmd, out *SyncBuffer) {
+func (a *Appliance) run(cmd *exec.Cmd, out *output) {
 	a.t.Helper()
-	cmd.Env = append(Env(), a.Env...)
+	cmd.Env = append(append(Env(), a.passwordEnv()...), a.Env...)
 	if err := cmd.Start(); err != nil {
 		a.t.Fatalf("starting seg run: %v", err)
 	}
@@ -128,11 +163,11 @@ func (a *Appliance) run(cmd *exec.Cmd, out *SyncBuffer) {
 		}
 		select {
 		case <-done:
-			a.t.Fatalf("seg run exited during start-up: %v\n%s", a.exitErr(), out)
+			a.t.Fatalf("seg run exited during start-up: %v\n%s", a.exitErr(), &out.all)
 		default:
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("seg run: no control socket after 30 s\n%s", out)
+			a.t.Fatalf("seg run: no control socket after 30 s\n%s", &out.all)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -141,9 +176,18 @@ func (a *Appliance) run(cmd *exec.Cmd, out *SyncBuffer) {
 // Stop sends SIGTERM and fails the test unless seg exits 0 within 30 s.
 func (a *Appliance) Stop() {
 	a.t.Helper()
+	if code := a.Terminate(); code != 0 {
+		a.t.Fatalf("seg run after SIGTERM: exit %d, want exit 0\n%s", code, a.Output())
+	}
+}
+
+// Terminate sends SIGTERM and returns seg's exit code (-1 when a signal
+// ended it); it fails the test if seg has not exited within 30 s.
+func (a *Appliance) Terminate() int {
+	a.t.Helper()
 	cmd, done := a.proc()
 	if cmd == nil {
-		a.t.Fatal("segtest: Stop: the appliance is not running")
+		a.t.Fatal("segtest: Terminate: the appliance is not running")
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -153,9 +197,15 @@ func (a *Appliance) Stop() {
 		<-done
 		a.t.Fatalf("seg run did not stop within 30 s of SIGTERM\n%s", a.Output())
 	}
-	if err := a.exitErr(); err != nil {
-		a.t.Fatalf("seg run after SIGTERM: %v, want exit 0\n%s", err, a.Output())
+	err := a.exitErr()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	case err != nil:
+		a.t.Fatalf("seg run: %v\n%s", err, a.Output())
 	}
+	return 0
 }
 
 // Kill ends seg with SIGKILL, as a crash or a power cut would, and waits
@@ -168,6 +218,29 @@ func (a *Appliance) Kill() {
 	}
 	cmd.Process.Kill()
 	<-done
+}
+
+// Signal sends sig to the running seg (e.g. SIGHUP, which reopens the
+// logs).
+func (a *Appliance) Signal(sig os.Signal) {
+	a.t.Helper()
+	if !a.Running() {
+		a.t.Fatalf("segtest: Signal %v: the appliance is not running", sig)
+	}
+	cmd, _ := a.proc()
+	if err := cmd.Process.Signal(sig); err != nil {
+		a.t.Fatalf("segtest: Signal %v: %v", sig, err)
+	}
+}
+
+// Pid is the process id of the running seg.
+func (a *Appliance) Pid() int {
+	a.t.Helper()
+	if !a.Running() {
+		a.t.Fatal("segtest: Pid: the appliance is not running")
+	}
+	cmd, _ := a.proc()
+	return cmd.Process.Pid
 }
 
 func (a *Appliance) proc() (*exec.Cmd, chan struct{}) {
@@ -197,57 +270,26 @@ func (a *Appliance) cleanup() {
 }
 
 // Output is what the current or last `seg run` wrote to stdout and
-// stderr.
-func (a *Appliance) Output() string {
+// stderr, in the order it came.
+func (a *Appliance) Output() string { return a.lastOutput().all.String() }
+
+// Stdout is what the current or last `seg run` wrote to its standard
+// output (nothing under StartConsole, whose stdout is the terminal).
+func (a *Appliance) Stdout() string { return a.lastOutput().stdout.String() }
+
+// Stderr is what the current or last `seg run` wrote to its standard
+// error.
+func (a *Appliance) Stderr() string { return a.lastOutput().stderr.String() }
+
+// lastOutput is the output of the current or last run (empty before the
+// first).
+func (a *Appliance) lastOutput() *output {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.out == nil {
-		return ""
+		return &output{}
 	}
-	return a.out.String()
-}
-
-// Cli runs `seg cli --data DIR ARGS...` (over the control socket while
-// the appliance runs, offline otherwise) and returns its output and exit
-// code. It fails the test if the command cannot run or takes over 60 s.
-func (a *Appliance) Cli(args ...string) (stdout, stderr string, code int) {
-	a.t.Helper()
-	cmd := exec.Command(a.bin, append([]string{"cli", "--data", a.Dir}, args...)...)
-	cmd.Env = append(Env(), "SEG_ADMIN_PASSWORD="+AdminPassword)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		a.t.Fatalf("seg cli: %v", err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-waited:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-waited
-		a.t.Fatalf("seg cli %q: no exit within 60 s\nstdout:\n%s\nstderr:\n%s", args, &out, &errb)
-	}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		a.t.Fatalf("seg cli %q: %v", args, err)
-	}
-	return out.String(), errb.String(), code
-}
-
-// MustCli is Cli that fails the test unless the command exits 0; it
-// returns stdout.
-func (a *Appliance) MustCli(args ...string) string {
-	a.t.Helper()
-	out, errOut, code := a.Cli(args...)
-	if code != 0 {
-		a.t.Fatalf("seg cli %q: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out, errOut)
-	}
-	return out
+	return a.out
 }
 
 // MailLog returns logs/mail_logs, rotated files first, as far as seg has
@@ -262,41 +304,4 @@ func (a *Appliance) MailLog() string {
 		b.Write(data)
 	}
 	return b.String()
-}
-
-// Env is the environment of the seg processes: the test's own without
-// SEG_* variables, so that none leaks into the appliance.
-func Env() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SEG_") {
-			out = append(out, kv)
-		}
-	}
-	// A race-enabled seg waits a second at exit for late race reports
-	// (GORACE atexit_sleep_ms); tests that run seg cli hundreds of
-	// times would spend minutes asleep. Races are still reported.
-	if raceEnabled && os.Getenv("GORACE") == "" {
-		out = append(out, "GORACE=atexit_sleep_ms=0")
-	}
-	return out
-}
-
-// SyncBuffer is a bytes.Buffer that a child process writes while the
-// test reads it.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

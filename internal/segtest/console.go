@@ -10,7 +10,7 @@ import (
 )
 
 // StartConsole runs `seg run --data DIR --console` with a pseudo-terminal
-// as its standard input and output (its standard error goes to Output),
+// as its standard input and output (its standard error goes to Stderr and Output),
 // returns once the control socket answers, and gives the terminal to
 // drive the console shell with.
 func (a *Appliance) StartConsole() *Terminal {
@@ -24,8 +24,9 @@ func (a *Appliance) StartConsole() *Terminal {
 	}
 	a.t.Cleanup(func() { master.Close() })
 	cmd := exec.Command(a.bin, "run", "--data", a.Dir, "--console")
-	out := &SyncBuffer{}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, out
+	out := &output{}
+	_, stderr := out.streams()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, stderr
 	a.run(cmd, out)
 	slave.Close() // the child has its own copy
 	return NewTerminal(master, master)

@@ -29,6 +29,16 @@ type FlowSettings struct {
 	// inert (no reputation scores), but AsyncOS logs "not enabled" when
 	// it is off.
 	UseSB bool `param:"use_sb"`
+	// Rate limits and directory harvest prevention (SPEC 10): counted by
+	// mta/ratelimit across listeners and commits.
+	MaxRcptsPerHour     int64  `param:"max_rcpts_per_hour"` // -1: unlimited
+	MaxRcptsPerHourCode int    `param:"max_rcpts_per_hour_code"`
+	MaxRcptsPerHourText string `param:"max_rcpts_per_hour_text"`
+	SigBits             int    `param:"sig_bits"`   // with UseSB off: counter per CIDR block
+	DHAPLimit           int64  `param:"dhap_limit"` // 0: off
+	DHAPDrop            bool   `param:"dhap_drop"`
+	DHAPCode            int    `param:"dhap_code"`
+	DHAPText            string `param:"dhap_text"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

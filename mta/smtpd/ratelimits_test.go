@@ -1,0 +1,117 @@
+package smtpd
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"seg/mta/ratelimit"
+)
+
+// rateClock is a fake clock for the rate windows.
+type rateClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *rateClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *rateClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newRateEnv(t *testing.T, params map[string]string) (*env, *rateClock) {
+	cfg := testConfig()
+	policy(cfg, "$ACCEPTED").Params = params
+	clk := &rateClock{t: testNow}
+	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates(clk.now) })
+	return e, clk
+}
+
+func TestMaxRcptsPerHour(t *testing.T) {
+	e, clk := newRateEnv(t, map[string]string{"max_rcpts_per_hour": "3", "max_rcpts_per_hour_text": "Slow down"})
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
+	c.greet("x.test")
+	c.expect("MAIL FROM:<a@x.test>", "250 ")
+	c.expect("RCPT TO:<r1@example.com>", "250 ")
+	c.expect("RCPT TO:<r2@example.com>", "250 ")
+	c.expect("RCPT TO:<r3@example.com>", "250 ")
+	if got := c.cmd("RCPT TO:<r4@example.com>"); got != "452 4.5.3 Slow down" {
+		t.Fatalf("4th recipient of a limit of 3: %q", got)
+	}
+	// The three accepted recipients stay accepted.
+	c.expect("DATA", "354 ")
+	c.send("\r\nbody\r\n.\r\n")
+	c.reply()
+	if m := e.q.messages(); len(m) != 1 || len(m[0].m.Rcpts) != 3 {
+		t.Fatalf("queued %+v", m)
+	}
+	e.waitLog("Info: MID 1 ICID 1 To: <r4@example.com> Rejected by rate limit: host=127.0.0.2, max_rcpts_per_hour=3, sender_group=ALL")
+
+	// Another host has its own count; a new connection from the first
+	// does not reset its count.
+	o := dialFrom(t, e.addr("IncomingMail"), "127.0.0.3")
+	o.greet("y.test")
+	o.expect("MAIL FROM:<a@y.test>", "250 ")
+	o.expect("RCPT TO:<r1@example.com>", "250 ")
+	c2 := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
+	c2.greet("x.test")
+	c2.expect("MAIL FROM:<a@x.test>", "250 ")
+	c2.expect("RCPT TO:<r5@example.com>", "452 ")
+
+	// The window slides: an hour on, the host may send again.
+	clk.advance(61 * time.Minute)
+	c2.expect("RCPT TO:<r5@example.com>", "250 ")
+}
+
+func TestSigBitsGroupsHosts(t *testing.T) {
+	e, _ := newRateEnv(t, map[string]string{"max_rcpts_per_hour": "1", "use_sb": "off", "sig_bits": "24"})
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
+	c.greet("x.test")
+	c.expect("MAIL FROM:<a@x.test>", "250 ")
+	c.expect("RCPT TO:<r1@example.com>", "250 ")
+	o := dialFrom(t, e.addr("IncomingMail"), "127.0.0.3")
+	o.greet("y.test")
+	o.expect("MAIL FROM:<a@y.test>", "250 ")
+	if got := o.cmd("RCPT TO:<r1@example.com>"); got != "452 4.5.3 Too many recipients received this hour" {
+		t.Fatalf("a host of the same /24: %q", got)
+	}
+	e.waitLog("Info: MID 2 ICID 2 To: <r1@example.com> Rejected by rate limit: host=127.0.0.0/24, max_rcpts_per_hour=1, sender_group=ALL")
+}
+
+func TestDHAP(t *testing.T) {
+	e, _ := newRateEnv(t, map[string]string{"dhap_limit": "2", "dhap_drop": "on", "dhap_code": "551", "dhap_text": "Go away"})
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
+	c.greet("x.test")
+	c.expect("MAIL FROM:<a@x.test>", "250 ")
+	c.expect("RCPT TO:<r1@far.test>", "550 5.7.1 Recipient address rejected")
+	if e.hasLog("Potential Directory Harvest Attack") {
+		t.Fatal("DHAP logged below the limit")
+	}
+	c.expect("RCPT TO:<r2@far.test>", "550 5.7.1 Recipient address rejected")
+	e.waitLog("Info: Potential Directory Harvest Attack from host=127.0.0.2, dhap_limit=2, sender_group=ALL")
+	c.expect("RCPT TO:<ok@example.com>", "250 ") // valid recipients are not DHAP's business
+	if got := c.cmd("RCPT TO:<r3@far.test>"); got != "551 5.7.1 Go away" {
+		t.Fatalf("3rd invalid recipient of a limit of 2: %q", got)
+	}
+	c.expectClosed()
+	e.waitLog("Info: Dropping connection due to potential Directory Harvest Attack from host=127.0.0.2, dhap_limit=2, sender_group=ALL")
+}
+
+func TestDHAPWithoutDrop(t *testing.T) {
+	e, _ := newRateEnv(t, map[string]string{"dhap_limit": "1"})
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
+	c.greet("x.test")
+	c.expect("MAIL FROM:<a@x.test>", "250 ")
+	c.expect("RCPT TO:<r1@far.test>", "550 5.7.1 Recipient address rejected")
+	for i := 0; i < 2; i++ {
+		if got := c.cmd("RCPT TO:<r2@far.test>"); got != "550 5.7.1 Too many invalid recipients" {
+			t.Fatalf("invalid recipient over the limit: %q", got)
+		}
+	}
+	c.expect("RCPT TO:<ok@example.com>", "250 ")
+	if e.hasLog("Dropping connection") {
+		t.Error("dropped with dhap_drop off")
+	}
+}

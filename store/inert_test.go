@@ -22,8 +22,8 @@ func TestInertChanges(t *testing.T) {
 	next = old.Clone()
 	in := &next.Listeners[0].HAT
 	in.Defaults["tls"] = "preferred"
-	in.Defaults["max_rcpts_per_msg"] = "10" // enforced: no warning
-	in.Policy("$THROTTLED").Params["max_rcpts_per_hour"] = "30" // enforced: no warning
+	in.Defaults["max_rcpts_per_msg"] = "10"                                          // enforced: no warning
+	in.Policy("$THROTTLED").Params["max_rcpts_per_hour"] = "30"                      // enforced: no warning
 	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default
 	out := &next.Listeners[1].HAT
 	out.Defaults["spam_check"] = "on" // a private listener's default is off

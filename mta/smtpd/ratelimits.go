@@ -1,6 +1,9 @@
 package smtpd
 
-import "seg/mta/ratelimit"
+import (
+	"seg/mta/ratelimit"
+	"seg/store"
+)
 
 // The per-client and per-sender counters of SPEC 10. They live in the
 // MTA (Deps.Rates), not in the snapshot: every listener counts into the
@@ -17,8 +20,13 @@ func (s *session) rateKey() string {
 // hourlyLimit counts a recipient the session is about to accept against
 // the client's max_rcpts_per_hour, and refuses the one that goes over
 // with the policy's code and text; the recipients accepted before it stay
-// accepted (SPEC 10). A refused recipient is not counted.
-func (s *session) hourlyLimit(to string) *smtpError {
+// accepted (SPEC 10). A refused recipient is not counted. A recipient
+// whose RAT entry bypasses receiving control (SPEC 4.4, AsyncOS's
+// "bypass receiving control") is neither limited nor counted.
+func (s *session) hourlyLimit(to string, rat *store.RATEntry) *smtpError {
+	if rat != nil && rat.BypassReceivingControl {
+		return nil
+	}
 	in, f := s.info, s.info.dec.Flow
 	key := s.rateKey()
 	if s.s.d.Rates.HostRcpts.Allow(key, f.MaxRcptsPerHour) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"seg/mta/ratelimit"
+	"seg/store"
 )
 
 // rateClock is a fake clock for the rate windows.
@@ -113,5 +114,20 @@ func TestDHAPWithoutDrop(t *testing.T) {
 	c.expect("RCPT TO:<ok@example.com>", "250 ")
 	if e.hasLog("Dropping connection") {
 		t.Error("dropped with dhap_drop off")
+	}
+}
+
+func TestBypassReceivingControl(t *testing.T) {
+	cfg := testConfig()
+	policy(cfg, "$ACCEPTED").Params = map[string]string{"max_rcpts_per_hour": "1"}
+	cfg.Listeners[0].RAT = append([]store.RATEntry{{Entry: "vip.example.com", Action: store.RATAccept, BypassReceivingControl: true}}, cfg.Listeners[0].RAT...)
+	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates((&rateClock{t: testNow}).now) })
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
+	c.greet("x.test")
+	c.expect("MAIL FROM:<a@x.test>", "250 ")
+	c.expect("RCPT TO:<r1@example.com>", "250 ")
+	c.expect("RCPT TO:<r2@example.com>", "452 4.5.3 ")
+	for i := 0; i < 3; i++ {
+		c.expect("RCPT TO:<boss@vip.example.com>", "250 ")
 	}
 }

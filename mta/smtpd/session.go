@@ -83,8 +83,9 @@ func (s *session) Rcpt(path address.Path) error {
 	to := path.Mailbox.String()
 	// RELAY takes any recipient; everything else must pass the RAT, so no
 	// host outside a RELAY group can relay (SPEC 4.4).
+	var e *store.RATEntry // the RAT entry that accepted to; nil under RELAY
 	if in.dec.Behavior != store.BehaviorRelay {
-		e := matchRAT(in.lc.RAT, to)
+		e = matchRAT(in.lc.RAT, to)
 		if e == nil || !strings.EqualFold(e.Action, store.RATAccept) {
 			s.log().Info("MID %d ICID %d To: <%s> Rejected by RAT", s.mid, in.icid, logSafe(to))
 			s.s.d.Counters.Add(counters.RejectedRecipients, 1)
@@ -95,7 +96,7 @@ func (s *session) Rcpt(path address.Path) error {
 		s.log().Info("ICID %d Receiving Failed: Too Many Recipients", in.icid)
 		return smtpErr(452, enhancedCode{4, 5, 3}, "Too many recipients")
 	}
-	if err := s.hourlyLimit(to); err != nil {
+	if err := s.hourlyLimit(to, e); err != nil {
 		return err
 	}
 	s.log().Info("MID %d ICID %d RID %d To: <%s>", s.mid, in.icid, len(s.rcpts), logSafe(to))

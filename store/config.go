@@ -24,6 +24,7 @@ type Config struct {
 	Users        []User          `json:"users"`
 	SSH          SSHConfig       `json:"ssh"`
 	Metrics      MetricsConfig   `json:"metrics"`
+	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -20,7 +20,6 @@ import (
 // that the MTA reads; one that joins it needs a reason in its spec.
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
-		"sender_rate_limit", "sender_rate_minutes", "sender_rate_code", "sender_rate_text", "sender_rate_exceptions",
 		"use_sb",
 		"spam_check", "virus_check",
 		"tls", "tls_verify_client",

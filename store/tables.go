@@ -9,7 +9,6 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noSenderCount  = "seg does not count recipients per envelope sender yet"
 	noSTARTTLS     = "seg does not offer STARTTLS yet"
 	noAUTH         = "seg does not offer SMTP AUTH yet"
 	noSPF          = "seg does not verify SPF yet"
@@ -35,11 +34,11 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "max_rcpts_per_hour", Kind: KindInt, Min: -1, Default: "-1", Help: "maximum recipients per hour from a remote host (-1 unlimited)", Aliases: []string{"rate_lim"}},
 	{Name: "max_rcpts_per_hour_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the hourly limit is exceeded (452 is the standard code)", Aliases: []string{"lim_code"}},
 	{Name: "max_rcpts_per_hour_text", Kind: KindString, Default: "Too many recipients received this hour", Help: "reply text when the hourly limit is exceeded", Aliases: []string{"cust_lim"}},
-	{Name: "sender_rate_limit", Kind: KindInt, Min: -1, Default: "-1", Help: "maximum recipients per interval per envelope sender (-1 unlimited)", Inert: noSenderCount},
-	{Name: "sender_rate_minutes", Kind: KindInt, Min: 1, Max: 1440, Default: "60", Help: "interval in minutes for envelope sender rate limiting", Inert: noSenderCount},
-	{Name: "sender_rate_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the sender limit is exceeded", Inert: noSenderCount},
-	{Name: "sender_rate_text", Kind: KindString, Default: "Too many recipients received from the sender", Help: "reply text when the sender limit is exceeded", Inert: noSenderCount},
-	{Name: "sender_rate_exceptions", Kind: KindList, Default: "", Help: "envelope senders exempt from sender rate limiting", Inert: noSenderCount},
+	{Name: "sender_rate_limit", Kind: KindInt, Min: -1, Default: "-1", Help: "maximum recipients per interval per envelope sender (-1 unlimited)"},
+	{Name: "sender_rate_minutes", Kind: KindInt, Min: 1, Max: 1440, Default: "60", Help: "interval in minutes for envelope sender rate limiting"},
+	{Name: "sender_rate_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the sender limit is exceeded"},
+	{Name: "sender_rate_text", Kind: KindString, Default: "Too many recipients received from the sender", Help: "reply text when the sender limit is exceeded"},
+	{Name: "sender_rate_exceptions", Kind: KindList, Default: "", Help: "address lists (addresslistconfig) of envelope senders and client IPs exempt from sender rate limiting"},
 	// use_sb only chooses the SBRS field of the HAT log line ("None" or
 	// "not enabled"); flow control by reputation needs scores.
 	{Name: "use_sb", Kind: onOff, Default: "on", Help: "use SenderBase reputation (sbrs) for flow control", Inert: "seg has no SenderBase reputation scores yet"},

@@ -67,7 +67,8 @@ func (w *Window) Count(key string) int64 {
 	return s.sum(w.bucket())
 }
 
-// Add counts n events for key now and returns key's count in the
+// Add counts n events for key now (a negative n takes back events
+// counted in the current bucket) and returns key's count in the
 // window, those included. A key the Window has no room for (maxKeys
 // live keys, none idle) is not tracked: Add returns n, so a flood of
 // new addresses costs bounded memory and each is judged on its own
@@ -105,7 +106,8 @@ func (w *Window) add(b int64, key string, n int64) int64 {
 		w.keys[key] = s
 	}
 	s.advance(b)
-	s.counts[s.last%buckets] += uint32(n)
+	c := &s.counts[s.last%buckets]
+	*c = uint32(max(0, int64(*c)+n))
 	return s.sum(b)
 }
 

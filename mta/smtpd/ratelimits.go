@@ -1,6 +1,8 @@
 package smtpd
 
 import (
+	"time"
+
 	"seg/mta/ratelimit"
 	"seg/store"
 )
@@ -9,6 +11,47 @@ import (
 // MTA (Deps.Rates), not in the snapshot: every listener counts into the
 // same windows, and a commit changes the limits a new connection
 // applies, never the counts.
+
+// rateLimits applies max_rcpts_per_hour and then the sender's
+// sender_rate_limit to a recipient about to be accepted; one refused by
+// the second is taken back from the first, so that a refused recipient
+// counts nowhere.
+func (s *session) rateLimits(to string, rat *store.RATEntry) *smtpError {
+	if err := s.hourlyLimit(to, rat); err != nil {
+		return err
+	}
+	if err := s.senderLimit(to, rat); err != nil {
+		if !(rat != nil && rat.BypassReceivingControl) {
+			s.s.d.Rates.HostRcpts.Add(s.rateKey(), -1)
+		}
+		return err
+	}
+	return nil
+}
+
+// senderLimit counts a recipient against the envelope sender's
+// sender_rate_limit over sender_rate_minutes (SPEC 10). The null sender
+// is not limited: it is every bounce from everywhere, not one sender. A
+// sender or client address in one of the sender_rate_exceptions address
+// lists is neither limited nor counted.
+func (s *session) senderLimit(to string, rat *store.RATEntry) *smtpError {
+	in, f := s.info, s.info.dec.Flow
+	if s.from == "" || (rat != nil && rat.BypassReceivingControl) {
+		return nil
+	}
+	for _, name := range f.SenderRateExceptions {
+		if l := in.cfg.AddressList(name); l != nil && l.Matches(s.from, in.ip) {
+			return nil
+		}
+	}
+	w := s.s.d.Rates.Senders(time.Duration(f.SenderRateMinutes) * time.Minute)
+	if w.Allow(ratelimit.SenderKey(s.from), f.SenderRateLimit) {
+		return nil
+	}
+	s.log().Info("MID %d ICID %d To: <%s> Rejected by rate limit: sender=<%s>, sender_rate_limit=%d, sender_rate_minutes=%d, sender_group=%s",
+		s.mid, in.icid, logSafe(to), logSafe(s.from), f.SenderRateLimit, f.SenderRateMinutes, in.dec.Group)
+	return policyReply(f.SenderRateCode, enhancedCode{f.SenderRateCode / 100, 5, 3}, f.SenderRateText)
+}
 
 // rateKey is the client's counter key: its address, or its sig_bits
 // block when the policy's use_sb is off.

@@ -131,3 +131,48 @@ func TestBypassReceivingControl(t *testing.T) {
 		c.expect("RCPT TO:<boss@vip.example.com>", "250 ")
 	}
 }
+
+func TestSenderRateLimit(t *testing.T) {
+	cfg := testConfig()
+	policy(cfg, "$ACCEPTED").Params = map[string]string{
+		"sender_rate_limit": "2", "sender_rate_minutes": "10", "sender_rate_code": "450",
+		"max_rcpts_per_hour": "3", "sender_rate_exceptions": "vips",
+	}
+	cfg.AddressLists = []store.AddressList{{Name: "vips", Addresses: []string{"@vip.test", "127.0.0.3"}}}
+	clk := &rateClock{t: testNow}
+	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates(clk.now) })
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
+	c.greet("x.test")
+	c.expect("MAIL FROM:<a@x.test>", "250 ")
+	c.expect("RCPT TO:<r1@example.com>", "250 ")
+	c.expect("RCPT TO:<r2@example.com>", "250 ")
+	if got := c.cmd("RCPT TO:<r3@example.com>"); got != "450 4.5.3 Too many recipients received from the sender" {
+		t.Fatalf("3rd recipient of a sender limit of 2: %q", got)
+	}
+	e.waitLog("Info: MID 1 ICID 1 To: <r3@example.com> Rejected by rate limit: sender=<a@x.test>, sender_rate_limit=2, sender_rate_minutes=10, sender_group=ALL")
+	// The refused recipient did not use up the host's hourly count (3):
+	// another sender from the host gets one more.
+	c.cmd("RSET")
+	c.expect("MAIL FROM:<b@x.test>", "250 ")
+	c.expect("RCPT TO:<r1@example.com>", "250 ")
+	c.expect("RCPT TO:<r2@example.com>", "452 4.5.3 Too many recipients received this hour")
+	// Exceptions: a sender in the list, a client address in the list.
+	c.cmd("RSET")
+	c.expect("MAIL FROM:<boss@VIP.test>", "250 ")
+	c.expect("RCPT TO:<r1@example.com>", "452 ") // the hourly limit still holds
+	o := dialFrom(t, e.addr("IncomingMail"), "127.0.0.3")
+	o.greet("y.test")
+	o.expect("MAIL FROM:<a@x.test>", "250 ")
+	o.expect("RCPT TO:<r1@example.com>", "250 ")
+	// The null sender is not limited.
+	o.cmd("RSET")
+	o.expect("MAIL FROM:<>", "250 ")
+	// The window is ten minutes.
+	clk.advance(11 * time.Minute)
+	p := dialFrom(t, e.addr("IncomingMail"), "127.0.0.4")
+	p.greet("z.test")
+	p.expect("MAIL FROM:<a@x.test>", "250 ")
+	p.expect("RCPT TO:<r1@example.com>", "250 ")
+	p.expect("RCPT TO:<r2@example.com>", "250 ")
+	p.expect("RCPT TO:<r3@example.com>", "450 ")
+}

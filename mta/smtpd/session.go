@@ -96,7 +96,7 @@ func (s *session) Rcpt(path address.Path) error {
 		s.log().Info("ICID %d Receiving Failed: Too Many Recipients", in.icid)
 		return smtpErr(452, enhancedCode{4, 5, 3}, "Too many recipients")
 	}
-	if err := s.hourlyLimit(to, e); err != nil {
+	if err := s.rateLimits(to, e); err != nil {
 		return err
 	}
 	s.log().Info("MID %d ICID %d RID %d To: <%s>", s.mid, in.icid, len(s.rcpts), logSafe(to))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,15 +33,7 @@ func rcptReply(t *testing.T, cl *smtp.Client, to string) string {
 
 func dialFrom(t *testing.T, src, addr string) *smtp.Client {
 	t.Helper()
-	cl, err := segtest.Client{LocalIP: src}.Dial(addr)
-	if err != nil {
-		t.Fatalf("connecting from %s to %s: %v", src, addr, err)
-	}
-	t.Cleanup(func() { cl.Close() })
-	if err := cl.Mail("sender@client.test", nil); err != nil {
-		t.Fatal(err)
-	}
-	return cl
+	return dialFromAs(t, src, addr, "sender@client.test")
 }
 
 func expectRcpt(t *testing.T, cl *smtp.Client, to, want string) {
@@ -144,4 +137,99 @@ func TestDHAPOnTheWire(t *testing.T) {
 	if n := a.CountLog("Dropping connection due to potential Directory Harvest Attack"); n != 1 {
 		t.Errorf("%d drop lines, want 1", n)
 	}
+}
+
+// sender_rate_limit (SPEC 10): recipients per envelope sender over
+// sender_rate_minutes, whatever host sends them; the senders and client
+// addresses of the sender_rate_exceptions address lists are exempt.
+func TestSenderRateLimitOnTheWire(t *testing.T) {
+	a := segtest.New(t,
+		"listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT",
+		"addresslistconfig new vips --addresses @vip.test,127.0.0.12",
+		"listenerconfig edit IncomingMail hostaccess default --sender_rate_limit=2 --sender_rate_minutes=30 --sender_rate_code=450 --sender_rate_exceptions=vips")
+	a.Start()
+	const over = "450 4.5.3 Too many recipients received from the sender"
+
+	one := segtest.Client{LocalIP: "127.0.0.10"}
+	cl, err := one.Dial(a.SMTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Mail("bulk@client.test", nil); err != nil {
+		t.Fatal(err)
+	}
+	expectRcpt(t, cl, "r1@example.test", "250")
+	// The same sender from another host shares the count.
+	two, err := segtest.Client{LocalIP: "127.0.0.11"}.Dial(a.SMTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer two.Close()
+	if err := two.Mail("Bulk@client.test", nil); err != nil {
+		t.Fatal(err)
+	}
+	expectRcpt(t, two, "r2@example.test", "250")
+	expectRcpt(t, two, "r3@example.test", over)
+	a.WaitLog(t, "To: <r3@example.test> Rejected by rate limit: sender=<Bulk@client.test>, sender_rate_limit=2, sender_rate_minutes=30, sender_group=ALL", 10*time.Second)
+	// Another sender has its own count; a sender in the list is exempt.
+	two.Reset()
+	if err := two.Mail("other@client.test", nil); err != nil {
+		t.Fatal(err)
+	}
+	expectRcpt(t, two, "r4@example.test", "250")
+	two.Reset()
+	if err := two.Mail("boss@vip.test", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		expectRcpt(t, two, fmt.Sprintf("v%d@example.test", i), "250")
+	}
+	// A client address in the list is exempt.
+	vip := dialFromAs(t, "127.0.0.12", a.SMTPAddr(), "bulk@client.test")
+	expectRcpt(t, vip, "r5@example.test", "250")
+
+	// A commit raises the limit to 3: the count of 2 stays.
+	a.MustCli("listenerconfig edit IncomingMail hostaccess default --sender_rate_limit=3 ; commit raise")
+	three := dialFromAs(t, "127.0.0.13", a.SMTPAddr(), "bulk@client.test")
+	expectRcpt(t, three, "r6@example.test", "250")
+	expectRcpt(t, three, "r7@example.test", over)
+	// The list is in use: it cannot be deleted.
+	if _, stderr, code := a.Cli("addresslistconfig delete vips"); code == 0 || !strings.Contains(stderr, "Address list vips is used by the sender_rate_exceptions of: listener IncomingMail default policy.") {
+		t.Errorf("deleting a list in use: exit %d, %q", code, stderr)
+	}
+}
+
+func dialFromAs(t *testing.T, src, addr, from string) *smtp.Client {
+	t.Helper()
+	cl, err := segtest.Client{LocalIP: src}.Dial(addr)
+	if err != nil {
+		t.Fatalf("connecting from %s to %s: %v", src, addr, err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	if err := cl.Mail(from, nil); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// sig_bits (SPEC 4.2): with use_sb off the hourly count is per CIDR block
+// of sig_bits bits; a commit to 32 bits makes it per host again.
+func TestSigBitsOnTheWire(t *testing.T) {
+	a := segtest.New(t,
+		"listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT",
+		"listenerconfig edit IncomingMail hostaccess default --use_sb=off --sig_bits=24 --max_rcpts_per_hour=2")
+	a.Start()
+	const over = "452 4.5.3 Too many recipients received this hour"
+	one := dialFrom(t, "127.0.0.20", a.SMTPAddr())
+	expectRcpt(t, one, "r1@example.test", "250")
+	two := dialFrom(t, "127.0.0.21", a.SMTPAddr())
+	expectRcpt(t, two, "r2@example.test", "250")
+	expectRcpt(t, two, "r3@example.test", over)
+	a.WaitLog(t, "To: <r3@example.test> Rejected by rate limit: host=127.0.0.0/24, max_rcpts_per_hour=2, sender_group=ALL", 10*time.Second)
+	a.MustCli("listenerconfig edit IncomingMail hostaccess default --sig_bits=32 ; commit per host")
+	three := dialFrom(t, "127.0.0.22", a.SMTPAddr())
+	expectRcpt(t, three, "r4@example.test", "250")
+	expectRcpt(t, three, "r5@example.test", "250")
+	expectRcpt(t, three, "r6@example.test", over)
 }

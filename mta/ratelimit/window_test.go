@@ -6,22 +6,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"seg/internal/segtest"
 )
 
-// clock is a fake time seam the test moves by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+func newClock() *segtest.Clock {
+	return segtest.NewClock(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
 }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)} }
 
 func TestAllowHoldsAtLimitAndBreaksAfter(t *testing.T) {
 	c := newClock()
@@ -49,15 +40,15 @@ func TestWindowSlides(t *testing.T) {
 	c := newClock()
 	w := New(c.Now, time.Hour, 0)
 	w.Add("k", 2) // at 10:00
-	c.advance(30 * time.Minute)
+	c.Advance(30 * time.Minute)
 	if got := w.Add("k", 3); got != 5 { // at 10:30
 		t.Fatalf("count at 10:30 = %d, want 5", got)
 	}
-	c.advance(31 * time.Minute) // 11:01: the 10:00 events left
+	c.Advance(31 * time.Minute) // 11:01: the 10:00 events left
 	if got := w.Count("k"); got != 3 {
 		t.Errorf("count at 11:01 = %d, want 3", got)
 	}
-	c.advance(30 * time.Minute) // 11:31: all left
+	c.Advance(30 * time.Minute) // 11:31: all left
 	if got := w.Count("k"); got != 0 {
 		t.Errorf("count at 11:31 = %d, want 0", got)
 	}
@@ -70,11 +61,11 @@ func TestMinutesWindow(t *testing.T) {
 	c := newClock()
 	w := New(c.Now, 5*time.Minute, 0)
 	w.Add("s", 1)
-	c.advance(4 * time.Minute)
+	c.Advance(4 * time.Minute)
 	if got := w.Count("s"); got != 1 {
 		t.Errorf("after 4 of 5 minutes count = %d, want 1", got)
 	}
-	c.advance(2 * time.Minute)
+	c.Advance(2 * time.Minute)
 	if got := w.Count("s"); got != 0 {
 		t.Errorf("after 6 of 5 minutes count = %d, want 0", got)
 	}
@@ -92,7 +83,7 @@ func TestIdleKeysExpireAndMemoryIsBounded(t *testing.T) {
 	if w.Len() != 100 {
 		t.Fatalf("tracking %d keys, want the bound 100", w.Len())
 	}
-	c.advance(61 * time.Minute)
+	c.Advance(61 * time.Minute)
 	w.Add("new", 1)
 	if w.Len() != 1 {
 		t.Errorf("after an idle hour %d keys remain, want 1 (the idle ones expire)", w.Len())
@@ -103,7 +94,7 @@ func TestClockGoingBack(t *testing.T) {
 	c := newClock()
 	w := New(c.Now, time.Hour, 0)
 	w.Add("k", 1)
-	c.advance(-2 * time.Hour)
+	c.Advance(-2 * time.Hour)
 	if got := w.Add("k", 1); got != 2 {
 		t.Errorf("count with the clock set back = %d, want 2", got)
 	}
@@ -163,5 +154,20 @@ func TestConcurrentAllowIsExact(t *testing.T) {
 	wg.Wait()
 	if allowed != 123 {
 		t.Errorf("allowed %d of 500 with limit 123", allowed)
+	}
+}
+
+// BenchmarkAllow is the cost a RCPT pays per window: one key among
+// 10000 live ones.
+func BenchmarkAllow(b *testing.B) {
+	w := New(newClock().Now, time.Hour, 0)
+	keys := make([]string, 10000)
+	for i := range keys {
+		keys[i] = fmt.Sprint("192.0.", i/256, ".", i%256)
+		w.Add(keys[i], 1)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.Allow(keys[i%len(keys)], -1)
 	}
 }

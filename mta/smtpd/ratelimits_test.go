@@ -1,32 +1,19 @@
 package smtpd
 
 import (
-	"sync"
 	"testing"
 	"time"
 
+	"seg/internal/segtest"
 	"seg/mta/ratelimit"
 	"seg/store"
 )
 
-// rateClock is a fake clock for the rate windows.
-type rateClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *rateClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *rateClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newRateEnv(t *testing.T, params map[string]string) (*env, *rateClock) {
+func newRateEnv(t *testing.T, params map[string]string) (*env, *segtest.Clock) {
 	cfg := testConfig()
 	policy(cfg, "$ACCEPTED").Params = params
-	clk := &rateClock{t: testNow}
-	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates(clk.now) })
+	clk := segtest.NewClock(testNow)
+	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates(clk.Now) })
 	return e, clk
 }
 
@@ -62,7 +49,7 @@ func TestMaxRcptsPerHour(t *testing.T) {
 	c2.expect("RCPT TO:<r5@example.com>", "452 ")
 
 	// The window slides: an hour on, the host may send again.
-	clk.advance(61 * time.Minute)
+	clk.Advance(61 * time.Minute)
 	c2.expect("RCPT TO:<r5@example.com>", "250 ")
 }
 
@@ -121,7 +108,7 @@ func TestBypassReceivingControl(t *testing.T) {
 	cfg := testConfig()
 	policy(cfg, "$ACCEPTED").Params = map[string]string{"max_rcpts_per_hour": "1"}
 	cfg.Listeners[0].RAT = append([]store.RATEntry{{Entry: "vip.example.com", Action: store.RATAccept, BypassReceivingControl: true}}, cfg.Listeners[0].RAT...)
-	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates((&rateClock{t: testNow}).now) })
+	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates(segtest.NewClock(testNow).Now) })
 	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
 	c.greet("x.test")
 	c.expect("MAIL FROM:<a@x.test>", "250 ")
@@ -139,8 +126,8 @@ func TestSenderRateLimit(t *testing.T) {
 		"max_rcpts_per_hour": "3", "sender_rate_exceptions": "vips",
 	}
 	cfg.AddressLists = []store.AddressList{{Name: "vips", Addresses: []string{"@vip.test", "127.0.0.3"}}}
-	clk := &rateClock{t: testNow}
-	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates(clk.now) })
+	clk := segtest.NewClock(testNow)
+	e := newEnvWith(t, cfg, func(d *Deps) { d.Rates = ratelimit.NewRates(clk.Now) })
 	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
 	c.greet("x.test")
 	c.expect("MAIL FROM:<a@x.test>", "250 ")
@@ -168,7 +155,7 @@ func TestSenderRateLimit(t *testing.T) {
 	o.cmd("RSET")
 	o.expect("MAIL FROM:<>", "250 ")
 	// The window is ten minutes.
-	clk.advance(11 * time.Minute)
+	clk.Advance(11 * time.Minute)
 	p := dialFrom(t, e.addr("IncomingMail"), "127.0.0.4")
 	p.greet("z.test")
 	p.expect("MAIL FROM:<a@x.test>", "250 ")

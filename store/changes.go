@@ -18,7 +18,7 @@ const (
 // "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
-// "user NAME", "ssh", "metrics". The object is the unit of merging: two
+// "user NAME", "ssh", "metrics", "sbrs". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -50,6 +50,7 @@ const (
 	rankUser
 	rankSSH
 	rankMetrics
+	rankSBRS
 )
 
 // objects lists c's objects in a stable order.
@@ -84,6 +85,7 @@ func objects(c *Config) []object {
 	}
 	one(rankSSH, "ssh", c.SSH)
 	one(rankMetrics, "metrics", c.Metrics)
+	one(rankSBRS, "sbrs", c.System.SBRS)
 	return o
 }
 

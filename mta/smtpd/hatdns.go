@@ -106,6 +106,11 @@ func (h *hostDNS) listed(zone string) (bool, error) {
 	} else if addrs, err := h.res.LookupIP(h.ctx, q); err != nil {
 		if !dns.IsNotFound(err) {
 			l.err = err
+			// A DNS list answers A records; LookupIP also asks AAAA.
+			var e *dns.Error
+			if errors.As(err, &e) {
+				err = &dns.Error{Name: e.Name, Type: "A", Code: e.Code, Err: e.Err}
+			}
 			h.dnsError(err)
 		}
 	} else {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	mdns "github.com/miekg/dns"
-
 	"seg/internal/segtest"
 )
 
@@ -93,55 +91,6 @@ func hatLines(t *testing.T, a *segtest.Appliance, ip string, before int) (newSMT
 
 // hatICID is the ICID number of a New SMTP line.
 func hatICID(newSMTP string) string { return newSMTPLine.FindStringSubmatch(newSMTP)[1] }
-
-// newHangingDNS is a DNS server on 127.0.0.1 (UDP) that answers from
-// records like segtest.NewDNS but never answers a question for a name
-// under hang: a DNS server that does not respond.
-func newHangingDNS(t *testing.T, hang string, records ...string) string {
-	t.Helper()
-	zone := map[string][]mdns.RR{}
-	for _, r := range records {
-		rr, err := mdns.NewRR(r)
-		if err != nil {
-			t.Fatalf("dns: bad record %q: %v", r, err)
-		}
-		n := strings.ToLower(rr.Header().Name)
-		zone[n] = append(zone[n], rr)
-	}
-	h := mdns.HandlerFunc(func(w mdns.ResponseWriter, req *mdns.Msg) {
-		if len(req.Question) != 1 {
-			return
-		}
-		q := req.Question[0]
-		name := strings.ToLower(q.Name)
-		if strings.HasSuffix(name, "."+hang+".") {
-			return // never answers
-		}
-		m := new(mdns.Msg)
-		m.SetReply(req)
-		rrs, ok := zone[name]
-		if !ok {
-			m.Rcode = mdns.RcodeNameError
-		}
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == q.Qtype {
-				m.Answer = append(m.Answer, rr)
-			}
-		}
-		w.WriteMsg(m)
-	})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &mdns.Server{PacketConn: pc, Handler: h}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().String()
-}
 
 // newDialerFrom dials from the loopback address ip.
 func newDialerFrom(ip string) *net.Dialer {

@@ -93,7 +93,7 @@ func TestHATDNSMembers(t *testing.T) {
 // then accepted: a DNS failure never matches, and is logged), and holds
 // up no other client.
 func TestHATDNSDeadline(t *testing.T) {
-	dnsAddr := newHangingDNS(t, "slow.test")
+	dnsAddr := segtest.NewDNSNoAnswer(t, "slow.test")
 	hat := "listenerconfig edit IncomingMail hostaccess "
 	a := segtest.New(t,
 		"dnsconfig setup --servers "+dnsAddr,

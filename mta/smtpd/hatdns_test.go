@@ -180,3 +180,15 @@ func TestHATMatchDNS(t *testing.T) {
 		}
 	}
 }
+
+func TestDNSListName(t *testing.T) {
+	for ip, want := range map[string]string{
+		"192.0.2.99":                "99.2.0.192.bl.test",
+		"::ffff:192.0.2.99":         "99.2.0.192.bl.test",                                                      // IPv4-mapped: asked as IPv4
+		"2001:db8:1:2:3:4:567:89ab": "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.test", // RFC 5782 section 2.4
+	} {
+		if got, ok := dnslistName(netip.MustParseAddr(ip), "bl.test"); !ok || got != want {
+			t.Errorf("%s: %q %v, want %q", ip, got, ok, want)
+		}
+	}
+}

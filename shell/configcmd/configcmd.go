@@ -17,6 +17,7 @@ func Commands() []*shell.Command {
 		bounceconfigCommand(),
 		smtproutesCommand(),
 		dnsconfigCommand(),
+		sbrsconfigCommand(),
 		policyconfigCommand(),
 		tdcconfigCommand(),
 		userconfigCommand(),

@@ -29,6 +29,10 @@ type FlowSettings struct {
 	// inert (no reputation scores), but AsyncOS logs "not enabled" when
 	// it is off.
 	UseSB bool `param:"use_sb"`
+	// TLS is "off", "preferred" or "required" (SPEC 10); TLSVerifyClient
+	// asks the client for a certificate and refuses an invalid one.
+	TLS             string `param:"tls"`
+	TLSVerifyClient bool   `param:"tls_verify_client"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

@@ -25,7 +25,6 @@ var wantInert = map[*ParamTable][]string{
 		"use_sb", "sig_bits",
 		"dhap_limit", "dhap_drop", "dhap_code", "dhap_text",
 		"spam_check", "virus_check",
-		"tls", "tls_verify_client",
 		"smtpauth_allow", "smtpauth_requiretls",
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test",
 		"dkim_verification", "dkim_signing",

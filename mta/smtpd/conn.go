@@ -41,6 +41,7 @@ type conn struct {
 	inData     bool   // reading message data: each read of the socket is armed (timeouts.go)
 	closeAfter bool   // hang up once the reply being made is written
 	hungUp     bool
+	tlsNagged  bool // "TLS was required" logged (tls.go)
 
 	mu sync.Mutex // raw's read deadline, which evict sets from another goroutine
 }

@@ -216,8 +216,8 @@ func CheckCertificateName(name string) error {
 	return nil
 }
 
-// validateCerts checks certconfig's entries and the listeners' use of
-// them: a listener that offers STARTTLS must have a certificate.
+// validateCerts checks certconfig's entries and the certificates the
+// listeners name.
 func (c *Config) validateCerts(p *problems) {
 	seen := map[string]bool{}
 	for i := range c.Certificates {
@@ -256,8 +256,10 @@ func (c *Config) validateCerts(p *problems) {
 		l := &c.Listeners[i]
 		if l.Certificate != "" && c.Cert(l.Certificate) == nil {
 			p.add("listener %q: certificate %s does not exist (certconfig print lists them)", l.Name, shortName(l.Certificate))
-		} else if l.Certificate == "" && l.UsesTLS() && c.Cert(DefaultCertificate) == nil {
-			p.add("listener %q: a policy offers STARTTLS (tls) but the listener has no certificate: give one with listenerconfig edit %s setup --certificate NAME", l.Name, l.Name)
 		}
+		// A listener that names none uses Default, which seg makes at
+		// start (cmd/seg); a configuration made offline before that may
+		// lack it: smtpd then offers no STARTTLS and says so in
+		// mail_logs (Apply).
 	}
 }

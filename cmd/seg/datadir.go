@@ -93,6 +93,10 @@ func (d *dataDir) openStore(hostname string, out io.Writer) (st *store.Bolt, cre
 		st.Close()
 		return nil, false, err
 	}
+	if err := ensureCertificates(st, d.file("configuration"), hostname, out); err != nil {
+		st.Close()
+		return nil, false, err
+	}
 	if generated != "" {
 		pwFile := d.file(initialPasswordFile)
 		if err := os.WriteFile(pwFile, []byte(generated+"\n"), 0o600); err != nil {

@@ -30,6 +30,9 @@ type tlsConfigs struct {
 func (l *listener) applyTLS(cfg *store.Config, lc *store.Listener) *tlsConfigs {
 	ct := cfg.Cert(lc.CertificateName())
 	if ct == nil {
+		if lc.UsesTLS() {
+			l.s.d.Log.Warning("Listener %s: a policy has tls on but certificate %s does not exist: STARTTLS is not offered (certconfig generate %s --cn HOST)", lc.Name, lc.CertificateName(), lc.CertificateName())
+		}
 		l.cert.Store(nil)
 		return nil
 	}

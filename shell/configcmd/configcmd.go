@@ -22,5 +22,6 @@ func Commands() []*shell.Command {
 		userconfigCommand(),
 		sshconfigCommand(),
 		metricsconfigCommand(),
+		certconfigCommand(),
 	}
 }

@@ -537,7 +537,7 @@ func TestReadOnlyUser(t *testing.T) {
 }
 
 // setupOptions are what "edit NAME setup" completes, sorted.
-var setupOptions = []string{"--address=", "--data_rate_interval=", "--data_timeout=", "--default_domain=", "--hostname=", "--idle_timeout=",
+var setupOptions = []string{"--address=", "--certificate=", "--data_rate_interval=", "--data_timeout=", "--default_domain=", "--hostname=", "--idle_timeout=",
 	"--max_concurrency=", "--max_connection_time=", "--min_data_rate=", "--name=", "--port=", "--pressure_idle=", "--reserved_percent="}
 
 func TestCompletion(t *testing.T) {

@@ -280,7 +280,9 @@ s.quit()
 			t.Error("preferred+verify: a client with an invalid certificate sent mail")
 		}
 	}
-	if !segtest.Poll(10*time.Second, func() bool { return a.CountLog("TLS failed: tls: failed to verify certificate: x509: certificate signed by unknown authority") > before }) {
+	if !segtest.Poll(10*time.Second, func() bool {
+		return a.CountLog("TLS failed: tls: failed to verify certificate: x509: certificate signed by unknown authority") > before
+	}) {
 		t.Error("no TLS failed line for the invalid client certificate")
 	}
 	a.MustCli("listenerconfig edit IncomingMail hostaccess edit policy $RELAYED --tls=required ; commit verify required")

@@ -263,3 +263,26 @@ func (c *Config) validateCerts(p *problems) {
 		// mail_logs (Apply).
 	}
 }
+
+// CertificateFromPair stores a parsed certificate and key (certconfig
+// import, a listener's old files) re-encoded: the certificates, then
+// extra (a chain, already parsed) and the key in PKCS #8, and nothing
+// else the files held.
+func CertificateFromPair(name string, pair tls.Certificate, extra ...*x509.Certificate) (Certificate, error) {
+	var certs strings.Builder
+	for _, der := range pair.Certificate {
+		certs.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	}
+	for _, c := range extra {
+		certs.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
+	if err != nil {
+		return Certificate{}, err
+	}
+	ct := Certificate{Name: name, CertPEM: certs.String(), KeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}))}
+	if _, err := ct.KeyPair(); err != nil {
+		return Certificate{}, err
+	}
+	return ct, nil
+}

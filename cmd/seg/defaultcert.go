@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"strings"
@@ -44,16 +42,14 @@ func ensureCertificates(st store.Store, confDir, hostname string, out io.Writer)
 		}
 		obj := "listener " + l.Name
 		pair, err := confdir.Dir{Path: confDir}.LoadX509KeyPair(l.CertFile, l.KeyFile)
-		key, kerr := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
-		if err != nil || kerr != nil || next.Cert(l.Name) != nil || store.CheckCertificateName(l.Name) != nil {
+		var ct store.Certificate
+		if err == nil {
+			ct, err = store.CertificateFromPair(l.Name, pair)
+		}
+		if err != nil || next.Cert(l.Name) != nil || store.CheckCertificateName(l.Name) != nil {
 			notes = append(notes, fmt.Sprintf("%s: certificate file %s and key file %s not usable as certificate %s; use certconfig import", obj, l.CertFile, l.KeyFile, l.Name))
 		} else {
-			var certs strings.Builder
-			for _, der := range pair.Certificate {
-				certs.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-			}
-			next.Certificates = append(next.Certificates, store.Certificate{Name: l.Name, CertPEM: certs.String(),
-				KeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}))})
+			next.Certificates = append(next.Certificates, ct)
 			l.Certificate = l.Name
 			notes = append(notes, fmt.Sprintf("%s: certificate file %s and key file %s are now certificate %s", obj, l.CertFile, l.KeyFile, l.Name))
 		}

@@ -210,16 +210,12 @@ func importCert(c *shell.Ctx, cfg *store.Config, name, certFile, keyFile, chainF
 	if err != nil {
 		return err
 	}
-	var certs strings.Builder
-	for _, der := range pair.Certificate {
-		certs.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	}
+	var chain []*x509.Certificate
 	if chainFile != "" {
 		b, err := c.ReadConfigFile(chainFile)
 		if err != nil {
 			return err
 		}
-		n := 0
 		for rest := b; ; {
 			var blk *pem.Block
 			if blk, rest = pem.Decode(rest); blk == nil {
@@ -228,22 +224,18 @@ func importCert(c *shell.Ctx, cfg *store.Config, name, certFile, keyFile, chainF
 			if blk.Type != "CERTIFICATE" {
 				continue
 			}
-			if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
+			x, err := x509.ParseCertificate(blk.Bytes)
+			if err != nil {
 				return shell.Errorf("%s: not a valid certificate: %v.", chainFile, err)
 			}
-			certs.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: blk.Bytes}))
-			n++
+			chain = append(chain, x)
 		}
-		if n == 0 {
+		if len(chain) == 0 {
 			return shell.Errorf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----).", chainFile)
 		}
 	}
-	key, err := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
+	ct, err := store.CertificateFromPair(name, pair, chain...)
 	if err != nil {
-		return shell.Errorf("Cannot store the private key of %s: %v.", keyFile, err)
-	}
-	ct := store.Certificate{Name: name, CertPEM: certs.String(), KeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}))}
-	if _, err := ct.KeyPair(); err != nil {
 		return shell.Errorf("Cannot use %s and %s: %v.", certFile, keyFile, err)
 	}
 	cfg.Certificates = append(cfg.Certificates, ct)

@@ -20,6 +20,12 @@ func TestCertconfig(t *testing.T) {
 	b.ok("certconfig generate Default --cn seg.example.test")
 	b.ok("certconfig generate R --cn r.example.test --key-type rsa")
 	b.ok("certconfig import Mine --cert c.pem --key c.key")
+	b.ok("certconfig import Chained --cert c.pem --key c.key --chain ca.pem")
+	if n := strings.Count(b.cfg().Cert("chained").CertPEM, "BEGIN CERTIFICATE"); n != 2 {
+		t.Errorf("imported with a chain: %d certificates, want 2", n)
+	}
+	b.fail("certconfig import X --cert c.pem --key c.key --chain c.key", "c.key holds no PEM certificate")
+	b.ok("certconfig delete Chained")
 	b.fail("certconfig generate mine --cn x.test", "already exists")
 	b.fail("certconfig generate Bad/Name --cn x.test", "Invalid certificate name")
 	b.fail("certconfig generate X --cn x.test --key-type dsa", "unknown key type")

@@ -25,14 +25,14 @@ func certconfigCommand() *shell.Command {
 		Access: shell.AccessReadOnly,
 		Target: config,
 		Show: func(c *shell.Ctx, cfg *store.Config) {
-			c.Printf("\n%s", certsText(cfg))
+			c.Printf("\nCertificates: %d. Client CAs: %d. (PRINT lists them.)\n", len(cfg.Certificates), len(cfg.ClientCAs))
 		},
 		Table: &shell.Table[*store.Config]{Prefix: "certconfig", Ops: certOps},
 	}.Command()
 }
 
 var certOps = []shell.Operation[*store.Config]{
-	{Name: "generate", Desc: "Generate a self-signed certificate.",
+	{Name: "generate", Desc: "Generate a self-signed certificate.", Access: shell.AccessOperator,
 		Usage: []string{"NAME --cn COMMON_NAME [--key-type ecdsa|rsa]   (ecdsa: P-256, the default; rsa: 2048 bits)"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			o, err := shell.UserOpts(args)
@@ -60,9 +60,9 @@ var certOps = []shell.Operation[*store.Config]{
 			if err != nil {
 				return err
 			}
-			return generateCert(c, cfg, name, cn, []string{store.KeyECDSA, store.KeyRSA}[i-1])
+			return generateCert(c, cfg, name, cn, []string{store.KeyECDSA, store.KeyRSA}[i])
 		}},
-	{Name: "import", Desc: "Import a certificate and its private key from files.",
+	{Name: "import", Desc: "Import a certificate and its private key from files.", Access: shell.AccessOperator,
 		Usage: []string{"NAME --cert FILE --key FILE [--chain FILE]   (PEM files in DATA/configuration)"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			o, err := shell.UserOpts(args)
@@ -97,7 +97,7 @@ var certOps = []shell.Operation[*store.Config]{
 			return importCert(c, cfg, name, cert, key, chain)
 		},
 		Complete: configFileArg},
-	{Name: "import-ca", Desc: "Import CA certificates that client certificates are verified against (tls_verify_client).",
+	{Name: "import-ca", Desc: "Import CA certificates that client certificates are verified against (tls_verify_client).", Access: shell.AccessOperator,
 		Usage: []string{"NAME FILE   (PEM in DATA/configuration)"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			if len(args) != 2 {
@@ -116,7 +116,7 @@ var certOps = []shell.Operation[*store.Config]{
 			}
 			return importCA(c, cfg, name, file)
 		}},
-	{Name: "delete", Desc: "Delete a certificate or a client CA.",
+	{Name: "delete", Desc: "Delete a certificate or a client CA.", Access: shell.AccessOperator,
 		Usage: []string{"NAME   (refused while a listener uses the certificate)"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			if len(args) != 1 {

@@ -58,3 +58,7 @@ func TestCertconfig(t *testing.T) {
 		t.Errorf("%d certificates after delete, want 2", got)
 	}
 }
+
+func TestCertconfigTranscript(t *testing.T) {
+	transcript(t, "certconfig.txt", "certconfig generate Default --cn seg.localdomain")
+}

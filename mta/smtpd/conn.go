@@ -172,9 +172,8 @@ func (c *conn) close() {
 // ehloVerb is the greeting verb the client last used successfully.
 func (c *conn) ehloVerb() string { return c.verb }
 
-// startTLS is the STARTTLS seam (RFC 3207); nothing offers STARTTLS yet
-// and no command reaches this. When a policy's tls setting does, the
-// STARTTLS command ends here: the 220 goes out, the handshake runs on
+// startTLS runs STARTTLS (RFC 3207) once tls.go has decided the
+// session may: the 220 goes out, the handshake runs on
 // the raw connection, the loop's reader and writer move onto the
 // tls.Conn, and the session forgets what the client said before
 // (section 4.2: the greeting and any transaction; the client must say

@@ -336,6 +336,7 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 // policy parameters, and its RAT.
 func printListener(c *shell.Ctx, l *store.Listener) {
 	showListener(c, l)
+	c.Printf("Certificate (STARTTLS): %s\n", l.CertificateName())
 	printConnLimits(c, l)
 	c.Printf("\nHost Access Table:\n")
 	printHAT(c, &l.HAT)
@@ -445,7 +446,7 @@ func showSetup(c *shell.Ctx, l *store.Listener) {
 	if host == "" {
 		host = c.Config().System.Hostname + " (the system hostname)"
 	}
-	c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
+	c.Printf("\nDefault Domain: %s\nHostname: %s\nCertificate: %s\n", dd, host, l.CertificateName())
 }
 
 // listenerSetupOps is the SETUP menu of a listener (batch: edit NAME

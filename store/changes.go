@@ -18,7 +18,8 @@ const (
 // "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
-// "user NAME", "ssh", "metrics". The object is the unit of merging: two
+// "user NAME", "ssh", "metrics", "certificate NAME", "client CA NAME".
+// The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -50,6 +51,8 @@ const (
 	rankUser
 	rankSSH
 	rankMetrics
+	rankCert
+	rankClientCA
 )
 
 // objects lists c's objects in a stable order.
@@ -84,6 +87,12 @@ func objects(c *Config) []object {
 	}
 	one(rankSSH, "ssh", c.SSH)
 	one(rankMetrics, "metrics", c.Metrics)
+	for _, ct := range c.Certificates {
+		named(rankCert, "certificate", ct.Name, true, ct)
+	}
+	for _, ca := range c.ClientCAs {
+		named(rankClientCA, "client CA", ca.Name, true, ca)
+	}
 	return o
 }
 

@@ -83,4 +83,27 @@ func TestTLSPreferredAndFailure(t *testing.T) {
 		t.Errorf("tls off: EHLO lists STARTTLS: %q", r)
 	}
 	c.expect("STARTTLS", "502 5.5.1 TLS not supported")
+	// required still holds: no mail in the clear (fail closed).
+	c.expect("MAIL FROM:<a@sender.test>", "530 5.7.0 Must issue a STARTTLS command first")
+}
+
+// A configuration without the certificate a listener needs (made before
+// seg generated Default) offers no STARTTLS and says why in mail_logs;
+// tls required then refuses mail rather than take it in the clear.
+func TestTLSWithoutCertificate(t *testing.T) {
+	cfg, _ := tlsTestConfig(t, "required")
+	cfg.Certificates = nil
+	e := newEnv(t, cfg)
+	waitFor(t, "the warning", func() bool {
+		return e.hasLog("Warning: Listener IncomingMail: a policy has tls on but certificate Default does not exist: STARTTLS is not offered")
+	})
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.1")
+	c.line()
+	c.send("EHLO client.test\r\n")
+	if r := c.reply(); slices.Contains(r, "250-STARTTLS") {
+		t.Errorf("EHLO lists STARTTLS without a certificate: %q", r)
+	}
+	c.expect("STARTTLS", "502 5.5.1 TLS not supported")
+	// required still holds: no mail in the clear (fail closed).
+	c.expect("MAIL FROM:<a@sender.test>", "530 5.7.0 Must issue a STARTTLS command first")
 }

@@ -15,6 +15,7 @@ import (
 	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/queue"
+	"seg/mta/ratelimit"
 	"seg/mta/smtpd"
 	"seg/mta/tdc"
 	"seg/store"
@@ -97,6 +98,7 @@ func Start(o Options) (*MTA, error) {
 		Counters: m.counters,
 		Log:      o.Log,
 		Now:      o.Now,
+		Rates:    ratelimit.NewRates(o.Now), // one set for the process: commits keep the counts
 		// tdc decides which parts of a message split by mail policy
 		// are journaled, and makes their copies (SPEC 6).
 		Journal: tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,

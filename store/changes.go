@@ -18,8 +18,8 @@ const (
 // "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
-// "user NAME", "ssh", "metrics", "certificate NAME", "client CA NAME".
-// The object is the unit of merging: two
+// "user NAME", "ssh", "metrics", "address list NAME", "certificate NAME",
+// "client CA NAME". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -51,6 +51,7 @@ const (
 	rankUser
 	rankSSH
 	rankMetrics
+	rankAddressList
 	rankCert
 	rankClientCA
 )
@@ -87,6 +88,9 @@ func objects(c *Config) []object {
 	}
 	one(rankSSH, "ssh", c.SSH)
 	one(rankMetrics, "metrics", c.Metrics)
+	for _, l := range c.AddressLists {
+		named(rankAddressList, "address list", l.Name, true, l)
+	}
 	for _, ct := range c.Certificates {
 		named(rankCert, "certificate", ct.Name, true, ct)
 	}

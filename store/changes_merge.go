@@ -87,6 +87,8 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		func(c Certificate) string { return objectKey("certificate", c.Name, true) })
 	out.ClientCAs = mergeList(out.ClientCAs, m.ClientCAs, apply,
 		func(c ClientCA) string { return objectKey("client CA", c.Name, true) })
+	out.AddressLists = mergeList(out.AddressLists, m.AddressLists, apply,
+		func(l AddressList) string { return objectKey("address list", l.Name, true) })
 	return out, conflicts
 }
 

@@ -24,8 +24,9 @@ type Config struct {
 	Users        []User          `json:"users"`
 	SSH          SSHConfig       `json:"ssh"`
 	Metrics      MetricsConfig   `json:"metrics"`
-	Certificates []Certificate   `json:"certificates,omitempty"` // certconfig (certs.go)
-	ClientCAs    []ClientCA      `json:"client_cas,omitempty"`   // certconfig import-ca
+	Certificates []Certificate   `json:"certificates,omitempty"`  // certconfig (certs.go)
+	ClientCAs    []ClientCA      `json:"client_cas,omitempty"`    // certconfig import-ca
+	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -33,6 +33,21 @@ type FlowSettings struct {
 	// asks the client for a certificate and refuses an invalid one.
 	TLS             string `param:"tls"`
 	TLSVerifyClient bool   `param:"tls_verify_client"`
+	// Rate limits and directory harvest prevention (SPEC 10): counted by
+	// mta/ratelimit across listeners and commits.
+	MaxRcptsPerHour      int64    `param:"max_rcpts_per_hour"` // -1: unlimited
+	MaxRcptsPerHourCode  int      `param:"max_rcpts_per_hour_code"`
+	MaxRcptsPerHourText  string   `param:"max_rcpts_per_hour_text"`
+	SigBits              int      `param:"sig_bits"`            // with UseSB off: counter per CIDR block
+	SenderRateLimit      int64    `param:"sender_rate_limit"`   // -1: unlimited
+	SenderRateMinutes    int64    `param:"sender_rate_minutes"` // the window
+	SenderRateCode       int      `param:"sender_rate_code"`
+	SenderRateText       string   `param:"sender_rate_text"`
+	SenderRateExceptions []string `param:"sender_rate_exceptions"` // address list names
+	DHAPLimit            int64    `param:"dhap_limit"`             // 0: off
+	DHAPDrop             bool     `param:"dhap_drop"`
+	DHAPCode             int      `param:"dhap_code"`
+	DHAPText             string   `param:"dhap_text"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

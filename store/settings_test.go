@@ -20,10 +20,7 @@ import (
 // that the MTA reads; one that joins it needs a reason in its spec.
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
-		"max_rcpts_per_hour", "max_rcpts_per_hour_code", "max_rcpts_per_hour_text",
-		"sender_rate_limit", "sender_rate_minutes", "sender_rate_code", "sender_rate_text", "sender_rate_exceptions",
-		"use_sb", "sig_bits",
-		"dhap_limit", "dhap_drop", "dhap_code", "dhap_text",
+		"use_sb",
 		"spam_check", "virus_check",
 		"smtpauth_allow", "smtpauth_requiretls",
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test",

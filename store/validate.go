@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 	c.validateTDC(&p)
 	c.validateUsers(&p)
 	c.validateAccess(&p)
+	c.validateAddressLists(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -24,6 +24,7 @@ import (
 	"seg/mta/counters"
 	"seg/mta/maillog"
 	"seg/mta/queue"
+	"seg/mta/ratelimit"
 	"seg/store"
 )
 
@@ -43,6 +44,9 @@ type Deps struct {
 	Counters *counters.Counters
 	Log      maillog.Logger
 	Now      func() time.Time
+	// Rates are the inbound rate counters (SPEC 10), shared by every
+	// listener and kept across commits. nil: the Server makes its own.
+	Rates *ratelimit.Rates
 
 	// Journal makes the journal copy of a message, or part of a message
 	// split by mail policy, whose policy journals it to a Threat Defense
@@ -103,6 +107,9 @@ func New(d Deps) *Server {
 	}
 	if d.Counters == nil {
 		d.Counters = counters.New(d.Now, nil)
+	}
+	if d.Rates == nil {
+		d.Rates = ratelimit.NewRates(d.Now)
 	}
 	return &Server{d: d, lis: map[string]*listener{}, conns: map[net.Conn]struct{}{}}
 }

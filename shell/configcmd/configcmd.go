@@ -23,5 +23,6 @@ func Commands() []*shell.Command {
 		sshconfigCommand(),
 		metricsconfigCommand(),
 		certconfigCommand(),
+		addresslistconfigCommand(),
 	}
 }

@@ -36,9 +36,13 @@ func showconfigCommand() *Command {
 	}
 }
 
-// maskPasswords returns a copy of cfg with every password hash masked.
+// maskPasswords returns a copy of cfg with every password hash and
+// every certificate's private key masked.
 func maskPasswords(cfg *store.Config) *store.Config {
 	out := cfg.Clone()
+	for i := range out.Certificates {
+		out.Certificates[i].KeyPEM = store.MaskedKey
+	}
 	for i := range out.Users {
 		if out.Users[i].PasswordHash != "" {
 			out.Users[i].PasswordHash = maskedHash

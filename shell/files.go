@@ -138,6 +138,18 @@ func readSavedConfig(c *Ctx, file string) (*store.Config, error) {
 		}
 		u.PasswordHash = cur.PasswordHash
 	}
+	// A masked private key keeps the key of the same certificate.
+	for i := range cfg.Certificates {
+		ct := &cfg.Certificates[i]
+		if ct.KeyPEM != store.MaskedKey {
+			continue
+		}
+		cur := run.Cert(ct.Name)
+		if cur == nil || cur.CertPEM != ct.CertPEM {
+			return nil, fmt.Errorf("Parsing failed: %s: the private key of certificate %s is masked, and the appliance has no key for that certificate to keep; load a file saved by an admin, or remove the certificate from the file", file, store.Excerpt(ct.Name))
+		}
+		ct.KeyPEM = cur.KeyPEM
+	}
 	return &cfg, nil
 }
 

@@ -18,7 +18,8 @@ const (
 // "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
-// "user NAME", "ssh", "metrics", "address list NAME", "sbrs". The object is the unit of merging: two
+// "user NAME", "ssh", "metrics", "address list NAME", "sbrs", "certificate NAME",
+// "client CA NAME". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -52,6 +53,8 @@ const (
 	rankMetrics
 	rankAddressList
 	rankSBRS
+	rankCert
+	rankClientCA
 )
 
 // objects lists c's objects in a stable order.
@@ -90,6 +93,12 @@ func objects(c *Config) []object {
 		named(rankAddressList, "address list", l.Name, true, l)
 	}
 	one(rankSBRS, "sbrs", c.System.SBRS)
+	for _, ct := range c.Certificates {
+		named(rankCert, "certificate", ct.Name, true, ct)
+	}
+	for _, ca := range c.ClientCAs {
+		named(rankClientCA, "client CA", ca.Name, true, ca)
+	}
 	return o
 }
 

@@ -83,6 +83,10 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		func(b BounceProfile) string { return objectKey("bounce profile", b.Name, true) })
 	out.Users = mergeList(out.Users, m.Users, apply,
 		func(u User) string { return objectKey("user", u.Name, false) })
+	out.Certificates = mergeList(out.Certificates, m.Certificates, apply,
+		func(c Certificate) string { return objectKey("certificate", c.Name, true) })
+	out.ClientCAs = mergeList(out.ClientCAs, m.ClientCAs, apply,
+		func(c ClientCA) string { return objectKey("client CA", c.Name, true) })
 	out.AddressLists = mergeList(out.AddressLists, m.AddressLists, apply,
 		func(l AddressList) string { return objectKey("address list", l.Name, true) })
 	return out, conflicts

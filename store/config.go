@@ -24,6 +24,8 @@ type Config struct {
 	Users        []User          `json:"users"`
 	SSH          SSHConfig       `json:"ssh"`
 	Metrics      MetricsConfig   `json:"metrics"`
+	Certificates []Certificate   `json:"certificates,omitempty"`  // certconfig (certs.go)
+	ClientCAs    []ClientCA      `json:"client_cas,omitempty"`    // certconfig import-ca
 	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
@@ -69,6 +71,7 @@ type Listener struct {
 	DefaultDomain  string     `json:"default_domain,omitempty"`
 	MaxConcurrency int        `json:"max_concurrency"` // concurrent connections, whole listener
 	ConnLimits                // timeouts, pressure eviction, reserved slots (flattened in JSON)
+	Certificate    string     `json:"certificate,omitempty"` // certconfig name; "": Default
 	CertFile       string     `json:"cert_file,omitempty"`
 	KeyFile        string     `json:"key_file,omitempty"`
 	HAT            HAT        `json:"hat"`

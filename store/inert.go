@@ -5,7 +5,7 @@ import "fmt"
 // InertChanges returns one warning line for each parameter seg does not
 // enforce (ParamSpec.Inert) that next sets, somewhere old did not, to a
 // value other than its default there; in table order, each parameter
-// once. commit prints them, so an operator who turns on, say, tls learns
+// once. commit prints them, so an operator who turns on, say, smtpauth_allow learns
 // that nothing on the wire changes.
 //
 // A value's default depends on where it is: a listener's default policy

@@ -28,6 +28,10 @@ type FlowSettings struct {
 	// UseSB off: the client has no reputation score (SPEC 10) and the
 	// HAT log line says "SBRS not enabled".
 	UseSB bool `param:"use_sb"`
+	// TLS is "off", "preferred" or "required" (SPEC 10); TLSVerifyClient
+	// asks the client for a certificate and refuses an invalid one.
+	TLS             string `param:"tls"`
+	TLSVerifyClient bool   `param:"tls_verify_client"`
 	// Rate limits and directory harvest prevention (SPEC 10): counted by
 	// mta/ratelimit across listeners and commits.
 	MaxRcptsPerHour      int64    `param:"max_rcpts_per_hour"` // -1: unlimited

@@ -21,7 +21,6 @@ import (
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
 		"spam_check", "virus_check",
-		"tls", "tls_verify_client",
 		"smtpauth_allow", "smtpauth_requiretls",
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test",
 		"dkim_verification", "dkim_signing",

@@ -9,7 +9,6 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noSTARTTLS     = "seg does not offer STARTTLS yet"
 	noAUTH         = "seg does not offer SMTP AUTH yet"
 	noSPF          = "seg does not verify SPF yet"
 	noDMARC        = "seg does not verify DMARC yet"
@@ -49,8 +48,8 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "dhap_text", Kind: KindString, Default: "Too many invalid recipients", Help: "reply text for DHAP"},
 	{Name: "spam_check", Kind: onOff, Default: "on", Help: "anti-spam scanning", Aliases: []string{"as_scan"}, Inert: "seg has no spam engine"},
 	{Name: "virus_check", Kind: onOff, Default: "on", Help: "anti-virus scanning", Aliases: []string{"av_scan"}, Inert: "seg has no virus engine"},
-	{Name: "tls", Kind: KindEnum, Enum: []string{"off", "preferred", "required"}, EnumAlias: map[string]string{"no": "off", "on": "preferred", "yes": "preferred"}, Default: "off", Help: "STARTTLS: off, preferred or required", Inert: noSTARTTLS},
-	{Name: "tls_verify_client", Kind: onOff, Default: "off", Help: "verify client certificates", Inert: noSTARTTLS},
+	{Name: "tls", Kind: KindEnum, Enum: []string{"off", "preferred", "required"}, EnumAlias: map[string]string{"no": "off", "on": "preferred", "yes": "preferred"}, Default: "off", Help: "STARTTLS: off, preferred or required"},
+	{Name: "tls_verify_client", Kind: onOff, Default: "off", Help: "verify client certificates (against certconfig import-ca CAs)"},
 	{Name: "smtpauth_allow", Kind: KindEnum, Enum: []string{"off", "on", "required"}, EnumAlias: map[string]string{"no": "off", "yes": "on"}, Default: "off", Help: "SMTP AUTH: off, on or required", Inert: noAUTH},
 	{Name: "smtpauth_requiretls", Kind: onOff, Default: "on", Help: "offer SMTP AUTH only after STARTTLS", Inert: noAUTH},
 	{Name: "spf", Kind: onOff, Default: "off", Help: "SPF/SIDF verification", Inert: noSPF},

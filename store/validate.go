@@ -23,6 +23,7 @@ func (c *Config) Validate() error {
 	var p problems
 	c.validateSystem(&p)
 	c.validateListeners(&p)
+	c.validateCerts(&p)
 	c.validateDest(&p)
 	c.validateBounce(&p)
 	c.validatePolicies(&p, "incoming", c.Incoming)

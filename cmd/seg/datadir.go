@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -83,13 +84,24 @@ func (d *dataDir) openStore(hostname string, out io.Writer) (st *store.Bolt, cre
 		if err != nil {
 			return nil, fmt.Errorf("admin password from SEG_ADMIN_PASSWORD: %v", err)
 		}
-		return store.Default(hostname, hash), nil
+		cfg := store.Default(hostname, hash)
+		// The Default certificate (SPEC 10) is in the first revision.
+		ct, err := store.GenerateCertificate(store.DefaultCertificate, cfg.System.Hostname, store.KeyECDSA, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("generating the Default certificate: %w", err)
+		}
+		cfg.Certificates = append(cfg.Certificates, ct)
+		return cfg, nil
 	}
 	st, err = store.OpenBolt(d.file("config.db"), initial)
 	if err != nil {
 		return nil, false, err
 	}
 	if err := migrateFilePaths(st, d.file("configuration"), out); err != nil {
+		st.Close()
+		return nil, false, err
+	}
+	if err := ensureCertificates(st, d.file("configuration"), hostname, out); err != nil {
 		st.Close()
 		return nil, false, err
 	}

@@ -60,9 +60,7 @@ func (c *conn) command(line string) {
 	case "AUTH":
 		c.auth(arg)
 	case "STARTTLS":
-		// Not offered yet: the listener's tls parameter is not enforced
-		// (startTLS is the seam for it).
-		c.write("502 5.5.1 TLS not supported\r\n")
+		c.starttls(arg)
 	default:
 		c.badCommand()
 	}
@@ -100,7 +98,11 @@ func (c *conn) greet(verb, arg string) {
 	if c.info.maxSize > 0 {
 		size += " " + strconv.FormatInt(c.info.maxSize, 10)
 	}
-	c.write("250-" + c.info.hostname + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 " + size + "\r\n")
+	starttls := ""
+	if c.tlsOffered() {
+		starttls = "250-STARTTLS\r\n"
+	}
+	c.write("250-" + c.info.hostname + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n" + starttls + "250 " + size + "\r\n")
 }
 
 // mail answers MAIL FROM: the path and its parameters are parsed here,
@@ -108,6 +110,9 @@ func (c *conn) greet(verb, arg string) {
 func (c *conn) mail(arg string) {
 	if c.helo == "" {
 		c.write("502 5.5.1 Please introduce yourself first.\r\n")
+		return
+	}
+	if c.tlsRequiredFirst() {
 		return
 	}
 	rest, ok := cutPrefixFold(arg, "FROM:")

@@ -41,6 +41,7 @@ type conn struct {
 	inData     bool   // reading message data: each read of the socket is armed (timeouts.go)
 	closeAfter bool   // hang up once the reply being made is written
 	hungUp     bool
+	tlsNagged  bool // "TLS was required" logged (tls.go)
 
 	mu sync.Mutex // raw's read deadline, which evict sets from another goroutine
 }
@@ -171,9 +172,8 @@ func (c *conn) close() {
 // ehloVerb is the greeting verb the client last used successfully.
 func (c *conn) ehloVerb() string { return c.verb }
 
-// startTLS is the STARTTLS seam (RFC 3207); nothing offers STARTTLS yet
-// and no command reaches this. When a policy's tls setting does, the
-// STARTTLS command ends here: the 220 goes out, the handshake runs on
+// startTLS runs STARTTLS (RFC 3207) once tls.go has decided the
+// session may: the 220 goes out, the handshake runs on
 // the raw connection, the loop's reader and writer move onto the
 // tls.Conn, and the session forgets what the client said before
 // (section 4.2: the greeting and any transaction; the client must say

@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -18,8 +19,9 @@ import (
 // or suspend replaces the socket, while the connection counts (which the
 // HAT limits use) stay with the listener.
 type listener struct {
-	s   *Server
-	cur atomic.Pointer[binding] // configuration that new connections take
+	s    *Server
+	cur  atomic.Pointer[binding]         // configuration that new connections take
+	cert atomic.Pointer[tls.Certificate] // the certificate presented now (tls.go)
 
 	// Guarded by Server.mu.
 	name      string
@@ -41,6 +43,7 @@ type binding struct {
 	cfg *store.Config
 	lc  *store.Listener
 	hat *hatTable
+	tls *tlsConfigs // nil: no certificate (tls.go)
 }
 
 // socket is one bound address.

@@ -12,8 +12,8 @@ import (
 	"seg/store"
 )
 
-// TestStartTLSSeam drives the STARTTLS seam directly (nothing offers
-// STARTTLS yet): the 220, the handshake on the connection, the loop's
+// TestStartTLSSeam drives the STARTTLS seam directly (tls_test.go
+// drives it through the STARTTLS command): the 220, the handshake on the connection, the loop's
 // reader and writer on the tls.Conn, the session reset (RFC 3207
 // section 4.2), and plaintext pipelined after STARTTLS dropped rather
 // than read as a command inside TLS.

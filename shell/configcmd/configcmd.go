@@ -23,6 +23,7 @@ func Commands() []*shell.Command {
 		userconfigCommand(),
 		sshconfigCommand(),
 		metricsconfigCommand(),
+		certconfigCommand(),
 		addresslistconfigCommand(),
 	}
 }

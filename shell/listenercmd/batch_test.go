@@ -156,6 +156,7 @@ func TestBatchForms(t *testing.T) {
 			}},
 		{name: "setup max_concurrency out of range", line: L + "setup --max_concurrency 0", err: "enter a number from 1 to 10000"},
 		{name: "setup bad hostname", line: L + "setup --hostname bad_host!", err: `Invalid hostname format "bad_host!"`},
+		{name: "setup unknown certificate", line: L + "setup --certificate Nope", err: `There is no certificate named "Nope" (certconfig print lists them).`},
 		{name: "setup nothing", line: L + "setup", err: "Nothing to change"},
 		{name: "unknown listener", line: "listenerconfig edit Nope setup --port 1", err: `There is no listener named "Nope" (listeners: IncomingMail).`},
 		{name: "unknown setting", line: L + "limits --max 1", err: `Unknown listener setting "limits"`},
@@ -540,7 +541,7 @@ func TestReadOnlyUser(t *testing.T) {
 }
 
 // setupOptions are what "edit NAME setup" completes, sorted.
-var setupOptions = []string{"--address=", "--data_rate_interval=", "--data_timeout=", "--default_domain=", "--hostname=", "--idle_timeout=",
+var setupOptions = []string{"--address=", "--certificate=", "--data_rate_interval=", "--data_timeout=", "--default_domain=", "--hostname=", "--idle_timeout=",
 	"--max_concurrency=", "--max_connection_time=", "--min_data_rate=", "--name=", "--port=", "--pressure_idle=", "--reserved_percent="}
 
 func TestCompletion(t *testing.T) {

@@ -336,6 +336,7 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 // policy parameters, and its RAT.
 func printListener(c *shell.Ctx, l *store.Listener) {
 	showListener(c, l)
+	c.Printf("Certificate (STARTTLS): %s\n", l.CertificateName())
 	printConnLimits(c, l)
 	c.Printf("\nHost Access Table:\n")
 	printHAT(c, &l.HAT)
@@ -363,14 +364,14 @@ var listenerEditOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit
 	{Name: "interface", Desc: "Change the IP address and port of the listener.", Access: shell.AccessOperator, Menu: askInterface},
 	{Name: "limits", Desc: "Change the injection limits.", Access: shell.AccessOperator, Menu: askLimits},
 	{Name: "setup", Desc: "Configure general options.", Access: shell.AccessOperator,
-		Usage: []string{"[--address IP] [--port N] [--hostname H] [--max_concurrency N] [--default_domain D|none] [--name NEWNAME]\n" +
+		Usage: []string{"[--address IP] [--port N] [--hostname H] [--max_concurrency N] [--default_domain D|none] [--name NEWNAME] [--certificate NAME]\n" +
 			"    [--idle_timeout S] [--max_connection_time S] [--data_timeout S] [--min_data_rate N] [--data_rate_interval S] [--pressure_idle S] [--reserved_percent P]"},
 		Batch: batchSetup,
 		Menu: func(c *shell.Ctx, l *store.Listener) error {
 			return listenerSetupOps.Menu(c, l, func() { showSetup(c, l) })
 		},
 		Complete: func(*shell.Ctx, *store.Listener, []string) []string {
-			out := []string{"--address=", "--port=", "--hostname=", "--max_concurrency=", "--default_domain=", "--name="}
+			out := []string{"--address=", "--port=", "--hostname=", "--max_concurrency=", "--default_domain=", "--name=", "--certificate="}
 			for _, n := range connLimitOptions() {
 				out = append(out, "--"+n+"=")
 			}
@@ -445,7 +446,7 @@ func showSetup(c *shell.Ctx, l *store.Listener) {
 	if host == "" {
 		host = c.Config().System.Hostname + " (the system hostname)"
 	}
-	c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
+	c.Printf("\nDefault Domain: %s\nHostname: %s\nCertificate: %s\n", dd, host, l.CertificateName())
 }
 
 // listenerSetupOps is the SETUP menu of a listener (batch: edit NAME
@@ -470,7 +471,32 @@ var listenerSetupOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edi
 			setHostname(cfg, l, h)
 			return nil
 		}},
+	{Name: "certificate", Desc: "Choose the certificate presented for STARTTLS.",
+		Menu: func(c *shell.Ctx, l *store.Listener) error {
+			cfg := c.Config()
+			name, err := shell.Ask(c, "Enter the name of the certificate (certconfig) this listener presents for STARTTLS.", l.CertificateName(), checker(func(s string) (string, error) {
+				return canonCertificate(cfg, s)
+			}))
+			if err != nil {
+				return err
+			}
+			l.Certificate = name
+			return nil
+		}},
 }}
+
+// canonCertificate checks a certconfig name and returns it as stored:
+// "" for Default, which a listener uses when it names none.
+func canonCertificate(cfg *store.Config, s string) (string, error) {
+	ct := cfg.Cert(s)
+	if ct == nil {
+		return "", shell.Errorf("There is no certificate named %q (certconfig print lists them).", s)
+	}
+	if ct.Name == store.DefaultCertificate {
+		return "", nil
+	}
+	return ct.Name, nil
+}
 
 func canonDefaultDomain(s string) (string, error) {
 	if s == "" || strings.EqualFold(s, "none") {

@@ -87,7 +87,7 @@ func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.Allow(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency"}, connLimitOptions()...)...); err != nil {
+	if err := o.Allow(append([]string{"name", "address", "port", "hostname", "default_domain", "max_concurrency", "certificate"}, connLimitOptions()...)...); err != nil {
 		return err
 	}
 	if len(o.Pos) > 0 {
@@ -129,6 +129,11 @@ func batchSetup(c *shell.Ctx, l *store.Listener, args []string) error {
 	}
 	if v, ok := o.Named["max_concurrency"]; ok {
 		if l.MaxConcurrency, err = canonMaxConcurrency(v); err != nil {
+			return err
+		}
+	}
+	if v, ok := o.Named["certificate"]; ok {
+		if l.Certificate, err = canonCertificate(cfg, v); err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,6 @@ var wantInert = map[*ParamTable][]string{
 		"use_sb",
 		"spam_check", "virus_check",
 		"tls", "tls_verify_client",
-		"smtpauth_allow", "smtpauth_requiretls",
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test",
 		"dkim_verification", "dkim_signing",
 		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",

@@ -57,6 +57,11 @@ type Deps struct {
 	// (verified true) or its unconfirmed PTR name (verified false); "" when
 	// there is none. nil: no lookups, every host is "unknown".
 	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
+
+	// Authenticate checks a user's password for SMTP AUTH (auth.go) and
+	// counts failures toward the account lockout (SPEC 7, 10); the user's
+	// SMTP AUTH right is checked here. nil: every AUTH fails.
+	Authenticate func(user, password string) error
 }
 
 // Listener states in ListenerStatus.

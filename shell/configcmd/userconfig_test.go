@@ -97,6 +97,7 @@ func TestUserconfigAccess(t *testing.T) {
 
 func TestUserconfigTranscript(t *testing.T) {
 	transcript(t, "userconfig.txt")
+	transcript(t, "userconfig_smtpauth.txt")
 }
 
 // The interactive NEW and PASSWORD store bcrypt hashes of what was typed.

@@ -200,6 +200,7 @@ func (c *conn) startTLS(cfg *tls.Config) error {
 	c.bw.Reset(connWriter{c})
 	c.s.Reset()
 	c.s.helo, c.helo, c.verb = "", "", ""
+	c.authUser = "" // an AUTH made in the clear is forgotten too (auth.go)
 	return nil
 }
 

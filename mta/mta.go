@@ -36,6 +36,10 @@ type Options struct {
 	// cpuload.Meter): journal copies then give way to ordinary mail
 	// (delivery.Deps.Busy). nil: never.
 	Busy func() bool
+	// Authenticate checks a user's password for SMTP AUTH (SPEC 10);
+	// cmd/seg gives the SSH server's, so that both count toward one
+	// account lockout (SPEC 7). nil: every AUTH fails.
+	Authenticate func(user, password string) error
 }
 
 // MTA is the running mail system: listeners, queue, delivery, counters.
@@ -101,7 +105,8 @@ func Start(o Options) (*MTA, error) {
 		Rates:    ratelimit.NewRates(o.Now), // one set for the process: commits keep the counts
 		// tdc decides which parts of a message split by mail policy
 		// are journaled, and makes their copies (SPEC 6).
-		Journal: tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
+		Journal:      tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
+		Authenticate: o.Authenticate,
 		// Reverse DNS and the HAT's DNS members (SPEC 10), through
 		// delivery's resolvers and so their cache.
 		Resolver: resolvers,

@@ -24,6 +24,7 @@ func TestCheckAccessTable(t *testing.T) {
 		"own password":     func(c *Config) { c.User("operator1").PasswordHash = "$2a$10$new" },
 		"other's password": func(c *Config) { c.User("readonly1").PasswordHash = "$2a$10$new" },
 		"delete user":      func(c *Config) { c.Users = c.Users[:len(c.Users)-1] },
+		"own smtp auth":    func(c *Config) { c.User("operator1").SMTPAuth = true },
 	}
 	// The committing account is "<role>1" (admin for admin); the cell
 	// lists what is refused ("-": everything, nil: nothing).
@@ -42,6 +43,8 @@ func TestCheckAccessTable(t *testing.T) {
 		{RoleOperator, "promote self", []string{"user operator1"}},
 		{RoleOperator, "other's password", []string{"user readonly1"}},
 		{RoleOperator, "delete user", []string{"user guest1"}},
+		{RoleOperator, "own smtp auth", []string{"user operator1"}},
+		{RoleAdmin, "own smtp auth", nil},
 		{RoleReadOnly, "hostname", []string{"-"}},
 		{RoleGuest, "hostname", []string{"-"}},
 	} {

@@ -196,6 +196,9 @@ type User struct {
 	Role         string   `json:"role"`
 	PasswordHash string   `json:"password_hash,omitempty"` // bcrypt
 	SSHKeys      []string `json:"ssh_keys,omitempty"`      // authorized_keys lines
+	// SMTPAuth is the right to authenticate to the listeners with SMTP
+	// AUTH (SPEC 10), whatever the role.
+	SMTPAuth bool `json:"smtp_auth,omitempty"`
 }
 
 // SSHConfig is the admin SSH endpoint.

@@ -47,6 +47,10 @@ type FlowSettings struct {
 	DHAPDrop             bool     `param:"dhap_drop"`
 	DHAPCode             int      `param:"dhap_code"`
 	DHAPText             string   `param:"dhap_text"`
+	// SMTP AUTH (SPEC 10, RFC 4954): mta/smtpd/auth.go.
+	SMTPAuthAllow      string `param:"smtpauth_allow"` // off, on, required
+	SMTPAuthRequireTLS bool   `param:"smtpauth_requiretls"`
+	SMTPAuthRelay      bool   `param:"smtpauth_relay"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

@@ -9,7 +9,6 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noAUTH         = "seg does not offer SMTP AUTH yet"
 	noSPF          = "seg does not verify SPF yet"
 	noDMARC        = "seg does not verify DMARC yet"
 	noSenderVerify = "seg does not verify envelope sender domains yet"
@@ -50,8 +49,9 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "virus_check", Kind: onOff, Default: "on", Help: "anti-virus scanning", Aliases: []string{"av_scan"}, Inert: "seg has no virus engine"},
 	{Name: "tls", Kind: KindEnum, Enum: []string{"off", "preferred", "required"}, EnumAlias: map[string]string{"no": "off", "on": "preferred", "yes": "preferred"}, Default: "off", Help: "STARTTLS: off, preferred or required"},
 	{Name: "tls_verify_client", Kind: onOff, Default: "off", Help: "verify client certificates (against certconfig import-ca CAs)"},
-	{Name: "smtpauth_allow", Kind: KindEnum, Enum: []string{"off", "on", "required"}, EnumAlias: map[string]string{"no": "off", "yes": "on"}, Default: "off", Help: "SMTP AUTH: off, on or required", Inert: noAUTH},
-	{Name: "smtpauth_requiretls", Kind: onOff, Default: "on", Help: "offer SMTP AUTH only after STARTTLS", Inert: noAUTH},
+	{Name: "smtpauth_allow", Kind: KindEnum, Enum: []string{"off", "on", "required"}, EnumAlias: map[string]string{"no": "off", "yes": "on"}, Default: "off", Help: "SMTP AUTH: off, on or required"},
+	{Name: "smtpauth_requiretls", Kind: onOff, Default: "on", Help: "offer SMTP AUTH only after STARTTLS"},
+	{Name: "smtpauth_relay", Kind: onOff, Default: "off", Help: "let authenticated clients relay (skip the RAT)"},
 	{Name: "spf", Kind: onOff, Default: "off", Help: "SPF/SIDF verification", Inert: noSPF},
 	{Name: "spf_conformance", Kind: KindEnum, Enum: []string{"spf", "sidf", "sidf_compatible"}, Default: "sidf_compatible", Help: "SPF conformance level", Inert: noSPF},
 	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade PRA verification result", Inert: noSPF},

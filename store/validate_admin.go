@@ -25,6 +25,10 @@ func (c *Config) validateUsers(p *problems) {
 		if u.Role == RoleAdmin {
 			admins++
 		}
+		if u.SMTPAuth && u.PasswordHash == "" {
+			// SMTP AUTH PLAIN and LOGIN carry a password (RFC 4616).
+			p.add("%s: the SMTP AUTH right needs a password", obj)
+		}
 		for i, k := range u.SSHKeys {
 			if _, _, _, rest, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
 				p.add("%s: SSH key %d: not an authorized_keys line (%v)", obj, i+1, err)

@@ -148,6 +148,7 @@ func TestValidateProblems(t *testing.T) {
 		{"user role", func(c *Config) { c.Users = append(c.Users, User{Name: "bob", Role: "root"}) }, `user "bob": role "root" must be one of admin, operator, readonly, guest`},
 		{"no admin", func(c *Config) { c.Users[0].Role = RoleOperator }, `users: at least one user must have the admin role`},
 		{"ssh key", func(c *Config) { c.Users[0].SSHKeys = []string{"ssh-rsa notbase64"} }, `user "admin": SSH key 1: not an authorized_keys line`},
+		{"smtp auth no password", func(c *Config) { c.Users = append(c.Users, User{Name: "bob", Role: RoleGuest, SMTPAuth: true}) }, `user "bob": the SMTP AUTH right needs a password`},
 		{"ssh address", func(c *Config) { c.SSH.Address = "any" }, `ssh: address "any" is not an IP address`},
 		{"ssh port", func(c *Config) { c.SSH.Port = 0 }, `ssh: port 0 must be from 1 to 65535`},
 		{"metrics address", func(c *Config) { c.Metrics.Address = "localhost:9100" }, `metrics: address "localhost:9100": "localhost" is not an IP address`},

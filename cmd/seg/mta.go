@@ -21,6 +21,9 @@ type mtaDeps struct {
 	OpenLog func(name string) (*aslog.Log, error)
 	// Logf reports process-level problems on stderr.
 	Logf func(format string, args ...any)
+	// Authenticate checks SMTP AUTH passwords: the SSH server's check,
+	// with its account lockout (SPEC 7, 10).
+	Authenticate func(user, password string) error
 }
 
 // shutdownGrace is how long SIGTERM lets sessions and deliveries in
@@ -46,6 +49,8 @@ func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
 		Log:     ml,
 		LogDir:  filepath.Dir(ml.Path()),
 		Busy:    load.Busy,
+		// SMTP AUTH logins count toward the SSH logins' lockout.
+		Authenticate: deps.Authenticate,
 	})
 	if err != nil {
 		return nil, nil, err

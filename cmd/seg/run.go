@@ -93,18 +93,15 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, OpenLog: logs.open, Logf: logf})
-	if err != nil {
-		return fail(fmt.Errorf("starting the mail system: %w", err))
-	}
-	defer stopMTA()
-
-	a := &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: &cliLog{log: cli}}
-	go initialPW.watch(ctx, st)
 	lockTime, err := testLockTime()
 	if err != nil {
 		return fail(err)
 	}
+	// The SSH server exists before the mail system, which takes its
+	// password check for SMTP AUTH; it runs (and opens sessions on a)
+	// only once both are up.
+	clog := &cliLog{log: cli}
+	var a *admin
 	sshSrv := &sshd.Server{
 		Store:    st,
 		HostKey:  d.hostKey,
@@ -118,9 +115,21 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			initialPW.loggedIn(s.s.User)
 			return s, nil
 		},
-		AuthFailed: a.log.authFailed,
+		AuthFailed: clog.authFailed,
 		Logf:       logf,
 	}
+	authenticate := func(user, password string) error {
+		_, err := sshSrv.Authenticate(user, password)
+		return err
+	}
+	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, OpenLog: logs.open, Logf: logf, Authenticate: authenticate})
+	if err != nil {
+		return fail(fmt.Errorf("starting the mail system: %w", err))
+	}
+	defer stopMTA()
+
+	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog}
+	go initialPW.watch(ctx, st)
 	// Before any session can start: sessions show where the services
 	// really listen, and commits that move them are tried first.
 	ends := endpoints{mta: mail, ssh: sshSrv}

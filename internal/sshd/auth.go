@@ -134,17 +134,31 @@ func (s *Server) lookupUser(name string) *store.User {
 const dummyHash = "$2a$10$6KtnvEsyGaiempUsuErjRuVWIq5YNXi7n3nO4fq2FrpOeQRTYw.kS"
 
 func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
-	name, src := meta.User(), source(meta)
+	name := meta.User()
+	why, err := s.Authenticate(name, string(password))
+	if err != nil {
+		s.authFailed(name, source(meta), why)
+		return nil, err
+	}
+	return &ssh.Permissions{Extensions: map[string]string{permUser: name}}, nil
+}
+
+// Authenticate checks a password login of the named user against the
+// running configuration and the lockout (SPEC 7): SSH password logins
+// and SMTP AUTH (cmd/seg gives it to the MTA) share it, so failures of
+// either count toward the one lockout. On failure, why says why for the
+// logs (never for the peer) and err is errLocked or a plain failure.
+func (s *Server) Authenticate(name, password string) (why string, err error) {
+	s.init()
 	u := s.lookupUser(name)
 	hash := dummyHash
 	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
 	// The comparison runs first and always, whatever the outcome.
-	match := store.CheckPassword(hash, string(password)) && hash != dummyHash
+	match := store.CheckPassword(hash, password) && hash != dummyHash
 	if s.locks.locked(name) {
-		s.authFailed(name, src, "account locked")
-		return nil, errLocked
+		return "account locked", errLocked
 	}
 	if !match {
 		why := "wrong password"
@@ -156,11 +170,10 @@ func (s *Server) passwordCallback(meta ssh.ConnMetadata, password []byte) (*ssh.
 		case u.PasswordHash == "":
 			why = "the account has no password"
 		}
-		s.authFailed(name, src, why)
-		return nil, errors.New("authentication failed")
+		return why, errors.New("authentication failed")
 	}
 	s.locks.succeed(u.Name)
-	return &ssh.Permissions{Extensions: map[string]string{permUser: u.Name}}, nil
+	return "", nil
 }
 
 // lockMinutes says how long a lock lasts, as the auth log does.

@@ -102,7 +102,7 @@ func (c *conn) greet(verb, arg string) {
 	if c.tlsOffered() {
 		starttls = "250-STARTTLS\r\n"
 	}
-	c.write("250-" + c.info.hostname + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n" + starttls + "250 " + size + "\r\n")
+	c.write("250-" + c.info.hostname + "\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n" + starttls + c.ehloAuth() + "250 " + size + "\r\n")
 }
 
 // mail answers MAIL FROM: the path and its parameters are parsed here,
@@ -118,6 +118,10 @@ func (c *conn) mail(arg string) {
 	rest, ok := cutPrefixFold(arg, "FROM:")
 	if !ok {
 		c.write("501 5.5.2 Was expecting MAIL arg syntax of FROM:<address>\r\n")
+		return
+	}
+	if err := c.mailNeedsAuth(); err != nil { // smtpauth_allow required (auth.go)
+		c.replyErr(err)
 		return
 	}
 	path, err := c.s.envelopePath("MAIL", rest)
@@ -199,19 +203,6 @@ func (c *conn) data(arg string) {
 		c.replyErr(err)
 	}
 	c.s.Reset()
-}
-
-// auth answers AUTH as seg always has: no mechanism is offered, and
-// AUTH needs TLS (SPEC 10 adds SMTP AUTH after STARTTLS).
-func (c *conn) auth(arg string) {
-	switch {
-	case c.helo == "":
-		c.write("502 5.5.1 Please introduce yourself first.\r\n")
-	case len(strings.Fields(arg)) == 0:
-		c.write("502 5.5.4 Missing parameter\r\n")
-	default:
-		c.write("523 5.7.10 TLS is required\r\n")
-	}
 }
 
 // cutPrefixFold is strings.CutPrefix, case-insensitive.

@@ -38,6 +38,7 @@ type conn struct {
 	helo       string // the argument of the last HELO or EHLO that succeeded; "" before one
 	verb       string // that command: "HELO" or "EHLO", for the Received header
 	bad        int    // unrecognised commands so far
+	authUser   string // the user a successful AUTH named (auth.go); "" before one
 	inData     bool   // reading message data: each read of the socket is armed (timeouts.go)
 	closeAfter bool   // hang up once the reply being made is written
 	hungUp     bool
@@ -199,6 +200,7 @@ func (c *conn) startTLS(cfg *tls.Config) error {
 	c.bw.Reset(connWriter{c})
 	c.s.Reset()
 	c.s.helo, c.helo, c.verb = "", "", ""
+	c.authUser = "" // an AUTH made in the clear is forgotten too (auth.go)
 	return nil
 }
 

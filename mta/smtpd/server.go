@@ -63,6 +63,10 @@ type Deps struct {
 	// DNS and the HAT members that need the DNS (hatdns.go). nil: no
 	// lookups, and those members never match.
 	Resolver func(*store.Config) dns.Resolver
+	// Authenticate checks a user's password for SMTP AUTH (auth.go) and
+	// counts failures toward the account lockout (SPEC 7, 10); the user's
+	// SMTP AUTH right is checked here. nil: every AUTH fails.
+	Authenticate func(user, password string) error
 }
 
 // Listener states in ListenerStatus.

@@ -81,10 +81,11 @@ func (s *session) Rcpt(path address.Path) error {
 		return smtpErr(503, enhancedCode{5, 5, 1}, "Need MAIL command")
 	}
 	to := path.Mailbox.String()
-	// RELAY takes any recipient; everything else must pass the RAT, so no
-	// host outside a RELAY group can relay (SPEC 4.4).
-	var e *store.RATEntry // the RAT entry that accepted to; nil under RELAY
-	if in.dec.Behavior != store.BehaviorRelay {
+	// RELAY takes any recipient, and so does a client authenticated
+	// under smtpauth_relay on (auth.go); everything else must pass the
+	// RAT, so no other host can relay (SPEC 4.4, 10).
+	var e *store.RATEntry // the RAT entry that accepted to; nil when relaying
+	if in.dec.Behavior != store.BehaviorRelay && !s.c.authRelays() {
 		e = matchRAT(in.lc.RAT, to)
 		if e == nil || !strings.EqualFold(e.Action, store.RATAccept) {
 			s.log().Info("MID %d ICID %d To: <%s> Rejected by RAT", s.mid, in.icid, logSafe(to))

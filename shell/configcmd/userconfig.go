@@ -39,6 +39,7 @@ func userconfigCommand() *shell.Command {
 		Table:  &shell.Table[*store.Config]{Prefix: "userconfig", Ops: userOps},
 		Notes: []string{
 			"A password file holds the password on its first line (a file name in DATA/configuration).",
+			"--smtp-auth yes gives the account, whatever its role, the right to authenticate with SMTP AUTH to the listeners (it needs a password).",
 			"--sshkey takes an authorized_keys line (\"ssh-ed25519 AAAA... comment\") and adds it; --delsshkeys removes every key first.",
 		},
 	}.Command()
@@ -48,14 +49,14 @@ func userconfigCommand() *shell.Command {
 // edit --password-file), print batch only.
 var userOps = []shell.Operation[*store.Config]{
 	{Name: "new", Desc: "Create a new account.",
-		Usage: []string{"NAME --role admin|operator|readonly|guest [--password-file F] [--sshkey \"KEY\"] [--fullname TEXT]"},
+		Usage: []string{"NAME --role admin|operator|readonly|guest [--password-file F] [--sshkey \"KEY\"] [--fullname TEXT] [--smtp-auth yes|no]"},
 		Batch: userNewBatch,
 		Menu:  userNew,
 		Complete: func(*shell.Ctx, *store.Config, []string) []string {
-			return []string{"--role", "--password-file", "--sshkey", "--fullname"}
+			return []string{"--role", "--password-file", "--sshkey", "--fullname", "--smtp-auth"}
 		}},
 	{Name: "edit", Desc: "Modify an account.",
-		Usage: []string{"NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT]"},
+		Usage: []string{"NAME [--role R] [--password-file F] [--sshkey \"KEY\"] [--delsshkeys] [--fullname TEXT] [--smtp-auth yes|no]"},
 		Batch: userEditBatch,
 		Menu: func(c *shell.Ctx, cfg *store.Config) error {
 			i, err := shell.Pick(c, "Enter the user name or number to edit.", userNames(cfg))
@@ -68,7 +69,7 @@ var userOps = []shell.Operation[*store.Config]{
 			if len(args) == 1 {
 				return userNames(cfg)
 			}
-			return []string{"--role", "--password-file", "--sshkey", "--delsshkeys", "--fullname"}
+			return []string{"--role", "--password-file", "--sshkey", "--delsshkeys", "--fullname", "--smtp-auth"}
 		}},
 	{Name: "delete", Desc: "Remove an account.",
 		Usage: []string{"NAME"},
@@ -136,7 +137,7 @@ func userNewBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
 	if len(o.Pos) != 1 {
 		return shell.ErrUsage
 	}
-	if err := o.Allow("role", "password-file", "sshkey", "fullname"); err != nil {
+	if err := o.Allow("role", "password-file", "sshkey", "fullname", "smtp-auth"); err != nil {
 		return err
 	}
 	if err := checkUserName(cfg, o.Pos[0]); err != nil {
@@ -166,7 +167,7 @@ func userEditBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
 	if len(o.Pos) != 1 {
 		return shell.ErrUsage
 	}
-	if err := o.Allow("role", "password-file", "sshkey", "delsshkeys", "fullname"); err != nil {
+	if err := o.Allow("role", "password-file", "sshkey", "delsshkeys", "fullname", "smtp-auth"); err != nil {
 		return err
 	}
 	u := cfg.User(o.Pos[0])
@@ -174,7 +175,7 @@ func userEditBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
 		return userNotFound(o.Pos[0])
 	}
 	if len(o.Order) == 0 {
-		return shell.Errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys or --fullname.")
+		return shell.Errorf("Nothing to change: give --role, --password-file, --sshkey, --delsshkeys, --fullname or --smtp-auth.")
 	}
 	n := *u
 	n.SSHKeys = append([]string(nil), u.SSHKeys...)
@@ -254,6 +255,12 @@ func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
 				return err
 			}
 			u.FullName = f
+		case "smtp-auth":
+			b, err := yesNo(n, v)
+			if err != nil {
+				return err
+			}
+			u.SMTPAuth = b
 		case "password-file":
 			data, err := c.ReadSecretFile(v)
 			if err != nil {
@@ -277,6 +284,9 @@ func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
 			return err
 		}
 		u.SSHKeys = appendNew(u.SSHKeys, []string{k})
+	}
+	if u.SMTPAuth && u.PasswordHash == "" {
+		return shell.Errorf("%s has no password: SMTP AUTH checks one (give --password-file too).", u.Name)
 	}
 	return nil
 }
@@ -328,7 +338,11 @@ func usersText(cfg *store.Config) string {
 		if full == "" {
 			full = "(no full name)"
 		}
-		fmt.Fprintf(&b, "%d. %s - %s (%s)\n", i+1, u.Name, full, u.Role)
+		role := u.Role
+		if u.SMTPAuth {
+			role += ", SMTP AUTH"
+		}
+		fmt.Fprintf(&b, "%d. %s - %s (%s)\n", i+1, u.Name, full, role)
 	}
 	return b.String()
 }
@@ -396,6 +410,12 @@ func userEdit(c *shell.Ctx, cfg *store.Config, i int) error {
 	}
 	if err := askAddKey(c, &u); err != nil {
 		return err
+	}
+	if u.PasswordHash != "" {
+		// SMTP AUTH checks the password (SPEC 10): no password, no question.
+		if u.SMTPAuth, err = shell.AskYN(c, fmt.Sprintf("Do you want %s to be allowed to authenticate with SMTP AUTH?", u.Name), u.SMTPAuth); err != nil {
+			return err
+		}
 	}
 	cfg.Users[i] = u
 	return nil

@@ -55,6 +55,19 @@ func TestUserconfigBatch(t *testing.T) {
 		t.Errorf("keys left: %v", u.SSHKeys)
 	}
 	os.WriteFile(b.configPath("pw2"), []byte("another-passw0rd"), 0o600)
+	b.fail("userconfig edit carol --smtp-auth yes", "carol has no password: SMTP AUTH checks one")
+	b.fail("userconfig edit bob --smtp-auth maybe", "--smtp-auth must be yes or no")
+	b.ok("userconfig edit bob --smtp-auth yes")
+	if u := b.cfg().User("bob"); !u.SMTPAuth {
+		t.Errorf("bob has no SMTP AUTH right: %+v", u)
+	}
+	if out := b.ok("userconfig print"); !strings.Contains(out, "2. bob - Bob Smith (operator, SMTP AUTH)\n") {
+		t.Errorf("print does not show the right:\n%s", out)
+	}
+	b.ok("userconfig edit bob --smtp-auth no")
+	if u := b.cfg().User("bob"); u.SMTPAuth {
+		t.Errorf("bob kept the SMTP AUTH right: %+v", u)
+	}
 	b.ok("userconfig edit bob --password-file pw2 --fullname Robert")
 	if u := b.cfg().User("bob"); !store.CheckPassword(u.PasswordHash, "another-passw0rd") || u.FullName != "Robert" {
 		t.Errorf("bob = %+v", u)
@@ -84,6 +97,7 @@ func TestUserconfigAccess(t *testing.T) {
 
 func TestUserconfigTranscript(t *testing.T) {
 	transcript(t, "userconfig.txt")
+	transcript(t, "userconfig_smtpauth.txt")
 }
 
 // The interactive NEW and PASSWORD store bcrypt hashes of what was typed.

@@ -309,7 +309,10 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			if err != nil || v == "off" {
 				return err
 			}
-			_, err = e.askYN("Require TLS to offer SMTP authentication?", "smtpauth_requiretls")
+			if _, err = e.askYN("Require TLS to offer SMTP authentication?", "smtpauth_requiretls"); err != nil {
+				return err
+			}
+			_, err = e.askYN("Allow authenticated clients to relay?", "smtpauth_relay")
 			return err
 		},
 		func() error {

@@ -21,7 +21,7 @@ func TestInertChanges(t *testing.T) {
 
 	next = old.Clone()
 	in := &next.Listeners[0].HAT
-	in.Defaults["smtpauth_allow"] = "on"
+	in.Defaults["spf_conformance"] = "spf"
 	in.Defaults["max_rcpts_per_msg"] = "10"                                          // enforced: no warning
 	in.Policy("$THROTTLED").Params["max_rcpts_per_hour"] = "30"                      // enforced: no warning
 	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default
@@ -34,7 +34,7 @@ func TestInertChanges(t *testing.T) {
 	next.Bounce[0].Params["send_warnings_count"] = "1"
 	want := []string{
 		"Warning: spam_check is stored but not enforced: seg has no spam engine.",
-		"Warning: smtpauth_allow is stored but not enforced: seg does not offer SMTP AUTH yet.",
+		"Warning: spf_conformance is stored but not enforced: seg does not verify SPF yet.",
 		"Warning: dkim_signing is stored but not enforced: seg does not sign with DKIM yet.",
 		"Warning: recipient_limit is stored but not enforced: seg does not limit recipients per destination yet.",
 		"Warning: send_warnings is stored but not enforced: seg sends no delay warnings yet.",
@@ -48,9 +48,9 @@ func TestInertChanges(t *testing.T) {
 		t.Errorf("nothing changed: %q", got)
 	}
 	again := next.Clone()
-	again.Listeners[0].HAT.Defaults["smtpauth_allow"] = "required"
+	again.Listeners[0].HAT.Defaults["spf_conformance"] = "sidf"
 	again.Bounce[0].Params["send_warnings"] = "off"
 	if got := InertChanges(next, again); !slices.Equal(got, []string{want[1]}) {
-		t.Errorf("smtpauth_allow changed again, send_warnings back to default: %q", got)
+		t.Errorf("spf_conformance changed again, send_warnings back to default: %q", got)
 	}
 }

@@ -25,6 +25,8 @@ type Config struct {
 	SSH          SSHConfig       `json:"ssh"`
 	Metrics      MetricsConfig   `json:"metrics"`
 	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
+	// BounceVerification is bvconfig (bvkeys.go); absent while never set.
+	BounceVerification BounceVerification `json:"bounce_verification,omitzero"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -44,6 +44,9 @@ type FlowSettings struct {
 	DHAPDrop             bool     `param:"dhap_drop"`
 	DHAPCode             int      `param:"dhap_code"`
 	DHAPText             string   `param:"dhap_text"`
+	// AcceptUntaggedBounces lets a <> message to an untagged recipient in
+	// when bounce verification keys exist (SPEC 10).
+	AcceptUntaggedBounces bool `param:"accept_untagged_bounces"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

@@ -80,7 +80,11 @@ func (s *session) Rcpt(path address.Path) error {
 	if s.mid == 0 {
 		return smtpErr(503, enhancedCode{5, 5, 1}, "Need MAIL command")
 	}
-	to := path.Mailbox.String()
+	rcpt, err := s.bounceVerify(path.Mailbox)
+	if err != nil {
+		return err
+	}
+	to := rcpt.String()
 	// RELAY takes any recipient; everything else must pass the RAT, so no
 	// host outside a RELAY group can relay (SPEC 4.4).
 	var e *store.RATEntry // the RAT entry that accepted to; nil under RELAY

@@ -138,6 +138,9 @@ func readSavedConfig(c *Ctx, file string) (*store.Config, error) {
 		}
 		u.PasswordHash = cur.PasswordHash
 	}
+	if err := unmaskBVSecrets(&cfg, run, file); err != nil {
+		return nil, err
+	}
 	return &cfg, nil
 }
 

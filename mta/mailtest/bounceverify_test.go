@@ -1,7 +1,10 @@
 package mailtest
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +60,14 @@ func TestBounceVerificationOnTheWire(t *testing.T) {
 	}
 
 	a.MustCli("bvconfig new k1 --text s3cret ; commit bounce verification key")
+	// cli_logs records the command with the secret masked.
+	var cli []byte
+	if !segtest.Poll(10*time.Second, func() bool {
+		cli, _ = os.ReadFile(filepath.Join(a.Dir, "logs", "cli_logs"))
+		return strings.Contains(string(cli), "bvconfig new k1 --text *****")
+	}) || strings.Contains(string(cli), "s3cret") {
+		t.Fatalf("cli_logs does not mask the key text:\n%s", cli)
+	}
 	cl = dialFromAs(t, "127.0.0.30", a.SMTPAddr(), "")
 	expectRcpt(t, cl, "joe@example.test", refused)
 	a.WaitLog(t, "invalid bounce, rcpt address <joe@example.test> rejected by bounce verification.", 10*time.Second)

@@ -102,6 +102,9 @@ func Start(o Options) (*MTA, error) {
 		// tdc decides which parts of a message split by mail policy
 		// are journaled, and makes their copies (SPEC 6).
 		Journal: tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
+		// Reverse DNS and the HAT's DNS members (SPEC 10), through
+		// delivery's resolvers and so their cache.
+		Resolver: resolvers,
 	})
 	q.SetNotify(m.delivery.Notify)
 	m.delivery.Start(q.Recovered())

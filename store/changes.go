@@ -18,7 +18,7 @@ const (
 // "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
-// "user NAME", "ssh", "metrics", "address list NAME", "bvconfig". The object is the unit of merging: two
+// "user NAME", "ssh", "metrics", "address list NAME", "sbrs", "bvconfig". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -51,6 +51,7 @@ const (
 	rankSSH
 	rankMetrics
 	rankAddressList
+	rankSBRS
 	rankBounceVerification
 )
 
@@ -89,6 +90,7 @@ func objects(c *Config) []object {
 	for _, l := range c.AddressLists {
 		named(rankAddressList, "address list", l.Name, true, l)
 	}
+	one(rankSBRS, "sbrs", c.System.SBRS)
 	one(rankBounceVerification, "bvconfig", c.BounceVerification)
 	return o
 }

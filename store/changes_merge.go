@@ -96,6 +96,8 @@ func copySingleton(dst, src *Config, rank int) {
 		dst.System.Hostname = src.System.Hostname
 	case rankDNS:
 		dst.System.DNS = src.System.DNS
+	case rankSBRS:
+		dst.System.SBRS = src.System.SBRS
 	case rankAlerts:
 		dst.System.AlertRecipients = src.System.AlertRecipients
 	case rankDestDefault:

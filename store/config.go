@@ -40,6 +40,7 @@ type System struct {
 	DNS             DNSConfig   `json:"dns"`
 	Routes          []SMTPRoute `json:"smtp_routes"`
 	AlertRecipients []string    `json:"alert_recipients,omitempty"`
+	SBRS            SBRSConfig  `json:"sbrs"` // sbrsconfig (sbrs.go)
 }
 
 // DNSConfig: resolvers as host:port, or the system resolver when UseSystem.

@@ -25,9 +25,8 @@ type FlowSettings struct {
 	OverrideHostname    string `param:"override_hostname"`
 	RejectCode          int    `param:"reject_banner_code"`
 	RejectText          string `param:"reject_banner_text"`
-	// UseSB only names the SBRS field of the HAT log line: use_sb is
-	// inert (no reputation scores), but AsyncOS logs "not enabled" when
-	// it is off.
+	// UseSB off: the client has no reputation score (SPEC 10) and the
+	// HAT log line says "SBRS not enabled".
 	UseSB bool `param:"use_sb"`
 	// Rate limits and directory harvest prevention (SPEC 10): counted by
 	// mta/ratelimit across listeners and commits.

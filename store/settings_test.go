@@ -20,7 +20,6 @@ import (
 // that the MTA reads; one that joins it needs a reason in its spec.
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
-		"use_sb",
 		"spam_check", "virus_check",
 		"tls", "tls_verify_client",
 		"smtpauth_allow", "smtpauth_requiretls",

@@ -39,9 +39,9 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "sender_rate_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the sender limit is exceeded"},
 	{Name: "sender_rate_text", Kind: KindString, Default: "Too many recipients received from the sender", Help: "reply text when the sender limit is exceeded"},
 	{Name: "sender_rate_exceptions", Kind: KindList, Default: "", Help: "address lists (addresslistconfig) of envelope senders and client IPs exempt from sender rate limiting"},
-	// use_sb only chooses the SBRS field of the HAT log line ("None" or
-	// "not enabled"); flow control by reputation needs scores.
-	{Name: "use_sb", Kind: onOff, Default: "on", Help: "use SenderBase reputation (sbrs) for flow control", Inert: "seg has no SenderBase reputation scores yet"},
+	// use_sb off: the host has no score (sbrs[none] matches it) and the
+	// HAT log line says "SBRS not enabled" (scores: sbrsconfig).
+	{Name: "use_sb", Kind: onOff, Default: "on", Help: "use the reputation score (sbrs, from sbrsconfig's DNS lists) for flow control"},
 	{Name: "sig_bits", Kind: KindInt, Min: 0, Max: 32, Default: "24", Help: "significant bits of the client IP for rate counters (only with use_sb off)"},
 	{Name: "dhap_limit", Kind: KindInt, Min: 0, Default: "0", Help: "maximum invalid recipients per hour from a remote host (0 off)", Aliases: []string{"dhap"}},
 	{Name: "dhap_drop", Kind: onOff, Default: "off", Help: "drop the connection when the DHAP limit is exceeded"},

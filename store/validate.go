@@ -51,6 +51,9 @@ func (c *Config) validateSystem(p *problems) {
 			p.add("dns: server %q: %v", srv, err)
 		}
 	}
+	if err := s.SBRS.check(); err != nil {
+		p.add("sbrs: %v", err)
+	}
 	seen := map[string]bool{}
 	for _, r := range s.Routes {
 		obj := fmt.Sprintf("route %q", r.Domain)

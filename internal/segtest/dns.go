@@ -15,6 +15,19 @@ import (
 // type gets an empty answer (NODATA).
 func NewDNS(t testing.TB, records ...string) string {
 	t.Helper()
+	return newDNS(t, "", records)
+}
+
+// NewDNSNoAnswer is NewDNS that never answers a question for a name
+// under the domain silent: a DNS server that does not respond, which the
+// client can only time out on.
+func NewDNSNoAnswer(t testing.TB, silent string, records ...string) string {
+	t.Helper()
+	return newDNS(t, "."+strings.ToLower(mdns.CanonicalName(silent)), records)
+}
+
+func newDNS(t testing.TB, silent string, records []string) string {
+	t.Helper()
 	zone := map[string][]mdns.RR{}
 	for _, r := range records {
 		rr, err := mdns.NewRR(r)
@@ -30,7 +43,11 @@ func NewDNS(t testing.TB, records ...string) string {
 		m.Authoritative = true
 		if len(req.Question) == 1 {
 			q := req.Question[0]
-			rrs, ok := zone[strings.ToLower(mdns.CanonicalName(q.Name))]
+			name := strings.ToLower(mdns.CanonicalName(q.Name))
+			if silent != "" && strings.HasSuffix(name, silent) {
+				return
+			}
+			rrs, ok := zone[name]
 			if !ok {
 				m.Rcode = mdns.RcodeNameError
 			}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"seg/mta/counters"
+	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/queue"
 	"seg/mta/ratelimit"
@@ -57,6 +58,11 @@ type Deps struct {
 	// (verified true) or its unconfirmed PTR name (verified false); "" when
 	// there is none. nil: no lookups, every host is "unknown".
 	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
+
+	// Resolver is the DNS of a configuration (dnsconfig), for the reverse
+	// DNS and the HAT members that need the DNS (hatdns.go). nil: no
+	// lookups, and those members never match.
+	Resolver func(*store.Config) dns.Resolver
 }
 
 // Listener states in ListenerStatus.

@@ -18,6 +18,7 @@ func Commands() []*shell.Command {
 		bounceconfigCommand(),
 		smtproutesCommand(),
 		dnsconfigCommand(),
+		sbrsconfigCommand(),
 		policyconfigCommand(),
 		tdcconfigCommand(),
 		userconfigCommand(),

@@ -56,6 +56,8 @@ type Command struct {
 	// Run executes the command. Config edits go to c.Config(); they reach
 	// the session's candidate only if Run returns nil.
 	Run func(c *Ctx, args []string) error
+	// SecretOpts name options whose values cli_logs masks (auditmask.go).
+	SecretOpts []string
 }
 
 // Registry is the command table.

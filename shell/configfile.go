@@ -48,6 +48,7 @@ func maskPasswords(cfg *store.Config) *store.Config {
 			out.Users[i].PasswordHash = maskedHash
 		}
 	}
+	maskBVSecrets(out)
 	return out
 }
 

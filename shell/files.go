@@ -150,6 +150,9 @@ func readSavedConfig(c *Ctx, file string) (*store.Config, error) {
 		}
 		ct.KeyPEM = cur.KeyPEM
 	}
+	if err := unmaskBVSecrets(&cfg, run, file); err != nil {
+		return nil, err
+	}
 	return &cfg, nil
 }
 

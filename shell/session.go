@@ -122,7 +122,7 @@ func (s *Session) Execute(line string) error {
 		if err != nil && !errors.Is(err, ErrQuit) {
 			result = err.Error()
 		}
-		s.Audit.Command(s.User, s.Source, line, result)
+		s.Audit.Command(s.User, s.Source, s.auditLine(line), result)
 	}
 	return err
 }

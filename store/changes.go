@@ -19,7 +19,7 @@ const (
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
 // "user NAME", "ssh", "metrics", "address list NAME", "sbrs", "certificate NAME",
-// "client CA NAME". The object is the unit of merging: two
+// "client CA NAME", "bvconfig". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -55,6 +55,7 @@ const (
 	rankSBRS
 	rankCert
 	rankClientCA
+	rankBounceVerification
 )
 
 // objects lists c's objects in a stable order.
@@ -99,6 +100,7 @@ func objects(c *Config) []object {
 	for _, ca := range c.ClientCAs {
 		named(rankClientCA, "client CA", ca.Name, true, ca)
 	}
+	one(rankBounceVerification, "bvconfig", c.BounceVerification)
 	return o
 }
 

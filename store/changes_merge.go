@@ -118,6 +118,8 @@ func copySingleton(dst, src *Config, rank int) {
 		dst.SSH = src.SSH
 	case rankMetrics:
 		dst.Metrics = src.Metrics
+	case rankBounceVerification:
+		dst.BounceVerification = src.BounceVerification
 	}
 }
 

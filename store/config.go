@@ -27,6 +27,8 @@ type Config struct {
 	Certificates []Certificate   `json:"certificates,omitempty"`  // certconfig (certs.go)
 	ClientCAs    []ClientCA      `json:"client_cas,omitempty"`    // certconfig import-ca
 	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
+	// BounceVerification is bvconfig (bvkeys.go); absent while never set.
+	BounceVerification BounceVerification `json:"bounce_verification,omitzero"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -51,6 +51,9 @@ type FlowSettings struct {
 	SMTPAuthAllow      string `param:"smtpauth_allow"` // off, on, required
 	SMTPAuthRequireTLS bool   `param:"smtpauth_requiretls"`
 	SMTPAuthRelay      bool   `param:"smtpauth_relay"`
+	// AcceptUntaggedBounces lets a <> message to an untagged recipient in
+	// when bounce verification keys exist (SPEC 10).
+	AcceptUntaggedBounces bool `param:"accept_untagged_bounces"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

@@ -12,7 +12,7 @@ const (
 	noSPF          = "seg does not verify SPF yet"
 	noDMARC        = "seg does not verify DMARC yet"
 	noSenderVerify = "seg does not verify envelope sender domains yet"
-	noBounceTags   = "seg does not tag or verify bounce addresses yet"
+	noBounceTags   = "seg does not tag bounce addresses yet"
 )
 
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
@@ -66,7 +66,7 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "sender_nxdomain_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for senders whose domain does not exist", Inert: noSenderVerify},
 	{Name: "sender_tempfail_code", Kind: KindCode, Min: 400, Max: 599, Default: "451", Help: "reply code for senders whose domain does not resolve temporarily", Inert: noSenderVerify},
 	{Name: "sender_verification_exceptions", Kind: KindList, Default: "", Help: "domain exception table for sender verification", Inert: noSenderVerify},
-	{Name: "accept_untagged_bounces", Kind: onOff, Default: "on", Help: "accept untagged bounces (bounce verification)", Inert: noBounceTags},
+	{Name: "accept_untagged_bounces", Kind: onOff, Default: "on", Help: "accept untagged bounces (bounce verification)"},
 })
 
 // privateHATDefaults are where a private listener's default policy

@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	c.validateUsers(&p)
 	c.validateAccess(&p)
 	c.validateAddressLists(&p)
+	c.validateBounceVerification(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -80,7 +80,11 @@ func (s *session) Rcpt(path address.Path) error {
 	if s.mid == 0 {
 		return smtpErr(503, enhancedCode{5, 5, 1}, "Need MAIL command")
 	}
-	to := path.Mailbox.String()
+	rcpt, err := s.bounceVerify(path.Mailbox)
+	if err != nil {
+		return err
+	}
+	to := rcpt.String()
 	// RELAY takes any recipient, and so does a client authenticated
 	// under smtpauth_relay on (auth.go); everything else must pass the
 	// RAT, so no other host can relay (SPEC 4.4, 10).

@@ -12,6 +12,8 @@
 # with reaped children plus live children), and of the whole machine.
 #
 # Environment: MSGS=10000 SIZE=4096 SESSIONS=20 REPS=3 OUT=/tmp/seg-bench
+#   SEG_SETUP="CMD ; CMD": more seg cli commands for every seg variant,
+#     e.g. mail flow policy limits to measure the cost of counting;
 #   RELAYS="seg postfix direct seg-noscan seg-tdc": the relays of each
 #     round, in order (seg variants below; direct: smtp-source straight
 #     into the sink, no relay at all: the ceiling); PROFILE=1 writes each seg's CPU
@@ -117,6 +119,7 @@ start_seg() {
     cfg="$cfg ; listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT"
     cfg="$cfg ; smtproutes new intake.test $HOST:$TDC_SINK_PORT ; tdcconfig setup --enable yes --intake journal@intake.test ; policyconfig incoming edit DEFAULT --tdc $tdc"
   fi
+  [ -n "${SEG_SETUP:-}" ] && cfg="$cfg ; $SEG_SETUP"
   SEG_ADMIN_PASSWORD=bench-password "$OUT/seg" cli --data "$d" "$cfg ; commit bench" >/dev/null
   local prof=(); [ -n "$PROFILE" ] && prof=(--cpuprofile "$OUT/$name.cpu.pprof")
   "$OUT/seg" run --data "$d" "${prof[@]}" > "$OUT/$name.out" 2>&1 & SEG_PID[$name]=$!

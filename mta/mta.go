@@ -100,6 +100,8 @@ func Start(o Options) (*MTA, error) {
 		// tdc decides which parts of a message split by mail policy
 		// are journaled, and makes their copies (SPEC 6).
 		Journal: tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
+		// Envelope sender verification asks the configured DNS.
+		Resolver: resolvers,
 	})
 	q.SetNotify(m.delivery.Notify)
 	m.delivery.Start(q.Recovered())

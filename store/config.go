@@ -24,6 +24,9 @@ type Config struct {
 	Users        []User          `json:"users"`
 	SSH          SSHConfig       `json:"ssh"`
 	Metrics      MetricsConfig   `json:"metrics"`
+	// SenderExceptions is the sender verification exception table
+	// (senderexceptions.go).
+	SenderExceptions []SenderException `json:"sender_exceptions,omitempty"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -29,6 +29,15 @@ type FlowSettings struct {
 	// inert (no reputation scores), but AsyncOS logs "not enabled" when
 	// it is off.
 	UseSB bool `param:"use_sb"`
+	// Envelope sender verification (SPEC 10; mta/smtpd/senderverify.go).
+	SenderVerify        bool   `param:"sender_verification"`
+	SenderMalformedCode int    `param:"sender_malformed_code"`
+	SenderMalformedText string `param:"sender_malformed_text"`
+	SenderNXDomainCode  int    `param:"sender_nxdomain_code"`
+	SenderNXDomainText  string `param:"sender_nxdomain_text"`
+	SenderTempfailCode  int    `param:"sender_tempfail_code"`
+	SenderTempfailText  string `param:"sender_tempfail_text"`
+	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

@@ -30,6 +30,7 @@ func (c *Config) Validate() error {
 	c.validateTDC(&p)
 	c.validateUsers(&p)
 	c.validateAccess(&p)
+	c.validateSenderExceptions(&p)
 	if len(p) == 0 {
 		return nil
 	}

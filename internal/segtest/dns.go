@@ -15,6 +15,27 @@ import (
 // type gets an empty answer (NODATA).
 func NewDNS(t testing.TB, records ...string) string {
 	t.Helper()
+	return newDNS(t, nil, nil, records)
+}
+
+// NewFailingDNS is NewDNS with names that fail: every question about a
+// name in servfail is answered SERVFAIL (RCODE 2), and one about a name in
+// silent gets no answer at all, so the asker times out. Names are written
+// without the trailing dot.
+func NewFailingDNS(t testing.TB, servfail, silent []string, records ...string) string {
+	t.Helper()
+	return newDNS(t, servfail, silent, records)
+}
+
+func newDNS(t testing.TB, servfail, silent []string, records []string) string {
+	t.Helper()
+	fail := map[string]int{}
+	for _, n := range servfail {
+		fail[strings.ToLower(mdns.Fqdn(n))] = mdns.RcodeServerFailure
+	}
+	for _, n := range silent {
+		fail[strings.ToLower(mdns.Fqdn(n))] = -1
+	}
 	zone := map[string][]mdns.RR{}
 	for _, r := range records {
 		rr, err := mdns.NewRR(r)
@@ -30,6 +51,14 @@ func NewDNS(t testing.TB, records ...string) string {
 		m.Authoritative = true
 		if len(req.Question) == 1 {
 			q := req.Question[0]
+			if rc, ok := fail[strings.ToLower(mdns.CanonicalName(q.Name))]; ok {
+				if rc < 0 {
+					return // never answer
+				}
+				m.Rcode = rc
+				w.WriteMsg(m)
+				return
+			}
 			rrs, ok := zone[strings.ToLower(mdns.CanonicalName(q.Name))]
 			if !ok {
 				m.Rcode = mdns.RcodeNameError

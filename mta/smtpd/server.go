@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"seg/mta/counters"
+	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/queue"
 	"seg/store"
@@ -53,6 +54,10 @@ type Deps struct {
 	// (verified true) or its unconfirmed PTR name (verified false); "" when
 	// there is none. nil: no lookups, every host is "unknown".
 	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
+
+	// Resolver gives the DNS of a configuration snapshot (dnsconfig), for
+	// envelope sender verification (senderverify.go). nil: none.
+	Resolver func(*store.Config) dns.Resolver
 }
 
 // Listener states in ListenerStatus.

@@ -1,6 +1,7 @@
 // Package configcmd implements the configuration commands other than
 // listenerconfig: destconfig, bounceconfig, smtproutes, dnsconfig,
-// policyconfig, tdcconfig, userconfig, sshconfig, metricsconfig.
+// policyconfig, tdcconfig, userconfig, sshconfig, metricsconfig,
+// exceptionconfig.
 //
 // Each command has the AsyncOS interactive form (state, then a menu of
 // operations, until an empty line) and the batch forms of SPEC 3.1. Edits
@@ -22,5 +23,6 @@ func Commands() []*shell.Command {
 		userconfigCommand(),
 		sshconfigCommand(),
 		metricsconfigCommand(),
+		exceptionconfigCommand(),
 	}
 }

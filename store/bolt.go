@@ -145,7 +145,6 @@ func decodeRecord(v []byte) (*Snapshot, error) {
 	if r.Config == nil {
 		return nil, fmt.Errorf("revision %d holds no configuration", r.Revision.Number)
 	}
-	migrateSenderExceptionsParam(r.Config)
 	return &Snapshot{Revision: r.Revision, Config: r.Config}, nil
 }
 

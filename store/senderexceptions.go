@@ -129,8 +129,9 @@ func (c *Config) MatchSenderException(local, domain string) *SenderException {
 // migrateSenderExceptionsParam rewrites sender_verification_exceptions
 // as stored before it became on/off (it was an inert list): empty is
 // off, anything else on, so that a configuration saved by an older seg
-// still validates at its next commit.
-func migrateSenderExceptionsParam(c *Config) {
+// still validates at its next commit (and a saved file still loads).
+// Listener.UnmarshalJSON calls it.
+func migrateSenderExceptionsParam(h *HAT) {
 	fix := func(p Params) {
 		if v, ok := p[senderExceptionsParam]; ok {
 			if spec, ok := HATParams.Lookup(senderExceptionsParam); ok && !validValue(spec, v) {
@@ -142,12 +143,9 @@ func migrateSenderExceptionsParam(c *Config) {
 			}
 		}
 	}
-	for i := range c.Listeners {
-		h := &c.Listeners[i].HAT
-		fix(h.Defaults)
-		for j := range h.Policies {
-			fix(h.Policies[j].Params)
-		}
+	fix(h.Defaults)
+	for j := range h.Policies {
+		fix(h.Policies[j].Params)
 	}
 }
 

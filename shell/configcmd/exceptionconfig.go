@@ -26,6 +26,8 @@ func exceptionconfigCommand() *shell.Command {
 		Show: func(c *shell.Ctx, cfg *store.Config) {
 			if n := len(cfg.SenderExceptions); n == 0 {
 				c.Printf("\nThere are no entries in the exception table.\n")
+			} else if n == 1 {
+				c.Printf("\nThere is currently 1 entry in the exception table.\n")
 			} else {
 				c.Printf("\nThere are currently %d entries in the exception table.\n", n)
 			}

@@ -35,7 +35,7 @@ func TestExceptionconfigBatch(t *testing.T) {
 	}
 	b.commit()
 	b.ok("exceptionconfig delete @Example.com")
-	b.fail("exceptionconfig delete @example.com", "There is no entry for @example.com")
+	b.fail("exceptionconfig delete @example.com", `There is no entry for "@example.com"`)
 	if n := len(b.cfg().SenderExceptions); n != 2 {
 		t.Errorf("%d entries after delete", n)
 	}

@@ -98,7 +98,7 @@ func TestSenderVerification(t *testing.T) {
 	// Codes and texts are the policy's.
 	a.MustCli("listenerconfig edit IncomingMail hostaccess default --sender_nxdomain_code=550 --sender_nxdomain_text=No_such_domain ; commit nxdomain reply")
 	segtest.Wait(t, 10*time.Second, "the new nxdomain reply", func() bool {
-		return mailFromReply(t, addr, ip, "u@nx.test") == "550 5.0.0 No_such_domain"
+		return mailFromReply(t, addr, ip, "u@nx.test") == "550 5.1.8 No_such_domain"
 	})
 
 	// Off: the next connection is not verified.
@@ -168,7 +168,7 @@ func TestSenderVerificationExceptions(t *testing.T) {
 	const ip = "127.0.0.8"
 	cases := []struct{ from, want string }{
 		{"u@nx.test", "250 "},
-		{"boss@mx.test", "550 5.0.0 Not_you"},
+		{"boss@mx.test", "550 5.7.1 Not_you"},
 		{"other@mx.test", "250 "},
 		{"u@a.test", "553 #5.7.1 Envelope sender <u@a.test> rejected"},
 		{"u@good.sub.excepted.test", "553 #5.7.1 Envelope sender <u@good.sub.excepted.test> rejected"},

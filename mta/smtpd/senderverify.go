@@ -68,15 +68,15 @@ func (s *session) verifySender(path address.Path) *smtpError {
 			if text == "" {
 				text = store.DefaultExceptionText
 			}
-			return s.senderRefused(from, svException, e.Match, code, text)
+			return s.senderRefused(from, svException, e.Match, code, text, 7, 1)
 		}
 	}
 	if malformedSenderDomain(mb.Domain) {
-		return s.senderRefused(from, svMalformed, "", int(f.SenderMalformedCode), f.SenderMalformedText)
+		return s.senderRefused(from, svMalformed, "", int(f.SenderMalformedCode), f.SenderMalformedText, 1, 7)
 	}
 	if s.s.d.Resolver == nil {
 		// No DNS wired (unit tests of other things): nothing to verify with.
-		return s.senderRefused(from, svTempfail, "no resolver", int(f.SenderTempfailCode), f.SenderTempfailText)
+		return s.senderRefused(from, svTempfail, "no resolver", int(f.SenderTempfailCode), f.SenderTempfailText, 1, 8)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), senderVerifyTimeout)
 	defer cancel()
@@ -84,15 +84,17 @@ func (s *session) verifySender(path address.Path) *smtpError {
 	case err == nil:
 		return nil
 	case isPermanent(err):
-		return s.senderRefused(from, svNXDomain, err.Error(), int(f.SenderNXDomainCode), f.SenderNXDomainText)
+		return s.senderRefused(from, svNXDomain, err.Error(), int(f.SenderNXDomainCode), f.SenderNXDomainText, 1, 8)
 	default:
-		return s.senderRefused(from, svTempfail, err.Error(), int(f.SenderTempfailCode), f.SenderTempfailText)
+		return s.senderRefused(from, svTempfail, err.Error(), int(f.SenderTempfailCode), f.SenderTempfailText, 1, 8)
 	}
 }
 
 // senderRefused logs the refusal and builds its reply; $EnvelopeSender in
-// the text is the sender, as in AsyncOS's texts.
-func (s *session) senderRefused(from, class, detail string, code int, text string) *smtpError {
+// the text is the sender, as in AsyncOS's texts. A text without its own
+// RFC 3463 code gets class.subject.detail: X.1.7 bad sender address
+// syntax, X.1.8 bad sender's system address, X.7.1 refused by policy.
+func (s *session) senderRefused(from, class, detail string, code int, text string, subject, det int) *smtpError {
 	line := "ICID %d Sender Verification: <%s> " + class
 	args := []any{s.info.icid, logSafe(from)}
 	if detail != "" {
@@ -100,8 +102,11 @@ func (s *session) senderRefused(from, class, detail string, code int, text strin
 		args = append(args, logSafe(detail))
 	}
 	s.log().Info(line, args...)
+	if text == "" {
+		text = "Sender address rejected"
+	}
 	text = strings.ReplaceAll(text, "$EnvelopeSender", from)
-	ec := enhancedCode{}
+	ec := enhancedCode{code / 100, subject, det}
 	if hasEnhancedCode(text) {
 		ec = noEnhancedCode // the text carries its own
 	}

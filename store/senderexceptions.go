@@ -30,6 +30,19 @@ const (
 	DefaultExceptionText = "#5.7.1 Envelope sender <$EnvelopeSender> rejected"
 )
 
+// Reply is a REJECT entry's code and text, the defaults where it has
+// none of its own.
+func (e SenderException) Reply() (int, string) {
+	code, text := e.Code, e.Text
+	if code == 0 {
+		code = DefaultExceptionCode
+	}
+	if text == "" {
+		text = DefaultExceptionText
+	}
+	return code, text
+}
+
 // CanonSenderExceptionMatch checks an entry's address or domain and
 // returns it canonical.
 func CanonSenderExceptionMatch(s string) (string, error) {

@@ -61,13 +61,7 @@ func (s *session) verifySender(path address.Path) *smtpError {
 			if e.Action == store.RATAccept {
 				return nil
 			}
-			code, text := e.Code, e.Text
-			if code == 0 {
-				code = store.DefaultExceptionCode
-			}
-			if text == "" {
-				text = store.DefaultExceptionText
-			}
+			code, text := e.Reply()
 			return s.senderRefused(from, svException, e.Match, code, text, 7, 1)
 		}
 	}

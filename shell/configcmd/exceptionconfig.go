@@ -162,13 +162,7 @@ func exceptionsText(cfg *store.Config) string {
 	for _, e := range cfg.SenderExceptions {
 		fmt.Fprintf(&b, "%s %s", e.Match, e.Action)
 		if e.Action == store.RATReject {
-			code, text := e.Code, e.Text
-			if code == 0 {
-				code = store.DefaultExceptionCode
-			}
-			if text == "" {
-				text = store.DefaultExceptionText
-			}
+			code, text := e.Reply()
 			fmt.Fprintf(&b, " %d %q", code, text)
 		}
 		b.WriteString("\n")

@@ -15,6 +15,7 @@ import (
 	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/queue"
+	"seg/mta/ratelimit"
 	"seg/mta/smtpd"
 	"seg/mta/tdc"
 	"seg/store"
@@ -97,10 +98,13 @@ func Start(o Options) (*MTA, error) {
 		Counters: m.counters,
 		Log:      o.Log,
 		Now:      o.Now,
+		Rates:    ratelimit.NewRates(o.Now), // one set for the process: commits keep the counts
 		// tdc decides which parts of a message split by mail policy
 		// are journaled, and makes their copies (SPEC 6).
 		Journal: tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
-		// Envelope sender verification asks the configured DNS.
+		// Reverse DNS, the HAT's DNS members and envelope sender
+		// verification (SPEC 10), through delivery's resolvers and so
+		// their cache.
 		Resolver: resolvers,
 	})
 	q.SetNotify(m.delivery.Notify)

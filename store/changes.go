@@ -18,7 +18,7 @@ const (
 // "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
-// "user NAME", "ssh", "metrics". The object is the unit of merging: two
+// "user NAME", "ssh", "metrics", "address list NAME", "sbrs". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -50,6 +50,8 @@ const (
 	rankUser
 	rankSSH
 	rankMetrics
+	rankAddressList
+	rankSBRS
 )
 
 // objects lists c's objects in a stable order.
@@ -84,6 +86,10 @@ func objects(c *Config) []object {
 	}
 	one(rankSSH, "ssh", c.SSH)
 	one(rankMetrics, "metrics", c.Metrics)
+	for _, l := range c.AddressLists {
+		named(rankAddressList, "address list", l.Name, true, l)
+	}
+	one(rankSBRS, "sbrs", c.System.SBRS)
 	return o
 }
 

@@ -83,6 +83,8 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		func(b BounceProfile) string { return objectKey("bounce profile", b.Name, true) })
 	out.Users = mergeList(out.Users, m.Users, apply,
 		func(u User) string { return objectKey("user", u.Name, false) })
+	out.AddressLists = mergeList(out.AddressLists, m.AddressLists, apply,
+		func(l AddressList) string { return objectKey("address list", l.Name, true) })
 	return out, conflicts
 }
 
@@ -94,6 +96,8 @@ func copySingleton(dst, src *Config, rank int) {
 		dst.System.Hostname = src.System.Hostname
 	case rankDNS:
 		dst.System.DNS = src.System.DNS
+	case rankSBRS:
+		dst.System.SBRS = src.System.SBRS
 	case rankAlerts:
 		dst.System.AlertRecipients = src.System.AlertRecipients
 	case rankDestDefault:

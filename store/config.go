@@ -24,6 +24,7 @@ type Config struct {
 	Users        []User          `json:"users"`
 	SSH          SSHConfig       `json:"ssh"`
 	Metrics      MetricsConfig   `json:"metrics"`
+	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
 	// SenderExceptions is the sender verification exception table
 	// (senderexceptions.go).
 	SenderExceptions []SenderException `json:"sender_exceptions,omitempty"`
@@ -40,6 +41,7 @@ type System struct {
 	DNS             DNSConfig   `json:"dns"`
 	Routes          []SMTPRoute `json:"smtp_routes"`
 	AlertRecipients []string    `json:"alert_recipients,omitempty"`
+	SBRS            SBRSConfig  `json:"sbrs"` // sbrsconfig (sbrs.go)
 }
 
 // DNSConfig: resolvers as host:port, or the system resolver when UseSystem.

@@ -25,10 +25,24 @@ type FlowSettings struct {
 	OverrideHostname    string `param:"override_hostname"`
 	RejectCode          int    `param:"reject_banner_code"`
 	RejectText          string `param:"reject_banner_text"`
-	// UseSB only names the SBRS field of the HAT log line: use_sb is
-	// inert (no reputation scores), but AsyncOS logs "not enabled" when
-	// it is off.
+	// UseSB off: the client has no reputation score (SPEC 10) and the
+	// HAT log line says "SBRS not enabled".
 	UseSB bool `param:"use_sb"`
+	// Rate limits and directory harvest prevention (SPEC 10): counted by
+	// mta/ratelimit across listeners and commits.
+	MaxRcptsPerHour      int64    `param:"max_rcpts_per_hour"` // -1: unlimited
+	MaxRcptsPerHourCode  int      `param:"max_rcpts_per_hour_code"`
+	MaxRcptsPerHourText  string   `param:"max_rcpts_per_hour_text"`
+	SigBits              int      `param:"sig_bits"`            // with UseSB off: counter per CIDR block
+	SenderRateLimit      int64    `param:"sender_rate_limit"`   // -1: unlimited
+	SenderRateMinutes    int64    `param:"sender_rate_minutes"` // the window
+	SenderRateCode       int      `param:"sender_rate_code"`
+	SenderRateText       string   `param:"sender_rate_text"`
+	SenderRateExceptions []string `param:"sender_rate_exceptions"` // address list names
+	DHAPLimit            int64    `param:"dhap_limit"`             // 0: off
+	DHAPDrop             bool     `param:"dhap_drop"`
+	DHAPCode             int      `param:"dhap_code"`
+	DHAPText             string   `param:"dhap_text"`
 	// Envelope sender verification (SPEC 10; mta/smtpd/senderverify.go).
 	SenderVerify        bool   `param:"sender_verification"`
 	SenderMalformedCode int    `param:"sender_malformed_code"`

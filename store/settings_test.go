@@ -20,10 +20,6 @@ import (
 // that the MTA reads; one that joins it needs a reason in its spec.
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
-		"max_rcpts_per_hour", "max_rcpts_per_hour_code", "max_rcpts_per_hour_text",
-		"sender_rate_limit", "sender_rate_minutes", "sender_rate_code", "sender_rate_text", "sender_rate_exceptions",
-		"use_sb", "sig_bits",
-		"dhap_limit", "dhap_drop", "dhap_code", "dhap_text",
 		"spam_check", "virus_check",
 		"tls", "tls_verify_client",
 		"smtpauth_allow", "smtpauth_requiretls",

@@ -9,14 +9,11 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noHourlyCount = "seg does not count recipients per remote host yet"
-	noSenderCount = "seg does not count recipients per envelope sender yet"
-	noDHAP        = "seg does not count invalid recipients per remote host yet"
-	noSTARTTLS    = "seg does not offer STARTTLS yet"
-	noAUTH        = "seg does not offer SMTP AUTH yet"
-	noSPF         = "seg does not verify SPF yet"
-	noDMARC       = "seg does not verify DMARC yet"
-	noBounceTags  = "seg does not tag or verify bounce addresses yet"
+	noSTARTTLS   = "seg does not offer STARTTLS yet"
+	noAUTH       = "seg does not offer SMTP AUTH yet"
+	noSPF        = "seg does not verify SPF yet"
+	noDMARC      = "seg does not verify DMARC yet"
+	noBounceTags = "seg does not tag or verify bounce addresses yet"
 )
 
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
@@ -33,22 +30,22 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "override_hostname", Kind: KindString, Default: "", Help: "hostname to use in the SMTP banner", Aliases: []string{"override"}},
 	{Name: "reject_banner_code", Kind: KindCode, Min: 400, Max: 599, Default: "554", Help: "SMTP rejection code (554 is the standard code)", Aliases: []string{"rej_code"}},
 	{Name: "reject_banner_text", Kind: KindString, Default: "Access denied", Help: "SMTP rejection text", Aliases: []string{"cust_rej"}},
-	{Name: "max_rcpts_per_hour", Kind: KindInt, Min: -1, Default: "-1", Help: "maximum recipients per hour from a remote host (-1 unlimited)", Aliases: []string{"rate_lim"}, Inert: noHourlyCount},
-	{Name: "max_rcpts_per_hour_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the hourly limit is exceeded (452 is the standard code)", Aliases: []string{"lim_code"}, Inert: noHourlyCount},
-	{Name: "max_rcpts_per_hour_text", Kind: KindString, Default: "Too many recipients received this hour", Help: "reply text when the hourly limit is exceeded", Aliases: []string{"cust_lim"}, Inert: noHourlyCount},
-	{Name: "sender_rate_limit", Kind: KindInt, Min: -1, Default: "-1", Help: "maximum recipients per interval per envelope sender (-1 unlimited)", Inert: noSenderCount},
-	{Name: "sender_rate_minutes", Kind: KindInt, Min: 1, Max: 1440, Default: "60", Help: "interval in minutes for envelope sender rate limiting", Inert: noSenderCount},
-	{Name: "sender_rate_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the sender limit is exceeded", Inert: noSenderCount},
-	{Name: "sender_rate_text", Kind: KindString, Default: "Too many recipients received from the sender", Help: "reply text when the sender limit is exceeded", Inert: noSenderCount},
-	{Name: "sender_rate_exceptions", Kind: KindList, Default: "", Help: "envelope senders exempt from sender rate limiting", Inert: noSenderCount},
-	// use_sb only chooses the SBRS field of the HAT log line ("None" or
-	// "not enabled"); flow control by reputation needs scores.
-	{Name: "use_sb", Kind: onOff, Default: "on", Help: "use SenderBase reputation (sbrs) for flow control", Inert: "seg has no SenderBase reputation scores yet"},
-	{Name: "sig_bits", Kind: KindInt, Min: 0, Max: 32, Default: "24", Help: "significant bits of the client IP for rate counters (only with use_sb off)", Inert: "seg keeps no per-host rate counters yet"},
-	{Name: "dhap_limit", Kind: KindInt, Min: 0, Default: "0", Help: "maximum invalid recipients per hour from a remote host (0 off)", Aliases: []string{"dhap"}, Inert: noDHAP},
-	{Name: "dhap_drop", Kind: onOff, Default: "off", Help: "drop the connection when the DHAP limit is exceeded", Inert: noDHAP},
-	{Name: "dhap_code", Kind: KindCode, Min: 400, Max: 599, Default: "550", Help: "reply code for DHAP (550 is the standard code)", Inert: noDHAP},
-	{Name: "dhap_text", Kind: KindString, Default: "Too many invalid recipients", Help: "reply text for DHAP", Inert: noDHAP},
+	{Name: "max_rcpts_per_hour", Kind: KindInt, Min: -1, Default: "-1", Help: "maximum recipients per hour from a remote host (-1 unlimited)", Aliases: []string{"rate_lim"}},
+	{Name: "max_rcpts_per_hour_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the hourly limit is exceeded (452 is the standard code)", Aliases: []string{"lim_code"}},
+	{Name: "max_rcpts_per_hour_text", Kind: KindString, Default: "Too many recipients received this hour", Help: "reply text when the hourly limit is exceeded", Aliases: []string{"cust_lim"}},
+	{Name: "sender_rate_limit", Kind: KindInt, Min: -1, Default: "-1", Help: "maximum recipients per interval per envelope sender (-1 unlimited)"},
+	{Name: "sender_rate_minutes", Kind: KindInt, Min: 1, Max: 1440, Default: "60", Help: "interval in minutes for envelope sender rate limiting"},
+	{Name: "sender_rate_code", Kind: KindCode, Min: 400, Max: 599, Default: "452", Help: "reply code when the sender limit is exceeded"},
+	{Name: "sender_rate_text", Kind: KindString, Default: "Too many recipients received from the sender", Help: "reply text when the sender limit is exceeded"},
+	{Name: "sender_rate_exceptions", Kind: KindList, Default: "", Help: "address lists (addresslistconfig) of envelope senders and client IPs exempt from sender rate limiting"},
+	// use_sb off: the host has no score (sbrs[none] matches it) and the
+	// HAT log line says "SBRS not enabled" (scores: sbrsconfig).
+	{Name: "use_sb", Kind: onOff, Default: "on", Help: "use the reputation score (sbrs, from sbrsconfig's DNS lists) for flow control"},
+	{Name: "sig_bits", Kind: KindInt, Min: 0, Max: 32, Default: "24", Help: "significant bits of the client IP for rate counters (only with use_sb off)"},
+	{Name: "dhap_limit", Kind: KindInt, Min: 0, Default: "0", Help: "maximum invalid recipients per hour from a remote host (0 off)", Aliases: []string{"dhap"}},
+	{Name: "dhap_drop", Kind: onOff, Default: "off", Help: "drop the connection when the DHAP limit is exceeded"},
+	{Name: "dhap_code", Kind: KindCode, Min: 400, Max: 599, Default: "550", Help: "reply code for DHAP (550 is the standard code)"},
+	{Name: "dhap_text", Kind: KindString, Default: "Too many invalid recipients", Help: "reply text for DHAP"},
 	{Name: "spam_check", Kind: onOff, Default: "on", Help: "anti-spam scanning", Aliases: []string{"as_scan"}, Inert: "seg has no spam engine"},
 	{Name: "virus_check", Kind: onOff, Default: "on", Help: "anti-virus scanning", Aliases: []string{"av_scan"}, Inert: "seg has no virus engine"},
 	{Name: "tls", Kind: KindEnum, Enum: []string{"off", "preferred", "required"}, EnumAlias: map[string]string{"no": "off", "on": "preferred", "yes": "preferred"}, Default: "off", Help: "STARTTLS: off, preferred or required", Inert: noSTARTTLS},

@@ -30,6 +30,7 @@ func (c *Config) Validate() error {
 	c.validateTDC(&p)
 	c.validateUsers(&p)
 	c.validateAccess(&p)
+	c.validateAddressLists(&p)
 	c.validateSenderExceptions(&p)
 	if len(p) == 0 {
 		return nil
@@ -49,6 +50,9 @@ func (c *Config) validateSystem(p *problems) {
 		if err := ValidHostPort(srv); err != nil {
 			p.add("dns: server %q: %v", srv, err)
 		}
+	}
+	if err := s.SBRS.check(); err != nil {
+		p.add("sbrs: %v", err)
 	}
 	seen := map[string]bool{}
 	for _, r := range s.Routes {

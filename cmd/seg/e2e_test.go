@@ -332,6 +332,9 @@ func checkFullConfig(t *testing.T, cfg *store.Config, smtp, relay int) {
 	if cfg.System.DNS.UseSystem || strings.Join(cfg.System.DNS.Servers, ",") != "127.0.0.1:5353,127.0.0.2:5353" {
 		t.Errorf("dnsconfig: %+v", cfg.System.DNS)
 	}
+	if z := cfg.System.SBRS.Zones; len(z) != 2 || z[0] != (store.SBRSZone{Zone: "bl.example.org", Weight: -6.5}) || z[1].Weight != 2 {
+		t.Errorf("sbrsconfig: %+v", cfg.System.SBRS)
+	}
 	if u := cfg.User("ops"); u == nil || u.Role != store.RoleOperator || len(u.SSHKeys) != 1 {
 		t.Errorf("user ops: %+v", u)
 	}

@@ -15,7 +15,15 @@ import (
 // type gets an empty answer (NODATA).
 func NewDNS(t testing.TB, records ...string) string {
 	t.Helper()
-	return newDNS(t, nil, nil, records)
+	return newDNS(t, dnsFaults{}, records)
+}
+
+// NewDNSNoAnswer is NewDNS that never answers a question for a name
+// under the domain silent: a DNS server that does not respond, which the
+// client can only time out on.
+func NewDNSNoAnswer(t testing.TB, silent string, records ...string) string {
+	t.Helper()
+	return newDNS(t, dnsFaults{silentUnder: "." + strings.ToLower(mdns.CanonicalName(silent))}, records)
 }
 
 // NewFailingDNS is NewDNS with names that fail: every question about a
@@ -24,18 +32,26 @@ func NewDNS(t testing.TB, records ...string) string {
 // without the trailing dot.
 func NewFailingDNS(t testing.TB, servfail, silent []string, records ...string) string {
 	t.Helper()
-	return newDNS(t, servfail, silent, records)
-}
-
-func newDNS(t testing.TB, servfail, silent []string, records []string) string {
-	t.Helper()
-	fail := map[string]int{}
+	f := dnsFaults{names: map[string]int{}}
 	for _, n := range servfail {
-		fail[strings.ToLower(mdns.Fqdn(n))] = mdns.RcodeServerFailure
+		f.names[strings.ToLower(mdns.Fqdn(n))] = mdns.RcodeServerFailure
 	}
 	for _, n := range silent {
-		fail[strings.ToLower(mdns.Fqdn(n))] = -1
+		f.names[strings.ToLower(mdns.Fqdn(n))] = noAnswer
 	}
+	return newDNS(t, f, records)
+}
+
+// dnsFaults are the questions a test DNS server answers badly.
+type dnsFaults struct {
+	silentUnder string         // ".domain.": no answer for names under it
+	names       map[string]int // exact name (FQDN): RCODE to answer, or noAnswer
+}
+
+const noAnswer = -1
+
+func newDNS(t testing.TB, f dnsFaults, records []string) string {
+	t.Helper()
 	zone := map[string][]mdns.RR{}
 	for _, r := range records {
 		rr, err := mdns.NewRR(r)
@@ -51,15 +67,19 @@ func newDNS(t testing.TB, servfail, silent []string, records []string) string {
 		m.Authoritative = true
 		if len(req.Question) == 1 {
 			q := req.Question[0]
-			if rc, ok := fail[strings.ToLower(mdns.CanonicalName(q.Name))]; ok {
-				if rc < 0 {
-					return // never answer
+			name := strings.ToLower(mdns.CanonicalName(q.Name))
+			if f.silentUnder != "" && strings.HasSuffix(name, f.silentUnder) {
+				return
+			}
+			if rc, ok := f.names[name]; ok {
+				if rc == noAnswer {
+					return
 				}
 				m.Rcode = rc
 				w.WriteMsg(m)
 				return
 			}
-			rrs, ok := zone[strings.ToLower(mdns.CanonicalName(q.Name))]
+			rrs, ok := zone[name]
 			if !ok {
 				m.Rcode = mdns.RcodeNameError
 			}

@@ -25,9 +25,6 @@ type connInfo struct {
 	msgs     int64 // messages queued on this connection
 }
 
-// rdnsTimeout bounds the reverse DNS lookup made at connect.
-const rdnsTimeout = 10 * time.Second
-
 // connect admits one accepted connection (SPEC 4.1): it logs it, checks
 // the listener's connection limit, matches the HAT, and then refuses it,
 // rejects it, or writes the banner and serves the session (conn.go),
@@ -58,12 +55,11 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 		s.untrack(raw)
 	}
 
-	rdns, verified := "", false
-	if s.d.ReverseDNS != nil && ip.IsValid() {
-		ctx, cancel := context.WithTimeout(context.Background(), rdnsTimeout)
-		rdns, verified = s.d.ReverseDNS(ctx, ip)
-		cancel()
-	}
+	// One deadline for every lookup before the banner (hatdns.go).
+	ctx, cancel := context.WithTimeout(context.Background(), dnsBudget)
+	defer cancel()
+	hd := s.hostDNS(ctx, b.cfg, ip)
+	rdns, verified := hd.reverse()
 	shown, ver := "unknown", "no"
 	if rdns != "" {
 		shown = logSafe(rdns)
@@ -83,11 +79,12 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 		return
 	}
 
-	dec := b.hat.match(ip)
+	dec := b.hat.match(ip, hd)
 	if b.hat.hat.Policy(dec.Policy) == nil && dec.Policy != "" {
 		s.d.Log.Warning("ICID %d sender group %s names mail flow policy %s, which does not exist: rejecting", icid, dec.Group, dec.Policy)
 	}
-	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, dec.Group, dec.Member, sbrsText(dec.Flow))
+	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, dec.Group, dec.Member, hd.sbrsText(dec.Flow))
+	cancel()
 
 	hostname := lc.Hostname
 	if hostname == "" {

@@ -63,22 +63,26 @@ func compileHAT(h *store.HAT) *hatTable {
 // decides, unless its policy's behaviour is CONTINUE, which skips the
 // group and keeps matching (SPEC 4.1).
 //
-// Only address members (IP, CIDR, range) and ALL are decided here.
-// Members that need the DNS (host names, .domains, dnslist[], sbrs[]) are
-// treated as not matching until the DNS-based matching is added.
+// Members that need the DNS (host names, .domains, dnslist[], sbrs[])
+// ask h (hatdns.go), lazily: a client matched by an address member
+// earlier in the table costs no lookup. A DNS failure never matches.
 //
 // A group naming a policy that does not exist (the store's validation
 // should make that impossible) fails closed: REJECT with the listener's
 // default parameters. When nothing matches (a HAT without its ALL row)
 // the client gets the listener's default parameters under ACCEPT, as
 // AsyncOS logs it ("SG None match ALL"); the RAT still guards relaying.
-func (t *hatTable) match(ip netip.Addr) decision {
+func (t *hatTable) match(ip netip.Addr, h *hostDNS) decision {
 	for _, g := range t.groups {
-		member, ok := g.matchIP(ip)
+		p := t.hat.Policy(g.sg.Policy)
+		useSB := t.defaults.UseSB
+		if p != nil {
+			useSB = t.flows[p].UseSB
+		}
+		member, ok := g.matchHost(ip, h, useSB)
 		if !ok {
 			continue
 		}
-		p := t.hat.Policy(g.sg.Policy)
 		if p == nil {
 			return decision{Group: g.sg.Name, Member: member, Policy: g.sg.Policy,
 				Behavior: store.BehaviorReject, Flow: t.defaults}
@@ -92,26 +96,16 @@ func (t *hatTable) match(ip netip.Addr) decision {
 	return decision{Group: "None", Member: "ALL", Behavior: store.BehaviorAccept, Flow: t.defaults}
 }
 
-func (g hatGroup) matchIP(ip netip.Addr) (string, bool) {
+func (g hatGroup) matchHost(ip netip.Addr, h *hostDNS, useSB bool) (string, bool) {
 	for _, m := range g.members {
-		if !m.ok || m.m.NeedsDNS() {
-			continue // DNS-based members: a later issue (see match)
+		if !m.ok {
+			continue
 		}
-		if m.m.MatchIP(ip) {
+		if m.m.NeedsDNS() && h.matches(m.m, useSB) || m.m.MatchIP(ip) {
 			return m.text, true
 		}
 	}
 	return "", false
-}
-
-// sbrsText is the SBRS field of the HAT log line: "None" when reputation
-// is used for this policy (seg has no score for the host yet), "not
-// enabled" otherwise, as AsyncOS writes them.
-func sbrsText(f *store.FlowSettings) string {
-	if f.UseSB {
-		return "None"
-	}
-	return "not enabled"
 }
 
 // bannerVars expands the greeting variables AsyncOS documents for

@@ -25,6 +25,7 @@ import (
 	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/queue"
+	"seg/mta/ratelimit"
 	"seg/store"
 )
 
@@ -44,6 +45,9 @@ type Deps struct {
 	Counters *counters.Counters
 	Log      maillog.Logger
 	Now      func() time.Time
+	// Rates are the inbound rate counters (SPEC 10), shared by every
+	// listener and kept across commits. nil: the Server makes its own.
+	Rates *ratelimit.Rates
 
 	// Journal makes the journal copy of a message, or part of a message
 	// split by mail policy, whose policy journals it to a Threat Defense
@@ -55,8 +59,10 @@ type Deps struct {
 	// there is none. nil: no lookups, every host is "unknown".
 	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
 
-	// Resolver gives the DNS of a configuration snapshot (dnsconfig), for
-	// envelope sender verification (senderverify.go). nil: none.
+	// Resolver is the DNS of a configuration (dnsconfig), for the reverse
+	// DNS, the HAT members that need the DNS (hatdns.go) and envelope
+	// sender verification (senderverify.go). nil: no lookups, and those
+	// members never match.
 	Resolver func(*store.Config) dns.Resolver
 }
 
@@ -108,6 +114,9 @@ func New(d Deps) *Server {
 	}
 	if d.Counters == nil {
 		d.Counters = counters.New(d.Now, nil)
+	}
+	if d.Rates == nil {
+		d.Rates = ratelimit.NewRates(d.Now)
 	}
 	return &Server{d: d, lis: map[string]*listener{}, conns: map[net.Conn]struct{}{}}
 }

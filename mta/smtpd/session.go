@@ -27,9 +27,10 @@ type session struct {
 	info *connInfo
 	helo string
 
-	mid   int64 // 0: no transaction
-	from  string
-	rcpts []string
+	mid        int64 // 0: no transaction
+	dhapLogged bool  // the DHAP line was logged for this connection
+	from       string
+	rcpts      []string
 }
 
 func smtpErr(code int, ec enhancedCode, text string) *smtpError {
@@ -85,17 +86,21 @@ func (s *session) Rcpt(path address.Path) error {
 	to := path.Mailbox.String()
 	// RELAY takes any recipient; everything else must pass the RAT, so no
 	// host outside a RELAY group can relay (SPEC 4.4).
+	var e *store.RATEntry // the RAT entry that accepted to; nil under RELAY
 	if in.dec.Behavior != store.BehaviorRelay {
-		e := matchRAT(in.lc.RAT, to)
+		e = matchRAT(in.lc.RAT, to)
 		if e == nil || !strings.EqualFold(e.Action, store.RATAccept) {
 			s.log().Info("MID %d ICID %d To: <%s> Rejected by RAT", s.mid, in.icid, logSafe(to))
 			s.s.d.Counters.Add(counters.RejectedRecipients, 1)
-			return ratReject(e)
+			return s.invalidRecipient(ratReject(e))
 		}
 	}
 	if max := in.dec.Flow.MaxRcptsPerMsg; max > 0 && int64(len(s.rcpts)) >= max {
 		s.log().Info("ICID %d Receiving Failed: Too Many Recipients", in.icid)
 		return smtpErr(452, enhancedCode{4, 5, 3}, "Too many recipients")
+	}
+	if err := s.rateLimits(to, e); err != nil {
+		return err
 	}
 	s.log().Info("MID %d ICID %d RID %d To: <%s>", s.mid, in.icid, len(s.rcpts), logSafe(to))
 	s.rcpts = append(s.rcpts, to)

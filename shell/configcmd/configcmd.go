@@ -18,11 +18,13 @@ func Commands() []*shell.Command {
 		bounceconfigCommand(),
 		smtproutesCommand(),
 		dnsconfigCommand(),
+		sbrsconfigCommand(),
 		policyconfigCommand(),
 		tdcconfigCommand(),
 		userconfigCommand(),
 		sshconfigCommand(),
 		metricsconfigCommand(),
+		addresslistconfigCommand(),
 		exceptionconfigCommand(),
 	}
 }

@@ -421,10 +421,13 @@ func TestBatchForms(t *testing.T) {
 // listener's HAT, import it into another listener, and the second export
 // is identical, and so are the tables.
 func TestHATExportImportRoundTrip(t *testing.T) {
-	h := batchSession(t)
+	// sender_rate_exceptions names address lists (addresslistconfig).
+	cfg := store.Default("", "")
+	cfg.AddressLists = []store.AddressList{{Name: "a", Addresses: []string{"a@example.com"}}, {Name: "b", Addresses: []string{"@b.example.com"}}}
+	h := shelltest.NewSession(t, registry(), store.NewMemory(cfg))
 	const L = "listenerconfig edit IncomingMail hostaccess "
 	run(t, h,
-		L+"new policy LIMITED ACCEPT --max_message_size=5M --max_concurrency=20 --tls=required --smtp_banner_text='Hi $RemoteIP' --sender_rate_exceptions=a@example.com,b@example.com",
+		L+"new policy LIMITED ACCEPT --max_message_size=5M --max_concurrency=20 --tls=required --smtp_banner_text='Hi $RemoteIP' --sender_rate_exceptions=a,b",
 		L+"new policy REFUSE TCPREFUSE",
 		L+"new sendergroup PARTNERS 10.2.0.0/16,.partner.example,10.1.1.1-50,2001:db8::/32,dnslist[bl.example.org],sbrs[-10.0:-3.0],sbrs[none] $LIMITED --comment 'Partner (trusted) networks'",
 		L+"new sendergroup BAD 192.0.2.0/24 REFUSE --position 1",

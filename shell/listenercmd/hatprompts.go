@@ -254,7 +254,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			if err := e.response("envelope sender limit exceeded", "sender_rate_code", "sender_rate_text"); err != nil {
 				return err
 			}
-			return e.askValue("Enter the envelope senders exempt from rate limiting, separated by commas (\"none\" for no exceptions).", "sender_rate_exceptions")
+			return e.askValue("Enter the address lists (addresslistconfig) that define exceptions, separated by commas (\"none\" for no exceptions).", "sender_rate_exceptions")
 		},
 		func() error {
 			yes, err := shell.AskYN(c, e.q("Do you want to enable Directory Harvest Attack Prevention per host?", "dhap_limit"), e.value("dhap_limit") != "0")

@@ -107,8 +107,9 @@ func Start(o Options) (*MTA, error) {
 		// are journaled, and makes their copies (SPEC 6).
 		Journal:      tdc.Copier{NewMID: q.NextMID, Now: o.Now}.Copy,
 		Authenticate: o.Authenticate,
-		// Reverse DNS and the HAT's DNS members (SPEC 10), through
-		// delivery's resolvers and so their cache.
+		// Reverse DNS, the HAT's DNS members and envelope sender
+		// verification (SPEC 10), through delivery's resolvers and so
+		// their cache.
 		Resolver: resolvers,
 	})
 	q.SetNotify(m.delivery.Notify)

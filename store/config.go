@@ -29,6 +29,9 @@ type Config struct {
 	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
 	// BounceVerification is bvconfig (bvkeys.go); absent while never set.
 	BounceVerification BounceVerification `json:"bounce_verification,omitzero"`
+	// SenderExceptions is the sender verification exception table
+	// (senderexceptions.go).
+	SenderExceptions []SenderException `json:"sender_exceptions,omitempty"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -140,6 +140,7 @@ func (l *Listener) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*l = Listener(p)
+	migrateSenderExceptionsParam(&l.HAT)
 	return nil
 }
 

@@ -54,6 +54,15 @@ type FlowSettings struct {
 	// AcceptUntaggedBounces lets a <> message to an untagged recipient in
 	// when bounce verification keys exist (SPEC 10).
 	AcceptUntaggedBounces bool `param:"accept_untagged_bounces"`
+	// Envelope sender verification (SPEC 10; mta/smtpd/senderverify.go).
+	SenderVerify        bool   `param:"sender_verification"`
+	SenderMalformedCode int    `param:"sender_malformed_code"`
+	SenderMalformedText string `param:"sender_malformed_text"`
+	SenderNXDomainCode  int    `param:"sender_nxdomain_code"`
+	SenderNXDomainText  string `param:"sender_nxdomain_text"`
+	SenderTempfailCode  int    `param:"sender_tempfail_code"`
+	SenderTempfailText  string `param:"sender_tempfail_text"`
+	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

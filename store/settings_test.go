@@ -24,7 +24,6 @@ var wantInert = map[*ParamTable][]string{
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test",
 		"dkim_verification", "dkim_signing",
 		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",
-		"sender_verification", "sender_malformed_code", "sender_nxdomain_code", "sender_tempfail_code", "sender_verification_exceptions",
 	},
 	DestParams: {
 		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane", "bounce_validation",

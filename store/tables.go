@@ -9,10 +9,9 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noSPF          = "seg does not verify SPF yet"
-	noDMARC        = "seg does not verify DMARC yet"
-	noSenderVerify = "seg does not verify envelope sender domains yet"
-	noBounceTags   = "seg does not tag bounce addresses yet"
+	noSPF        = "seg does not verify SPF yet"
+	noDMARC      = "seg does not verify DMARC yet"
+	noBounceTags = "seg does not tag bounce addresses yet"
 )
 
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
@@ -61,11 +60,14 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification", Inert: noDMARC},
 	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile", Inert: noDMARC},
 	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports", Inert: noDMARC},
-	{Name: "sender_verification", Kind: onOff, Default: "off", Help: "envelope sender DNS verification", Inert: noSenderVerify},
-	{Name: "sender_malformed_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for malformed envelope senders (553 is the standard code)", Inert: noSenderVerify},
-	{Name: "sender_nxdomain_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for senders whose domain does not exist", Inert: noSenderVerify},
-	{Name: "sender_tempfail_code", Kind: KindCode, Min: 400, Max: 599, Default: "451", Help: "reply code for senders whose domain does not resolve temporarily", Inert: noSenderVerify},
-	{Name: "sender_verification_exceptions", Kind: KindList, Default: "", Help: "domain exception table for sender verification", Inert: noSenderVerify},
+	{Name: "sender_verification", Kind: onOff, Default: "off", Help: "envelope sender DNS verification at MAIL FROM (<> is never checked)"},
+	{Name: "sender_malformed_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for malformed envelope senders (553 is the standard code)"},
+	{Name: "sender_malformed_text", Kind: KindString, Default: "#5.1.7 Malformed sender address <$EnvelopeSender>", Help: "reply text for malformed envelope senders: no domain, a single label, an all-numeric top-level domain or an address literal ($EnvelopeSender)"},
+	{Name: "sender_nxdomain_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for senders whose domain does not exist (no A, AAAA or MX; 553 is the standard code)"},
+	{Name: "sender_nxdomain_text", Kind: KindString, Default: "#5.1.8 Domain of sender address <$EnvelopeSender> does not exist", Help: "reply text for senders whose domain does not exist ($EnvelopeSender)"},
+	{Name: "sender_tempfail_code", Kind: KindCode, Min: 400, Max: 599, Default: "451", Help: "reply code for senders whose domain does not resolve for now (DNS failure or timeout; 451 is the standard code)"},
+	{Name: "sender_tempfail_text", Kind: KindString, Default: "#4.1.8 Domain of sender address <$EnvelopeSender> does not resolve", Help: "reply text for senders whose domain does not resolve for now ($EnvelopeSender)"},
+	{Name: "sender_verification_exceptions", Kind: onOff, Default: "off", Help: "consult the sender verification exception table (exceptionconfig) first"},
 	{Name: "accept_untagged_bounces", Kind: onOff, Default: "on", Help: "accept untagged bounces (bounce verification)"},
 })
 

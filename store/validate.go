@@ -33,6 +33,7 @@ func (c *Config) Validate() error {
 	c.validateAccess(&p)
 	c.validateAddressLists(&p)
 	c.validateBounceVerification(&p)
+	c.validateSenderExceptions(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 // type gets an empty answer (NODATA).
 func NewDNS(t testing.TB, records ...string) string {
 	t.Helper()
-	return newDNS(t, "", records)
+	return newDNS(t, dnsFaults{}, records)
 }
 
 // NewDNSNoAnswer is NewDNS that never answers a question for a name
@@ -23,10 +23,34 @@ func NewDNS(t testing.TB, records ...string) string {
 // client can only time out on.
 func NewDNSNoAnswer(t testing.TB, silent string, records ...string) string {
 	t.Helper()
-	return newDNS(t, "."+strings.ToLower(mdns.CanonicalName(silent)), records)
+	return newDNS(t, dnsFaults{silentUnder: "." + strings.ToLower(mdns.CanonicalName(silent))}, records)
 }
 
-func newDNS(t testing.TB, silent string, records []string) string {
+// NewFailingDNS is NewDNS with names that fail: every question about a
+// name in servfail is answered SERVFAIL (RCODE 2), and one about a name in
+// silent gets no answer at all, so the asker times out. Names are written
+// without the trailing dot.
+func NewFailingDNS(t testing.TB, servfail, silent []string, records ...string) string {
+	t.Helper()
+	f := dnsFaults{names: map[string]int{}}
+	for _, n := range servfail {
+		f.names[strings.ToLower(mdns.Fqdn(n))] = mdns.RcodeServerFailure
+	}
+	for _, n := range silent {
+		f.names[strings.ToLower(mdns.Fqdn(n))] = noAnswer
+	}
+	return newDNS(t, f, records)
+}
+
+// dnsFaults are the questions a test DNS server answers badly.
+type dnsFaults struct {
+	silentUnder string         // ".domain.": no answer for names under it
+	names       map[string]int // exact name (FQDN): RCODE to answer, or noAnswer
+}
+
+const noAnswer = -1
+
+func newDNS(t testing.TB, f dnsFaults, records []string) string {
 	t.Helper()
 	zone := map[string][]mdns.RR{}
 	for _, r := range records {
@@ -44,7 +68,15 @@ func newDNS(t testing.TB, silent string, records []string) string {
 		if len(req.Question) == 1 {
 			q := req.Question[0]
 			name := strings.ToLower(mdns.CanonicalName(q.Name))
-			if silent != "" && strings.HasSuffix(name, silent) {
+			if f.silentUnder != "" && strings.HasSuffix(name, f.silentUnder) {
+				return
+			}
+			if rc, ok := f.names[name]; ok {
+				if rc == noAnswer {
+					return
+				}
+				m.Rcode = rc
+				w.WriteMsg(m)
 				return
 			}
 			rrs, ok := zone[name]

@@ -60,8 +60,9 @@ type Deps struct {
 	ReverseDNS func(ctx context.Context, ip netip.Addr) (host string, verified bool)
 
 	// Resolver is the DNS of a configuration (dnsconfig), for the reverse
-	// DNS and the HAT members that need the DNS (hatdns.go). nil: no
-	// lookups, and those members never match.
+	// DNS, the HAT members that need the DNS (hatdns.go) and envelope
+	// sender verification (senderverify.go). nil: no lookups, and those
+	// members never match.
 	Resolver func(*store.Config) dns.Resolver
 	// Authenticate checks a user's password for SMTP AUTH (auth.go) and
 	// counts failures toward the account lockout (SPEC 7, 10); the user's

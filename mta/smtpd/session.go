@@ -63,6 +63,9 @@ func (s *session) Mail(path address.Path, size int64) error {
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
 		return smtpErr(552, enhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
+	if err := s.verifySender(path); err != nil {
+		return err
+	}
 	from := ""
 	if !path.Null {
 		from = path.Mailbox.String()

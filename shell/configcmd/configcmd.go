@@ -1,7 +1,7 @@
 // Package configcmd implements the configuration commands other than
 // listenerconfig: destconfig, bounceconfig, smtproutes, dnsconfig,
 // policyconfig, tdcconfig, userconfig, sshconfig, metricsconfig,
-// addresslistconfig, bvconfig.
+// addresslistconfig, bvconfig, exceptionconfig.
 //
 // Each command has the AsyncOS interactive form (state, then a menu of
 // operations, until an empty line) and the batch forms of SPEC 3.1. Edits
@@ -27,5 +27,6 @@ func Commands() []*shell.Command {
 		certconfigCommand(),
 		addresslistconfigCommand(),
 		bvconfigCommand(),
+		exceptionconfigCommand(),
 	}
 }

@@ -361,17 +361,18 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			if err != nil || !yes {
 				return err
 			}
-			for _, q := range []struct{ question, name string }{
-				{"Enter the SMTP code for malformed envelope senders. 553 is the standard code.", "sender_malformed_code"},
-				{"Enter the SMTP code for envelope senders whose domain does not exist. 553 is the standard code.", "sender_nxdomain_code"},
-				{"Enter the SMTP code for envelope senders whose domain does not resolve for now. 451 is the standard code.", "sender_tempfail_code"},
-				{"Enter the domains exempt from envelope sender verification, separated by commas (\"none\" for no exceptions).", "sender_verification_exceptions"},
+			// AsyncOS's order: malformed, does not resolve, does not exist.
+			for _, r := range [][3]string{
+				{"malformed envelope sender", "sender_malformed_code", "sender_malformed_text"},
+				{"envelope sender domain does not resolve", "sender_tempfail_code", "sender_tempfail_text"},
+				{"envelope sender domain does not exist", "sender_nxdomain_code", "sender_nxdomain_text"},
 			} {
-				if err := e.askValue(q.question, q.name); err != nil {
+				if err := e.response(r[0], r[1], r[2]); err != nil {
 					return err
 				}
 			}
-			return nil
+			_, err = e.askYN("Would you like to enable use of the domain exception table?", "sender_verification_exceptions")
+			return err
 		},
 		func() error {
 			_, err := e.askYN("Would you like to accept untagged bounces?", "accept_untagged_bounces")

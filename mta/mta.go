@@ -58,6 +58,7 @@ type MTA struct {
 	bindDone  chan struct{}
 	closeOnce sync.Once
 	suspended atomic.Bool // suspenddel with no domain
+	applied   appliedRevision
 }
 
 // Start opens the queue, starts delivery of what it recovered, binds the
@@ -77,6 +78,7 @@ func Start(o Options) (*MTA, error) {
 	m := &MTA{o: o, queue: q, saveStop: make(chan struct{}), saveDone: make(chan struct{}),
 		bindStop: make(chan struct{}), bindDone: make(chan struct{}), watchDone: make(chan struct{})}
 	m.cfg.Store(snap.Config)
+	m.applied.set(snap.Revision.Number)
 	m.counters = counters.New(o.Now, loadLifetime(o.DataDir))
 	resolvers := o.Resolvers
 	if resolvers == nil {
@@ -137,6 +139,7 @@ func (m *MTA) follow(watch <-chan *store.Snapshot) {
 		if err := m.smtpd.Apply(snap.Config); err != nil {
 			m.o.Log.Warning("Listener reconfiguration failed: %v", err)
 		}
+		m.applied.set(snap.Revision.Number)
 	}
 }
 

@@ -54,6 +54,7 @@ func (s *Session) commit(c *Ctx, comment string) error {
 	switch {
 	case err == nil:
 		s.Discard()
+		s.waitApplied(c, rev.Number)
 		c.Printf("Changes committed: %s\n", s.ctime(rev.Time))
 		for _, w := range inert {
 			c.Println(w)

@@ -1,6 +1,7 @@
 package shell_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -123,6 +124,9 @@ func (f *fakeMail) TailLog(w io.Writer) error { return f.got(w, "TailLog()", "ta
 func (f *fakeMail) GrepLog(w io.Writer, pattern string) error {
 	return f.got(w, fmt.Sprintf("GrepLog(%q)", pattern), "grep", pattern, "mail_logs")
 }
+
+// WaitApplied: the fake runs every revision at once.
+func (f *fakeMail) WaitApplied(context.Context, int) error { return nil }
 
 // TestMailRequests: each batch form ends in one typed request, "all"
 // spelled "" whatever the command's own word for it.

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"context"
 	"io"
 
 	"seg/internal/mailapi"
@@ -62,4 +63,8 @@ type MailSystem interface {
 	// GrepLog prints the mail_logs lines that match the regular
 	// expression pattern (grep).
 	GrepLog(w io.Writer, pattern string) error
+	// WaitApplied returns once the MTA runs revision rev (or a later
+	// one), or with ctx's error: commit waits for it, so that the next
+	// connection after "Changes committed" sees the change.
+	WaitApplied(ctx context.Context, rev int) error
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -15,8 +16,11 @@ import (
 // Linux): outgoing connections take their local ports from that range,
 // so one of the many clients of a parallel test could otherwise take
 // the port between this call and seg's bind (which seg's commit now
-// tries at once, refusing a port it cannot bind). Another test may still
-// draw the same port; with some 20,000 to choose from, that is rare.
+// tries at once, refusing a port it cannot bind). A port is handed out
+// once per test process (two draws of one test once collided: the
+// appliance's listener and a second listener got the same port); another
+// test process may still draw it, which with some 12,000 to choose from
+// is rare.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	lo, hi := 20000, ephemeralLow()
@@ -25,6 +29,9 @@ func FreePort(t testing.TB) int {
 	}
 	for range 200 {
 		p := lo + rand.IntN(hi-lo)
+		if !handOut(p) {
+			continue
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err == nil {
 			ln.Close()
@@ -45,6 +52,27 @@ func ephemeralLow() int {
 		}
 	}
 	return 32768
+}
+
+// handedOut are the ports FreePort gave out in this test process: a
+// process-wide set, as the test binary is one process (like build).
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// handOut reports whether p was not handed out before, and marks it.
+func handOut(p int) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
+	}
+	if handedOut.ports[p] {
+		return false
+	}
+	handedOut.ports[p] = true
+	return true
 }
 
 // kernelPort lets the kernel choose.

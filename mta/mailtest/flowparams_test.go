@@ -1,0 +1,146 @@
+package mailtest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"seg/internal/segtest"
+)
+
+// flowBanner connects from ip and returns the first reply line the
+// server writes (the banner, or a refusal) and the open connection.
+func flowBanner(t *testing.T, addr, ip string) (string, net.Conn) {
+	t.Helper()
+	c, err := newDialerFrom(ip).Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("%s: %v", ip, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("%s: no banner: %v", ip, err)
+	}
+	return strings.TrimRight(line, "\r\n"), c
+}
+
+// smtpReply renders a go-smtp error as "CODE X.Y.Z TEXT".
+func smtpReply(t *testing.T, what string, err error) string {
+	t.Helper()
+	if err == nil {
+		return "250"
+	}
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) {
+		t.Fatalf("%s: %v", what, err)
+	}
+	ec := se.EnhancedCode
+	return fmt.Sprintf("%d %d.%d.%d %s", se.Code, ec[0], ec[1], ec[2], se.Message)
+}
+
+// sendOne sends one small message on an open session.
+func sendOne(t *testing.T, cl *smtp.Client, i int) {
+	t.Helper()
+	if err := cl.Mail("s@client.test", nil); err != nil {
+		t.Fatalf("message %d: MAIL: %v", i, err)
+	}
+	expectRcpt(t, cl, "r@example.test", "250")
+	w, err := cl.Data()
+	if err != nil {
+		t.Fatalf("message %d: DATA: %v", i, err)
+	}
+	w.Write(plainMessage("r@example.test", "flow", "s@client.test"))
+	if err := w.Close(); err != nil {
+		t.Fatalf("message %d: end of DATA: %v", i, err)
+	}
+}
+
+// checkSessionLimits checks max_rcpts_per_msg, max_msgs_per_session and
+// max_message_size (EHLO SIZE and MAIL SIZE=) at the value n, size.
+func checkSessionLimits(t *testing.T, addr, ip string, n int, size int64) {
+	t.Helper()
+	cl, err := segtest.Client{LocalIP: ip}.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	// RFC 1870 section 4: SIZE shows the limit.
+	if ok, p := cl.Extension("SIZE"); !ok || p != fmt.Sprint(size) {
+		t.Errorf("EHLO SIZE %q (%v), want %d", p, ok, size)
+	}
+	if got := smtpReply(t, "MAIL SIZE over", cl.Mail("s@client.test", &smtp.MailOptions{Size: size + 1})); got != "552 5.3.4 Message size exceeds limit" {
+		t.Errorf("MAIL SIZE=%d: %q", size+1, got)
+	}
+	if err := cl.Mail("s@client.test", &smtp.MailOptions{Size: size}); err != nil {
+		t.Fatalf("MAIL SIZE=%d at the limit: %v", size, err)
+	}
+	for i := 0; i < n; i++ {
+		expectRcpt(t, cl, fmt.Sprintf("r%d@example.test", i), "250")
+	}
+	expectRcpt(t, cl, "over@example.test", "452 4.5.3 Too many recipients")
+	if err := cl.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		sendOne(t, cl, i)
+	}
+	if got := smtpReply(t, "MAIL past max_msgs_per_session", cl.Mail("s@client.test", nil)); got != "421 4.7.0 Too many messages for this session, closing connection" {
+		t.Errorf("MAIL number %d: %q", n+1, got)
+	}
+	if err := cl.Noop(); err == nil {
+		t.Error("the connection is still open after the 421")
+	}
+}
+
+// max_rcpts_per_msg, max_msgs_per_session and max_message_size (SPEC 4.2)
+// hold at N and refuse N+1 with their replies; a commit changes them for
+// the next connection.
+func TestFlowSessionLimits(t *testing.T) {
+	sink := segtest.NewSink(t, segtest.SinkOptions{})
+	a := segtest.New(t,
+		"smtproutes new example.test "+sink.Addr(),
+		"listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT",
+		"listenerconfig edit IncomingMail hostaccess default --max_rcpts_per_msg=2 --max_msgs_per_session=2 --max_message_size=2048")
+	a.Start()
+	checkSessionLimits(t, a.SMTPAddr(), "127.0.0.30", 2, 2048)
+	a.WaitLog(t, "Receiving Failed: Too Many Recipients", 10*time.Second)
+	a.WaitLog(t, "Receiving Failed: Too Many Messages", 10*time.Second)
+	a.WaitLog(t, "Receiving Failed: Message size exceeds limit", 10*time.Second)
+	a.MustCli("listenerconfig edit IncomingMail hostaccess default --max_rcpts_per_msg=3 --max_msgs_per_session=3 --max_message_size=4096 ; commit raise")
+	checkSessionLimits(t, a.SMTPAddr(), "127.0.0.30", 3, 4096)
+}
+
+// max_concurrency (SPEC 4.2): N connections from one address are served,
+// the N+1st gets 421; a commit raising N admits one more.
+func TestFlowMaxConcurrency(t *testing.T) {
+	a := segtest.New(t, "listenerconfig edit IncomingMail hostaccess default --max_concurrency=2")
+	a.Start()
+	addr := a.SMTPAddr()
+	const ip, refused = "127.0.0.31", "421 4.7.0 Too many concurrent connections from your address, try again later"
+	for i := 0; i < 2; i++ {
+		if b, _ := flowBanner(t, addr, ip); !strings.HasPrefix(b, "220 ") {
+			t.Fatalf("connection %d: %q", i+1, b)
+		}
+	}
+	if b, _ := flowBanner(t, addr, ip); b != refused {
+		t.Fatalf("connection 3: %q, want %q", b, refused)
+	}
+	// Another address has its own count.
+	if b, _ := flowBanner(t, addr, "127.0.0.32"); !strings.HasPrefix(b, "220 ") {
+		t.Fatalf("another host: %q", b)
+	}
+	a.MustCli("listenerconfig edit IncomingMail hostaccess default --max_concurrency=3 ; commit three")
+	if b, _ := flowBanner(t, addr, ip); !strings.HasPrefix(b, "220 ") {
+		t.Fatalf("connection 3 after the commit: %q", b)
+	}
+	if b, _ := flowBanner(t, addr, ip); b != refused {
+		t.Fatalf("connection 4 after the commit: %q, want %q", b, refused)
+	}
+}

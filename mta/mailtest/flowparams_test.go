@@ -144,3 +144,35 @@ func TestFlowMaxConcurrency(t *testing.T) {
 		t.Fatalf("connection 4 after the commit: %q, want %q", b, refused)
 	}
 }
+
+// smtp_banner_code/_text with $Hostname and $RemoteIP, override_hostname,
+// and reject_banner_code/_text of a REJECT policy (SPEC 4.2): the
+// configured banner, changed by a commit for the next connection.
+func TestFlowBanners(t *testing.T) {
+	hat := "listenerconfig edit IncomingMail hostaccess "
+	a := segtest.New(t,
+		"listenerconfig edit IncomingMail setup --hostname mx.seg.test",
+		hat+"default --smtp_banner_code=250 --smtp_banner_text='$Hostname greets $RemoteIP'",
+		hat+"new policy NOPE REJECT --reject_banner_code=550 --reject_banner_text='Go away $RemoteIP'",
+		hat+"new sendergroup NOPERS 127.0.0.41 NOPE --position 1")
+	a.Start()
+	addr := a.SMTPAddr()
+	want := func(ip, banner string) {
+		t.Helper()
+		if got, _ := flowBanner(t, addr, ip); got != banner {
+			t.Errorf("%s: banner %q, want %q", ip, got, banner)
+		}
+	}
+	want("127.0.0.40", "250 mx.seg.test greets 127.0.0.40")
+	want("127.0.0.41", "550 Go away 127.0.0.41")
+
+	a.MustCli(hat + "default --smtp_banner_code=220 --smtp_banner_text= --use_override_hostname=on --override_hostname=front.example.test ; " +
+		hat + "edit policy NOPE --reject_banner_code=421 --reject_banner_text='Closed for $Hostname' ; commit banners")
+	want("127.0.0.40", "220 front.example.test ESMTP")
+	want("127.0.0.41", "421 Closed for mx.seg.test")
+
+	a.MustCli(hat + "default --smtp_banner_text='$Hostname at $RemoteIP' ; commit override in text")
+	want("127.0.0.40", "220 front.example.test at 127.0.0.40")
+	a.MustCli(hat + "default --use_override_hostname=off ; commit override off")
+	want("127.0.0.40", "220 mx.seg.test at 127.0.0.40")
+}

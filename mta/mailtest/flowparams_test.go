@@ -176,3 +176,66 @@ func TestFlowBanners(t *testing.T) {
 	a.MustCli(hat + "default --use_override_hostname=off ; commit override off")
 	want("127.0.0.40", "220 mx.seg.test at 127.0.0.40")
 }
+
+// max_rcpts_per_hour_code/_text, sender_rate_code/_text and
+// dhap_code/_text (SPEC 10): the reply past each limit is the policy's
+// code and text, with the standard enhanced code of the code's class; a
+// commit changes them for the next connection.
+func TestFlowRateReplies(t *testing.T) {
+	hat := "listenerconfig edit IncomingMail hostaccess default "
+	a := segtest.New(t,
+		"listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT",
+		hat+"--max_rcpts_per_hour=1 --max_rcpts_per_hour_code=450 --max_rcpts_per_hour_text='Hourly cap reached'",
+		hat+"--sender_rate_limit=2 --sender_rate_code=451 --sender_rate_text='Sender cap reached'",
+		hat+"--dhap_limit=1 --dhap_code=554 --dhap_text='Harvest suspected'")
+	a.Start()
+	addr := a.SMTPAddr()
+	const rat = "550 5.7.1 Recipient address rejected"
+	check := func(hourIP, rateIPs, dhapIP, sender, hour, rate, dhap string) {
+		t.Helper()
+		cl := dialFromAs(t, hourIP, addr, "h-"+sender)
+		expectRcpt(t, cl, "r1@example.test", "250")
+		expectRcpt(t, cl, "r2@example.test", hour)
+		ips := strings.Fields(rateIPs) // one recipient each: under the hourly limit
+		for _, ip := range ips[:2] {
+			expectRcpt(t, dialFromAs(t, ip, addr, sender), "r@example.test", "250")
+		}
+		expectRcpt(t, dialFromAs(t, ips[2], addr, sender), "r@example.test", rate)
+		cl = dialFromAs(t, dhapIP, addr, "d-"+sender)
+		expectRcpt(t, cl, "a@harvest.test", rat)
+		expectRcpt(t, cl, "b@harvest.test", dhap)
+	}
+	check("127.0.0.50", "127.0.0.51 127.0.0.52 127.0.0.53", "127.0.0.54", "one@client.test",
+		"450 4.5.3 Hourly cap reached", "451 4.5.3 Sender cap reached", "554 5.7.1 Harvest suspected")
+	a.MustCli(hat + "--max_rcpts_per_hour_code=550 --max_rcpts_per_hour_text='No more this hour' " +
+		"--sender_rate_code=452 --sender_rate_text='Sender slow down' --dhap_code=450 --dhap_text='Harvest paused' ; commit replies")
+	check("127.0.0.60", "127.0.0.61 127.0.0.62 127.0.0.63", "127.0.0.64", "two@client.test",
+		"550 5.5.3 No more this hour", "452 4.5.3 Sender slow down", "450 4.7.1 Harvest paused")
+}
+
+// sender_malformed_code/_text and sender_tempfail_code/_text (SPEC 10):
+// with sender verification on, MAIL FROM gets the policy's code and text
+// ($EnvelopeSender expanded); a commit changes them for the next
+// connection.
+func TestFlowSenderVerifyReplies(t *testing.T) {
+	hat := "listenerconfig edit IncomingMail hostaccess default "
+	a := segtest.New(t,
+		"dnsconfig setup --servers "+senderVerifyDNS(t),
+		hat+"--sender_verification=on --sender_malformed_code=550 --sender_malformed_text='Bad sender <$EnvelopeSender>' "+
+			"--sender_tempfail_code=450 --sender_tempfail_text='Cannot check $EnvelopeSender now'")
+	a.Start()
+	addr := a.SMTPAddr()
+	want := func(from, reply string) {
+		t.Helper()
+		if got := mailFromReply(t, addr, "127.0.0.70", from); got != reply {
+			t.Errorf("MAIL FROM:<%s>: %q, want %q", from, got, reply)
+		}
+	}
+	want("u@mx.test", "250 2.0.0 Roger, accepting mail from <u@mx.test>")
+	want("u@localhost", "550 5.1.7 Bad sender <u@localhost>")
+	want("u@servfail.test", "450 4.1.8 Cannot check u@servfail.test now")
+	a.MustCli(hat + "--sender_malformed_code=501 --sender_malformed_text='#5.1.3 Fix $EnvelopeSender' " +
+		"--sender_tempfail_code=421 --sender_tempfail_text='DNS trouble' ; commit replies")
+	want("u@localhost", "501 #5.1.3 Fix u@localhost")
+	want("u@servfail.test", "421 4.1.8 DNS trouble")
+}

@@ -62,8 +62,26 @@ func sendOne(t *testing.T, cl *smtp.Client, i int) {
 	}
 }
 
+// sizedMessage is a message of exactly n octets (n >= 40), CRLF lines
+// of at most 80 octets.
+func sizedMessage(n int64) []byte {
+	head := "Subject: size\r\n\r\n"
+	var b strings.Builder
+	b.WriteString(head)
+	for rest := n - int64(len(head)); rest > 0; {
+		l := min(rest, 80)
+		if rest == 81 {
+			l = 79 // no line shorter than its CRLF
+		}
+		b.WriteString(strings.Repeat("x", int(l-2)) + "\r\n")
+		rest -= l
+	}
+	return []byte(b.String())
+}
+
 // checkSessionLimits checks max_rcpts_per_msg, max_msgs_per_session and
-// max_message_size (EHLO SIZE and MAIL SIZE=) at the value n, size.
+// max_message_size (EHLO SIZE, MAIL SIZE= and the DATA itself) at the
+// values n and size.
 func checkSessionLimits(t *testing.T, addr, ip string, n int, size int64) {
 	t.Helper()
 	cl, err := segtest.Client{LocalIP: ip}.Dial(addr)
@@ -96,6 +114,32 @@ func checkSessionLimits(t *testing.T, addr, ip string, n int, size int64) {
 	}
 	if err := cl.Noop(); err == nil {
 		t.Error("the connection is still open after the 421")
+	}
+	// A fresh session, since an accepted message counts toward
+	// max_msgs_per_session.
+	cl, err = segtest.Client{LocalIP: ip}.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	// A message of exactly size octets passes DATA, one more does not.
+	for _, n := range []int64{size, size + 1} {
+		if err := cl.Mail("s@client.test", nil); err != nil {
+			t.Fatal(err)
+		}
+		expectRcpt(t, cl, "r@example.test", "250")
+		w, err := cl.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(sizedMessage(n))
+		want := "250"
+		if n > size {
+			want = "552 5.3.4 Message size exceeds limit"
+		}
+		if got := smtpReply(t, "end of DATA", w.Close()); got != want {
+			t.Errorf("DATA of %d octets: %q, want %q", n, got, want)
+		}
 	}
 }
 

@@ -59,31 +59,11 @@ var addressListOps = []shell.Operation[*store.Config]{
 		Menu:     addressListEditMenu,
 		Complete: addressListArg},
 	{Name: "delete", Desc: "Remove an address list.",
-		Usage: []string{"NAME"},
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			words, err := shell.UserWords(args)
-			if err != nil {
-				return err
-			}
-			if len(words) != 1 {
-				return shell.ErrUsage
-			}
-			return deleteAddressList(cfg, words[0])
-		},
+		Usage:    []string{"NAME"},
+		Batch:    shell.OneName(func(c *shell.Ctx, cfg *store.Config, name string) error { return deleteAddressList(cfg, name) }),
 		Menu:     addressListDeleteMenu,
 		Complete: addressListArg},
-	{Name: "print", Desc: "Display all address lists.",
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			if len(args) != 0 {
-				return shell.ErrUsage
-			}
-			c.Printf("%s", addressListsText(cfg))
-			return nil
-		},
-		Menu: func(c *shell.Ctx, cfg *store.Config) error {
-			c.Printf("\n%s", addressListsText(cfg))
-			return nil
-		}},
+	shell.PrintOp("Display all address lists.", func(c *shell.Ctx, cfg *store.Config) string { return addressListsText(cfg) }),
 }
 
 // addressListArgs reads "NAME --addresses LIST".

@@ -51,31 +51,11 @@ var bvOps = []shell.Operation[*store.Config]{
 		},
 		Menu: bvNewMenu},
 	{Name: "delete", Desc: "Remove a key.",
-		Usage: []string{"KEYNAME"},
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			words, err := shell.UserWords(args)
-			if err != nil {
-				return err
-			}
-			if len(words) != 1 {
-				return shell.ErrUsage
-			}
-			return deleteBVKey(cfg, words[0])
-		},
+		Usage:    []string{"KEYNAME"},
+		Batch:    shell.OneName(func(c *shell.Ctx, cfg *store.Config, name string) error { return deleteBVKey(cfg, name) }),
 		Menu:     bvDeleteMenu,
 		Complete: bvKeyArg},
-	{Name: "print", Desc: "Display the keys (names, numbers, creation dates; never the secrets).",
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			if len(args) != 0 {
-				return shell.ErrUsage
-			}
-			c.Printf("%s", bvText(c, cfg))
-			return nil
-		},
-		Menu: func(c *shell.Ctx, cfg *store.Config) error {
-			c.Printf("\n%s", bvText(c, cfg))
-			return nil
-		}},
+	shell.PrintOp("Display the keys (names, numbers, creation dates; never the secrets).", func(c *shell.Ctx, cfg *store.Config) string { return bvText(c, cfg) }),
 	{Name: "setup", Desc: "Set how long older keys still verify.",
 		Usage: []string{"--old-key-days N   (1-" + strconv.Itoa(store.MaxOldKeyDays) + "; default " + strconv.Itoa(store.DefaultOldKeyDays) + ")"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {

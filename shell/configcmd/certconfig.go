@@ -144,18 +144,7 @@ var certOps = []shell.Operation[*store.Config]{
 			}
 			return out
 		}},
-	{Name: "print", Desc: "Display the certificates and client CAs.",
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			if len(args) != 0 {
-				return shell.ErrUsage
-			}
-			c.Printf("%s", certsText(cfg))
-			return nil
-		},
-		Menu: func(c *shell.Ctx, cfg *store.Config) error {
-			c.Printf("\n%s", certsText(cfg))
-			return nil
-		}},
+	shell.PrintOp("Display the certificates and client CAs.", func(c *shell.Ctx, cfg *store.Config) string { return certsText(cfg) }),
 }
 
 // checkNewCertName refuses a bad name or one already used by a

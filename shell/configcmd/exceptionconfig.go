@@ -90,18 +90,7 @@ var exceptionOps = []shell.Operation[*store.Config]{
 			}
 			return nil
 		}},
-	{Name: "print", Desc: "Display the exception table.",
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			if len(args) != 0 {
-				return shell.ErrUsage
-			}
-			c.Printf("%s", exceptionsText(cfg))
-			return nil
-		},
-		Menu: func(c *shell.Ctx, cfg *store.Config) error {
-			c.Printf("\n%s", exceptionsText(cfg))
-			return nil
-		}},
+	shell.PrintOp("Display the exception table.", func(c *shell.Ctx, cfg *store.Config) string { return exceptionsText(cfg) }),
 }
 
 // exceptionEntry builds and checks an entry from its words.

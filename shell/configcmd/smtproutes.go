@@ -76,18 +76,7 @@ var routeOps = []shell.Operation[*store.Config]{
 		},
 		Menu:     routeDeleteMenu,
 		Complete: routeDomainArg},
-	{Name: "print", Desc: "Display all routes.",
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			if len(args) != 0 {
-				return shell.ErrUsage
-			}
-			c.Printf("%s", routesText(cfg))
-			return nil
-		},
-		Menu: func(c *shell.Ctx, cfg *store.Config) error {
-			c.Printf("\n%s", routesText(cfg))
-			return nil
-		}},
+	shell.PrintOp("Display all routes.", func(c *shell.Ctx, cfg *store.Config) string { return routesText(cfg) }),
 	{Name: "import", Desc: "Import new routes from a file.",
 		Usage: []string{"FILE     (lines \"DOMAIN HOST[,HOST...]\"; replaces every route; FILE: a file name in DATA/configuration)"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {

@@ -37,7 +37,7 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 	icid := s.d.Queue.NextICID()
 	ip := addrIP(raw.RemoteAddr())
 	local := addrIP(raw.LocalAddr())
-	lim := lc.ConnLimits.OrDefaults()
+	lim := b.lim
 	idle := seconds(lim.IdleTimeout)
 	reserved := lim.Reserved(lc.MaxConcurrency)
 

@@ -44,6 +44,9 @@ type binding struct {
 	lc  *store.Listener
 	hat *hatTable
 	tls *tlsConfigs // nil: no certificate (tls.go)
+	// lim is lc.ConnLimits with defaults for values out of range, worked
+	// out once per snapshot rather than at every connection.
+	lim store.ConnLimits
 }
 
 // socket is one bound address.

@@ -172,7 +172,7 @@ func (s *Server) Apply(cfg *store.Config) error {
 			s.lis[k] = l
 		}
 		l.name, l.addr, l.port = lc.Name, lc.Address, lc.Port
-		l.cur.Store(&binding{cfg: cfg, lc: lc, hat: compileHAT(&lc.HAT), tls: l.applyTLS(cfg, lc)})
+		l.cur.Store(&binding{cfg: cfg, lc: lc, hat: compileHAT(&lc.HAT), tls: l.applyTLS(cfg, lc), lim: lc.ConnLimits.OrDefaults()})
 		if !l.suspended && (l.sock == nil || l.misplaced()) {
 			moved = append(moved, l)
 		}

@@ -20,6 +20,7 @@ declare -A pkg=(
 	[ssh-keygen]=openssh-client
 	[gcc]=gcc
 	[git]=git
+	[xmllint]=libxml2-utils
 )
 
 missing=()
@@ -33,6 +34,9 @@ done
 # proxy is reached over HTTPS.
 [ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
 [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+# The DKIM end-to-end test verifies seg's signatures with dkimpy, Debian's
+# python3-dkim, under the system's Python.
+/usr/bin/python3 -c 'import dkim' >/dev/null 2>&1 || missing+=(python3-dkim)
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0

@@ -55,6 +55,7 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "spf_conformance", Kind: KindEnum, Enum: []string{"spf", "sidf", "sidf_compatible"}, Default: "sidf_compatible", Help: "SPF conformance level", Inert: noSPF},
 	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade PRA verification result", Inert: noSPF},
 	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check", Inert: noSPF},
+	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)", Inert: noSPF},
 	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification", Inert: "seg does not verify DKIM signatures yet"},
 	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing", Inert: "seg does not sign with DKIM yet"},
 	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification", Inert: noDMARC},

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"seg/mta/counters"
+	"seg/mta/dmarcreport"
 	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/queue"
@@ -64,6 +65,11 @@ type Deps struct {
 	// sender verification (senderverify.go). nil: no lookups, and those
 	// members never match.
 	Resolver func(*store.Config) dns.Resolver
+	// DMARCRecord takes the DMARC evaluation of a message received under
+	// a policy with dmarc_send_reports on, for the aggregate reports
+	// (mta/dmarcreport). nil: no reports.
+	DMARCRecord func(dmarcreport.Record)
+
 	// Authenticate checks a user's password for SMTP AUTH (auth.go) and
 	// counts failures toward the account lockout (SPEC 7, 10); the user's
 	// SMTP AUTH right is checked here. nil: every AUTH fails.

@@ -31,6 +31,7 @@ type session struct {
 	dhapLogged bool  // the DHAP line was logged for this connection
 	from       string
 	rcpts      []string
+	auth       txAuth // sender authentication (senderauth.go)
 }
 
 func smtpErr(code int, ec enhancedCode, text string) *smtpError {
@@ -75,6 +76,10 @@ func (s *session) Mail(path address.Path, size int64) error {
 	s.rcpts = nil
 	s.log().Info("Start MID %d ICID %d", s.mid, in.icid)
 	s.log().Info("MID %d ICID %d From: <%s>", s.mid, in.icid, logSafe(from))
+	if err := s.authAtMail(path); err != nil {
+		s.Reset()
+		return err
+	}
 	return nil
 }
 
@@ -137,6 +142,10 @@ func (s *session) Data(r io.Reader) error {
 		return smtpErr(552, enhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
 
+	authHdr, aerr := s.authAtData(data)
+	if aerr != nil {
+		return aerr
+	}
 	mid := s.mid
 	now := s.s.d.Now()
 	proto := "ESMTP"
@@ -144,6 +153,12 @@ func (s *session) Data(r io.Reader) error {
 		proto = "SMTP"
 	}
 	hdr := receivedHeader(s.helo, in.rdns, addrLiteral(in.ip), in.hostname, proto, strconv.FormatInt(mid, 10), s.rcpts, now)
+	if authHdr != nil {
+		hdr = append(authHdr, hdr...)
+	}
+	if sig := s.dkimSign(hdr, data); sig != nil {
+		hdr = append(sig, hdr...)
+	}
 	body := prepend(buf, hdr)
 
 	msgID, subject, hasID, hasSubject := headerFields(data)
@@ -195,7 +210,7 @@ func (s *session) Data(r io.Reader) error {
 	s.s.d.Counters.Add(counters.MessagesReceived, 1)
 	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	in.msgs++
-	s.mid, s.from, s.rcpts = 0, "", nil
+	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}
 	return smtpErr(250, enhancedCode{2, 0, 0}, "Ok: queued as "+strconv.FormatInt(mid, 10))
 }
 
@@ -254,5 +269,5 @@ func (s *session) Reset() {
 	if s.mid != 0 {
 		s.log().Info("Message aborted MID %d Receiving aborted", s.mid)
 	}
-	s.mid, s.from, s.rcpts = 0, "", nil
+	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}
 }

@@ -32,6 +32,8 @@ type Config struct {
 	// SenderExceptions is the sender verification exception table
 	// (senderexceptions.go).
 	SenderExceptions []SenderException `json:"sender_exceptions,omitempty"`
+	// DMARC is dmarcconfig (dmarc.go); absent while never set.
+	DMARC DMARC `json:"dmarc,omitzero"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -310,7 +310,15 @@ func ValidHeaderName(s string) bool {
 }
 
 func (c *Config) validateDomainKeys(p *problems) {
-	d := &c.DomainKeys
+	*p = append(*p, c.DomainKeys.Problems()...)
+}
+
+// Problems checks the keys and profiles on their own (the rest of the
+// configuration plays no part), for commit's validation and for the
+// domainkeys command, which refuses a change that makes one at once.
+func (d *DomainKeys) Problems() []string {
+	var list problems
+	p := &list
 	if len(d.Keys) > MaxDKIMKeys {
 		p.add("domainkeys: %d keys; at most %d", len(d.Keys), MaxDKIMKeys)
 	}
@@ -388,6 +396,7 @@ func (c *Config) validateDomainKeys(p *problems) {
 			signs[key] = pr.Name
 		}
 	}
+	return list
 }
 
 // CheckDKIMHeaders validates a profile's header list: field names with

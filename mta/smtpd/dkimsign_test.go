@@ -209,3 +209,60 @@ func TestDKIMKeyCache(t *testing.T) {
 		t.Errorf("the cache keeps %d keys, want the snapshot's 2", len(cache2))
 	}
 }
+
+// A client that relays after SMTP AUTH (smtpauth_relay on) under an
+// ACCEPT policy with dkim_signing on is signed; before AUTH, it is not.
+func TestDKIMSignAfterAuthRelay(t *testing.T) {
+	cfg := dkimConfig(t)
+	cfg.Users = append(cfg.Users, store.User{Name: "bob", Role: store.RoleGuest, PasswordHash: "x", SMTPAuth: true})
+	for k, v := range (store.Params{"smtpauth_allow": "on", "smtpauth_relay": "on", "smtpauth_requiretls": "off"}) {
+		policy(cfg, "$ACCEPTED").Params[k] = v
+	}
+	e := newEnvWith(t, cfg, func(d *Deps) {
+		d.Authenticate = func(user, password string) error {
+			if user != "bob" || password != "bobpass1" {
+				return fmt.Errorf("wrong")
+			}
+			return nil
+		}
+	})
+	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2") // ALL: $ACCEPTED
+	c.greet("client.test")
+	body := "From: a@example.com\r\nSubject: s\r\n\r\nb\r\n"
+	if r := c.sendMessage("a@example.com", []string{"u@example.com"}, body); !strings.HasPrefix(r, "250 ") {
+		t.Fatalf("DATA before AUTH: %q", r)
+	}
+	c.expect("AUTH PLAIN "+b64("\x00bob\x00bobpass1"), "235 ")
+	if r := c.sendMessage("a@example.com", []string{"x@far.test"}, body); !strings.HasPrefix(r, "250 ") {
+		t.Fatalf("DATA after AUTH: %q", r)
+	}
+	got := e.q.messages()
+	if len(got) != 2 || bytes.Contains(got[0].body, []byte("DKIM-Signature")) || !bytes.HasPrefix(got[1].body, []byte("DKIM-Signature: ")) {
+		t.Fatalf("want the second message only signed: %d messages", len(got))
+	}
+	if vs := verifyDKIM(t, cfg, got[1].body); vs[0].Err != nil {
+		t.Errorf("verify: %v", vs[0].Err)
+	}
+	e.waitLog(fmt.Sprintf("Info: MID %d DKIM: signed d=example.com s=s1", got[1].m.MID))
+}
+
+// BenchmarkDKIMSign is the cost signing adds to one 4 KiB message, per
+// key type (the key parsed once, as per snapshot).
+func BenchmarkDKIMSign(b *testing.B) {
+	r, _ := store.GenerateDKIMKey("r", store.DKIMRSA, 2048, testNow)
+	ed, _ := store.GenerateDKIMKey("e", store.DKIMEd25519, 0, testNow)
+	d := store.DomainKeys{Keys: []store.DKIMKey{r, ed}}
+	keys, _ := compileDKIMKeys(&d, nil)
+	hdr := []byte("Received: from client.test ([127.0.0.1])\r\n\tby mx.seg.test with ESMTP id 1\r\n")
+	data := []byte("From: a@example.com\r\nTo: b@example.org\r\nSubject: bench\r\n\r\n" + strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n", 64))
+	for _, k := range []string{"r", "e"} {
+		p := &store.DKIMProfile{Name: "p", Domain: "example.com", Selector: "s", Key: k}
+		b.Run(k, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := signDKIM(p, keys[k], hdr, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -316,34 +316,17 @@ func dkAskProfile(c *shell.Ctx, cfg *store.Config, p *store.DKIMProfile) error {
 	if err != nil {
 		return err
 	}
-	hdef := "DEFAULT"
-	if len(p.Headers) > 0 {
-		hdef = strings.Join(p.Headers, ", ")
-	}
-	var headers []string
-	if _, err := shell.Ask(c, "Enter the header fields to sign, separated by commas, or DEFAULT for RFC 6376's recommended set.", hdef, func(s string) (string, error) {
-		h, err := dkParseHeaders(s)
-		headers = h
-		return s, err
-	}); err != nil {
-		return err
-	}
-	_, hc := p.Canonicalization()
-	hh, _ := p.Canonicalization()
-	ci, err := shell.Choose(c, "Choose the canonicalization (header/body).", store.DKIMCanons, slices.Index(store.DKIMCanons, hh+"/"+hc)+1)
+	headers, err := dkAskList(c, "Enter the header fields to sign, separated by commas, or DEFAULT for RFC 6376's recommended set.", p.Headers, "DEFAULT", dkParseHeaders)
 	if err != nil {
 		return err
 	}
-	udef := "ALL"
-	if len(p.Users) > 0 {
-		udef = strings.Join(p.Users, ", ")
+	h, b := p.Canonicalization()
+	ci, err := shell.Choose(c, "Choose the canonicalization (header/body).", store.DKIMCanons, slices.Index(store.DKIMCanons, h+"/"+b)+1)
+	if err != nil {
+		return err
 	}
-	var users []string
-	if _, err := shell.Ask(c, "Enter the users to sign for (user@example.com, example.com, .example.com for its subdomains, user@), separated by commas, or ALL for every address of the domain.", udef, func(s string) (string, error) {
-		u, err := dkParseUsers(s)
-		users = u
-		return s, err
-	}); err != nil {
+	users, err := dkAskList(c, "Enter the users to sign for (user@example.com, example.com, .example.com for its subdomains, user@), separated by commas, or ALL for every address of the domain.", p.Users, "ALL", dkParseUsers)
+	if err != nil {
 		return err
 	}
 	p.Domain, p.Selector, p.Key, p.Headers, p.Users = d, sel, keys[ki], headers, users
@@ -352,6 +335,22 @@ func dkAskProfile(c *shell.Ctx, cfg *store.Config, p *store.DKIMProfile) error {
 		p.Canon = ""
 	}
 	return nil
+}
+
+// dkAskList asks for a list, the current one as the default (none:
+// word), and returns it parsed.
+func dkAskList(c *shell.Ctx, question string, cur []string, word string, parse func(string) ([]string, error)) ([]string, error) {
+	def := word
+	if len(cur) > 0 {
+		def = strings.Join(cur, ", ")
+	}
+	var out []string
+	_, err := shell.Ask(c, question, def, func(s string) (string, error) {
+		l, err := parse(s)
+		out = l
+		return s, err
+	})
+	return out, err
 }
 
 func dkPickProfile(c *shell.Ctx, cfg *store.Config, question string) (*store.DKIMProfile, error) {

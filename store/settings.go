@@ -73,6 +73,10 @@ type DestControls struct {
 	MaxMessagesPerConnection int    `param:"max_messages_per_connection"`
 	UseTLS                   string `param:"use_tls"`        // off, on, required, on_verify, require_verify
 	BounceProfile            string `param:"bounce_profile"` // as written; BounceSettings resolves it
+	// BounceValidation tags the envelope sender of mail to the
+	// destination with bvconfig's newest key (BATV prvs=, SPEC 11), so
+	// that a bounce coming back can be told from backscatter.
+	BounceValidation bool `param:"bounce_validation"`
 }
 
 // BounceSettings are a bounce profile's parameters that delivery applies

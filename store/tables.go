@@ -9,8 +9,8 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noSPF        = "seg does not verify SPF yet"
-	noDMARC      = "seg does not verify DMARC yet"
+	noSPF   = "seg does not verify SPF yet"
+	noDMARC = "seg does not verify DMARC yet"
 )
 
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are

@@ -92,6 +92,9 @@ type BounceSettings struct {
 	SendBounces      bool          `param:"send_bounces"`
 	BounceSubject    string        `param:"bounce_subject"`
 	BounceAddress    string        `param:"bounce_address"` // "": the envelope sender
+	// UseDSNFormat off sends bounces as one plain-text message, for
+	// senders whose software cannot read RFC 3464 reports.
+	UseDSNFormat bool `param:"use_dsn_bounce_format"`
 }
 
 // The field maps, made when the package loads (paramfields.go).

@@ -29,7 +29,7 @@ var wantInert = map[*ParamTable][]string{
 		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
 	},
 	BounceParams: {
-		"use_dsn_bounce_format", "send_warnings", "send_warnings_count", "send_warnings_interval",
+		"send_warnings", "send_warnings_count", "send_warnings_interval",
 	},
 	ConnLimitParams: nil,
 }

@@ -109,7 +109,7 @@ var BounceParams = newTable("bounceconfig", []ParamSpec{
 	{Name: "initial_retry", Kind: KindDuration, Min: 1, Max: 86400, Default: "60", Help: "initial seconds to wait before retrying"},
 	{Name: "max_retry_timeout", Kind: KindDuration, Min: 1, Max: 86400, Default: "3600", Help: "maximum seconds to wait before retrying"},
 	{Name: "send_bounces", Kind: onOff, Default: "on", Help: "send a message for each hard bounce"},
-	{Name: "use_dsn_bounce_format", Kind: onOff, Default: "on", Help: "use the RFC 3464 DSN message format", Inert: "seg always sends RFC 3464 DSNs"},
+	{Name: "use_dsn_bounce_format", Kind: onOff, Default: "on", Help: "send bounces in the RFC 3464 DSN format (multipart/report); off: one plain-text message"},
 	{Name: "bounce_subject", Kind: KindString, Default: "Delivery Status Notification (Failure)", Help: "subject of bounce messages"},
 	{Name: "send_warnings", Kind: onOff, Default: "off", Help: "send delay warning messages", Inert: noWarnings},
 	{Name: "send_warnings_count", Kind: KindInt, Min: 1, Max: 100, Default: "1", Help: "maximum number of delay warnings per recipient", Inert: noWarnings},

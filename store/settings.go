@@ -76,6 +76,10 @@ type DestControls struct {
 	MaxMessagesPerConnection int    `param:"max_messages_per_connection"`
 	UseTLS                   string `param:"use_tls"`        // off, on, required, on_verify, require_verify
 	BounceProfile            string `param:"bounce_profile"` // as written; BounceSettings resolves it
+	// BounceValidation tags the envelope sender of mail to the
+	// destination with bvconfig's newest key (BATV prvs=, SPEC 11), so
+	// that a bounce coming back can be told from backscatter.
+	BounceValidation bool `param:"bounce_validation"`
 }
 
 // BounceSettings are a bounce profile's parameters that delivery applies
@@ -91,6 +95,9 @@ type BounceSettings struct {
 	SendBounces      bool          `param:"send_bounces"`
 	BounceSubject    string        `param:"bounce_subject"`
 	BounceAddress    string        `param:"bounce_address"` // "": the envelope sender
+	// UseDSNFormat off sends bounces as one plain-text message, for
+	// senders whose software cannot read RFC 3464 reports.
+	UseDSNFormat bool `param:"use_dsn_bounce_format"`
 }
 
 // The field maps, made when the package loads (paramfields.go).

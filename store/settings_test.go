@@ -26,10 +26,10 @@ var wantInert = map[*ParamTable][]string{
 		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",
 	},
 	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane", "bounce_validation",
+		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
 	},
 	BounceParams: {
-		"use_dsn_bounce_format", "send_warnings", "send_warnings_count", "send_warnings_interval",
+		"send_warnings", "send_warnings_count", "send_warnings_interval",
 	},
 	ConnLimitParams: nil,
 }

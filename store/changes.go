@@ -19,7 +19,7 @@ const (
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
 // "user NAME", "ssh", "metrics", "address list NAME", "sbrs", "certificate NAME",
-// "client CA NAME", "bvconfig". The object is the unit of merging: two
+// "client CA NAME", "bvconfig", "dmarc profile NAME", "dmarc setup". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -56,6 +56,8 @@ const (
 	rankCert
 	rankClientCA
 	rankBounceVerification
+	rankDMARCProfile
+	rankDMARCSetup
 )
 
 // objects lists c's objects in a stable order.
@@ -101,6 +103,10 @@ func objects(c *Config) []object {
 		named(rankClientCA, "client CA", ca.Name, true, ca)
 	}
 	one(rankBounceVerification, "bvconfig", c.BounceVerification)
+	for _, pr := range c.DMARC.Profiles {
+		named(rankDMARCProfile, "dmarc profile", pr.Name, true, pr)
+	}
+	one(rankDMARCSetup, "dmarc setup", dmarcSetup(&c.DMARC))
 	return o
 }
 
@@ -160,4 +166,10 @@ func Changes(a, b *Config) []Change {
 		out[i] = c.Change
 	}
 	return out
+}
+
+// dmarcSetup is dmarcconfig's setup object: the report settings, without
+// the profiles (each its own object).
+func dmarcSetup(d *DMARC) DMARC {
+	return DMARC{ReportFrom: d.ReportFrom, OrgName: d.OrgName, ReportTime: d.ReportTime}
 }

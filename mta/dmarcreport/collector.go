@@ -332,7 +332,6 @@ func addrDomain(a string) string {
 	return d
 }
 
-
 // Close stops the scheduler and closes the record store.
 func (c *Collector) Close() error {
 	var err error

@@ -63,6 +63,13 @@ type FlowSettings struct {
 	SenderTempfailCode  int    `param:"sender_tempfail_code"`
 	SenderTempfailText  string `param:"sender_tempfail_text"`
 	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
+	// DKIM verification and DMARC (SPEC 12; mta/smtpd/dkimverify.go,
+	// dmarc.go). DMARCProfile names a dmarcconfig profile (DMARC.Profile);
+	// DMARCSendReports hands each evaluation to the aggregate reports.
+	DKIMVerify       bool   `param:"dkim_verification"`
+	DMARCVerify      bool   `param:"dmarc_verification"`
+	DMARCProfile     string `param:"dmarc_profile"`
+	DMARCSendReports bool   `param:"dmarc_send_reports"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

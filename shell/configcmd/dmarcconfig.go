@@ -162,9 +162,9 @@ var dmarcProfileOps = &shell.Table[*store.Config]{Prefix: "dmarcconfig profile",
 		},
 		Complete: dmarcProfileArg},
 	{Name: "delete", Desc: "Delete a profile.", Access: shell.AccessOperator,
-		Usage:  []string{"NAME   (not DEFAULT, nor a profile a mail flow policy's dmarc_profile names)"},
-		Batch:  shell.OneName(func(c *shell.Ctx, cfg *store.Config, name string) error { return deleteDMARCProfile(cfg, name) }),
-		Shown:  func(c *shell.Ctx, cfg *store.Config) bool { return len(cfg.DMARC.Profiles) > 0 },
+		Usage: []string{"NAME   (not DEFAULT, nor a profile a mail flow policy's dmarc_profile names)"},
+		Batch: shell.OneName(func(c *shell.Ctx, cfg *store.Config, name string) error { return deleteDMARCProfile(cfg, name) }),
+		Shown: func(c *shell.Ctx, cfg *store.Config) bool { return len(cfg.DMARC.Profiles) > 0 },
 		Menu: func(c *shell.Ctx, cfg *store.Config) error {
 			name, err := shell.Ask(c, "Enter the name of the profile to delete.", "", nil)
 			if err != nil || name == "" {

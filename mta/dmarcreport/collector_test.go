@@ -433,9 +433,7 @@ func TestSchedulerSendsDailyAtReportTime(t *testing.T) {
 	e.clk.set(time.Date(2026, 12, 8, 2, 0, 30, 0, time.UTC))
 	e.c.Kick()
 	poll(t, "the first daily report", func() bool { return e.q.count() == 1 })
-	if !e.hasLog("DMARC: daily aggregate reports run at 02:00: 1 reports queued") {
-		t.Errorf("log: %q", e.log.Lines())
-	}
+	poll(t, "the daily run's log line", func() bool { return e.hasLog("DMARC: daily aggregate reports run at 02:00: 1 reports queued") })
 	// Later the same day: no second run, even after a restart.
 	e.c.Add(rec(3, "192.0.2.1", true, true, "none"))
 	e.c.Close()

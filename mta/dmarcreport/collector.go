@@ -62,7 +62,7 @@ func Open(d Deps) (*Collector, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	j, err := openJournal(d.Dir)
+	j, err := openJournal(d.Dir, d.Log.Warning)
 	if err != nil {
 		return nil, err
 	}

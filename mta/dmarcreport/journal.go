@@ -42,17 +42,18 @@ type journal struct {
 	kick chan struct{}
 	quit chan struct{}
 	done chan struct{}
-	// syncErr is the last fsync failure, reported at the next cut.
-	syncErr error
+	// warn logs an fsync failure (mail_logs Warning): the records stay
+	// in the kernel, and the next fsync tries again.
+	warn func(format string, args ...any)
 }
 
 const currentName = "current.jsonl"
 
-func openJournal(dir string) (*journal, error) {
+func openJournal(dir string, warn func(string, ...any)) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	j := &journal{dir: dir, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	j := &journal{dir: dir, warn: warn, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	if err := j.openCurrent(); err != nil {
 		return nil, err
 	}
@@ -130,9 +131,7 @@ func (j *journal) syncer() {
 		}
 		// A cut may close f meanwhile; it fsyncs f itself first.
 		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
-			j.mu.Lock()
-			j.syncErr = err
-			j.mu.Unlock()
+			j.warn("DMARC: could not fsync the aggregate report records: %v", err)
 		}
 	}
 }

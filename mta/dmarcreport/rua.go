@@ -7,9 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/net/publicsuffix"
-
 	"seg/internal/address"
+	"seg/mta/dmarcverify"
 	"seg/mta/dns"
 )
 
@@ -76,22 +75,12 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// orgDomain is a domain's organizational domain (RFC 7489 section 3.2):
-// one label below its public suffix.
-func orgDomain(d string) string {
-	d = strings.ToLower(strings.TrimSuffix(d, "."))
-	if o, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil {
-		return o
-	}
-	return d
-}
-
 // needsVerification reports whether a report about policyDomain may go
 // to addr only after the external destination check of RFC 7489 section
 // 7.1: the address is outside the policy domain's organizational domain.
 func needsVerification(policyDomain, addr string) bool {
 	_, dom, _ := strings.Cut(addr, "@")
-	return orgDomain(dom) != orgDomain(policyDomain)
+	return dmarcverify.OrgDomain(dom) != dmarcverify.OrgDomain(policyDomain)
 }
 
 // verifyExternal does the check of RFC 7489 section 7.1: the
@@ -115,8 +104,7 @@ func verifyExternal(ctx context.Context, r dns.Resolver, policyDomain, addr stri
 		return false, err
 	}
 	for _, t := range txts {
-		v, _, _ := strings.Cut(strings.TrimSpace(t), ";")
-		if strings.EqualFold(strings.ReplaceAll(v, " ", ""), "v=DMARC1") {
+		if dmarcverify.IsRecord(t) {
 			return true, nil
 		}
 	}

@@ -21,21 +21,25 @@ import (
 
 // TestDMARCAggregateReportEndToEnd: the real binary with
 // dmarc_verification and dmarc_send_reports on, a real DNS server
-// publishing rep.test's DMARC record (rua=mailto:reports@reports.rep.test,
-// routed to a sink of its own), three messages sent (two DKIM-aligned,
-// one not), seg killed (SIGKILL) and started again between them, then
-// dmarcconfig report: the report reaches the rua sink, its gzip XML
-// validates against the RFC 7489 appendix C schema and its counts match
-// the messages sent.
+// publishing rep.test's DMARC record (rua= an address inside rep.test's
+// organizational domain, one at vendor.test that authorizes the reports
+// with rep.test._report._dmarc.vendor.test, one at stranger.test that
+// does not; all routed to a sink of their own), three messages sent (two
+// DKIM-aligned, one not), seg killed (SIGKILL) and started again between
+// them, then dmarcconfig report: the report reaches the two authorized
+// addresses and not the third, its gzip XML validates against the RFC
+// 7489 appendix C schema and its counts match the messages sent.
 func TestDMARCAggregateReportEndToEnd(t *testing.T) {
 	key := newDKIMKey(t)
 	dnsAddr := segtest.NewDNS(t,
 		key.zone(t, "sel._domainkey.rep.test"),
-		`_dmarc.rep.test. 300 IN TXT "v=DMARC1; p=none; rua=mailto:reports@reports.rep.test"`)
+		`_dmarc.rep.test. 300 IN TXT "v=DMARC1; p=none; fo=1:d; rua=mailto:reports@reports.rep.test,mailto:agg@vendor.test,mailto:x@stranger.test"`,
+		`rep.test._report._dmarc.vendor.test. 300 IN TXT "v=DMARC1"`)
 	sink := segtest.NewSink(t, segtest.SinkOptions{})
 	ruaSink := segtest.NewSink(t, segtest.SinkOptions{})
 	a := senderAuthAppliance(t, sink, dnsAddr, "--dmarc_verification=on --dmarc_send_reports=on")
-	a.MustCli("smtproutes new reports.rep.test " + ruaSink.Addr() + " ; dmarcconfig setup --report-from dmarc@seg.test --org-name 'Seg E2E' ; commit dmarc reports")
+	a.MustCli("smtproutes new reports.rep.test " + ruaSink.Addr() + " ; smtproutes new vendor.test " + ruaSink.Addr() +
+		" ; smtproutes new stranger.test " + ruaSink.Addr() + " ; dmarcconfig setup --report-from dmarc@seg.test --org-name 'Seg E2E' ; commit dmarc reports")
 	client := segtest.Client{LocalIP: "127.0.0.2"}
 	send := func(msg []byte) {
 		t.Helper()
@@ -53,14 +57,23 @@ func TestDMARCAggregateReportEndToEnd(t *testing.T) {
 	a.WaitLogN(t, "DMARC: Message from domain rep.test, DMARC pass", 2, 10*time.Second)
 
 	out := a.MustCli("dmarcconfig report")
-	if !strings.Contains(out, "Aggregate report for rep.test queued as MID") || !strings.Contains(out, "to reports@reports.rep.test (3 messages in 2 records") {
+	if !strings.Contains(out, "Aggregate report for rep.test queued as MID") || !strings.Contains(out, "to reports@reports.rep.test, agg@vendor.test (3 messages in 2 records") {
 		t.Fatalf("dmarcconfig report: %q", out)
 	}
-	msgs := ruaSink.WaitCount(t, 1, 30*time.Second)
-	m := msgs[0]
-	if len(m.Rcpts) != 1 || m.Rcpts[0] != "reports@reports.rep.test" || m.From != "dmarc@seg.test" {
-		t.Fatalf("report envelope: from %q to %v", m.From, m.Rcpts)
+	a.WaitLog(t, "DMARC: aggregate report for rep.test not sent to x@stranger.test: rep.test._report._dmarc.stranger.test does not authorize it", 10*time.Second)
+	// One report, one delivery per destination domain.
+	msgs := ruaSink.WaitCount(t, 2, 30*time.Second)
+	var to []string
+	for _, m := range msgs {
+		if m.From != "dmarc@seg.test" || !bytes.Equal(m.Data, msgs[0].Data) {
+			t.Errorf("report from %q, or not the same report", m.From)
+		}
+		to = append(to, m.Rcpts...)
 	}
+	if strings.Join(to, ",") != "reports@reports.rep.test,agg@vendor.test" && strings.Join(to, ",") != "agg@vendor.test,reports@reports.rep.test" {
+		t.Fatalf("report delivered to %v", to)
+	}
+	m := msgs[0]
 	subject, filename, x := reportAttachment(t, m.Data)
 	if !strings.HasPrefix(subject, "Report Domain: rep.test Submitter: seg.test Report-ID: <") {
 		t.Errorf("Subject %q", subject)
@@ -76,6 +89,7 @@ func TestDMARCAggregateReportEndToEnd(t *testing.T) {
 		t.Fatalf("xmllint: %v\n%s\n%s", err, out, x)
 	}
 	var fb struct {
+		FO      string `xml:"policy_published>fo"`
 		Records []struct {
 			IP    string `xml:"row>source_ip"`
 			Count int    `xml:"row>count"`
@@ -84,6 +98,9 @@ func TestDMARCAggregateReportEndToEnd(t *testing.T) {
 	}
 	if err := xml.Unmarshal(x, &fb); err != nil {
 		t.Fatal(err)
+	}
+	if fb.FO != "1:d" {
+		t.Errorf("policy_published fo %q, want 1:d as published", fb.FO)
 	}
 	counts := map[string]int{}
 	for _, r := range fb.Records {

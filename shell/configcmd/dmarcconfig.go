@@ -42,7 +42,7 @@ var dmarcOps = []shell.Operation[*store.Config]{
 		},
 		Sub: dmarcProfileOps},
 	{Name: "setup", Desc: "Change the aggregate report settings.", Access: shell.AccessOperator,
-		Usage: []string{"--report-from ADDR --org-name NAME [--report-time HH:MM]   (UTC; default " + store.DefaultDMARCReportTime + ")"},
+		Usage: []string{"--report-from ADDR --org-name NAME [--report-time HH:MM]   (UTC; when left out, unchanged; at first " + store.DefaultDMARCReportTime + ")"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			o, err := shell.UserOpts(args)
 			if err != nil {
@@ -58,7 +58,7 @@ var dmarcOps = []shell.Operation[*store.Config]{
 			}
 			at, tok := o.Named["report-time"]
 			if !tok {
-				at = store.DefaultDMARCReportTime
+				at = cfg.DMARC.ReportTime
 			}
 			return setDMARCReports(cfg, from, org, at)
 		},
@@ -347,8 +347,10 @@ func setDMARCReports(cfg *store.Config, from, org, at string) error {
 	if err := store.CheckOrgName(org); err != nil {
 		return shell.Errorf("--org-name: %v.", err)
 	}
-	if _, _, err := store.ParseReportTime(at); err != nil {
-		return shell.Errorf("--report-time: %v.", err)
+	if at != "" {
+		if _, _, err := store.ParseReportTime(at); err != nil {
+			return shell.Errorf("--report-time: %v.", err)
+		}
 	}
 	cfg.DMARC.ReportFrom, cfg.DMARC.OrgName, cfg.DMARC.ReportTime = from, org, at
 	return nil

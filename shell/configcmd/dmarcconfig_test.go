@@ -24,10 +24,15 @@ func TestDmarcconfigBatch(t *testing.T) {
 		t.Errorf("DEFAULT after edit = %+v", p)
 	}
 	b.ok("dmarcconfig setup --report-from dmarc@example.com --org-name 'Example Org'")
-	if d := b.cfg().DMARC; d.ReportFrom != "dmarc@example.com" || d.OrgName != "Example Org" || d.ReportTime != "00:00" {
+	if d := b.cfg().DMARC; d.ReportFrom != "dmarc@example.com" || d.OrgName != "Example Org" || d.ReportTimeOrDefault() != "00:00" {
 		t.Errorf("setup = %+v", d)
 	}
 	b.ok("dmarcconfig setup --report-from dmarc@example.com --org-name Ex --report-time 06:30")
+	// Left out, the report time stays.
+	b.ok("dmarcconfig setup --report-from r@example.com --org-name Ex")
+	if d := b.cfg().DMARC; d.ReportTime != "06:30" || d.ReportFrom != "r@example.com" {
+		t.Errorf("setup without --report-time = %+v", d)
+	}
 	b.commit()
 	b.fail("dmarcconfig profile new Strict --reject-action reject --quarantine-action none", "A DMARC verification profile named Strict already exists.")
 	b.fail("dmarcconfig profile new x --reject-action drop --quarantine-action none", "the action for p=reject must be reject, quarantine or none")

@@ -66,6 +66,13 @@ type FlowSettings struct {
 	// DKIMSigning signs mail relayed under the policy with the domainkeys
 	// profile of its From: address (SPEC 12; mta/smtpd/dkimsign.go).
 	DKIMSigning bool `param:"dkim_signing"`
+	// DKIM verification and DMARC (SPEC 12; mta/smtpd/dkimverify.go,
+	// dmarc.go). DMARCProfile names a dmarcconfig profile (DMARC.Profile);
+	// DMARCSendReports hands each evaluation to the aggregate reports.
+	DKIMVerify       bool   `param:"dkim_verification"`
+	DMARCVerify      bool   `param:"dmarc_verification"`
+	DMARCProfile     string `param:"dmarc_profile"`
+	DMARCSendReports bool   `param:"dmarc_send_reports"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

@@ -9,8 +9,7 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noSPF   = "seg does not verify SPF yet"
-	noDMARC = "seg does not verify DMARC yet"
+	noSPF = "seg does not verify SPF yet"
 )
 
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
@@ -55,11 +54,11 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade PRA verification result", Inert: noSPF},
 	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check", Inert: noSPF},
 	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)", Inert: noSPF},
-	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification", Inert: "seg does not verify DKIM signatures yet"},
+	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification"},
 	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing"},
-	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification", Inert: noDMARC},
-	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile", Inert: noDMARC},
-	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports", Inert: noDMARC},
+	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification"},
+	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile"},
+	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports"},
 	{Name: "sender_verification", Kind: onOff, Default: "off", Help: "envelope sender DNS verification at MAIL FROM (<> is never checked)"},
 	{Name: "sender_malformed_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for malformed envelope senders (553 is the standard code)"},
 	{Name: "sender_malformed_text", Kind: KindString, Default: "#5.1.7 Malformed sender address <$EnvelopeSender>", Help: "reply text for malformed envelope senders: no domain, a single label, an all-numeric top-level domain or an address literal ($EnvelopeSender)"},

@@ -26,7 +26,7 @@ var wantInert = map[*ParamTable][]string{
 		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",
 	},
 	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
+		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply",
 	},
 	BounceParams: {
 		"send_warnings", "send_warnings_count", "send_warnings_interval",

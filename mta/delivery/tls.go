@@ -74,8 +74,8 @@ func (ms *materials) get(cfg *store.Config) *tlsMaterial {
 
 // tlsSetup is how one connection negotiates TLS.
 type tlsSetup struct {
-	mode string     // use_tls
-	dane *danePlan  // non-nil: DANE decided (TLS mandatory)
+	mode string    // use_tls
+	dane *danePlan // non-nil: DANE decided (TLS mandatory)
 	mat  *tlsMaterial
 	now  func() time.Time
 	// verified is set by the handshake: what authenticated the server

@@ -13,10 +13,10 @@ import (
 // NXDomainError to make one). Keys are lower-case without a trailing dot.
 // Set the maps before use; Fake is safe for concurrent lookups.
 type Fake struct {
-	MX     map[string][]MX
-	IP     map[string][]netip.Addr
-	PTR    map[netip.Addr][]string
-	TXT    map[string][]string
+	MX  map[string][]MX
+	IP  map[string][]netip.Addr
+	PTR map[netip.Addr][]string
+	TXT map[string][]string
 	// TLSA records by name ("_25._tcp.mx.example.test"): authentic unless
 	// the name is in Unsigned.
 	TLSA     map[string][]TLSA

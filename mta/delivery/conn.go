@@ -203,12 +203,19 @@ func (c *conn) hello(ctx context.Context, ts *tlsSetup) *connFail {
 	proto := tlsVersion(st.Version)
 	c.x.d.Log.Info("DCID %d TLS success protocol %s cipher %s", c.dcid, proto, tls.CipherSuiteName(st.CipherSuite))
 	last := "success " + proto
+	danePassed := ts.dane != nil && !ts.dane.tlsOnly
 	switch {
-	case ts.dane != nil && ts.verified != "":
+	case danePassed:
 		c.x.d.Log.Info("DCID %d DANE success for %s: %s", c.dcid, c.host, ts.verified)
 		c.daneOutcome(ts, "success "+c.host+" ("+ts.verified+")")
 	case ts.dane != nil:
+		// Authentic TLSA records, none usable: TLS without DANE's
+		// authentication (RFC 7672 section 2.2).
 		c.daneOutcome(ts, "success "+c.host+" (TLS required, no usable TLSA record to authenticate)")
+	}
+	switch {
+	case danePassed:
+		last += " (DANE)"
 	case ts.verifyErr != nil:
 		// on_verify: the session is encrypted but not authenticated.
 		c.x.d.Log.Info("DCID %d TLS certificate not verified: %v", c.dcid, ts.verifyErr)

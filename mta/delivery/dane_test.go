@@ -221,6 +221,27 @@ func TestDANEModes(t *testing.T) {
 			t.Errorf("state %d, want Attempted", st)
 		}
 	})
+	t.Run("authentic but unusable records require TLS", func(t *testing.T) {
+		pkixEE := dns.TLSA{Usage: 1, Selector: 1, MatchingType: 1, Data: sha256Of(p.leaf.RawSubjectPublicKeyInfo)}
+		srv := newSMTPServer(t, p.server)
+		h := daneHarness(t, srv, store.Params{"dane": "opportunistic"}, nil)
+		h.fake.TLSA = map[string][]dns.TLSA{tlsaMX: {pkixEE}}
+		h.start()
+		mid := h.send("alice@src.test", "bob@example.test")
+		h.waitFinished(mid)
+		if got := srv.received(); len(got) != 1 || !got[0].tls {
+			t.Fatalf("want TLS (use_tls off, RFC 7672 2.2): %+v", got)
+		}
+		plain := newSMTPServer(t, nil)
+		h2 := daneHarness(t, plain, store.Params{"dane": "opportunistic"}, nil)
+		h2.fake.TLSA = map[string][]dns.TLSA{tlsaMX: {pkixEE}}
+		h2.start()
+		h2.send("alice@src.test", "bob@example.test")
+		h2.waitIdle("Delayed", func() bool { return len(h2.lines("Delayed:")) == 1 })
+		if len(plain.received()) != 0 {
+			t.Fatal("delivered in plaintext despite authentic TLSA records")
+		}
+	})
 	t.Run("SERVFAIL skips the host", func(t *testing.T) {
 		srv := newSMTPServer(t, p.server)
 		h := daneHarness(t, srv, store.Params{"dane": "opportunistic"}, nil)

@@ -107,9 +107,7 @@ func (s *tlsSetup) config(host string) *tls.Config {
 	verify := s.mode == tlsOnVerify || s.mode == tlsRequireVerify
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		switch {
-		case s.dane != nil && s.dane.tlsOnly:
-			return nil
-		case s.dane != nil:
+		case s.dane != nil && !s.dane.tlsOnly:
 			r, err := daneVerify(cs.PeerCertificates, s.dane.records, s.dane.names, s.now())
 			if err != nil {
 				s.verifyErr = fmt.Errorf("DANE: %w", err)

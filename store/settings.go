@@ -63,6 +63,9 @@ type FlowSettings struct {
 	SenderTempfailCode  int    `param:"sender_tempfail_code"`
 	SenderTempfailText  string `param:"sender_tempfail_text"`
 	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
+	// DKIMSigning signs mail relayed under the policy with the domainkeys
+	// profile of its From: address (SPEC 12; mta/smtpd/dkimsign.go).
+	DKIMSigning bool `param:"dkim_signing"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)

@@ -56,7 +56,7 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check", Inert: noSPF},
 	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)", Inert: noSPF},
 	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification", Inert: "seg does not verify DKIM signatures yet"},
-	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing", Inert: "seg does not sign with DKIM yet"},
+	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing"},
 	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification", Inert: noDMARC},
 	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile", Inert: noDMARC},
 	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports", Inert: noDMARC},

@@ -81,6 +81,7 @@ func selectRecords(txts []string, scope string, spf1 bool) (recs []string, versi
 	}
 	return nil, "", false
 }
+
 // hasScope reports whether a comma-separated scope list (RFC 4406
 // section 3: "mfrom,pra") names scope.
 func hasScope(list, scope string) bool {

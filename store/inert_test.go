@@ -21,7 +21,6 @@ func TestInertChanges(t *testing.T) {
 
 	next = old.Clone()
 	in := &next.Listeners[0].HAT
-	in.Defaults["spf_conformance"] = "spf"
 	in.Defaults["max_rcpts_per_msg"] = "10"                                          // enforced: no warning
 	in.Policy("$THROTTLED").Params["max_rcpts_per_hour"] = "30"                      // enforced: no warning
 	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default
@@ -29,14 +28,15 @@ func TestInertChanges(t *testing.T) {
 	out.Defaults["spam_check"] = "on" // a private listener's default is off
 	out.Defaults["use_sb"] = "off"    // and this is its default
 	next.DestDefault["recipient_minutes"] = "60"
+	next.DestDefault["dane"] = "opportunistic"
 	next.Destinations = []Destination{{Domain: "b.test", Params: Params{"recipient_limit": "100", "dane": "off"}}}
 	next.Bounce[0].Params["send_warnings"] = "on"
 	next.Bounce[0].Params["send_warnings_count"] = "1"
 	want := []string{
 		"Warning: spam_check is stored but not enforced: seg has no spam engine.",
-		"Warning: spf_conformance is stored but not enforced: seg does not verify SPF yet.",
 		"Warning: dkim_signing is stored but not enforced: seg does not sign with DKIM yet.",
 		"Warning: recipient_limit is stored but not enforced: seg does not limit recipients per destination yet.",
+		"Warning: dane is stored but not enforced: seg does not look up TLSA records yet.",
 		"Warning: send_warnings is stored but not enforced: seg sends no delay warnings yet.",
 	}
 	if got := InertChanges(old, next); !slices.Equal(got, want) {
@@ -48,9 +48,9 @@ func TestInertChanges(t *testing.T) {
 		t.Errorf("nothing changed: %q", got)
 	}
 	again := next.Clone()
-	again.Listeners[0].HAT.Defaults["spf_conformance"] = "sidf"
+	again.DestDefault["dane"] = "mandatory"
 	again.Bounce[0].Params["send_warnings"] = "off"
-	if got := InertChanges(next, again); !slices.Equal(got, []string{want[1]}) {
-		t.Errorf("spf_conformance changed again, send_warnings back to default: %q", got)
+	if got := InertChanges(next, again); !slices.Equal(got, []string{want[3]}) {
+		t.Errorf("dane changed again, send_warnings back to default: %q", got)
 	}
 }

@@ -14,24 +14,24 @@ import (
 )
 
 // Level is a conformance level (the spf_conformance parameter).
-type Level string
+type Level int
 
-// The conformance levels, as AsyncOS names them.
+// The conformance levels, as AsyncOS has them.
 const (
 	// LevelSPF checks HELO and MAIL FROM against v=spf1 records (RFC
 	// 7208) and nothing else.
-	LevelSPF Level = "spf"
+	LevelSPF Level = iota
 	// LevelSIDF is Sender ID as RFC 4406 has it: a domain's spf2.0
 	// record of the scope checked (mfrom or pra), else its v=spf1
 	// record; a domain that does not exist, or a PRA that cannot be
 	// found, fails.
-	LevelSIDF Level = "sidf"
+	LevelSIDF
 	// LevelSIDFCompatible is Sender ID that spares domains which never
 	// opted in to it: the MAIL FROM as at LevelSIDF, the PRA against
 	// spf2.0 records of scope pra alone (a v=spf1 record stands for
 	// spf2.0/mfrom only), and a domain that does not exist, or a PRA
 	// that cannot be found, gives None.
-	LevelSIDFCompatible Level = "sidf_compatible"
+	LevelSIDFCompatible
 )
 
 // Result is an SPF result (RFC 7208 section 2.6), in lower case as the

@@ -21,14 +21,14 @@ import (
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
 		"spam_check", "virus_check",
-		"dkim_verification", "dkim_signing",
+		"dkim_verification",
 		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",
 	},
 	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane", "bounce_validation",
+		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
 	},
 	BounceParams: {
-		"use_dsn_bounce_format", "send_warnings", "send_warnings_count", "send_warnings_interval",
+		"send_warnings", "send_warnings_count", "send_warnings_interval",
 	},
 	ConnLimitParams: nil,
 }

@@ -63,6 +63,12 @@ type FlowSettings struct {
 	SenderTempfailCode  int    `param:"sender_tempfail_code"`
 	SenderTempfailText  string `param:"sender_tempfail_text"`
 	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
+	// SPF/SIDF verification (SPEC 12; mta/smtpd/spf.go, mta/spf).
+	SPF             bool   `param:"spf"`
+	SPFConformance  string `param:"spf_conformance"` // SPFOnly, SIDFStrict, SIDFCompatible
+	SPFDowngradePRA bool   `param:"spf_downgrade_pra"`
+	SPFHELOTest     bool   `param:"spf_helo_test"`
+	SPFFailAction   string `param:"spf_fail_action"` // "accept", SPFFailReject
 	// DKIMSigning signs mail relayed under the policy with the domainkeys
 	// profile of its From: address (SPEC 12; mta/smtpd/dkimsign.go).
 	DKIMSigning bool `param:"dkim_signing"`
@@ -74,6 +80,14 @@ type FlowSettings struct {
 	DMARCProfile     string `param:"dmarc_profile"`
 	DMARCSendReports bool   `param:"dmarc_send_reports"`
 }
+
+// The values of spf_conformance and spf_fail_action the MTA tells apart.
+const (
+	SPFOnly        = "spf"
+	SIDFStrict     = "sidf"
+	SIDFCompatible = "sidf_compatible"
+	SPFFailReject  = "reject"
+)
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)
 // for one destination: its entry over DEFAULT.

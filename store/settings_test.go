@@ -21,7 +21,6 @@ import (
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
 		"spam_check", "virus_check",
-		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test", "spf_fail_action",
 	},
 	DestParams: {
 		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply",

@@ -7,11 +7,6 @@ package store
 
 var onOff = KindOnOff
 
-// Why the HAT parameters seg does not enforce are inert.
-const (
-	noSPF = "seg does not verify SPF yet"
-)
-
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
 // AsyncOS's batch option names (max_size, max_conn, ...). Defaults are a
 // public listener's; privateHATDefaults changes a few for private ones.
@@ -49,11 +44,11 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "smtpauth_allow", Kind: KindEnum, Enum: []string{"off", "on", "required"}, EnumAlias: map[string]string{"no": "off", "yes": "on"}, Default: "off", Help: "SMTP AUTH: off, on or required"},
 	{Name: "smtpauth_requiretls", Kind: onOff, Default: "on", Help: "offer SMTP AUTH only after STARTTLS"},
 	{Name: "smtpauth_relay", Kind: onOff, Default: "off", Help: "let authenticated clients relay (skip the RAT)"},
-	{Name: "spf", Kind: onOff, Default: "off", Help: "SPF/SIDF verification", Inert: noSPF},
-	{Name: "spf_conformance", Kind: KindEnum, Enum: []string{"spf", "sidf", "sidf_compatible"}, Default: "sidf_compatible", Help: "SPF conformance level", Inert: noSPF},
-	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade PRA verification result", Inert: noSPF},
-	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check", Inert: noSPF},
-	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)", Inert: noSPF},
+	{Name: "spf", Kind: onOff, Default: "off", Help: "SPF/SIDF verification"},
+	{Name: "spf_conformance", Kind: KindEnum, Enum: []string{"spf", "sidf", "sidf_compatible"}, Default: "sidf_compatible", Help: "SPF conformance level"},
+	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade a PRA Pass to None when the PRA came from Resent-Sender: or Resent-From: (sidf_compatible)"},
+	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check"},
+	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)"},
 	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification"},
 	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing"},
 	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification"},

@@ -38,7 +38,7 @@ func TestRecordRelayedFlag(t *testing.T) {
 	}
 	// An unknown flag is corruption, not silently dropped.
 	bad, bodyOff := encodeMessage(m, []byte("body"))
-	bad[bodyOff-2] = 0x02
+	bad[bodyOff-2] = 0x04
 	if _, _, _, err := decodeMessage(bad[headerLen+1:]); err == nil {
 		t.Errorf("a record with an unknown flag decoded")
 	}

@@ -17,14 +17,39 @@ import (
 // two (send_warnings_interval 2: its minimum is 1 s, as initial_retry's),
 // so each test runs in seconds on the real clock.
 
-// softSink refuses every recipient with 451, the delay seg warns about.
-func softSink(t *testing.T) *segtest.Sink {
-	return segtest.NewSink(t, segtest.SinkOptions{Reply: func(a segtest.Attempt) error {
+// warnEvery2s: retries every second, two warnings two seconds apart.
+const warnEvery2s = "bounceconfig edit Default --initial_retry=1 --max_retry_timeout=1 " +
+	"--send_warnings=on --send_warnings_count=2 --send_warnings_interval=2"
+
+// stuckSetup starts an appliance whose mail to soft.test meets a 451 for
+// every recipient (the delay seg warns about) and whose senders' mail,
+// client.test, goes to the returned sink; bounces configures Default.
+func stuckSetup(t *testing.T, bounces string) (*segtest.Appliance, *segtest.Sink) {
+	soft := segtest.NewSink(t, segtest.SinkOptions{Reply: func(a segtest.Attempt) error {
 		if a.Cmd == "RCPT" {
 			return segtest.Reply(451, "4.3.2 Try again later")
 		}
 		return nil
 	}})
+	senders := segtest.NewSink(t, segtest.SinkOptions{})
+	a := segtest.New(t,
+		"smtproutes new soft.test "+soft.Addr(),
+		"smtproutes new client.test "+senders.Addr(),
+		bounces,
+	)
+	a.Start()
+	return a, senders
+}
+
+// sendStuck sends a message from `from` to user@soft.test and returns
+// its MID.
+func sendStuck(t *testing.T, a *segtest.Appliance, from, msgID string) int64 {
+	t.Helper()
+	mid, err := segtest.Client{}.Send(a.SMTPAddr(), from, []string{"user@soft.test"}, plainMessage("user@soft.test", "stuck", msgID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mid
 }
 
 // warningsAbout returns the distinct delay warnings (by Message-ID: a
@@ -84,25 +109,10 @@ func waitMoreAttempts(t *testing.T, a *segtest.Appliance, mid int64, n int) {
 // the sender RFC 3464 "delayed" DSNs, send_warnings_count of them and no
 // more, each logged as a generated message; a <> sender gets none.
 func TestDelayWarnings(t *testing.T) {
-	soft := softSink(t)
-	senders := segtest.NewSink(t, segtest.SinkOptions{})
-	a := segtest.New(t,
-		"smtproutes new soft.test "+soft.Addr(),
-		"smtproutes new client.test "+senders.Addr(),
-		"bounceconfig edit Default --initial_retry=1 --max_retry_timeout=1 --send_warnings=on --send_warnings_count=2 --send_warnings_interval=2",
-	)
-	a.Start()
+	a, senders := stuckSetup(t, warnEvery2s)
 	start := time.Now()
-	mid, err := segtest.Client{}.Send(a.SMTPAddr(), "sender@client.test", []string{"user@soft.test"},
-		plainMessage("user@soft.test", "stuck", "stuck-1@client.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	null, err := segtest.Client{}.Send(a.SMTPAddr(), "", []string{"user@soft.test"},
-		plainMessage("user@soft.test", "stuck too", "stuck-null@client.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mid := sendStuck(t, a, "sender@client.test", "stuck-1@client.test")
+	null := sendStuck(t, a, "", "stuck-null@client.test")
 	segtest.Wait(t, 30*time.Second, "two delay warnings", func() bool { return len(warningsAbout(t, senders, mid)) >= 2 })
 	if d := time.Since(start); d < 4*time.Second {
 		t.Errorf("two warnings %v after arrival: the interval is 2 s", d)
@@ -146,19 +156,8 @@ func TestDelayWarnings(t *testing.T) {
 // queue. seg is killed with SIGKILL after the first of two warnings and
 // restarted: the second comes, a third never does.
 func TestDelayWarningsSurviveKill(t *testing.T) {
-	soft := softSink(t)
-	senders := segtest.NewSink(t, segtest.SinkOptions{})
-	a := segtest.New(t,
-		"smtproutes new soft.test "+soft.Addr(),
-		"smtproutes new client.test "+senders.Addr(),
-		"bounceconfig edit Default --initial_retry=1 --max_retry_timeout=1 --send_warnings=on --send_warnings_count=2 --send_warnings_interval=2",
-	)
-	a.Start()
-	mid, err := segtest.Client{}.Send(a.SMTPAddr(), "sender@client.test", []string{"user@soft.test"},
-		plainMessage("user@soft.test", "stuck", "kill-1@client.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, senders := stuckSetup(t, warnEvery2s)
+	mid := sendStuck(t, a, "sender@client.test", "kill-1@client.test")
 	segtest.Wait(t, 30*time.Second, "the first delay warning", func() bool { return len(warningsAbout(t, senders, mid)) >= 1 })
 	a.Kill()
 	if n := len(warningsAbout(t, senders, mid)); n != 1 {
@@ -179,19 +178,8 @@ func TestDelayWarningsSurviveKill(t *testing.T) {
 // warnings: it is retried and warned about at once; a commit that
 // shortens that profile's queue lifetime expires it, with a bounce.
 func TestCommitAppliesToQueuedMail(t *testing.T) {
-	soft := softSink(t)
-	senders := segtest.NewSink(t, segtest.SinkOptions{})
-	a := segtest.New(t,
-		"smtproutes new soft.test "+soft.Addr(),
-		"smtproutes new client.test "+senders.Addr(),
-		"bounceconfig edit Default --initial_retry=3600",
-	)
-	a.Start()
-	mid, err := segtest.Client{}.Send(a.SMTPAddr(), "sender@client.test", []string{"user@soft.test"},
-		plainMessage("user@soft.test", "stuck", "commit-1@client.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, senders := stuckSetup(t, "bounceconfig edit Default --initial_retry=3600")
+	mid := sendStuck(t, a, "sender@client.test", "commit-1@client.test")
 	a.WaitLog(t, fmt.Sprintf("MID %d to RID [0] pending till", mid), 20*time.Second)
 	a.MustCli("bounceconfig new fast --initial_retry=1 --max_retry_timeout=1 --send_warnings=on --send_warnings_interval=1 ; " +
 		"destconfig new soft.test --bounce_profile=fast ; commit fast retries for soft.test")

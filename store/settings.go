@@ -63,6 +63,16 @@ type FlowSettings struct {
 	SenderTempfailCode  int    `param:"sender_tempfail_code"`
 	SenderTempfailText  string `param:"sender_tempfail_text"`
 	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
+	// DKIMSigning signs mail relayed under the policy with the domainkeys
+	// profile of its From: address (SPEC 12; mta/smtpd/dkimsign.go).
+	DKIMSigning bool `param:"dkim_signing"`
+	// DKIM verification and DMARC (SPEC 12; mta/smtpd/dkimverify.go,
+	// dmarc.go). DMARCProfile names a dmarcconfig profile (DMARC.Profile);
+	// DMARCSendReports hands each evaluation to the aggregate reports.
+	DKIMVerify       bool   `param:"dkim_verification"`
+	DMARCVerify      bool   `param:"dmarc_verification"`
+	DMARCProfile     string `param:"dmarc_profile"`
+	DMARCSendReports bool   `param:"dmarc_send_reports"`
 }
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)
@@ -72,6 +82,7 @@ type DestControls struct {
 	MaxHostConcurrency       int    `param:"max_host_concurrency"`
 	MaxMessagesPerConnection int    `param:"max_messages_per_connection"`
 	UseTLS                   string `param:"use_tls"`        // off, on, required, on_verify, require_verify
+	DANE                     string `param:"dane"`           // off, opportunistic, mandatory (RFC 7672)
 	BounceProfile            string `param:"bounce_profile"` // as written; BounceSettings resolves it
 	// BounceValidation tags the envelope sender of mail to the
 	// destination with bvconfig's newest key (BATV prvs=, SPEC 11), so

@@ -22,11 +22,9 @@ var wantInert = map[*ParamTable][]string{
 	HATParams: {
 		"spam_check", "virus_check",
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test", "spf_fail_action",
-		"dkim_verification", "dkim_signing",
-		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",
 	},
 	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
+		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply",
 	},
 	BounceParams:    nil,
 	ConnLimitParams: nil,

@@ -9,8 +9,7 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noSPF   = "seg does not verify SPF yet"
-	noDMARC = "seg does not verify DMARC yet"
+	noSPF = "seg does not verify SPF yet"
 )
 
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
@@ -55,11 +54,11 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade PRA verification result", Inert: noSPF},
 	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check", Inert: noSPF},
 	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)", Inert: noSPF},
-	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification", Inert: "seg does not verify DKIM signatures yet"},
-	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing", Inert: "seg does not sign with DKIM yet"},
-	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification", Inert: noDMARC},
-	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile", Inert: noDMARC},
-	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports", Inert: noDMARC},
+	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification"},
+	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing"},
+	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification"},
+	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile"},
+	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports"},
 	{Name: "sender_verification", Kind: onOff, Default: "off", Help: "envelope sender DNS verification at MAIL FROM (<> is never checked)"},
 	{Name: "sender_malformed_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for malformed envelope senders (553 is the standard code)"},
 	{Name: "sender_malformed_text", Kind: KindString, Default: "#5.1.7 Malformed sender address <$EnvelopeSender>", Help: "reply text for malformed envelope senders: no domain, a single label, an all-numeric top-level domain or an address literal ($EnvelopeSender)"},
@@ -95,7 +94,7 @@ var DestParams = newTable("destconfig", []ParamSpec{
 	{Name: "limit_type", Kind: KindEnum, Enum: []string{"host", "MXIP"}, EnumAlias: map[string]string{"0": "host", "1": "MXIP", "domain": "host"}, Default: "host", Help: "host: one limit for the whole domain; MXIP: per mail exchanger IP", Inert: "seg always applies one limit to the whole domain"},
 	{Name: "limit_apply", Kind: KindEnum, Enum: []string{"system", "VG"}, EnumAlias: map[string]string{"0": "system", "1": "VG"}, Default: "system", Help: "system: system wide; VG: per source interface", Inert: "seg always applies limits system wide"},
 	{Name: "use_tls", Kind: KindEnum, Enum: []string{"off", "on", "required", "on_verify", "require_verify"}, EnumAlias: map[string]string{"0": "off", "1": "on", "2": "required", "3": "on_verify", "4": "require_verify", "no": "off", "preferred": "on", "require": "required"}, Default: "off", Help: "TLS: off, on (preferred), required, on_verify, require_verify"},
-	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)", Inert: "seg does not look up TLSA records yet"},
+	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)"},
 	{Name: "bounce_validation", Kind: onOff, Default: "off", Help: "bounce verification address tagging: the envelope sender goes out as prvs=TAG=sender with bvconfig's newest key"},
 	{Name: "bounce_profile", Kind: KindString, Default: "Default", Help: "bounce profile name"},
 })

@@ -73,20 +73,43 @@ func logSafe(s string) string {
 }
 
 // headerFields returns the first Message-ID and Subject of the message's
-// header block (everything before the first empty line; RFC 5322 section
-// 2.1), unfolded (section 2.2.3) and trimmed. The body is not looked at.
+// header block, unfolded and trimmed (eachHeader).
 func headerFields(msg []byte) (messageID, subject string, hasID, hasSubject bool) {
-	var name string
-	var val []byte
-	flush := func() {
+	eachHeader(msg, func(name string, val []byte) bool {
 		switch {
-		case name == "":
 		case !hasID && strings.EqualFold(name, "Message-ID"):
 			messageID, hasID = strings.TrimSpace(string(val)), true
 		case !hasSubject && strings.EqualFold(name, "Subject"):
 			subject, hasSubject = strings.TrimSpace(string(val)), true
 		}
+		return !hasID || !hasSubject
+	})
+	return
+}
+
+// firstHeader returns the value of the first field called name, unfolded
+// and trimmed.
+func firstHeader(msg []byte, name string) (value string, ok bool) {
+	eachHeader(msg, func(n string, val []byte) bool {
+		if strings.EqualFold(n, name) {
+			value, ok = strings.TrimSpace(string(val)), true
+		}
+		return !ok
+	})
+	return
+}
+
+// eachHeader calls f with each field of the message's header block
+// (everything before the first empty line; RFC 5322 section 2.1), its
+// value unfolded (section 2.2.3), until f returns false. The body is not
+// looked at.
+func eachHeader(msg []byte, f func(name string, val []byte) bool) {
+	var name string
+	var val []byte
+	flush := func() bool {
+		more := name == "" || f(name, val)
 		name, val = "", nil
+		return more
 	}
 	for len(msg) > 0 {
 		i := bytes.IndexByte(msg, '\n')
@@ -106,14 +129,15 @@ func headerFields(msg []byte) (messageID, subject string, hasID, hasSubject bool
 			}
 			continue
 		}
-		flush()
+		if !flush() {
+			return
+		}
 		if c := bytes.IndexByte(line, ':'); c > 0 {
 			name = string(bytes.TrimRight(line[:c], " \t"))
 			val = append([]byte(nil), line[c+1:]...)
 		}
 	}
 	flush()
-	return
 }
 
 // pyQuote quotes s the way AsyncOS (a Python program) writes values in

@@ -3,6 +3,7 @@ package delivery
 import (
 	"time"
 
+	"seg/mta/queue"
 	"seg/store"
 )
 
@@ -16,10 +17,31 @@ import (
 // became a minute, or max_queue_lifetime passed. So when the scheduler
 // first sees a new configuration (and at start-up), each waiting item's
 // next attempt is brought forward to the earliest its recipients' policy
-// now allows: a retry as if the last attempt had failed now, the queue
-// lifetime's deadline, or at once for a recipient the new policy has run
-// out of retries or time for (dispatch then expires it). A retry is
-// never put off: a commit does not delay mail that was due sooner.
+// now allows (Retimer). A retry is never put off: a commit does not delay
+// mail that was due sooner.
+
+// Retimer is a RetryPolicy that a commit can change (a bounce profile;
+// not the Threat Defense Connector's fixed table).
+type Retimer interface {
+	// Retime returns when a recipient waiting for next after its
+	// attempts-th attempt is to be tried now that the policy is this
+	// one: never later than next.
+	Retime(m *queue.Message, attempts int, next, now time.Time) time.Time
+}
+
+// Retime: a retry as if the last attempt had failed now, capped by the
+// queue lifetime's deadline; at once for a recipient out of retries or
+// time (dispatch then expires it).
+func (p *ProfilePolicy) Retime(m *queue.Message, attempts int, next, now time.Time) time.Time {
+	t, ok := p.NextRetry(m, attempts, now)
+	if !ok || p.Expired(m, attempts, now) {
+		return now
+	}
+	if t.Before(next) {
+		return t
+	}
+	return next
+}
 
 // retime brings waiting items' retries forward to what cfg allows.
 func (s *sched) retime(cfg *store.Config, now time.Time) {
@@ -43,18 +65,17 @@ func (s *sched) retime(cfg *store.Config, now time.Time) {
 // earliest is the soonest the policy under cfg would retry one of the
 // item's attempted recipients; the item's own time when none is sooner.
 func (s *sched) earliest(it *item, cfg *store.Config, now time.Time) time.Time {
-	pol := s.policy(cfg, it)
+	r, ok := s.policy(cfg, it).(Retimer)
+	if !ok {
+		return it.next
+	}
 	next := it.next
 	for _, rid := range it.rids {
 		rc := s.rcpt(it.ms, rid)
 		if rc == nil || rc.Attempts == 0 {
 			continue // unattempted: due at its own time already
 		}
-		t, ok := pol.NextRetry(it.ms.m, rc.Attempts, now)
-		if !ok || pol.Expired(it.ms.m, rc.Attempts, now) {
-			t = now
-		}
-		if t.Before(next) {
+		if t := r.Retime(it.ms.m, rc.Attempts, it.next, now); t.Before(next) {
 			next = t
 		}
 	}

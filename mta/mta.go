@@ -143,11 +143,13 @@ func Start(o Options) (*MTA, error) {
 func (m *MTA) config() *store.Config { return m.cfg.Load() }
 
 // follow applies each committed configuration: listeners are reconciled,
-// and delivery reads the new snapshot on its next attempt.
+// and delivery reads the new snapshot on its next attempt (and retimes
+// queued mail under it at once).
 func (m *MTA) follow(watch <-chan *store.Snapshot) {
 	defer close(m.watchDone)
 	for snap := range watch {
 		m.cfg.Store(snap.Config)
+		m.delivery.Reconfigured()
 		if err := m.smtpd.Apply(snap.Config); err != nil {
 			m.o.Log.Warning("Listener reconfiguration failed: %v", err)
 		}

@@ -25,8 +25,8 @@ func TestInertChanges(t *testing.T) {
 	in.Policy("$THROTTLED").Params["max_rcpts_per_hour"] = "30"                      // enforced: no warning
 	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default; dkim_signing is enforced
 	out := &next.Listeners[1].HAT
-	out.Defaults["spam_check"] = "on" // a private listener's default is off
-	out.Defaults["use_sb"] = "off"    // and this is its default
+	out.Defaults["spam_check"] = "on"   // a private listener's default is off
+	out.Defaults["use_sb"] = "off"      // and this is its default
 	out.Defaults["virus_check"] = "off" // its default is on
 	want := []string{
 		"Warning: spam_check is stored but not enforced: seg has no spam engine.",

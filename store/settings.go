@@ -120,6 +120,13 @@ type BounceSettings struct {
 	// UseDSNFormat off sends bounces as one plain-text message, for
 	// senders whose software cannot read RFC 3464 reports.
 	UseDSNFormat bool `param:"use_dsn_bounce_format"`
+	// SendWarnings sends the sender a delay warning (an RFC 3464
+	// "delayed" DSN) about recipients still queued after a soft failure:
+	// at most WarningsCount per recipient, WarningsInterval after arrival
+	// and after the previous one.
+	SendWarnings     bool          `param:"send_warnings"`
+	WarningsCount    int           `param:"send_warnings_count"`
+	WarningsInterval time.Duration `param:"send_warnings_interval"`
 }
 
 // The field maps, made when the package loads (paramfields.go).

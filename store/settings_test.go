@@ -25,9 +25,7 @@ var wantInert = map[*ParamTable][]string{
 	DestParams: {
 		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply",
 	},
-	BounceParams: {
-		"send_warnings", "send_warnings_count", "send_warnings_interval",
-	},
+	BounceParams:    nil,
 	ConnLimitParams: nil,
 }
 

@@ -94,8 +94,6 @@ var DestParams = newTable("destconfig", []ParamSpec{
 	{Name: "bounce_profile", Kind: KindString, Default: "Default", Help: "bounce profile name"},
 })
 
-const noWarnings = "seg sends no delay warnings yet"
-
 // BounceParams are the bounce profile parameters (SPEC 5).
 var BounceParams = newTable("bounceconfig", []ParamSpec{
 	{Name: "max_retries", Kind: KindInt, Min: 0, Max: 10000, Default: "100", Help: "maximum number of retries"},
@@ -105,9 +103,12 @@ var BounceParams = newTable("bounceconfig", []ParamSpec{
 	{Name: "send_bounces", Kind: onOff, Default: "on", Help: "send a message for each hard bounce"},
 	{Name: "use_dsn_bounce_format", Kind: onOff, Default: "on", Help: "send bounces in the RFC 3464 DSN format (multipart/report); off: one plain-text message"},
 	{Name: "bounce_subject", Kind: KindString, Default: "Delivery Status Notification (Failure)", Help: "subject of bounce messages"},
-	{Name: "send_warnings", Kind: onOff, Default: "off", Help: "send delay warning messages", Inert: noWarnings},
-	{Name: "send_warnings_count", Kind: KindInt, Min: 1, Max: 100, Default: "1", Help: "maximum number of delay warnings per recipient", Inert: noWarnings},
-	{Name: "send_warnings_interval", Kind: KindDuration, Min: 60, Max: 30 * 86400, Default: "14400", Help: "seconds between delay warnings", Inert: noWarnings},
+	{Name: "send_warnings", Kind: onOff, Default: "off", Help: "send delay warning messages"},
+	{Name: "send_warnings_count", Kind: KindInt, Min: 1, Max: 100, Default: "1", Help: "maximum number of delay warnings per recipient"},
+	// Min 1 s, as initial_retry: a warning goes out only when an attempt
+	// fails, so the retry schedule and send_warnings_count bound what a
+	// sender gets whatever the interval.
+	{Name: "send_warnings_interval", Kind: KindDuration, Min: 1, Max: 30 * 86400, Default: "14400", Help: "seconds between delay warnings"},
 	{Name: "bounce_address", Kind: KindString, Default: "", Help: "send bounces to this address instead of the sender (empty: the sender)"},
 })
 

@@ -23,6 +23,9 @@ type Queue interface {
 	NextDCID() int64
 	// Enqueue stores a new message (a DSN); it is durable on return.
 	Enqueue(m *queue.Message, body []byte) error
+	// EnqueueWarning stores a delay warning and counts it on the
+	// recipients it reports, in one durable write (warn.go).
+	EnqueueWarning(m *queue.Message, body []byte, w queue.Warned) error
 	Body(mid int64) ([]byte, error)
 	// Attempt durably records an attempt (attempts+1, next retry time)
 	// before the connection is made.

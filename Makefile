@@ -33,8 +33,9 @@ test: deps
 	$(GO) test $(RACE) -timeout 15m ./...
 
 # Go benchmarks (BenchmarkRelay in mta/mailtest profiles the MTA in
-# process), then the real binary against a private Postfix, and with TDC
-# off and on (bench/relay.sh; RELAYS, MSGS, REPS, SIZE, SESSIONS, PROFILE
+# process), then the real binary against a private Postfix, with TDC
+# off and on, and with sender authentication (SPF, DKIM, DMARC) off and
+# on (bench/relay.sh; RELAYS, MSGS, REPS, SIZE, SESSIONS, PROFILE
 # pass through).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -14,8 +14,8 @@
 # Environment: MSGS=10000 SIZE=4096 SESSIONS=20 REPS=3 OUT=/tmp/seg-bench
 #   SEG_SETUP="CMD ; CMD": more seg cli commands for every seg variant,
 #     e.g. mail flow policy limits to measure the cost of counting;
-#   RELAYS="seg postfix direct seg-noscan seg-tdc": the relays of each
-#     round, in order (seg variants below; direct: smtp-source straight
+#   RELAYS="seg postfix direct seg-noscan seg-tdc seg-auth seg-sign": the
+#     relays of each round, in order (seg variants below; direct: smtp-source straight
 #     into the sink, no relay at all: the ceiling); PROFILE=1 writes each seg's CPU
 #     profile of round N to $OUT/NAME.cpu.pprof.N (go tool pprof -top
 #     $OUT/seg $OUT/NAME.cpu.pprof.N)
@@ -25,13 +25,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MSGS=${MSGS:-10000} SIZE=${SIZE:-4096} SESSIONS=${SESSIONS:-20} REPS=${REPS:-3}
 OUT=${OUT:-/tmp/seg-bench} TIMEOUT=${TIMEOUT:-600} PROFILE=${PROFILE:-}
-RELAYS=${RELAYS:-seg postfix direct seg-noscan seg-tdc}
+RELAYS=${RELAYS:-seg postfix direct seg-noscan seg-tdc seg-auth seg-sign}
 SEG_PORT=${SEG_PORT:-2725} PF_PORT=${PF_PORT:-2625} SINK_PORT=${SINK_PORT:-2626}
-TDC_SINK_PORT=${TDC_SINK_PORT:-2627} SSH_PORT=${SSH_PORT:-2722}
+TDC_SINK_PORT=${TDC_SINK_PORT:-2627} SSH_PORT=${SSH_PORT:-2722} DNS_PORT=${DNS_PORT:-2653}
 HOST=127.0.0.1
 # Two runs at once would share these ports: the second's seg could not
 # bind and its smtp-source would load the first's seg, spoiling both.
-for p in $SEG_PORT $((SEG_PORT + 1)) $((SEG_PORT + 2)) $PF_PORT $SINK_PORT $TDC_SINK_PORT $SSH_PORT $((SSH_PORT + 1)) $((SSH_PORT + 2)); do
+for p in $SEG_PORT $((SEG_PORT + 1)) $((SEG_PORT + 2)) $((SEG_PORT + 3)) $((SEG_PORT + 4)) $DNS_PORT $PF_PORT $SINK_PORT $TDC_SINK_PORT $SSH_PORT $((SSH_PORT + 1)) $((SSH_PORT + 2)); do
   if (exec 3<>/dev/tcp/$HOST/$p) 2>/dev/null; then
     echo "port $p is in use (another bench/relay.sh?): wait, or set SEG_PORT PF_PORT SINK_PORT TDC_SINK_PORT SSH_PORT" >&2
     exit 1
@@ -105,20 +105,29 @@ pf_queue_empty() { [ -z "$(find "$PF/queue/active" "$PF/queue/incoming" "$PF/que
 #               the RAT and match the incoming policy DEFAULT, TDC off
 #   seg-tdc     as seg-noscan with the policy's TDC on: every message is
 #               journaled to a second sink through the.tdc.queue
-declare -A SEG_PID SEG_PORTS=([seg]=$SEG_PORT [seg-noscan]=$((SEG_PORT + 1)) [seg-tdc]=$((SEG_PORT + 2)))
-declare -A SEG_SSH=([seg]=$SSH_PORT [seg-noscan]=$((SSH_PORT + 1)) [seg-tdc]=$((SSH_PORT + 2)))
+#   seg-auth    as seg-noscan with SPF (HELO, MAIL FROM), DKIM verification
+#               and DMARC on for all mail, against authdns serving
+#               client.test's SPF and DMARC records (compare: seg-noscan)
+#   seg-sign    as seg with DKIM signing (RSA 2048) of all relayed mail
+#               (compare: seg)
+declare -A SEG_PID SEG_PORTS=([seg]=$SEG_PORT [seg-noscan]=$((SEG_PORT + 1)) [seg-tdc]=$((SEG_PORT + 2)) [seg-auth]=$((SEG_PORT + 3)) [seg-sign]=$((SEG_PORT + 4)))
+declare -A SEG_SSH=([seg]=$SSH_PORT [seg-noscan]=$((SSH_PORT + 1)) [seg-tdc]=$((SSH_PORT + 2)) [seg-auth]=$((SSH_PORT + 3)) [seg-sign]=$((SSH_PORT + 4)))
 start_seg() {
   local name=$1 d=$OUT/$1-data
   rm -rf "$d"; mkdir -p "$d"
   local cfg="listenerconfig edit IncomingMail setup --port ${SEG_PORTS[$name]} ; sshconfig setup --port ${SEG_SSH[$name]} ; smtproutes new example.test $HOST:$SINK_PORT"
-  if [ "$name" != seg ]; then
+  if [ "$name" != seg ] && [ "$name" != seg-sign ]; then
     # Relayed mail is never journaled (SPEC 2): receive as incoming mail.
-    local tdc=default; [ "$name" = seg-noscan ] && tdc=off
+    local tdc=default; [ "$name" != seg-tdc ] && tdc=off
     cfg="$cfg ; listenerconfig edit IncomingMail hostaccess edit sendergroup RELAYLIST --remove $HOST"
     cfg="$cfg ; listenerconfig edit IncomingMail hostaccess edit sendergroup ALLOWED_LIST --add $HOST"
     cfg="$cfg ; listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT"
     cfg="$cfg ; smtproutes new intake.test $HOST:$TDC_SINK_PORT ; tdcconfig setup --enable yes --intake journal@intake.test ; policyconfig incoming edit DEFAULT --tdc $tdc"
   fi
+  case $name in
+  seg-auth) cfg="$cfg ; dnsconfig setup --servers $HOST:$DNS_PORT ; listenerconfig edit IncomingMail hostaccess default --spf=on --spf_conformance=spf --dkim_verification=on --dmarc_verification=on" ;;
+  seg-sign) cfg="$cfg ; domainkeys key new bench --type rsa --bits 2048 ; domainkeys profile new bench --domain client.test --selector s1 --key bench ; listenerconfig edit IncomingMail hostaccess default --dkim_signing=on" ;;
+  esac
   [ -n "${SEG_SETUP:-}" ] && cfg="$cfg ; $SEG_SETUP"
   SEG_ADMIN_PASSWORD=bench-password "$OUT/seg" cli --data "$d" "$cfg ; commit bench" >/dev/null
   local prof=(); [ -n "$PROFILE" ] && prof=(--cpuprofile "$OUT/$name.cpu.pprof")
@@ -136,7 +145,13 @@ trap cleanup EXIT
 want() { [[ " $RELAYS " == *" $1 "* ]]; }
 start_sink $SINK_PORT; { want seg-tdc || want seg-noscan; } && start_sink $TDC_SINK_PORT
 want postfix && start_postfix
-for name in seg seg-noscan seg-tdc; do want $name && start_seg $name; done
+if want seg-auth; then
+  go build -o "$OUT/authdns" ./bench/authdns
+  "$OUT/authdns" -addr $HOST:$DNS_PORT \
+    'client.test. 3600 IN TXT "v=spf1 ip4:127.0.0.0/8 -all"' \
+    '_dmarc.client.test. 3600 IN TXT "v=DMARC1; p=reject"' > "$OUT/authdns.out" 2>&1 & SINKS+=($!)
+fi
+for name in seg seg-noscan seg-tdc seg-auth seg-sign; do want $name && start_seg $name; done
 log "relays: $RELAYS; sink :$SINK_PORT, intake sink :$TDC_SINK_PORT; $MSGS x $SIZE B, $SESSIONS sessions, $REPS rounds each"
 
 # round NAME -> "accept_rate e2e_rate relay_cpu_ms_per_msg sys_cpu_ms_per_msg errors copies_rate"
@@ -193,7 +208,9 @@ ratio seg postfix "ratio seg/postfix e2e" || true
 ratio seg direct "ratio seg/no-relay ceiling e2e (smtp-source straight into smtp-sink)" || true
 ratio postfix direct "ratio postfix/no-relay ceiling e2e" || true
 ratio seg-tdc seg-noscan "ratio TDC on/off e2e of the original mail (seg-tdc/seg-noscan)" || true
-for name in seg seg-noscan seg-tdc; do
+ratio seg-auth seg-noscan "ratio SPF+DKIM+DMARC verification on/off e2e (seg-auth/seg-noscan)" || true
+ratio seg-sign seg "ratio DKIM signing on/off e2e of relayed mail (seg-sign/seg)" || true
+for name in seg seg-noscan seg-tdc seg-auth seg-sign; do
   want $name && echo "peak RSS of $name: $(awk '/VmHWM/{print $2, $3}' /proc/${SEG_PID[$name]}/status)"
 done
 if want seg-tdc; then

@@ -89,6 +89,10 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		func(c ClientCA) string { return objectKey("client CA", c.Name, true) })
 	out.AddressLists = mergeList(out.AddressLists, m.AddressLists, apply,
 		func(l AddressList) string { return objectKey("address list", l.Name, true) })
+	out.DomainKeys.Keys = mergeList(out.DomainKeys.Keys, m.DomainKeys.Keys, apply,
+		func(k DKIMKey) string { return objectKey("domainkeys key", k.Name, true) })
+	out.DomainKeys.Profiles = mergeList(out.DomainKeys.Profiles, m.DomainKeys.Profiles, apply,
+		func(p DKIMProfile) string { return objectKey("domainkeys profile", p.Name, true) })
 	return out, conflicts
 }
 

@@ -34,6 +34,9 @@ type Config struct {
 	SenderExceptions []SenderException `json:"sender_exceptions,omitempty"`
 	// DMARC is dmarcconfig (dmarc.go); absent while never set.
 	DMARC DMARC `json:"dmarc,omitzero"`
+	// DomainKeys is the domainkeys command: DKIM signing keys and
+	// profiles (domainkeys.go); absent while never set.
+	DomainKeys DomainKeys `json:"domainkeys,omitzero"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -24,7 +24,7 @@ func TestInertChanges(t *testing.T) {
 	in.Defaults["spf_conformance"] = "spf"
 	in.Defaults["max_rcpts_per_msg"] = "10"                                          // enforced: no warning
 	in.Policy("$THROTTLED").Params["max_rcpts_per_hour"] = "30"                      // enforced: no warning
-	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default
+	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default; dkim_signing is enforced
 	out := &next.Listeners[1].HAT
 	out.Defaults["spam_check"] = "on" // a private listener's default is off
 	out.Defaults["use_sb"] = "off"    // and this is its default
@@ -35,7 +35,6 @@ func TestInertChanges(t *testing.T) {
 	want := []string{
 		"Warning: spam_check is stored but not enforced: seg has no spam engine.",
 		"Warning: spf_conformance is stored but not enforced: seg does not verify SPF yet.",
-		"Warning: dkim_signing is stored but not enforced: seg does not sign with DKIM yet.",
 		"Warning: recipient_limit is stored but not enforced: seg does not limit recipients per destination yet.",
 		"Warning: send_warnings is stored but not enforced: seg sends no delay warnings yet.",
 	}

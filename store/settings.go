@@ -63,6 +63,9 @@ type FlowSettings struct {
 	SenderTempfailCode  int    `param:"sender_tempfail_code"`
 	SenderTempfailText  string `param:"sender_tempfail_text"`
 	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
+	// DKIMSigning signs mail relayed under the policy with the domainkeys
+	// profile of its From: address (SPEC 12; mta/smtpd/dkimsign.go).
+	DKIMSigning bool `param:"dkim_signing"`
 	// DKIM verification and DMARC (SPEC 12; mta/smtpd/dkimverify.go,
 	// dmarc.go). DMARCProfile names a dmarcconfig profile (DMARC.Profile);
 	// DMARCSendReports hands each evaluation to the aggregate reports.
@@ -80,6 +83,10 @@ type DestControls struct {
 	MaxMessagesPerConnection int    `param:"max_messages_per_connection"`
 	UseTLS                   string `param:"use_tls"`        // off, on, required, on_verify, require_verify
 	BounceProfile            string `param:"bounce_profile"` // as written; BounceSettings resolves it
+	// BounceValidation tags the envelope sender of mail to the
+	// destination with bvconfig's newest key (BATV prvs=, SPEC 11), so
+	// that a bounce coming back can be told from backscatter.
+	BounceValidation bool `param:"bounce_validation"`
 }
 
 // BounceSettings are a bounce profile's parameters that delivery applies
@@ -95,6 +102,9 @@ type BounceSettings struct {
 	SendBounces      bool          `param:"send_bounces"`
 	BounceSubject    string        `param:"bounce_subject"`
 	BounceAddress    string        `param:"bounce_address"` // "": the envelope sender
+	// UseDSNFormat off sends bounces as one plain-text message, for
+	// senders whose software cannot read RFC 3464 reports.
+	UseDSNFormat bool `param:"use_dsn_bounce_format"`
 }
 
 // The field maps, made when the package loads (paramfields.go).

@@ -22,13 +22,12 @@ var wantInert = map[*ParamTable][]string{
 	HATParams: {
 		"spam_check", "virus_check",
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test", "spf_fail_action",
-		"dkim_signing",
 	},
 	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane", "bounce_validation",
+		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
 	},
 	BounceParams: {
-		"use_dsn_bounce_format", "send_warnings", "send_warnings_count", "send_warnings_interval",
+		"send_warnings", "send_warnings_count", "send_warnings_interval",
 	},
 	ConnLimitParams: nil,
 }

@@ -9,8 +9,7 @@ var onOff = KindOnOff
 
 // Why the HAT parameters seg does not enforce are inert.
 const (
-	noSPF        = "seg does not verify SPF yet"
-	noBounceTags = "seg does not tag bounce addresses yet"
+	noSPF = "seg does not verify SPF yet"
 )
 
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
@@ -56,7 +55,7 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check", Inert: noSPF},
 	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)", Inert: noSPF},
 	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification"},
-	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing", Inert: "seg does not sign with DKIM yet"},
+	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing"},
 	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification"},
 	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile"},
 	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports"},
@@ -96,7 +95,7 @@ var DestParams = newTable("destconfig", []ParamSpec{
 	{Name: "limit_apply", Kind: KindEnum, Enum: []string{"system", "VG"}, EnumAlias: map[string]string{"0": "system", "1": "VG"}, Default: "system", Help: "system: system wide; VG: per source interface", Inert: "seg always applies limits system wide"},
 	{Name: "use_tls", Kind: KindEnum, Enum: []string{"off", "on", "required", "on_verify", "require_verify"}, EnumAlias: map[string]string{"0": "off", "1": "on", "2": "required", "3": "on_verify", "4": "require_verify", "no": "off", "preferred": "on", "require": "required"}, Default: "off", Help: "TLS: off, on (preferred), required, on_verify, require_verify"},
 	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)", Inert: "seg does not look up TLSA records yet"},
-	{Name: "bounce_validation", Kind: onOff, Default: "off", Help: "bounce verification address tagging", Inert: noBounceTags},
+	{Name: "bounce_validation", Kind: onOff, Default: "off", Help: "bounce verification address tagging: the envelope sender goes out as prvs=TAG=sender with bvconfig's newest key"},
 	{Name: "bounce_profile", Kind: KindString, Default: "Default", Help: "bounce profile name"},
 })
 
@@ -109,7 +108,7 @@ var BounceParams = newTable("bounceconfig", []ParamSpec{
 	{Name: "initial_retry", Kind: KindDuration, Min: 1, Max: 86400, Default: "60", Help: "initial seconds to wait before retrying"},
 	{Name: "max_retry_timeout", Kind: KindDuration, Min: 1, Max: 86400, Default: "3600", Help: "maximum seconds to wait before retrying"},
 	{Name: "send_bounces", Kind: onOff, Default: "on", Help: "send a message for each hard bounce"},
-	{Name: "use_dsn_bounce_format", Kind: onOff, Default: "on", Help: "use the RFC 3464 DSN message format", Inert: "seg always sends RFC 3464 DSNs"},
+	{Name: "use_dsn_bounce_format", Kind: onOff, Default: "on", Help: "send bounces in the RFC 3464 DSN format (multipart/report); off: one plain-text message"},
 	{Name: "bounce_subject", Kind: KindString, Default: "Delivery Status Notification (Failure)", Help: "subject of bounce messages"},
 	{Name: "send_warnings", Kind: onOff, Default: "off", Help: "send delay warning messages", Inert: noWarnings},
 	{Name: "send_warnings_count", Kind: KindInt, Min: 1, Max: 100, Default: "1", Help: "maximum number of delay warnings per recipient", Inert: noWarnings},

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"seg/internal/address"
+	"seg/mta/bounceverify"
 	"seg/mta/queue"
 )
 
@@ -40,7 +41,7 @@ func (x *Delivery) outboundOf(j *job) (outbound, []outcome) {
 			}
 			return ob, refused
 		}
-		ob.from = mb.String()
+		ob.from = x.tagSender(j, mb.String())
 	}
 	for _, rid := range j.rids {
 		addr := rcptOf(m, rid).Addr
@@ -54,6 +55,21 @@ func (x *Delivery) outboundOf(j *job) (outbound, []outcome) {
 		ob.rcpts = append(ob.rcpts, mb.String())
 	}
 	return ob, refused
+}
+
+// tagSender is the envelope sender as it goes to the job's destination:
+// tagged with bvconfig's newest key (BATV prvs=, SPEC 11) when the
+// destination has bounce_validation on and a key exists, so that the
+// inbound side can tell a real bounce of this message from backscatter.
+// The tag is made at each attempt, valid for bounceverify.TagDays from
+// then: a retry days later carries a fresh one. Journal copies to a TDC
+// intake (special destinations) keep their sender.
+func (x *Delivery) tagSender(j *job, from string) string {
+	if j.sp != nil || !j.cfg.DestControls(j.dest).BounceValidation {
+		return from
+	}
+	tagged, _ := bounceverify.SignNow(&j.cfg.BounceVerification, from, x.d.Now())
+	return tagged
 }
 
 // destOf names the destination queue and the routing domain of a

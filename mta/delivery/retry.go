@@ -33,6 +33,9 @@ type BounceSpec struct {
 	Send    bool
 	To      string // "" means the envelope sender
 	Subject string
+	// Plain sends the bounce as one text/plain message instead of an RFC
+	// 3464 multipart/report (use_dsn_bounce_format off).
+	Plain bool
 }
 
 // Backoff is the wait after the attempts-th failed attempt: initial,
@@ -75,6 +78,7 @@ func NewProfilePolicy(cfg *store.Config, dest string) *ProfilePolicy {
 			Send:    b.SendBounces,
 			To:      b.BounceAddress,
 			Subject: b.BounceSubject,
+			Plain:   !b.UseDSNFormat,
 		},
 	}
 }

@@ -235,6 +235,7 @@ func (x *Delivery) bounce(j *job, hard []failed, orig []byte, now time.Time) {
 		// Mail not received under RELAY may have a forged sender: its
 		// bounce carries none of the original's content (issue 8).
 		Untrusted: !m.Relayed,
+		Plain:     spec.Plain,
 	})
 	if err != nil {
 		x.d.Log.Warning("MID %d could not generate a bounce: %v", m.MID, err)

@@ -41,6 +41,10 @@ type Report struct {
 	// original's Message-ID and Date are quoted then, enough to identify
 	// it; its Subject and other fields are not.
 	Untrusted bool
+	// Plain renders the report as one text/plain message (the human
+	// text, then the original header) for senders whose software does not
+	// read multipart/report: AsyncOS's "use DSN bounce format: no".
+	Plain bool
 }
 
 // untrustedFields are the header fields quoted for an untrusted sender.
@@ -71,6 +75,9 @@ func Build(r Report) ([]byte, error) {
 		subject = "Delivery Status Notification (Failure)"
 	}
 
+	if r.Plain {
+		return plain(r, from, msgID, subject), nil
+	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	boundary := fmt.Sprintf("=_seg-dsn-%d-%d", r.OrigMID, r.Date.UnixNano())
@@ -104,7 +111,16 @@ func Build(r Report) ([]byte, error) {
 	}
 
 	var out bytes.Buffer
-	h := func(k, v string) { fmt.Fprintf(&out, "%s: %s\r\n", k, v) }
+	writeHeader(&out, r, from, msgID, subject)
+	fmt.Fprintf(&out, "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=%q\r\n", boundary)
+	out.WriteString("\r\n")
+	out.Write(body.Bytes())
+	return out.Bytes(), nil
+}
+
+// writeHeader writes the report's header fields but Content-Type.
+func writeHeader(out *bytes.Buffer, r Report, from, msgID, subject string) {
+	h := func(k, v string) { fmt.Fprintf(out, "%s: %s\r\n", k, v) }
 	h("From", "<"+from+">")
 	h("To", "<"+r.To+">")
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
@@ -112,10 +128,35 @@ func Build(r Report) ([]byte, error) {
 	h("Message-ID", "<"+msgID+">")
 	h("Auto-Submitted", "auto-replied") // RFC 3834 section 5
 	h("MIME-Version", "1.0")
-	h("Content-Type", fmt.Sprintf("multipart/report; report-type=delivery-status;\r\n\tboundary=%q", boundary))
+}
+
+// plain is the report as one text/plain message: the human text, each
+// recipient's status, and the original header (only its Message-ID and
+// Date for an untrusted sender), after a separator line.
+func plain(r Report, from, msgID, subject string) []byte {
+	var text strings.Builder
+	text.WriteString(humanText(r))
+	for _, rc := range r.Recipients {
+		fmt.Fprintf(&text, "\r\n<%s>: %s (%s)\r\n", clip(rc.Final), clip(rc.Status), clip(stripType(rc.Diagnostic)))
+	}
+	hdr := headerOf(r.Original)
+	if r.Untrusted {
+		hdr = onlyFields(hdr, untrustedFields)
+	}
+	if hdr != "" {
+		text.WriteString("\r\n--- The header of your message ---\r\n\r\n")
+		text.WriteString(hdr)
+	}
+	body := text.String()
+	var out bytes.Buffer
+	writeHeader(&out, r, from, msgID, subject)
+	out.WriteString("Content-Type: text/plain; charset=" + charset(body) + "\r\n")
+	if !isASCII(body) {
+		out.WriteString("Content-Transfer-Encoding: 8bit\r\n")
+	}
 	out.WriteString("\r\n")
-	out.Write(body.Bytes())
-	return out.Bytes(), nil
+	out.WriteString(body)
+	return out.Bytes()
 }
 
 func humanText(r Report) string {

@@ -199,3 +199,53 @@ func tailLines(s string, n int) string {
 	}
 	return strings.Join(lines, "")
 }
+
+// use_dsn_bounce_format off (SPEC 5): the bounce is one text/plain
+// message naming the recipient, its status and the receiver's reply, with
+// the original's header; a commit back to on restores the RFC 3464
+// report for the next bounce.
+func TestPlainBounceFormat(t *testing.T) {
+	sink := segtest.NewSink(t, segtest.SinkOptions{Reply: func(a segtest.Attempt) error {
+		if a.Cmd == "RCPT" {
+			return segtest.Reply(550, "5.1.1 User unknown")
+		}
+		return nil
+	}})
+	senders := segtest.NewSink(t, segtest.SinkOptions{})
+	a := segtest.New(t,
+		"smtproutes new hard.test "+sink.Addr(),
+		"smtproutes new client.test "+senders.Addr(),
+		"bounceconfig edit Default --use_dsn_bounce_format=off",
+	)
+	a.Start()
+	send := func(id string) int64 {
+		t.Helper()
+		mid, err := segtest.Client{}.Send(a.SMTPAddr(), "sender@client.test", []string{"nobody@hard.test"},
+			plainMessage("nobody@hard.test", "will bounce", id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mid
+	}
+	mid := send("plain-1@client.test")
+	bounce := senders.WaitCount(t, 1, 20*time.Second)[0]
+	msg, err := mail.ReadMessage(bytes.NewReader(bounce.Data))
+	if err != nil {
+		t.Fatalf("the bounce does not parse: %v\n%s", err, bounce.Data)
+	}
+	body, _ := io.ReadAll(msg.Body)
+	ct := msg.Header.Get("Content-Type")
+	for _, want := range []string{"<nobody@hard.test>: 5.1.1", "550 5.1.1 User unknown", "Message-ID: <plain-1@client.test>"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the plain bounce lacks %q:\n%s", want, body)
+		}
+	}
+	if !strings.HasPrefix(ct, "text/plain") || bounce.From != "" || msg.Header.Get("Auto-Submitted") != "auto-replied" {
+		t.Fatalf("bounce of MID %d: Content-Type %q, from <%s>; want text/plain from <>", mid, ct, bounce.From)
+	}
+
+	a.MustCli("bounceconfig edit Default --use_dsn_bounce_format=on ; commit dsn format")
+	mid = send("plain-2@client.test")
+	bounce = senders.WaitCount(t, 2, 20*time.Second)[1]
+	checkDSN(t, bounce.Data, mid, "nobody@hard.test", "5.1.1", "plain-2@client.test", "550")
+}

@@ -101,3 +101,53 @@ func TestBounceVerificationOnTheWire(t *testing.T) {
 		t.Fatalf("delivered to %q, want joe@example.test twice (untagged and the tag removed)", got[2].Rcpts)
 	}
 }
+
+// Bounce verification, outbound (SPEC 11): mail relayed to a destination
+// with bounce_validation on leaves with its envelope sender tagged by
+// bvconfig's newest key, and only then; a bounce that comes back to the
+// tagged address passes the inbound check and reaches the sender
+// untagged, while backscatter to the bare address is refused.
+func TestBounceTaggingOutbound(t *testing.T) {
+	sink := segtest.NewSink(t, segtest.SinkOptions{})
+	a := segtest.New(t,
+		"smtproutes new example.test "+sink.Addr(),
+		"smtproutes new plain.test "+sink.Addr(),
+		"smtproutes new client.test "+sink.Addr(),
+		"listenerconfig edit IncomingMail rcptaccess new client.test ACCEPT",
+		"listenerconfig edit IncomingMail hostaccess default --accept_untagged_bounces=off",
+		"bvconfig new k1 --text s3cret",
+		"destconfig new example.test --bounce_validation=on")
+	a.Start()
+
+	// 127.0.0.1 is in RELAYLIST: this mail is relayed out.
+	send := func(to string) {
+		t.Helper()
+		if _, err := (segtest.Client{}).Send(a.SMTPAddr(), "joe@client.test", []string{to}, plainMessage(to, "out", "<out@client.test>")); err != nil {
+			t.Fatalf("relaying to %s: %v", to, err)
+		}
+	}
+	send("rcpt@example.test")
+	got := sink.WaitCount(t, 1, 20*time.Second)
+	from := got[0].From
+	key := store.BVKey{Number: 0, Secret: "s3cret"}
+	bv := &store.BounceVerification{Keys: []store.BVKey{key}}
+	if orig, ok, why := bounceverify.Verify(bv, from, time.Now()); !ok || orig != "joe@client.test" || !strings.HasPrefix(from, "prvs=0") {
+		t.Fatalf("to a bounce_validation destination the sender went out as <%s> (verifies: %v %s)", from, ok, why)
+	}
+	// A destination without bounce_validation gets the sender as it is.
+	send("rcpt@plain.test")
+	got = sink.WaitCount(t, 2, 20*time.Second)
+	if got[1].From != "joe@client.test" {
+		t.Fatalf("to plain.test the sender went out as <%s>, want it untagged", got[1].From)
+	}
+
+	// The bounce comes back from another host to the tagged address.
+	cl := dialFromAs(t, "127.0.0.40", a.SMTPAddr(), "")
+	expectRcpt(t, cl, "joe@client.test", "550 5.7.1 Bounce verification failed")
+	expectRcpt(t, cl, from, "250")
+	sendBounce(t, cl, "joe@client.test")
+	got = sink.WaitCount(t, 3, 20*time.Second)
+	if !slices.Equal(got[2].Rcpts, []string{"joe@client.test"}) || got[2].From != "" {
+		t.Fatalf("the bounce was delivered from <%s> to %q, want <> to joe@client.test", got[2].From, got[2].Rcpts)
+	}
+}

@@ -20,7 +20,7 @@ const (
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
 // "user NAME", "ssh", "metrics", "address list NAME", "sbrs", "certificate NAME",
 // "client CA NAME", "bvconfig", "domainkeys key NAME", "domainkeys
-// profile NAME". The object is the unit of merging: two
+// profile NAME", "dmarc profile NAME", "dmarc setup". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -59,6 +59,8 @@ const (
 	rankBounceVerification
 	rankDKIMKey
 	rankDKIMProfile
+	rankDMARCProfile
+	rankDMARCSetup
 )
 
 // objects lists c's objects in a stable order.
@@ -110,6 +112,10 @@ func objects(c *Config) []object {
 	for _, pr := range c.DomainKeys.Profiles {
 		named(rankDKIMProfile, "domainkeys profile", pr.Name, true, pr)
 	}
+	for _, pr := range c.DMARC.Profiles {
+		named(rankDMARCProfile, "dmarc profile", pr.Name, true, pr)
+	}
+	one(rankDMARCSetup, "dmarc setup", dmarcSetup(&c.DMARC))
 	return o
 }
 
@@ -169,4 +175,10 @@ func Changes(a, b *Config) []Change {
 		out[i] = c.Change
 	}
 	return out
+}
+
+// dmarcSetup is dmarcconfig's setup object: the report settings, without
+// the profiles (each its own object).
+func dmarcSetup(d *DMARC) DMARC {
+	return DMARC{ReportFrom: d.ReportFrom, OrgName: d.OrgName, ReportTime: d.ReportTime}
 }

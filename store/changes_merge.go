@@ -93,6 +93,8 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		func(k DKIMKey) string { return objectKey("domainkeys key", k.Name, true) })
 	out.DomainKeys.Profiles = mergeList(out.DomainKeys.Profiles, m.DomainKeys.Profiles, apply,
 		func(p DKIMProfile) string { return objectKey("domainkeys profile", p.Name, true) })
+	out.DMARC.Profiles = mergeList(out.DMARC.Profiles, m.DMARC.Profiles, apply,
+		func(p DMARCProfile) string { return objectKey("dmarc profile", p.Name, true) })
 	return out, conflicts
 }
 
@@ -124,6 +126,10 @@ func copySingleton(dst, src *Config, rank int) {
 		dst.Metrics = src.Metrics
 	case rankBounceVerification:
 		dst.BounceVerification = src.BounceVerification
+	case rankDMARCSetup:
+		dst.DMARC.ReportFrom = src.DMARC.ReportFrom
+		dst.DMARC.OrgName = src.DMARC.OrgName
+		dst.DMARC.ReportTime = src.DMARC.ReportTime
 	}
 }
 

@@ -54,9 +54,13 @@ type System struct {
 }
 
 // DNSConfig: resolvers as host:port, or the system resolver when UseSystem.
+// DNSSECTrusted says the resolvers validate DNSSEC and their AD bit can be
+// believed (DANE, RFC 7672 section 2.1.1): set it only for resolvers on a
+// path no one can tamper with (loopback, or a trusted network).
 type DNSConfig struct {
-	UseSystem bool     `json:"use_system"`
-	Servers   []string `json:"servers,omitempty"`
+	UseSystem     bool     `json:"use_system"`
+	Servers       []string `json:"servers,omitempty"`
+	DNSSECTrusted bool     `json:"dnssec_trusted,omitempty"`
 }
 
 // SMTPRoute maps a domain to relay hosts ("host", "host:port", or "/dev/null").
@@ -153,6 +157,12 @@ type Destination struct {
 
 // DestSetup is destconfig's global SETUP.
 type DestSetup struct {
+	// Certificate is the certconfig certificate delivery presents when a
+	// server asks for a client certificate; "": none.
+	Certificate string `json:"certificate,omitempty"`
+	// CertFile and KeyFile are the files older versions stored (and never
+	// read); seg turns them into a certconfig certificate at start
+	// (cmd/seg ensureCertificates).
 	CertFile       string `json:"cert_file,omitempty"`
 	KeyFile        string `json:"key_file,omitempty"`
 	AlertOnTLSFail bool   `json:"alert_on_tls_fail"`

@@ -82,6 +82,7 @@ type DestControls struct {
 	MaxHostConcurrency       int    `param:"max_host_concurrency"`
 	MaxMessagesPerConnection int    `param:"max_messages_per_connection"`
 	UseTLS                   string `param:"use_tls"`        // off, on, required, on_verify, require_verify
+	DANE                     string `param:"dane"`           // off, opportunistic, mandatory (RFC 7672)
 	BounceProfile            string `param:"bounce_profile"` // as written; BounceSettings resolves it
 	// BounceValidation tags the envelope sender of mail to the
 	// destination with bvconfig's newest key (BATV prvs=, SPEC 11), so

@@ -24,7 +24,7 @@ var wantInert = map[*ParamTable][]string{
 		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test", "spf_fail_action",
 	},
 	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
+		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply",
 	},
 	BounceParams: {
 		"send_warnings", "send_warnings_count", "send_warnings_interval",

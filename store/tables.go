@@ -94,7 +94,7 @@ var DestParams = newTable("destconfig", []ParamSpec{
 	{Name: "limit_type", Kind: KindEnum, Enum: []string{"host", "MXIP"}, EnumAlias: map[string]string{"0": "host", "1": "MXIP", "domain": "host"}, Default: "host", Help: "host: one limit for the whole domain; MXIP: per mail exchanger IP", Inert: "seg always applies one limit to the whole domain"},
 	{Name: "limit_apply", Kind: KindEnum, Enum: []string{"system", "VG"}, EnumAlias: map[string]string{"0": "system", "1": "VG"}, Default: "system", Help: "system: system wide; VG: per source interface", Inert: "seg always applies limits system wide"},
 	{Name: "use_tls", Kind: KindEnum, Enum: []string{"off", "on", "required", "on_verify", "require_verify"}, EnumAlias: map[string]string{"0": "off", "1": "on", "2": "required", "3": "on_verify", "4": "require_verify", "no": "off", "preferred": "on", "require": "required"}, Default: "off", Help: "TLS: off, on (preferred), required, on_verify, require_verify"},
-	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)", Inert: "seg does not look up TLSA records yet"},
+	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)"},
 	{Name: "bounce_validation", Kind: onOff, Default: "off", Help: "bounce verification address tagging: the envelope sender goes out as prvs=TAG=sender with bvconfig's newest key"},
 	{Name: "bounce_profile", Kind: KindString, Default: "Default", Help: "bounce profile name"},
 })

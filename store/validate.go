@@ -35,6 +35,7 @@ func (c *Config) Validate() error {
 	c.validateBounceVerification(&p)
 	c.validateSenderExceptions(&p)
 	c.validateDomainKeys(&p)
+	c.validateDMARC(&p)
 	c.validateDMARCProfiles(&p)
 	if len(p) == 0 {
 		return nil

@@ -101,6 +101,9 @@ type Delivery struct {
 	abandon    context.CancelFunc
 
 	s *sched // owned by the scheduler goroutine
+
+	mats   materials // outbound TLS roots and client certificate (tls.go)
+	alerts alerts    // when each destination last raised the TLS alert (alert.go)
 }
 
 // New makes a Delivery; call Start to run it.

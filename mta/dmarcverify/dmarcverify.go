@@ -105,6 +105,11 @@ func isDMARC(txt string) bool {
 	return strings.TrimSpace(v) == "DMARC1"
 }
 
+// IsRecord reports whether a TXT record is a DMARC record (begins with
+// v=DMARC1): also what the external report destination check of section
+// 7.1 looks for (mta/dmarcreport).
+func IsRecord(txt string) bool { return isDMARC(txt) }
+
 // OrgDomain is the organizational domain of d (RFC 7489 section 3.2):
 // the public suffix (golang.org/x/net/publicsuffix) plus one label; d
 // itself when d is a public suffix or malformed.

@@ -188,6 +188,7 @@ func (s *session) dmarcRecord(rec *dmarcverify.Record, from, disposition string,
 			P:      string(rec.Policy),
 			SP:     string(rec.SubdomainPolicy),
 			Pct:    rec.Pct(),
+			FO:     failureOptions(rec.FailureOptions),
 		},
 		SourceIP:     s.info.ip.String(),
 		HeaderFrom:   from,
@@ -254,4 +255,19 @@ func (s *session) authResolver() dns.Resolver {
 		return nil
 	}
 	return s.s.d.Resolver(s.info.cfg)
+}
+
+// failureOptions writes a record's fo= back as published ("0", "1:d"),
+// "" when it had none, for the report's policy_published.
+func failureOptions(fo dmarc.FailureOptions) string {
+	var out []string
+	for _, o := range []struct {
+		bit dmarc.FailureOptions
+		tag string
+	}{{dmarc.FailureAll, "0"}, {dmarc.FailureAny, "1"}, {dmarc.FailureDKIM, "d"}, {dmarc.FailureSPF, "s"}} {
+		if fo&o.bit != 0 {
+			out = append(out, o.tag)
+		}
+	}
+	return strings.Join(out, ":")
 }

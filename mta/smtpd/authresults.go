@@ -17,13 +17,13 @@ import (
 // they are, with no copy.
 func (s *session) dropOwnAuthResults(buf []byte) (newBuf, data []byte) {
 	data = buf[headerRoom:]
-	fields, _ := msgheader.Split(data)
 	var drop []msgheader.Field
-	for _, f := range fields {
+	msgheader.Each(data, func(f msgheader.Field) bool {
 		if f.Is("Authentication-Results") && strings.EqualFold(authservID(f.Value()), s.info.hostname) {
 			drop = append(drop, f)
 		}
-	}
+		return true
+	})
 	if len(drop) == 0 {
 		return buf, data
 	}

@@ -73,14 +73,8 @@ func (s *session) dmarcVerify(data []byte) *smtpError {
 	}
 
 	s.dkimResults(data)
-	dkimAligned := false
-	for _, r := range s.auth.dkim.results {
-		if r.Result == dkimverify.Pass && dmarcverify.Aligned(r.Domain, from, rec.DKIMAlignment) {
-			dkimAligned = true
-		}
-	}
 	spf := s.spfIdentity()
-	spfAligned := spf.Result == "pass" && dmarcverify.Aligned(spf.Domain, from, rec.SPFAlignment)
+	spfAligned, dkimAligned := dmarcAlignment(rec, from, spf, s.auth.dkim.results)
 	pass := dkimAligned || spfAligned
 	verdict := "fail"
 	if pass {
@@ -119,6 +113,19 @@ func (s *session) dmarcVerify(data []byte) *smtpError {
 		s.s.d.DMARCRecord(s.dmarcRecord(rec, from, disposition, dkimAligned, spfAligned, spf))
 	}
 	return reply
+}
+
+// dmarcAlignment says whether an authenticated identifier aligns with
+// the author domain from (RFC 7489 section 4.2): the SPF identity when it
+// passed SPF, under aspf; a signature that verified, under adkim.
+func dmarcAlignment(rec *dmarcverify.Record, from string, spf dmarcreport.SPFResult, dkim []dkimverify.Result) (spfAligned, dkimAligned bool) {
+	spfAligned = spf.Result == "pass" && dmarcverify.Aligned(spf.Domain, from, rec.SPFAlignment)
+	for _, r := range dkim {
+		if r.Result == dkimverify.Pass && dmarcverify.Aligned(r.Domain, from, rec.DKIMAlignment) {
+			dkimAligned = true
+		}
+	}
+	return spfAligned, dkimAligned
 }
 
 // dmarcAction is what the profile does with a failed message under the

@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emersion/go-msgauth/dmarc"
+
+	"seg/mta/dkimverify"
 	"seg/mta/dmarcreport"
+	"seg/mta/dmarcverify"
 	"seg/mta/dns"
 	"seg/store"
 )
@@ -117,6 +121,11 @@ func TestDMARC(t *testing.T) {
 	if r := e.reports(); len(r) != 0 {
 		t.Errorf("dmarc_send_reports off, yet %d records were handed over", len(r))
 	}
+	// DMARC verified the signatures itself: dkim_verification is off, so
+	// without DKIM lines.
+	if e.hasLog("DKIM:") {
+		t.Errorf("DKIM lines with dkim_verification off")
+	}
 }
 
 // TestDMARCProfile: the policy's dmarc_profile decides what a failure
@@ -220,6 +229,61 @@ func TestAuthservID(t *testing.T) {
 	} {
 		if got := authservID(v); got != want {
 			t.Errorf("authservID(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestDKIMAndDMARCShareVerification: with both on, each signature is
+// verified once, and DMARC aligns on that result.
+func TestDKIMAndDMARCShareVerification(t *testing.T) {
+	keys := newAuthKeys(t, "sel")
+	r := dmarcDNS(keys)
+	e := newSenderAuthEnv(t, r, store.Params{"dkim_verification": "on", "dmarc_verification": "on"}, nil)
+	if reply, queued := e.send("u@reject.test", keys.sign(t, fromMsg("u@reject.test"), "reject.test", "sel")); !strings.HasPrefix(reply, "250 ") ||
+		!strings.HasPrefix(queued, "Authentication-Results: mx.seg.test;\r\n\tdkim=pass header.d=reject.test header.s=sel header.i=@reject.test;\r\n\tdmarc=pass (p=reject dis=none) header.from=reject.test\r\n") {
+		t.Fatalf("DATA %q, queued %q", reply, firstLines(queued, 4))
+	}
+	e.waitLog("Info: MID 1 DKIM: pass signature verified (d=reject.test s=sel i=@reject.test)")
+	e.waitLog("Info: MID 1 DMARC: Verification passed")
+	if n := strings.Count(strings.Join(txtQueries(r), "\n"), "TXT sel._domainkey.reject.test"); n != 1 {
+		t.Errorf("the key was looked up %d times, want once: %q", n, txtQueries(r))
+	}
+}
+
+// TestDMARCAlignment: the SPF identity aligns when it passed SPF and
+// matches the author domain as aspf says; a signature when it verified
+// and matches as adkim says. (The SPF result itself comes from
+// spfForDMARC, spf.go.)
+func TestDMARCAlignment(t *testing.T) {
+	relaxed := &dmarcverify.Record{Domain: "example.test", Record: &dmarc.Record{SPFAlignment: dmarc.AlignmentRelaxed, DKIMAlignment: dmarc.AlignmentRelaxed}}
+	strict := &dmarcverify.Record{Domain: "example.test", Record: &dmarc.Record{SPFAlignment: dmarc.AlignmentStrict, DKIMAlignment: dmarc.AlignmentStrict}}
+	spf := func(domain, result string) dmarcreport.SPFResult {
+		return dmarcreport.SPFResult{Domain: domain, Scope: "mfrom", Result: result}
+	}
+	sig := func(domain, result string) []dkimverify.Result {
+		return []dkimverify.Result{{Domain: domain, Selector: "s", Result: result}}
+	}
+	cases := []struct {
+		name      string
+		rec       *dmarcverify.Record
+		spf       dmarcreport.SPFResult
+		dkim      []dkimverify.Result
+		spfA, dkA bool
+	}{
+		{"SPF pass, same domain", strict, spf("example.test", "pass"), nil, true, false},
+		{"SPF pass, subdomain, relaxed", relaxed, spf("bounce.example.test", "pass"), nil, true, false},
+		{"SPF pass, subdomain, strict", strict, spf("bounce.example.test", "pass"), nil, false, false},
+		{"SPF softfail", relaxed, spf("example.test", "softfail"), nil, false, false},
+		{"SPF pass, other domain", relaxed, spf("esp.test", "pass"), nil, false, false},
+		{"DKIM pass, subdomain, relaxed", relaxed, spf("", "none"), sig("mail.example.test", "pass"), false, true},
+		{"DKIM pass, subdomain, strict", strict, spf("", "none"), sig("mail.example.test", "pass"), false, false},
+		{"DKIM fail, same domain", strict, spf("", "none"), sig("example.test", "fail"), false, false},
+		{"both", strict, spf("example.test", "pass"), append(sig("esp.test", "pass"), sig("example.test", "pass")...), true, true},
+	}
+	for _, c := range cases {
+		spfA, dkA := dmarcAlignment(c.rec, "example.test", c.spf, c.dkim)
+		if spfA != c.spfA || dkA != c.dkA {
+			t.Errorf("%s: SPF aligned %v, DKIM aligned %v; want %v, %v", c.name, spfA, dkA, c.spfA, c.dkA)
 		}
 	}
 }

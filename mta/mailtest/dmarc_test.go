@@ -26,7 +26,9 @@ func TestDMARCEndToEnd(t *testing.T) {
 		key.zone(t, "sel._domainkey.reject.test"),
 		`_dmarc.reject.test. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@reject.test"`,
 		`_dmarc.quarantine.test. 300 IN TXT "v=DMARC1; p=quarantine"`,
-		`_dmarc.none.test. 300 IN TXT "v=DMARC1; p=none"`)
+		`_dmarc.none.test. 300 IN TXT "v=DMARC1; p=none"`,
+		`spf.test. 300 IN TXT "v=spf1 ip4:127.0.0.2 -all"`,
+		`_dmarc.spf.test. 300 IN TXT "v=DMARC1; p=reject"`)
 	sink := segtest.NewSink(t, segtest.SinkOptions{})
 	a := senderAuthAppliance(t, sink, dnsAddr, "--dmarc_verification=on")
 	client := segtest.Client{LocalIP: "127.0.0.2"}
@@ -64,6 +66,18 @@ func TestDMARCEndToEnd(t *testing.T) {
 	}
 	waitLines(mid, "DMARC: Message from domain reject.test, DMARC pass (SPF aligned False, DKIM aligned True)", "DMARC: Verification passed")
 
+	// p=reject, unsigned, but the MAIL FROM domain's SPF passes and is
+	// the From: domain: SPF alignment alone passes. The policy's spf is
+	// off: DMARC runs the check itself, without a header or an SPF line.
+	smid, err := send("u@spf.test", senderAuthMessage("u@spf.test", "spf-aligned"))
+	if err != nil {
+		t.Fatalf("SPF-aligned mail under p=reject: %v", err)
+	}
+	waitLines(smid, "DMARC: Message from domain spf.test, DMARC pass (SPF aligned True, DKIM aligned False)", "DMARC: Verification passed")
+	if log := a.WaitLog(t, "DMARC: Verification passed", time.Second); strings.Contains(log, "MID "+strconv.FormatInt(smid, 10)+" SPF: ") {
+		t.Errorf("spf off: DMARC's own SPF check wrote an SPF line")
+	}
+
 	// p=quarantine: delivered with the header.
 	qmid, err := send("u@quarantine.test", senderAuthMessage("u@quarantine.test", "quarantined"))
 	if err != nil {
@@ -78,15 +92,16 @@ func TestDMARCEndToEnd(t *testing.T) {
 	}
 	waitLines(nmid, "DMARC: Message from domain none.test, policy none, action none")
 
-	sink.WaitCount(t, 3, 30*time.Second)
-	if n := sink.Count(); n != 3 {
-		t.Errorf("the sink has %d messages, want 3 (the refused one never left)", n)
+	sink.WaitCount(t, 4, 30*time.Second)
+	if n := sink.Count(); n != 4 {
+		t.Errorf("the sink has %d messages, want 4 (the refused one never left)", n)
 	}
 	for _, c := range []struct {
 		subject, clause string
 		quarantined     bool
 	}{
 		{"aligned", "dmarc=pass (p=reject dis=none) header.from=reject.test", false},
+		{"spf-aligned", "dmarc=pass (p=reject dis=none) header.from=spf.test", false},
 		{"quarantined", "dmarc=fail (p=quarantine dis=quarantine) header.from=quarantine.test", true},
 		{"monitored", "dmarc=fail (p=none dis=none) header.from=none.test", false},
 	} {

@@ -29,14 +29,13 @@ func TestInertChanges(t *testing.T) {
 	out.Defaults["spam_check"] = "on" // a private listener's default is off
 	out.Defaults["use_sb"] = "off"    // and this is its default
 	next.DestDefault["recipient_minutes"] = "60"
-	next.Destinations = []Destination{{Domain: "b.test", Params: Params{"recipient_limit": "100", "dane": "off"}}}
+	next.Destinations = []Destination{{Domain: "b.test", Params: Params{"recipient_limit": "100", "dane": "off"}}} // recipient_limit: enforced
 	next.Bounce[0].Params["send_warnings"] = "on"
 	next.Bounce[0].Params["send_warnings_count"] = "1"
 	want := []string{
 		"Warning: spam_check is stored but not enforced: seg has no spam engine.",
 		"Warning: spf_conformance is stored but not enforced: seg does not verify SPF yet.",
 		"Warning: dkim_signing is stored but not enforced: seg does not sign with DKIM yet.",
-		"Warning: recipient_limit is stored but not enforced: seg does not limit recipients per destination yet.",
 		"Warning: send_warnings is stored but not enforced: seg sends no delay warnings yet.",
 	}
 	if got := InertChanges(old, next); !slices.Equal(got, want) {

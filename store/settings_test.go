@@ -26,7 +26,7 @@ var wantInert = map[*ParamTable][]string{
 		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",
 	},
 	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply", "dane",
+		"dane",
 	},
 	BounceParams: {
 		"send_warnings", "send_warnings_count", "send_warnings_interval",
@@ -236,10 +236,10 @@ func TestDefaultsFromSpecs(t *testing.T) {
 			}
 		}
 	}
-	if got := DestParams.Optional(); !slices.Equal(got, []string{"recipient_minutes", "recipient_limit"}) {
+	if got := DestParams.Optional(); !slices.Equal(got, []string{"recipient_minutes", "recipient_limit", "source_ip"}) {
 		t.Errorf("optional destconfig parameters %q", got)
 	}
-	if d := DefaultDestParams(); d.Has("recipient_limit") || d["bounce_profile"] != "Default" || len(d) != len(DestParams.Specs)-2 {
+	if d := DefaultDestParams(); d.Has("recipient_limit") || d["bounce_profile"] != "Default" || len(d) != len(DestParams.Specs)-3 {
 		t.Errorf("DefaultDestParams %v", d)
 	}
 	if p := DefaultPrivateHATParams(); p["max_concurrency"] != "600" || p["spam_check"] != "off" || p["max_message_size"] != "10485760" {

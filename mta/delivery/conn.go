@@ -32,6 +32,7 @@ type conn struct {
 	msgs   int
 	stop   func() bool
 	closed bool
+	lease  *lease // its slot under the destination's limits (nil: not limited)
 }
 
 // connFail is why no connection could be used, with the DCID of the last
@@ -47,24 +48,68 @@ type connFail struct {
 func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFail) {
 	dc := j.cfg.DestControls(j.dest)
 	mode, pref := dc.UseTLS, dc.IPSortPref
+	// An ordinary destination's connections take slots under its limits
+	// (limits.go); an address whose slots are all taken is passed over,
+	// and when that leaves none, the attempt waits for one.
+	limited := j.sp == nil
+	dl := limitsOf(dc)
+	if limited {
+		var all []netip.Addr
+		for _, t := range rt.targets {
+			all = append(all, sortAddrs(t.addrs, pref)...)
+		}
+		if w.x.lim.route(j.dest, dl, all) {
+			w.x.poke()
+		}
+	}
 	var last *connFail
 	tried := 0
 	unreachable := true
-outer:
-	for _, t := range rt.targets {
-		for _, a := range sortAddrs(t.addrs, pref) {
-			if tried == maxAddrs || ctx.Err() != nil {
-				break outer
+	failed := map[netip.Addr]bool{}
+	for {
+		full := false
+	outer:
+		for _, t := range rt.targets {
+			for _, a := range sortAddrs(t.addrs, pref) {
+				if tried == maxAddrs || ctx.Err() != nil {
+					break outer
+				}
+				if failed[a] {
+					continue
+				}
+				var ls lease
+				var resv *winEntry
+				if limited {
+					var ok bool
+					if ls, resv, ok = w.x.lim.place(j.dest, dl, a, len(j.rids)); !ok {
+						full = true
+						continue
+					}
+				}
+				tried++
+				c, f := w.open(ctx, j, t, a, mode, ls.src)
+				if c != nil {
+					if limited {
+						c.lease = &ls
+						if j.resv == nil {
+							j.resv = resv
+						}
+					}
+					return c, nil
+				}
+				if limited {
+					w.x.lim.settle(ls.key, resv, 0)
+					w.x.lim.release(ls.key)
+				}
+				failed[a] = true
+				last = f
+				if f.Kind != FailConn {
+					unreachable = false
+				}
 			}
-			tried++
-			c, f := w.open(ctx, j, t, a, mode)
-			if c != nil {
-				return c, nil
-			}
-			last = f
-			if f.Kind != FailConn {
-				unreachable = false
-			}
+		}
+		if !full || tried == maxAddrs || ctx.Err() != nil || !w.x.lim.wait(ctx, j.dest, dl) {
+			break
 		}
 	}
 	if last == nil {
@@ -79,18 +124,21 @@ outer:
 
 // open connects to one address and says hello, with STARTTLS as use_tls
 // asks.
-func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode string) (*conn, *connFail) {
+func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode string, src netip.Addr) (*conn, *connFail) {
 	x := w.x
 	dcid := x.d.Queue.NextDCID()
 	x.gauge(j.dest, func(h *counters.Host) { h.PendingConn++ })
 	dctx, cancel := context.WithTimeout(ctx, x.t.Connect)
-	nc, err := x.d.Dial(dctx, "tcp", netip.AddrPortFrom(a, uint16(t.port)).String())
+	nc, err := x.dial(dctx, src, netip.AddrPortFrom(a, uint16(t.port)).String())
 	cancel()
 	x.gauge(j.dest, func(h *counters.Host) { h.PendingConn-- })
 	if err != nil {
 		iface := "0.0.0.0"
 		if a.Is6() {
 			iface = "::"
+		}
+		if src.IsValid() {
+			iface = src.String()
 		}
 		reason := connDetail(err)
 		if j.sp != nil {
@@ -121,7 +169,7 @@ func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode 
 	if f != nil {
 		c.close()
 		if f.fallback && ctx.Err() == nil {
-			return w.open(ctx, j, t, a, "off")
+			return w.open(ctx, j, t, a, "off", src)
 		}
 		return nil, f
 	}
@@ -452,6 +500,9 @@ func (c *conn) close() {
 	c.closed = true
 	c.stop()
 	c.nc.Close()
+	if c.lease != nil {
+		c.x.lim.release(c.lease.key)
+	}
 	c.x.d.Log.Info("DCID %d close", c.dcid)
 	c.x.gauge(c.dest, func(h *counters.Host) { h.ConnOut-- })
 }

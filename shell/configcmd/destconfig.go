@@ -317,6 +317,9 @@ func checkDests(cfg *store.Config) error {
 		if err := store.CheckRecipientLimit(p, cfg.DestDefault); err != nil {
 			return shell.Errorf("%s: %v, here or in DEFAULT.", store.ExcerptBare(name), err)
 		}
+		if err := store.CheckSourceIP(p["source_ip"]); err != nil {
+			return shell.Errorf("%s: %v.", store.ExcerptBare(name), err)
+		}
 		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
 			return shell.Errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))
 		}

@@ -403,21 +403,21 @@ func (s *sched) expire(it *item, cfg *store.Config, now time.Time) bool {
 
 // job is a snapshot of an item for a worker.
 type job struct {
-	it      *item // the scheduler's; workers only hand it back
-	m       *queue.Message
-	rids    []int
+	it   *item // the scheduler's; workers only hand it back
+	m    *queue.Message
+	rids []int
 	// admitted is how many of rids the limiter counts as pending until
 	// the worker places its connection; resv is their place in the
 	// recipient window of the connection the job is handed with (nil:
 	// none yet, or no recipient limit).
 	admitted int
 	resv     *winEntry
-	dest    string
-	domain  string
-	cfg     *store.Config
-	pol     RetryPolicy
-	maxMsgs int
-	sp      Special // the destination's rules; nil for an ordinary one
+	dest     string
+	domain   string
+	cfg      *store.Config
+	pol      RetryPolicy
+	maxMsgs  int
+	sp       Special // the destination's rules; nil for an ordinary one
 }
 
 func (s *sched) job(it *item, cfg *store.Config, pol RetryPolicy, rids []int) *job {

@@ -85,6 +85,8 @@ func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFa
 						full = true
 						continue
 					}
+					// The scheduler says when a limit holds mail back.
+					w.x.poke()
 				}
 				tried++
 				c, f := w.open(ctx, j, t, a, mode, ls.src)

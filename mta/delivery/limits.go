@@ -305,6 +305,8 @@ func (l *limiter) noteFull(dest string, dl destLimits) {
 // reserve makes room for up to n recipients on a connection's key (the
 // scheduler, before it hands an open connection another message): it
 // returns how many, and their entry (nil without a recipient limit).
+// Recipients admitted for attempts that have not placed their connection
+// yet keep their room.
 func (l *limiter) reserve(k limitKey, dl destLimits, n int) (int, *winEntry) {
 	if dl.rcpts == 0 {
 		return n, nil
@@ -313,7 +315,10 @@ func (l *limiter) reserve(k limitKey, dl destLimits, n int) (int, *winEntry) {
 	defer l.mu.Unlock()
 	now := l.now()
 	w := l.window(k, dl)
-	n = min(n, w.room(dl.rcpts, now))
+	n = min(n, w.room(dl.rcpts, now)-l.pending[k.dest])
+	if n < 0 {
+		n = 0
+	}
 	if n == 0 {
 		l.rcptFull(k, dl)
 		return 0, nil
@@ -381,6 +386,7 @@ func (l *limiter) wait(ctx context.Context, dest string, dl destLimits) bool {
 func (l *limiter) resumed(dest string, dl destLimits) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.signal() // attempts waiting for a window look again
 	now := l.now()
 	for k := range l.rcptLog {
 		if k.dest != dest {

@@ -49,9 +49,9 @@ type dest struct {
 	maxMsgs int
 	dl      destLimits // an ordinary destination's limits (limits.go)
 
-	// atMax and throttled are set while due items wait for a connection
-	// slot or for the recipient window, so that each is logged once.
-	atMax, throttled bool
+	// throttled is set while due items wait for the recipient window, so
+	// that it is logged once.
+	throttled bool
 
 	sp         Special   // nil for an ordinary destination
 	parked     []*worker // idle workers holding a connection open (sp only)
@@ -338,11 +338,8 @@ func (s *sched) noteLimits(d *dest, limit int, blocked bool, now time.Time) {
 		s.x.lim.resumed(d.name, d.dl)
 		log.Info("Recipient limit expired; resume delivery to %s", d.name)
 	}
-	switch {
-	case !due || blocked:
-		d.atMax = false
-	case d.active >= limit && !d.atMax:
-		d.atMax = true
+	if due && !blocked && d.active >= limit {
+		// The limiter says it at most once a minute for each key.
 		s.x.lim.noteFull(d.name, d.dl)
 	}
 }

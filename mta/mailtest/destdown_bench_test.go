@@ -2,19 +2,15 @@ package mailtest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"seg/internal/aslog"
 	"seg/internal/mailapi"
 	"seg/internal/segtest"
-	"seg/mta"
 	"seg/store"
 )
 
@@ -37,19 +33,7 @@ func BenchmarkDownDestination(b *testing.B) {
 	cfg.System.Routes = append(cfg.System.Routes, store.SMTPRoute{Domain: "down.test", Hosts: []string{dest}})
 	cfg.Destinations = append(cfg.Destinations, store.Destination{Domain: "down.test",
 		Params: store.Params{"max_host_concurrency": fmt.Sprint(conc)}})
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
-	log, err := aslog.Open(filepath.Join(dir, "logs"), "mail_logs", aslog.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer log.Close()
-	m, err := mta.Start(mta.Options{DataDir: dir, Store: store.NewMemory(cfg), Log: log, LogDir: filepath.Join(dir, "logs")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close(context.Background())
+	m := benchMTA(b, dir, cfg, nil)
 	addr := fmt.Sprintf("127.0.0.1:%d", lc.Port)
 
 	start := time.Now()

@@ -14,8 +14,8 @@ import (
 )
 
 // Destination Controls limits (SPEC 5 and 11; docs/destination-limits.md):
-// max_host_concurrency
-// connections and recipient_limit recipients per recipient_minutes, for
+// max_host_concurrency connections and recipient_limit recipients per
+// recipient_minutes, for
 // the whole destination (limit_type host) or for each of its MX addresses
 // (MXIP), over all source addresses (limit_apply system) or for each
 // (VG, with destconfig source_ip).

@@ -241,7 +241,14 @@ func (l *limiter) rcptFull(k limitKey, dl destLimits) {
 func (l *limiter) place(dest string, dl destLimits, ip netip.Addr, n int) (lease, *winEntry, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	srcs := dl.srcs
+	// Only a source of the address's family can reach it; with none, the
+	// system chooses.
+	var srcs []netip.Addr
+	for _, src := range dl.srcs {
+		if src.Is4() == ip.Unmap().Is4() {
+			srcs = append(srcs, src)
+		}
+	}
 	if len(srcs) == 0 {
 		srcs = []netip.Addr{{}}
 	}

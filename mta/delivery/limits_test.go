@@ -279,3 +279,20 @@ func TestSourceIPPerSource(t *testing.T) {
 		t.Errorf("most connections at once %d, want one per source", top)
 	}
 }
+
+func TestSourceOfTheAddressFamily(t *testing.T) {
+	l := newLimiter(func() time.Time { return t0 }, &maillog.Memory{})
+	dl := limitsOf(store.DestControls{MaxHostConcurrency: 5, LimitApply: "VG", SourceIP: []string{"2001:db8::5", "127.0.0.5"}})
+	for range 3 {
+		if ls, _, ok := l.place("d.test", dl, ap("127.0.0.2"), 1); !ok || ls.src != ap("127.0.0.5") {
+			t.Fatalf("IPv4 destination: source %v %v", ls.src, ok)
+		}
+	}
+	if ls, _, ok := l.place("d.test", dl, ap("2001:db8::25"), 1); !ok || ls.src != ap("2001:db8::5") {
+		t.Errorf("IPv6 destination: source %v %v", ls.src, ok)
+	}
+	v4only := limitsOf(store.DestControls{MaxHostConcurrency: 5, SourceIP: []string{"127.0.0.5"}})
+	if ls, _, ok := l.place("e.test", v4only, ap("2001:db8::25"), 1); !ok || ls.src.IsValid() {
+		t.Errorf("no IPv6 source: %v %v, want the system's choice", ls.src, ok)
+	}
+}

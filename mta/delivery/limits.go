@@ -157,9 +157,16 @@ func (l *limiter) route(dest string, dl destLimits, addrs []netip.Addr) bool {
 // slots is how many connections the destination may have at once: the
 // bound on its workers.
 func (l *limiter) slots(dest string, dl destLimits) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return dl.conns * len(l.keys(dest, dl))
+	n := dl.conns
+	if dl.perSrc {
+		n *= max(len(dl.srcs), 1)
+	}
+	if dl.perIP {
+		l.mu.Lock()
+		n *= max(len(l.ips[dest]), 1)
+		l.mu.Unlock()
+	}
+	return n
 }
 
 func (l *limiter) window(k limitKey, dl destLimits) *window {

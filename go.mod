@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/chzyer/readline v1.5.1
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
 	github.com/miekg/dns v1.1.73
@@ -16,6 +17,5 @@ require (
 
 require (
 	blitiri.com.ar/go/spf v1.6.0 // indirect
-	github.com/emersion/go-msgauth v0.7.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 )

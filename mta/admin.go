@@ -66,7 +66,7 @@ func (m *MTA) DestinationState(domain string) (mailapi.DestState, error) {
 	s := m.counters.Snapshot()
 	if h, found := s.Host(strings.ToLower(domain)); found {
 		out.Known = true
-		out.Down, out.LastTLS = h.Down, h.LastTLS
+		out.Down, out.LastTLS, out.LastDANE = h.Down, h.LastTLS, h.LastDANE
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"seg/mta/counters"
 	"seg/mta/delivery"
+	"seg/mta/dmarcreport"
 	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/queue"
@@ -50,6 +51,7 @@ type MTA struct {
 	counters  *counters.Counters
 	smtpd     *smtpd.Server
 	delivery  *delivery.Delivery
+	dmarc     *dmarcreport.Collector
 	stopWatch func()
 	watchDone chan struct{}
 	saveStop  chan struct{}
@@ -99,6 +101,14 @@ func Start(o Options) (*MTA, error) {
 		Special: tdc.SpecialFor,
 		Busy:    o.Busy,
 	})
+	// DMARC aggregate reports (SPEC 12): records kept in DataDir/dmarc,
+	// reports generated into the queue.
+	m.dmarc, err = dmarcreport.Open(dmarcreport.Deps{Dir: filepath.Join(o.DataDir, "dmarc"), Config: m.config,
+		Queue: q, Resolver: resolvers, Log: o.Log, Now: o.Now})
+	if err != nil {
+		q.Close()
+		return nil, err
+	}
 	m.smtpd = smtpd.New(smtpd.Deps{
 		Queue:    q,
 		Counters: m.counters,
@@ -112,7 +122,8 @@ func Start(o Options) (*MTA, error) {
 		// Reverse DNS, the HAT's DNS members and envelope sender
 		// verification (SPEC 10), through delivery's resolvers and so
 		// their cache.
-		Resolver: resolvers,
+		Resolver:    resolvers,
+		DMARCRecord: m.dmarc.Add,
 	})
 	q.SetNotify(m.delivery.Notify)
 	m.delivery.Start(q.Recovered())
@@ -125,21 +136,25 @@ func Start(o Options) (*MTA, error) {
 	go m.follow(watch)
 	go m.saveLoop()
 	go m.rebindLoop()
+	m.dmarc.Start()
 	return m, nil
 }
 
 func (m *MTA) config() *store.Config { return m.cfg.Load() }
 
 // follow applies each committed configuration: listeners are reconciled,
-// and delivery reads the new snapshot on its next attempt.
+// and delivery reads the new snapshot on its next attempt (and retimes
+// queued mail under it at once).
 func (m *MTA) follow(watch <-chan *store.Snapshot) {
 	defer close(m.watchDone)
 	for snap := range watch {
 		m.cfg.Store(snap.Config)
+		m.delivery.Reconfigured()
 		if err := m.smtpd.Apply(snap.Config); err != nil {
 			m.o.Log.Warning("Listener reconfiguration failed: %v", err)
 		}
 		m.applied.set(snap.Revision.Number)
+		m.dmarc.Kick() // the report time may have changed
 	}
 }
 
@@ -177,6 +192,7 @@ func (m *MTA) Close(ctx context.Context) error {
 		close(m.bindStop)
 		<-m.bindDone
 		errs = append(errs, m.smtpd.Close(ctx))
+		errs = append(errs, m.dmarc.Close())
 		errs = append(errs, m.delivery.Close(ctx))
 		close(m.saveStop)
 		<-m.saveDone

@@ -37,7 +37,7 @@ func showconfigCommand() *Command {
 }
 
 // maskPasswords returns a copy of cfg with every password hash and
-// every certificate's private key masked.
+// every certificate's and DKIM signing key's private key masked.
 func maskPasswords(cfg *store.Config) *store.Config {
 	out := cfg.Clone()
 	for i := range out.Certificates {
@@ -49,6 +49,7 @@ func maskPasswords(cfg *store.Config) *store.Config {
 		}
 	}
 	maskBVSecrets(out)
+	maskDKIMKeys(out)
 	return out
 }
 

@@ -130,6 +130,10 @@ func (f *fakeMail) GrepLog(w io.Writer, pattern string) error {
 	return f.got(w, fmt.Sprintf("GrepLog(%q)", pattern), "grep", pattern, "mail_logs")
 }
 
+func (f *fakeMail) DMARCReport(w io.Writer) error {
+	return f.got(w, "DMARCReport()", "dmarcconfig", "report")
+}
+
 // WaitApplied: the fake runs every revision at once.
 func (f *fakeMail) WaitApplied(context.Context, int) error { return nil }
 

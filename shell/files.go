@@ -153,6 +153,9 @@ func readSavedConfig(c *Ctx, file string) (*store.Config, error) {
 	if err := unmaskBVSecrets(&cfg, run, file); err != nil {
 		return nil, err
 	}
+	if err := unmaskDKIMKeys(&cfg, run, file); err != nil {
+		return nil, err
+	}
 	return &cfg, nil
 }
 

@@ -66,6 +66,9 @@ type MailSystem interface {
 	// GrepLog prints the mail_logs lines that match the regular
 	// expression pattern (grep).
 	GrepLog(w io.Writer, pattern string) error
+	// DMARCReport sends the DMARC aggregate reports of the records
+	// collected so far, now (dmarcconfig report).
+	DMARCReport(w io.Writer) error
 	// WaitApplied returns once the MTA runs revision rev (or a later
 	// one), or with ctx's error: commit waits for it, so that the next
 	// connection after "Changes committed" sees the change.

@@ -19,7 +19,8 @@ const (
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
 // "user NAME", "ssh", "metrics", "address list NAME", "sbrs", "certificate NAME",
-// "client CA NAME", "bvconfig". The object is the unit of merging: two
+// "client CA NAME", "bvconfig", "domainkeys key NAME", "domainkeys
+// profile NAME", "dmarc profile NAME", "dmarc setup". The object is the unit of merging: two
 // sessions that change different objects both get their way.
 type Change struct {
 	Object string
@@ -56,6 +57,10 @@ const (
 	rankCert
 	rankClientCA
 	rankBounceVerification
+	rankDKIMKey
+	rankDKIMProfile
+	rankDMARCProfile
+	rankDMARCSetup
 )
 
 // objects lists c's objects in a stable order.
@@ -101,6 +106,16 @@ func objects(c *Config) []object {
 		named(rankClientCA, "client CA", ca.Name, true, ca)
 	}
 	one(rankBounceVerification, "bvconfig", c.BounceVerification)
+	for _, k := range c.DomainKeys.Keys {
+		named(rankDKIMKey, "domainkeys key", k.Name, true, k)
+	}
+	for _, pr := range c.DomainKeys.Profiles {
+		named(rankDKIMProfile, "domainkeys profile", pr.Name, true, pr)
+	}
+	for _, pr := range c.DMARC.Profiles {
+		named(rankDMARCProfile, "dmarc profile", pr.Name, true, pr)
+	}
+	one(rankDMARCSetup, "dmarc setup", dmarcSetup(&c.DMARC))
 	return o
 }
 
@@ -160,4 +175,10 @@ func Changes(a, b *Config) []Change {
 		out[i] = c.Change
 	}
 	return out
+}
+
+// dmarcSetup is dmarcconfig's setup object: the report settings, without
+// the profiles (each its own object).
+func dmarcSetup(d *DMARC) DMARC {
+	return DMARC{ReportFrom: d.ReportFrom, OrgName: d.OrgName, ReportTime: d.ReportTime}
 }

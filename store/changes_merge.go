@@ -89,6 +89,12 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		func(c ClientCA) string { return objectKey("client CA", c.Name, true) })
 	out.AddressLists = mergeList(out.AddressLists, m.AddressLists, apply,
 		func(l AddressList) string { return objectKey("address list", l.Name, true) })
+	out.DomainKeys.Keys = mergeList(out.DomainKeys.Keys, m.DomainKeys.Keys, apply,
+		func(k DKIMKey) string { return objectKey("domainkeys key", k.Name, true) })
+	out.DomainKeys.Profiles = mergeList(out.DomainKeys.Profiles, m.DomainKeys.Profiles, apply,
+		func(p DKIMProfile) string { return objectKey("domainkeys profile", p.Name, true) })
+	out.DMARC.Profiles = mergeList(out.DMARC.Profiles, m.DMARC.Profiles, apply,
+		func(p DMARCProfile) string { return objectKey("dmarc profile", p.Name, true) })
 	return out, conflicts
 }
 
@@ -120,6 +126,10 @@ func copySingleton(dst, src *Config, rank int) {
 		dst.Metrics = src.Metrics
 	case rankBounceVerification:
 		dst.BounceVerification = src.BounceVerification
+	case rankDMARCSetup:
+		dst.DMARC.ReportFrom = src.DMARC.ReportFrom
+		dst.DMARC.OrgName = src.DMARC.OrgName
+		dst.DMARC.ReportTime = src.DMARC.ReportTime
 	}
 }
 

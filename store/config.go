@@ -34,6 +34,9 @@ type Config struct {
 	SenderExceptions []SenderException `json:"sender_exceptions,omitempty"`
 	// DMARC is dmarcconfig (dmarc.go); absent while never set.
 	DMARC DMARC `json:"dmarc,omitzero"`
+	// DomainKeys is the domainkeys command: DKIM signing keys and
+	// profiles (domainkeys.go); absent while never set.
+	DomainKeys DomainKeys `json:"domainkeys,omitzero"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by
@@ -51,9 +54,13 @@ type System struct {
 }
 
 // DNSConfig: resolvers as host:port, or the system resolver when UseSystem.
+// DNSSECTrusted says the resolvers validate DNSSEC and their AD bit can be
+// believed (DANE, RFC 7672 section 2.1.1): set it only for resolvers on a
+// path no one can tamper with (loopback, or a trusted network).
 type DNSConfig struct {
-	UseSystem bool     `json:"use_system"`
-	Servers   []string `json:"servers,omitempty"`
+	UseSystem     bool     `json:"use_system"`
+	Servers       []string `json:"servers,omitempty"`
+	DNSSECTrusted bool     `json:"dnssec_trusted,omitempty"`
 }
 
 // SMTPRoute maps a domain to relay hosts ("host", "host:port", or "/dev/null").
@@ -150,6 +157,12 @@ type Destination struct {
 
 // DestSetup is destconfig's global SETUP.
 type DestSetup struct {
+	// Certificate is the certconfig certificate delivery presents when a
+	// server asks for a client certificate; "": none.
+	Certificate string `json:"certificate,omitempty"`
+	// CertFile and KeyFile are the files older versions stored (and never
+	// read); seg turns them into a certconfig certificate at start
+	// (cmd/seg ensureCertificates).
 	CertFile       string `json:"cert_file,omitempty"`
 	KeyFile        string `json:"key_file,omitempty"`
 	AlertOnTLSFail bool   `json:"alert_on_tls_fail"`

@@ -21,22 +21,16 @@ func TestInertChanges(t *testing.T) {
 
 	next = old.Clone()
 	in := &next.Listeners[0].HAT
-	in.Defaults["spf_conformance"] = "spf"
 	in.Defaults["max_rcpts_per_msg"] = "10"                                          // enforced: no warning
 	in.Policy("$THROTTLED").Params["max_rcpts_per_hour"] = "30"                      // enforced: no warning
-	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default
+	in.Policy("$ACCEPTED").Params = Params{"spam_check": "on", "dkim_signing": "on"} // spam_check on is the listener default; dkim_signing is enforced
 	out := &next.Listeners[1].HAT
-	out.Defaults["spam_check"] = "on" // a private listener's default is off
-	out.Defaults["use_sb"] = "off"    // and this is its default
-	next.DestDefault["recipient_minutes"] = "60"
-	next.Destinations = []Destination{{Domain: "b.test", Params: Params{"recipient_limit": "100", "dane": "off"}}} // recipient_limit: enforced
-	next.Bounce[0].Params["send_warnings"] = "on"
-	next.Bounce[0].Params["send_warnings_count"] = "1"
+	out.Defaults["spam_check"] = "on"   // a private listener's default is off
+	out.Defaults["use_sb"] = "off"      // and this is its default
+	out.Defaults["virus_check"] = "off" // its default is on
 	want := []string{
 		"Warning: spam_check is stored but not enforced: seg has no spam engine.",
-		"Warning: spf_conformance is stored but not enforced: seg does not verify SPF yet.",
-		"Warning: dkim_signing is stored but not enforced: seg does not sign with DKIM yet.",
-		"Warning: send_warnings is stored but not enforced: seg sends no delay warnings yet.",
+		"Warning: virus_check is stored but not enforced: seg has no virus engine.",
 	}
 	if got := InertChanges(old, next); !slices.Equal(got, want) {
 		t.Errorf("InertChanges\n got %q\nwant %q", got, want)
@@ -47,9 +41,10 @@ func TestInertChanges(t *testing.T) {
 		t.Errorf("nothing changed: %q", got)
 	}
 	again := next.Clone()
-	again.Listeners[0].HAT.Defaults["spf_conformance"] = "sidf"
-	again.Bounce[0].Params["send_warnings"] = "off"
+	again.Listeners[1].HAT.Defaults["spam_check"] = "off"
+	again.Listeners[1].HAT.Defaults["virus_check"] = "on"
+	again.Listeners[0].HAT.Policy("$ACCEPTED").Params["virus_check"] = "off"
 	if got := InertChanges(next, again); !slices.Equal(got, []string{want[1]}) {
-		t.Errorf("spf_conformance changed again, send_warnings back to default: %q", got)
+		t.Errorf("virus_check turned off on a public policy, both back to default on the private one: %q", got)
 	}
 }

@@ -63,7 +63,31 @@ type FlowSettings struct {
 	SenderTempfailCode  int    `param:"sender_tempfail_code"`
 	SenderTempfailText  string `param:"sender_tempfail_text"`
 	UseSenderExceptions bool   `param:"sender_verification_exceptions"`
+	// SPF/SIDF verification (SPEC 12; mta/smtpd/spf.go, mta/spf).
+	SPF             bool   `param:"spf"`
+	SPFConformance  string `param:"spf_conformance"` // SPFOnly, SIDFStrict, SIDFCompatible
+	SPFDowngradePRA bool   `param:"spf_downgrade_pra"`
+	SPFHELOTest     bool   `param:"spf_helo_test"`
+	SPFFailAction   string `param:"spf_fail_action"` // "accept", SPFFailReject
+	// DKIMSigning signs mail relayed under the policy with the domainkeys
+	// profile of its From: address (SPEC 12; mta/smtpd/dkimsign.go).
+	DKIMSigning bool `param:"dkim_signing"`
+	// DKIM verification and DMARC (SPEC 12; mta/smtpd/dkimverify.go,
+	// dmarc.go). DMARCProfile names a dmarcconfig profile (DMARC.Profile);
+	// DMARCSendReports hands each evaluation to the aggregate reports.
+	DKIMVerify       bool   `param:"dkim_verification"`
+	DMARCVerify      bool   `param:"dmarc_verification"`
+	DMARCProfile     string `param:"dmarc_profile"`
+	DMARCSendReports bool   `param:"dmarc_send_reports"`
 }
+
+// The values of spf_conformance and spf_fail_action the MTA tells apart.
+const (
+	SPFOnly        = "spf"
+	SIDFStrict     = "sidf"
+	SIDFCompatible = "sidf_compatible"
+	SPFFailReject  = "reject"
+)
 
 // DestControls are the destconfig parameters delivery applies (SPEC 5)
 // for one destination: its entry over DEFAULT.
@@ -72,6 +96,7 @@ type DestControls struct {
 	MaxHostConcurrency       int    `param:"max_host_concurrency"`
 	MaxMessagesPerConnection int    `param:"max_messages_per_connection"`
 	UseTLS                   string `param:"use_tls"`        // off, on, required, on_verify, require_verify
+	DANE                     string `param:"dane"`           // off, opportunistic, mandatory (RFC 7672)
 	BounceProfile            string `param:"bounce_profile"` // as written; BounceSettings resolves it
 	// BounceValidation tags the envelope sender of mail to the
 	// destination with bvconfig's newest key (BATV prvs=, SPEC 11), so
@@ -109,6 +134,13 @@ type BounceSettings struct {
 	// UseDSNFormat off sends bounces as one plain-text message, for
 	// senders whose software cannot read RFC 3464 reports.
 	UseDSNFormat bool `param:"use_dsn_bounce_format"`
+	// SendWarnings sends the sender a delay warning (an RFC 3464
+	// "delayed" DSN) about recipients still queued after a soft failure:
+	// at most WarningsCount per recipient, WarningsInterval after arrival
+	// and after the previous one.
+	SendWarnings     bool          `param:"send_warnings"`
+	WarningsCount    int           `param:"send_warnings_count"`
+	WarningsInterval time.Duration `param:"send_warnings_interval"`
 }
 
 // The field maps, made when the package loads (paramfields.go).

@@ -21,16 +21,9 @@ import (
 var wantInert = map[*ParamTable][]string{
 	HATParams: {
 		"spam_check", "virus_check",
-		"spf", "spf_conformance", "spf_downgrade_pra", "spf_helo_test", "spf_fail_action",
-		"dkim_verification", "dkim_signing",
-		"dmarc_verification", "dmarc_profile", "dmarc_send_reports",
 	},
-	DestParams: {
-		"dane",
-	},
-	BounceParams: {
-		"send_warnings", "send_warnings_count", "send_warnings_interval",
-	},
+	DestParams:      nil,
+	BounceParams:    nil,
 	ConnLimitParams: nil,
 }
 

@@ -7,12 +7,6 @@ package store
 
 var onOff = KindOnOff
 
-// Why the HAT parameters seg does not enforce are inert.
-const (
-	noSPF   = "seg does not verify SPF yet"
-	noDMARC = "seg does not verify DMARC yet"
-)
-
 // HATParams are the mail flow policy parameters (SPEC 4.2). Aliases are
 // AsyncOS's batch option names (max_size, max_conn, ...). Defaults are a
 // public listener's; privateHATDefaults changes a few for private ones.
@@ -50,16 +44,16 @@ var HATParams = newTable("HAT", []ParamSpec{
 	{Name: "smtpauth_allow", Kind: KindEnum, Enum: []string{"off", "on", "required"}, EnumAlias: map[string]string{"no": "off", "yes": "on"}, Default: "off", Help: "SMTP AUTH: off, on or required"},
 	{Name: "smtpauth_requiretls", Kind: onOff, Default: "on", Help: "offer SMTP AUTH only after STARTTLS"},
 	{Name: "smtpauth_relay", Kind: onOff, Default: "off", Help: "let authenticated clients relay (skip the RAT)"},
-	{Name: "spf", Kind: onOff, Default: "off", Help: "SPF/SIDF verification", Inert: noSPF},
-	{Name: "spf_conformance", Kind: KindEnum, Enum: []string{"spf", "sidf", "sidf_compatible"}, Default: "sidf_compatible", Help: "SPF conformance level", Inert: noSPF},
-	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade PRA verification result", Inert: noSPF},
-	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check", Inert: noSPF},
-	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)", Inert: noSPF},
-	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification", Inert: "seg does not verify DKIM signatures yet"},
-	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing", Inert: "seg does not sign with DKIM yet"},
-	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification", Inert: noDMARC},
-	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile", Inert: noDMARC},
-	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports", Inert: noDMARC},
+	{Name: "spf", Kind: onOff, Default: "off", Help: "SPF/SIDF verification"},
+	{Name: "spf_conformance", Kind: KindEnum, Enum: []string{"spf", "sidf", "sidf_compatible"}, Default: "sidf_compatible", Help: "SPF conformance level"},
+	{Name: "spf_downgrade_pra", Kind: onOff, Default: "off", Help: "downgrade a PRA Pass to None when the PRA came from Resent-Sender: or Resent-From: (sidf_compatible)"},
+	{Name: "spf_helo_test", Kind: onOff, Default: "on", Help: "perform the HELO identity check"},
+	{Name: "spf_fail_action", Kind: KindEnum, Enum: []string{"accept", "reject"}, Default: "accept", Help: "what to do with mail whose SPF/SIDF result is Fail: accept (with the header) or reject (550 5.7.1)"},
+	{Name: "dkim_verification", Kind: onOff, Default: "off", Help: "DKIM verification"},
+	{Name: "dkim_signing", Kind: onOff, Default: "off", Help: "DKIM signing"},
+	{Name: "dmarc_verification", Kind: onOff, Default: "off", Help: "DMARC verification"},
+	{Name: "dmarc_profile", Kind: KindString, Default: "DEFAULT", Help: "DMARC verification profile"},
+	{Name: "dmarc_send_reports", Kind: onOff, Default: "off", Help: "send DMARC aggregate reports"},
 	{Name: "sender_verification", Kind: onOff, Default: "off", Help: "envelope sender DNS verification at MAIL FROM (<> is never checked)"},
 	{Name: "sender_malformed_code", Kind: KindCode, Min: 400, Max: 599, Default: "553", Help: "reply code for malformed envelope senders (553 is the standard code)"},
 	{Name: "sender_malformed_text", Kind: KindString, Default: "#5.1.7 Malformed sender address <$EnvelopeSender>", Help: "reply text for malformed envelope senders: no domain, a single label, an all-numeric top-level domain or an address literal ($EnvelopeSender)"},
@@ -94,12 +88,10 @@ var DestParams = newTable("destconfig", []ParamSpec{
 	{Name: "limit_apply", Kind: KindEnum, Enum: []string{"system", "VG"}, EnumAlias: map[string]string{"0": "system", "1": "VG"}, Default: "system", Help: "system: system wide; VG: per source address (source_ip)"},
 	{Name: "source_ip", Kind: KindList, Default: "", Optional: true, Help: "source IP addresses to bind outbound connections to, comma-separated (absent: the system chooses)"},
 	{Name: "use_tls", Kind: KindEnum, Enum: []string{"off", "on", "required", "on_verify", "require_verify"}, EnumAlias: map[string]string{"0": "off", "1": "on", "2": "required", "3": "on_verify", "4": "require_verify", "no": "off", "preferred": "on", "require": "required"}, Default: "off", Help: "TLS: off, on (preferred), required, on_verify, require_verify"},
-	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)", Inert: "seg does not look up TLSA records yet"},
+	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)"},
 	{Name: "bounce_validation", Kind: onOff, Default: "off", Help: "bounce verification address tagging: the envelope sender goes out as prvs=TAG=sender with bvconfig's newest key"},
 	{Name: "bounce_profile", Kind: KindString, Default: "Default", Help: "bounce profile name"},
 })
-
-const noWarnings = "seg sends no delay warnings yet"
 
 // BounceParams are the bounce profile parameters (SPEC 5).
 var BounceParams = newTable("bounceconfig", []ParamSpec{
@@ -110,9 +102,12 @@ var BounceParams = newTable("bounceconfig", []ParamSpec{
 	{Name: "send_bounces", Kind: onOff, Default: "on", Help: "send a message for each hard bounce"},
 	{Name: "use_dsn_bounce_format", Kind: onOff, Default: "on", Help: "send bounces in the RFC 3464 DSN format (multipart/report); off: one plain-text message"},
 	{Name: "bounce_subject", Kind: KindString, Default: "Delivery Status Notification (Failure)", Help: "subject of bounce messages"},
-	{Name: "send_warnings", Kind: onOff, Default: "off", Help: "send delay warning messages", Inert: noWarnings},
-	{Name: "send_warnings_count", Kind: KindInt, Min: 1, Max: 100, Default: "1", Help: "maximum number of delay warnings per recipient", Inert: noWarnings},
-	{Name: "send_warnings_interval", Kind: KindDuration, Min: 60, Max: 30 * 86400, Default: "14400", Help: "seconds between delay warnings", Inert: noWarnings},
+	{Name: "send_warnings", Kind: onOff, Default: "off", Help: "send delay warning messages"},
+	{Name: "send_warnings_count", Kind: KindInt, Min: 1, Max: 100, Default: "1", Help: "maximum number of delay warnings per recipient"},
+	// Min 1 s, as initial_retry: a warning goes out only when an attempt
+	// fails, so the retry schedule and send_warnings_count bound what a
+	// sender gets whatever the interval.
+	{Name: "send_warnings_interval", Kind: KindDuration, Min: 1, Max: 30 * 86400, Default: "14400", Help: "seconds between delay warnings"},
 	{Name: "bounce_address", Kind: KindString, Default: "", Help: "send bounces to this address instead of the sender (empty: the sender)"},
 })
 

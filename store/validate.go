@@ -34,6 +34,9 @@ func (c *Config) Validate() error {
 	c.validateAddressLists(&p)
 	c.validateBounceVerification(&p)
 	c.validateSenderExceptions(&p)
+	c.validateDomainKeys(&p)
+	c.validateDMARC(&p)
+	c.validateDMARCProfiles(&p)
 	if len(p) == 0 {
 		return nil
 	}

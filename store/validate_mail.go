@@ -36,6 +36,9 @@ func (c *Config) validateDest(p *problems) {
 		p.add("destconfig setup: a TLS certificate needs both a certificate file and a key file")
 	}
 	checkFileNames(p, "destconfig setup", map[string]string{"certificate": c.DestSetup.CertFile, "key": c.DestSetup.KeyFile})
+	if n := c.DestSetup.Certificate; n != "" && c.Cert(n) == nil {
+		p.add("destconfig setup: certificate %s does not exist (certconfig print lists them)", shortName(n))
+	}
 }
 
 // checkDestEffective checks what only the complete parameters (own over

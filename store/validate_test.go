@@ -118,6 +118,10 @@ func TestValidateProblems(t *testing.T) {
 		}, `destconfig "a.com": recipient_limit needs recipient_minutes (1-60)`},
 		{"dest default recipient minutes", func(c *Config) { c.DestDefault["recipient_limit"] = "5" },
 			`destconfig DEFAULT: recipient_limit needs recipient_minutes (1-60)`},
+		{"HAT dmarc profile", func(c *Config) { in(c).HAT.Policies[0].Params = Params{"dmarc_profile": "Strict"} },
+			`listener "IncomingMail": HAT policy "$ACCEPTED": dmarc_profile names DMARC profile "Strict", which does not exist`},
+		{"HAT default dmarc profile", func(c *Config) { in(c).HAT.Defaults["dmarc_profile"] = "Gone" },
+			`listener "IncomingMail": HAT default policy: dmarc_profile names DMARC profile "Gone", which does not exist`},
 		{"dest bounce profile", func(c *Config) { c.DestDefault["bounce_profile"] = "Gone" }, `destconfig DEFAULT: bounce_profile: no bounce profile named "Gone"`},
 		{"bounce default first", func(c *Config) {
 			c.Bounce = append([]BounceProfile{{Name: "p1"}}, c.Bounce...)

@@ -15,8 +15,9 @@ import (
 // that the embedded default starts with (SPEC 10), and turns a
 // listener's certificate and key files (loadconfig could set them; no
 // version read them) into a certconfig certificate named after the
-// listener, which the listener then uses. Committed as its own
-// revision, by "system".
+// listener, which the listener then uses, and destconfig setup's files
+// (never read either) into the certificate Outbound, which delivery then
+// presents. Committed as its own revision, by "system".
 func ensureCertificates(st store.Store, confDir, hostname string, out io.Writer) error {
 	cur, err := st.Current()
 	if err != nil {
@@ -55,6 +56,24 @@ func ensureCertificates(st store.Store, confDir, hostname string, out io.Writer)
 		}
 		l.CertFile, l.KeyFile = "", ""
 	}
+	// destconfig setup's files become the certificate "Outbound", the
+	// client certificate delivery presents.
+	if ds := &next.DestSetup; ds.CertFile != "" && ds.KeyFile != "" {
+		const name = "Outbound"
+		pair, err := confdir.Dir{Path: confDir}.LoadX509KeyPair(ds.CertFile, ds.KeyFile)
+		var ct store.Certificate
+		if err == nil {
+			ct, err = store.CertificateFromPair(name, pair)
+		}
+		if err != nil || next.Cert(name) != nil {
+			notes = append(notes, fmt.Sprintf("destconfig setup: certificate file %s and key file %s not usable as certificate %s; use certconfig import, then destconfig setup --certificate NAME", ds.CertFile, ds.KeyFile, name))
+		} else {
+			next.Certificates = append(next.Certificates, ct)
+			ds.Certificate = name
+			notes = append(notes, fmt.Sprintf("destconfig setup: certificate file %s and key file %s are now certificate %s", ds.CertFile, ds.KeyFile, name))
+		}
+		ds.CertFile, ds.KeyFile = "", ""
+	}
 	if len(notes) == 0 {
 		return nil
 	}
@@ -65,7 +84,7 @@ func ensureCertificates(st store.Store, confDir, hostname string, out io.Writer)
 		return fmt.Errorf("updating TLS certificates: %w", err)
 	}
 	for _, n := range notes {
-		if strings.HasPrefix(n, "listener ") { // the Default is no news
+		if strings.HasPrefix(n, "listener ") || strings.HasPrefix(n, "destconfig ") { // the Default is no news
 			fmt.Fprintf(out, "Configuration updated: %s\n", n)
 		}
 	}

@@ -60,3 +60,38 @@ func TestEnsureCertificates(t *testing.T) {
 		t.Errorf("second run: revision %d, message %q", cur.Revision.Number, out.String())
 	}
 }
+
+// destconfig setup's certificate and key files (never read) become the
+// certificate Outbound, the one delivery presents.
+func TestEnsureCertificatesOutbound(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "configuration")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM := segtest.SelfSigned(t, "out.old.test")
+	os.WriteFile(filepath.Join(dir, "c.pem"), certPEM, 0o600)
+	os.WriteFile(filepath.Join(dir, "c.key"), keyPEM, 0o600)
+	cfg := store.Default("seg.test", "$2a$10$abcdefghijklmnopqrstuu5Rk0qXGZyWn3XxvT8y1u0bYwzZ6m0yu")
+	cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = "c.pem", "c.key"
+	st := store.NewMemory(cfg)
+	defer st.Close()
+	var out bytes.Buffer
+	if err := ensureCertificates(st, dir, "", &out); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := st.Current()
+	got := cur.Config
+	ct := got.Cert("Outbound")
+	if ct == nil {
+		t.Fatalf("no certificate Outbound: %+v", got.Certificates)
+	}
+	if leaf, err := ct.Leaf(); err != nil || leaf.Subject.CommonName != "out.old.test" {
+		t.Errorf("Outbound: %v, %v; want CN out.old.test", leaf, err)
+	}
+	if s := got.DestSetup; s.Certificate != "Outbound" || s.CertFile != "" || s.KeyFile != "" {
+		t.Errorf("destconfig setup %+v, want certificate Outbound and no files", s)
+	}
+	if !strings.Contains(out.String(), "destconfig setup: certificate file c.pem and key file c.key are now certificate Outbound") {
+		t.Errorf("message %q", out.String())
+	}
+}

@@ -46,6 +46,9 @@ func NewFailingDNS(t testing.TB, servfail, silent []string, records ...string) s
 type dnsFaults struct {
 	silentUnder string         // ".domain.": no answer for names under it
 	names       map[string]int // exact name (FQDN): RCODE to answer, or noAnswer
+	// authentic, when set, says which answers carry the AD bit
+	// (dnssec.go).
+	authentic func(name string) bool
 }
 
 const noAnswer = -1
@@ -88,6 +91,7 @@ func newDNS(t testing.TB, f dnsFaults, records []string) string {
 					m.Answer = append(m.Answer, rr)
 				}
 			}
+			m.AuthenticatedData = f.authentic != nil && f.authentic(name) && wantsDNSSEC(req)
 		}
 		w.WriteMsg(m)
 	})

@@ -23,7 +23,10 @@ type Message struct {
 	Data  []byte
 	Conn  int  // which connection carried it, from 1
 	TLS   bool // it came over STARTTLS
-	At    time.Time
+	// ClientCN is the common name of the certificate the client
+	// presented (SinkOptions.AskClientCert), "" when none.
+	ClientCN string
+	At       time.Time
 }
 
 // Attempt is one MAIL, RCPT or DATA command a Sink is about to answer.
@@ -56,6 +59,12 @@ type SinkOptions struct {
 	TLS bool
 	// BrokenTLS offers STARTTLS and fails every handshake.
 	BrokenTLS bool
+	// Cert, when set, is the certificate (and chain) STARTTLS presents
+	// instead of the throwaway one; TLS is implied.
+	Cert *tls.Certificate
+	// AskClientCert asks the client for a certificate (any, unverified)
+	// and records its common name in Message.ClientCN.
+	AskClientCert bool
 }
 
 // Sink is a recording go-smtp receiving server (STYLE 5).
@@ -108,6 +117,8 @@ func NewSink(t testing.TB, o SinkOptions) *Sink {
 		s.srv.TLSConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return nil, errors.New("sink: this server's TLS is broken on purpose")
 		}}
+	case o.Cert != nil:
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.Cert}}
 	case o.TLS:
 		certPEM, keyPEM := SelfSigned(t, "sink.test")
 		cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -116,6 +127,9 @@ func NewSink(t testing.TB, o SinkOptions) *Sink {
 			t.Fatalf("sink: %v", err)
 		}
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	if o.AskClientCert && s.srv.TLSConfig != nil {
+		s.srv.TLSConfig.ClientAuth = tls.RequestClientCert
 	}
 	go s.srv.Serve(s.cc.Listen(s.lines.listen(ln)))
 	t.Cleanup(func() { s.srv.Close() })
@@ -350,8 +364,12 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	if err := ss.s.decide(a, strings.Join(rcpts, ",")); err != nil {
 		return err
 	}
-	_, isTLS := ss.c.TLSConnectionState()
-	ss.s.store(Message{From: ss.from, Rcpts: rcpts, Data: data, Conn: ss.conn, TLS: isTLS, At: time.Now()})
+	cs, isTLS := ss.c.TLSConnectionState()
+	cn := ""
+	if len(cs.PeerCertificates) > 0 {
+		cn = cs.PeerCertificates[0].Subject.CommonName
+	}
+	ss.s.store(Message{From: ss.from, Rcpts: rcpts, Data: data, Conn: ss.conn, TLS: isTLS, ClientCN: cn, At: time.Now()})
 	return nil
 }
 

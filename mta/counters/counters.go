@@ -61,6 +61,7 @@ type Host struct {
 	LastActivity time.Time
 	Oldest       time.Time // oldest queued message, zero if none
 	LastTLS      string    // last TLS result, e.g. "success TLSv1.3" or "none"
+	LastDANE     string    // last DANE outcome, e.g. "success mx.example.test (DANE TLSA 3 1 1)"; "": not asked
 	Route        []string  // route / MX hosts of the last lookup
 	// The recipient limit (hoststatus): the limit (0: none), its window
 	// in minutes, whether it counts per MX address, and the recipients

@@ -44,10 +44,13 @@ type connFail struct {
 }
 
 // connect tries the route's hosts in order, their addresses sorted by
-// ip_sort_pref, until one gives a usable SMTP session.
+// ip_sort_pref, until one gives a usable SMTP session. Each host's TLS
+// is use_tls's, or DANE's when the destination asks for it and the host
+// publishes authentic TLSA records (dane.go).
 func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFail) {
 	dc := j.cfg.DestControls(j.dest)
-	mode, pref := dc.UseTLS, dc.IPSortPref
+	pref := dc.IPSortPref
+	mat := w.x.mats.get(j.cfg)
 	// An ordinary destination's connections take slots under its limits
 	// (limits.go); an address whose slots are all taken is passed over,
 	// and when that leaves none, the attempt waits for one.
@@ -62,14 +65,33 @@ func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFa
 			w.x.poke()
 		}
 	}
-	var last *connFail
+	var last, tlsFailed *connFail
 	tried := 0
 	unreachable := true
 	failed := map[netip.Addr]bool{}
+	dane := map[string]*danePlan{} // each host's, looked up once
 	for {
 		full := false
 	outer:
 		for _, t := range rt.targets {
+			if tried == maxAddrs || ctx.Err() != nil {
+				break
+			}
+			// A host's DANE plan is made once, even when the attempt
+			// comes back to it after waiting for a slot.
+			dp, planned := dane[t.host]
+			if !planned {
+				var f *connFail
+				if dp, f = w.planDANE(ctx, j, rt, t, dc.DANE); f != nil {
+					last, tlsFailed, unreachable = f, f, false
+				}
+				dane[t.host] = dp
+				if f != nil {
+					for _, a := range t.addrs {
+						failed[a] = true
+					}
+				}
+			}
 			for _, a := range sortAddrs(t.addrs, pref) {
 				if tried == maxAddrs || ctx.Err() != nil {
 					break outer
@@ -89,7 +111,7 @@ func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFa
 					w.x.poke()
 				}
 				tried++
-				c, f := w.open(ctx, j, t, a, mode, ls.src)
+				c, f := w.open(ctx, j, t, a, &tlsSetup{mode: dc.UseTLS, dane: dp, mat: mat, now: w.x.d.Now}, ls.src)
 				if c != nil {
 					if limited {
 						c.lease = &ls
@@ -105,6 +127,9 @@ func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFa
 				}
 				failed[a] = true
 				last = f
+				if f.Kind == FailTLS {
+					tlsFailed = f
+				}
 				if f.Kind != FailConn {
 					unreachable = false
 				}
@@ -113,6 +138,9 @@ func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFa
 		if !full || tried == maxAddrs || ctx.Err() != nil || !w.x.lim.wait(ctx, j.dest, dl) {
 			break
 		}
+	}
+	if tlsFailed != nil && ctx.Err() == nil {
+		w.x.tlsAlert(j, tlsFailed)
 	}
 	if last == nil {
 		return nil, &connFail{Failure: &Failure{Kind: FailConn, Status: "4.4.4",
@@ -124,9 +152,9 @@ func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFa
 	return nil, last
 }
 
-// open connects to one address and says hello, with STARTTLS as use_tls
+// open connects to one address and says hello, with STARTTLS as ts
 // asks.
-func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode string, src netip.Addr) (*conn, *connFail) {
+func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, ts *tlsSetup, src netip.Addr) (*conn, *connFail) {
 	x := w.x
 	dcid := x.d.Queue.NextDCID()
 	x.gauge(j.dest, func(h *counters.Host) { h.PendingConn++ })
@@ -162,7 +190,7 @@ func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode 
 	// with the attempt's deadline, bounds only the greeting and hello.
 	c.stop = context.AfterFunc(x.abandonCtx, func() { nc.Close() })
 	helloCut := context.AfterFunc(ctx, func() { nc.Close() })
-	f := c.hello(ctx, mode)
+	f := c.hello(ctx, ts)
 	if !helloCut() {
 		// Cut short (or closed just after): whatever hello saw, the
 		// cause is the deadline, not the server's TLS or reply.
@@ -171,17 +199,17 @@ func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, mode 
 	if f != nil {
 		c.close()
 		if f.fallback && ctx.Err() == nil {
-			return w.open(ctx, j, t, a, "off", src)
+			return w.open(ctx, j, t, a, &tlsSetup{mode: tlsOff, now: ts.now}, src)
 		}
 		return nil, f
 	}
 	return c, nil
 }
 
-// hello reads the greeting and says EHLO; with use_tls on it then asks
-// for STARTTLS (RFC 3207) and says EHLO again over TLS (section 4.2: what
-// the server said before the handshake is forgotten).
-func (c *conn) hello(ctx context.Context, mode string) *connFail {
+// hello reads the greeting and says EHLO; with use_tls on (or DANE) it
+// then asks for STARTTLS (RFC 3207) and says EHLO again over TLS
+// (section 4.2: what the server said before the handshake is forgotten).
+func (c *conn) hello(ctx context.Context, ts *tlsSetup) *connFail {
 	name := c.x.d.Hostname()
 	fail := func(err error) *connFail {
 		return &connFail{Failure: smtpFailure(err, c.host), dcid: c.dcid}
@@ -193,10 +221,10 @@ func (c *conn) hello(ctx context.Context, mode string) *connFail {
 	if err := c.cl.hello(name); err != nil {
 		return fail(err)
 	}
-	if mode == "" || mode == "off" {
+	if ts.dane == nil && (ts.mode == "" || ts.mode == tlsOff) {
 		return nil
 	}
-	required := mode == "required" || mode == "require_verify"
+	required := ts.required()
 	offered := c.cl.has("STARTTLS")
 	if offered {
 		if _, err := c.cl.cmd(220, "STARTTLS"); err != nil {
@@ -210,6 +238,7 @@ func (c *conn) hello(ctx context.Context, mode string) *connFail {
 		c.x.gauge(c.dest, func(h *counters.Host) { h.LastTLS = "none" })
 		if required {
 			c.x.d.Log.Info("DCID %d IP %s TLS was required but could not be successfully negotiated", c.dcid, remoteIP(c.nc))
+			c.daneOutcome(ts, "failed: STARTTLS not offered by "+c.host)
 			return c.tlsFail("TLS was required but the remote host did not offer STARTTLS", false)
 		}
 		// The session goes on in plaintext (RFC 3207 section 4.1).
@@ -218,29 +247,56 @@ func (c *conn) hello(ctx context.Context, mode string) *connFail {
 	if c.cl.br.Buffered() > 0 {
 		return fail(errors.New("data received before the TLS handshake"))
 	}
-	verify := mode == "on_verify" || mode == "require_verify"
-	cfg := &tls.Config{InsecureSkipVerify: !verify, MinVersion: tls.VersionTLS12}
-	if _, err := netip.ParseAddr(c.host); err != nil {
-		cfg.ServerName = c.host
-	}
-	tc := tls.Client(c.nc, cfg)
+	tc := tls.Client(c.nc, ts.config(c.host))
 	hctx, cancel := context.WithTimeout(ctx, c.x.t.Command)
 	err := tc.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
 		c.x.d.Log.Info("DCID %d TLS failed: %v", c.dcid, err)
 		c.x.gauge(c.dest, func(h *counters.Host) { h.LastTLS = "failed" })
+		if required {
+			c.x.d.Log.Info("DCID %d IP %s TLS was required but could not be successfully negotiated", c.dcid, remoteIP(c.nc))
+		}
+		c.daneOutcome(ts, "failed: "+err.Error())
 		return c.tlsFail("TLS negotiation failed: "+err.Error(), !required)
 	}
 	st := tc.ConnectionState()
 	proto := tlsVersion(st.Version)
 	c.x.d.Log.Info("DCID %d TLS success protocol %s cipher %s", c.dcid, proto, tls.CipherSuiteName(st.CipherSuite))
-	c.x.gauge(c.dest, func(h *counters.Host) { h.LastTLS = "success " + proto })
+	last := "success " + proto
+	danePassed := ts.dane != nil && !ts.dane.tlsOnly
+	switch {
+	case danePassed:
+		c.x.d.Log.Info("DCID %d DANE success for %s: %s", c.dcid, c.host, ts.verified)
+		c.daneOutcome(ts, "success "+c.host+" ("+ts.verified+")")
+	case ts.dane != nil:
+		// Authentic TLSA records, none usable: TLS without DANE's
+		// authentication (RFC 7672 section 2.2).
+		c.daneOutcome(ts, "success "+c.host+" (TLS required, no usable TLSA record to authenticate)")
+	}
+	switch {
+	case danePassed:
+		last += " (DANE)"
+	case ts.verifyErr != nil:
+		// on_verify: the session is encrypted but not authenticated.
+		c.x.d.Log.Info("DCID %d TLS certificate not verified: %v", c.dcid, ts.verifyErr)
+		last += " (not verified)"
+	case ts.verified != "":
+		last += " (verified)"
+	}
+	c.x.gauge(c.dest, func(h *counters.Host) { h.LastTLS = last })
 	c.cl = newClient(tc, c.x.t.Command, c.x.t.Data)
 	if err := c.cl.hello(name); err != nil {
 		return fail(err)
 	}
 	return nil
+}
+
+// daneOutcome records the DANE result of a connection for hoststatus.
+func (c *conn) daneOutcome(ts *tlsSetup, s string) {
+	if ts.dane != nil {
+		c.x.gauge(c.dest, func(h *counters.Host) { h.LastDANE = s })
+	}
 }
 
 func (c *conn) tlsFail(text string, fallback bool) *connFail {

@@ -24,6 +24,9 @@ type Queue interface {
 	NextDCID() int64
 	// Enqueue stores a new message (a DSN); it is durable on return.
 	Enqueue(m *queue.Message, body []byte) error
+	// EnqueueWarning stores a delay warning and counts it on the
+	// recipients it reports, in one durable write (warn.go).
+	EnqueueWarning(m *queue.Message, body []byte, w queue.Warned) error
 	Body(mid int64) ([]byte, error)
 	// Attempt durably records an attempt (attempts+1, next retry time)
 	// before the connection is made.
@@ -106,6 +109,9 @@ type Delivery struct {
 
 	lim *limiter // destination limits, shared by the scheduler and the workers
 	s   *sched   // owned by the scheduler goroutine
+
+	mats   materials // outbound TLS roots and client certificate (tls.go)
+	alerts alerts    // when each destination last raised the TLS alert (alert.go)
 }
 
 // New makes a Delivery; call Start to run it.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"seg/mta/maillog"
 )
 
 // FailKind says where a delivery attempt failed.
@@ -156,32 +158,5 @@ func (f *Failure) diagnostic() string {
 	return "X-seg; " + strings.ReplaceAll(f.Text, "\n", " ")
 }
 
-// pyRepr quotes s as Python's repr() does for str, as AsyncOS logs reply
-// text: single quotes unless s holds a single quote and no double quote.
-func pyRepr(s string) string {
-	q := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
-}
+// pyRepr quotes s as AsyncOS logs reply text (maillog.Repr).
+func pyRepr(s string) string { return maillog.Repr(s) }

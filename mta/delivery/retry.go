@@ -36,6 +36,14 @@ type BounceSpec struct {
 	// Plain sends the bounce as one text/plain message instead of an RFC
 	// 3464 multipart/report (use_dsn_bounce_format off).
 	Plain bool
+	// Warnings is how many delay warnings a queued recipient may cause
+	// (0: none, send_warnings off); WarnInterval is the least time after
+	// the message's arrival and after the recipient's previous warning
+	// (warn.go). Lifetime, the queue lifetime, dates a warning's
+	// Will-Retry-Until (0: none).
+	Warnings     int
+	WarnInterval time.Duration
+	Lifetime     time.Duration
 }
 
 // Backoff is the wait after the attempts-th failed attempt: initial,
@@ -65,9 +73,17 @@ type ProfilePolicy struct {
 }
 
 // NewProfilePolicy applies the bounce profile named by the destination's
-// destconfig entry (Default when it names none that exists).
+// destconfig entry (Default when it names none that exists). The
+// scheduler makes one for each attempt from the running configuration, so
+// a committed change of the profile, or of the destination's choice of
+// profile, applies to mail already queued (SPEC 11; retime.go brings
+// waiting retries forward to it).
 func NewProfilePolicy(cfg *store.Config, dest string) *ProfilePolicy {
 	b := cfg.BounceSettings(cfg.DestControls(dest).BounceProfile)
+	warnings := 0
+	if b.SendWarnings {
+		warnings = b.WarningsCount
+	}
 	return &ProfilePolicy{
 		Profile:     b.Profile,
 		MaxRetries:  b.MaxRetries,
@@ -79,6 +95,10 @@ func NewProfilePolicy(cfg *store.Config, dest string) *ProfilePolicy {
 			To:      b.BounceAddress,
 			Subject: b.BounceSubject,
 			Plain:   !b.UseDSNFormat,
+
+			Warnings:     warnings,
+			WarnInterval: b.WarningsInterval,
+			Lifetime:     b.MaxQueueLifetime,
 		},
 	}
 }

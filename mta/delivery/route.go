@@ -27,6 +27,7 @@ type target struct {
 // route is where an item goes.
 type route struct {
 	devnull bool // smtproutes "/dev/null": discard, count as delivered
+	relay   bool // an SMTP route (or a message's relay host): no DANE (SPEC 11)
 	targets []target
 	hosts   []string // for the Route gauge
 	fail    *Failure // no usable target
@@ -100,7 +101,7 @@ func (x *Delivery) route(ctx context.Context, j *job) *route {
 }
 
 func (x *Delivery) relayRoute(ctx context.Context, res dns.Resolver, j *job, relays []string) *route {
-	rt := &route{hosts: relays}
+	rt := &route{hosts: relays, relay: true}
 	var errs []error
 	for _, r := range relays {
 		if r == devNull {

@@ -70,6 +70,7 @@ type sched struct {
 	// Special), lastOrdinary is when one last started or ended (hold.go).
 	ordinary     int
 	lastOrdinary time.Time
+	cfg          *store.Config // the configuration waiting items were last retimed under (retime.go)
 }
 
 func newSched(x *Delivery) *sched {
@@ -254,6 +255,9 @@ func (s *sched) dispatch() time.Time {
 	}
 	now := s.x.d.Now()
 	cfg := s.x.d.Config()
+	if cfg != s.cfg {
+		s.retime(cfg, now)
+	}
 	var next time.Time
 	for _, d := range s.dests {
 		if s.isSuspended(d) {

@@ -44,7 +44,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 	m, log := j.m, x.d.Log
 	var ups []queue.Update
 	var delivered []int
-	var hard []failed
+	var hard, delayed []failed
 	var lines []string
 	pending := map[time.Time][]int{}
 	for _, o := range outs {
@@ -92,6 +92,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 			continue
 		}
 		pending[next] = append(pending[next], o.rid)
+		delayed = append(delayed, failed{rc, f})
 		ups = append(ups, queue.Update{RID: o.rid, State: queue.Attempted, NextAttempt: next, LastError: f.Error()})
 	}
 
@@ -138,6 +139,9 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 	}
 	if len(hard) > 0 && x.wantsDSN(j) {
 		x.bounce(j, hard, orig, now)
+	}
+	if len(delayed) > 0 {
+		x.warn(j, delayed, now)
 	}
 	return ups
 }
@@ -201,18 +205,28 @@ func (x *Delivery) wantsDSN(j *job) bool {
 	return j.pol.Bounces().Send && j.m.From != "" && j.m.Kind == queue.KindNormal
 }
 
+// reportTo is where a DSN about the job's message goes: the profile's
+// bounce address, else the envelope sender; ok is false, and the reason
+// logged, when that is no address a DSN could be sent to (address.go).
+func (x *Delivery) reportTo(j *job, what string) (to string, ok bool) {
+	to = j.pol.Bounces().To
+	if to == "" {
+		to = j.m.From
+	}
+	if _, err := address.Parse(to); err != nil {
+		x.d.Log.Warning("MID %d no %s sent: the bounce address %s is not a valid RFC 5321 address (%v)", j.m.MID, what, pyRepr(to), err)
+		return "", false
+	}
+	return to, true
+}
+
 // bounce sends one DSN for the recipients that hard-bounced or expired in
 // one event, to the envelope sender (or the profile's bounce address).
 func (x *Delivery) bounce(j *job, hard []failed, orig []byte, now time.Time) {
 	m := j.m
 	spec := j.pol.Bounces()
-	to := spec.To
-	if to == "" {
-		to = m.From
-	}
-	if _, err := address.Parse(to); err != nil {
-		// It could not be sent (address.go): do not make it.
-		x.d.Log.Warning("MID %d no bounce sent: the bounce address %s is not a valid RFC 5321 address (%v)", m.MID, pyRepr(to), err)
+	to, ok := x.reportTo(j, "bounce")
+	if !ok {
 		return
 	}
 	host := x.d.Hostname()
@@ -255,14 +269,20 @@ func (x *Delivery) bounce(j *job, hard []failed, orig []byte, now time.Time) {
 		x.d.Log.Warning("MID %d could not queue a bounce: %v", m.MID, err)
 		return
 	}
-	log := x.d.Log
+	x.logGenerated(nm, to)
+}
+
+// logGenerated logs a DSN seg queued (a bounce or a delay warning) as
+// AsyncOS logs a message it generates, and counts its recipient.
+func (x *Delivery) logGenerated(nm *queue.Message, to string) {
+	log, mid := x.d.Log, nm.MID
 	log.Info("Start MID %d ICID 0", mid)
-	log.Info("MID %d was generated for bounce of MID %d", mid, m.MID)
+	log.Info("MID %d was generated for bounce of MID %d", mid, nm.OrigMID)
 	log.Info("MID %d ICID 0 From: <>", mid)
 	log.Info("MID %d ICID 0 RID 0 To: <%s>", mid, to)
 	log.Info("MID %d Message-ID %s", mid, pyRepr(nm.MessageID))
-	log.Info("MID %d Subject %s", mid, pyRepr(subject))
-	log.Info("MID %d ready %d bytes from <>", mid, len(raw))
+	log.Info("MID %d Subject %s", mid, pyRepr(nm.Subject))
+	log.Info("MID %d ready %d bytes from <>", mid, nm.Size)
 	log.Info("MID %d queued for delivery", mid)
 	x.d.Counters.Add(counters.GenBounceRecipients, 1)
 }

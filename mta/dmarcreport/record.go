@@ -44,6 +44,7 @@ type Published struct {
 	P      string // none, quarantine, reject
 	SP     string // "" when absent
 	Pct    int    // 100 when absent
+	FO     string // the fo= failure reporting options; "" when absent (RFC 7489 default "0")
 }
 
 // DKIMResult is one signature's result (RFC 7489 "DKIMAuthResultType").

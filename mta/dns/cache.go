@@ -23,6 +23,7 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	rrs     []mdns.RR // nil: negative answer with code
+	ad      bool      // the answer had the AD bit
 	code    Code
 	expires time.Time
 }
@@ -40,25 +41,25 @@ func newCache(now func() time.Time, max int) *cache {
 	return &cache{now: now, max: max, data: map[cacheKey]cacheEntry{}}
 }
 
-func (c *cache) get(k cacheKey) ([]mdns.RR, Code, bool) {
+func (c *cache) get(k cacheKey) ([]mdns.RR, bool, Code, bool) {
 	if c == nil {
-		return nil, 0, false
+		return nil, false, 0, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.data[k]
 	if !ok {
-		return nil, 0, false
+		return nil, false, 0, false
 	}
 	if !c.now().Before(e.expires) {
 		delete(c.data, k)
-		return nil, 0, false
+		return nil, false, 0, false
 	}
-	return e.rrs, e.code, true
+	return e.rrs, e.ad, e.code, true
 }
 
-func (c *cache) put(k cacheKey, rrs []mdns.RR, ttl uint32) {
-	c.store(k, cacheEntry{rrs: rrs}, min(ttl, maxTTL))
+func (c *cache) put(k cacheKey, rrs []mdns.RR, ad bool, ttl uint32) {
+	c.store(k, cacheEntry{rrs: rrs, ad: ad}, min(ttl, maxTTL))
 }
 
 func (c *cache) putNegative(k cacheKey, code Code, ttl uint32) {

@@ -2,6 +2,7 @@ package dns
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/netip"
@@ -24,6 +25,12 @@ type Options struct {
 	Now func() time.Time
 	// CacheSize is the most answers kept (default 4096; negative: no cache).
 	CacheSize int
+	// Trusted marks the servers as validating resolvers whose AD bit can
+	// be believed (dnsconfig --dnssec-trusted yes): queries then ask for
+	// DNSSEC (the DO and AD bits, RFC 3225 and RFC 6840 section 5.7) and
+	// LookupTLSA reports the AD bit of the answer. Untrusted servers'
+	// answers are never authentic.
+	Trusted bool
 }
 
 // Client is the real Resolver: it sends queries to recursive servers with
@@ -31,6 +38,7 @@ type Options struct {
 type Client struct {
 	servers []string
 	timeout time.Duration
+	trusted bool
 	cache   *cache
 }
 
@@ -39,7 +47,7 @@ func NewClient(o Options) (*Client, error) {
 	if len(o.Servers) == 0 {
 		return nil, errors.New("no DNS servers configured")
 	}
-	c := &Client{timeout: o.Timeout}
+	c := &Client{timeout: o.Timeout, trusted: o.Trusted}
 	for _, s := range o.Servers {
 		c.servers = append(c.servers, hostPort(s))
 	}
@@ -187,25 +195,57 @@ func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	return out, nil
 }
 
+// LookupTLSA implements Resolver. The answer is authentic only when the
+// servers are trusted and set the AD bit on it.
+func (c *Client) LookupTLSA(ctx context.Context, name string) ([]TLSA, bool, error) {
+	rrs, ad, err := c.lookupAD(ctx, canon(name), mdns.TypeTLSA)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []TLSA
+	for _, rr := range rrs {
+		t, ok := rr.(*mdns.TLSA)
+		if !ok {
+			continue
+		}
+		data, err := hex.DecodeString(t.Certificate)
+		if err != nil {
+			continue // unusable (RFC 7671 section 4.1 keeps the rest)
+		}
+		out = append(out, TLSA{Usage: t.Usage, Selector: t.Selector, MatchingType: t.MatchingType, Data: data})
+	}
+	return out, ad && c.trusted, nil
+}
+
 // lookup returns the answer records of type t for name (following the
 // CNAME chain a recursive server puts in the answer), from the cache when
 // it can.
 func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]mdns.RR, error) {
+	rrs, _, err := c.lookupAD(ctx, name, t)
+	return rrs, err
+}
+
+// lookupAD is lookup that also reports the answer's AD bit.
+func (c *Client) lookupAD(ctx context.Context, name string, t uint16) ([]mdns.RR, bool, error) {
 	typ := mdns.TypeToString[t]
 	if name == "" {
-		return nil, &Error{Name: name, Type: typ, Code: NXDomain}
+		return nil, false, &Error{Name: name, Type: typ, Code: NXDomain}
 	}
 	key := cacheKey{name, t}
-	if rrs, code, ok := c.cache.get(key); ok {
+	if rrs, ad, code, ok := c.cache.get(key); ok {
 		if rrs == nil {
-			return nil, &Error{Name: name, Type: typ, Code: code}
+			return nil, false, &Error{Name: name, Type: typ, Code: code}
 		}
-		return rrs, nil
+		return rrs, ad, nil
 	}
 	m := new(mdns.Msg)
 	m.SetQuestion(mdns.Fqdn(name), t)
 	m.RecursionDesired = true
-	m.SetEdns0(1232, false)
+	// A trusted (validating) resolver is asked for DNSSEC: DO in EDNS0
+	// (RFC 3225) and AD in the query, which asks for the AD bit in the
+	// answer (RFC 6840 section 5.7).
+	m.SetEdns0(1232, c.trusted)
+	m.AuthenticatedData = c.trusted
 
 	var last *Error
 	for _, srv := range c.servers {
@@ -217,7 +257,7 @@ func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]mdns.RR, 
 				last.Code = Timeout
 			}
 			if ctx.Err() != nil {
-				return nil, last
+				return nil, false, last
 			}
 			continue
 		}
@@ -225,7 +265,7 @@ func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]mdns.RR, 
 		case mdns.RcodeSuccess:
 		case mdns.RcodeNameError:
 			c.cache.putNegative(key, NXDomain, negativeTTL(r))
-			return nil, &Error{Name: name, Type: typ, Code: NXDomain}
+			return nil, false, &Error{Name: name, Type: typ, Code: NXDomain}
 		case mdns.RcodeRefused:
 			last = &Error{Name: name, Type: typ, Code: Refused}
 			continue
@@ -245,12 +285,12 @@ func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]mdns.RR, 
 		}
 		if len(rrs) == 0 {
 			c.cache.putNegative(key, NoRecords, negativeTTL(r))
-			return nil, &Error{Name: name, Type: typ, Code: NoRecords}
+			return nil, false, &Error{Name: name, Type: typ, Code: NoRecords}
 		}
-		c.cache.put(key, rrs, ttl)
-		return rrs, nil
+		c.cache.put(key, rrs, r.AuthenticatedData, ttl)
+		return rrs, r.AuthenticatedData, nil
 	}
-	return nil, last
+	return nil, false, last
 }
 
 // exchange asks one server over UDP, and again over TCP when the answer

@@ -36,6 +36,9 @@ func (r *Resolvers) For(c *store.Config) Resolver {
 	if d.UseSystem {
 		key = "system"
 	}
+	if d.DNSSECTrusted {
+		key += ";trusted"
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cur != nil && r.key == key {
@@ -48,7 +51,7 @@ func (r *Resolvers) For(c *store.Config) Resolver {
 	}
 	var res Resolver
 	if err == nil {
-		res, err = NewClient(Options{Servers: servers, Timeout: r.Timeout, Now: r.Now})
+		res, err = NewClient(Options{Servers: servers, Timeout: r.Timeout, Now: r.Now, Trusted: d.DNSSECTrusted})
 	}
 	if err != nil {
 		res = broken{err}
@@ -79,4 +82,8 @@ func (b broken) LookupPTR(_ context.Context, a netip.Addr) ([]string, error) {
 
 func (b broken) LookupTXT(_ context.Context, n string) ([]string, error) {
 	return nil, b.fail(canon(n), "TXT")
+}
+
+func (b broken) LookupTLSA(_ context.Context, n string) ([]TLSA, bool, error) {
+	return nil, false, b.fail(canon(n), "TLSA")
 }

@@ -13,11 +13,15 @@ import (
 // NXDomainError to make one). Keys are lower-case without a trailing dot.
 // Set the maps before use; Fake is safe for concurrent lookups.
 type Fake struct {
-	MX     map[string][]MX
-	IP     map[string][]netip.Addr
-	PTR    map[netip.Addr][]string
-	TXT    map[string][]string
-	Errors map[string]error
+	MX  map[string][]MX
+	IP  map[string][]netip.Addr
+	PTR map[netip.Addr][]string
+	TXT map[string][]string
+	// TLSA records by name ("_25._tcp.mx.example.test"): authentic unless
+	// the name is in Unsigned.
+	TLSA     map[string][]TLSA
+	Unsigned map[string]bool
+	Errors   map[string]error
 
 	mu      sync.Mutex
 	queries []string
@@ -53,7 +57,8 @@ func (f *Fake) exists(name string) bool {
 	_, a := f.MX[name]
 	_, b := f.IP[name]
 	_, c := f.TXT[name]
-	return a || b || c
+	_, d := f.TLSA[name]
+	return a || b || c || d
 }
 
 func (f *Fake) miss(name, typ string) error {
@@ -109,4 +114,16 @@ func (f *Fake) LookupTXT(ctx context.Context, name string) ([]string, error) {
 		return append([]string(nil), txt...), nil
 	}
 	return nil, f.miss(n, "TXT")
+}
+
+// LookupTLSA implements Resolver.
+func (f *Fake) LookupTLSA(ctx context.Context, name string) ([]TLSA, bool, error) {
+	n := canon(name)
+	if err := f.check(ctx, n, "TLSA"); err != nil {
+		return nil, false, err
+	}
+	if recs := f.TLSA[n]; len(recs) > 0 {
+		return append([]TLSA(nil), recs...), !f.Unsigned[n], nil
+	}
+	return nil, false, f.miss(n, "TLSA")
 }

@@ -28,6 +28,19 @@ type Resolver interface {
 	// LookupTXT returns one string per TXT record, its character-strings
 	// concatenated (RFC 7208 section 3.3).
 	LookupTXT(ctx context.Context, name string) ([]string, error)
+	// LookupTLSA returns the TLSA records of name (RFC 6698), and whether
+	// the answer was authentic: DNSSEC-validated, as the AD bit of a
+	// resolver marked trusted says (RFC 6840 section 5.8, RFC 7672
+	// section 2.1.1). DANE uses only authentic records.
+	LookupTLSA(ctx context.Context, name string) ([]TLSA, bool, error)
+}
+
+// TLSA is one TLSA record (RFC 6698 section 2.1).
+type TLSA struct {
+	Usage        uint8  // 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE
+	Selector     uint8  // 0 the whole certificate, 1 its SubjectPublicKeyInfo
+	MatchingType uint8  // 0 exact, 1 SHA-256, 2 SHA-512
+	Data         []byte // the certificate association data
 }
 
 // Code classifies a failed lookup.
@@ -64,7 +77,7 @@ func (c Code) String() string {
 // and IsTemporary.
 type Error struct {
 	Name string // the name looked up
-	Type string // "MX", "A", "AAAA", "A/AAAA", "PTR", "TXT"
+	Type string // "MX", "A", "AAAA", "A/AAAA", "PTR", "TXT", "TLSA"
 	Code Code
 	Err  error // underlying network error, if any
 }

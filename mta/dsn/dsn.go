@@ -21,6 +21,9 @@ type Recipient struct {
 	RemoteMTA   string // the host that answered, if any
 	Diagnostic  string // "smtp; 550 5.1.1 user unknown", or another type
 	LastAttempt time.Time
+	// WillRetryUntil is when a "delayed" recipient's delivery will be
+	// given up (RFC 3464 section 2.3.8); zero: not said.
+	WillRetryUntil time.Time
 }
 
 // Report is what a DSN says.
@@ -162,7 +165,17 @@ func plain(r Report, from, msgID, subject string) []byte {
 func humanText(r Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "This is the mail system at host %s.\r\n\r\n", r.ReportingMTA)
-	b.WriteString("Your message could not be delivered to one or more recipients.\r\n")
+	if until, ok := delayedOnly(r); ok {
+		// A delay warning: nothing failed yet.
+		b.WriteString("Your message has not yet been delivered to one or more recipients.\r\n")
+		b.WriteString("It stays queued and delivery will be tried again")
+		if !until.IsZero() {
+			fmt.Fprintf(&b, " until %s", until.Format(time.RFC1123Z))
+		}
+		b.WriteString(";\r\nyou do not need to send it again.\r\n")
+	} else {
+		b.WriteString("Your message could not be delivered to one or more recipients.\r\n")
+	}
 	if r.Untrusted {
 		b.WriteString("The details and your message's Message-ID and Date follow.\r\n\r\n")
 	} else {
@@ -172,6 +185,20 @@ func humanText(r Report) string {
 		fmt.Fprintf(&b, "<%s>: %s\r\n", clip(rc.Final), clip(stripType(rc.Diagnostic)))
 	}
 	return b.String()
+}
+
+// delayedOnly reports whether every recipient of r is "delayed" (the
+// report is a delay warning), and the latest Will-Retry-Until.
+func delayedOnly(r Report) (until time.Time, ok bool) {
+	for _, rc := range r.Recipients {
+		if rc.Action != "delayed" {
+			return time.Time{}, false
+		}
+		if rc.WillRetryUntil.After(until) {
+			until = rc.WillRetryUntil
+		}
+	}
+	return until, len(r.Recipients) > 0
 }
 
 func statusFields(r Report) string {
@@ -204,6 +231,9 @@ func statusFields(r Report) string {
 		}
 		if !rc.LastAttempt.IsZero() {
 			f("Last-Attempt-Date", rc.LastAttempt.Format(time.RFC1123Z))
+		}
+		if !rc.WillRetryUntil.IsZero() {
+			f("Will-Retry-Until", rc.WillRetryUntil.Format(time.RFC1123Z))
 		}
 	}
 	return b.String()

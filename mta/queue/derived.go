@@ -109,6 +109,12 @@ type derivedEntry struct {
 // body's length. The queue keeps Prefix and Suffix (it reads them for
 // Body): the caller must not change them afterwards.
 func (q *Queue) EnqueueWith(m *Message, body []byte, derived ...Derived) error {
+	return q.enqueue(m, body, derived, nil)
+}
+
+// enqueue is EnqueueWith, and with w the record that a delay warning (m)
+// reported w's recipients, in the same write (warned.go).
+func (q *Queue) enqueue(m *Message, body []byte, derived []Derived, w *Warned) error {
 	msg, err := prepare(m, int64(len(body)), q.now)
 	if err != nil {
 		return err
@@ -138,6 +144,11 @@ func (q *Queue) EnqueueWith(m *Message, body []byte, derived ...Derived) error {
 		})
 		msgs = append(msgs, dm)
 	}
+	if w != nil {
+		wrec := encodeWarned(w)
+		rec = append(rec, wrec...)
+		req.trailer = len(wrec)
+	}
 	req.rec = rec
 	q.mu.Lock()
 	if err := q.usableLocked(); err != nil {
@@ -162,6 +173,13 @@ func (q *Queue) EnqueueWith(m *Message, body []byte, derived ...Derived) error {
 	}
 	for _, m := range msgs {
 		q.enqueuing[m.MID] = struct{}{}
+	}
+	if w != nil {
+		// Applied now, as Attempt does: the record is in the journal
+		// before any later record about the message.
+		if e, ok := q.msgs[w.MID]; ok {
+			applyWarned(&e.msg, w.RIDs, w.At)
+		}
 	}
 	q.submitLocked(req)
 	notify := q.notify

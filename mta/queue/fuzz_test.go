@@ -16,6 +16,8 @@ func FuzzRecover(f *testing.F) {
 	att := encodeAttempt(1, []int{0, 1}, time.Unix(1_700_000_000, 0))
 	upd := encodeUpdate(1, []Update{{RID: 0, State: Delivered}, {RID: 1, State: Attempted, LastError: "451"}})
 	f.Add(append(append(append([]byte{}, rec...), att...), upd...))
+	warned := encodeWarned(&Warned{MID: 1, RIDs: []int{1}, At: time.Unix(1_700_000_060, 0)})
+	f.Add(append(append([]byte{}, rec...), warned...))
 	f.Add(append(append([]byte{}, rec...), rec[:len(rec)/2]...))
 	f.Add([]byte{})
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 1})
@@ -49,6 +51,11 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(rec[headerLen:])
 	f.Add(encodeAttempt(9, []int{1, 2}, time.Unix(1, 2))[headerLen:])
 	f.Add(encodeUpdate(9, []Update{{RID: 1, State: Expired, LastError: "x"}})[headerLen:])
+	f.Add(encodeWarned(&Warned{MID: 9, RIDs: []int{2}, At: time.Unix(3, 4)})[headerLen:])
+	warned := testMsg(9, 2)
+	warned.Rcpts[1].Warnings, warned.Rcpts[1].LastWarned = 1, time.Unix(5, 6)
+	wrec, _ := encodeMessage(warned, []byte("body"))
+	f.Add(wrec[headerLen:])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -71,6 +78,8 @@ func FuzzDecodeRecord(f *testing.F) {
 			decodeAttempt(payload)
 		case recUpdate:
 			decodeUpdate(payload)
+		case recWarned:
+			decodeWarned(payload)
 		}
 	})
 }

@@ -71,6 +71,7 @@ type request struct {
 	bodyOff int            // offset of the body within rec
 	reloc   bool           // a compaction copy of an indexed message
 	derived []derivedEntry // derived messages whose records follow ent's in rec (EnqueueWith)
+	trailer int            // bytes at the end of rec that index nothing (a recWarned, warned.go)
 	done    chan error
 }
 
@@ -166,7 +167,7 @@ func (q *Queue) commit(batch []*request) {
 		default:
 			delete(q.enqueuing, r.ent.msg.MID)
 			bodyOff := offs[i] + int64(r.bodyOff)
-			recLen := int64(len(r.rec))
+			recLen := int64(len(r.rec) - r.trailer)
 			for _, d := range r.derived {
 				recLen -= d.recLen
 			}

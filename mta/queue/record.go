@@ -22,6 +22,7 @@ const (
 	recAttempt byte = 2 // Attempts++, State=Attempted, NextAttempt for some recipients
 	recUpdate  byte = 3 // recipient state changes after a delivery attempt
 	recDerived byte = 4 // envelope + prefix + suffix of a message whose body wraps an earlier record's (derived.go)
+	recWarned  byte = 5 // a delay warning reported some recipients (warned.go)
 )
 
 // messageFormat versions the message payload so that a later release can
@@ -30,8 +31,16 @@ const (
 // journals of earlier releases, read with no flags set.
 const messageFormat = 2
 
-// Envelope flags (format 2).
-const flagRelayed = 1 << 0
+// Envelope flags (format 2). flagWarned says each recipient's warning
+// state (Recipient.Warnings, LastWarned) follows the flags, in recipient
+// order; records of messages never warned about, and every record
+// written before delay warnings existed, do not have it, and read as
+// never warned.
+const (
+	flagRelayed = 1 << 0
+	flagWarned  = 1 << 1
+	knownFlags  = flagRelayed | flagWarned
+)
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -92,7 +101,28 @@ func appendEnvelope(b []byte, m *Message) []byte {
 	if m.Relayed {
 		flags |= flagRelayed
 	}
-	return binary.AppendUvarint(b, flags)
+	warned := warnedAny(m)
+	if warned {
+		flags |= flagWarned
+	}
+	b = binary.AppendUvarint(b, flags)
+	if warned {
+		for _, r := range m.Rcpts {
+			b = binary.AppendUvarint(b, uint64(r.Warnings))
+			b = appendTime(b, r.LastWarned)
+		}
+	}
+	return b
+}
+
+// warnedAny reports whether a recipient of m carries warning state.
+func warnedAny(m *Message) bool {
+	for _, r := range m.Rcpts {
+		if r.Warnings != 0 || !r.LastWarned.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeMessage decodes a message payload (after the type byte). bodyPos
@@ -143,10 +173,17 @@ func (d *decoder) envelope(flags bool) (m Message) {
 	}
 	if flags {
 		f := d.uvarint()
-		if f&^flagRelayed != 0 {
+		if f&^knownFlags != 0 {
 			d.fail() // a flag this release does not know
 		}
 		m.Relayed = f&flagRelayed != 0
+		if f&flagWarned != 0 {
+			for i := range m.Rcpts {
+				r := &m.Rcpts[i]
+				r.Warnings = int(d.uvarint())
+				r.LastWarned = d.time()
+			}
+		}
 	}
 	return m
 }

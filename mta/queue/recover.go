@@ -156,6 +156,15 @@ func (q *Queue) replayRecord(seg *segment, off int64, rec []byte, maxMID, maxICI
 		if e, ok := q.msgs[mid]; ok {
 			applyAttempt(&e.msg, rids, next)
 		}
+	case recWarned:
+		w, err := decodeWarned(payload)
+		if err != nil {
+			return err
+		}
+		*maxMID = max(*maxMID, w.MID)
+		if e, ok := q.msgs[w.MID]; ok {
+			applyWarned(&e.msg, w.RIDs, w.At)
+		}
 	case recUpdate:
 		mid, ups, err := decodeUpdate(payload)
 		if err != nil {

@@ -41,6 +41,11 @@ type Recipient struct {
 	Attempts    int
 	NextAttempt time.Time // zero: now
 	LastError   string    // last soft/hard response, for showrecipients and DSNs
+	// Warnings counts the delay warnings (bounce profile send_warnings)
+	// that reported this recipient, LastWarned is when the last was
+	// made: both are durable, so a restart sends no warning twice.
+	Warnings   int
+	LastWarned time.Time
 }
 
 // Message is a queued message's metadata. The body is stored separately

@@ -73,5 +73,9 @@ func HostStatus(s counters.Snapshot, name string) (string, bool) {
 		tls = "none"
 	}
 	fmt.Fprintf(&b, "\nLast TLS Status:       %s\n", tls)
+	if h.LastDANE != "" {
+		// Only for destinations with dane set (RFC 7672).
+		fmt.Fprintf(&b, "Last DANE Status:      %s\n", h.LastDANE)
+	}
 	return b.String(), true
 }

@@ -101,3 +101,20 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// The DANE line appears only for a destination whose DANE outcome was
+// recorded (dane set), after the TLS line.
+func TestHostStatusDANE(t *testing.T) {
+	c := counters.New(func() time.Time { return time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC) }, nil)
+	c.UpdateHost("dane.example", func(h *counters.Host) {
+		h.LastTLS, h.LastDANE = "success TLSv1.3", "success mx.dane.example (DANE TLSA 3 1 1)"
+	})
+	out, _ := HostStatus(c.Snapshot(), "dane.example")
+	if want := "Last TLS Status:       success TLSv1.3\nLast DANE Status:      success mx.dane.example (DANE TLSA 3 1 1)\n"; !contains(out, want) {
+		t.Errorf("hoststatus lacks %q:\n%s", want, out)
+	}
+	s, _ := workload()
+	if out, _ := HostStatus(s, "example.com"); contains(out, "DANE") {
+		t.Errorf("a DANE line without DANE:\n%s", out)
+	}
+}

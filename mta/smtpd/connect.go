@@ -24,6 +24,7 @@ type connInfo struct {
 	maxSize  int64 // max_message_size; 0: none
 	msgs     int64 // messages queued on this connection
 	tls      *tlsConfigs
+	dkim     dkimKeys // the snapshot's DKIM signing keys
 }
 
 // connect admits one accepted connection (SPEC 4.1): it logs it, checks
@@ -135,7 +136,7 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 		return
 	}
 
-	info := &connInfo{icid: icid, cfg: b.cfg, lc: lc, ip: ip, rdns: rdns, dec: dec, hostname: hostname, tls: b.tls}
+	info := &connInfo{icid: icid, cfg: b.cfg, lc: lc, ip: ip, rdns: rdns, dec: dec, hostname: hostname, tls: b.tls, dkim: b.dkim}
 	if n := dec.Flow.MaxMessageSize; n > 0 {
 		info.maxSize = n
 	}

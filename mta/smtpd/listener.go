@@ -47,6 +47,9 @@ type binding struct {
 	// lim is lc.ConnLimits with defaults for values out of range, worked
 	// out once per snapshot rather than at every connection.
 	lim store.ConnLimits
+	// dkim are the snapshot's DKIM signing keys, parsed once for every
+	// listener (dkimsign.go).
+	dkim dkimKeys
 }
 
 // socket is one bound address.

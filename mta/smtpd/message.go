@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"seg/internal/msgheader"
 )
 
 // receivedHeader is the trace field seg prepends to every message it
@@ -73,47 +75,43 @@ func logSafe(s string) string {
 }
 
 // headerFields returns the first Message-ID and Subject of the message's
-// header block (everything before the first empty line; RFC 5322 section
-// 2.1), unfolded (section 2.2.3) and trimmed. The body is not looked at.
+// header block, unfolded and trimmed (eachHeader).
 func headerFields(msg []byte) (messageID, subject string, hasID, hasSubject bool) {
-	var name string
-	var val []byte
-	flush := func() {
+	eachHeader(msg, func(name string, val []byte) bool {
 		switch {
-		case name == "":
 		case !hasID && strings.EqualFold(name, "Message-ID"):
 			messageID, hasID = strings.TrimSpace(string(val)), true
 		case !hasSubject && strings.EqualFold(name, "Subject"):
 			subject, hasSubject = strings.TrimSpace(string(val)), true
 		}
-		name, val = "", nil
-	}
-	for len(msg) > 0 {
-		i := bytes.IndexByte(msg, '\n')
-		var line []byte
-		if i < 0 {
-			line, msg = msg, nil
-		} else {
-			line, msg = msg[:i], msg[i+1:]
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break // end of the header block
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if name != "" {
-				val = append(val, line...) // unfolding removes only the CRLF
-			}
-			continue
-		}
-		flush()
-		if c := bytes.IndexByte(line, ':'); c > 0 {
-			name = string(bytes.TrimRight(line[:c], " \t"))
-			val = append([]byte(nil), line[c+1:]...)
-		}
-	}
-	flush()
+		return !hasID || !hasSubject
+	})
 	return
+}
+
+// firstHeader returns the value of the first field called name, unfolded
+// and trimmed.
+func firstHeader(msg []byte, name string) (value string, ok bool) {
+	eachHeader(msg, func(n string, val []byte) bool {
+		if strings.EqualFold(n, name) {
+			value, ok = strings.TrimSpace(string(val)), true
+		}
+		return !ok
+	})
+	return
+}
+
+// eachHeader calls f with each field of the message's header block
+// (everything before the first empty line; RFC 5322 section 2.1), its
+// value unfolded (section 2.2.3) and trimmed, until f returns false. A
+// line without a colon names no field. The body is not looked at.
+func eachHeader(msg []byte, f func(name string, val []byte) bool) {
+	msgheader.Each(msg, func(fl msgheader.Field) bool {
+		if !fl.Colon || fl.Raw[0] == ' ' || fl.Raw[0] == '\t' || fl.Is("") {
+			return true
+		}
+		return f(fl.Name(), fl.ValueBytes())
+	})
 }
 
 // pyQuote quotes s the way AsyncOS (a Python program) writes values in

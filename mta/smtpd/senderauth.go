@@ -23,7 +23,8 @@ type txAuth struct {
 	// header, each ending in CRLF (Received-SPF, RFC 7208 section 9.1).
 	trace []string
 
-	spf spfState // spf.go
+	spf  spfState  // spf.go
+	dkim dkimState // dkimverify.go: each signature's result, for DMARC
 }
 
 // addResult records one Authentication-Results clause.

@@ -12,6 +12,7 @@ package smtpd
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"net"
@@ -103,11 +104,14 @@ type ListenerStatus struct {
 type Server struct {
 	d Deps
 
-	mu     sync.Mutex // listeners, order, closed
+	mu     sync.Mutex // listeners, order, closed, dkimCache
 	lis    map[string]*listener
 	order  []string
 	closed bool
-	wg     sync.WaitGroup // accept loops and sessions
+	// dkimCache is the last snapshot's parsed DKIM keys by their PEM
+	// text (dkimsign.go).
+	dkimCache map[string]crypto.Signer
+	wg        sync.WaitGroup // accept loops and sessions
 
 	connMu  sync.Mutex
 	conns   map[net.Conn]struct{}
@@ -150,6 +154,8 @@ func (s *Server) Apply(cfg *store.Config) error {
 	if s.closed {
 		return errors.New("the mail system is shutting down")
 	}
+	var dkimKeys dkimKeys
+	dkimKeys, s.dkimCache = compileDKIMKeys(&cfg.DomainKeys, s.dkimCache)
 	want := map[string]*store.Listener{}
 	var order []string
 	for i := range cfg.Listeners {
@@ -178,7 +184,7 @@ func (s *Server) Apply(cfg *store.Config) error {
 			s.lis[k] = l
 		}
 		l.name, l.addr, l.port = lc.Name, lc.Address, lc.Port
-		l.cur.Store(&binding{cfg: cfg, lc: lc, hat: compileHAT(&lc.HAT), tls: l.applyTLS(cfg, lc), lim: lc.ConnLimits.OrDefaults()})
+		l.cur.Store(&binding{cfg: cfg, lc: lc, hat: compileHAT(&lc.HAT), tls: l.applyTLS(cfg, lc), lim: lc.ConnLimits.OrDefaults(), dkim: dkimKeys})
 		if !l.suspended && (l.sock == nil || l.misplaced()) {
 			moved = append(moved, l)
 		}

@@ -146,6 +146,7 @@ func (s *session) Data(r io.Reader) error {
 	if aerr != nil {
 		return aerr
 	}
+	buf, data = s.dropOwnAuthResults(buf)
 	mid := s.mid
 	now := s.s.d.Now()
 	proto := "ESMTP"

@@ -97,7 +97,7 @@ var certOps = []shell.Operation[*store.Config]{
 			return importCert(c, cfg, name, cert, key, chain)
 		},
 		Complete: configFileArg},
-	{Name: "import-ca", Desc: "Import CA certificates that client certificates are verified against (tls_verify_client).", Access: shell.AccessOperator,
+	{Name: "import-ca", Desc: "Import CA certificates that client certificates and, on delivery, servers' certificates are verified against.", Access: shell.AccessOperator,
 		Usage: []string{"NAME FILE   (PEM in DATA/configuration)"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			if len(args) != 2 {
@@ -264,6 +264,9 @@ func deleteCert(cfg *store.Config, name string) error {
 		if len(users) > 0 {
 			return shell.Errorf("Certificate %s is used by listener %s; give the listener another certificate first (listenerconfig edit L setup --certificate NAME).", ct.Name, strings.Join(users, ", "))
 		}
+		if strings.EqualFold(cfg.DestSetup.Certificate, ct.Name) {
+			return shell.Errorf("Certificate %s is the outbound client certificate; choose another first (destconfig setup --certificate NAME|none).", ct.Name)
+		}
 		cfg.Certificates = slices.DeleteFunc(cfg.Certificates, func(x store.Certificate) bool { return x.Name == ct.Name })
 		return nil
 	}
@@ -289,6 +292,9 @@ func certsText(cfg *store.Config) string {
 			if strings.EqualFold(l.CertificateName(), ct.Name) {
 				users = append(users, l.Name)
 			}
+		}
+		if strings.EqualFold(cfg.DestSetup.Certificate, ct.Name) {
+			users = append(users, "destconfig setup")
 		}
 		used := "not used"
 		if len(users) > 0 {

@@ -1,7 +1,8 @@
 // Package configcmd implements the configuration commands other than
 // listenerconfig: destconfig, bounceconfig, smtproutes, dnsconfig,
 // policyconfig, tdcconfig, userconfig, sshconfig, metricsconfig,
-// addresslistconfig, bvconfig, exceptionconfig.
+// addresslistconfig, bvconfig, exceptionconfig, domainkeys, dmarcconfig,
+// alertconfig.
 //
 // Each command has the AsyncOS interactive form (state, then a menu of
 // operations, until an empty line) and the batch forms of SPEC 3.1. Edits
@@ -28,5 +29,8 @@ func Commands() []*shell.Command {
 		addresslistconfigCommand(),
 		bvconfigCommand(),
 		exceptionconfigCommand(),
+		domainkeysCommand(),
+		dmarcconfigCommand(),
+		alertconfigCommand(),
 	}
 }

@@ -36,11 +36,11 @@ func config(c *shell.Ctx) *store.Config { return c.Config() }
 // (reference/asyncos-cli.md 3); the menus are in destmenu.go.
 var destOps = []shell.Operation[*store.Config]{
 	{Name: "setup", Desc: "Change global settings.",
-		Usage: []string{"[--cert FILE --key FILE | --cert none] [--alert_on_tls_fail yes|no]   (PEM files in DATA/configuration)"},
+		Usage: []string{"[--certificate NAME|none] [--alert-on-tls-failure yes|no]   (NAME: a certconfig certificate; alerts go to alertconfig's recipients)"},
 		Batch: destSetupBatch,
 		Menu:  destSetupInteractive,
 		Complete: func(*shell.Ctx, *store.Config, []string) []string {
-			return []string{"--cert", "--key", "--alert_on_tls_fail"}
+			return []string{"--certificate", "--alert-on-tls-failure"}
 		}},
 	{Name: "new", Desc: "Create a new entry.",
 		Usage:    []string{"DOMAIN [--PARAM=VALUE ...]"},
@@ -490,37 +490,37 @@ func destBlock(cfg *store.Config, title string, p store.Params, isDefault bool) 
 	return b.String()
 }
 
-// destSetupBatch is "destconfig setup": the outbound TLS client
-// certificate and the alert on failed required TLS.
+// destSetupBatch is "destconfig setup": the certificate delivery
+// presents when a server asks for one (a certconfig name), and the alert
+// on failed required TLS. --alert_on_tls_fail is the older spelling.
 func destSetupBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
 	o, err := destArgs("setup", args, 0, 0, true)
 	if err != nil {
 		return err
 	}
-	if err := o.Allow("cert", "key", "alert_on_tls_fail"); err != nil {
+	if _, ok := o.Named["cert"]; ok {
+		return shell.Errorf("destconfig setup takes a certconfig certificate: certconfig import NAME --cert FILE --key FILE, then destconfig setup --certificate NAME.")
+	}
+	if err := o.Allow("certificate", "alert-on-tls-failure", "alert_on_tls_fail"); err != nil {
 		return err
 	}
 	if len(o.Order) == 0 {
-		return shell.Errorf("destconfig setup needs --cert FILE --key FILE, --cert none, or --alert_on_tls_fail yes|no.")
+		return shell.Errorf("destconfig setup needs --certificate NAME|none or --alert-on-tls-failure yes|no.")
 	}
-	cert, hasCert := o.Named["cert"]
-	key, hasKey := o.Named["key"]
-	switch {
-	case hasCert && strings.EqualFold(cert, "none"):
-		if hasKey {
-			return shell.Errorf("--cert none removes the certificate: give no --key with it.")
-		}
-		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = "", ""
-	case hasCert != hasKey:
-		return shell.Errorf("Give both --cert FILE and --key FILE.")
-	case hasCert:
-		if _, err := c.LoadKeyPair(cert, key); err != nil {
+	if n, ok := o.Named["certificate"]; ok {
+		if err := setDestCert(cfg, n); err != nil {
 			return err
 		}
-		cfg.DestSetup.CertFile, cfg.DestSetup.KeyFile = cert, key
 	}
-	if v, ok := o.Named["alert_on_tls_fail"]; ok {
-		b, err := yesNo("alert_on_tls_fail", v)
+	v, ok := o.Named["alert-on-tls-failure"]
+	if old, dup := o.Named["alert_on_tls_fail"]; dup {
+		if ok {
+			return shell.Errorf("Give --alert-on-tls-failure once.")
+		}
+		v, ok = old, true
+	}
+	if ok {
+		b, err := yesNo("alert-on-tls-failure", v)
 		if err != nil {
 			return err
 		}
@@ -529,34 +529,45 @@ func destSetupBatch(c *shell.Ctx, cfg *store.Config, args []string) error {
 	return nil
 }
 
+// setDestCert sets the outbound client certificate: a certconfig name,
+// or none.
+func setDestCert(cfg *store.Config, name string) error {
+	if strings.EqualFold(name, "none") {
+		cfg.DestSetup.Certificate = ""
+		return nil
+	}
+	ct := cfg.Cert(name)
+	if ct == nil {
+		return shell.Errorf("There is no certificate named %s (certconfig print lists them).", name)
+	}
+	cfg.DestSetup.Certificate = ct.Name
+	return nil
+}
+
 func destSetupInteractive(c *shell.Ctx, cfg *store.Config) error {
 	s := cfg.DestSetup
-	useCert, err := shell.AskYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.CertFile != "")
+	useCert, err := shell.AskYN(c, "Do you want to use a client certificate for outbound TLS connections?", s.Certificate != "")
 	if err != nil {
 		return err
 	}
+	s.Certificate = ""
 	if useCert {
-		for {
-			cert, err := shell.AskRequired(c, "Enter the name of the certificate file (PEM) in the configuration directory.", s.CertFile, nil)
+		if len(cfg.Certificates) == 0 {
+			c.Printf("There are no certificates: add one with certconfig first.\n")
+		} else {
+			names := names(cfg.Certificates, func(ct *store.Certificate) string { return ct.Name })
+			def := 1
+			for i, n := range names {
+				if strings.EqualFold(n, cfg.DestSetup.Certificate) {
+					def = i + 1
+				}
+			}
+			i, err := shell.Choose(c, "Please choose the certificate.", names, def)
 			if err != nil {
 				return err
 			}
-			key, err := shell.AskRequired(c, "Enter the private key file (PEM).", s.KeyFile, nil)
-			if err != nil {
-				return err
-			}
-			// The pair is loaded now, so that a bad one is refused here
-			// rather than at the first delivery; the configuration keeps
-			// the names.
-			_, err = c.LoadKeyPair(cert, key)
-			if err == nil {
-				s.CertFile, s.KeyFile = cert, key
-				break
-			}
-			c.Printf("%v\n", err)
+			s.Certificate = names[i]
 		}
-	} else {
-		s.CertFile, s.KeyFile = "", ""
 	}
 	alert, err := shell.AskYN(c, "Do you want to send an alert when a required TLS connection fails?", s.AlertOnTLSFail)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"seg/internal/segtest"
 	"seg/store"
 )
 
@@ -217,27 +216,27 @@ func TestDestconfigReadOnlyExport(t *testing.T) {
 
 func TestDestconfigSetup(t *testing.T) {
 	b := newBatch(t)
-	certPEM, keyPEM := segtest.SelfSigned(t, "seg.localdomain")
-	os.MkdirAll(b.h.S.ConfigDir(), 0o700)
-	os.WriteFile(b.configPath("out.crt"), certPEM, 0o600)
-	os.WriteFile(b.configPath("out.key"), keyPEM, 0o600)
-	b.ok("destconfig setup --cert out.crt --key out.key --alert_on_tls_fail yes")
+	b.ok("certconfig generate Out --cn seg.localdomain")
+	b.ok("destconfig setup --certificate out --alert-on-tls-failure yes")
 	s := b.cfg().DestSetup
-	if s.CertFile != "out.crt" || s.KeyFile != "out.key" || !s.AlertOnTLSFail {
+	if s.Certificate != "Out" || !s.AlertOnTLSFail {
 		t.Errorf("setup = %+v", s)
 	}
 	b.commit()
-	b.fail("destconfig setup --cert out.key --key out.crt", "Cannot use out.key and out.crt as a TLS certificate and key")
-	b.fail("destconfig setup --cert out.crt", "Give both --cert FILE and --key FILE.")
-	b.fail("destconfig setup --cert none --key x", "give no --key")
+	b.fail("certconfig delete Out", "is the outbound client certificate")
+	b.fail("destconfig setup --certificate Nope", "There is no certificate named Nope")
+	b.fail("destconfig setup --cert out.crt --key out.key", "certconfig import NAME --cert FILE --key FILE, then destconfig setup --certificate NAME")
 	b.fail("destconfig setup", "destconfig setup needs")
-	b.fail("destconfig setup --alert_on_tls_fail perhaps", "--alert_on_tls_fail must be yes or no")
+	b.fail("destconfig setup --alert-on-tls-failure perhaps", "--alert-on-tls-failure must be yes or no")
+	b.fail("destconfig setup --alert-on-tls-failure yes --alert_on_tls_fail no", "Give --alert-on-tls-failure once.")
 	b.fail("destconfig setup --colour=blue", "Unknown option --colour")
-	b.ok("destconfig setup --cert none --alert_on_tls_fail=no")
+	// --alert_on_tls_fail is the older spelling.
+	b.ok("destconfig setup --certificate none --alert_on_tls_fail=no")
 	if s := b.cfg().DestSetup; s != (store.DestSetup{}) {
 		t.Errorf("setup after none = %+v", s)
 	}
 	b.commit()
+	b.ok("certconfig delete Out")
 }
 
 func TestDestconfigComplete(t *testing.T) {

@@ -19,8 +19,9 @@ func dnsconfigCommand() *shell.Command {
 		setup: []string{
 			"--servers HOST[:PORT][,HOST[:PORT]...]   (port 53 when omitted; IPv6 as [ADDR]:PORT)",
 			"--system                                 (use the operating system's resolver)",
+			"[--dnssec-trusted yes|no]                (the resolvers validate DNSSEC: their AD bit counts for DANE)",
 		},
-		opts:  []string{"servers", "system"},
+		opts:  []string{"servers", "system", "dnssec-trusted"},
 		flags: []string{"system"},
 		menu:  "Configure the DNS servers.",
 		text:  dnsText,
@@ -28,18 +29,34 @@ func dnsconfigCommand() *shell.Command {
 		set: func(cfg *store.Config, o shell.Opts) error {
 			srv, hasSrv := o.Named["servers"]
 			_, sys := o.Named["system"]
-			if len(o.Pos) > 0 || hasSrv == sys {
+			tv, hasTrust := o.Named["dnssec-trusted"]
+			if len(o.Pos) > 0 || hasSrv && sys || !hasSrv && !sys && !hasTrust {
 				return shell.ErrUsage
 			}
-			if sys {
+			// A new server list drops the trust unless it is given again:
+			// trust belongs to the servers.
+			trusted := false
+			if !hasSrv && !sys {
+				trusted = cfg.System.DNS.DNSSECTrusted
+			}
+			if hasTrust {
+				b, err := yesNo("dnssec-trusted", tv)
+				if err != nil {
+					return err
+				}
+				trusted = b
+			}
+			switch {
+			case sys:
 				cfg.System.DNS = store.DNSConfig{UseSystem: true}
-				return nil
+			case hasSrv:
+				servers, err := canonServers(srv)
+				if err != nil {
+					return err
+				}
+				cfg.System.DNS = store.DNSConfig{Servers: servers}
 			}
-			servers, err := canonServers(srv)
-			if err != nil {
-				return err
-			}
-			cfg.System.DNS = store.DNSConfig{Servers: servers}
+			cfg.System.DNS.DNSSECTrusted = trusted
 			return nil
 		},
 	}.command()
@@ -77,14 +94,19 @@ func canonServers(list string) ([]string, error) {
 
 func dnsText(cfg *store.Config) string {
 	d := cfg.System.DNS
+	trust := ""
+	if d.DNSSECTrusted {
+		trust = "The resolvers are trusted to validate DNSSEC (DANE believes their AD bit).\n"
+	}
 	if d.UseSystem || len(d.Servers) == 0 {
-		return "Currently using the system resolver.\n"
+		return "Currently using the system resolver.\n" + trust
 	}
 	var b strings.Builder
 	b.WriteString("Currently using the following DNS servers:\n")
 	for i, s := range d.Servers {
 		b.WriteString(strconv.Itoa(i+1) + ". " + s + "\n")
 	}
+	b.WriteString(trust)
 	return b.String()
 }
 
@@ -96,7 +118,7 @@ func dnsSetup(c *shell.Ctx, cfg *store.Config) error {
 	}
 	if sys {
 		cfg.System.DNS = store.DNSConfig{UseSystem: true}
-		return nil
+		return askTrusted(c, cfg, d.DNSSECTrusted)
 	}
 	var servers []string
 	_, err = shell.AskRequired(c, "Please enter the DNS servers (HOST or HOST:PORT), separated by commas.", strings.Join(d.Servers, ", "), func(s string) (string, error) {
@@ -108,5 +130,16 @@ func dnsSetup(c *shell.Ctx, cfg *store.Config) error {
 		return err
 	}
 	cfg.System.DNS = store.DNSConfig{Servers: servers}
+	return askTrusted(c, cfg, d.DNSSECTrusted)
+}
+
+// askTrusted asks whether the resolvers validate DNSSEC (DANE, RFC 7672
+// section 2.1.1).
+func askTrusted(c *shell.Ctx, cfg *store.Config, was bool) error {
+	t, err := shell.AskYN(c, "Do these resolvers validate DNSSEC, on a path you trust (their AD bit is believed for DANE)?", was)
+	if err != nil {
+		return err
+	}
+	cfg.System.DNS.DNSSECTrusted = t
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"seg/internal/segtest"
 	"seg/store"
 )
 
@@ -26,7 +25,6 @@ func TestReadOnlyMayNotReadFiles(t *testing.T) {
 	for _, line := range []string{
 		"destconfig import secret.txt",
 		"destconfig import ../initial-admin-password",
-		"destconfig setup --cert secret.txt --key secret.txt",
 		"smtproutes import secret.txt",
 	} {
 		b.fail(line, "You are not in the correct access group to use this command.")
@@ -49,7 +47,6 @@ func TestFileNamesArePlain(t *testing.T) {
 		"destconfig export sub/x.ini",
 		"smtproutes import " + outside,
 		"smtproutes export " + never,
-		"destconfig setup --cert " + outside + " --key " + outside,
 		"userconfig new dave --role guest --password-file " + outside,
 	} {
 		b.fail(line, "is not a file name in the configuration directory")
@@ -90,22 +87,4 @@ func TestImportErrorsQuoteAnExcerpt(t *testing.T) {
 			t.Errorf("%s: %d lines of problems:\n%s", line, n, msg)
 		}
 	}
-}
-
-func TestDestconfigSetupKeepsNames(t *testing.T) {
-	b := newBatch(t)
-	certPEM, keyPEM := segtest.SelfSigned(t, "seg.localdomain")
-	os.MkdirAll(b.h.S.ConfigDir(), 0o700)
-	os.WriteFile(b.configPath("c.crt"), certPEM, 0o600)
-	os.WriteFile(b.configPath("c.key"), keyPEM, 0o600)
-	b.ok("destconfig setup --cert c.crt --key c.key")
-	if s := b.cfg().DestSetup; s.CertFile != "c.crt" || s.KeyFile != "c.key" {
-		t.Errorf("setup stored %+v, want the names", s)
-	}
-	b.commit()
-	// A key file holding something else is refused without quoting it.
-	os.WriteFile(b.configPath("pw.txt"), []byte(fileSecret+"\n"), 0o600)
-	b.fail("destconfig setup --cert c.crt --key pw.txt", `the file "pw.txt" holds no PEM private key`)
-	os.Symlink(b.configPath("c.key"), b.configPath("link.key"))
-	b.fail("destconfig setup --cert c.crt --key link.key", "is a symbolic link")
 }

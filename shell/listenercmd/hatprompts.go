@@ -342,7 +342,11 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 					return err
 				}
 			}
-			_, err = e.askYN("Would you like to perform a test of the HELO identity?", "spf_helo_test")
+			if _, err = e.askYN("Would you like to perform a test of the HELO identity?", "spf_helo_test"); err != nil {
+				return err
+			}
+			_, err = e.askChoice("What SMTP action should be taken if an SPF/SIDF check returns Fail?", "spf_fail_action",
+				[]string{"Accept", "Reject"}, []string{"accept", "reject"})
 			return err
 		},
 		func() error {

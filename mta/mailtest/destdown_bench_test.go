@@ -81,9 +81,16 @@ func BenchmarkDownDestination(b *testing.B) {
 		}
 		return num(r[1])
 	}
+	// Down, every recipient tried once, and no attempt under way: each
+	// waits for its retry, which delivernow brings forward.
+	idle := func() bool {
+		var out bytes.Buffer
+		m.WorkQueue(&out)
+		return strings.Contains(out.String(), "Current Outbound Conn.:        0\n")
+	}
 	if !segtest.Poll(time.Minute, func() bool {
 		h := host()
-		return strings.Contains(h, "Host up/down:          down") && gauge(h, "Active Recipients") == msgs*per
+		return strings.Contains(h, "Host up/down:          down") && gauge(h, "Attempted Recipients") == msgs*per && idle()
 	}) {
 		b.Fatalf("the queue does not hold %d recipients for a down host:\n%s", msgs*per, host())
 	}

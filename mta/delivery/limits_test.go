@@ -296,3 +296,40 @@ func TestSourceOfTheAddressFamily(t *testing.T) {
 		t.Errorf("no IPv6 source: %v %v, want the system's choice", ls.src, ok)
 	}
 }
+
+// TestMXIPAttemptWaitsForASlot: with one MX address refusing
+// connections and the other at its limit, an attempt waits for a slot
+// at the working one rather than failing: each message goes in its first
+// attempt, and the working address never has more than its limit.
+func TestMXIPAttemptWaitsForASlot(t *testing.T) {
+	h, srvs, gate := mxipSetup(t, store.Params{"max_host_concurrency": "1", "limit_type": "MXIP"})
+	var nd net.Dialer
+	h.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == "127.0.0.2:25" {
+			return nd.DialContext(ctx, network, srvs[0].addr)
+		}
+		return nil, &net.OpError{Op: "dial", Net: network, Err: fmt.Errorf("connection refused")}
+	}
+	h.start()
+	var mids []int64
+	for i := range 3 {
+		mids = append(mids, h.send("a@src.test", fmt.Sprintf("r%d@mxip.test", i)))
+	}
+	h.wait("one session held and an attempt waiting", func() bool {
+		_, _, _, n := srvs[0].stats()
+		return n == 1 && len(h.lines("Connection Error", "IP: 127.0.0.3")) > 0 && h.x.WorkQueue().Connections == 2
+	})
+	close(gate)
+	for _, mid := range mids {
+		h.waitFinished(mid)
+		if rc := h.q.rcpt(mid, 0); rc.State != queue.Delivered || rc.Attempts != 1 {
+			t.Errorf("MID %d: state %d after %d attempts", mid, rc.State, rc.Attempts)
+		}
+	}
+	if _, _, top, _ := srvs[0].stats(); top != 1 {
+		t.Errorf("the working MX saw %d connections at once, limit 1", top)
+	}
+	if len(h.lines("Delayed:")) != 0 {
+		t.Errorf("an attempt gave up: %q", h.lines("Delayed:"))
+	}
+}

@@ -29,14 +29,46 @@ func (m *MTA) TopHosts(out io.Writer, order mailapi.HostOrder) error {
 	return err
 }
 
-// HostStatus prints one recipient host's counters (hoststatus).
+// HostStatus prints one recipient host's counters (hoststatus), with the
+// use of its recipient limit's window.
 func (m *MTA) HostStatus(out io.Writer, domain string) error {
-	text, ok := report.HostStatus(m.counters.Snapshot(), domain)
+	s := m.counters.Snapshot()
+	if st, ok := m.delivery.DestState(domain); ok && st.RecipientLimit > 0 {
+		for i := range s.Hosts {
+			if h := &s.Hosts[i]; h.Name == st.Name {
+				h.RateLimit, h.RateMinutes, h.RateUsed, h.RatePerIP = st.RecipientLimit, st.RecipientMinutes, st.WindowUsed, st.PerIP
+			}
+		}
+	}
+	text, ok := report.HostStatus(s, domain)
 	if !ok {
 		return fmt.Errorf("No record of host: %s", domain)
 	}
 	_, err := io.WriteString(out, text)
 	return err
+}
+
+// DestinationState returns a destination's live delivery state
+// (destconfig detail).
+func (m *MTA) DestinationState(domain string) (mailapi.DestState, error) {
+	var out mailapi.DestState
+	st, ok := m.delivery.DestState(domain)
+	if ok {
+		out = mailapi.DestState{
+			Known: true, Connections: st.Connections, Queued: st.Queued, Suspended: st.Suspended,
+			RecipientLimit: st.RecipientLimit, RecipientMinutes: st.RecipientMinutes,
+			PerIP: st.PerIP, PerSource: st.PerSource, WindowUsed: st.WindowUsed,
+		}
+		for _, k := range st.Keys {
+			out.Addresses = append(out.Addresses, mailapi.AddrState{IP: k.IP, Source: k.Source, Connections: k.Connections, WindowUsed: k.WindowUsed})
+		}
+	}
+	s := m.counters.Snapshot()
+	if h, found := s.Host(strings.ToLower(domain)); found {
+		out.Known = true
+		out.Down, out.LastTLS, out.LastDANE = h.Down, h.LastTLS, h.LastDANE
+	}
+	return out, nil
 }
 
 // Status prints the system status and counters, with the rates when

@@ -59,6 +59,11 @@ func (f *fakeMail) Status(w io.Writer, detail bool) error {
 	return f.got(w, fmt.Sprintf("Status(%v)", detail), words...)
 }
 
+func (f *fakeMail) DestinationState(d string) (mailapi.DestState, error) {
+	f.calls = append(f.calls, fmt.Sprintf("DestinationState(%q)", d))
+	return mailapi.DestState{}, nil
+}
+
 func (f *fakeMail) ResetCounters(w io.Writer) error {
 	return f.got(w, "ResetCounters()", "resetcounters")
 }

@@ -22,6 +22,9 @@ type MailSystem interface {
 	// HostStatus prints one recipient host's counters and gauges
 	// (hoststatus); domain is lower case.
 	HostStatus(w io.Writer, domain string) error
+	// DestinationState returns a destination's live delivery state
+	// (destconfig detail); domain is lower case.
+	DestinationState(domain string) (mailapi.DestState, error)
 	// Status prints the system status and counters; detail adds the
 	// rates (status, status detail).
 	Status(w io.Writer, detail bool) error

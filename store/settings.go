@@ -102,6 +102,20 @@ type DestControls struct {
 	// destination with bvconfig's newest key (BATV prvs=, SPEC 11), so
 	// that a bounce coming back can be told from backscatter.
 	BounceValidation bool `param:"bounce_validation"`
+	// LimitType "MXIP" applies MaxHostConcurrency and the recipient
+	// limit to each mail exchanger IP address, "host" to the whole
+	// destination (SPEC 11).
+	LimitType string `param:"limit_type"`
+	// LimitApply "VG" counts the limits per source address (SourceIP),
+	// "system" over all of them.
+	LimitApply string `param:"limit_apply"`
+	// RecipientLimit recipients (0: no limit) in any window of
+	// RecipientMinutes minutes.
+	RecipientLimit   int `param:"recipient_limit"`
+	RecipientMinutes int `param:"recipient_minutes"`
+	// SourceIP are the local addresses outbound connections are bound
+	// to, in canonical text (CheckSourceIP); empty: the system chooses.
+	SourceIP []string `param:"source_ip"`
 }
 
 // BounceSettings are a bounce profile's parameters that delivery applies

@@ -22,9 +22,7 @@ var wantInert = map[*ParamTable][]string{
 	HATParams: {
 		"spam_check", "virus_check",
 	},
-	DestParams: {
-		"recipient_minutes", "recipient_limit", "limit_type", "limit_apply",
-	},
+	DestParams:      nil,
 	BounceParams:    nil,
 	ConnLimitParams: nil,
 }
@@ -231,10 +229,10 @@ func TestDefaultsFromSpecs(t *testing.T) {
 			}
 		}
 	}
-	if got := DestParams.Optional(); !slices.Equal(got, []string{"recipient_minutes", "recipient_limit"}) {
+	if got := DestParams.Optional(); !slices.Equal(got, []string{"recipient_minutes", "recipient_limit", "source_ip"}) {
 		t.Errorf("optional destconfig parameters %q", got)
 	}
-	if d := DefaultDestParams(); d.Has("recipient_limit") || d["bounce_profile"] != "Default" || len(d) != len(DestParams.Specs)-2 {
+	if d := DefaultDestParams(); d.Has("recipient_limit") || d["bounce_profile"] != "Default" || len(d) != len(DestParams.Specs)-3 {
 		t.Errorf("DefaultDestParams %v", d)
 	}
 	if p := DefaultPrivateHATParams(); p["max_concurrency"] != "600" || p["spam_check"] != "off" || p["max_message_size"] != "10485760" {

@@ -76,18 +76,17 @@ var privateHATDefaults = Params{
 	"use_sb":               "off",
 }
 
-const noRecipientLimit = "seg does not limit recipients per destination yet"
-
 // DestParams are the destconfig parameters (SPEC 5). The recipient limit
 // is optional: absent from DEFAULT, there is none.
 var DestParams = newTable("destconfig", []ParamSpec{
 	{Name: "ip_sort_pref", Kind: KindEnum, Enum: []string{"PREFER_V4", "PREFER_V6", "REQUIRE_V4", "REQUIRE_V6"}, Default: "PREFER_V4", Help: "how to sort IP addresses within an MX preference level"},
 	{Name: "max_host_concurrency", Kind: KindInt, Min: 1, Max: 1000, Default: "500", Help: "maximum concurrent connections to the destination"},
 	{Name: "max_messages_per_connection", Kind: KindInt, Min: 1, Max: 1000, Default: "50", Help: "maximum messages per connection"},
-	{Name: "recipient_minutes", Kind: KindInt, Min: 1, Max: 60, Default: "60", Optional: true, Help: "minutes over which the recipient limit is measured", Inert: noRecipientLimit},
-	{Name: "recipient_limit", Kind: KindInt, Min: 0, Default: "0", Optional: true, Help: "maximum recipients per recipient_minutes (0 or absent: no limit)", Inert: noRecipientLimit},
-	{Name: "limit_type", Kind: KindEnum, Enum: []string{"host", "MXIP"}, EnumAlias: map[string]string{"0": "host", "1": "MXIP", "domain": "host"}, Default: "host", Help: "host: one limit for the whole domain; MXIP: per mail exchanger IP", Inert: "seg always applies one limit to the whole domain"},
-	{Name: "limit_apply", Kind: KindEnum, Enum: []string{"system", "VG"}, EnumAlias: map[string]string{"0": "system", "1": "VG"}, Default: "system", Help: "system: system wide; VG: per source interface", Inert: "seg always applies limits system wide"},
+	{Name: "recipient_minutes", Kind: KindInt, Min: 1, Max: 60, Default: "60", Optional: true, Help: "minutes over which the recipient limit is measured"},
+	{Name: "recipient_limit", Kind: KindInt, Min: 0, Default: "0", Optional: true, Help: "maximum recipients per recipient_minutes (0 or absent: no limit); the rest stay queued"},
+	{Name: "limit_type", Kind: KindEnum, Enum: []string{"host", "MXIP"}, EnumAlias: map[string]string{"0": "host", "1": "MXIP", "domain": "host"}, Default: "host", Help: "host: one limit for the whole domain; MXIP: per mail exchanger IP"},
+	{Name: "limit_apply", Kind: KindEnum, Enum: []string{"system", "VG"}, EnumAlias: map[string]string{"0": "system", "1": "VG"}, Default: "system", Help: "system: system wide; VG: per source address (source_ip)"},
+	{Name: "source_ip", Kind: KindList, Default: "", Optional: true, Help: "source IP addresses to bind outbound connections to, comma-separated (absent: the system chooses)"},
 	{Name: "use_tls", Kind: KindEnum, Enum: []string{"off", "on", "required", "on_verify", "require_verify"}, EnumAlias: map[string]string{"0": "off", "1": "on", "2": "required", "3": "on_verify", "4": "require_verify", "no": "off", "preferred": "on", "require": "required"}, Default: "off", Help: "TLS: off, on (preferred), required, on_verify, require_verify"},
 	{Name: "dane", Kind: KindEnum, Enum: []string{"off", "opportunistic", "mandatory"}, Default: "off", Help: "DANE support (not applied where an SMTP route exists)"},
 	{Name: "bounce_validation", Kind: onOff, Default: "off", Help: "bounce verification address tagging: the envelope sender goes out as prvs=TAG=sender with bvconfig's newest key"},

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -54,6 +55,9 @@ func checkDestEffective(p *problems, obj string, own, def Params, profiles map[s
 	if err := CheckRecipientLimit(own, def); err != nil {
 		p.add("%s: %v", obj, err)
 	}
+	if err := CheckSourceIP(own["source_ip"]); err != nil {
+		p.add("%s: %v", obj, err)
+	}
 	if b, ok := get("bounce_profile"); ok && !profiles[strings.ToLower(b)] {
 		p.add("%s: bounce_profile: no bounce profile named %q", obj, b)
 	}
@@ -86,6 +90,28 @@ func (c *Config) validateBounce(p *problems) {
 			p.add("%s: %v", obj, err)
 		}
 	}
+}
+
+// CheckSourceIP checks a canonical source_ip value: IP addresses (no
+// zone), each once. An outbound connection is bound to one of them, so
+// that each must be an address of this machine; that is learnt when the
+// connection is made (a failure keeps the mail queued).
+func CheckSourceIP(v string) error {
+	if v == "" {
+		return nil
+	}
+	seen := map[netip.Addr]bool{}
+	for _, s := range strings.Split(v, ",") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() {
+			return fmt.Errorf("source_ip: %s is not an IP address of this machine", Excerpt(s))
+		}
+		if seen[a.Unmap()] {
+			return fmt.Errorf("source_ip: %s is listed twice", Excerpt(s))
+		}
+		seen[a.Unmap()] = true
+	}
+	return nil
 }
 
 // CheckRecipientLimit checks a destconfig entry's own parameters over

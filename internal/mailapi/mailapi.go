@@ -66,3 +66,32 @@ func (q EventQuery) Valid() bool {
 	}
 	return n == 1
 }
+
+// DestState is a destination's live delivery state, which destconfig
+// detail shows beside the destination's settings.
+type DestState struct {
+	Known       bool // delivery has a record of the destination
+	Connections int  // outbound connections open now
+	Queued      int  // active recipients
+	Suspended   bool // suspenddel
+	Down        bool // the last attempt could not connect
+	// The recipient limit (0: none), its window in minutes, whether it
+	// counts per MX address and per source address, and the recipients
+	// in the current window (the busiest address's when counted per
+	// address or source).
+	RecipientLimit, RecipientMinutes int
+	PerIP, PerSource                 bool
+	WindowUsed                       int
+	Addresses                        []AddrState
+	LastTLS                          string // "" when no connection has said
+	LastDANE                         string // "" when DANE has not been checked
+}
+
+// AddrState is one limit count of a destination: an MX address (with
+// limit_type MXIP) and a source address (with limit_apply VG), "" where
+// the count covers all of them.
+type AddrState struct {
+	IP, Source  string
+	Connections int
+	WindowUsed  int
+}

@@ -84,6 +84,7 @@ type Sink struct {
 	cc       ConnCounter    // connections: so far, now, most at once
 	lines    lineRecorder   // MAIL and RCPT lines as sent (sinklines.go)
 	inData   int            // DATA commands being answered now
+	peers    []string       // each connection's client IP address, in order
 	changed  chan struct{}  // closed and replaced on every new message
 }
 
@@ -100,6 +101,11 @@ func NewSink(t testing.TB, o SinkOptions) *Sink {
 	s := &Sink{t: t, o: o, ln: ln, addr: ln.Addr().(*net.TCPAddr), reply: o.Reply,
 		counts: map[string]int{}, attempts: map[string]int{}, changed: make(chan struct{})}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		if a, ok := c.Conn().RemoteAddr().(*net.TCPAddr); ok {
+			s.mu.Lock()
+			s.peers = append(s.peers, a.IP.String())
+			s.mu.Unlock()
+		}
 		return &sinkSession{s: s, c: c, conn: ConnID(c.Conn())}, nil
 	}))
 	s.srv.Domain = "sink.test"
@@ -209,6 +215,14 @@ func (s *Sink) Attempts(cmd string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.attempts[cmd]
+}
+
+// Peers is the client IP address of each connection the sink accepted,
+// in order: where a sending MTA bound its connections.
+func (s *Sink) Peers() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.peers...)
 }
 
 // Conns is how many connections the sink accepted.

@@ -63,6 +63,12 @@ type Host struct {
 	LastTLS      string    // last TLS result, e.g. "success TLSv1.3" or "none"
 	LastDANE     string    // last DANE outcome, e.g. "success mx.example.test (DANE TLSA 3 1 1)"; "": not asked
 	Route        []string  // route / MX hosts of the last lookup
+	// The recipient limit (hoststatus): the limit (0: none), its window
+	// in minutes, whether it counts per MX address, and the recipients
+	// in the current window (the busiest address's). Delivery fills
+	// them in the copy a report is made from.
+	RateLimit, RateMinutes, RateUsed int
+	RatePerIP                        bool
 }
 
 // Active is the active recipients gauge.

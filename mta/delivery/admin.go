@@ -154,7 +154,7 @@ func (s *sched) applyOp(it *item, op adminOp, now time.Time) {
 		for _, rid := range it.rids {
 			outs = append(outs, outcome{rid: rid, f: adminFailure()})
 		}
-		ups := s.x.settle(s.job(it, cfg, nil), 0, outs, "", "")
+		ups := s.x.settle(s.job(it, cfg, nil, it.rids), 0, outs, "", "")
 		s.mirror(it, ups)
 	}
 }

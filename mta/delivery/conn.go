@@ -32,6 +32,7 @@ type conn struct {
 	msgs   int
 	stop   func() bool
 	closed bool
+	lease  *lease // its slot under the destination's limits (nil: not limited)
 }
 
 // connFail is why no connection could be used, with the DCID of the last
@@ -50,35 +51,92 @@ func (w *worker) connect(ctx context.Context, j *job, rt *route) (*conn, *connFa
 	dc := j.cfg.DestControls(j.dest)
 	pref := dc.IPSortPref
 	mat := w.x.mats.get(j.cfg)
+	// An ordinary destination's connections take slots under its limits
+	// (limits.go); an address whose slots are all taken is passed over,
+	// and when that leaves none, the attempt waits for one.
+	limited := j.sp == nil
+	dl := limitsOf(dc)
+	if limited {
+		var all []netip.Addr
+		for _, t := range rt.targets {
+			all = append(all, sortAddrs(t.addrs, pref)...)
+		}
+		if w.x.lim.route(j.dest, dl, all) {
+			w.x.poke()
+		}
+	}
 	var last, tlsFailed *connFail
 	tried := 0
 	unreachable := true
-outer:
-	for _, t := range rt.targets {
-		if tried == maxAddrs || ctx.Err() != nil {
-			break
-		}
-		dp, f := w.planDANE(ctx, j, rt, t, dc.DANE)
-		if f != nil {
-			last, tlsFailed, unreachable = f, f, false
-			continue
-		}
-		for _, a := range sortAddrs(t.addrs, pref) {
+	failed := map[netip.Addr]bool{}
+	dane := map[string]*danePlan{} // each host's, looked up once
+	for {
+		full := false
+	outer:
+		for _, t := range rt.targets {
 			if tried == maxAddrs || ctx.Err() != nil {
-				break outer
+				break
 			}
-			tried++
-			c, f := w.open(ctx, j, t, a, &tlsSetup{mode: dc.UseTLS, dane: dp, mat: mat, now: w.x.d.Now})
-			if c != nil {
-				return c, nil
+			// A host's DANE plan is made once, even when the attempt
+			// comes back to it after waiting for a slot.
+			dp, planned := dane[t.host]
+			if !planned {
+				var f *connFail
+				if dp, f = w.planDANE(ctx, j, rt, t, dc.DANE); f != nil {
+					last, tlsFailed, unreachable = f, f, false
+				}
+				dane[t.host] = dp
+				if f != nil {
+					for _, a := range t.addrs {
+						failed[a] = true
+					}
+				}
 			}
-			last = f
-			if f.Kind == FailTLS {
-				tlsFailed = f
+			for _, a := range sortAddrs(t.addrs, pref) {
+				if tried == maxAddrs || ctx.Err() != nil {
+					break outer
+				}
+				if failed[a] {
+					continue
+				}
+				var ls lease
+				var resv *winEntry
+				if limited {
+					var ok bool
+					if ls, resv, ok = w.x.lim.place(j.dest, dl, a, len(j.rids)); !ok {
+						full = true
+						continue
+					}
+					// The scheduler says when a limit holds mail back.
+					w.x.poke()
+				}
+				tried++
+				c, f := w.open(ctx, j, t, a, &tlsSetup{mode: dc.UseTLS, dane: dp, mat: mat, now: w.x.d.Now}, ls.src)
+				if c != nil {
+					if limited {
+						c.lease = &ls
+						if j.resv == nil {
+							j.resv = resv
+						}
+					}
+					return c, nil
+				}
+				if limited {
+					w.x.lim.settle(ls.key, resv, 0)
+					w.x.lim.release(ls.key)
+				}
+				failed[a] = true
+				last = f
+				if f.Kind == FailTLS {
+					tlsFailed = f
+				}
+				if f.Kind != FailConn {
+					unreachable = false
+				}
 			}
-			if f.Kind != FailConn {
-				unreachable = false
-			}
+		}
+		if !full || tried == maxAddrs || ctx.Err() != nil || !w.x.lim.wait(ctx, j.dest, dl) {
+			break
 		}
 	}
 	if tlsFailed != nil && ctx.Err() == nil {
@@ -96,18 +154,21 @@ outer:
 
 // open connects to one address and says hello, with STARTTLS as ts
 // asks.
-func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, ts *tlsSetup) (*conn, *connFail) {
+func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, ts *tlsSetup, src netip.Addr) (*conn, *connFail) {
 	x := w.x
 	dcid := x.d.Queue.NextDCID()
 	x.gauge(j.dest, func(h *counters.Host) { h.PendingConn++ })
 	dctx, cancel := context.WithTimeout(ctx, x.t.Connect)
-	nc, err := x.d.Dial(dctx, "tcp", netip.AddrPortFrom(a, uint16(t.port)).String())
+	nc, err := x.dial(dctx, src, netip.AddrPortFrom(a, uint16(t.port)).String())
 	cancel()
 	x.gauge(j.dest, func(h *counters.Host) { h.PendingConn-- })
 	if err != nil {
 		iface := "0.0.0.0"
 		if a.Is6() {
 			iface = "::"
+		}
+		if src.IsValid() {
+			iface = src.String()
 		}
 		reason := connDetail(err)
 		if j.sp != nil {
@@ -138,7 +199,7 @@ func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, ts *t
 	if f != nil {
 		c.close()
 		if f.fallback && ctx.Err() == nil {
-			return w.open(ctx, j, t, a, &tlsSetup{mode: tlsOff, now: ts.now})
+			return w.open(ctx, j, t, a, &tlsSetup{mode: tlsOff, now: ts.now}, src)
 		}
 		return nil, f
 	}
@@ -497,6 +558,9 @@ func (c *conn) close() {
 	c.closed = true
 	c.stop()
 	c.nc.Close()
+	if c.lease != nil {
+		c.x.lim.release(c.lease.key)
+	}
 	c.x.d.Log.Info("DCID %d close", c.dcid)
 	c.x.gauge(c.dest, func(h *counters.Host) { h.ConnOut-- })
 }

@@ -7,6 +7,7 @@ package delivery
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -67,6 +68,9 @@ type Deps struct {
 	Resolver func(*store.Config) dns.Resolver
 	Now      func() time.Time
 	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DialFrom dials from a local address (destconfig source_ip); nil
+	// binds a net.Dialer to it.
+	DialFrom func(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error)
 	Hostname func() string // EHLO name and DSN Reporting-MTA
 	Timeouts
 	// Retry chooses the retry policy for a message; nil uses the bounce
@@ -103,7 +107,8 @@ type Delivery struct {
 	abandonCtx context.Context
 	abandon    context.CancelFunc
 
-	s *sched // owned by the scheduler goroutine
+	lim *limiter // destination limits, shared by the scheduler and the workers
+	s   *sched   // owned by the scheduler goroutine
 
 	mats   materials // outbound TLS roots and client certificate (tls.go)
 	alerts alerts    // when each destination last raised the TLS alert (alert.go)
@@ -117,6 +122,12 @@ func New(d Deps) *Delivery {
 	if d.Dial == nil {
 		var nd net.Dialer
 		d.Dial = nd.DialContext
+	}
+	if d.DialFrom == nil {
+		d.DialFrom = func(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error) {
+			nd := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, 0))}
+			return nd.DialContext(ctx, network, addr)
+		}
 	}
 	if d.Hostname == nil {
 		d.Hostname = func() string { return d.Config().System.Hostname }
@@ -136,6 +147,7 @@ func New(d Deps) *Delivery {
 		done:    make(chan struct{}),
 	}
 	x.abandonCtx, x.abandon = context.WithCancel(context.Background())
+	x.lim = newLimiter(d.Now, d.Log)
 	x.s = newSched(x)
 	return x
 }

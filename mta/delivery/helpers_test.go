@@ -200,6 +200,7 @@ type smtpServer struct {
 	mu     sync.Mutex
 	msgs   []received
 	inData int
+	peers  []string // each session's client address
 
 	mailErr func(from string) error
 	rcptErr func(to string) error
@@ -246,6 +247,11 @@ func (s *smtpServer) stats() (conns, cur, top, inData int) {
 }
 
 func (s *smtpServer) newSession(c *smtp.Conn) (smtp.Session, error) {
+	if ta, ok := c.Conn().RemoteAddr().(*net.TCPAddr); ok {
+		s.mu.Lock()
+		s.peers = append(s.peers, ta.IP.String())
+		s.mu.Unlock()
+	}
 	return &session{s: s, id: segtest.ConnID(c.Conn()), c: c}, nil
 }
 
@@ -332,21 +338,22 @@ func selfSigned(t *testing.T) *tls.Config {
 
 // harness wires a Delivery to fakes.
 type harness struct {
-	t     *testing.T
-	cfg   atomic.Pointer[store.Config]
-	q     *memQueue
-	clk   *segtest.Clock
-	log   *maillog.Memory
-	ctr   *counters.Counters
-	fake  *dns.Fake
-	res   dns.Resolver // when set, used instead of fake
-	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
-	retry func(cfg *store.Config, m *queue.Message, dest string) RetryPolicy
-	real  *queue.Queue // when set, the durable queue is used instead of q
-	sp    func(dest string) Special
-	busy  func() bool
-	cmdTO time.Duration // Timeouts.Command (default 5 s)
-	x     *Delivery
+	t      *testing.T
+	cfg    atomic.Pointer[store.Config]
+	q      *memQueue
+	clk    *segtest.Clock
+	log    *maillog.Memory
+	ctr    *counters.Counters
+	fake   *dns.Fake
+	res    dns.Resolver // when set, used instead of fake
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	retry  func(cfg *store.Config, m *queue.Message, dest string) RetryPolicy
+	real   *queue.Queue // when set, the durable queue is used instead of q
+	sp     func(dest string) Special
+	busy   func() bool
+	cmdTO  time.Duration // Timeouts.Command (default 5 s)
+	dataTO time.Duration // Timeouts.Data (default 5 s)
+	x      *Delivery
 }
 
 var t0 = time.Date(2026, 3, 5, 14, 21, 4, 0, time.UTC)
@@ -385,7 +392,7 @@ func (h *harness) start(recovered ...*queue.Message) {
 		Now:      h.clk.Now,
 		Dial:     func(ctx context.Context, n, a string) (net.Conn, error) { return h.dial(ctx, n, a) },
 		Hostname: func() string { return "seg.test" },
-		Timeouts: Timeouts{Connect: 2 * time.Second, Command: cmp.Or(h.cmdTO, 5*time.Second), Data: 5 * time.Second, DNS: 2 * time.Second},
+		Timeouts: Timeouts{Connect: 2 * time.Second, Command: cmp.Or(h.cmdTO, 5*time.Second), Data: cmp.Or(h.dataTO, 5*time.Second), DNS: 2 * time.Second},
 		Retry:    h.retry,
 		Special:  h.sp,
 		Busy:     h.busy,

@@ -29,6 +29,7 @@ type item struct {
 	inflight bool
 	op       adminOp // applied to what is left when the attempt returns
 	fresh    []int   // recipients first attempted by the attempt under way
+	sent     []int   // the recipients of the attempt under way (a recipient limit may hold some back)
 	duePos   int
 	agePos   int
 }
@@ -46,6 +47,11 @@ type dest struct {
 	cfg     *store.Config // the configuration limit and maxMsgs were read from
 	limit   int
 	maxMsgs int
+	dl      destLimits // an ordinary destination's limits (limits.go)
+
+	// throttled is set while due items wait for the recipient window, so
+	// that it is logged once.
+	throttled bool
 
 	sp         Special   // nil for an ordinary destination
 	parked     []*worker // idle workers holding a connection open (sp only)
@@ -222,7 +228,19 @@ func (s *sched) refresh(d *dest, cfg *store.Config) {
 	d.maxMsgs = max(dc.MaxMessagesPerConnection, 1)
 	if d.sp != nil {
 		d.limit = max(d.limit, d.sp.MinConns())
+	} else {
+		d.dl = limitsOf(dc)
 	}
+}
+
+// workerLimit bounds the workers of d: for an ordinary destination, the
+// connection slots of its limit keys (limits.go), which an MX lookup may
+// change.
+func (s *sched) workerLimit(d *dest) int {
+	if d.sp != nil {
+		return d.limit
+	}
+	return s.x.lim.slots(d.name, d.dl)
 }
 
 func (s *sched) isSuspended(d *dest) bool {
@@ -246,7 +264,9 @@ func (s *sched) dispatch() time.Time {
 			continue
 		}
 		s.refresh(d, cfg)
-		for len(d.parked) > 0 || d.active < d.limit {
+		limit := s.workerLimit(d)
+		blocked := false // a due item waits for the recipient window
+		for len(d.parked) > 0 || d.active < limit {
 			if it := d.due.peek(); it != nil && !it.next.After(now) && d.active >= minConns(d) && s.holds(it, now) {
 				// Background work waits for spare CPU; its first
 				// connections are made all the same (hold.go).
@@ -267,17 +287,65 @@ func (s *sched) dispatch() time.Time {
 			}
 			// An idle connection to the item's host goes first.
 			w := d.takeParked(it.connKey())
-			if w == nil && d.active >= d.limit {
+			if w == nil && d.active >= limit {
 				// Every slot is taken, some by idle connections to
 				// another host: close one, and try again when it is gone.
 				d.due.push(it)
 				s.closeParked(d)
 				break
 			}
-			s.start(it, cfg, w)
+			n, admitted, resv, wake := len(it.rids), 0, (*winEntry)(nil), time.Time{}
+			if d.sp == nil && w != nil {
+				n, resv = s.x.lim.reserve(w.lease.key, d.dl, n)
+				if n == 0 {
+					// The idle connection's window is full: it goes, and
+					// the item waits for another.
+					d.due.push(it)
+					w.next <- nil
+					continue
+				}
+			} else if d.sp == nil {
+				n, wake = s.x.lim.admit(d.name, d.dl, n)
+				admitted = n
+			}
+			if n == 0 {
+				d.due.push(it)
+				blocked = true
+				if !wake.IsZero() && (next.IsZero() || wake.Before(next)) {
+					next = wake
+				}
+				break
+			}
+			s.start(it, cfg, w, n, admitted, resv)
 		}
+		s.noteLimits(d, limit, blocked, now)
 	}
 	return next
+}
+
+// noteLimits logs, once each time it happens, that due mail of d waits
+// for the recipient window or for a connection slot, and that the window
+// has opened again.
+func (s *sched) noteLimits(d *dest, limit int, blocked bool, now time.Time) {
+	if d.sp != nil {
+		return
+	}
+	log := s.x.d.Log
+	if blocked && !d.throttled {
+		d.throttled = true
+		log.Info("Delivery to %s throttled by recipient limit", d.name)
+	}
+	it := d.due.peek()
+	due := it != nil && !it.next.After(now)
+	if d.throttled && !blocked && (due || d.due.Len() == 0) {
+		d.throttled = false
+		s.x.lim.resumed(d.name, d.dl)
+		log.Info("Recipient limit expired; resume delivery to %s", d.name)
+	}
+	if due && !blocked && d.active >= limit {
+		// The limiter says it at most once a minute for each key.
+		s.x.lim.noteFull(d.name, d.dl)
+	}
 }
 
 // takeDue pops the first waiting item that is due at now; with a key,
@@ -329,54 +397,64 @@ func (s *sched) expire(it *item, cfg *store.Config, now time.Time) bool {
 	if len(outs) == 0 {
 		return false
 	}
-	ups := s.x.settle(s.job(it, cfg, pol), 0, outs, "", "")
+	ups := s.x.settle(s.job(it, cfg, pol, it.rids), 0, outs, "", "")
 	s.settled(it, false, ups, now)
 	return len(it.rids) == 0
 }
 
 // job is a snapshot of an item for a worker.
 type job struct {
-	it      *item // the scheduler's; workers only hand it back
-	m       *queue.Message
-	rids    []int
-	dest    string
-	domain  string
-	cfg     *store.Config
-	pol     RetryPolicy
-	maxMsgs int
-	sp      Special // the destination's rules; nil for an ordinary one
+	it   *item // the scheduler's; workers only hand it back
+	m    *queue.Message
+	rids []int
+	// admitted is how many of rids the limiter counts as pending until
+	// the worker places its connection; resv is their place in the
+	// recipient window of the connection the job is handed with (nil:
+	// none yet, or no recipient limit).
+	admitted int
+	resv     *winEntry
+	dest     string
+	domain   string
+	cfg      *store.Config
+	pol      RetryPolicy
+	maxMsgs  int
+	sp       Special // the destination's rules; nil for an ordinary one
 }
 
-func (s *sched) job(it *item, cfg *store.Config, pol RetryPolicy) *job {
+func (s *sched) job(it *item, cfg *store.Config, pol RetryPolicy, rids []int) *job {
 	if pol == nil {
 		pol = s.policy(cfg, it)
 	}
 	s.refresh(it.d, cfg)
 	return &job{
-		it: it, m: copyMessage(it.ms.m), rids: append([]int(nil), it.rids...),
+		it: it, m: copyMessage(it.ms.m), rids: append([]int(nil), rids...),
 		dest: it.d.name, domain: it.domain, cfg: cfg, pol: pol, maxMsgs: it.d.maxMsgs, sp: it.d.sp,
 	}
 }
 
-// start hands an item to a new worker, or to w, a worker asking for more
-// on its open connection.
-func (s *sched) start(it *item, cfg *store.Config, w *worker) {
+// start hands the first n recipients of an item (a recipient limit may
+// hold the others back) to a new worker, or to w, a worker asking for more
+// on its open connection; admitted and resv are what the limiter holds
+// for them (job).
+func (s *sched) start(it *item, cfg *store.Config, w *worker, n, admitted int, resv *winEntry) {
 	it.d.due.remove(it)
 	it.inflight = true
 	if it.d.sp == nil {
 		s.ordinaryStarted()
 	}
+	it.sent = append(it.sent[:0], it.rids[:min(n, len(it.rids))]...)
 	// The worker records the attempt before it dials; the gauges show
 	// the recipients as attempted from now on.
 	it.fresh = it.fresh[:0]
-	for _, rid := range it.rids {
+	for _, rid := range it.sent {
 		if rc := s.rcpt(it.ms, rid); rc != nil && rc.State == queue.Unattempted {
 			it.fresh = append(it.fresh, rid)
 			s.setState(it.d, rc, queue.Attempted)
 		}
 	}
 	s.publish(it.d)
-	j := s.job(it, cfg, nil)
+	j := s.job(it, cfg, nil, it.sent)
+	j.admitted, j.resv = admitted, resv
 	if w != nil {
 		w.next <- j
 		return
@@ -425,7 +503,18 @@ func (s *sched) handle(r *result) {
 			nj = nil
 		}
 		if nj != nil {
-			s.start(nj, cfg, r.w)
+			n, resv := len(nj.rids), (*winEntry)(nil)
+			if d.sp == nil {
+				s.refresh(d, cfg)
+				n, resv = s.x.lim.reserve(r.w.lease.key, d.dl, n)
+			}
+			if n > 0 {
+				s.start(nj, cfg, r.w, n, 0, resv)
+				return
+			}
+			// The connection's recipient window is full: it goes.
+			d.due.push(nj)
+			r.w.next <- nil
 			return
 		}
 		if s.park(d, r.w) {
@@ -445,8 +534,9 @@ func (s *sched) settled(it *item, attempted bool, ups []queue.Update, now time.T
 		}
 	}
 	it.fresh = it.fresh[:0]
+	defer func() { it.sent = it.sent[:0] }()
 	if attempted {
-		for _, rid := range it.rids {
+		for _, rid := range it.sent {
 			if rc := s.rcpt(it.ms, rid); rc != nil {
 				rc.Attempts++
 				if rc.State == queue.Unattempted {
@@ -512,6 +602,7 @@ func (s *sched) removeItem(it *item) {
 func (s *sched) dropIfEmpty(d *dest) {
 	if d.age.Len() == 0 && d.active == 0 && s.dests[d.name] == d {
 		delete(s.dests, d.name)
+		s.x.lim.forget(d.name)
 	}
 }
 

@@ -20,6 +20,9 @@ type worker struct {
 	next chan *job // capacity 1: the scheduler's answer, nil for "QUIT"
 	// parkedAt is when the scheduler last parked the worker (reuse.go).
 	parkedAt time.Time
+	// lease is the limit key of the worker's open connection (limits.go),
+	// set by the worker before it reports, read by the scheduler after.
+	lease lease
 }
 
 // result is a worker's report: one attempt, or the worker's exit.
@@ -41,6 +44,9 @@ func (w *worker) run(j *job) {
 		r, c = w.deliver(j, c)
 		if fresh && c != nil {
 			connCfg = j.cfg
+		}
+		if c != nil && c.lease != nil {
+			w.lease = *c.lease
 		}
 		w.x.results <- r
 		if !r.reusable {
@@ -154,6 +160,17 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 			}
 		}
 	}
+	// The recipients admitted for this attempt now hold a place in a
+	// recipient window, or go back to the queue (limits.go).
+	x.lim.unpend(j.dest, j.admitted)
+	j.admitted = 0
+	var lk *lease
+	if c != nil {
+		lk = c.lease
+	}
+	if lk != nil && j.resv != nil {
+		defer func() { x.lim.settle(lk.key, j.resv, delivered(outs)) }()
+	}
 	if outs == nil && c != nil && len(ob.rids) > 0 {
 		dcid = c.dcid
 		var fit bool
@@ -186,6 +203,17 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 	r.ups = x.settle(j, dcid, outs, resp, note)
 	r.reusable = c != nil && c.msgs < j.maxMsgs
 	return r, c
+}
+
+// delivered counts the recipients an attempt delivered.
+func delivered(outs []outcome) int {
+	n := 0
+	for _, o := range outs {
+		if o.f == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func keepAnswered(outs []outcome) []outcome {

@@ -43,6 +43,29 @@ func BenchmarkRelay(b *testing.B) {
 	}
 }
 
+// benchMTA starts the MTA in the test process with cfg, its queue and
+// mail_logs under dir; it stops when the benchmark ends.
+func benchMTA(b *testing.B, dir string, cfg *store.Config, busy func() bool) *mta.MTA {
+	b.Helper()
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	log, err := aslog.Open(filepath.Join(dir, "logs"), "mail_logs", aslog.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := mta.Start(mta.Options{DataDir: dir, Store: store.NewMemory(cfg), Log: log, LogDir: filepath.Join(dir, "logs"), Busy: busy})
+	if err != nil {
+		log.Close()
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		m.Close(context.Background())
+		log.Close()
+	})
+	return m
+}
+
 func benchRelay(b *testing.B, mode string) {
 	smtpSource, smtpSink := segtest.Tool(b, "smtp-source"), segtest.Tool(b, "smtp-sink")
 	dir := b.TempDir()
@@ -94,19 +117,7 @@ func benchRelay(b *testing.B, mode string) {
 		}
 		busy = func() bool { return true }
 	}
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
-	log, err := aslog.Open(filepath.Join(dir, "logs"), "mail_logs", aslog.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer log.Close()
-	m, err := mta.Start(mta.Options{DataDir: dir, Store: store.NewMemory(cfg), Log: log, LogDir: filepath.Join(dir, "logs"), Busy: busy})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close(context.Background())
+	m := benchMTA(b, dir, cfg, busy)
 
 	// Delivered recipients of example.test: the mail, not its copies.
 	delivered := func() int {

@@ -45,6 +45,13 @@ func HostStatus(s counters.Snapshot, name string) (string, bool) {
 	row(h.Attempted, 2, "Attempted Recipients")
 	row(h.ConnOut, 0, "Current Outbound Connections")
 	row(h.PendingConn, 0, "Pending Outbound Connections")
+	if h.RateLimit > 0 {
+		each := ""
+		if h.RatePerIP {
+			each = " for each MX IP, the busiest"
+		}
+		row(int64(h.RateUsed), 0, fmt.Sprintf("Recipients In Limit Window (%s per %d minutes%s)", Comma(int64(h.RateLimit)), h.RateMinutes, each))
+	}
 	b.WriteString("\n")
 	oldest, last := "No Messages", "Never"
 	if !h.Oldest.IsZero() {

@@ -317,6 +317,9 @@ func checkDests(cfg *store.Config) error {
 		if err := store.CheckRecipientLimit(p, cfg.DestDefault); err != nil {
 			return shell.Errorf("%s: %v, here or in DEFAULT.", store.ExcerptBare(name), err)
 		}
+		if err := store.CheckSourceIP(p["source_ip"]); err != nil {
+			return shell.Errorf("%s: %v.", store.ExcerptBare(name), err)
+		}
 		if bp, ok := p["bounce_profile"]; ok && cfg.BounceProfile(bp) == nil {
 			return shell.Errorf("%s: unknown bounce profile %s.", store.ExcerptBare(name), store.Excerpt(bp))
 		}
@@ -440,7 +443,11 @@ func destDetail(c *shell.Ctx, cfg *store.Config, which string) error {
 		if d == nil {
 			return destNotFound(which)
 		}
-		c.Printf("%s", destBlock(cfg, d.Domain, d.Params, false))
+		live, err := destLive(c, d.Domain)
+		if err != nil {
+			return err
+		}
+		c.Printf("%s%s", destBlock(cfg, d.Domain, d.Params, false), live)
 	}
 	return nil
 }
@@ -473,6 +480,7 @@ func destBlock(cfg *store.Config, title string, p store.Params, isDefault bool) 
 		{"Bounce verification tagging", show([]string{"bounce_validation"}, onOffLabel(eff["bounce_validation"]))},
 		{"Bounce profile", show([]string{"bounce_profile"}, eff["bounce_profile"])},
 		{"IP sort preference", show([]string{"ip_sort_pref"}, labelOf(sortChoices, eff["ip_sort_pref"]))},
+		{"Source IP addresses", show([]string{"source_ip"}, or(strings.ReplaceAll(eff["source_ip"], ",", ", "), "System chooses"))},
 	}
 	var b strings.Builder
 	b.WriteString(title + "\n")

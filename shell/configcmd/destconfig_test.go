@@ -81,6 +81,7 @@ x.org        On             Required  On                   Default         Defau
     Bounce verification tagging:  Default (Off)
     Bounce profile:               Default (Default)
     IP sort preference:           Default (Prefer IPv4)
+    Source IP addresses:          Default (System chooses)
 `
 	if out != wantDetail {
 		t.Errorf("detail:\n%s\nwant:\n%s", out, wantDetail)

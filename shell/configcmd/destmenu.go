@@ -160,6 +160,10 @@ func askDestEntry(c *shell.Ctx, cfg *store.Config, domain string, cur store.Para
 	}
 	eff := cfg.DestDefault.Overlay(cur)
 	p := store.Params{}
+	if v, ok := cur["source_ip"]; ok {
+		// Not asked here: "destconfig edit DOMAIN --source_ip=..." sets it.
+		p["source_ip"] = v
+	}
 	notes := store.InertNotes{}
 	q := func(question, key string) string { return notes.Question(store.DestParams, question, key) }
 	num := func(key, question string) error {

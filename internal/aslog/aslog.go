@@ -66,6 +66,20 @@ type Options struct {
 	Version, Serial string
 	// FlushInterval bounds how long a line stays in the buffer.
 	FlushInterval time.Duration
+	// Observer, when set, sees every line as it is written and every
+	// rename and removal of the log's files (message tracking's index,
+	// mta/tracking). It is called with the log's lock held.
+	Observer Observer
+}
+
+// Observer follows a log's lines and files. Names are base names in the
+// log's directory.
+type Observer interface {
+	// Line: msg (the text after "Level: ") was written to the file name
+	// at offset off; end is the offset after its newline.
+	Line(name string, off, end int64, t time.Time, msg string)
+	// Renamed: the file oldName is now newName ("" when it was removed).
+	Renamed(oldName, newName string)
 }
 
 // Log is one AsyncOS-style log file. It is safe for concurrent use.
@@ -237,7 +251,11 @@ func (l *Log) line(now time.Time, level Level, msg string) {
 	if err := l.w.WriteByte('\n'); err != nil && l.err == nil {
 		l.err = err
 	}
+	off := l.size
 	l.size += int64(len(l.stamp) + len(level) + len(msg) + 4)
+	if l.opts.Observer != nil {
+		l.opts.Observer.Line(l.name, off, l.size, now, msg)
+	}
 }
 
 // rotateLocked ends the current file, renames it to its saved name and
@@ -254,6 +272,9 @@ func (l *Log) rotateLocked(now time.Time) {
 			l.err = err
 		}
 		return
+	}
+	if l.opts.Observer != nil {
+		l.opts.Observer.Renamed(l.name, filepath.Base(saved))
 	}
 	l.f.Close()
 	if err := l.openLocked(); err != nil {
@@ -295,7 +316,9 @@ func (l *Log) prune() {
 	}
 	sort.Strings(saved) // the stamps sort by time
 	for _, p := range saved[:len(saved)-l.opts.MaxFiles] {
-		os.Remove(p)
+		if os.Remove(p) == nil && l.opts.Observer != nil {
+			l.opts.Observer.Renamed(filepath.Base(p), "")
+		}
 	}
 }
 

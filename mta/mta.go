@@ -19,6 +19,7 @@ import (
 	"seg/mta/ratelimit"
 	"seg/mta/smtpd"
 	"seg/mta/tdc"
+	"seg/mta/tracking"
 	"seg/store"
 )
 
@@ -27,8 +28,11 @@ type Options struct {
 	DataDir string // queue in DataDir/queue, counters in DataDir/counters.json
 	Store   store.Store
 	Log     maillog.Logger // mail_logs
-	LogDir  string         // where mail_logs lives, for tail/grep/findevent
-	Now     func() time.Time
+	LogDir  string         // where mail_logs lives, for tail/grep
+	// Tracking is message tracking's index of mail_logs (findevent),
+	// fed by the log's writer; nil: findevent says it is not available.
+	Tracking *tracking.Index
+	Now      func() time.Time
 	// Dial overrides outbound dialling (tests); nil dials for real.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Resolvers overrides DNS (tests); nil builds resolvers from dnsconfig.

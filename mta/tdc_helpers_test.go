@@ -17,6 +17,7 @@ import (
 	"seg/mta/dns"
 	"seg/mta/maillog"
 	"seg/mta/tdc"
+	"seg/mta/tracking"
 	"seg/store"
 )
 
@@ -122,7 +123,12 @@ func newTDCEnv(t *testing.T, su tdcSetup) *tdcEnv {
 	}
 
 	dir := t.TempDir()
-	file, err := aslog.Open(dir, "mail_logs", aslog.Options{Now: e.clk.Now})
+	ix, err := tracking.Open(dir, tracking.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	file, err := aslog.Open(dir, "mail_logs", aslog.Options{Now: e.clk.Now, Observer: ix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +138,7 @@ func newTDCEnv(t *testing.T, su tdcSetup) *tdcEnv {
 		Store:     store.NewMemory(cfg),
 		Log:       teeLog{mem: e.log, file: file},
 		LogDir:    dir,
+		Tracking:  ix,
 		Now:       e.clk.Now,
 		Resolvers: func(*store.Config) dns.Resolver { return &dns.Fake{} },
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"seg/internal/mailapi"
 )
@@ -112,16 +113,59 @@ func (f *fakeMail) ResumeListener(w io.Writer, n string) error {
 }
 
 func (f *fakeMail) FindEvent(w io.Writer, q mailapi.EventQuery) error {
-	call := fmt.Sprintf("FindEvent(%+v)", q)
+	words := []string{"findevent"}
 	switch {
 	case q.MID != 0:
-		return f.got(w, call, "findevent", "--mid", fmt.Sprint(q.MID))
+		words = append(words, "--mid", fmt.Sprint(q.MID))
 	case q.From != "":
-		return f.got(w, call, "findevent", "--from", q.From)
+		words = append(words, "--from", q.From)
 	case q.To != "":
-		return f.got(w, call, "findevent", "--to", q.To)
+		words = append(words, "--to", q.To)
+	case q.Subject != "":
+		words = append(words, "--subject", q.Subject)
+	case q.MessageID != "":
+		words = append(words, "--message-id", q.MessageID)
 	}
-	return f.got(w, call, "findevent", "--subject", q.Subject)
+	if !q.Since.IsZero() {
+		words = append(words, "--since", q.Since.Format(time.RFC3339))
+	}
+	if !q.Until.IsZero() {
+		words = append(words, "--until", q.Until.Format(time.RFC3339))
+	}
+	if q.Summary {
+		words = append(words, "--summary")
+	}
+	if q.Files != nil {
+		words = append(words, "(files "+strings.Join(q.Files, ",")+")")
+	}
+	return f.got(w, "FindEvent("+strings.Join(words[1:], " ")+")", words...)
+}
+
+// FindMessages finds nothing for the pattern "none", MID 7 for "single",
+// and MIDs 7 and 9 otherwise.
+func (f *fakeMail) FindMessages(q mailapi.EventQuery) ([]mailapi.TrackedMessage, error) {
+	f.calls = append(f.calls, "FindMessages()")
+	t := time.Date(2026, 12, 7, 10, 0, 0, 0, time.Local)
+	all := []mailapi.TrackedMessage{
+		{MID: 7, Time: t, From: "alice@a.example", To: []string{"bob@b.example"}, Subject: "Hello"},
+		{MID: 9, Time: t.Add(time.Minute), From: "carol@a.example", To: []string{"dave@b.example", "erin@b.example"}, Subject: "Quarterly report"},
+	}
+	switch q.From + q.To + q.Subject {
+	case "none":
+		return nil, nil
+	case "single":
+		return all[:1], nil
+	}
+	return all, nil
+}
+
+func (f *fakeMail) TrackingFiles() ([]mailapi.LogFile, error) {
+	t := time.Date(2026, 12, 6, 0, 0, 0, 0, time.Local)
+	return []mailapi.LogFile{
+		{Name: "mail_logs.@20261206T000000.s", Begun: t},
+		{Name: "mail_logs.@20261206T120000.s", Begun: t.Add(12 * time.Hour)},
+		{Name: "mail_logs", Begun: t.Add(24 * time.Hour)},
+	}, nil
 }
 
 func (f *fakeMail) TailLog(w io.Writer) error { return f.got(w, "TailLog()", "tail", "mail_logs") }
@@ -166,10 +210,16 @@ func TestMailRequests(t *testing.T) {
 		{"suspendlistener incomingmail", `SuspendListener("IncomingMail")`},
 		{"resumelistener", `ResumeListener("")`},
 		{"resumelistener IncomingMail", `ResumeListener("IncomingMail")`},
-		{"findevent --mid 0042", "FindEvent({MID:42 From: To: Subject:})"},
-		{"findevent --from ^bob", "FindEvent({MID:0 From:^bob To: Subject:})"},
-		{"findevent --to x@", "FindEvent({MID:0 From: To:x@ Subject:})"},
-		{"findevent --subject report", "FindEvent({MID:0 From: To: Subject:report})"},
+		{"findevent --mid 0042", "FindEvent(--mid 42)"},
+		{"findevent --from ^bob", "FindEvent(--from ^bob)"},
+		{"findevent --to x@", "FindEvent(--to x@)"},
+		{"findevent --subject report", "FindEvent(--subject report)"},
+		{"findevent --message-id <a@b> --summary", "FindEvent(--message-id <a@b> --summary)"},
+		{"findevent --to x@ --since 2026-12-01 --until 2026-12-02", "FindEvent(--to x@ --since " +
+			time.Date(2026, 12, 1, 0, 0, 0, 0, time.Local).Format(time.RFC3339) + " --until " +
+			time.Date(2026, 12, 2, 23, 59, 59, 0, time.Local).Format(time.RFC3339) + ")"},
+		{"findevent --mid 5 --since 2026-12-01T10:30", "FindEvent(--mid 5 --since " +
+			time.Date(2026, 12, 1, 10, 30, 0, 0, time.Local).Format(time.RFC3339) + ")"},
 		{"tail", "TailLog()"},
 		{"tail mail_logs", "TailLog()"},
 		{`grep "MID 5" mail_logs`, `GrepLog("MID 5")`},

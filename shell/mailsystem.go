@@ -58,9 +58,17 @@ type MailSystem interface {
 	SuspendListener(w io.Writer, name string) error
 	ResumeListener(w io.Writer, name string) error
 
-	// FindEvent prints the mail_logs lines of the messages q chooses, with
-	// their connections' lines (findevent).
+	// FindEvent prints what message tracking knows of the messages q
+	// chooses (findevent): with one match, every mail_logs line of its
+	// life; with several, one row each (TrackedMessage.Row); with
+	// q.Summary, the one-line tracking view per message.
 	FindEvent(w io.Writer, q mailapi.EventQuery) error
+	// FindMessages returns the messages q chooses, in MID order (the
+	// interactive findevent lists them to pick one).
+	FindMessages(q mailapi.EventQuery) ([]mailapi.TrackedMessage, error)
+	// TrackingFiles lists the mail_logs files message tracking searches,
+	// oldest first.
+	TrackingFiles() ([]mailapi.LogFile, error)
 	// TailLog prints the last lines of mail_logs (tail).
 	TailLog(w io.Writer) error
 	// GrepLog prints the mail_logs lines that match the regular

@@ -33,7 +33,15 @@ func newLogSet(d *dataDir) *logSet {
 
 // open opens logs/name.
 func (s *logSet) open(name string) (*aslog.Log, error) {
-	l, err := aslog.Open(s.dir, name, s.opts)
+	return s.openObserved(name, nil)
+}
+
+// openObserved opens logs/name with obs following its lines and renames
+// (mail_logs: message tracking's index).
+func (s *logSet) openObserved(name string, obs aslog.Observer) (*aslog.Log, error) {
+	opts := s.opts
+	opts.Observer = obs
+	l, err := aslog.Open(s.dir, name, opts)
 	if err != nil {
 		return nil, err
 	}

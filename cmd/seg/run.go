@@ -122,7 +122,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		_, err := sshSrv.Authenticate(user, password)
 		return err
 	}
-	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, OpenLog: logs.open, Logf: logf, Authenticate: authenticate})
+	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, LogDir: logs.dir, OpenLog: logs.openObserved, Logf: logf, Authenticate: authenticate})
 	if err != nil {
 		return fail(fmt.Errorf("starting the mail system: %w", err))
 	}

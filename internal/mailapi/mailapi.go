@@ -10,6 +10,12 @@
 // a guess.
 package mailapi
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // HostOrder is tophosts' sort order, numbered as its menu (and as
 // AsyncOS numbers it).
 type HostOrder int
@@ -46,25 +52,52 @@ func (s Selector) Valid() bool {
 	return n == 1
 }
 
-// EventQuery chooses the messages findevent shows: exactly one field is
-// set. From, To and Subject are regular expressions (Go syntax, matched
-// case-insensitively) against the mail_logs From:, To: and Subject lines.
+// EventQuery chooses the messages findevent shows: exactly one of MID,
+// From, To, Subject and MessageID is set. From, To and Subject are
+// regular expressions (Go syntax, matched case-insensitively) against the
+// envelope sender, the recipients and the subject; MessageID is the
+// Message-ID header (exact, with or without its angle brackets).
 type EventQuery struct {
-	MID     int64 // > 0
-	From    string
-	To      string
-	Subject string
+	MID       int64 // > 0
+	From      string
+	To        string
+	Subject   string
+	MessageID string
+	// Since and Until bound when the message began (zero: open).
+	Since, Until time.Time
+	// Files names the mail_logs files searched, as TrackingFiles lists
+	// them (nil: all).
+	Files []string
+	// Summary prints message tracking's one line per message instead of
+	// its log lines (findevent --summary).
+	Summary bool
 }
 
-// Valid reports whether exactly one field is set.
+// Valid reports whether exactly one key is set and the time bounds are
+// in order.
 func (q EventQuery) Valid() bool {
 	n := 0
-	for _, set := range []bool{q.MID > 0, q.From != "", q.To != "", q.Subject != ""} {
+	for _, set := range []bool{q.MID > 0, q.From != "", q.To != "", q.Subject != "", q.MessageID != ""} {
 		if set {
 			n++
 		}
 	}
-	return n == 1
+	return n == 1 && q.MID >= 0 && (q.Since.IsZero() || q.Until.IsZero() || !q.Until.Before(q.Since))
+}
+
+// TrackedMessage is one message findevent found: what its list shows.
+type TrackedMessage struct {
+	MID     int64
+	Time    time.Time // when it began (zero: not in the files searched)
+	From    string    // envelope sender ("" for <>)
+	To      []string  // envelope recipients
+	Subject string
+}
+
+// LogFile is one mail_logs file message tracking can search.
+type LogFile struct {
+	Name  string    // "mail_logs" (the current file) or mail_logs.@STAMP.s
+	Begun time.Time // its first line's stamp (zero: empty)
 }
 
 // DestState is a destination's live delivery state, which destconfig
@@ -94,4 +127,30 @@ type AddrState struct {
 	IP, Source  string
 	Connections int
 	WindowUsed  int
+}
+
+// Row is the message's line in findevent's list, as SPEC 13 has it:
+// "MID n  date  from  to  subject", two spaces between fields, the date
+// in the log's ctime form (local time), the addresses in angle brackets,
+// the subject last and as is (control characters shown as spaces).
+func (m TrackedMessage) Row() string {
+	date := "-"
+	if !m.Time.IsZero() {
+		date = m.Time.Local().Format("Mon Jan _2 15:04:05 2006")
+	}
+	to := make([]string, len(m.To))
+	for i, r := range m.To {
+		to[i] = "<" + r + ">"
+	}
+	rcpts := strings.Join(to, ", ")
+	if rcpts == "" {
+		rcpts = "-"
+	}
+	subject := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, m.Subject)
+	return fmt.Sprintf("MID %d  %s  <%s>  %s  %s", m.MID, date, m.From, rcpts, subject)
 }

@@ -47,6 +47,7 @@ type Index struct {
 
 	mu      sync.Mutex
 	pending []event
+	spare   []event // the committer's last batch, reused: no growth per line
 	closed  bool
 	kick    chan struct{}
 	stop    chan struct{}
@@ -212,7 +213,7 @@ func (ix *Index) run() {
 func (ix *Index) commit() {
 	ix.mu.Lock()
 	batch := ix.pending
-	ix.pending = nil
+	ix.pending, ix.spare = ix.spare[:0], nil
 	seq := ix.seq
 	ix.mu.Unlock()
 	if len(batch) > 0 {
@@ -221,7 +222,9 @@ func (ix *Index) commit() {
 			ix.opts.Logf("tracking index: %v", err)
 		}
 	}
+	clear(batch) // let the strings go
 	ix.mu.Lock()
+	ix.spare = batch[:0]
 	ix.upTo = seq
 	ix.synced.Broadcast()
 	ix.mu.Unlock()
@@ -233,7 +236,7 @@ func (ix *Index) apply(tx *bolt.Tx, batch []event) error {
 	if err != nil {
 		return err
 	}
-	for i, e := range batch {
+	for _, e := range batch {
 		if e.renamed {
 			if err := w.flush(); err != nil {
 				return err
@@ -250,7 +253,6 @@ func (ix *Index) apply(tx *bolt.Tx, batch []event) error {
 			}
 		}
 		w.add(id, e.off, e.end, e.t, parseLine(e.msg))
-		batch[i] = event{} // let the strings go
 	}
 	return w.flush()
 }

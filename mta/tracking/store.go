@@ -25,6 +25,9 @@ var (
 	subs   = [][]byte{bMID, bICID, bDCID, bGen, bMsg, bFrom, bTo, bSubj, bMsgID}
 )
 
+// fillPercent is how full bbolt fills a page before it splits one.
+const fillPercent = 0.9
+
 // maxValueKey bounds a search value in a key (bbolt keys are at most
 // 32 KiB; a subject is matched on its first 512 bytes).
 const maxValueKey = 512
@@ -277,6 +280,12 @@ func (w *writer) flush() error {
 		fb := w.tx.Bucket(fileKey(id))
 		if fb == nil {
 			continue
+		}
+		// Keys arrive mostly in ascending order (MIDs, connection IDs
+		// and offsets grow): pack pages full instead of splitting them
+		// in halves.
+		for _, s := range subs {
+			fb.Bucket(s).FillPercent = fillPercent
 		}
 		for _, x := range []struct {
 			name []byte

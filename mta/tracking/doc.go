@@ -26,7 +26,9 @@
 // the log itself lost (its writer's buffer, SPEC 8) can leave entries that
 // point past the file's end or at lines written after the restart: every
 // line read back is checked to begin at a line start and to name the ID
-// it was found under, so such entries are skipped, never shown.
+// it was found under, so such entries are skipped, never shown. A commit
+// that fails (a full disk) stores nothing; its lines wait for the next
+// commit, ahead of those logged since.
 //
 // # Rotation and retention
 //

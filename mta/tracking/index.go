@@ -22,6 +22,10 @@ const (
 	DefaultMaxPending     = 8192
 )
 
+// maxRetained bounds the lines kept for a retry while commits fail (a
+// full disk).
+const maxRetained = 1 << 20
+
 // Options tunes an Index.
 type Options struct {
 	// Log is the base name of the log it indexes (default "mail_logs");
@@ -52,6 +56,7 @@ type Index struct {
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
+	once    sync.Once
 	// committed is signalled after each commit (Sync waits on it).
 	synced *sync.Cond
 	seq    uint64 // events handed to the committer so far
@@ -177,19 +182,17 @@ func (ix *Index) Sync() {
 
 // Close commits what is pending and closes the database.
 func (ix *Index) Close() error {
-	ix.mu.Lock()
-	if ix.closed {
+	var err error
+	ix.once.Do(func() {
+		close(ix.stop)
+		<-ix.done
+		ix.mu.Lock()
+		ix.closed = true
+		ix.synced.Broadcast()
 		ix.mu.Unlock()
-		return nil
-	}
-	ix.mu.Unlock()
-	close(ix.stop)
-	<-ix.done
-	ix.mu.Lock()
-	ix.closed = true
-	ix.synced.Broadcast()
-	ix.mu.Unlock()
-	return ix.db.Close()
+		err = ix.db.Close()
+	})
+	return err
 }
 
 // run is the committer.
@@ -218,8 +221,23 @@ func (ix *Index) commit() {
 	ix.mu.Unlock()
 	if len(batch) > 0 {
 		if err := ix.db.Update(func(tx *bolt.Tx) error { return ix.apply(tx, batch) }); err != nil {
-			// The lines stay in the log; the next start indexes them.
+			// Nothing was stored (the transaction rolled back): the
+			// batch waits for the next commit, ahead of the lines
+			// logged since, up to maxRetained lines; beyond that the
+			// lines are left to the next start's catch-up.
 			ix.opts.Logf("tracking index: %v", err)
+			ix.mu.Lock()
+			retry := len(batch)+len(ix.pending) <= maxRetained
+			if retry {
+				ix.pending = append(batch, ix.pending...)
+			}
+			// Queries waiting in Sync go on with what is stored.
+			ix.upTo = seq
+			ix.synced.Broadcast()
+			ix.mu.Unlock()
+			if retry {
+				return
+			}
 		}
 	}
 	clear(batch) // let the strings go

@@ -35,24 +35,12 @@ func setup(t *testing.T, dir string, c *clock, maxSize int64, maxFiles int) (*In
 	return ix, l
 }
 
-// message logs one relayed message's life on its own connections.
+// message logs one relayed message's life on its own connections
+// (lifeLines).
 func message(l *aslog.Log, mid, icid, dcid int, from, to, subject string) {
-	l.Info("New SMTP ICID %d interface Management (127.0.0.1) address 127.0.0.1 reverse dns host localhost verified yes", icid)
-	l.Info("ICID %d RELAY SG RELAYLIST match 127.0.0.1 SBRS None", icid)
-	l.Info("Start MID %d ICID %d", mid, icid)
-	l.Info("MID %d ICID %d From: <%s>", mid, icid, from)
-	l.Info("MID %d ICID %d RID 0 To: <%s>", mid, icid, to)
-	l.Info("MID %d Message-ID '<m%d@client.test>'", mid, mid)
-	l.Info("MID %d Subject '%s'", mid, subject)
-	l.Info("MID %d ready 100 bytes from <%s>", mid, from)
-	l.Info("MID %d queued for delivery", mid)
-	l.Info("ICID %d close", icid)
-	l.Info("New SMTP DCID %d interface 127.0.0.1 address 127.0.0.2 port 25", dcid)
-	l.Info("Delivery start DCID %d MID %d to RID [0]", dcid, mid)
-	l.Info("Message done DCID %d MID %d to RID [0]", dcid, mid)
-	l.Info("MID %d RID [0] Response 'ok'", mid)
-	l.Info("Message finished MID %d done", mid)
-	l.Info("DCID %d close", dcid)
+	for _, line := range lifeLines(mid, icid, dcid, from, to, subject) {
+		l.Print(aslog.Info, line)
+	}
 }
 
 // messages returns the message parts of lines.

@@ -50,7 +50,7 @@
 //	f{id}/mid        MID(8)  -> offsets of the lines naming the MID (uvarint deltas)
 //	f{id}/icid       ICID(8) -> offsets of the connection's lines that name no MID
 //	f{id}/dcid       DCID(8) -> offsets of the delivery connection's lines that name no MID
-//	f{id}/gen        parent MID(8) child MID(8) -> nil (DSNs, journal copies, splits)
+//	f{id}/gen        parent MID(8) child MID(8) -> nil (DSNs, journal copies)
 //	f{id}/msg        MID(8) -> message summary (time, ICID, from, recipients, subject, Message-ID)
 //	f{id}/from, /to, /subj, /msgid   value 0x00 MID(8) -> nil (regular expressions scan these keys)
 package tracking

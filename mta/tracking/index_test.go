@@ -108,6 +108,13 @@ func TestLifeFindAndGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantLife(t, ix, 1, lifeLines(1, 1, 1, "alice@a.test", "bob@b.test", "Hello"))
+	// A split part is a message of its own: its split line is in the
+	// original's life, its other lines are not.
+	l.Info("MID 1 was split creating MID 9 due to a per-recipient policy P in the inbound table")
+	l.Info("MID 9 queued for delivery")
+	l.Flush()
+	wantLife(t, ix, 1, append(lifeLines(1, 1, 1, "alice@a.test", "bob@b.test", "Hello"),
+		"MID 1 was split creating MID 9 due to a per-recipient policy P in the inbound table"))
 	want := append(lifeLines(2, 2, 2, "carol@a.test", "dave@b.test", "Quarterly report"),
 		"Bounced: DCID 2 MID 2 to RID 0 - 5.1.0 - Unknown address error ('550', ['no']) []",
 		"MID 3 was generated for bounce of MID 2",

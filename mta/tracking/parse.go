@@ -17,9 +17,11 @@ type facts struct {
 	// The envelope and header values of mids[0], when the line gives one.
 	from, to, subject, messageID string
 	hasFrom                      bool
-	// parent > 0: mids[0] was generated from (or split off) parent, as
-	// "MID n was generated for bounce of MID m", "MID n was generated
-	// based on MID m by ..." and "MID m was split creating MID n" say.
+	// parent > 0: child was generated from parent, as "MID n was
+	// generated for bounce of MID m" and "MID n was generated based on
+	// MID m by ..." say. A split ("MID m was split creating MID n") is
+	// not followed: the part is a message of its own, to other
+	// recipients; the split line, which names both, is in m's life.
 	parent, child int64
 }
 
@@ -46,8 +48,6 @@ func parseLine(msg string) facts {
 		f.start = true
 	case strings.Contains(msg, " was generated ") && len(f.mids) >= 2:
 		f.parent, f.child = f.mids[len(f.mids)-1], f.mids[0]
-	case strings.Contains(msg, " was split creating MID ") && len(f.mids) >= 2:
-		f.parent, f.child = f.mids[0], f.mids[1]
 	}
 	if !strings.HasPrefix(msg, "MID ") {
 		return f

@@ -210,7 +210,7 @@ func (ix *Index) message(files []fileRef, mid int64) Message {
 }
 
 // Life is a message's story: its lines and those of the messages
-// generated from it (its journal copies, its DSN, split parts), with
+// generated from it (its journal copies, its DSN), with
 // their connections' lines, in log order.
 type Life struct {
 	MIDs  []int64  // the message first, then the generated ones

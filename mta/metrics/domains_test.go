@@ -28,7 +28,7 @@ func TestDomainSetTopAndOther(t *testing.T) {
 	ctr.Delivered("b.example", 5)
 	ctr.SoftBounced("c.example", 1)
 	ctr.UpdateHost("idle.example", func(h *counters.Host) {}) // no traffic: no label
-	ctr.Delivered("other", 3)                                  // a destination called "other" stays in Other
+	ctr.Delivered("other", 3)                                 // a destination called "other" stays in Other
 	s := newDomainSet(3)
 	var lastOther hostCounts
 	step := func(wantTracked []string, wantOther hostCounts) {

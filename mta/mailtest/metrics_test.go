@@ -49,40 +49,40 @@ func TestMetricsKnownWorkload(t *testing.T) {
 	intake.WaitCount(t, 2, 30*time.Second)
 
 	want := segtest.Metrics{
-		"seg_messages_received_total":                                       2,
-		"seg_recipients_received_total":                                     4,
-		`seg_recipients_delivered_total{domain="example.test"}`:             3,
-		`seg_recipients_delivered_total{domain="client.test"}`:              1,
-		`seg_recipients_delivered_total{domain="the.tdc.queue"}`:            2,
-		`seg_recipients_delivered_total{domain="other"}`:                    0,
-		`seg_recipients_bounced_total{domain="example.test",kind="hard"}`:   1,
-		`seg_recipients_bounced_total{domain="example.test",kind="soft"}`:   0,
-		`seg_recipients_bounced_total{domain="client.test",kind="hard"}`:    0,
-		`seg_recipients_bounced_total{domain="client.test",kind="soft"}`:    0,
-		`seg_recipients_bounced_total{domain="the.tdc.queue",kind="hard"}`:  0,
-		`seg_recipients_bounced_total{domain="the.tdc.queue",kind="soft"}`:  0,
-		`seg_recipients_bounced_total{domain="other",kind="hard"}`:          0,
-		`seg_recipients_bounced_total{domain="other",kind="soft"}`:          0,
-		`seg_queue_active_recipients{domain="example.test"}`:                0,
-		`seg_queue_active_recipients{domain="client.test"}`:                 0,
-		`seg_queue_active_recipients{domain="the.tdc.queue"}`:               0,
-		`seg_queue_active_recipients{domain="other"}`:                       0,
-		`seg_connections_out{domain="example.test"}`:                        0,
-		`seg_connections_out{domain="client.test"}`:                         0,
-		`seg_connections_out{domain="the.tdc.queue"}`:                       0,
-		`seg_connections_out{domain="other"}`:                               0,
-		`seg_connections_in{listener="IncomingMail"}`:                       0,
-		`seg_tdc_copies_total{result="delivered"}`:                          2,
-		`seg_tdc_copies_total{result="hard_bounced"}`:                       0,
-		`seg_tdc_copies_total{result="tls_error"}`:                          0,
-		`seg_tdc_copies_total{result="expired"}`:                            0,
-		`seg_tdc_copies_total{result="bounced"}`:                            0,
-		`seg_tdc_copies_total{result="deleted"}`:                            0,
-		"seg_config_revision":                                               rev,
-		"seg_config_commit_time_seconds":                                    before["seg_config_commit_time_seconds"],
-		"seg_delivery_delay_seconds_count":                                  6,
-		`seg_delivery_delay_seconds_bucket{le="+Inf"}`:                      6,
-		`seg_delivery_delay_seconds_bucket{le="60"}`:                        6, // loopback: each under a minute
+		"seg_messages_received_total":                                      2,
+		"seg_recipients_received_total":                                    4,
+		`seg_recipients_delivered_total{domain="example.test"}`:            3,
+		`seg_recipients_delivered_total{domain="client.test"}`:             1,
+		`seg_recipients_delivered_total{domain="the.tdc.queue"}`:           2,
+		`seg_recipients_delivered_total{domain="other"}`:                   0,
+		`seg_recipients_bounced_total{domain="example.test",kind="hard"}`:  1,
+		`seg_recipients_bounced_total{domain="example.test",kind="soft"}`:  0,
+		`seg_recipients_bounced_total{domain="client.test",kind="hard"}`:   0,
+		`seg_recipients_bounced_total{domain="client.test",kind="soft"}`:   0,
+		`seg_recipients_bounced_total{domain="the.tdc.queue",kind="hard"}`: 0,
+		`seg_recipients_bounced_total{domain="the.tdc.queue",kind="soft"}`: 0,
+		`seg_recipients_bounced_total{domain="other",kind="hard"}`:         0,
+		`seg_recipients_bounced_total{domain="other",kind="soft"}`:         0,
+		`seg_queue_active_recipients{domain="example.test"}`:               0,
+		`seg_queue_active_recipients{domain="client.test"}`:                0,
+		`seg_queue_active_recipients{domain="the.tdc.queue"}`:              0,
+		`seg_queue_active_recipients{domain="other"}`:                      0,
+		`seg_connections_out{domain="example.test"}`:                       0,
+		`seg_connections_out{domain="client.test"}`:                        0,
+		`seg_connections_out{domain="the.tdc.queue"}`:                      0,
+		`seg_connections_out{domain="other"}`:                              0,
+		`seg_connections_in{listener="IncomingMail"}`:                      0,
+		`seg_tdc_copies_total{result="delivered"}`:                         2,
+		`seg_tdc_copies_total{result="hard_bounced"}`:                      0,
+		`seg_tdc_copies_total{result="tls_error"}`:                         0,
+		`seg_tdc_copies_total{result="expired"}`:                           0,
+		`seg_tdc_copies_total{result="bounced"}`:                           0,
+		`seg_tdc_copies_total{result="deleted"}`:                           0,
+		"seg_config_revision":                                              rev,
+		"seg_config_commit_time_seconds":                                   before["seg_config_commit_time_seconds"],
+		"seg_delivery_delay_seconds_count":                                 6,
+		`seg_delivery_delay_seconds_bucket{le="+Inf"}`:                     6,
+		`seg_delivery_delay_seconds_bucket{le="60"}`:                       6, // loopback: each under a minute
 	}
 	// The gauges settle once the connections close (the.tdc.queue's
 	// linger): poll for the whole set.
@@ -169,4 +169,29 @@ func TestMetricsEndpointFollowsCommits(t *testing.T) {
 		_, err := segtest.FetchMetrics(second)
 		return err != nil
 	})
+}
+
+// A port taken before seg starts: metricsconfig print warns, and the
+// endpoint comes up once the port is free, with no commit.
+func TestMetricsPortTakenAtStart(t *testing.T) {
+	t.Parallel()
+	addr := "127.0.0.1:" + strconv.Itoa(segtest.FreePort(t))
+	a := segtest.New(t, "metricsconfig setup --address "+addr) // the commit checks the port: free then
+	busy, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	want := "Metrics endpoint: " + addr + "\nWARNING: The metrics endpoint is down: cannot listen on " + addr + " (address already in use)\n"
+	if p := a.MustCli("metricsconfig print"); p != want {
+		t.Errorf("metricsconfig print:\n%q\nwant\n%q", p, want)
+	}
+	busy.Close()
+	segtest.Wait(t, 15*time.Second, "the endpoint once the port is free", func() bool {
+		_, err := segtest.FetchMetrics(addr)
+		return err == nil
+	})
+	if p := a.MustCli("metricsconfig print"); p != "Metrics endpoint: "+addr+"\n" {
+		t.Errorf("metricsconfig print once listening: %q", p)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -134,18 +133,15 @@ func (s *Server) bind(addr string) error {
 		return nil
 	}
 	s.mu.Unlock()
-	ln, err := netbind.Listen(addr)
-	if err != nil && old != nil && samePort(old.Addr(), addr) {
+	ln, back, err := netbind.Replace(old, oldAddr, addr, func() {
 		s.mu.Lock()
 		s.ln, s.srv, s.addr = nil, nil, ""
 		s.mu.Unlock()
 		stop(oldSrv)
-		if ln, err = netbind.Listen(addr); err != nil {
-			if back, berr := netbind.Listen(oldAddr); berr == nil {
-				s.serve(back, oldAddr)
-			}
-		}
 		oldSrv = nil
+	})
+	if back != nil {
+		s.serve(back, oldAddr)
 	}
 	if err != nil {
 		err = fmt.Errorf("cannot listen on %s: %w", addr, err)
@@ -193,13 +189,6 @@ func stop(srv *http.Server) {
 	if srv.Shutdown(ctx) != nil {
 		srv.Close()
 	}
-}
-
-// samePort reports whether a bound address has addr's port.
-func samePort(a net.Addr, addr string) bool {
-	_, port, err := net.SplitHostPort(addr)
-	ta, ok := a.(*net.TCPAddr)
-	return err == nil && ok && strconv.Itoa(ta.Port) == port
 }
 
 func (s *Server) shutdown() {

@@ -1,7 +1,8 @@
 // Package netbind binds the appliance's TCP services (SMTP listeners, the
-// SSH server, the metrics endpoint, the commit-time bind check) with errors an administrator
-// can read: "address already in use", not "listen tcp 127.0.0.1:25:
-// bind: address already in use", since the caller names the address.
+// SSH server, the metrics endpoint, the commit-time bind check) with
+// errors an administrator can read: "address already in use", not
+// "listen tcp 127.0.0.1:25: bind: address already in use", since the
+// caller names the address.
 package netbind
 
 import (

@@ -10,6 +10,7 @@ package metrics
 import (
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,13 +37,14 @@ type Deps struct {
 // Collector is a prometheus.Collector; safe for concurrent scrapes.
 type Collector struct {
 	d       Deps
+	desc    descs
 	mu      sync.Mutex // domains
 	domains *domainSet
 }
 
 // New returns a collector over d.
 func New(d Deps) *Collector {
-	return &Collector{d: d, domains: newDomainSet(MaxDomains)}
+	return &Collector{d: d, desc: newDescs(), domains: newDomainSet(MaxDomains)}
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -75,7 +77,7 @@ func newDescs() descs {
 
 // Describe sends every metric's description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	d := newDescs()
+	d := c.desc
 	for _, x := range []*prometheus.Desc{d.messages, d.recipients, d.delivered, d.bounced, d.active, d.connIn, d.connOut, d.delay, d.tdc, d.revision, d.commitTime} {
 		ch <- x
 	}
@@ -83,13 +85,25 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect reads the counters and sends the metrics.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	d := newDescs()
+	d := c.desc
 	snap := c.d.Counters()
+	metric := func(ds *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
+		for i, l := range labels {
+			// Label values must be UTF-8; a domain or listener name that
+			// is not must not fail the scrape.
+			labels[i] = strings.ToValidUTF8(l, "\uFFFD")
+		}
+		m, err := prometheus.NewConstMetric(ds, t, v, labels...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(ds, err)
+		}
+		ch <- m
+	}
 	counter := func(ds *prometheus.Desc, v int64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(ds, prometheus.CounterValue, float64(v), labels...)
+		metric(ds, prometheus.CounterValue, float64(v), labels)
 	}
 	gauge := func(ds *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(ds, prometheus.GaugeValue, v, labels...)
+		metric(ds, prometheus.GaugeValue, v, labels)
 	}
 	counter(d.messages, snap.Uptime[counters.MessagesReceived])
 	counter(d.recipients, snap.Uptime[counters.RecipientsReceived])
@@ -138,7 +152,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		cum += snap.Delay.Counts[i]
 		buckets[b] = uint64(cum)
 	}
-	ch <- prometheus.MustNewConstHistogram(d.delay, uint64(snap.Delay.Count), snap.Delay.Sum, buckets)
+	h, err := prometheus.NewConstHistogram(d.delay, uint64(snap.Delay.Count), snap.Delay.Sum, buckets)
+	if err != nil {
+		h = prometheus.NewInvalidMetric(d.delay, err)
+	}
+	ch <- h
 
 	tdc, _ := snap.Host(c.d.TDCHost)
 	for _, r := range tdcResults(tdc.Total) {

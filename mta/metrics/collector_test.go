@@ -37,6 +37,7 @@ func TestCollectorKnownValues(t *testing.T) {
 	ctr.ConnIn("IncomingMail", 1)
 	ctr.ConnIn("IncomingMail", 1)
 	ctr.ConnIn("Gone", 1)
+	ctr.Delivered("bad\xffutf8.example", 1) // not UTF-8: shown with U+FFFD, the scrape still works
 	ctr.ResetCounters() // resetcounters leaves the metrics alone
 	// the.tdc.queue: every result once, TLS among the "other" hard bounces.
 	ctr.DeliveredAfter("the.tdc.queue", 1, time.Second)
@@ -98,6 +99,12 @@ func TestCollectorKnownValues(t *testing.T) {
 		`seg_delivery_delay_seconds_sum`:                                   0.6 + 7200 + 1,
 		`seg_delivery_delay_seconds_bucket{le="+Inf"}`:                     4,
 	}
+	bad := "bad\uFFFDutf8.example"
+	want[`seg_recipients_delivered_total{domain="`+bad+`"}`] = 1
+	want[`seg_recipients_bounced_total{domain="`+bad+`",kind="hard"}`] = 0
+	want[`seg_recipients_bounced_total{domain="`+bad+`",kind="soft"}`] = 0
+	want[`seg_queue_active_recipients{domain="`+bad+`"}`] = 0
+	want[`seg_connections_out{domain="`+bad+`"}`] = 0
 	cum := map[float64]float64{0.1: 0, 0.5: 2, 1: 3, 5: 3, 15: 3, 60: 3, 300: 3, 900: 3, 1800: 3, 3600: 3, 14400: 4, 43200: 4, 86400: 4, 259200: 4}
 	for le, n := range cum {
 		want[fmt.Sprintf(`seg_delivery_delay_seconds_bucket{le="%g"}`, le)] = n

@@ -38,7 +38,7 @@ func TestCollectorKnownValues(t *testing.T) {
 	ctr.ConnIn("IncomingMail", 1)
 	ctr.ConnIn("Gone", 1)
 	ctr.Delivered("bad\xffutf8.example", 1) // not UTF-8: shown with U+FFFD, the scrape still works
-	ctr.ResetCounters() // resetcounters leaves the metrics alone
+	ctr.ResetCounters()                     // resetcounters leaves the metrics alone
 	// the.tdc.queue: every result once, TLS among the "other" hard bounces.
 	ctr.DeliveredAfter("the.tdc.queue", 1, time.Second)
 	ctr.HardBounced("the.tdc.queue", counters.Hard5XX, 1)

@@ -139,13 +139,15 @@ func (m *MTA) FindEvent(out io.Writer, q mailapi.EventQuery) error {
 }
 
 // tdcTracking returns message tracking's TDC line per journaled message
-// in the lines: the last state logged, a final one never replaced by an
-// earlier-looking one.
+// in the lines (tdc.Tracker: a copy's lines speak of its original): the
+// last state logged, a final one never replaced by an earlier-looking
+// one.
 func tdcTracking(lines []string) []string {
 	tracked := map[int64]string{}
 	var order []int64
+	var tracker tdc.Tracker
 	for _, l := range lines {
-		mid, track, ok := tdc.TrackLine(l)
+		mid, track, ok := tracker.Line(l)
 		if !ok {
 			continue
 		}

@@ -3,13 +3,14 @@ package shell
 import "strings"
 
 // Endpoint is where one of the appliance's services listens: an SMTP
-// listener ("listener NAME") or the SSH server ("ssh"). A commit whose
-// address cannot be bound is refused, but a bind can still fail later
-// (at start-up, or when another program takes the port between the
-// check and the reload); then the service keeps its old address, or is
-// down, and the shell says so wherever it prints the address.
+// listener ("listener NAME"), the SSH server ("ssh") or the metrics
+// endpoint ("metrics"). A commit whose address cannot be bound is
+// refused, but a bind can still fail later (at start-up, or when another
+// program takes the port between the check and the reload); then the
+// service keeps its old address, or is down, and the shell says so
+// wherever it prints the address.
 type Endpoint struct {
-	Service    string // "listener NAME" or "ssh"
+	Service    string // "listener NAME", "ssh" or "metrics"
 	Configured string // host:port of the running configuration
 	Listening  string // host:port really bound; "" when not listening
 	// Problem is a one-line account of why Configured is not what is

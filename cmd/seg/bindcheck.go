@@ -11,25 +11,26 @@ import (
 )
 
 // bindCheck is the config store's CommitCheck: a commit that moves a
-// listener or the SSH server to an address that cannot be bound is
-// refused with the address and the OS's reason, before the revision is
-// written (SPEC 3: a commit that cannot take effect is refused). Each new
-// address is bound and released at once.
+// listener, the SSH server or the metrics endpoint to an address that
+// cannot be bound is refused with the address and the OS's reason,
+// before the revision is written (SPEC 3: a commit that cannot take
+// effect is refused). Each new address is bound and released at once.
 //
 // held maps the addresses this process itself listens on to the service
-// holding each ("listener NAME", "ssh"; nil offline). A port one of
-// seg's own sockets holds is not a conflict when the same kind of
+// holding each ("listener NAME", "ssh", "metrics"; nil offline). A port
+// one of seg's own sockets holds is not a conflict when the same kind of
 // service takes it over: validation has already checked that the new
 // configuration gives each port to one service, so the holder moves away
 // in the same commit, and the MTA rebinds its listeners together (two
-// may swap ports) as the SSH server rebinds itself. Between the MTA and
-// the SSH server there is no such coordination (each applies the commit
-// on its own), so a port passing from one to the other is refused with
-// advice to move it in two commits.
+// may swap ports) as the SSH server and the metrics endpoint rebind
+// themselves. Between the MTA, the SSH server and the metrics endpoint
+// there is no such coordination (each applies the commit on its own),
+// so a port passing from one to another is refused with advice to move
+// it in two commits.
 //
 // Between this check and the reload another program may still take the
 // port; then the service keeps its old address and says so (status,
-// listenerconfig, sshconfig print).
+// listenerconfig, sshconfig and metricsconfig print).
 func bindCheck(held func() map[string]string) store.CommitCheck {
 	return func(cur, next *store.Config) error {
 		var ours map[string]string
@@ -63,6 +64,9 @@ func bindCheck(held func() map[string]string) store.CommitCheck {
 		if next.SSH != cur.SSH {
 			try("ssh", net.JoinHostPort(next.SSH.Address, strconv.Itoa(next.SSH.Port)))
 		}
+		if a := next.Metrics.Address; a != "" && a != cur.Metrics.Address {
+			try("metrics", a)
+		}
 		if len(problems) > 0 {
 			return &store.ValidationError{Problems: problems}
 		}
@@ -70,7 +74,8 @@ func bindCheck(held func() map[string]string) store.CommitCheck {
 	}
 }
 
-// kind is the first word of a service name: "listener" or "ssh".
+// kind is the first word of a service name: "listener", "ssh" or
+// "metrics".
 func kind(service string) string {
 	k, _, _ := strings.Cut(service, " ")
 	return k

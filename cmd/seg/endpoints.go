@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 
+	"seg/internal/metricsd"
 	"seg/internal/sshd"
 	"seg/mta"
 	"seg/mta/smtpd"
@@ -14,8 +15,9 @@ import (
 // really listen (shell.Endpoints), and the commit check what this
 // process holds.
 type endpoints struct {
-	mta *mta.MTA
-	ssh *sshd.Server
+	mta     *mta.MTA
+	ssh     *sshd.Server
+	metrics *metricsd.Server
 }
 
 func (e endpoints) Endpoints() []shell.Endpoint {
@@ -38,6 +40,23 @@ func (e endpoints) Endpoints() []shell.Endpoint {
 			ep.Problem = "The SSH server is not listening on " + want + " (" + errText(err, want) + "); still listening on " + listening
 		} else {
 			ep.Problem = "The SSH server is down: cannot listen on " + want + " (" + errText(err, want) + ")"
+		}
+	}
+	out = append(out, ep)
+	if e.metrics == nil {
+		return out
+	}
+	// The metrics endpoint, when configured or still listening.
+	want, listening, err = e.metrics.Endpoint()
+	if want == "" && listening == "" {
+		return out
+	}
+	ep = shell.Endpoint{Service: "metrics", Configured: want, Listening: listening}
+	if err != nil {
+		if listening != "" {
+			ep.Problem = "The metrics endpoint is not listening on " + want + " (" + errText(err, want) + "); still listening on " + listening
+		} else {
+			ep.Problem = "The metrics endpoint is down: cannot listen on " + want + " (" + errText(err, want) + ")"
 		}
 	}
 	return append(out, ep)

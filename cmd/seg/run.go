@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"seg/internal/ctl"
+	"seg/internal/metricsd"
 	"seg/internal/sshd"
+	"seg/mta/metrics"
 	"seg/shell/commands"
 )
 
@@ -132,7 +134,9 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	go initialPW.watch(ctx, st)
 	// Before any session can start: sessions show where the services
 	// really listen, and commits that move them are tried first.
-	ends := endpoints{mta: mail, ssh: sshSrv}
+	// The Prometheus endpoint (SPEC 13) on the metricsconfig address.
+	metricsSrv := &metricsd.Server{Store: st, Handler: metrics.Handler(mail.Metrics()), Logf: logf}
+	ends := endpoints{mta: mail, ssh: sshSrv, metrics: metricsSrv}
 	a.ends = ends
 	st.SetCommitCheck(bindCheck(ends.held))
 
@@ -142,6 +146,9 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	sshDone := make(chan error, 1)
 	go func() { sshDone <- sshSrv.Run(ctx) }()
 	<-sshSrv.Ready()
+	metricsDone := make(chan error, 1)
+	go func() { metricsDone <- metricsSrv.Run(ctx) }()
+	<-metricsSrv.Ready()
 
 	ln, err := ctl.Listen(d.file("seg.sock"))
 	if err != nil {
@@ -208,6 +215,9 @@ loop:
 	ctlSrv.Close()
 	if err := <-sshDone; err != nil {
 		logf("SSH: %v", err)
+	}
+	if err := <-metricsDone; err != nil {
+		logf("metrics: %v", err)
 	}
 	return exitOK
 }

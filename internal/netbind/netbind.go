@@ -1,13 +1,15 @@
 // Package netbind binds the appliance's TCP services (SMTP listeners, the
-// SSH server, the commit-time bind check) with errors an administrator
-// can read: "address already in use", not "listen tcp 127.0.0.1:25:
-// bind: address already in use", since the caller names the address.
+// SSH server, the metrics endpoint, the commit-time bind check) with
+// errors an administrator can read: "address already in use", not
+// "listen tcp 127.0.0.1:25: bind: address already in use", since the
+// caller names the address.
 package netbind
 
 import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 )
 
 // Listen is net.Listen("tcp", addr) with Reason's errors.
@@ -41,4 +43,31 @@ func Reason(err error) error {
 		err = se.Err
 	}
 	return err
+}
+
+// Replace binds addr for a service that listens on old, bound as
+// oldAddr (nil: none yet), before old closes, so that a failure leaves
+// the service where it was. Only when old itself holds addr's port
+// (127.0.0.1:P to 0.0.0.0:P) is closeOld called first; if the bind then
+// still fails, oldAddr is bound again and returned as reopened (nil when
+// that failed too: the service is down). On success the caller closes
+// old unless closeOld ran.
+func Replace(old net.Listener, oldAddr, addr string, closeOld func()) (ln, reopened net.Listener, err error) {
+	ln, err = Listen(addr)
+	if err == nil || old == nil || !samePort(old.Addr(), addr) {
+		return ln, nil, err
+	}
+	closeOld()
+	if ln, err = Listen(addr); err == nil {
+		return ln, nil, nil
+	}
+	reopened, _ = Listen(oldAddr)
+	return nil, reopened, err
+}
+
+// samePort reports whether a bound address has addr's port.
+func samePort(a net.Addr, addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	ta, ok := a.(*net.TCPAddr)
+	return err == nil && ok && strconv.Itoa(ta.Port) == port
 }

@@ -206,26 +206,27 @@ func (s *Server) bind(cfg store.SSHConfig) error {
 	if same {
 		return nil
 	}
-	ln, err := netbind.Listen(addr)
-	if err != nil && old != nil && samePort(old.Addr(), cfg.Port) {
+	closed := false
+	ln, back, err := netbind.Replace(old, oldAddr, addr, func() {
 		s.mu.Lock()
 		s.ln = nil
 		s.mu.Unlock()
 		old.Close()
-		if ln, err = netbind.Listen(addr); err != nil {
-			back, berr := netbind.Listen(oldAddr)
-			s.mu.Lock()
-			if berr == nil {
-				s.ln = back
-			} else {
-				s.addr = ""
-			}
-			s.mu.Unlock()
-			if berr == nil {
-				go s.accept(back)
-			}
-		}
-		old = nil // closed
+		closed = true
+	})
+	switch {
+	case back != nil:
+		s.mu.Lock()
+		s.ln = back
+		s.mu.Unlock()
+		go s.accept(back)
+	case closed && err != nil:
+		s.mu.Lock()
+		s.addr = ""
+		s.mu.Unlock()
+	}
+	if closed {
+		old = nil
 	}
 	if err != nil {
 		err = fmt.Errorf("cannot listen on %s: %w", addr, err)
@@ -242,12 +243,6 @@ func (s *Server) bind(cfg store.SSHConfig) error {
 	}
 	go s.accept(ln)
 	return nil
-}
-
-// samePort reports whether a bound address has port.
-func samePort(a net.Addr, port int) bool {
-	ta, ok := a.(*net.TCPAddr)
-	return ok && ta.Port == port
 }
 
 func (s *Server) accept(ln net.Listener) {

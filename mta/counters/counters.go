@@ -69,6 +69,9 @@ type Host struct {
 	// them in the copy a report is made from.
 	RateLimit, RateMinutes, RateUsed int
 	RatePerIP                        bool
+	// Total is the same counters since start, which resetcounters
+	// leaves alone (metrics.go).
+	Total HostTotals
 }
 
 // Active is the active recipients gauge.
@@ -88,6 +91,10 @@ type Counters struct {
 	lifetime [NumCounters]int64
 	hosts    map[string]*Host
 	connIn   int64
+	// Metrics-only data (metrics.go): inbound connections per listener
+	// and the delivery delay histogram.
+	connInBy map[string]int64
+	delay    Histogram
 	// per-minute event buckets for rates (Rates (Events Per Hour))
 	minute  int64
 	buckets [16][NumCounters]int64
@@ -95,7 +102,7 @@ type Counters struct {
 
 // New makes counters; lifetime holds the persisted lifetime totals (may be nil).
 func New(now func() time.Time, lifetime []int64) *Counters {
-	c := &Counters{now: now, start: now(), hosts: map[string]*Host{}}
+	c := &Counters{now: now, start: now(), hosts: map[string]*Host{}, connInBy: map[string]int64{}}
 	copy(c.lifetime[:], lifetime)
 	return c
 }
@@ -147,13 +154,18 @@ func (c *Counters) hostLocked(name string) *Host {
 // Delivered counts n delivered recipients for host.
 func (c *Counters) Delivered(host string, n int64) {
 	c.mu.Lock()
+	c.deliveredLocked(host, n)
+	c.mu.Unlock()
+}
+
+func (c *Counters) deliveredLocked(host string, n int64) {
 	h := c.hostLocked(host)
 	h.Delivered += n
+	h.Total.Delivered += n
 	h.Down = false
 	h.LastActivity = c.now()
 	c.addLocked(DeliveredRecipients, n)
 	c.addLocked(CompletedRecipients, n)
-	c.mu.Unlock()
 }
 
 // SoftBounced counts n soft bounce events for host.
@@ -161,6 +173,7 @@ func (c *Counters) SoftBounced(host string, n int64) {
 	c.mu.Lock()
 	h := c.hostLocked(host)
 	h.SoftBounced += n
+	h.Total.SoftBounced += n
 	h.LastActivity = c.now()
 	c.addLocked(SoftBouncedEvents, n)
 	c.mu.Unlock()
@@ -172,6 +185,8 @@ func (c *Counters) HardBounced(host string, kind HardKind, n int64) {
 	h := c.hostLocked(host)
 	h.HardBounced += n
 	h.HardByKind[kind] += n
+	h.Total.HardBounced += n
+	h.Total.HardByKind[kind] += n
 	h.LastActivity = c.now()
 	c.addLocked(HardBouncedRecipients, n)
 	c.addLocked(CompletedRecipients, n)
@@ -184,6 +199,7 @@ func (c *Counters) Deleted(host string, n int64) {
 	c.mu.Lock()
 	h := c.hostLocked(host)
 	h.Deleted += n
+	h.Total.Deleted += n
 	c.addLocked(DeletedRecipients, n)
 	c.addLocked(CompletedRecipients, n)
 	c.mu.Unlock()
@@ -197,10 +213,16 @@ func (c *Counters) UpdateHost(host string, f func(h *Host)) {
 	c.mu.Unlock()
 }
 
-// ConnIn adjusts the current inbound connections gauge.
-func (c *Counters) ConnIn(delta int64) {
+// ConnIn adjusts the current inbound connections gauge, in total and
+// for the named listener.
+func (c *Counters) ConnIn(listener string, delta int64) {
 	c.mu.Lock()
 	c.connIn += delta
+	if n := c.connInBy[listener] + delta; n != 0 {
+		c.connInBy[listener] = n
+	} else {
+		delete(c.connInBy, listener) // a deleted listener leaves no entry
+	}
 	c.mu.Unlock()
 }
 
@@ -212,6 +234,10 @@ type Snapshot struct {
 	Rate1, Rate5, Rate15 [NumCounters]int64
 	ConnIn, ConnOut      int64
 	Hosts                []Host // sorted by name
+	// ConnInBy is ConnIn by listener name (listeners with none absent).
+	ConnInBy map[string]int64
+	// Delay is the delivery delay histogram since start.
+	Delay Histogram
 }
 
 // Host returns the named host's record from the snapshot.
@@ -229,7 +255,11 @@ func (c *Counters) Snapshot() Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.addLocked(0, 0) // roll the minute buckets forward
-	s := Snapshot{Now: c.now(), Start: c.start, ResetAt: c.resetAt, Reset: c.reset, Uptime: c.uptime, Lifetime: c.lifetime, ConnIn: c.connIn}
+	s := Snapshot{Now: c.now(), Start: c.start, ResetAt: c.resetAt, Reset: c.reset, Uptime: c.uptime, Lifetime: c.lifetime, ConnIn: c.connIn,
+		ConnInBy: make(map[string]int64, len(c.connInBy)), Delay: c.delay}
+	for l, n := range c.connInBy {
+		s.ConnInBy[l] = n
+	}
 	for k := Counter(0); k < NumCounters; k++ {
 		var sum int64
 		for i := int64(0); i < 15; i++ {

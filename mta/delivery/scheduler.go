@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"runtime/pprof"
+	"sync/atomic"
 	"time"
 
 	"seg/mta/counters"
@@ -41,6 +42,9 @@ type dest struct {
 	due    itemHeap // waiting items by next attempt
 	age    itemHeap // every item by arrival, for the Oldest gauge
 	active int      // workers holding a connection slot
+	// opening counts the workers opening their first connection, which
+	// they decrement themselves (ramp.go).
+	opening atomic.Int32
 
 	unattempted, attempted int64
 
@@ -287,6 +291,12 @@ func (s *sched) dispatch() time.Time {
 			}
 			// An idle connection to the item's host goes first.
 			w := d.takeParked(it.connKey())
+			if w == nil && d.rampFull() {
+				// A connection being opened takes the item, or lets
+				// a new worker start, when it is open (ramp.go).
+				d.due.push(it)
+				break
+			}
 			if w == nil && d.active >= limit {
 				// Every slot is taken, some by idle connections to
 				// another host: close one, and try again when it is gone.
@@ -462,6 +472,9 @@ func (s *sched) start(it *item, cfg *store.Config, w *worker, n, admitted int, r
 	it.d.active++
 	s.workers++
 	w = &worker{x: s.x, dest: it.d.name, key: it.connKey(), next: make(chan *job, 1)}
+	if it.d.sp == nil {
+		it.d.rampStart(w)
+	}
 	go pprof.Do(context.Background(), pprof.Labels("delivery", queueKind(it.d)), func(context.Context) { w.run(j) })
 }
 

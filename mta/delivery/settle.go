@@ -67,6 +67,9 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 			}
 			hard = append(hard, failed{rc, f})
 			x.d.Counters.HardBounced(j.dest, hardKind(f), 1)
+			if f.Kind == FailTLS {
+				x.d.Counters.TLSHardBounced(j.dest, 1)
+			}
 			ups = append(ups, queue.Update{RID: o.rid, State: st, LastError: lastError(f, rc)})
 			continue
 		}
@@ -101,7 +104,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		for _, l := range j.sp.Delivered(m) {
 			log.Info("%s", l)
 		}
-		x.d.Counters.Delivered(j.dest, int64(len(delivered)))
+		x.d.Counters.DeliveredAfter(j.dest, int64(len(delivered)), now.Sub(m.Received))
 	case len(delivered) > 0:
 		if note != "" {
 			note = " " + note
@@ -110,7 +113,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		if resp != "" {
 			log.Info("MID %d RID [%s] Response %s", m.MID, ridList(delivered), pyRepr(strings.ReplaceAll(resp, "\n", " ")))
 		}
-		x.d.Counters.Delivered(j.dest, int64(len(delivered)))
+		x.d.Counters.DeliveredAfter(j.dest, int64(len(delivered)), now.Sub(m.Received))
 	}
 	for _, l := range lines {
 		log.Info("%s", l)

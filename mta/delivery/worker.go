@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"seg/mta/counters"
@@ -23,6 +24,9 @@ type worker struct {
 	// lease is the limit key of the worker's open connection (limits.go),
 	// set by the worker before it reports, read by the scheduler after.
 	lease lease
+	// ramp counts the worker against its destination's ramp until its
+	// first connection is open or has failed (ramp.go); nil after.
+	ramp *atomic.Int32
 }
 
 // result is a worker's report: one attempt, or the worker's exit.
@@ -42,6 +46,7 @@ func (w *worker) run(j *job) {
 		var r *result
 		fresh := c == nil
 		r, c = w.deliver(j, c)
+		w.opened() // deliver returned before it connected
 		if fresh && c != nil {
 			connCfg = j.cfg
 		}
@@ -160,6 +165,7 @@ func (w *worker) deliver(j *job, c *conn) (*result, *conn) {
 			}
 		}
 	}
+	w.opened() // the connection is open, or failed: no longer opening
 	// The recipients admitted for this attempt now hold a place in a
 	// recipient window, or go back to the queue (limits.go).
 	x.lim.unpend(j.dest, j.admitted)

@@ -43,7 +43,7 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 	reserved := lim.Reserved(lc.MaxConcurrency)
 
 	sl := l.open(ip)
-	s.d.Counters.ConnIn(1)
+	s.d.Counters.ConnIn(lc.Name, 1)
 	var c *conn // once serving
 	finish := func() {
 		raw.Close()
@@ -52,7 +52,7 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 		} else {
 			l.release(sl)
 		}
-		s.d.Counters.ConnIn(-1)
+		s.d.Counters.ConnIn(lc.Name, -1)
 		s.d.Log.Info("ICID %d close", icid)
 		s.untrack(raw)
 	}

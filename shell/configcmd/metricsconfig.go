@@ -8,7 +8,8 @@ import (
 	"seg/store"
 )
 
-// metricsconfig: the Prometheus endpoint (SPEC 9), IP:PORT or off.
+// metricsconfig: the Prometheus endpoint (SPEC 9, 13), IP:PORT or off;
+// served by cmd/seg (internal/metricsd, mta/metrics).
 
 func metricsconfigCommand() *shell.Command {
 	return setupCommand{
@@ -21,7 +22,13 @@ func metricsconfigCommand() *shell.Command {
 		flags: []string{"off"},
 		menu:  "Configure the metrics endpoint.",
 		text:  metricsText,
-		ask:   metricsSetup,
+		status: func(c *shell.Ctx) string {
+			if p := c.S.EndpointProblem("metrics"); p != "" {
+				return "WARNING: " + p + "\n"
+			}
+			return ""
+		},
+		ask: metricsSetup,
 		set: func(cfg *store.Config, o shell.Opts) error {
 			a, hasAddr := o.Named["address"]
 			_, off := o.Named["off"]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"seg/internal/aslog"
 	"seg/internal/logsub"
@@ -61,3 +62,25 @@ func (s *logSet) reopen() error { return s.m.Reopen() }
 
 // close flushes and closes every file and stops the syslog senders.
 func (s *logSet) close() error { return s.m.Close() }
+
+// statusInterval is how often the status log gets its counters line
+// (AsyncOS's default for status logs).
+const statusInterval = time.Minute
+
+// status writes line() to the status logs every statusInterval until
+// ctx ends; nothing is computed while no status subscription exists.
+func (s *logSet) status(ctx context.Context, line func() string) {
+	t := time.NewTicker(statusInterval)
+	defer t.Stop()
+	w := s.writer(store.LogStatus)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s.m.Wants(store.LogStatus, aslog.Info) {
+				w.Print(aslog.Info, line())
+			}
+		}
+	}
+}

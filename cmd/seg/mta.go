@@ -43,7 +43,10 @@ func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
 		Store:   deps.Store,
 		Log:     ml,
 		LogDir:  deps.Logs.dir,
-		Busy:    load.Busy,
+		// One line per bounced or delayed recipient (logconfig type
+		// bounces).
+		BounceLog: deps.Logs.writer(store.LogBounces),
+		Busy:      load.Busy,
 		// SMTP AUTH logins count toward the SSH logins' lockout.
 		Authenticate: deps.Authenticate,
 	})

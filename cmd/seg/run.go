@@ -129,6 +129,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return fail(fmt.Errorf("starting the mail system: %w", err))
 	}
 	defer stopMTA()
+	go logs.status(ctx, mail.StatusLogLine)
 
 	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog}
 	go initialPW.watch(ctx, st)

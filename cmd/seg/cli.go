@@ -152,7 +152,7 @@ func cliOffline(dir string, req cliRequest, stdin *os.File, stdout, stderr io.Wr
 	}
 	// Offline nothing of seg's listens: every new address must bind.
 	st.SetCommitCheck(bindCheck(nil))
-	a := &admin{dir: d, store: st, cmds: commands.Registry(), log: &cliLog{log: logs.writer(store.LogCLILogs), auth: logs.writer(store.LogAuthentication)}}
+	a := &admin{dir: d, store: st, cmds: commands.Registry(), log: &cliLog{log: logs.writer(store.LogCLILogs), auth: logs.writer(store.LogAuthentication)}, logs: logs.m}
 	s, err := a.newSession(req.hello.User, "offline", stdout, stderr)
 	if err != nil {
 		return exitFail, err

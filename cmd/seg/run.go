@@ -131,7 +131,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer stopMTA()
 	go logs.status(ctx, mail.StatusLogLine)
 
-	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog}
+	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog, logs: logs.m}
 	go initialPW.watch(ctx, st)
 	// Before any session can start: sessions show where the services
 	// really listen, and commits that move them are tried first.

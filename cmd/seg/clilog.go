@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"strings"
 
 	"seg/internal/aslog"
@@ -35,7 +36,11 @@ func (c *cliLog) logout(user, source string) {
 
 func (c *cliLog) authFailed(user, source, reason string) {
 	c.log.Printf(aslog.Warning, "Authentication failed for user %s (%s): %s", user, source, reason)
-	c.auth.Printf(aslog.Warning, "An authentication attempt by the user %s %s failed: %s.", user, authOrigin(source), reason)
+	host, via := authSource(source)
+	if host != "" {
+		host = " from " + host
+	}
+	c.auth.Printf(aslog.Warning, "An authentication attempt by the user %s%s failed using %s: %s.", user, host, via, reason)
 }
 
 // smtpAuth logs an SMTP AUTH password check (SPEC 10), whose caller
@@ -51,16 +56,25 @@ func (c *cliLog) smtpAuth(user string, err error) {
 // authOrigin words a session source for the authentication log, as
 // AsyncOS does ("from 10.1.1.1 using an SSH connection").
 func authOrigin(source string) string {
-	if rest, ok := strings.CutPrefix(source, "ssh "); ok {
-		host := rest
-		if i := strings.LastIndexByte(rest, ':'); i > 0 {
-			host = strings.Trim(rest[:i], "[]")
-		}
-		return "from " + host + " using an SSH connection"
+	host, via := authSource(source)
+	if host == "" {
+		return "using " + via
 	}
-	return "using the " + source + " session"
+	return "from " + host + " using " + via
 }
 
+// authSource splits a session source ("ssh 127.0.0.1:50312", "socket",
+// "console") into the client's address, if any, and the way in.
+func authSource(source string) (host, via string) {
+	if rest, ok := strings.CutPrefix(source, "ssh "); ok {
+		host = rest
+		if h, _, err := net.SplitHostPort(rest); err == nil {
+			host = h
+		}
+		return host, "an SSH connection"
+	}
+	return "", "the " + source + " session"
+}
 // sessionAudit is one session's shell.AuditLog. Commands typed at the
 // interactive prompt are "executed command"; one-shot and batch lines
 // are "executed batch command", AsyncOS's wording for them.

@@ -75,6 +75,7 @@ func authSource(source string) (host, via string) {
 	}
 	return "", "the " + source + " session"
 }
+
 // sessionAudit is one session's shell.AuditLog. Commands typed at the
 // interactive prompt are "executed command"; one-shot and batch lines
 // are "executed batch command", AsyncOS's wording for them.

@@ -51,7 +51,8 @@ var logOps = []shell.Operation[*store.Config]{
 			}
 			return addLog(cfg, s)
 		},
-		Menu: logNewMenu},
+		Menu:     logNewMenu,
+		Complete: logOptComplete},
 	{Name: "edit", Desc: "Modify a log subscription.",
 		Usage: []string{"NAME [--level LEVEL] [--method file|syslog] " + logOptsUsage},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
@@ -76,8 +77,13 @@ var logOps = []shell.Operation[*store.Config]{
 			*l = s
 			return nil
 		},
-		Menu:     logEditMenu,
-		Complete: logArg},
+		Menu: logEditMenu,
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			if len(args) == 1 {
+				return logArg(c, cfg, args)
+			}
+			return logOptComplete(c, cfg, args)
+		}},
 	{Name: "delete", Desc: "Remove a log subscription.",
 		Usage:    []string{"NAME"},
 		Batch:    shell.OneName(func(c *shell.Ctx, cfg *store.Config, name string) error { return deleteLog(cfg, name) }),
@@ -290,6 +296,29 @@ func logsText(cfg *store.Config) string {
 		rows = append(rows, []string{l.Name, l.Type, l.Level, where, rot})
 	}
 	return shell.FormatTable([]string{"Name", "Type", "Level", "Destination", "Rollover"}, rows)
+}
+
+// logOptValues are the options and, for those with a fixed set, their
+// values, for completion.
+var logOptValues = map[string][]string{
+	"--type": store.LogTypes, "--level": store.LogLevels, "--method": store.LogMethods,
+	"--syslog-protocol": store.SyslogProtocols, "--syslog-facility": store.SyslogFacilities,
+	"--syslog-host": nil, "--rollover-size": nil, "--rollover-time": nil, "--max-files": nil,
+}
+
+// logOptComplete completes the options after NAME and their values.
+func logOptComplete(c *shell.Ctx, cfg *store.Config, args []string) []string {
+	if len(args) < 2 {
+		return nil
+	}
+	if vals, ok := logOptValues[args[len(args)-2]]; ok {
+		return vals
+	}
+	var out []string
+	for k := range logOptValues {
+		out = append(out, k)
+	}
+	return out
 }
 
 // Menus.

@@ -86,6 +86,24 @@ func setLogLevel(cfg *store.Config, name, level string) error {
 	return checkLog(cfg, *l)
 }
 
+func TestLogconfigComplete(t *testing.T) {
+	b := newBatch(t)
+	cmd, _ := b.h.S.Commands.Lookup("logconfig")
+	c := b.ctx()
+	if got := cmd.Complete(c, []string{"edit", "b"}); !contains(got, "bounces") || !contains(got, "mail_logs") {
+		t.Errorf("edit names: %v", got)
+	}
+	if got := cmd.Complete(c, []string{"new", "x", "--ty"}); !contains(got, "--type") || !contains(got, "--syslog-facility") {
+		t.Errorf("options: %v", got)
+	}
+	if got := cmd.Complete(c, []string{"new", "x", "--type", ""}); !contains(got, "authentication") || len(got) != 5 {
+		t.Errorf("types: %v", got)
+	}
+	if got := cmd.Complete(c, []string{"edit", "siem", "--syslog-facility", "lo"}); !contains(got, "local7") {
+		t.Errorf("facilities: %v", got)
+	}
+}
+
 func TestLogconfigTranscript(t *testing.T) {
 	transcript(t, "logconfig.txt")
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -192,35 +193,26 @@ func FormatLogTime(sec int64) string {
 	return strconv.FormatInt(sec, 10) + "s"
 }
 
-func oneOf(v string, set []string) bool {
-	for _, s := range set {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Check reports the first problem of one subscription, alone.
 func (s *LogSubscription) Check() error {
 	switch {
 	case !ValidLogName(s.Name):
 		return fmt.Errorf("%q is not a valid log name (a letter, then letters, digits, '_' or '-')", s.Name)
-	case !oneOf(s.Type, LogTypes):
+	case !slices.Contains(LogTypes, s.Type):
 		return fmt.Errorf("type %q: must be one of %s", s.Type, strings.Join(LogTypes, ", "))
-	case !oneOf(s.Level, LogLevels):
+	case !slices.Contains(LogLevels, s.Level):
 		return fmt.Errorf("level %q: must be one of %s", s.Level, strings.Join(LogLevels, ", "))
-	case !oneOf(s.Method, LogMethods):
+	case !slices.Contains(LogMethods, s.Method):
 		return fmt.Errorf("method %q: must be file or syslog", s.Method)
 	}
 	if s.Method == LogMethodSyslog {
 		if err := ValidHostPort(s.SyslogHost); err != nil {
 			return fmt.Errorf("syslog host %q: %v", s.SyslogHost, err)
 		}
-		if !oneOf(s.SyslogProtocol, SyslogProtocols) {
+		if !slices.Contains(SyslogProtocols, s.SyslogProtocol) {
 			return fmt.Errorf("syslog protocol %q: must be udp or tcp", s.SyslogProtocol)
 		}
-		if !oneOf(s.SyslogFacility, SyslogFacilities) {
+		if !slices.Contains(SyslogFacilities, s.SyslogFacility) {
 			return fmt.Errorf("syslog facility %q: must be one of %s", s.SyslogFacility, strings.Join(SyslogFacilities, ", "))
 		}
 		if s.RolloverSize != 0 || s.RolloverTime != 0 || s.MaxFiles != 0 {

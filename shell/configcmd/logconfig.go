@@ -3,6 +3,7 @@ package configcmd
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,7 @@ var logOps = []shell.Operation[*store.Config]{
 			if !ok {
 				return shell.Errorf("Give the log's type: --type %s.", strings.Join(store.LogTypes, "|"))
 			}
-			if !oneOf(t, store.LogTypes) {
+			if !slices.Contains(store.LogTypes, t) {
 				return shell.Errorf("Unknown log type %q (one of %s).", t, strings.Join(store.LogTypes, ", "))
 			}
 			s := store.NewFileLog(o.Pos[0], t)
@@ -92,15 +93,6 @@ var logOps = []shell.Operation[*store.Config]{
 	shell.PrintOp("Display all log subscriptions.", func(c *shell.Ctx, cfg *store.Config) string { return logsText(cfg) }),
 }
 
-func oneOf(v string, set []string) bool {
-	for _, s := range set {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // logArgs reads "NAME --option value..." allowing the file and syslog
 // options and extra.
 func logArgs(args []string, extra ...string) (shell.Opts, error) {
@@ -128,7 +120,7 @@ func logArgs(args []string, extra ...string) (shell.Opts, error) {
 // other method's settings and gives the new one its defaults.
 func setLogOpts(s *store.LogSubscription, o shell.Opts) error {
 	if v, ok := o.Named["level"]; ok {
-		if !oneOf(v, store.LogLevels) {
+		if !slices.Contains(store.LogLevels, v) {
 			return shell.Errorf("Unknown log level %q (one of %s).", v, strings.Join(store.LogLevels, ", "))
 		}
 		s.Level = v
@@ -164,13 +156,13 @@ func setLogOpts(s *store.LogSubscription, o shell.Opts) error {
 		s.SyslogHost = h
 	}
 	if v, ok := o.Named["syslog-protocol"]; ok {
-		if !oneOf(v, store.SyslogProtocols) {
+		if !slices.Contains(store.SyslogProtocols, v) {
 			return shell.Errorf("Unknown syslog protocol %q (udp or tcp).", v)
 		}
 		s.SyslogProtocol = v
 	}
 	if v, ok := o.Named["syslog-facility"]; ok {
-		if !oneOf(v, store.SyslogFacilities) {
+		if !slices.Contains(store.SyslogFacilities, v) {
 			return shell.Errorf("Unknown syslog facility %q (one of %s).", v, strings.Join(store.SyslogFacilities, ", "))
 		}
 		s.SyslogFacility = v

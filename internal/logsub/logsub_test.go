@@ -251,3 +251,17 @@ func TestFollowerAcrossRotation(t *testing.T) {
 		t.Errorf("Last: %q", last)
 	}
 }
+
+// Closing with a TCP receiver down does not wait for it (an offline
+// `seg cli` run ends at once).
+func TestCloseWithReceiverDown(t *testing.T) {
+	c := segtest.NewClock(time.Date(2026, time.November, 2, 9, 5, 1, 0, zone))
+	m, _ := newManager(t, c, nil)
+	m.Apply([]store.LogSubscription{syslogSub("siem", "info", "tcp", fmt.Sprintf("127.0.0.7:%d", segtest.FreePort(t)), "mail")}, "h")
+	m.Writer(store.LogMailLogs).Info("lost")
+	start := time.Now()
+	m.Close()
+	if d := time.Since(start); d >= closeGrace {
+		t.Errorf("Close took %v with the receiver down", d)
+	}
+}

@@ -83,6 +83,7 @@ type sender struct {
 	logf              func(format string, args ...any)
 	mu                sync.Mutex // send against close
 	closed            bool
+	stop              chan struct{} // closed by close: stop waiting to reconnect
 	ch                chan []byte
 	dropped           atomic.Int64 // lines dropped since the last report
 	total             atomic.Int64 // lines dropped in all
@@ -95,7 +96,7 @@ type sender struct {
 func newSender(name, proto, addr string, logf func(string, ...any), dropNote func(int64) []byte) *sender {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &sender{name: name, proto: proto, addr: addr, logf: logf, ch: make(chan []byte, sendBuffer),
-		cancel: cancel, done: make(chan struct{}), dropNote: dropNote}
+		cancel: cancel, done: make(chan struct{}), stop: make(chan struct{}), dropNote: dropNote}
 	go s.run(ctx)
 	return s
 }
@@ -123,6 +124,7 @@ func (s *sender) close() {
 	s.mu.Lock()
 	s.closed = true
 	close(s.ch)
+	close(s.stop)
 	s.mu.Unlock()
 	select {
 	case <-s.done:
@@ -155,7 +157,9 @@ func (s *sender) run(ctx context.Context) {
 			d := net.Dialer{Timeout: dialTimeout}
 			c, err := d.DialContext(ctx, s.proto, s.addr)
 			if err != nil {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || s.closing() {
+					// Closing with the receiver down: what is left is
+					// dropped now rather than delaying the exit.
 					return
 				}
 				if backoff == minBackoff {
@@ -164,6 +168,8 @@ func (s *sender) run(ctx context.Context) {
 				// Lines keep arriving into the buffer meanwhile.
 				select {
 				case <-ctx.Done():
+					return
+				case <-s.stop:
 					return
 				case <-time.After(backoff):
 				}
@@ -195,6 +201,12 @@ func (s *sender) run(ctx context.Context) {
 		}
 		pending = nil
 	}
+}
+
+func (s *sender) closing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 func (s *sender) write(c net.Conn, frame []byte) error {

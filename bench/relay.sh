@@ -27,11 +27,11 @@ MSGS=${MSGS:-10000} SIZE=${SIZE:-4096} SESSIONS=${SESSIONS:-20} REPS=${REPS:-3}
 OUT=${OUT:-/tmp/seg-bench} TIMEOUT=${TIMEOUT:-600} PROFILE=${PROFILE:-}
 RELAYS=${RELAYS:-seg postfix direct seg-noscan seg-tdc seg-auth seg-sign}
 SEG_PORT=${SEG_PORT:-2725} PF_PORT=${PF_PORT:-2625} SINK_PORT=${SINK_PORT:-2626}
-TDC_SINK_PORT=${TDC_SINK_PORT:-2627} SSH_PORT=${SSH_PORT:-2722} DNS_PORT=${DNS_PORT:-2653}
+TDC_SINK_PORT=${TDC_SINK_PORT:-2627} SSH_PORT=${SSH_PORT:-2712} DNS_PORT=${DNS_PORT:-2653}
 HOST=127.0.0.1
 # Two runs at once would share these ports: the second's seg could not
 # bind and its smtp-source would load the first's seg, spoiling both.
-for p in $SEG_PORT $((SEG_PORT + 1)) $((SEG_PORT + 2)) $((SEG_PORT + 3)) $((SEG_PORT + 4)) $DNS_PORT $PF_PORT $SINK_PORT $TDC_SINK_PORT $SSH_PORT $((SSH_PORT + 1)) $((SSH_PORT + 2)); do
+for p in $SEG_PORT $((SEG_PORT + 1)) $((SEG_PORT + 2)) $((SEG_PORT + 3)) $((SEG_PORT + 4)) $DNS_PORT $PF_PORT $SINK_PORT $TDC_SINK_PORT $SSH_PORT $((SSH_PORT + 1)) $((SSH_PORT + 2)) $((SSH_PORT + 3)) $((SSH_PORT + 4)); do
   if (exec 3<>/dev/tcp/$HOST/$p) 2>/dev/null; then
     echo "port $p is in use (another bench/relay.sh?): wait, or set SEG_PORT PF_PORT SINK_PORT TDC_SINK_PORT SSH_PORT" >&2
     exit 1

@@ -87,6 +87,13 @@ func (m *MTA) FindEvent(out io.Writer, q mailapi.EventQuery) error {
 	if len(mids) == 0 {
 		return fmt.Errorf("No matching message IDs were found")
 	}
+	// The journal copies of those messages: a copy's life is logged
+	// under its own MID, which its generated line ties to the original.
+	m.scanLogs(func(l string) {
+		if c, o, ok := tdc.ParseGenerated(l); ok && mids[strconv.FormatInt(o, 10)] {
+			mids[strconv.FormatInt(c, 10)] = true
+		}
+	})
 	// First pass: the connections of those messages.
 	icids, dcids := map[string]bool{}, map[string]bool{}
 	m.scanLogs(func(l string) {
@@ -106,8 +113,9 @@ func (m *MTA) FindEvent(out io.Writer, q mailapi.EventQuery) error {
 	// logged, a final one never replaced by an earlier-looking one.
 	tracked := map[int64]string{}
 	var trackOrder []int64
+	var tracker tdc.Tracker
 	m.scanLogs(func(l string) {
-		if mid, track, ok := tdc.TrackLine(l); ok && mids[strconv.FormatInt(mid, 10)] {
+		if mid, track, ok := tracker.Line(l); ok && mids[strconv.FormatInt(mid, 10)] {
 			if _, seen := tracked[mid]; !seen {
 				trackOrder = append(trackOrder, mid)
 			}

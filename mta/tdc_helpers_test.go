@@ -259,3 +259,16 @@ func (e *tdcEnv) command(name string, run func(w io.Writer) error) string {
 	}
 	return b.String()
 }
+
+// copyOf is the MID of orig's journal copy, read from the copy's
+// generated line (tdc.LogGenerated).
+func (e *tdcEnv) copyOf(orig int64) int64 {
+	e.t.Helper()
+	for _, l := range e.log.Lines() {
+		if c, o, ok := tdc.ParseGenerated(l); ok && o == orig {
+			return c
+		}
+	}
+	e.t.Fatalf("no journal copy of MID %d in mail_logs", orig)
+	return 0
+}

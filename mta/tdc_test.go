@@ -44,16 +44,24 @@ func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
 		"Info: MID 3 matched all recipients for per-recipient policy DEFAULT in the inbound table",
 		"Info: TDC: MID 1 with Message-ID '<m1@client.test>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address sales@other-intake.test",
 		"Info: TDC: MID 3 with Message-ID '<m1@client.test>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address journal@intake.test",
-		"Info: TDC: MID 1 successfully delivered for scanning with Cisco Secure Email Threat Defense.",
-		"Info: TDC: MID 3 successfully delivered for scanning with Cisco Secure Email Threat Defense.",
+		// The copies, MIDs 4 and 5, each with its own life.
+		"Info: Start MID 4 ICID 0",
+		"Info: MID 4 was generated based on MID 1 by tdc filter 'Threat Defense Connector'",
+		"Info: MID 4 ICID 0 RID 0 To: <sales@other-intake.test>",
+		"Info: MID 5 was generated based on MID 3 by tdc filter 'Threat Defense Connector'",
+		"Info: MID 5 ICID 0 RID 0 To: <journal@intake.test>",
+		"Info: TDC: MID 4 successfully delivered for scanning with Cisco Secure Email Threat Defense.",
+		"Info: TDC: MID 5 successfully delivered for scanning with Cisco Secure Email Threat Defense.",
+		"Info: Message finished MID 4 done",
+		"Info: Message finished MID 5 done",
 	)
-	if n := e.count("TDC: MID 2 "); n != 0 {
+	if n := e.count("TDC: MID 2 ") + e.count("based on MID 2 "); n != 0 {
 		t.Errorf("the No Scan part was journaled (%d lines)", n)
 	}
-	// Every TDC delivery line carries the original's MID.
+	// Every TDC delivery line carries a copy's MID, never an original's.
 	for _, l := range e.log.Lines() {
-		if strings.Contains(l, "TDC: Delivery start") && !strings.HasSuffix(l, " MID 1") && !strings.HasSuffix(l, " MID 3") {
-			t.Errorf("TDC line with a copy's MID: %q", l)
+		if strings.Contains(l, "TDC: Delivery start") && !strings.HasSuffix(l, " MID 4") && !strings.HasSuffix(l, " MID 5") {
+			t.Errorf("TDC line without a copy's MID: %q", l)
 		}
 	}
 
@@ -87,8 +95,12 @@ func TestTDCJournalsEachPartToItsIntake(t *testing.T) {
 	check(other, "sales@other-intake.test", "s@sales.example.test", 1)
 	check(e.intake, "journal@intake.test", "a@example.test", 3)
 
-	if out := e.findEvent(3); !strings.HasSuffix(out, "\n"+tdc.TrackDelivered(3)+"\n") {
-		t.Errorf("findevent --mid 3 does not end with the TDC line:\n%s", out)
+	// findevent follows the original to its copy's lines and ends with
+	// message tracking's line about the original.
+	if out := e.findEvent(3); !strings.HasSuffix(out, "\n"+tdc.TrackDelivered(3)+"\n") ||
+		!strings.Contains(out, "Info: Start MID 5 ICID 0\n") || !strings.Contains(out, "Info: TDC: Delivery start DCID ") ||
+		!strings.Contains(out, "Info: Message finished MID 5 done\n") || strings.Contains(out, "MID 4 ") {
+		t.Errorf("findevent --mid 3 does not show its copy's life (MID 5), then the TDC line:\n%s", out)
 	}
 	if out := e.findEvent(2); strings.Contains(out, "TDC:") {
 		t.Errorf("findevent --mid 2 (No Scan) shows TDC lines:\n%s", out)
@@ -151,8 +163,9 @@ type tdcFault struct {
 func mails(e *tdcEnv) int { return e.intake.Attempts("MAIL") }
 
 func TestTDCRetryTable(t *testing.T) {
+	// The original is MID 1, its copy MID 2.
 	failed := func(reason string) string {
-		return "Info: TDC: MID 1 delivery failed to Cisco Secure Email Threat Defense: " + reason + "."
+		return "Info: TDC: MID 2 delivery failed to Cisco Secure Email Threat Defense: " + reason + "."
 	}
 	hard := func(dsn, text string) []string {
 		return []string{"Info: TDC: Hard bounced - " + dsn + " - " + text, failed("Hard Bounced")}
@@ -175,17 +188,17 @@ func TestTDCRetryTable(t *testing.T) {
 				return segtest.Reply(451, "4.3.0 Try later")
 			}
 			return nil
-		}, attempts: mails, want: 2, final: []string{"Info: TDC: MID 1 successfully delivered for scanning with Cisco Secure Email Threat Defense."}, delivered: true},
+		}, attempts: mails, want: 2, final: []string{"Info: TDC: MID 2 successfully delivered for scanning with Cisco Secure Email Threat Defense."}, delivered: true},
 		{name: "TLS handshake failure no retry", su: tdcSetup{intake: segtest.SinkOptions{BrokenTLS: true}, edit: requireTLS},
 			attempts: func(e *tdcEnv) int { return e.intake.Conns() }, want: 1,
-			final: []string{"Info: TDC: MID 1 delivery failed to Cisco Secure Email Threat Defense:TLS Error."}},
+			final: []string{"Info: TDC: MID 2 delivery failed to Cisco Secure Email Threat Defense:TLS Error."}},
 		{name: "connection refused one retry", su: tdcSetup{intakeRoute: closed},
 			attempts: func(e *tdcEnv) int {
 				return e.count("Info: TDC: Connection Error: DCID ", "domain: the.tdc.queue IP: 127.0.0.1", "reason: connection refused")
 			},
 			want: 2, final: []string{failed("Expired")}},
 		{name: "DNS failure one retry", su: tdcSetup{intakeRoute: "-"},
-			attempts: func(e *tdcEnv) int { return e.count("TDC: MID 1 delivery ") }, // one line per attempt
+			attempts: func(e *tdcEnv) int { return e.count("TDC: MID 2 delivery ") }, // one line per attempt
 			want:     2, final: []string{failed("Expired")}},
 	}
 	for _, c := range cases {
@@ -194,9 +207,9 @@ func TestTDCRetryTable(t *testing.T) {
 			e.intake.SetReply(c.reply)
 			e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
 			e.waitLog("Message finished MID 1 done") // the original
-			e.waitLog("TDC: MID 1 delivery ")        // the copy's first attempt failed
+			e.waitLog("TDC: MID 2 delivery ")        // the copy's first attempt failed
 			if c.want == 2 {
-				e.waitLog("Info: TDC: MID 1 delivery delayed to Cisco Secure Email Threat Defense: ",
+				e.waitLog("Info: TDC: MID 2 delivery delayed to Cisco Secure Email Threat Defense: ",
 					fmt.Sprintf(". Retry at %s.", tdcT0.Add(tdc.RetryWait).Format("Mon Jan _2 15:04:05 2006")))
 				if got := c.attempts(e); got != 1 {
 					t.Fatalf("%d attempts before the retry wait", got)
@@ -225,7 +238,7 @@ func TestTDCRetryTable(t *testing.T) {
 			}
 			want := tdc.TrackDelivered(1)
 			if !c.delivered {
-				reason := strings.TrimSuffix(strings.TrimPrefix(c.final[len(c.final)-1], "Info: TDC: MID 1 delivery failed to Cisco Secure Email Threat Defense:"), ".")
+				reason := strings.TrimSuffix(strings.TrimPrefix(c.final[len(c.final)-1], "Info: TDC: MID 2 delivery failed to Cisco Secure Email Threat Defense:"), ".")
 				want = tdc.TrackFailed(1, strings.TrimSpace(reason))
 			}
 			if out := e.findEvent(1); !strings.HasSuffix(out, "\n"+want+"\n") {
@@ -242,9 +255,9 @@ func TestTDCExpiresAt120s(t *testing.T) {
 		e := newTDCEnv(t, tdcSetup{})
 		e.intake.SetReply(segtest.Refuse("DATA", segtest.Reply(421, "4.3.2 Shutting down")))
 		e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
-		e.waitLog("TDC: MID 1 delivery delayed to Cisco Secure Email Threat Defense: 4.3.2 - Shutting down.")
+		e.waitLog("TDC: MID 2 delivery delayed to Cisco Secure Email Threat Defense: 4.3.2 - Shutting down.")
 		e.tick(tdc.Lifetime + time.Second)
-		e.waitLog("Info: TDC: MID 1 delivery failed to Cisco Secure Email Threat Defense: Expired.")
+		e.waitLog("Info: TDC: MID 2 delivery failed to Cisco Secure Email Threat Defense: Expired.")
 		e.waitEmpty()
 		if got := mails(e); got != 1 {
 			t.Errorf("%d attempts, want 1: the retry was due after the copy's lifetime", got)
@@ -267,7 +280,7 @@ func TestTDCExpiresAt120s(t *testing.T) {
 		e.wait("the copy in the queue", func() bool { return len(e.m.queue.Messages()) == 1 })
 		e.tick(tdc.Lifetime)
 		e.m.delivery.Resume(tdc.Host)
-		e.waitLog("Info: TDC: MID 3 delivery failed to Cisco Secure Email Threat Defense: Expired.")
+		e.waitLog("Info: TDC: MID 4 delivery failed to Cisco Secure Email Threat Defense: Expired.")
 		e.waitEmpty()
 		if e.intake.Conns() != 1 || e.intake.Count() != 1 {
 			t.Errorf("intake saw %v: the expired copy was attempted", e.intake)
@@ -291,7 +304,7 @@ func TestTDCDeadlineCutsAHungAttempt(t *testing.T) {
 	e.m.delivery.Resume(tdc.Host)
 	e.wait("the connection", func() bool { return silent.Conns() == 1 })
 	e.tick(5 * time.Second)
-	e.waitLog("Info: TDC: MID 1 delivery failed to Cisco Secure Email Threat Defense: Expired.")
+	e.waitLog("Info: TDC: MID 2 delivery failed to Cisco Secure Email Threat Defense: Expired.")
 	if d := time.Since(start); d < 1500*time.Millisecond || d > 10*time.Second {
 		t.Errorf("the hung attempt was cut after %v, want about 2 s", d)
 	}
@@ -349,16 +362,16 @@ func TestTDCKeepsConnectionsWhileQueued(t *testing.T) {
 		return nil
 	})
 	e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
-	e.waitLog("TDC: MID 1 delivery delayed")
+	e.waitLog("TDC: MID 2 delivery delayed")
 	mid := e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)[0]
-	e.waitLog(fmt.Sprintf("Info: TDC: MID %d successfully delivered", mid))
+	e.waitLog(fmt.Sprintf("Info: TDC: MID %d successfully delivered", e.copyOf(mid)))
 	time.Sleep(100 * time.Millisecond)
 	if e.intake.Open() == 0 {
 		t.Fatalf("no connection kept open while a copy waits: %v", e.intake)
 	}
 	conns := e.intake.Conns()
 	e.tick(tdc.RetryWait)
-	e.waitLog("Info: TDC: MID 1 successfully delivered")
+	e.waitLog("Info: TDC: MID 2 successfully delivered")
 	e.waitEmpty()
 	if !segtest.Poll(10*time.Second, func() bool { return e.intake.Open() == 0 }) {
 		t.Fatalf("connections still open: %v", e.intake)
@@ -415,7 +428,7 @@ func TestTDCConnectionsServeOneIntake(t *testing.T) {
 
 // TestTDCCopySurvivesRestart: a copy still queued when the MTA stops is
 // delivered after it starts again, as a journal copy (the.tdc.queue, TDC
-// lines with the original's MID), within its 120 s.
+// lines with its own MID), within its 120 s.
 func TestTDCCopySurvivesRestart(t *testing.T) {
 	e := newTDCEnv(t, tdcSetup{})
 	e.m.delivery.Suspend(tdc.Host)
@@ -427,13 +440,16 @@ func TestTDCCopySurvivesRestart(t *testing.T) {
 	}
 	e.tick(time.Minute)
 	e.start()
-	e.waitLog("Info: TDC: MID 1 successfully delivered for scanning with Cisco Secure Email Threat Defense.")
+	e.waitLog("Info: TDC: MID 2 successfully delivered for scanning with Cisco Secure Email Threat Defense.")
 	e.waitEmpty()
 	if got := e.intake.Messages(); len(got) != 1 || got[0].Rcpts[0] != "journal@intake.test" {
 		t.Errorf("intake got %+v", got)
 	}
-	if n := e.count("TDC: Delivery start DCID", "MID 1"); n != 1 {
-		t.Errorf("%d TDC: Delivery start lines for MID 1", n)
+	if n := e.count("TDC: Delivery start DCID", "MID 2"); n != 1 {
+		t.Errorf("%d TDC: Delivery start lines for MID 2", n)
+	}
+	if out := e.findEvent(1); !strings.HasSuffix(out, "\n"+tdc.TrackDelivered(1)+"\n") {
+		t.Errorf("findevent --mid 1 across the restart:\n%s", out)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,21 @@ func sendGo(t *testing.T, a *segtest.Appliance, n int, to []string, msg []byte) 
 func sendGoSMTP(t *testing.T, addr, from string, to []string, msg []byte) (int64, []byte) {
 	t.Helper()
 	return segtest.Client{}.SendN(t, addr, 1, from, to, msg)[0], msg
+}
+
+// copyMID is the MID of the journal copy of MID orig, read from the
+// line that ties a copy to its original, as AsyncOS ties a message it
+// generates from another (reference/mail_logs.sample S:142).
+func copyMID(t *testing.T, a *segtest.Appliance, orig int64) int64 {
+	t.Helper()
+	re := regexp.MustCompile(fmt.Sprintf(`(?m)^Info: MID (\d+) was generated based on MID %d by tdc filter 'Threat Defense Connector'$`, orig))
+	var m []string
+	segtest.Wait(t, 10*time.Second, fmt.Sprintf("the copy of MID %d", orig), func() bool {
+		m = re.FindStringSubmatch(strings.Join(a.LogLines(), "\n"))
+		return m != nil
+	})
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	return n
 }
 
 // emptyWorkQueue waits until `workqueue` shows no message.
@@ -175,7 +191,7 @@ func TestJournalByteForByte(t *testing.T) {
 	a.MustLog(t,
 		fmt.Sprintf("Info: TDC: MID %d with Message-ID '<from.go-smtp@client.test>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address sales@other-intake.test", gm),
 		fmt.Sprintf("Info: MID %d matched all recipients for per-recipient policy Sales in the inbound table", gm),
-		fmt.Sprintf("Info: TDC: MID %d successfully delivered for scanning with Cisco Secure Email Threat Defense.", gm),
+		fmt.Sprintf("Info: TDC: MID %d successfully delivered for scanning with Cisco Secure Email Threat Defense.", copyMID(t, a, gm)),
 		fmt.Sprintf("Info: TDC: MID %d with Message-ID '<from.python.smtplib@client.test>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address journal@intake.test", msgs[1].mid),
 	)
 	for _, p := range []string{"Quiet", "DEFAULT"} {
@@ -244,7 +260,7 @@ func TestTDCIntakeRefusals(t *testing.T) {
 	t.Run("550", func(t *testing.T) {
 		t.Parallel()
 		a, dest, intake, mid := journalOne(t, segtest.SinkOptions{Reply: segtest.Refuse("RCPT", segtest.Reply(550, "5.1.1 No such intake"))}, "refused")
-		failed := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense: Hard Bounced.", mid)
+		failed := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense: Hard Bounced.", copyMID(t, a, mid))
 		a.WaitLog(t, failed, 20*time.Second)
 		segtest.Wait(t, 10*time.Second, "both messages finished", func() bool { return a.CountLog("Message finished MID") == 2 })
 		a.MustLog(t, "Info: TDC: Hard bounced - 5.1.1 - No such intake", failed)
@@ -269,7 +285,7 @@ func TestTDCIntakeRefusals(t *testing.T) {
 	t.Run("TLS handshake failure", func(t *testing.T) {
 		t.Parallel()
 		a, dest, intake, mid := journalOne(t, segtest.SinkOptions{BrokenTLS: true}, "tls", requireTLS)
-		failed := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense:TLS Error.", mid)
+		failed := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense:TLS Error.", copyMID(t, a, mid))
 		a.WaitLog(t, failed, 20*time.Second)
 		segtest.Wait(t, 10*time.Second, "both messages finished", func() bool { return a.CountLog("Message finished MID") == 2 })
 		if n := a.CountLog("TLS failed"); n != 1 {
@@ -286,7 +302,7 @@ func TestTDCIntakeRefusals(t *testing.T) {
 	t.Run("TLS success", func(t *testing.T) {
 		t.Parallel()
 		a, _, intake, mid := journalOne(t, segtest.SinkOptions{TLS: true}, "tls-ok", requireTLS)
-		a.WaitLog(t, fmt.Sprintf("Info: TDC: MID %d successfully delivered for scanning with Cisco Secure Email Threat Defense.", mid), 20*time.Second)
+		a.WaitLog(t, fmt.Sprintf("Info: TDC: MID %d successfully delivered for scanning with Cisco Secure Email Threat Defense.", copyMID(t, a, mid)), 20*time.Second)
 		if n := a.CountLog("TLS success protocol TLSv1.3 cipher "); n != 1 {
 			t.Errorf("%d DCID n TLS success lines", n)
 		}
@@ -346,7 +362,7 @@ func TestTDCExpiresAfter120Seconds(t *testing.T) {
 	mid := sendGo(t, a, 1, []string{"a@example.test"}, original("go-smtp", "black-hole", "a@example.test"))[0]
 	dest.WaitCount(t, 1, 10*time.Second)
 	a.WaitLog(t, "TDC: New SMTP DCID", 20*time.Second)
-	expired := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense: Expired.", mid)
+	expired := fmt.Sprintf("Info: TDC: MID %d delivery failed to Cisco Secure Email Threat Defense: Expired.", copyMID(t, a, mid))
 	segtest.Wait(t, 150*time.Second, "the copy to expire", func() bool { return a.CountLog(expired) == 1 })
 	if d := time.Since(start); d < 119*time.Second || d > 135*time.Second {
 		t.Errorf("the copy left the queue after %v, want 120 s", d.Round(time.Second))

@@ -12,6 +12,8 @@ import (
 // matched (mailpolicy.Part.Rule: nil when none did); body is the part's body
 // as stored and must not be changed. The copy is queued with the part, in
 // the same write, before the client has its 250, so that a copy exists
-// exactly when the part was accepted; queued is the mail_logs line to
-// write once it is. ok false: no copy.
-type JournalFunc func(cfg *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (journal queue.Derived, queued string, ok bool)
+// exactly when the part was accepted. made are the copy's mail_logs lines
+// up to its queueing (its Start MID ... ready), written before the write
+// so that no line of its delivery can precede them, as the part's own
+// are; queued are written once it is queued. ok false: no copy.
+type JournalFunc func(cfg *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (journal queue.Derived, made, queued []string, ok bool)

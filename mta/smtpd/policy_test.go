@@ -34,7 +34,7 @@ type journalRecorder struct {
 // hook records each call and returns a copy whose Msg names the part
 // (OrigMID) and the intake, so that the tests can find it in the queue.
 func (r *journalRecorder) hook(q *fakeQueue) JournalFunc {
-	return func(_ *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (queue.Derived, string, bool) {
+	return func(_ *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (queue.Derived, []string, []string, bool) {
 		jc := journalCall{m: *m, body: string(body)}
 		intake := ""
 		if rule != nil {
@@ -46,11 +46,12 @@ func (r *journalRecorder) hook(q *fakeQueue) JournalFunc {
 		r.calls = append(r.calls, jc)
 		r.mu.Unlock()
 		if intake == "" {
-			return queue.Derived{}, "", false
+			return queue.Derived{}, nil, nil, false
 		}
 		cm := &queue.Message{MID: q.NextMID(), Kind: queue.KindTDC, OrigMID: m.MID, Rcpts: []queue.Recipient{{Addr: intake}}}
 		return queue.Derived{Msg: cm, Prefix: []byte("<"), Suffix: []byte(">")},
-			fmt.Sprintf("journal copy of MID %d queued for %s", m.MID, intake), true
+			[]string{fmt.Sprintf("copy MID %d of MID %d made", cm.MID, m.MID)},
+			[]string{fmt.Sprintf("journal copy of MID %d queued for %s", m.MID, intake)}, true
 	}
 }
 
@@ -116,6 +117,8 @@ func TestSplitByPolicyAndJournal(t *testing.T) {
 		"Info: MID 1 matched all recipients for per-recipient policy Sales in the inbound table",
 		"Info: MID 2 matched all recipients for per-recipient policy Quiet in the inbound table",
 		"Info: MID 3 matched all recipients for per-recipient policy DEFAULT in the inbound table",
+		"Info: copy MID 4 of MID 1 made",
+		"Info: copy MID 5 of MID 3 made",
 		"Info: MID 1 queued for delivery",
 		"Info: journal copy of MID 1 queued for sales@intake.test",
 		"Info: MID 2 queued for delivery",
@@ -204,5 +207,12 @@ func TestNothingJournaledWhenNotQueued(t *testing.T) {
 	}
 	if e.hasLog("queued for delivery") || e.hasLog("journal copy of") {
 		t.Errorf("a part that was not queued was logged as queued:\n%s", strings.Join(e.log.Lines(), "\n"))
+	}
+	// The copies' lives, begun before the write, end with it.
+	for _, mid := range []int{3, 4} {
+		made, aborted := fmt.Sprintf("Info: copy MID %d of MID ", mid), fmt.Sprintf("Info: Message aborted MID %d Receiving aborted", mid)
+		if !e.hasLog(made) || !e.hasLog(aborted) {
+			t.Errorf("copy MID %d: want its made line and %q:\n%s", mid, aborted, strings.Join(e.log.Lines(), "\n"))
+		}
 	}
 }

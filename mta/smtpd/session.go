@@ -182,22 +182,29 @@ func (s *session) Data(r io.Reader) error {
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
 	parts, rules := s.split(in.cfg, m, relay)
 	copies := make([][]queue.Derived, len(parts))
-	journaled := make([]string, len(parts)) // the copies' mail_logs lines
+	journaled := make([][]string, len(parts)) // the copies' lines once queued
 	if journal := s.s.d.Journal; journal != nil {
 		for i, pm := range parts {
-			if c, line, ok := journal(in.cfg, pm, rules[i], body); ok {
-				copies[i], journaled[i] = []queue.Derived{c}, line
+			if c, made, queued, ok := journal(in.cfg, pm, rules[i], body); ok {
+				copies[i], journaled[i] = []queue.Derived{c}, queued
+				for _, l := range made {
+					s.log().Info("%s", l)
+				}
 			}
 		}
 	}
 	errs := s.enqueue(parts, copies, body)
 	for i, pm := range parts {
 		if errs[i] != nil {
+			// The copy's life ends as the part's: not queued.
+			for _, c := range copies[i] {
+				s.log().Info("Message aborted MID %d Receiving aborted", c.Msg.MID)
+			}
 			continue
 		}
 		s.log().Info("MID %d queued for delivery", pm.MID)
-		if journaled[i] != "" {
-			s.log().Info("%s", journaled[i])
+		for _, l := range journaled[i] {
+			s.log().Info("%s", l)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

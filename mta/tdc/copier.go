@@ -21,24 +21,25 @@ type Copier struct {
 // Copy returns the journal copy of m, a received message or a part of one
 // split by mail policy (mta/mailpolicy) whose policy is rule (nil: it matched
 // none), with body, the bytes it is stored and delivered with; and the
-// mail_logs line (LogEnqueued) for once it is queued. ok is false, and
-// nothing is made, when the part is not journaled: mail received under
-// RELAY (the outgoing table is never journaled), or Intake is "" (SPEC 2,
-// 6).
-func (c Copier) Copy(cfg *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (journal queue.Derived, queued string, ok bool) {
+// copy's mail_logs lines: made (LogMade) to write before it is queued,
+// so that none of its delivery's lines can come first, and queued
+// (LogQueued) for once it is. ok is false, and nothing is made, when the
+// part is not journaled: mail received under RELAY (the outgoing table
+// is never journaled), or Intake is "" (SPEC 2, 6).
+func (c Copier) Copy(cfg *store.Config, m *queue.Message, rule *store.MailPolicy, body []byte) (journal queue.Derived, made, queued []string, ok bool) {
 	if m.Relayed {
-		return queue.Derived{}, "", false
+		return queue.Derived{}, nil, nil, false
 	}
 	intake := Intake(cfg, rule)
 	if intake == "" {
-		return queue.Derived{}, "", false
+		return queue.Derived{}, nil, nil, false
 	}
 	now := time.Now
 	if c.Now != nil {
 		now = c.Now
 	}
 	jm, prefix, suffix := Journal(m, body, intake, JournalParams{NewMID: c.NewMID, Hostname: cfg.System.Hostname, Now: now()})
-	return queue.Derived{Msg: jm, Prefix: prefix, Suffix: suffix}, LogEnqueued(m.MID, m.MessageID, intake), true
+	return queue.Derived{Msg: jm, Prefix: prefix, Suffix: suffix}, LogMade(jm), LogQueued(jm, m, intake), true
 }
 
 // Intake is the message intake address an incoming policy journals to:

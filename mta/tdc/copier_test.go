@@ -2,6 +2,7 @@ package tdc
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"seg/mta/mailpolicy"
@@ -85,15 +86,18 @@ func TestWhichPartsAreJournaled(t *testing.T) {
 		var got []plan
 		for _, p := range mailpolicy.Split(mailpolicy.Policies(cfg, tc.relay), &msg) {
 			pm := p.Message(&msg, msg.MID)
-			d, queued, ok := c.Copy(cfg, pm, p.Rule, []byte("Subject: s\r\n\r\nbody\r\n"))
+			d, made, queued, ok := c.Copy(cfg, pm, p.Rule, []byte("Subject: s\r\n\r\nbody\r\n"))
 			intake := ""
 			if ok {
 				intake = d.Msg.Rcpts[0].Addr
-				if want := LogEnqueued(pm.MID, pm.MessageID, intake); queued != want {
-					t.Errorf("%s: %s: log line %q, want %q", tc.name, p.Policy, queued, want)
+				if want := LogQueued(d.Msg, pm, intake); !slices.Equal(queued, want) || queued[1] != LogEnqueued(pm.MID, pm.MessageID, intake) {
+					t.Errorf("%s: %s: log lines %q, want %q", tc.name, p.Policy, queued, want)
 				}
-			} else if d.Msg != nil || queued != "" {
-				t.Errorf("%s: %s: not journaled, yet a copy %+v and log line %q", tc.name, p.Policy, d, queued)
+				if want := LogGenerated(d.Msg.MID, pm.MID); len(made) < 2 || made[1] != want {
+					t.Errorf("%s: %s: made %q, want the generated line %q second", tc.name, p.Policy, made, want)
+				}
+			} else if d.Msg != nil || made != nil || queued != nil {
+				t.Errorf("%s: %s: not journaled, yet a copy %+v and log lines %q %q", tc.name, p.Policy, d, made, queued)
 			}
 			got = append(got, plan{p.Policy, intake})
 		}

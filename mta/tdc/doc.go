@@ -23,8 +23,9 @@
 // it matched, to Deps.Journal; the Copier decides (Intake: none for
 // relayed mail, when TDC is disabled, or for a policy whose setting is
 // off) and builds the copy (Journal: the MIME before and after the
-// original's body) and its LogEnqueued line; every part is then
-// queued with its copy in one write (queue.EnqueueWith: the original's
+// original's body) and its log lines (LogMade, written before the
+// write, and LogQueued, after it); every part is then queued with its
+// copy in one write (queue.EnqueueWith: the original's
 // body is written once, the copy's record points at it), all parts
 // concurrently (one group-commit fsync), before the 250. So a copy exists
 // exactly when its original was accepted: a message refused (the queue
@@ -76,24 +77,41 @@
 //
 // # Log lines and MIDs
 //
-// Every "TDC:" line carries the MID of the journaled message (the copy's
-// OrigMID, LogMID), never the copy's own: the enqueued line, whose
-// Message-ID is the original's, and the delivery lines alike, so that
-// `findevent --mid N` shows what became of N's copy and ends with message
-// tracking's one line (TrackLine: TrackDelivered, TrackFailed, or
-// TrackQueued while it waits). Lines that are not TDC's keep their own
-// IDs: "DCID n TLS success ...", "DCID n close", and "Message finished
-// MID c done" with the copy's MID c (which otherwise appears only in the
-// queue commands and the copy's text part). The lines, all returned
-// without the "{ctime} Info: " prefix:
+// A copy has a life of its own in mail_logs, under its own MID, as
+// AsyncOS logs a message it generates from another (S:141-148 of
+// reference/mail_logs.sample, a bcc filter's copy): before it is queued,
+// "Start MID c ICID 0", "MID c was generated based on MID o by tdc
+// filter 'Threat Defense Connector'" (LogGenerated: the line that ties
+// it to its original o, in the form the parsers that follow generated
+// messages read), its From and RID 0 To lines and "MID c ready N bytes"
+// (LogMade); once it is, "MID c queued for delivery" and SPEC 6's
+// enqueued line (LogQueued). The enqueued line names the original, MID
+// and Message-ID: it is an event of the original's life, the one TDC
+// line the original carries. Like the sample's copy, a copy logs no
+// Message-ID or Subject line. Its delivery lines, the TDC lines below,
+// carry the copy's MID c, never o's, so that a tracker never merges the
+// intake's delivery into the customer's message; then "DCID n TLS
+// success ...", "DCID n close" and "Message finished MID c done" as for
+// any message. SPEC 6's hard bounce line names no MID: the copy's
+// failure line, which names it, is logged next by the same call, and
+// "TDC: Delivery start DCID n MID c" came before it (a line of another
+// delivery running at the same moment may come between them: the
+// logger writes line by line).
 //
-//	copy queued             LogEnqueued(orig, msgID, intake)
+// `findevent --mid o` follows the generated line to o's copy and ends
+// with message tracking's one line about o (Tracker: TrackQueued after
+// the enqueued line, TrackDelivered or TrackFailed after the copy's
+// outcome, whose MID the generated line maps back to o). The lines,
+// all returned without the "{ctime} Info: " prefix:
+//
+//	copy made               LogMade(copy): Start MID, LogGenerated(c, o), From, To, ready
+//	copy queued             LogQueued(copy, orig, intake): queued for delivery, LogEnqueued(o, msgID, intake)
 //	connection opened       LogNewConn(dcid, ifaceIP, ip, port)
 //	connection failed       LogConnectionError(dcid, ip, port, detail, ifaceIP, reason)
-//	transaction starts      LogDeliveryStart(dcid, orig)
-//	accepted                LogDelivered(orig)
-//	retried later           LogDelayed(orig, dsn, text, next)             (seg's wording)
-//	5xx (final)             LogHardBounce(dsn, text), then LogHardBounced(orig)
-//	TLS failed (final)      LogTLSFailed(orig)
-//	retries or 120 s out    LogFailed(orig, "Expired")                    (seg's wording)
+//	transaction starts      LogDeliveryStart(dcid, c)
+//	accepted                LogDelivered(c)
+//	retried later           LogDelayed(c, dsn, text, next)               (seg's wording)
+//	5xx (final)             LogHardBounce(dsn, text), then LogHardBounced(c)
+//	TLS failed (final)      LogTLSFailed(c)
+//	retries or 120 s out    LogFailed(c, "Expired")                      (seg's wording)
 package tdc

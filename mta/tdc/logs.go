@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"seg/mta/queue"
 )
 
 // The mail_logs lines of SPEC 6, each without the "{ctime} Info: "
@@ -18,6 +20,53 @@ import (
 func LogEnqueued(mid int64, msgID, addr string) string {
 	return fmt.Sprintf("TDC: MID %d with Message-ID '%s' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address %s",
 		mid, logSafe(msgID), logSafe(addr))
+}
+
+// Generator names what made a journal copy in its "generated based on"
+// line, in AsyncOS's "by {filter_type} filter '{name}'" form
+// (reference/mail_logs-formats.md section 2.4; S:142 is a bcc filter's
+// copy to an analysis intake, the closest kin of a journal copy). seg
+// has no message filters: the type "tdc" and the name say which feature
+// made it. The form keeps the parsers that follow generated messages
+// whole: findevent.py (`was generated based on MID (\d+) by`), the
+// ironport-correlator grok (Related_MID, Action_Desc "tdc",
+// Content_Filter), the Cribl pack (filter).
+const Generator = "tdc filter 'Threat Defense Connector'"
+
+// LogMade is the life of journal copy c up to its queueing, as AsyncOS
+// logs a message it generates from another (reference/mail_logs.sample
+// S:141-147, a bcc filter's copy): Start MID with ICID 0, the line
+// naming the original (c.OrigMID), the envelope, the size. Like the
+// generated copy in the sample it logs no Message-ID or Subject line:
+// those are the original's, logged at injection. The copy is from the
+// appliance (ICID 0), so trackers that search senders and recipients of
+// injected mail skip it, as they skip bounces.
+func LogMade(c *queue.Message) []string {
+	lines := []string{
+		fmt.Sprintf("Start MID %d ICID 0", c.MID),
+		LogGenerated(c.MID, c.OrigMID),
+		fmt.Sprintf("MID %d ICID 0 From: <%s>", c.MID, logSafe(c.From)),
+	}
+	for _, r := range c.Rcpts {
+		lines = append(lines, fmt.Sprintf("MID %d ICID 0 RID %d To: <%s>", c.MID, r.RID, logSafe(r.Addr)))
+	}
+	return append(lines, fmt.Sprintf("MID %d ready %d bytes from <%s>", c.MID, c.Size, logSafe(c.From)))
+}
+
+// LogGenerated ties journal copy mid to the message orig it copies.
+func LogGenerated(mid, orig int64) string {
+	return fmt.Sprintf("MID %d was generated based on MID %d by %s", mid, orig, Generator)
+}
+
+// LogQueued is what follows once copy c of orig is queued: its "queued
+// for delivery", then SPEC 6's enqueued line, which names the original
+// (MID and Message-ID): it is an event of the original's life, the
+// state message tracking reports for it until the copy's outcome.
+func LogQueued(c, orig *queue.Message, intake string) []string {
+	return []string{
+		fmt.Sprintf("MID %d queued for delivery", c.MID),
+		LogEnqueued(orig.MID, orig.MessageID, intake),
+	}
 }
 
 // LogNewConn: a delivery connection of the.tdc.queue was opened from
@@ -109,31 +158,66 @@ var (
 	reTrackEnqueued  = regexp.MustCompile(`\bTDC: MID (\d+) with Message-ID .* enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address `)
 	reTrackDelivered = regexp.MustCompile(`\bTDC: MID (\d+) successfully delivered for scanning with Cisco Secure Email Threat Defense\.$`)
 	reTrackFailed    = regexp.MustCompile(`\bTDC: MID (\d+) delivery failed to Cisco Secure Email Threat Defense: ?(.*)\.$`)
+	reGenerated      = regexp.MustCompile(`\bMID (\d+) was generated based on MID (\d+) by ` + regexp.QuoteMeta(Generator) + `$`)
 )
 
-// TrackLine reads one mail_logs line (whole, or the text after "Info: ")
-// and, when it is a TDC line that changes what message tracking says
-// about a journaled message, returns its MID and the tracking line:
-// TrackQueued after the enqueued line, TrackDelivered or TrackFailed
-// after the outcome. Fed the log in order, the last line per MID is the
-// message's state.
-func TrackLine(line string) (mid int64, track string, ok bool) {
-	if !strings.Contains(line, "TDC: MID ") {
+// ParseGenerated reads a journal copy's LogGenerated line (whole, or
+// the text after "Info: "): the copy's MID and its original's.
+func ParseGenerated(line string) (mid, orig int64, ok bool) {
+	m := reGenerated.FindStringSubmatch(line)
+	if m == nil {
+		return 0, 0, false
+	}
+	mid, _ = strconv.ParseInt(m[1], 10, 64)
+	orig, _ = strconv.ParseInt(m[2], 10, 64)
+	return mid, orig, true
+}
+
+// Tracker reads mail_logs lines in order and says what message tracking
+// shows about journaled messages. A copy's outcome lines carry the
+// copy's own MID; its LogGenerated line, which comes first, names the
+// original the tracking line is about. The zero Tracker is ready.
+type Tracker struct {
+	orig map[int64]int64 // copy MID -> journaled message's MID
+}
+
+// Line reads one line and, when it changes what message tracking says
+// about a journaled message, returns that message's MID and the
+// tracking line: TrackQueued after the enqueued line, TrackDelivered or
+// TrackFailed after the copy's outcome. The last line per MID is the
+// message's state. An outcome of a copy whose generated line was not
+// read (a log written before copies had their own MID, or rotated away)
+// is reported under the MID it carries.
+func (t *Tracker) Line(line string) (mid int64, track string, ok bool) {
+	if c, o, ok := ParseGenerated(line); ok {
+		if t.orig == nil {
+			t.orig = map[int64]int64{}
+		}
+		t.orig[c] = o
 		return 0, "", false
 	}
-	if m := reTrackDelivered.FindStringSubmatch(line); m != nil {
-		mid, _ = strconv.ParseInt(m[1], 10, 64)
-		return mid, TrackDelivered(mid), true
-	}
-	if m := reTrackFailed.FindStringSubmatch(line); m != nil {
-		mid, _ = strconv.ParseInt(m[1], 10, 64)
-		return mid, TrackFailed(mid, m[2]), true
+	if !strings.Contains(line, "TDC: MID ") {
+		return 0, "", false
 	}
 	if m := reTrackEnqueued.FindStringSubmatch(line); m != nil {
 		mid, _ = strconv.ParseInt(m[1], 10, 64)
 		return mid, TrackQueued(mid), true
 	}
-	return 0, "", false
+	m := reTrackDelivered.FindStringSubmatch(line)
+	failed := m == nil
+	if failed {
+		if m = reTrackFailed.FindStringSubmatch(line); m == nil {
+			return 0, "", false
+		}
+	}
+	mid, _ = strconv.ParseInt(m[1], 10, 64)
+	if o, ok := t.orig[mid]; ok {
+		mid = o
+	}
+	if failed {
+		return mid, TrackFailed(mid, m[2]), true
+	}
+	return mid, TrackDelivered(mid), true
 }
 
 // logSafe keeps text from a peer (Message-ID, reply text) on one log line:

@@ -43,27 +43,31 @@ func (Queue) ConnError(dcid int64, ip string, port int, detail, ifaceIP, reason 
 	return LogConnectionError(dcid, ip, port, detail, ifaceIP, reason)
 }
 
-// DeliveryStart is LogDeliveryStart for the journaled message.
+// DeliveryStart is LogDeliveryStart for the copy, under its own MID: a
+// copy's delivery is part of its own life, never of the original's
+// (LogGenerated ties the two).
 func (Queue) DeliveryStart(dcid int64, m *queue.Message) string {
-	return LogDeliveryStart(dcid, LogMID(m))
+	return LogDeliveryStart(dcid, m.MID)
 }
 
-// Delivered is LogDelivered for the journaled message.
+// Delivered is LogDelivered for the copy.
 func (Queue) Delivered(m *queue.Message) []string {
-	return []string{LogDelivered(LogMID(m))}
+	return []string{LogDelivered(m.MID)}
 }
 
-// Delayed is LogDelayed for the journaled message.
+// Delayed is LogDelayed for the copy.
 func (Queue) Delayed(m *queue.Message, f *delivery.Failure, next time.Time) []string {
-	return []string{LogDelayed(LogMID(m), f.Status, replyText(f), next)}
+	return []string{LogDelayed(m.MID, f.Status, replyText(f), next)}
 }
 
 // Failed says why a copy left the queue undelivered: a 5xx reply (also
 // a 503 or 552 on the retry) is a hard bounce, a TLS failure a TLS
 // error, an administrator's bouncerecipients a bounce; everything else
 // (4xx, connection and DNS errors after the retry, the 120 s) expiry.
+// SPEC 6's hard bounce line names no MID: the line delivery logs next
+// for the same copy names it.
 func (Queue) Failed(m *queue.Message, f *delivery.Failure) []string {
-	mid := LogMID(m)
+	mid := m.MID
 	switch {
 	case f.Kind == delivery.FailSMTP && f.Code/100 == 5:
 		return []string{LogHardBounce(f.Status, replyText(f)), LogHardBounced(mid)}
@@ -73,16 +77,6 @@ func (Queue) Failed(m *queue.Message, f *delivery.Failure) []string {
 		return []string{LogFailed(mid, ReasonAdmin)}
 	}
 	return []string{LogFailed(mid, ReasonExpired)}
-}
-
-// LogMID is the MID the TDC lines of a journal copy carry: the journaled
-// message's (OrigMID), so that `findevent --mid N` shows what became of
-// N's copy. A copy without one (never made by Journal) shows its own.
-func LogMID(m *queue.Message) int64 {
-	if m.OrigMID != 0 {
-		return m.OrigMID
-	}
-	return m.MID
 }
 
 // replyText is a failure's text on one line, without the enhanced

@@ -1,6 +1,7 @@
 package tdc
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -25,9 +26,9 @@ func TestSpecialFor(t *testing.T) {
 	}
 }
 
-// TestQueueLines: the lines of the.tdc.queue carry the journaled
-// message's MID (the copy's OrigMID), and a failure's line follows SPEC
-// 6's table of outcomes.
+// TestQueueLines: the lines of the.tdc.queue carry the copy's own MID,
+// never the journaled message's (its OrigMID), and a failure's line
+// follows SPEC 6's table of outcomes.
 func TestQueueLines(t *testing.T) {
 	copyOf := &queue.Message{MID: 12, OrigMID: 7, Kind: queue.KindTDC}
 	var q delivery.Special = Queue{}
@@ -43,27 +44,25 @@ func TestQueueLines(t *testing.T) {
 			[]string{"TDC: New SMTP DCID 3 interface 127.0.0.1 address 127.0.0.9 port 2525"}},
 		{"connection error", []string{q.ConnError(4, "127.0.0.9", 25, "dial tcp 127.0.0.9:25: connect: connection refused", "0.0.0.0", "connection refused")},
 			[]string{"TDC: Connection Error: DCID 4 domain: the.tdc.queue IP: 127.0.0.9 port: 25 details: dial tcp 127.0.0.9:25: connect: connection refused interface: 0.0.0.0 reason: connection refused"}},
-		{"delivery start", []string{q.DeliveryStart(3, copyOf)}, []string{"TDC: Delivery start DCID 3 MID 7"}},
+		{"delivery start", []string{q.DeliveryStart(3, copyOf)}, []string{"TDC: Delivery start DCID 3 MID 12"}},
 		{"delivered", q.Delivered(copyOf),
-			[]string{"TDC: MID 7 successfully delivered for scanning with Cisco Secure Email Threat Defense."}},
+			[]string{"TDC: MID 12 successfully delivered for scanning with Cisco Secure Email Threat Defense."}},
 		{"5xx with enhanced codes put back", q.Failed(copyOf, smtp(550, "5.1.1", "5.1.1 No such user\n5.1.1 here")),
 			[]string{"TDC: Hard bounced - 5.1.1 - No such user here",
-				"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."}},
+				"TDC: MID 12 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."}},
 		{"503 after its retry", q.Failed(copyOf, smtp(503, "5.5.1", "Bad sequence")),
 			[]string{"TDC: Hard bounced - 5.5.1 - Bad sequence",
-				"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."}},
+				"TDC: MID 12 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."}},
 		{"TLS", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailTLS, Status: "4.7.0", Text: "TLS negotiation failed"}),
-			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense:TLS Error."}},
+			[]string{"TDC: MID 12 delivery failed to Cisco Secure Email Threat Defense:TLS Error."}},
 		{"4xx after its retry", q.Failed(copyOf, smtp(451, "4.3.0", "Try later")),
-			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
+			[]string{"TDC: MID 12 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
 		{"connection after its retry", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailConn, Status: "4.4.1", Text: "connection refused"}),
-			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
+			[]string{"TDC: MID 12 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
 		{"120 s", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailExpired, Status: "5.4.7", Text: "timeout", Permanent: true}),
-			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
+			[]string{"TDC: MID 12 delivery failed to Cisco Secure Email Threat Defense: Expired."}},
 		{"bouncerecipients", q.Failed(copyOf, &delivery.Failure{Kind: delivery.FailAdmin, Status: "5.0.0", Permanent: true}),
-			[]string{"TDC: MID 7 delivery failed to Cisco Secure Email Threat Defense: Bounced by administrator."}},
-		{"a copy without OrigMID shows its own", []string{q.DeliveryStart(3, &queue.Message{MID: 12})},
-			[]string{"TDC: Delivery start DCID 3 MID 12"}},
+			[]string{"TDC: MID 12 delivery failed to Cisco Secure Email Threat Defense: Bounced by administrator."}},
 	}
 	for _, c := range cases {
 		if !slices.Equal(c.got, c.want) {
@@ -72,29 +71,37 @@ func TestQueueLines(t *testing.T) {
 	}
 	next := time.Date(2026, 3, 5, 14, 21, 34, 0, time.Local)
 	got := q.Delayed(copyOf, smtp(451, "4.3.0", "4.3.0 Try later"), next)
-	want := []string{"TDC: MID 7 delivery delayed to Cisco Secure Email Threat Defense: 4.3.0 - Try later. Retry at Thu Mar  5 14:21:34 2026."}
+	want := []string{"TDC: MID 12 delivery delayed to Cisco Secure Email Threat Defense: 4.3.0 - Try later. Retry at Thu Mar  5 14:21:34 2026."}
 	if !slices.Equal(got, want) {
 		t.Errorf("Delayed:\n got %q\nwant %q", got, want)
 	}
 }
 
-func TestTrackLine(t *testing.T) {
+// TestTracker: message tracking's line is about the journaled message,
+// read from its enqueued line and from its copy's outcome, which carries
+// the copy's MID (the generated line, read first, names the original);
+// an outcome whose generated line was not read keeps its own MID.
+func TestTracker(t *testing.T) {
 	cases := []struct {
 		line  string
 		mid   int64
 		track string
 	}{
 		{"Thu Mar  5 14:21:04 2026 Info: " + LogEnqueued(7, "<a@b>", "i@intake.example"), 7, TrackQueued(7)},
-		{"Info: " + LogDelivered(7), 7, TrackDelivered(7)},
+		{"Thu Mar  5 14:21:04 2026 Info: " + LogGenerated(17, 7), 0, ""},
+		{"Info: " + LogGenerated(18, 8), 0, ""},
+		{LogGenerated(19, 9), 0, ""},
+		{"Info: " + LogDelivered(17), 7, TrackDelivered(7)},
 		{LogDelivered(123456), 123456, TrackDelivered(123456)},
-		{"Thu Mar  5 14:21:04 2026 Info: " + LogHardBounced(8), 8, TrackFailed(8, "Hard Bounced")},
-		{"Info: " + LogTLSFailed(9), 9, TrackFailed(9, "TLS Error")},
+		{"Thu Mar  5 14:21:04 2026 Info: " + LogHardBounced(18), 8, TrackFailed(8, "Hard Bounced")},
+		{"Info: " + LogTLSFailed(19), 9, TrackFailed(9, "TLS Error")},
 		{"Info: " + LogFailed(10, ReasonExpired), 10, TrackFailed(10, "Expired")},
 	}
+	var tr Tracker
 	for _, c := range cases {
-		mid, track, ok := TrackLine(c.line)
-		if !ok || mid != c.mid || track != c.track {
-			t.Errorf("TrackLine(%q) = %d, %q, %v; want %d, %q", c.line, mid, track, ok, c.mid, c.track)
+		mid, track, ok := tr.Line(c.line)
+		if ok != (c.mid != 0) || mid != c.mid || track != c.track {
+			t.Errorf("Line(%q) = %d, %q, %v; want %d, %q", c.line, mid, track, ok, c.mid, c.track)
 		}
 	}
 	for _, l := range []string{
@@ -103,10 +110,17 @@ func TestTrackLine(t *testing.T) {
 		"Info: " + LogNewConn(3, "127.0.0.1", "127.0.0.2", 25),
 		"Info: MID 7 Subject 'TDC: MID 8 successfully delivered for scanning'",
 		"Info: Message finished MID 7 done",
+		"Info: MID 20 was generated based on MID 4 by bcc filter 'x'",
 	} {
-		if mid, track, ok := TrackLine(l); ok {
-			t.Errorf("TrackLine(%q) = %d, %q: not an outcome line", l, mid, track)
+		if mid, track, ok := tr.Line(l); ok {
+			t.Errorf("Line(%q) = %d, %q: not an outcome line", l, mid, track)
 		}
+	}
+	if _, _, ok := ParseGenerated("Info: MID 20 was generated based on MID 4 by bcc filter 'x'"); ok {
+		t.Error("ParseGenerated read another generator's line")
+	}
+	if c, o, ok := ParseGenerated("Info: " + LogGenerated(20, 4)); !ok || c != 20 || o != 4 {
+		t.Errorf("ParseGenerated = %d, %d, %v", c, o, ok)
 	}
 }
 
@@ -119,11 +133,28 @@ func TestCopier(t *testing.T) {
 	next := int64(100)
 	c := Copier{NewMID: func() int64 { next++; return next }, Now: func() time.Time { return now }}
 	cfg.TDC = store.TDC{Enabled: true, IntakeAddress: "intake@etd.example"}
-	d, queued, ok := c.Copy(cfg, orig, &store.MailPolicy{Name: "DEFAULT", TDC: store.TDCDefault}, body)
-	if want := LogEnqueued(42, orig.MessageID, "intake@etd.example"); !ok || queued != want {
-		t.Fatalf("Copy: ok %v, log line %q, want %q", ok, queued, want)
-	}
+	d, made, queued, ok := c.Copy(cfg, orig, &store.MailPolicy{Name: "DEFAULT", TDC: store.TDCDefault}, body)
 	m := d.Msg
+	if !ok {
+		t.Fatal("not journaled")
+	}
+	// The copy's life up to its queueing, as AsyncOS logs a message it
+	// generates (reference/mail_logs.sample S:141-147), then the
+	// original's enqueued line (SPEC 6).
+	wantMade := []string{
+		"Start MID 101 ICID 0",
+		"MID 101 was generated based on MID 42 by tdc filter 'Threat Defense Connector'",
+		"MID 101 ICID 0 From: <MAILER-DAEMON@seg.example.com>",
+		"MID 101 ICID 0 RID 0 To: <intake@etd.example>",
+		fmt.Sprintf("MID 101 ready %d bytes from <MAILER-DAEMON@seg.example.com>", m.Size),
+	}
+	wantQueued := []string{
+		"MID 101 queued for delivery",
+		LogEnqueued(42, orig.MessageID, "intake@etd.example"),
+	}
+	if !slices.Equal(made, wantMade) || !slices.Equal(queued, wantQueued) {
+		t.Errorf("Copy's lines:\n%q\n%q\nwant\n%q\n%q", made, queued, wantMade, wantQueued)
+	}
 	if m.MID != 101 || m.Kind != queue.KindTDC || m.Host != Host || m.OrigMID != 42 || !m.Received.Equal(now) ||
 		m.From != "MAILER-DAEMON@seg.example.com" || len(m.Rcpts) != 1 || m.Rcpts[0].Addr != "intake@etd.example" {
 		t.Errorf("copy %+v", m)

@@ -15,11 +15,6 @@ import (
 	"seg/mta/tdc"
 )
 
-// tailLines is how many lines `tail` prints. AsyncOS's tail follows the
-// log until Ctrl-C; seg prints the last lines and returns, which also
-// suits SSH one-shots and scripts.
-const tailLines = 40
-
 // logFiles lists the mail_logs files oldest first: rotated
 // mail_logs.@TIMESTAMP.s files, then the current one.
 func (m *MTA) logFiles() []string {
@@ -46,44 +41,6 @@ func (m *MTA) scanLogs(f func(line string)) {
 		}
 		file.Close()
 	}
-}
-
-// TailLog prints the last lines of mail_logs (tail).
-func (m *MTA) TailLog(out io.Writer) error {
-	var ring []string
-	m.scanLogs(func(l string) {
-		ring = append(ring, l)
-		if len(ring) > tailLines {
-			ring = ring[1:]
-		}
-	})
-	for _, l := range ring {
-		fmt.Fprintln(out, l)
-	}
-	return nil
-}
-
-// GrepLog prints the mail_logs lines that match the regular expression
-// pattern (grep).
-func (m *MTA) GrepLog(out io.Writer, pattern string) error {
-	if pattern == "" {
-		return fmt.Errorf("grep needs a pattern")
-	}
-	re, err := regexp.Compile(pattern)
-	if err != nil {
-		return fmt.Errorf("Invalid regular expression %q: %v", pattern, err)
-	}
-	n := 0
-	m.scanLogs(func(l string) {
-		if re.MatchString(l) {
-			fmt.Fprintln(out, l)
-			n++
-		}
-	})
-	if n == 0 {
-		fmt.Fprintln(out, "No matching lines were found.")
-	}
-	return nil
 }
 
 var (

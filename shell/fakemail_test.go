@@ -124,12 +124,6 @@ func (f *fakeMail) FindEvent(w io.Writer, q mailapi.EventQuery) error {
 	return f.got(w, call, "findevent", "--subject", q.Subject)
 }
 
-func (f *fakeMail) TailLog(w io.Writer) error { return f.got(w, "TailLog()", "tail", "mail_logs") }
-
-func (f *fakeMail) GrepLog(w io.Writer, pattern string) error {
-	return f.got(w, fmt.Sprintf("GrepLog(%q)", pattern), "grep", pattern, "mail_logs")
-}
-
 func (f *fakeMail) DMARCReport(w io.Writer) error {
 	return f.got(w, "DMARCReport()", "dmarcconfig", "report")
 }
@@ -170,9 +164,6 @@ func TestMailRequests(t *testing.T) {
 		{"findevent --from ^bob", "FindEvent({MID:0 From:^bob To: Subject:})"},
 		{"findevent --to x@", "FindEvent({MID:0 From: To:x@ Subject:})"},
 		{"findevent --subject report", "FindEvent({MID:0 From: To: Subject:report})"},
-		{"tail", "TailLog()"},
-		{"tail mail_logs", "TailLog()"},
-		{`grep "MID 5" mail_logs`, `GrepLog("MID 5")`},
 	}
 	for _, c := range cases {
 		s, _, _ := batchSession(t, newStore(t))

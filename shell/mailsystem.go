@@ -61,11 +61,6 @@ type MailSystem interface {
 	// FindEvent prints the mail_logs lines of the messages q chooses, with
 	// their connections' lines (findevent).
 	FindEvent(w io.Writer, q mailapi.EventQuery) error
-	// TailLog prints the last lines of mail_logs (tail).
-	TailLog(w io.Writer) error
-	// GrepLog prints the mail_logs lines that match the regular
-	// expression pattern (grep).
-	GrepLog(w io.Writer, pattern string) error
 	// DMARCReport sends the DMARC aggregate reports of the records
 	// collected so far, now (dmarcconfig report).
 	DMARCReport(w io.Writer) error

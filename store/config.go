@@ -37,6 +37,9 @@ type Config struct {
 	// DomainKeys is the domainkeys command: DKIM signing keys and
 	// profiles (domainkeys.go); absent while never set.
 	DomainKeys DomainKeys `json:"domainkeys,omitzero"`
+	// Logs is logconfig (logsubs.go); nil in a tree written before it
+	// existed, which LogSubscriptions reads as the default ones.
+	Logs []LogSubscription `json:"log_subscriptions,omitempty"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -109,5 +109,6 @@ func Default(hostname, adminHash string) *Config {
 		Outgoing:    []MailPolicy{{Name: "DEFAULT"}},
 		Users:       []User{{Name: "admin", FullName: "Administrator", Role: RoleAdmin, PasswordHash: adminHash}},
 		SSH:         SSHConfig{Address: "127.0.0.1", Port: 2222},
+		Logs:        DefaultLogSubscriptions(),
 	}
 }

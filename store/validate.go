@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 	c.validateDomainKeys(&p)
 	c.validateDMARC(&p)
 	c.validateDMARCProfiles(&p)
+	c.validateLogs(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
-	"seg/internal/aslog"
 	"seg/mta"
 	"seg/mta/cpuload"
 	"seg/store"
@@ -15,10 +13,10 @@ import (
 type mtaDeps struct {
 	DataDir string      // the data dir; the queue lives in DataDir/queue
 	Store   store.Store // the running configuration, with Watch for reloads
-	// OpenLog opens DataDir/logs/NAME (e.g. "mail_logs") in the AsyncOS
-	// file form; main reopens it on SIGHUP and closes it at exit. An
-	// *aslog.Log has Info and Warning, so it is an mta/maillog.Logger.
-	OpenLog func(name string) (*aslog.Log, error)
+	// Logs are the log subscriptions: the MTA writes mail_logs and the
+	// bounce log through their writers (mta/maillog.Loggers) and reads
+	// logs/mail_logs (findevent).
+	Logs *logSet
 	// Logf reports process-level problems on stderr.
 	Logf func(format string, args ...any)
 	// Authenticate checks SMTP AUTH passwords: the SSH server's check,
@@ -35,10 +33,7 @@ const shutdownGrace = 10 * time.Second
 // stop, which stops accepting, finishes or safely abandons deliveries in
 // flight, and returns when the queue is closed (SPEC 1).
 func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
-	ml, err := deps.OpenLog("mail_logs")
-	if err != nil {
-		return nil, nil, err
-	}
+	ml := deps.Logs.writer(store.LogMailLogs)
 	// The machine's CPU load, for the.tdc.queue's background priority
 	// (mta/tdc); sampled until the process ends.
 	load := cpuload.New()
@@ -47,8 +42,11 @@ func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
 		DataDir: deps.DataDir,
 		Store:   deps.Store,
 		Log:     ml,
-		LogDir:  filepath.Dir(ml.Path()),
-		Busy:    load.Busy,
+		LogDir:  deps.Logs.dir,
+		// One line per bounced or delayed recipient (logconfig type
+		// bounces).
+		BounceLog: deps.Logs.writer(store.LogBounces),
+		Busy:      load.Busy,
 		// SMTP AUTH logins count toward the SSH logins' lockout.
 		Authenticate: deps.Authenticate,
 	})

@@ -15,6 +15,7 @@ import (
 	"seg/internal/sshd"
 	"seg/mta/metrics"
 	"seg/shell/commands"
+	"seg/store"
 )
 
 // gcPercent is seg run's GOGC unless the environment sets one.
@@ -82,14 +83,13 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if !created && *hostname != "" && *hostname != snap.Config.System.Hostname {
 		logf("--hostname %s ignored: the configuration exists (hostname %s)", *hostname, snap.Config.System.Hostname)
 	}
-	logs := newLogSet(d)
+	logs := newLogSet(d, logf)
 	defer func() {
 		if err := logs.close(); err != nil {
 			logf("closing logs: %v", err)
 		}
 	}()
-	cli, err := logs.open("cli_logs")
-	if err != nil {
+	if err := logs.apply(snap.Config); err != nil {
 		return fail(err)
 	}
 
@@ -102,7 +102,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	// The SSH server exists before the mail system, which takes its
 	// password check for SMTP AUTH; it runs (and opens sessions on a)
 	// only once both are up.
-	clog := &cliLog{log: cli}
+	go logs.follow(ctx, st, logf)
+	clog := &cliLog{log: logs.writer(store.LogCLILogs), auth: logs.writer(store.LogAuthentication)}
 	var a *admin
 	sshSrv := &sshd.Server{
 		Store:    st,
@@ -122,15 +123,17 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	authenticate := func(user, password string) error {
 		_, err := sshSrv.Authenticate(user, password)
+		clog.smtpAuth(user, err)
 		return err
 	}
-	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, OpenLog: logs.open, Logf: logf, Authenticate: authenticate})
+	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, Logs: logs, Logf: logf, Authenticate: authenticate})
 	if err != nil {
 		return fail(fmt.Errorf("starting the mail system: %w", err))
 	}
 	defer stopMTA()
+	go logs.status(ctx, mail.StatusLogLine)
 
-	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog}
+	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog, logs: logs.m}
 	go initialPW.watch(ctx, st)
 	// Before any session can start: sessions show where the services
 	// really listen, and commits that move them are tried first.

@@ -66,6 +66,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 				lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, f))
 			}
 			hard = append(hard, failed{rc, f})
+			x.bounceLog("Bounced", m, rc, f)
 			x.d.Counters.HardBounced(j.dest, hardKind(f), 1)
 			if f.Kind == FailTLS {
 				x.d.Counters.TLSHardBounced(j.dest, 1)
@@ -75,6 +76,9 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		}
 		x.d.Counters.SoftBounced(j.dest, 1)
 		next, ok := j.pol.NextRetry(m, rc.Attempts, now)
+		if ok {
+			x.bounceLog("Delayed", m, rc, f)
+		}
 		switch {
 		case j.sp == nil:
 			lines = append(lines, bouncedLine("Delayed", dcid, m.MID, o.rid, f))
@@ -90,6 +94,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 			}
 			rc.LastError = f.Error()
 			hard = append(hard, failed{rc, ef})
+			x.bounceLog("Bounced", m, rc, ef)
 			x.d.Counters.HardBounced(j.dest, counters.HardExpired, 1)
 			ups = append(ups, queue.Update{RID: o.rid, State: queue.Expired, LastError: f.Error()})
 			continue

@@ -27,6 +27,7 @@ func Commands() []*shell.Command {
 		metricsconfigCommand(),
 		certconfigCommand(),
 		addresslistconfigCommand(),
+		logconfigCommand(),
 		bvconfigCommand(),
 		exceptionconfigCommand(),
 		domainkeysCommand(),

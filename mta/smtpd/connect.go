@@ -85,7 +85,7 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 	if b.hat.hat.Policy(dec.Policy) == nil && dec.Policy != "" {
 		s.d.Log.Warning("ICID %d sender group %s names mail flow policy %s, which does not exist: rejecting", icid, dec.Group, dec.Policy)
 	}
-	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, dec.Group, dec.Member, hd.sbrsText(dec.Flow))
+	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, logGroup(dec.Group), dec.Member, hd.sbrsText(dec.Flow))
 	cancel()
 
 	hostname := lc.Hostname

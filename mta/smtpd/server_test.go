@@ -87,7 +87,7 @@ func TestOneMessage(t *testing.T) {
 	lines := e.waitLog("Info: ICID 1 close")
 	wantLog := []string{
 		"Info: New SMTP ICID 1 interface IncomingMail (127.0.0.1) address 127.0.0.2 reverse dns host unknown verified no",
-		"Info: ICID 1 ACCEPT SG ALL match ALL SBRS None",
+		"Info: ICID 1 ACCEPT SG None match ALL SBRS None",
 		"Info: Start MID 1 ICID 1",
 		"Info: MID 1 ICID 1 From: <alice@sender.test>",
 		"Info: MID 1 ICID 1 RID 0 To: <bob@example.com>",

@@ -9,6 +9,7 @@ import (
 	"seg/internal/address"
 	"seg/mta/counters"
 	"seg/mta/dsn"
+	"seg/mta/maillog"
 	"seg/mta/queue"
 )
 
@@ -108,7 +109,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		}
 		log.Info("Message done DCID %d MID %d to RID [%s]%s", dcid, m.MID, ridList(delivered), note)
 		if resp != "" {
-			log.Info("MID %d RID [%s] Response %s", m.MID, ridList(delivered), pyRepr(strings.ReplaceAll(resp, "\n", " ")))
+			log.Info("MID %d RID [%s] Response %s", m.MID, ridList(delivered), maillog.Repr(strings.ReplaceAll(resp, "\n", " ")))
 		}
 		x.d.Counters.Delivered(j.dest, int64(len(delivered)))
 	}
@@ -214,7 +215,7 @@ func (x *Delivery) reportTo(j *job, what string) (to string, ok bool) {
 		to = j.m.From
 	}
 	if _, err := address.Parse(to); err != nil {
-		x.d.Log.Warning("MID %d no %s sent: the bounce address %s is not a valid RFC 5321 address (%v)", j.m.MID, what, pyRepr(to), err)
+		x.d.Log.Warning("MID %d no %s sent: the bounce address %s is not a valid RFC 5321 address (%v)", j.m.MID, what, maillog.Repr(to), err)
 		return "", false
 	}
 	return to, true
@@ -280,8 +281,8 @@ func (x *Delivery) logGenerated(nm *queue.Message, to string) {
 	log.Info("MID %d was generated for bounce of MID %d", mid, nm.OrigMID)
 	log.Info("MID %d ICID 0 From: <>", mid)
 	log.Info("MID %d ICID 0 RID 0 To: <%s>", mid, to)
-	log.Info("MID %d Message-ID %s", mid, pyRepr(nm.MessageID))
-	log.Info("MID %d Subject %s", mid, pyRepr(nm.Subject))
+	log.Info("MID %d Message-ID %s", mid, maillog.Repr(nm.MessageID))
+	log.Info("MID %d Subject %s", mid, maillog.Repr(nm.Subject))
 	log.Info("MID %d ready %d bytes from <>", mid, nm.Size)
 	log.Info("MID %d queued for delivery", mid)
 	x.d.Counters.Add(counters.GenBounceRecipients, 1)

@@ -105,20 +105,6 @@ func TestSMTPFailure(t *testing.T) {
 	}
 }
 
-func TestPyRepr(t *testing.T) {
-	for in, want := range map[string]string{
-		"2.0.0 Ok: queued as X": "'2.0.0 Ok: queued as X'",
-		"it's":                  `"it's"`,
-		`it's "x"`:              `'it\'s "x"'`,
-		`back\slash`:            `'back\\slash'`,
-		"tab\there":             `'tab\there'`,
-	} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestFindRoute(t *testing.T) {
 	cfg := &store.Config{}
 	cfg.System.Routes = []store.SMTPRoute{

@@ -174,10 +174,10 @@ func (s *session) Data(r io.Reader) error {
 	}
 
 	if hasID {
-		s.log().Info("MID %d Message-ID %s", mid, pyQuote(msgID))
+		s.log().Info("MID %d Message-ID %s", mid, maillog.Repr(msgID))
 	}
 	if hasSubject {
-		s.log().Info("MID %d Subject %s", mid, pyQuote(subject))
+		s.log().Info("MID %d Subject %s", mid, maillog.Repr(subject))
 	}
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
 	parts, rules := s.split(in.cfg, m, relay)

@@ -64,7 +64,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 			if j.sp != nil {
 				lines = append(lines, j.sp.Failed(m, f)...)
 			} else {
-				lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, f))
+				lines = append(lines, bouncedLine("Bounced", dcid, m, rc, f))
 			}
 			hard = append(hard, failed{rc, f})
 			x.d.Counters.HardBounced(j.dest, hardKind(f), 1)
@@ -75,7 +75,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		next, ok := j.pol.NextRetry(m, rc.Attempts, now)
 		switch {
 		case j.sp == nil:
-			lines = append(lines, bouncedLine("Delayed", dcid, m.MID, o.rid, f))
+			lines = append(lines, bouncedLine("Delayed", dcid, m, rc, f))
 		case ok:
 			lines = append(lines, j.sp.Delayed(m, f, next)...)
 		default:
@@ -84,7 +84,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		if !ok {
 			ef := expiredFailure()
 			if j.sp == nil {
-				lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, ef))
+				lines = append(lines, bouncedLine("Bounced", dcid, m, rc, ef))
 			}
 			rc.LastError = f.Error()
 			hard = append(hard, failed{rc, ef})
@@ -125,7 +125,10 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		if j.sp != nil {
 			break // the Special's Delayed lines said when
 		}
-		log.Info("MID %d to RID [%s] pending till %s [%s]", m.MID, ridList(pending[t]), t.Local().Format(ctimeLayout), j.pol.Name())
+		// The newer form (S:196); parsers route on "Message n to RID [..]
+		// pending till" (SC4S), and the bounce profile's name, which the
+		// 2004 form appended, no current line shows.
+		log.Info("Message %d to RID [%s] pending till %s", m.MID, ridList(pending[t]), t.Local().Format(ctimeLayout))
 	}
 	// The queue forgets a message once its last recipient is final:
 	// read the original for the DSN first.
@@ -147,14 +150,22 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 	return ups
 }
 
-// bouncedLine is a Bounced or Delayed line. SMTP replies carry the
-// (empty) list of logged headers, as AsyncOS writes them.
-func bouncedLine(what string, dcid, mid int64, rid int, f *Failure) string {
-	s := fmt.Sprintf("%s: DCID %d MID %d to RID %d - %s %s", what, dcid, mid, rid, f.reason(), f.logTuple())
-	if f.Code != 0 {
-		s += " []"
-	}
-	return s
+// bouncedLine is a Bounced or Delayed line in the newer AsyncOS form
+// (reference/mail_logs.sample S:200-202):
+//
+//	Bounced: DCID 8 MID 9 From: <s@x> To: <r@y> RID 0 - 5.1.1 - Bad destination mailbox address ('550', ['...'])
+//
+// rather than the 2003 form "Bounced: DCID 8 MID 9 to RID 0 - ... []".
+// The newer one carries the envelope, which Splunk's rex example, the
+// Cribl pack and Elastic's bounce pipeline take as sender and recipient;
+// the older one leaves every parser to join the MID's From and To lines.
+// Only TA-messagetracking's "to RID n - (status)" rex is lost, and the
+// status text is still there for anything that reads the line. No
+// trailing " []": the newer lines have none (it was the requested
+// headers list, which seg never logs).
+func bouncedLine(what string, dcid int64, m *queue.Message, rc queue.Recipient, f *Failure) string {
+	return fmt.Sprintf("%s: DCID %d MID %d From: <%s> To: <%s> RID %d - %s %s",
+		what, dcid, m.MID, m.From, rc.Addr, rc.RID, f.reason(), f.logTuple())
 }
 
 func hardKind(f *Failure) counters.HardKind {

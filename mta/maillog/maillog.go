@@ -16,10 +16,46 @@ type Logger interface {
 	Warning(format string, args ...any)
 }
 
+// Flusher is a Logger that keeps lines in a buffer (internal/aslog:
+// thousands of lines a second cost one write each otherwise) and writes
+// them out on Flush.
+type Flusher interface {
+	Flush() error
+}
+
+// Flush writes out what l holds in its buffer, when it has one, at the
+// points where a line must not be lost to a crash (kill -9) because
+// someone was told: before the 250 that accepts a message, after a
+// delivery's results. Write errors are the log's to report (Flush's
+// caller cannot do better than go on).
+func Flush(l Logger) {
+	if f, ok := l.(Flusher); ok {
+		f.Flush()
+	}
+}
+
 // Memory is a Logger that keeps lines in memory, for tests.
 type Memory struct {
-	mu    sync.Mutex
-	lines []string
+	mu      sync.Mutex
+	lines   []string
+	flushed int // lines logged before the last Flush
+}
+
+// Flush marks every line logged so far as written out (Flusher), for
+// tests of when the MTA flushes.
+func (m *Memory) Flush() error {
+	m.mu.Lock()
+	m.flushed = len(m.lines)
+	m.mu.Unlock()
+	return nil
+}
+
+// Flushed returns how many of Lines were logged before the last Flush:
+// those a crash would not have lost had they been in a file.
+func (m *Memory) Flushed() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.flushed
 }
 
 // Info records an Info line.

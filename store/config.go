@@ -12,7 +12,10 @@ import (
 // (Current, Get, Watch) is an immutable snapshot: readers must not modify
 // it; editors work on Clone().
 type Config struct {
-	System       System          `json:"system"`
+	System System `json:"system"`
+	// Interfaces are the IP interfaces' names (interfaceconfig,
+	// interfaces.go); absent in configurations older than them.
+	Interfaces   []IPInterface   `json:"interfaces,omitempty"`
 	Listeners    []Listener      `json:"listeners"`
 	DestDefault  Params          `json:"dest_default"` // destconfig DEFAULT: complete
 	Destinations []Destination   `json:"destinations"` // per-domain overrides, in order

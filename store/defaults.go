@@ -102,6 +102,7 @@ func Default(hostname, adminHash string) *Config {
 			Hostname: hostname,
 			DNS:      DNSConfig{UseSystem: true},
 		},
+		Interfaces:  DefaultInterfaces(),
 		Listeners:   []Listener{l},
 		DestDefault: DefaultDestParams(),
 		Bounce:      []BounceProfile{{Name: "Default", Params: DefaultBounceParams()}},

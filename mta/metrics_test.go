@@ -34,10 +34,10 @@ func TestMetricsTDCResults(t *testing.T) {
 			e.send(1, "alice@client.test", []string{"a@example.test"}, testBody)
 			e.waitLog("Message finished MID 1 done")
 			if c.result == "expired" {
-				e.waitLog("TDC: MID 1 delivery delayed")
+				e.waitLog("TDC: MID 2 delivery delayed") // the journal copy of MID 1
 				e.tick(tdc.RetryWait)
 			}
-			e.waitLog("TDC: MID 1 ", c.final)
+			e.waitLog("TDC: MID 2 ", c.final)
 			e.waitEmpty()
 			srv := httptest.NewServer(metrics.Handler(e.m.Metrics()))
 			defer srv.Close()

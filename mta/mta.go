@@ -32,7 +32,9 @@ type Options struct {
 	// Tracking is message tracking's index of mail_logs (findevent),
 	// fed by the log's writer; nil: findevent says it is not available.
 	Tracking *tracking.Index
-	Now      func() time.Time
+	// BounceLog is the bounce log (logconfig type bounces); nil: none.
+	BounceLog maillog.Logger
+	Now       func() time.Time
 	// Dial overrides outbound dialling (tests); nil dials for real.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Resolvers overrides DNS (tests); nil builds resolvers from dnsconfig.
@@ -92,13 +94,14 @@ func Start(o Options) (*MTA, error) {
 		resolvers = r.For
 	}
 	m.delivery = delivery.New(delivery.Deps{
-		Config:   m.config,
-		Queue:    q,
-		Counters: m.counters,
-		Log:      o.Log,
-		Resolver: resolvers,
-		Now:      o.Now,
-		Dial:     o.Dial,
+		Config:    m.config,
+		Queue:     q,
+		Counters:  m.counters,
+		Log:       o.Log,
+		BounceLog: o.BounceLog,
+		Resolver:  resolvers,
+		Now:       o.Now,
+		Dial:      o.Dial,
 		// Journal copies: their own retry table, the.tdc.queue's
 		// connections and log lines (SPEC 6).
 		Retry:   tdc.RetryFor(nil),

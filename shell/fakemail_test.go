@@ -168,12 +168,6 @@ func (f *fakeMail) TrackingFiles() ([]mailapi.LogFile, error) {
 	}, nil
 }
 
-func (f *fakeMail) TailLog(w io.Writer) error { return f.got(w, "TailLog()", "tail", "mail_logs") }
-
-func (f *fakeMail) GrepLog(w io.Writer, pattern string) error {
-	return f.got(w, fmt.Sprintf("GrepLog(%q)", pattern), "grep", pattern, "mail_logs")
-}
-
 func (f *fakeMail) DMARCReport(w io.Writer) error {
 	return f.got(w, "DMARCReport()", "dmarcconfig", "report")
 }
@@ -220,9 +214,6 @@ func TestMailRequests(t *testing.T) {
 			time.Date(2026, 12, 2, 23, 59, 59, 0, time.Local).Format(time.RFC3339) + ")"},
 		{"findevent --mid 5 --since 2026-12-01T10:30", "FindEvent(--mid 5 --since " +
 			time.Date(2026, 12, 1, 10, 30, 0, 0, time.Local).Format(time.RFC3339) + ")"},
-		{"tail", "TailLog()"},
-		{"tail mail_logs", "TailLog()"},
-		{`grep "MID 5" mail_logs`, `GrepLog("MID 5")`},
 	}
 	for _, c := range cases {
 		s, _, _ := batchSession(t, newStore(t))

@@ -82,7 +82,7 @@ func (m mailCmd) command() *Command {
 }
 
 // MailCommands returns the commands served by the running MTA (tophosts,
-// hoststatus, status, workqueue, the queue commands, findevent, tail, grep).
+// hoststatus, status, workqueue, the queue commands, findevent).
 func MailCommands() []*Command {
 	selector := []string{"--domain", "--sender", "--all"}
 	cmds := []mailCmd{
@@ -177,33 +177,6 @@ func MailCommands() []*Command {
 		listenerCmd("suspendlistener", "Stop accepting connections on one listener or all.", MailSystem.SuspendListener),
 		listenerCmd("resumelistener", "Accept connections again on one listener or all.", MailSystem.ResumeListener),
 		findeventCmd(),
-		{
-			name: "tail", help: "Show the last 40 lines of a log.",
-			usage:  []string{"tail [mail_logs]"},
-			access: AccessReadOnly, sub: []string{"mail_logs"},
-			check: func(c *Ctx, args []string) (mailCall, error) {
-				if len(args) == 1 && args[0] == "mail_logs" {
-					return MailSystem.TailLog, nil
-				}
-				return nil, errors.New("Usage: tail [mail_logs] (the only log is mail_logs)")
-			},
-			plain: MailSystem.TailLog,
-		},
-		{
-			name: "grep", help: "Search a log for lines matching a regular expression.",
-			usage:  []string{"grep PATTERN [mail_logs]"},
-			access: AccessReadOnly,
-			check: func(c *Ctx, args []string) (mailCall, error) {
-				if (len(args) == 1 || len(args) == 2 && args[1] == "mail_logs") && args[0] != "" {
-					return grepLog(args[0]), nil
-				}
-				return nil, errors.New("Usage: grep PATTERN [mail_logs] (the only log is mail_logs)")
-			},
-			ask: func(c *Ctx) (mailCall, error) {
-				p, err := c.AskRequired("Enter the regular expression to grep.", "", nil)
-				return grepLog(p), err
-			},
-		},
 	}
 	out := make([]*Command, len(cmds))
 	for i, m := range cmds {
@@ -218,10 +191,6 @@ func topHosts(o mailapi.HostOrder) mailCall {
 
 func status(detail bool) mailCall {
 	return func(ms MailSystem, w io.Writer) error { return ms.Status(w, detail) }
-}
-
-func grepLog(pattern string) mailCall {
-	return func(ms MailSystem, w io.Writer) error { return ms.GrepLog(w, pattern) }
 }
 
 // nameMethod is a MailSystem method that takes a recipient host or a

@@ -69,11 +69,6 @@ type MailSystem interface {
 	// TrackingFiles lists the mail_logs files message tracking searches,
 	// oldest first.
 	TrackingFiles() ([]mailapi.LogFile, error)
-	// TailLog prints the last lines of mail_logs (tail).
-	TailLog(w io.Writer) error
-	// GrepLog prints the mail_logs lines that match the regular
-	// expression pattern (grep).
-	GrepLog(w io.Writer, pattern string) error
 	// DMARCReport sends the DMARC aggregate reports of the records
 	// collected so far, now (dmarcconfig report).
 	DMARCReport(w io.Writer) error

@@ -38,6 +38,9 @@ type Session struct {
 	Err       io.Writer
 	Audit     AuditLog // may be nil
 	DataDir   string   // saveconfig writes DataDir/configuration/
+	// Logs are the running log subscriptions (rollovernow; tail and
+	// grep flush before reading); nil: none, files read as they are.
+	Logs LogControl
 	// Interactive is true on a terminal; batch and one-shot runs are not.
 	Interactive bool
 	// Now is the clock (nil: time.Now); Loc the zone dates are shown in

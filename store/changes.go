@@ -61,6 +61,7 @@ const (
 	rankDKIMProfile
 	rankDMARCProfile
 	rankDMARCSetup
+	rankLogSub
 )
 
 // objects lists c's objects in a stable order.
@@ -116,6 +117,9 @@ func objects(c *Config) []object {
 		named(rankDMARCProfile, "dmarc profile", pr.Name, true, pr)
 	}
 	one(rankDMARCSetup, "dmarc setup", dmarcSetup(&c.DMARC))
+	for _, l := range c.LogSubscriptions() {
+		named(rankLogSub, "log subscription", l.Name, true, l)
+	}
 	return o
 }
 

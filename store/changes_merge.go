@@ -95,6 +95,10 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		func(p DKIMProfile) string { return objectKey("domainkeys profile", p.Name, true) })
 	out.DMARC.Profiles = mergeList(out.DMARC.Profiles, m.DMARC.Profiles, apply,
 		func(p DMARCProfile) string { return objectKey("dmarc profile", p.Name, true) })
+	if out.Logs != nil || m.Logs != nil {
+		out.Logs = mergeList(out.LogSubscriptions(), m.LogSubscriptions(), apply,
+			func(l LogSubscription) string { return objectKey("log subscription", l.Name, true) })
+	}
 	return out, conflicts
 }
 

@@ -12,7 +12,10 @@ import (
 // (Current, Get, Watch) is an immutable snapshot: readers must not modify
 // it; editors work on Clone().
 type Config struct {
-	System       System          `json:"system"`
+	System System `json:"system"`
+	// Interfaces are the IP interfaces' names (interfaceconfig,
+	// interfaces.go); absent in configurations older than them.
+	Interfaces   []IPInterface   `json:"interfaces,omitempty"`
 	Listeners    []Listener      `json:"listeners"`
 	DestDefault  Params          `json:"dest_default"` // destconfig DEFAULT: complete
 	Destinations []Destination   `json:"destinations"` // per-domain overrides, in order
@@ -37,6 +40,9 @@ type Config struct {
 	// DomainKeys is the domainkeys command: DKIM signing keys and
 	// profiles (domainkeys.go); absent while never set.
 	DomainKeys DomainKeys `json:"domainkeys,omitzero"`
+	// Logs is logconfig (logsubs.go); nil in a tree written before it
+	// existed, which LogSubscriptions reads as the default ones.
+	Logs []LogSubscription `json:"log_subscriptions,omitempty"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

@@ -102,6 +102,7 @@ func Default(hostname, adminHash string) *Config {
 			Hostname: hostname,
 			DNS:      DNSConfig{UseSystem: true},
 		},
+		Interfaces:  DefaultInterfaces(),
 		Listeners:   []Listener{l},
 		DestDefault: DefaultDestParams(),
 		Bounce:      []BounceProfile{{Name: "Default", Params: DefaultBounceParams()}},
@@ -109,5 +110,6 @@ func Default(hostname, adminHash string) *Config {
 		Outgoing:    []MailPolicy{{Name: "DEFAULT"}},
 		Users:       []User{{Name: "admin", FullName: "Administrator", Role: RoleAdmin, PasswordHash: adminHash}},
 		SSH:         SSHConfig{Address: "127.0.0.1", Port: 2222},
+		Logs:        DefaultLogSubscriptions(),
 	}
 }

@@ -22,6 +22,7 @@ func (p *problems) add(format string, args ...any) {
 func (c *Config) Validate() error {
 	var p problems
 	c.validateSystem(&p)
+	c.validateInterfaces(&p)
 	c.validateListeners(&p)
 	c.validateCerts(&p)
 	c.validateDest(&p)
@@ -37,6 +38,7 @@ func (c *Config) Validate() error {
 	c.validateDomainKeys(&p)
 	c.validateDMARC(&p)
 	c.validateDMARCProfiles(&p)
+	c.validateLogs(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -143,15 +143,16 @@ func cliOffline(dir string, req cliRequest, stdin *os.File, stdout, stderr io.Wr
 			initialPW.check(snap.Config)
 		}
 	}()
-	logs := newLogSet(d)
+	logs := newLogSet(d, func(format string, args ...any) { fmt.Fprintf(stderr, "seg cli: "+format+"\n", args...) }, nil)
 	defer logs.close()
-	cli, err := logs.open("cli_logs")
-	if err != nil {
+	if snap, err := st.Current(); err != nil {
+		return exitFail, err
+	} else if err := logs.apply(snap.Config); err != nil {
 		return exitFail, err
 	}
 	// Offline nothing of seg's listens: every new address must bind.
 	st.SetCommitCheck(bindCheck(nil))
-	a := &admin{dir: d, store: st, cmds: commands.Registry(), log: &cliLog{log: cli}}
+	a := &admin{dir: d, store: st, cmds: commands.Registry(), log: &cliLog{log: logs.writer(store.LogCLILogs), auth: logs.writer(store.LogAuthentication)}, logs: logs.m}
 	s, err := a.newSession(req.hello.User, "offline", stdout, stderr)
 	if err != nil {
 		return exitFail, err

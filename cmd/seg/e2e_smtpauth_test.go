@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-sasl"
@@ -45,5 +46,22 @@ func TestSMTPAuthFailuresLockSSH(t *testing.T) {
 	}
 	if err := auth(pw); err == nil {
 		t.Fatal("the locked account passed SMTP AUTH")
+	}
+	// The authentication log (a default subscription) has each check.
+	a.MustCli("rollovernow authentication") // everything on disk
+	saved, _ := filepath.Glob(filepath.Join(a.Dir, "logs", "authentication.@*.s"))
+	if len(saved) != 1 {
+		t.Fatalf("authentication saved files: %v", saved)
+	}
+	b, _ := os.ReadFile(saved[0])
+	log := string(b)
+	if n := strings.Count(log, "Info: The user dave successfully authenticated using SMTP AUTH."); n != 1 {
+		t.Errorf("%d SMTP AUTH successes logged, want 1:\n%s", n, log)
+	}
+	if n := strings.Count(log, "Warning: An SMTP authentication attempt by the user dave failed: "); n != 6 {
+		t.Errorf("%d SMTP AUTH failures logged, want 6 (5 wrong passwords, 1 locked):\n%s", n, log)
+	}
+	if !strings.Contains(log, "Warning: An authentication attempt by the user dave from 127.0.0.1 failed using an SSH connection: ") {
+		t.Errorf("the SSH failure is not logged:\n%s", log)
 	}
 }

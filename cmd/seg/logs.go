@@ -1,75 +1,100 @@
 package main
 
 import (
-	"errors"
-	"sync"
+	"context"
+	"time"
 
 	"seg/internal/aslog"
+	"seg/internal/logsub"
+	"seg/mta/tracking"
+	"seg/store"
 )
 
-// Log file sizes and retention: AsyncOS rolls log files over at 10 MB by
-// default and keeps a bounded number of them.
-const (
-	logMaxSize  = 10 << 20
-	logMaxFiles = 10
-)
-
-// logSet opens the appliance's log files under DIR/logs, reopens them on
-// SIGHUP and closes them at exit.
+// logSet runs the appliance's log subscriptions (logconfig) under
+// DIR/logs: it starts them from the running configuration, follows
+// commits (hot reload), reopens the files on SIGHUP and closes them at
+// exit.
 type logSet struct {
-	dir  string
-	opts aslog.Options
-
-	mu   sync.Mutex
-	logs []*aslog.Log
+	dir string
+	m   *logsub.Manager
 }
 
-func newLogSet(d *dataDir) *logSet {
-	return &logSet{
-		dir:  d.file("logs"),
-		opts: aslog.Options{MaxSize: logMaxSize, MaxFiles: logMaxFiles, Version: version, Serial: d.serial},
+// newLogSet makes the set; ix (nil: none) is message tracking's index,
+// opened on the same directory: it sees every line written (its Line
+// ignores the files that are not mail_logs) and hears of every rotation.
+func newLogSet(d *dataDir, logf func(string, ...any), ix *tracking.Index) *logSet {
+	dir := d.file("logs")
+	o := logsub.Options{
+		Dir:  dir,
+		File: aslog.Options{Version: version, Serial: d.serial},
+		Logf: logf,
 	}
-}
-
-// open opens logs/name.
-func (s *logSet) open(name string) (*aslog.Log, error) {
-	return s.openObserved(name, nil)
-}
-
-// openObserved opens logs/name with obs following its lines and renames
-// (mail_logs: message tracking's index).
-func (s *logSet) openObserved(name string, obs aslog.Observer) (*aslog.Log, error) {
-	opts := s.opts
-	opts.Observer = obs
-	l, err := aslog.Open(s.dir, name, opts)
-	if err != nil {
-		return nil, err
+	if ix != nil {
+		o.File.Observer = ix
+		o.OnRotate = func(r aslog.Rotation) {
+			ix.Renamed(r.From, r.To)
+			for _, p := range r.Removed {
+				ix.Renamed(p, "")
+			}
+		}
 	}
-	s.mu.Lock()
-	s.logs = append(s.logs, l)
-	s.mu.Unlock()
-	return l, nil
+	return &logSet{dir: dir, m: logsub.New(o)}
+}
+
+// apply makes cfg's subscriptions the running ones.
+func (s *logSet) apply(cfg *store.Config) error {
+	return s.m.Apply(cfg.LogSubscriptions(), cfg.System.Hostname)
+}
+
+// writer returns the writer of one log type.
+func (s *logSet) writer(typ string) *logsub.Writer { return s.m.Writer(typ) }
+
+// follow applies every committed configuration until ctx ends, and
+// rotates the files due by time. A subscription that cannot start (its
+// file cannot be opened) leaves the previous ones running and says why.
+func (s *logSet) follow(ctx context.Context, st store.Store, logf func(string, ...any)) {
+	go s.m.Run(ctx.Done())
+	snaps, stop := st.Watch()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case snap, ok := <-snaps:
+			if !ok {
+				return
+			}
+			if err := s.apply(snap.Config); err != nil {
+				logf("log subscriptions: %v (the previous ones keep running)", err)
+			}
+		}
+	}
 }
 
 // reopen reopens every file by name (after an external rotation).
-func (s *logSet) reopen() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var errs []error
-	for _, l := range s.logs {
-		errs = append(errs, l.Reopen())
-	}
-	return errors.Join(errs...)
-}
+func (s *logSet) reopen() error { return s.m.Reopen() }
 
-// close flushes and closes every file.
-func (s *logSet) close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var errs []error
-	for _, l := range s.logs {
-		errs = append(errs, l.Close())
+// close flushes and closes every file and stops the syslog senders.
+func (s *logSet) close() error { return s.m.Close() }
+
+// statusInterval is how often the status log gets its counters line
+// (AsyncOS's default for status logs).
+const statusInterval = time.Minute
+
+// status writes line() to the status logs every statusInterval until
+// ctx ends; nothing is computed while no status subscription exists.
+func (s *logSet) status(ctx context.Context, line func() string) {
+	t := time.NewTicker(statusInterval)
+	defer t.Stop()
+	w := s.writer(store.LogStatus)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s.m.Wants(store.LogStatus, aslog.Info) {
+				w.Print(aslog.Info, line())
+			}
+		}
 	}
-	s.logs = nil
-	return errors.Join(errs...)
 }

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
-	"seg/internal/aslog"
 	"seg/mta"
 	"seg/mta/cpuload"
 	"seg/mta/tracking"
@@ -16,13 +14,13 @@ import (
 type mtaDeps struct {
 	DataDir string      // the data dir; the queue lives in DataDir/queue
 	Store   store.Store // the running configuration, with Watch for reloads
-	// LogDir is where the logs live (DataDir/logs).
-	LogDir string
-	// OpenLog opens LogDir/NAME (e.g. "mail_logs") in the AsyncOS file
-	// form, with obs (nil: none) following its lines and renames; main
-	// reopens it on SIGHUP and closes it at exit. An *aslog.Log has Info
-	// and Warning, so it is an mta/maillog.Logger.
-	OpenLog func(name string, obs aslog.Observer) (*aslog.Log, error)
+	// Logs are the log subscriptions: the MTA writes mail_logs and the
+	// bounce log through their writers (mta/maillog.Loggers) and reads
+	// logs/mail_logs (findevent).
+	Logs *logSet
+	// Tracking is message tracking's index of logs/mail_logs, which the
+	// log set feeds (findevent reads it).
+	Tracking *tracking.Index
 	// Logf reports process-level problems on stderr.
 	Logf func(format string, args ...any)
 	// Authenticate checks SMTP AUTH passwords: the SSH server's check,
@@ -39,17 +37,7 @@ const shutdownGrace = 10 * time.Second
 // stop, which stops accepting, finishes or safely abandons deliveries in
 // flight, and returns when the queue is closed (SPEC 1).
 func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
-	// Message tracking's index catches up with mail_logs before the log
-	// is opened, then follows it line by line (mta/tracking).
-	ix, err := tracking.Open(deps.LogDir, tracking.Options{Logf: deps.Logf})
-	if err != nil {
-		return nil, nil, err
-	}
-	ml, err := deps.OpenLog("mail_logs", ix)
-	if err != nil {
-		ix.Close()
-		return nil, nil, err
-	}
+	ml := deps.Logs.writer(store.LogMailLogs)
 	// The machine's CPU load, for the.tdc.queue's background priority
 	// (mta/tdc); sampled until the process ends.
 	load := cpuload.New()
@@ -58,14 +46,16 @@ func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
 		DataDir:  deps.DataDir,
 		Store:    deps.Store,
 		Log:      ml,
-		LogDir:   filepath.Dir(ml.Path()),
-		Tracking: ix,
-		Busy:     load.Busy,
+		LogDir:   deps.Logs.dir,
+		Tracking: deps.Tracking,
+		// One line per bounced or delayed recipient (logconfig type
+		// bounces).
+		BounceLog: deps.Logs.writer(store.LogBounces),
+		Busy:      load.Busy,
 		// SMTP AUTH logins count toward the SSH logins' lockout.
 		Authenticate: deps.Authenticate,
 	})
 	if err != nil {
-		ix.Close()
 		return nil, nil, err
 	}
 	stop := func() {
@@ -73,11 +63,6 @@ func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
 		defer cancel()
 		if err := m.Close(c); err != nil {
 			deps.Logf("stopping the mail system: %v", err)
-		}
-		// Lines logged later (none but at exit) are indexed at the next
-		// start.
-		if err := ix.Close(); err != nil {
-			deps.Logf("closing the tracking index: %v", err)
 		}
 	}
 	return m, stop, nil

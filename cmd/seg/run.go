@@ -14,7 +14,9 @@ import (
 	"seg/internal/metricsd"
 	"seg/internal/sshd"
 	"seg/mta/metrics"
+	"seg/mta/tracking"
 	"seg/shell/commands"
+	"seg/store"
 )
 
 // gcPercent is seg run's GOGC unless the environment sets one.
@@ -82,14 +84,26 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if !created && *hostname != "" && *hostname != snap.Config.System.Hostname {
 		logf("--hostname %s ignored: the configuration exists (hostname %s)", *hostname, snap.Config.System.Hostname)
 	}
-	logs := newLogSet(d)
+	// Message tracking's index catches up with mail_logs before the
+	// subscriptions open it, then follows it line by line (mta/tracking);
+	// it is closed after the logs (deferred first), so that it sees their
+	// last lines.
+	ix, err := tracking.Open(d.file("logs"), tracking.Options{Logf: logf})
+	if err != nil {
+		return fail(err)
+	}
+	defer func() {
+		if err := ix.Close(); err != nil {
+			logf("closing the tracking index: %v", err)
+		}
+	}()
+	logs := newLogSet(d, logf, ix)
 	defer func() {
 		if err := logs.close(); err != nil {
 			logf("closing logs: %v", err)
 		}
 	}()
-	cli, err := logs.open("cli_logs")
-	if err != nil {
+	if err := logs.apply(snap.Config); err != nil {
 		return fail(err)
 	}
 
@@ -102,7 +116,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	// The SSH server exists before the mail system, which takes its
 	// password check for SMTP AUTH; it runs (and opens sessions on a)
 	// only once both are up.
-	clog := &cliLog{log: cli}
+	go logs.follow(ctx, st, logf)
+	clog := &cliLog{log: logs.writer(store.LogCLILogs), auth: logs.writer(store.LogAuthentication)}
 	var a *admin
 	sshSrv := &sshd.Server{
 		Store:    st,
@@ -122,15 +137,17 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	authenticate := func(user, password string) error {
 		_, err := sshSrv.Authenticate(user, password)
+		clog.smtpAuth(user, err)
 		return err
 	}
-	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, LogDir: logs.dir, OpenLog: logs.openObserved, Logf: logf, Authenticate: authenticate})
+	mail, stopMTA, err := startMTA(ctx, mtaDeps{DataDir: d.path, Store: st, Logs: logs, Tracking: ix, Logf: logf, Authenticate: authenticate})
 	if err != nil {
 		return fail(fmt.Errorf("starting the mail system: %w", err))
 	}
 	defer stopMTA()
+	go logs.status(ctx, mail.StatusLogLine)
 
-	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog}
+	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog, logs: logs.m}
 	go initialPW.watch(ctx, st)
 	// Before any session can start: sessions show where the services
 	// really listen, and commits that move them are tried first.

@@ -17,6 +17,7 @@ type admin struct {
 	ends  shell.Endpoints  // nil offline
 	cmds  *shell.Registry
 	log   *cliLog
+	logs  shell.LogControl // the log subscriptions (rollovernow)
 }
 
 // adminSession is a shell session that logs its login and logout, and
@@ -51,6 +52,7 @@ func (a *admin) newSession(user, source string, stdout, stderr io.Writer) (*admi
 		Err:       stderr,
 		Audit:     audit,
 		DataDir:   a.dir.path,
+		Logs:      a.logs,
 	}
 	a.log.login(u.Name, source)
 	return &adminSession{s: s, audit: audit, log: a.log}, nil

@@ -4,9 +4,11 @@
 //
 // C's ctime stamp in local time (day space-padded), the level word, a
 // colon and the message. A new file starts with the Begin Logfile header;
-// a file that grows past MaxSize is closed with "Logfile rolled over" and
+// a file that grows past MaxSize, or that was begun RolloverTime ago, or
+// on Rollover (rollovernow), is closed with "Logfile rolled over" and
 // "End Logfile" and renamed to NAME.@YYYYMMDDTHHMMSS.s, the stamp being
-// when that file was begun, as AsyncOS names its saved logs.
+// when that file was begun, as AsyncOS names its saved logs. OnRotate
+// tells a reader of the files (message tracking) about each rotation.
 //
 // Lines are buffered: the mail path logs thousands of lines per second,
 // so a write syscall per line is too slow. A line reaches the file when
@@ -66,20 +68,34 @@ type Options struct {
 	Version, Serial string
 	// FlushInterval bounds how long a line stays in the buffer.
 	FlushInterval time.Duration
-	// Observer, when set, sees every line as it is written and every
-	// rename and removal of the log's files (message tracking's index,
-	// mta/tracking). It is called with the log's lock held.
+	// RolloverTime, when positive, rotates a file that was begun that
+	// long ago: checked on every line and on Tick, so that a quiet log
+	// is rotated too (log collectors read only the rotated files).
+	RolloverTime time.Duration
+	// OnRotate, if set, is called after every rotation, outside the
+	// log's lock (it may log), in rotation order.
+	OnRotate func(Rotation)
+	// Observer, when set, sees every line as it is written (message
+	// tracking's index, mta/tracking). It is called with the log's lock
+	// held: it must be quick and must not log.
 	Observer Observer
 }
 
-// Observer follows a log's lines and files. Names are base names in the
-// log's directory.
+// Observer follows a log's lines.
 type Observer interface {
 	// Line: msg (the text after "Level: ") was written to the file name
-	// at offset off; end is the offset after its newline.
+	// (a base name in the log's directory) at offset off; end is the
+	// offset after its newline.
 	Line(name string, off, end int64, t time.Time, msg string)
-	// Renamed: the file oldName is now newName ("" when it was removed).
-	Renamed(oldName, newName string)
+}
+
+// Rotation is one finished rotation: From (the current file's path) was
+// renamed To (its saved name) and a new From begun; Removed lists the
+// saved files retention deleted after it, oldest first.
+type Rotation struct {
+	Name     string
+	From, To string
+	Removed  []string
 }
 
 // Log is one AsyncOS-style log file. It is safe for concurrent use.
@@ -98,6 +114,10 @@ type Log struct {
 	closed  bool
 	lastSec int64 // cached stamp: the Unix second it formats
 	stamp   []byte
+	// done holds rotations not yet reported to OnRotate; hookMu keeps
+	// their reports in order.
+	done   []Rotation
+	hookMu sync.Mutex
 }
 
 // Open opens (or creates) dir/name for appending. A new or empty file
@@ -214,14 +234,14 @@ func (l *Log) Print(level Level, msg string) {
 		msg = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(msg)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return
 	}
 	now := l.opts.Now()
 	// +1 for the newline; the stamp, level and separators are about 32.
 	need := int64(len(ctimeLayout) + len(level) + len(msg) + 4)
-	if l.opts.MaxSize > 0 && l.size > 0 && l.size+need > l.opts.MaxSize {
+	if l.opts.MaxSize > 0 && l.size > 0 && l.size+need > l.opts.MaxSize || l.dueLocked(now) {
 		l.rotateLocked(now)
 	}
 	l.line(now, level, msg)
@@ -232,6 +252,59 @@ func (l *Log) Print(level Level, msg string) {
 		} else {
 			l.timer.Reset(l.opts.FlushInterval)
 		}
+	}
+	rotated := len(l.done) > 0
+	l.mu.Unlock()
+	if rotated {
+		l.report()
+	}
+}
+
+// dueLocked reports whether the current file is RolloverTime old.
+func (l *Log) dueLocked(now time.Time) bool {
+	return l.opts.RolloverTime > 0 && l.f != nil && now.Sub(l.begun) >= l.opts.RolloverTime
+}
+
+// Tick rotates the file if it is due by time; the owner calls it
+// periodically (a quiet log gets no line to check on).
+func (l *Log) Tick() {
+	l.mu.Lock()
+	if !l.closed && l.dueLocked(l.opts.Now()) {
+		l.rotateLocked(l.opts.Now())
+	}
+	l.mu.Unlock()
+	l.report()
+}
+
+// Rollover rotates the file now, whatever its size and age
+// (rollovernow).
+func (l *Log) Rollover() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.rotateLocked(l.opts.Now())
+	err := l.err
+	l.err = nil
+	l.mu.Unlock()
+	l.report()
+	return err
+}
+
+// report hands finished rotations to OnRotate, in order.
+func (l *Log) report() {
+	l.hookMu.Lock()
+	defer l.hookMu.Unlock()
+	l.mu.Lock()
+	done := l.done
+	l.done = nil
+	l.mu.Unlock()
+	if l.opts.OnRotate == nil {
+		return
+	}
+	for _, r := range done {
+		l.opts.OnRotate(r)
 	}
 }
 
@@ -273,9 +346,6 @@ func (l *Log) rotateLocked(now time.Time) {
 		}
 		return
 	}
-	if l.opts.Observer != nil {
-		l.opts.Observer.Renamed(l.name, filepath.Base(saved))
-	}
 	l.f.Close()
 	if err := l.openLocked(); err != nil {
 		// Nowhere left to write: keep the error for Flush and drop
@@ -285,7 +355,10 @@ func (l *Log) rotateLocked(now time.Time) {
 		l.w.Reset(io.Discard)
 		return
 	}
-	l.prune()
+	removed := l.prune()
+	if l.opts.OnRotate != nil {
+		l.done = append(l.done, Rotation{Name: l.name, From: l.Path(), To: saved, Removed: removed})
+	}
 }
 
 // savedName returns the path a finished file is renamed to. Names sort by
@@ -305,21 +378,24 @@ func (l *Log) savedName(begun time.Time) string {
 	return filepath.Join(l.dir, l.name+".@"+stamp.Format(savedLayout)+".s")
 }
 
-// prune removes the oldest saved files beyond MaxFiles.
-func (l *Log) prune() {
+// prune removes the oldest saved files beyond MaxFiles and returns
+// those it removed.
+func (l *Log) prune() []string {
 	if l.opts.MaxFiles <= 0 {
-		return
+		return nil
 	}
 	saved, err := filepath.Glob(filepath.Join(l.dir, l.name+".@*.s"))
 	if err != nil || len(saved) <= l.opts.MaxFiles {
-		return
+		return nil
 	}
 	sort.Strings(saved) // the stamps sort by time
+	var removed []string
 	for _, p := range saved[:len(saved)-l.opts.MaxFiles] {
-		if os.Remove(p) == nil && l.opts.Observer != nil {
-			l.opts.Observer.Renamed(filepath.Base(p), "")
+		if os.Remove(p) == nil {
+			removed = append(removed, p)
 		}
 	}
+	return removed
 }
 
 // timedFlush runs on the flush timer.

@@ -1,7 +1,6 @@
 package aslog
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,24 +8,29 @@ import (
 	"time"
 )
 
-// recorder is an Observer that keeps what it was told.
-type recorder struct{ events []string }
-
-func (r *recorder) Line(name string, off, end int64, _ time.Time, msg string) {
-	r.events = append(r.events, fmt.Sprintf("line %s %d %d %s", name, off, end, msg))
+// seen is one line an Observer was told of.
+type seen struct {
+	name     string
+	off, end int64
+	msg      string
 }
 
-func (r *recorder) Renamed(oldName, newName string) {
-	r.events = append(r.events, fmt.Sprintf("renamed %s -> %q", oldName, newName))
+type recorder struct{ lines []seen }
+
+func (r *recorder) Line(name string, off, end int64, _ time.Time, msg string) {
+	r.lines = append(r.lines, seen{name, off, end, msg})
 }
 
 // TestObserver: every line is reported with the offsets it has in its
-// file, and rotation reports the rename, then retention's removals.
+// file. A file's lines begin at offset 0; the files are, in order, the
+// saved names OnRotate reports, then the current one.
 func TestObserver(t *testing.T) {
 	dir := t.TempDir()
 	c := newClock()
 	rec := &recorder{}
-	l, err := Open(dir, "mail_logs", Options{Now: c.Now, MaxSize: 400, MaxFiles: 1, Observer: rec})
+	var saved []string
+	l, err := Open(dir, "mail_logs", Options{Now: c.Now, MaxSize: 400, Observer: rec,
+		OnRotate: func(r Rotation) { saved = append(saved, r.To) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,60 +41,34 @@ func TestObserver(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Each line's offsets hold that line in the file it was reported in
-	// (under the name it has now, after the renames reported later).
-	names := map[string]string{}
-	var renames, removals int
-	for i := len(rec.events) - 1; i >= 0; i-- {
-		var old, nu string
-		if n, _ := fmt.Sscanf(rec.events[i], "renamed %s -> %q", &old, &nu); n == 2 {
-			if nu == "" {
-				removals++
-				continue
-			}
-			renames++
-			cur := nu
-			if later, ok := names[nu]; ok {
-				cur = later
-			}
-			names[old] = cur
-		}
+	files := append(saved, filepath.Join(dir, "mail_logs"))
+	if len(saved) < 2 {
+		t.Fatalf("want at least 2 rotations, got %v", saved)
 	}
-	if renames < 2 || removals < 1 {
-		t.Fatalf("want at least 2 renames and 1 removal, got %d and %d:\n%s", renames, removals, strings.Join(rec.events, "\n"))
-	}
-	// Walk forward: a line reported for mail_logs lives in the file that
-	// mail_logs was renamed to next (or mail_logs itself at the end).
-	pending := []string{}
-	check := func(file string) {
-		b, err := os.ReadFile(filepath.Join(dir, file))
-		if os.IsNotExist(err) {
-			pending = pending[:0] // removed by retention
-			return
+	k := -1
+	var b []byte
+	checked := 0
+	for _, s := range rec.lines {
+		if s.name != "mail_logs" {
+			t.Errorf("line reported for %q", s.name)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range pending {
-			var name, msg string
-			var off, end int64
-			fmt.Sscanf(e, "line %s %d %d", &name, &off, &end)
-			msg = e[strings.Index(e, fmt.Sprintf(" %d %d ", off, end))+len(fmt.Sprintf(" %d %d ", off, end)):]
-			if end > int64(len(b)) || !strings.HasSuffix(string(b[off:end]), ": "+msg+"\n") || (off > 0 && b[off-1] != '\n') {
-				t.Errorf("%s: bytes %d-%d of %s are not the line %q", e, off, end, file, msg)
+		if s.off == 0 {
+			k++
+			if k >= len(files) {
+				t.Fatalf("%d files begun, %d exist", k+1, len(files))
+			}
+			if b, err = os.ReadFile(files[k]); err != nil {
+				t.Fatal(err)
 			}
 		}
-		pending = pending[:0]
-	}
-	for _, e := range rec.events {
-		var old, nu string
-		if n, _ := fmt.Sscanf(e, "renamed %s -> %q", &old, &nu); n == 2 {
-			if nu != "" && old == "mail_logs" {
-				check(nu)
-			}
+		if k < 0 || s.end > int64(len(b)) || (s.off > 0 && b[s.off-1] != '\n') ||
+			!strings.HasSuffix(string(b[s.off:s.end]), ": "+s.msg+"\n") {
+			t.Errorf("%+v is not a line of %s", s, files[max(k, 0)])
 			continue
 		}
-		pending = append(pending, e)
+		checked++
 	}
-	check("mail_logs")
+	if k != len(files)-1 || checked != len(rec.lines) || checked < 12 {
+		t.Errorf("%d files begun, %d exist; %d of %d lines checked", k+1, len(files), checked, len(rec.lines))
+	}
 }

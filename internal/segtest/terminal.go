@@ -69,6 +69,12 @@ func (t *Terminal) Type(line string) error {
 	return err
 }
 
+// Interrupt sends Ctrl-C (ETX), as a person stopping tail does.
+func (t *Terminal) Interrupt() error {
+	_, err := t.w.Write([]byte{3})
+	return err
+}
+
 // ErrTerminalClosed is returned by WaitFor when the session ended first.
 var ErrTerminalClosed = errors.New("segtest: the terminal session ended")
 
@@ -101,6 +107,33 @@ func (t *Terminal) WaitFor(timeout time.Duration, prompts ...string) (string, in
 		case <-more:
 		case <-deadline:
 			return out, -1, fmt.Errorf("segtest: no prompt %q after %v; output:\n%s", prompts, timeout, out)
+		}
+	}
+}
+
+// WaitText waits until the output since the last wait contains text,
+// which need not end it (lines a command keeps printing, as tail does),
+// and returns the output up to and including it.
+func (t *Terminal) WaitText(timeout time.Duration, text string) (string, error) {
+	deadline := time.After(timeout)
+	for {
+		t.mu.Lock()
+		all := t.buf.String()
+		out := all[t.mark:]
+		more, rerr := t.more, t.err
+		if i := strings.Index(out, text); i >= 0 {
+			t.mark += i + len(text)
+			t.mu.Unlock()
+			return out[:i+len(text)], nil
+		}
+		t.mu.Unlock()
+		if rerr != nil {
+			return out, fmt.Errorf("%w (%v); output:\n%s", ErrTerminalClosed, rerr, out)
+		}
+		select {
+		case <-more:
+		case <-deadline:
+			return out, fmt.Errorf("segtest: no %q after %v; output:\n%s", text, timeout, out)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"seg/internal/address"
 	"seg/mta/bounceverify"
+	"seg/mta/maillog"
 	"seg/mta/queue"
 )
 
@@ -35,7 +36,7 @@ func (x *Delivery) outboundOf(j *job) (outbound, []outcome) {
 	if m.From != "" {
 		mb, err := address.Parse(m.From)
 		if err != nil {
-			x.d.Log.Warning("MID %d not sent: the queued sender address %s is not a valid RFC 5321 address (%v)", m.MID, pyRepr(m.From), err)
+			x.d.Log.Warning("MID %d not sent: the queued sender address %s is not a valid RFC 5321 address (%v)", m.MID, maillog.Repr(m.From), err)
 			for _, rid := range j.rids {
 				fail(rid, "5.1.7", "invalid sender address in the queue: "+err.Error())
 			}
@@ -47,7 +48,7 @@ func (x *Delivery) outboundOf(j *job) (outbound, []outcome) {
 		addr := rcptOf(m, rid).Addr
 		mb, err := address.Parse(addr)
 		if err != nil {
-			x.d.Log.Warning("MID %d RID %d not sent: the queued recipient address %s is not a valid RFC 5321 address (%v)", m.MID, rid, pyRepr(addr), err)
+			x.d.Log.Warning("MID %d RID %d not sent: the queued recipient address %s is not a valid RFC 5321 address (%v)", m.MID, rid, maillog.Repr(addr), err)
 			fail(rid, "5.1.3", "invalid recipient address in the queue: "+err.Error())
 			continue
 		}

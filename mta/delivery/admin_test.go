@@ -124,7 +124,7 @@ func TestBounceRecipients(t *testing.T) {
 	if st := h.q.state(mid, 0); st != queue.HardBounced {
 		t.Errorf("state %d", st)
 	}
-	h.mustLog(fmt.Sprintf("Info: Bounced: DCID 0 MID %d to RID 0 - 5.0.0 - Other or undefined status ('000', ['Message bounced by administrator'])", mid))
+	h.mustLog(fmt.Sprintf("Info: Bounced: DCID 0 MID %d From: <alice@src.test> To: <x@example.test> RID 0 - 5.0.0 - Other or undefined status ('000', ['Message bounced by administrator'])", mid))
 	if b := h.q.bounces(); len(b) != 1 || b[0].Rcpts[0].Addr != "alice@src.test" {
 		t.Errorf("DSNs = %+v", b)
 	}

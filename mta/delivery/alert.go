@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"seg/internal/address"
+	"seg/mta/maillog"
 	"seg/mta/queue"
 )
 
@@ -104,8 +105,8 @@ func (x *Delivery) tlsAlert(j *job, f *connFail) {
 	for i, a := range to {
 		log.Info("MID %d ICID 0 RID %d To: <%s>", mid, i, a)
 	}
-	log.Info("MID %d Message-ID %s", mid, pyRepr(nm.MessageID))
-	log.Info("MID %d Subject %s", mid, pyRepr(subject))
+	log.Info("MID %d Message-ID %s", mid, maillog.Repr(nm.MessageID))
+	log.Info("MID %d Subject %s", mid, maillog.Repr(subject))
 	log.Info("MID %d ready %d bytes from <>", mid, len(raw))
 	log.Info("MID %d queued for delivery", mid)
 }

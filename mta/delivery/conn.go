@@ -163,19 +163,13 @@ func (w *worker) open(ctx context.Context, j *job, t target, a netip.Addr, ts *t
 	cancel()
 	x.gauge(j.dest, func(h *counters.Host) { h.PendingConn-- })
 	if err != nil {
-		iface := "0.0.0.0"
-		if a.Is6() {
-			iface = "::"
-		}
-		if src.IsValid() {
-			iface = src.String()
-		}
-		reason := connDetail(err)
+		iface := sourceAddr(a, src)
+		reason, detail := connDetail(err), dialDetail(err)
 		if j.sp != nil {
-			x.d.Log.Info("%s", j.sp.ConnError(dcid, a.String(), t.port, err.Error(), iface, reason))
+			x.d.Log.Info("%s", j.sp.ConnError(dcid, a.String(), t.port, detail, iface, reason))
 		} else {
 			x.d.Log.Info("Connection Error: DCID %d domain: %s IP: %s port: %d details: %s interface: %s reason: %s",
-				dcid, j.dest, a, t.port, err, iface, reason)
+				dcid, j.dest, a, t.port, detail, iface, reason)
 		}
 		return nil, &connFail{Failure: &Failure{Kind: FailConn, Status: "4.4.1", Text: reason, RemoteMTA: t.host}, dcid: dcid}
 	}

@@ -65,9 +65,12 @@ type Deps struct {
 	Queue    Queue
 	Counters *counters.Counters
 	Log      maillog.Logger
-	Resolver func(*store.Config) dns.Resolver
-	Now      func() time.Time
-	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	// BounceLog, if set, gets one line per bounced or delayed recipient
+	// in AsyncOS's bounce log form (bouncelog.go).
+	BounceLog maillog.Logger
+	Resolver  func(*store.Config) dns.Resolver
+	Now       func() time.Time
+	Dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	// DialFrom dials from a local address (destconfig source_ip); nil
 	// binds a net.Dialer to it.
 	DialFrom func(ctx context.Context, local netip.Addr, network, addr string) (net.Conn, error)

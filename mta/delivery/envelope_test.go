@@ -84,7 +84,7 @@ func TestOutboundRefusesUnparseable(t *testing.T) {
 		fmt.Sprintf(`Warning: MID %d RID 0 not sent: the queued recipient address 'victim@outside.test> NOTIFY=NEVER@example.test' is not a valid RFC 5321 address (unexpected characters after the domain)`, mid),
 		fmt.Sprintf(`Warning: MID %d RID 2 not sent: the queued recipient address 'nul\x00@example.test' is not a valid RFC 5321 address (NUL in address)`, mid),
 	)
-	if len(h.lines(fmt.Sprintf("MID %d to RID 0 - 5.1.3 - Bad destination mailbox address syntax", mid))) != 1 {
+	if len(h.lines(fmt.Sprintf("MID %d From: <alice@src.test> To: <victim@outside.test> NOTIFY=NEVER@example.test> RID 0 - 5.1.3 - Bad destination mailbox address syntax", mid))) != 1 {
 		t.Errorf("no Bounced line for RID 0:\n%s", strings.Join(h.log.Lines(), "\n"))
 	}
 
@@ -96,7 +96,7 @@ func TestOutboundRefusesUnparseable(t *testing.T) {
 			t.Errorf("bad sender: RID %d state %d, want HardBounced", rid, st)
 		}
 	}
-	if len(h.lines(fmt.Sprintf("MID %d to RID 1 - 5.1.7 - Bad sender's mailbox address syntax", mid))) != 1 {
+	if len(h.lines(fmt.Sprintf("MID %d From: <a b@src.test> To: <y@example.test> RID 1 - 5.1.7 - Bad sender's mailbox address syntax", mid))) != 1 {
 		t.Errorf("no 5.1.7 Bounced line:\n%s", strings.Join(h.log.Lines(), "\n"))
 	}
 	// No DSN is made for "a b@src.test": it could not be sent.
@@ -116,7 +116,7 @@ func TestTrailingDotRoutesAndDestconfig(t *testing.T) {
 	h.start()
 	mid := h.enqueueRaw("alice@src.test", true, "bob@Example.Test.")
 	h.waitIdle("Delayed", func() bool { return len(h.lines("Delayed:")) == 1 })
-	h.mustLog(fmt.Sprintf("Info: Delayed: DCID 1 MID %d to RID 0 - 4.7.0 - Other or undefined security status ('000', ['TLS was required but the remote host did not offer STARTTLS'])", mid))
+	h.mustLog(fmt.Sprintf("Info: Delayed: DCID 1 MID %d From: <alice@src.test> To: <bob@Example.Test.> RID 0 - 4.7.0 - Other or undefined security status ('000', ['TLS was required but the remote host did not offer STARTTLS'])", mid))
 	if hs := h.host("example.test"); hs.Active() != 1 {
 		t.Errorf("example.test counters %+v, want the recipient there", hs)
 	}

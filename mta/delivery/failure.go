@@ -141,7 +141,7 @@ func (f *Failure) logTuple() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(pyRepr(l))
+		b.WriteString(maillog.Repr(l))
 	}
 	b.WriteString("])")
 	return b.String()
@@ -157,6 +157,3 @@ func (f *Failure) diagnostic() string {
 	}
 	return "X-seg; " + strings.ReplaceAll(f.Text, "\n", " ")
 }
-
-// pyRepr quotes s as AsyncOS logs reply text (maillog.Repr).
-func pyRepr(s string) string { return maillog.Repr(s) }

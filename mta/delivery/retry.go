@@ -24,7 +24,8 @@ type RetryPolicy interface {
 	Expired(m *queue.Message, attempts int, now time.Time) bool
 	// Bounces says whether and how hard bounces and expiry send a DSN.
 	Bounces() BounceSpec
-	// Name is shown in "pending till ... [Name]" lines.
+	// Name identifies the policy (a bounce profile's name). The
+	// pending till line no longer shows it (settle.go).
 	Name() string
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"seg/mta/counters"
+	"seg/mta/maillog"
 	"seg/mta/queue"
 	"seg/store"
 )
@@ -117,8 +118,14 @@ func (s *sched) run() {
 		case <-timer.C:
 		case r := <-s.x.results:
 			s.handle(r)
+			// An attempt's lines (settle's results, any DSN, Message
+			// finished) reach the file now, one write per result: the
+			// queue has recorded the results, so after a crash nothing
+			// would log them again.
+			maillog.Flush(s.x.d.Log)
 		case f := <-s.x.ops:
 			f()
+			maillog.Flush(s.x.d.Log) // an administrator's deletions, bounces...
 		case <-quit:
 			s.quitting, quit = true, nil
 		}

@@ -9,6 +9,7 @@ import (
 	"seg/internal/address"
 	"seg/mta/counters"
 	"seg/mta/dsn"
+	"seg/mta/maillog"
 	"seg/mta/queue"
 )
 
@@ -63,9 +64,10 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 			if j.sp != nil {
 				lines = append(lines, j.sp.Failed(m, f)...)
 			} else {
-				lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, f))
+				lines = append(lines, bouncedLine("Bounced", dcid, m, rc, f))
 			}
 			hard = append(hard, failed{rc, f})
+			x.bounceLog("Bounced", m, rc, f)
 			x.d.Counters.HardBounced(j.dest, hardKind(f), 1)
 			if f.Kind == FailTLS {
 				x.d.Counters.TLSHardBounced(j.dest, 1)
@@ -75,9 +77,12 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		}
 		x.d.Counters.SoftBounced(j.dest, 1)
 		next, ok := j.pol.NextRetry(m, rc.Attempts, now)
+		if ok {
+			x.bounceLog("Delayed", m, rc, f)
+		}
 		switch {
 		case j.sp == nil:
-			lines = append(lines, bouncedLine("Delayed", dcid, m.MID, o.rid, f))
+			lines = append(lines, bouncedLine("Delayed", dcid, m, rc, f))
 		case ok:
 			lines = append(lines, j.sp.Delayed(m, f, next)...)
 		default:
@@ -86,10 +91,11 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		if !ok {
 			ef := expiredFailure()
 			if j.sp == nil {
-				lines = append(lines, bouncedLine("Bounced", dcid, m.MID, o.rid, ef))
+				lines = append(lines, bouncedLine("Bounced", dcid, m, rc, ef))
 			}
 			rc.LastError = f.Error()
 			hard = append(hard, failed{rc, ef})
+			x.bounceLog("Bounced", m, rc, ef)
 			x.d.Counters.HardBounced(j.dest, counters.HardExpired, 1)
 			ups = append(ups, queue.Update{RID: o.rid, State: queue.Expired, LastError: f.Error()})
 			continue
@@ -111,7 +117,7 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		}
 		log.Info("Message done DCID %d MID %d to RID [%s]%s", dcid, m.MID, ridList(delivered), note)
 		if resp != "" {
-			log.Info("MID %d RID [%s] Response %s", m.MID, ridList(delivered), pyRepr(strings.ReplaceAll(resp, "\n", " ")))
+			log.Info("MID %d RID [%s] Response %s", m.MID, ridList(delivered), maillog.Repr(strings.ReplaceAll(resp, "\n", " ")))
 		}
 		x.d.Counters.DeliveredAfter(j.dest, int64(len(delivered)), now.Sub(m.Received))
 	}
@@ -127,7 +133,10 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 		if j.sp != nil {
 			break // the Special's Delayed lines said when
 		}
-		log.Info("MID %d to RID [%s] pending till %s [%s]", m.MID, ridList(pending[t]), t.Local().Format(ctimeLayout), j.pol.Name())
+		// The newer form (S:196); parsers route on "Message n to RID [..]
+		// pending till" (SC4S), and the bounce profile's name, which the
+		// 2004 form appended, no current line shows.
+		log.Info("Message %d to RID [%s] pending till %s", m.MID, ridList(pending[t]), t.Local().Format(ctimeLayout))
 	}
 	// The queue forgets a message once its last recipient is final:
 	// read the original for the DSN first.
@@ -149,14 +158,22 @@ func (x *Delivery) settle(j *job, dcid int64, outs []outcome, resp, note string)
 	return ups
 }
 
-// bouncedLine is a Bounced or Delayed line. SMTP replies carry the
-// (empty) list of logged headers, as AsyncOS writes them.
-func bouncedLine(what string, dcid, mid int64, rid int, f *Failure) string {
-	s := fmt.Sprintf("%s: DCID %d MID %d to RID %d - %s %s", what, dcid, mid, rid, f.reason(), f.logTuple())
-	if f.Code != 0 {
-		s += " []"
-	}
-	return s
+// bouncedLine is a Bounced or Delayed line in the newer AsyncOS form
+// (reference/mail_logs.sample S:200-202):
+//
+//	Bounced: DCID 8 MID 9 From: <s@x> To: <r@y> RID 0 - 5.1.1 - Bad destination mailbox address ('550', ['...'])
+//
+// rather than the 2003 form "Bounced: DCID 8 MID 9 to RID 0 - ... []".
+// The newer one carries the envelope, which Splunk's rex example, the
+// Cribl pack and Elastic's bounce pipeline take as sender and recipient;
+// the older one leaves every parser to join the MID's From and To lines.
+// Only TA-messagetracking's "to RID n - (status)" rex is lost, and the
+// status text is still there for anything that reads the line. No
+// trailing " []": the newer lines have none (it was the requested
+// headers list, which seg never logs).
+func bouncedLine(what string, dcid int64, m *queue.Message, rc queue.Recipient, f *Failure) string {
+	return fmt.Sprintf("%s: DCID %d MID %d From: <%s> To: <%s> RID %d - %s %s",
+		what, dcid, m.MID, m.From, rc.Addr, rc.RID, f.reason(), f.logTuple())
 }
 
 func hardKind(f *Failure) counters.HardKind {
@@ -217,7 +234,7 @@ func (x *Delivery) reportTo(j *job, what string) (to string, ok bool) {
 		to = j.m.From
 	}
 	if _, err := address.Parse(to); err != nil {
-		x.d.Log.Warning("MID %d no %s sent: the bounce address %s is not a valid RFC 5321 address (%v)", j.m.MID, what, pyRepr(to), err)
+		x.d.Log.Warning("MID %d no %s sent: the bounce address %s is not a valid RFC 5321 address (%v)", j.m.MID, what, maillog.Repr(to), err)
 		return "", false
 	}
 	return to, true
@@ -283,8 +300,8 @@ func (x *Delivery) logGenerated(nm *queue.Message, to string) {
 	log.Info("MID %d was generated for bounce of MID %d", mid, nm.OrigMID)
 	log.Info("MID %d ICID 0 From: <>", mid)
 	log.Info("MID %d ICID 0 RID 0 To: <%s>", mid, to)
-	log.Info("MID %d Message-ID %s", mid, pyRepr(nm.MessageID))
-	log.Info("MID %d Subject %s", mid, pyRepr(nm.Subject))
+	log.Info("MID %d Message-ID %s", mid, maillog.Repr(nm.MessageID))
+	log.Info("MID %d Subject %s", mid, maillog.Repr(nm.Subject))
 	log.Info("MID %d ready %d bytes from <>", mid, nm.Size)
 	log.Info("MID %d queued for delivery", mid)
 	x.d.Counters.Add(counters.GenBounceRecipients, 1)

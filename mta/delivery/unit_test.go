@@ -1,10 +1,15 @@
 package delivery
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
+	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,20 +110,6 @@ func TestSMTPFailure(t *testing.T) {
 	}
 }
 
-func TestPyRepr(t *testing.T) {
-	for in, want := range map[string]string{
-		"2.0.0 Ok: queued as X": "'2.0.0 Ok: queued as X'",
-		"it's":                  `"it's"`,
-		`it's "x"`:              `'it\'s "x"'`,
-		`back\slash`:            `'back\\slash'`,
-		"tab\there":             `'tab\there'`,
-	} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestFindRoute(t *testing.T) {
 	cfg := &store.Config{}
 	cfg.System.Routes = []store.SMTPRoute{
@@ -185,5 +176,39 @@ func TestOrderMXAndAddrs(t *testing.T) {
 		if h, p := splitHostPort(in); h != want.h || p != want.p {
 			t.Errorf("splitHostPort(%q) = %q %d", in, h, p)
 		}
+	}
+}
+
+// TestDialDetail: the details field is AsyncOS's short word, never Go's
+// "dial tcp ..." text.
+func TestDialDetail(t *testing.T) {
+	op := func(err error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)}
+	}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{op(syscall.ECONNREFUSED), "connection refused"},
+		{context.DeadlineExceeded, "timeout"},
+		{io.EOF, "EOF"},
+		{op(syscall.ECONNRESET), "connection reset by peer"},
+		{op(syscall.EACCES), "permission denied"},
+		{errors.New("something else"), "something else"},
+	} {
+		if got := dialDetail(c.err); got != c.want {
+			t.Errorf("dialDetail(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
+// TestSourceAddr: a bound source address is the interface; otherwise the
+// route's source address, never 0.0.0.0 for a reachable destination.
+func TestSourceAddr(t *testing.T) {
+	if got := sourceAddr(netip.MustParseAddr("127.0.0.9"), netip.MustParseAddr("127.0.0.5")); got != "127.0.0.5" {
+		t.Errorf("with source_ip: %s", got)
+	}
+	if got := sourceAddr(netip.MustParseAddr("127.0.0.9"), netip.Addr{}); got != "127.0.0.1" {
+		t.Errorf("route to loopback: %s, want 127.0.0.1", got)
 	}
 }

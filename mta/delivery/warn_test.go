@@ -83,7 +83,7 @@ func TestDelayWarningSchedule(t *testing.T) {
 	attempt := func(n int) {
 		t.Helper()
 		h.waitIdle(fmt.Sprintf("attempt %d", n), func() bool {
-			return len(h.lines("Delayed:", fmt.Sprintf("MID %d to RID 0 ", mid))) == n
+			return len(h.lines("Delayed:", fmt.Sprintf(" MID %d From: <alice@src.test> To: <bob@example.test> RID 0 ", mid))) == n
 		})
 	}
 	// Attempts every 300 s; warnings due at 600 s and 1200 s.
@@ -179,7 +179,7 @@ func TestDelayWarningWho(t *testing.T) {
 		}
 		h.waitIdle(fmt.Sprintf("attempt %d", i+1), func() bool {
 			for _, mid := range []int64{null, quiet, admin} {
-				if len(h.lines("Delayed:", fmt.Sprintf("MID %d to", mid))) != i+1 {
+				if len(h.lines("Delayed:", fmt.Sprintf(" MID %d From: ", mid))) != i+1 {
 					return false
 				}
 			}

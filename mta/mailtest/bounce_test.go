@@ -55,8 +55,8 @@ func TestSoftBounceThenDelivered(t *testing.T) {
 		t.Errorf("sink: %q after %d RCPTs, want user@soft.test after 2", got[0].Rcpts, sink.Attempts("RCPT"))
 	}
 	log := a.WaitLog(t, fmt.Sprintf("Message finished MID %d done", mid), 10*time.Second)
-	delayed := logIndex(log, fmt.Sprintf(`Info: Delayed: DCID \d+ MID %d to RID 0 - .*\('451', \['4\.3\.0 Try again later'\]\)`, mid))
-	pending := logIndex(log, fmt.Sprintf(`Info: MID %d to RID \[0\] pending till .* \[Default\]`, mid))
+	delayed := logIndex(log, fmt.Sprintf(`Info: Delayed: DCID \d+ MID %d From: <[^>]*> To: <user@soft\.test> RID 0 - .*\('451', \['4\.3\.0 Try again later'\]\)`, mid))
+	pending := logIndex(log, fmt.Sprintf(`(?m)Info: Message %d to RID \[0\] pending till \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$`, mid))
 	done := logIndex(log, fmt.Sprintf(`Info: Message done DCID \d+ MID %d to RID \[0\]`, mid))
 	if delayed < 0 || pending < 0 || done < 0 || !(delayed < pending && pending < done) {
 		t.Errorf("want Delayed, pending till, then Message done for MID %d (at %d, %d, %d); log ends:\n%s",
@@ -98,7 +98,7 @@ func TestHardBounceDSN(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := a.WaitLog(t, fmt.Sprintf("was generated for bounce of MID %d", mid), 20*time.Second)
-	if logIndex(log, fmt.Sprintf(`Info: Bounced: DCID \d+ MID %d to RID 0 - .*\('550', \['5\.1\.1 User unknown'\]\)`, mid)) < 0 {
+	if logIndex(log, fmt.Sprintf(`Info: Bounced: DCID \d+ MID %d From: <sender@client\.test> To: <nobody@hard\.test> RID 0 - .*\('550', \['5\.1\.1 User unknown'\]\)`, mid)) < 0 {
 		t.Errorf("no Bounced line for MID %d; log ends:\n%s", mid, tailLines(log, 25))
 	}
 	if sink.Count() != 0 {
@@ -129,7 +129,7 @@ func TestHardBounceDSN(t *testing.T) {
 		t.Fatal(err)
 	}
 	log = a.WaitLog(t, fmt.Sprintf("Message finished MID %d done", mid), 20*time.Second)
-	if logIndex(log, fmt.Sprintf(`Info: Bounced: DCID \d+ MID %d to RID 0`, mid)) < 0 ||
+	if logIndex(log, fmt.Sprintf(`Info: Bounced: DCID \d+ MID %d From: <> To: <nobody@hard\.test> RID 0 `, mid)) < 0 ||
 		strings.Contains(log, fmt.Sprintf("was generated for bounce of MID %d\n", mid)) {
 		t.Errorf("the null sender's message: want Bounced and no DSN; log ends:\n%s", tailLines(log, 20))
 	}

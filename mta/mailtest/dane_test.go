@@ -58,7 +58,7 @@ func TestDANE(t *testing.T) {
 	sendTo(t, a, "rcpt@dane.test", "untrusted")
 	a.WaitLog(t, "DANE: TLSA records for _25._tcp.mx.dane.test are not authentic (no AD bit from a trusted resolver): ignored", 20*time.Second)
 	a.WaitLog(t, "DANE: no authentic usable TLSA records for _25._tcp.mx.dane.test: no delivery to mx.dane.test (dane mandatory)", 10*time.Second)
-	a.WaitLog(t, "to RID 0 - 4.7.5", 10*time.Second)
+	a.WaitLog(t, " RID 0 - 4.7.5", 10*time.Second)
 	if dane.Conns() != 0 {
 		t.Fatalf("%d connections to mx.dane.test without authentic TLSA records", dane.Conns())
 	}

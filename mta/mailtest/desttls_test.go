@@ -85,7 +85,7 @@ func TestDeliveryTLS(t *testing.T) {
 	sendTo(t, a, "rcpt@tls.test", "unknown-ca")
 	a.WaitLog(t, "TLS failed: certificate verification failed: x509: certificate signed by unknown authority", 20*time.Second)
 	a.WaitLog(t, "IP 127.0.0.120 TLS was required but could not be successfully negotiated", 10*time.Second)
-	a.WaitLog(t, "to RID 0 - 4.7.0", 10*time.Second)
+	a.WaitLog(t, " RID 0 - 4.7.0", 10*time.Second)
 	a.WaitLog(t, "was generated for the TLS failure alert about tls.test", 10*time.Second)
 	if good.Count() != 0 {
 		t.Fatal("delivered to a server whose certificate does not verify")

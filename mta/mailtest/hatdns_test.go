@@ -78,8 +78,8 @@ func TestHATDNSMembers(t *testing.T) {
 	// (no score), so 127.0.0.6 (-2.5) falls through to ALL.
 	a.MustCli(hat + "edit sendergroup BLOCKED_LIST --remove dnslist[bl.test] ; " +
 		hat + "edit policy $THROTTLED --use_sb=off ; commit dnslist out")
-	check("127.0.0.8", "220 ", "unknown verified no", "ACCEPT SG ALL match ALL SBRS -6.0")
-	check("127.0.0.6", "220 ", "mx.good.test verified no", "ACCEPT SG ALL match ALL SBRS -2.5")
+	check("127.0.0.8", "220 ", "unknown verified no", "ACCEPT SG None match ALL SBRS -6.0")
+	check("127.0.0.6", "220 ", "mx.good.test verified no", "ACCEPT SG None match ALL SBRS -2.5")
 	a.MustCli(hat + "edit policy $THROTTLED --use_sb=on ; commit use_sb back")
 	check("127.0.0.8", "220 ", "unknown verified no", "ACCEPT SG SUSPECTLIST match sbrs[-7.0:-1.0] SBRS -6.0")
 
@@ -139,7 +139,7 @@ func TestHATDNSDeadline(t *testing.T) {
 		t.Errorf("127.0.0.12 waited %v, want the DNS budget (10 s) at most, with slack", waited)
 	}
 	newSMTP, dec := hatLines(t, a, "127.0.0.12", 0)
-	if want := "Info: ICID " + hatICID(newSMTP) + " ACCEPT SG ALL match ALL SBRS None"; dec != want {
+	if want := "Info: ICID " + hatICID(newSMTP) + " ACCEPT SG None match ALL SBRS None"; dec != want {
 		t.Errorf("HAT line %q, want %q", dec, want)
 	}
 	a.MustLog(t, "Warning: DNS Error 12.0.0.127.slow.test A - timeout")

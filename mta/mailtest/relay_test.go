@@ -49,7 +49,7 @@ func TestNoRelayFromUnlistedHost(t *testing.T) {
 	cl.Quit()
 
 	log := a.WaitLog(t, "Rejected by RAT", 10*time.Second)
-	if !regexp.MustCompile(`ICID \d+ ACCEPT SG ALL match ALL`).MatchString(log) {
+	if !regexp.MustCompile(`ICID \d+ ACCEPT SG None match ALL`).MatchString(log) {
 		t.Errorf("127.0.0.2 did not match the ALL sender group; log ends:\n%s", tailLines(log, 20))
 	}
 	if n := strings.Count(log, "Rejected by RAT"); n != len(rcpts) {

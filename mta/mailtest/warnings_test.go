@@ -92,7 +92,7 @@ func generatedFor(a *segtest.Appliance, mid int64) int {
 
 // delayedLines counts the Delayed lines of mid in the mail log.
 func delayedLines(a *segtest.Appliance, mid int64) int {
-	return a.CountLog("Info: Delayed: DCID", fmt.Sprintf(" MID %d to RID 0 ", mid))
+	return a.CountLog("Info: Delayed: DCID", fmt.Sprintf(" MID %d From: ", mid))
 }
 
 // waitMoreAttempts waits until mid has been tried n more times than now:
@@ -180,7 +180,7 @@ func TestDelayWarningsSurviveKill(t *testing.T) {
 func TestCommitAppliesToQueuedMail(t *testing.T) {
 	a, senders := stuckSetup(t, "bounceconfig edit Default --initial_retry=3600")
 	mid := sendStuck(t, a, "sender@client.test", "commit-1@client.test")
-	a.WaitLog(t, fmt.Sprintf("MID %d to RID [0] pending till", mid), 20*time.Second)
+	a.WaitLog(t, fmt.Sprintf("Message %d to RID [0] pending till", mid), 20*time.Second)
 	a.MustCli("bounceconfig new fast --initial_retry=1 --max_retry_timeout=1 --send_warnings=on --send_warnings_interval=1 ; " +
 		"destconfig new soft.test --bounce_profile=fast ; commit fast retries for soft.test")
 	segtest.Wait(t, 30*time.Second, "a delay warning under the new profile", func() bool { return len(warningsAbout(t, senders, mid)) == 1 })
@@ -189,7 +189,7 @@ func TestCommitAppliesToQueuedMail(t *testing.T) {
 	segtest.Wait(t, 10*time.Second, "the retry's Delayed line", func() bool { return delayedLines(a, mid) >= 2 })
 	a.MustCli("bounceconfig edit fast --max_queue_lifetime=1 ; commit short lifetime")
 	a.WaitLog(t, fmt.Sprintf("Message finished MID %d done", mid), 20*time.Second)
-	if a.CountLog(fmt.Sprintf("Info: Bounced: DCID 0 MID %d to RID 0 - 5.4.7 - ", mid)) != 1 {
+	if a.CountLog(fmt.Sprintf("Info: Bounced: DCID 0 MID %d From: <sender@client.test> To: <user@soft.test> RID 0 - 5.4.7 - ", mid)) != 1 {
 		t.Errorf("MID %d did not expire; log ends:\n%s", mid, tailLines(a.MailLog(), 20))
 	}
 	bounce := senders.WaitCount(t, 2, 20*time.Second)

@@ -133,5 +133,5 @@ func TestSwaks(t *testing.T) {
 		t.Errorf("%d messages queued", n)
 	}
 	e.waitLog("Info: MID 1 Subject 'from swaks'")
-	e.waitLog("Info: New SMTP ICID 1 interface IncomingMail (127.0.0.1) address 127.0.0.3 reverse dns host unknown verified no")
+	e.waitLog("Info: New SMTP ICID 1 interface Management (127.0.0.1) address 127.0.0.3 reverse dns host unknown verified no")
 }

@@ -70,7 +70,7 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 		ver = "yes"
 	}
 	s.d.Log.Info("New SMTP ICID %d interface %s (%s) address %s reverse dns host %s verified %s",
-		icid, lc.Name, local, ip, shown, ver)
+		icid, interfaceName(b.cfg, lc, local), local, ip, shown, ver)
 
 	// Under pressure, idle sessions make room first (slots.go); then a
 	// listener with no slot left at all refuses before the HAT.
@@ -85,7 +85,7 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 	if b.hat.hat.Policy(dec.Policy) == nil && dec.Policy != "" {
 		s.d.Log.Warning("ICID %d sender group %s names mail flow policy %s, which does not exist: rejecting", icid, dec.Group, dec.Policy)
 	}
-	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, dec.Group, dec.Member, hd.sbrsText(dec.Flow))
+	s.d.Log.Info("ICID %d %s SG %s match %s SBRS %s", icid, dec.Behavior, logGroup(dec.Group), dec.Member, hd.sbrsText(dec.Flow))
 	cancel()
 
 	hostname := lc.Hostname
@@ -203,6 +203,22 @@ func (s *Server) rejectSession(raw net.Conn, banner string, lim store.ConnLimits
 
 // addrIP is the IP of a connection's address; the zero Addr when it has
 // none (then only ALL matches it).
+// interfaceName is the "interface NAME (IP)" of the New SMTP ICID line:
+// the name of the IP interface (interfaceconfig) whose address the
+// connection arrived on, as AsyncOS writes it ("interface Management
+// (10.1.1.1)"; Elastic's pattern for the line needs it). A listener
+// bound to an address no interface names (or to a wildcard address,
+// reached on one) has no interface name to show; the line then names the
+// listener, as seg did before it modelled interfaces, so that the
+// connection can still be told apart: interfaceconfig new NAME --address
+// IP names the address.
+func interfaceName(cfg *store.Config, lc *store.Listener, local netip.Addr) string {
+	if in := cfg.InterfaceAt(local); in != nil {
+		return in.Name
+	}
+	return lc.Name
+}
+
 func addrIP(a net.Addr) netip.Addr {
 	if ta, ok := a.(*net.TCPAddr); ok {
 		ip, _ := netip.AddrFromSlice(ta.IP)

@@ -96,6 +96,17 @@ func (t *hatTable) match(ip netip.Addr, h *hostDNS) decision {
 	return decision{Group: "None", Member: "ALL", Behavior: store.BehaviorAccept, Flow: t.defaults}
 }
 
+// logGroup is a sender group's name as the HAT decision line shows it:
+// the ALL row is no sender group, and AsyncOS logs a client it decides
+// as "SG None match ALL" (reference/mail_logs.sample); parsers that key
+// on the group (Cribl's SG, IronPortMaillog's HAT) expect None.
+func logGroup(name string) string {
+	if name == "ALL" {
+		return "None"
+	}
+	return name
+}
+
 func (g hatGroup) matchHost(ip netip.Addr, h *hostDNS, useSB bool) (string, bool) {
 	for _, m := range g.members {
 		if !m.ok {

@@ -157,7 +157,7 @@ func TestHATOverLoopback(t *testing.T) {
 	}{
 		{e.addr("IncomingMail"), "127.0.0.4", "ICID 1 ACCEPT SG RANGE match 127.0.0.4-5 SBRS None", "250 SIZE 1048576"},
 		{e.addr("IncomingMail"), "127.0.0.9", "ICID 2 ACCEPT SG NET match 127.0.0.8/29 SBRS not enabled", "250 SIZE 104857600"},
-		{e.addr("IncomingMail"), "127.0.0.16", "ICID 3 ACCEPT SG ALL match ALL SBRS None", "250 SIZE 10485760"},
+		{e.addr("IncomingMail"), "127.0.0.16", "ICID 3 ACCEPT SG None match ALL SBRS None", "250 SIZE 10485760"},
 		{e.addr("V6"), "::1", "ICID 4 RELAY SG V6 match ::1 SBRS not enabled", "250 SIZE 104857600"},
 	} {
 		c := dialFrom(t, tc.addr, tc.src)

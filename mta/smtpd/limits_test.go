@@ -128,7 +128,7 @@ func TestListenerMaxConcurrency(t *testing.T) {
 	second.expectClosed()
 	lines := e.waitLog("Info: ICID 2 close")
 	want := []string{
-		"Info: New SMTP ICID 2 interface IncomingMail (127.0.0.1) address 127.0.0.3 reverse dns host unknown verified no",
+		"Info: New SMTP ICID 2 interface Management (127.0.0.1) address 127.0.0.3 reverse dns host unknown verified no",
 		"Info: ICID 2 Receiving Failed: Connection limit exceeded",
 		"Info: ICID 2 close",
 	}

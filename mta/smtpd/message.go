@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"seg/internal/msgheader"
 )
@@ -112,43 +111,4 @@ func eachHeader(msg []byte, f func(name string, val []byte) bool) {
 		}
 		return f(fl.Name(), fl.ValueBytes())
 	})
-}
-
-// pyQuote quotes s the way AsyncOS (a Python program) writes values in
-// mail_logs, Python's repr(): single quotes unless s holds a single quote
-// and no double quote; backslash escapes for the quote, the backslash,
-// \t \n \r, and \xNN for other control characters and bytes that are not
-// UTF-8. Real lines: Message-ID '<id@host>', Message-ID "<Lands'End...>".
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		q = '"'
-	}
-	const hex = "0123456789abcdef"
-	var b strings.Builder
-	b.WriteByte(q)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		c := s[i]
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x` + string(hex[c>>4]) + string(hex[c&15]))
-		case c == q || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c < 0x20 || c == 0x7f:
-			b.WriteString(`\x` + string(hex[c>>4]) + string(hex[c&15]))
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	b.WriteByte(q)
-	return b.String()
 }

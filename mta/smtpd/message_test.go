@@ -49,20 +49,3 @@ func TestHeaderFields(t *testing.T) {
 		}
 	}
 }
-
-func TestPyQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"<op.zfdwolzf0ubsb2@mathew.cisco.com>":  `'<op.zfdwolzf0ubsb2@mathew.cisco.com>'`,
-		"<Lands'End.6cl2sv--1f.tlmd@email.com>": `"<Lands'End.6cl2sv--1f.tlmd@email.com>"`,
-		`both ' and "`:                          `'both \' and "'`,
-		`back\slash`:                            `'back\\slash'`,
-		"tab\tcr\rlf\nnul\x00del\x7f":           `'tab\tcr\rlf\nnul\x00del\x7f'`,
-		"caf\xc3\xa9":                           "'caf\xc3\xa9'",
-		"bad \xff byte":                         `'bad \xff byte'`,
-		"":                                      `''`,
-	} {
-		if got := pyQuote(in); got != want {
-			t.Errorf("pyQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}

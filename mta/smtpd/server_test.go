@@ -86,8 +86,8 @@ func TestOneMessage(t *testing.T) {
 
 	lines := e.waitLog("Info: ICID 1 close")
 	wantLog := []string{
-		"Info: New SMTP ICID 1 interface IncomingMail (127.0.0.1) address 127.0.0.2 reverse dns host unknown verified no",
-		"Info: ICID 1 ACCEPT SG ALL match ALL SBRS None",
+		"Info: New SMTP ICID 1 interface Management (127.0.0.1) address 127.0.0.2 reverse dns host unknown verified no",
+		"Info: ICID 1 ACCEPT SG None match ALL SBRS None",
 		"Info: Start MID 1 ICID 1",
 		"Info: MID 1 ICID 1 From: <alice@sender.test>",
 		"Info: MID 1 ICID 1 RID 0 To: <bob@example.com>",
@@ -309,13 +309,13 @@ func TestReverseDNSSeam(t *testing.T) {
 	c := dialFrom(t, e.addr("IncomingMail"), "127.0.0.2")
 	c.greet("helo.test")
 	c.sendMessage("a@b.test", []string{"c@example.com"}, "\r\nx\r\n")
-	e.waitLog("Info: New SMTP ICID 1 interface IncomingMail (127.0.0.1) address 127.0.0.2 reverse dns host client.example.net verified yes")
+	e.waitLog("Info: New SMTP ICID 1 interface Management (127.0.0.1) address 127.0.0.2 reverse dns host client.example.net verified yes")
 	if got := string(e.q.messages()[0].body); !strings.HasPrefix(got, "Received: from helo.test (client.example.net [127.0.0.2])\r\n") {
 		t.Errorf("Received with rDNS: %q", got)
 	}
 	c = dialFrom(t, e.addr("IncomingMail"), "127.0.0.3")
 	c.line()
-	e.waitLog("Info: New SMTP ICID 2 interface IncomingMail (127.0.0.1) address 127.0.0.3 reverse dns host client.example.net verified no")
+	e.waitLog("Info: New SMTP ICID 2 interface Management (127.0.0.1) address 127.0.0.3 reverse dns host client.example.net verified no")
 }
 
 func TestEnqueueFailure(t *testing.T) {

@@ -174,10 +174,10 @@ func (s *session) Data(r io.Reader) error {
 	}
 
 	if hasID {
-		s.log().Info("MID %d Message-ID %s", mid, pyQuote(msgID))
+		s.log().Info("MID %d Message-ID %s", mid, maillog.Repr(msgID))
 	}
 	if hasSubject {
-		s.log().Info("MID %d Subject %s", mid, pyQuote(subject))
+		s.log().Info("MID %d Subject %s", mid, maillog.Repr(subject))
 	}
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
 	parts, rules := s.split(in.cfg, m, relay)
@@ -219,6 +219,10 @@ func (s *session) Data(r io.Reader) error {
 	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	in.msgs++
 	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}
+	// The message's lines reach the file before the client hears it is
+	// accepted: a crash after the 250 must not leave a queued message
+	// the log never mentions.
+	maillog.Flush(s.log())
 	return smtpErr(250, enhancedCode{2, 0, 0}, "Ok: queued as "+strconv.FormatInt(mid, 10))
 }
 

@@ -3,6 +3,7 @@ package tdc
 import (
 	"fmt"
 	"regexp"
+	"seg/mta/maillog"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,8 @@ import (
 // LogEnqueued: a journal copy of MID mid was queued for intake address
 // addr. msgID is the Message-ID of the journaled message.
 func LogEnqueued(mid int64, msgID, addr string) string {
-	return fmt.Sprintf("TDC: MID %d with Message-ID '%s' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address %s",
-		mid, logSafe(msgID), logSafe(addr))
+	return fmt.Sprintf("TDC: MID %d with Message-ID %s enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address %s",
+		mid, maillog.Repr(msgID), logSafe(addr))
 }
 
 // Generator names what made a journal copy in its "generated based on"

@@ -32,9 +32,13 @@ func TestLogLines(t *testing.T) {
 			"TDC: Message 64855 was successfully delivered for scanning with Cisco Secure Email Threat Defense."},
 		{TrackFailed(64855, "Hard Bounced"),
 			"TDC: Message 64855 delivery failed to Cisco Secure Email Threat Defense: Hard Bounced."},
+		// The Message-ID is quoted as every other (maillog.Repr): a
+		// single quote inside switches to double quotes (sample S:184).
+		{LogEnqueued(35, "<Lands'End.123@client.test>", "i@example.net"),
+			`TDC: MID 35 with Message-ID "<Lands'End.123@client.test>" enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address i@example.net`},
 		// Peer text stays on one line.
 		{LogEnqueued(1, "<a\r\nInfo: forged>", "i@example.net"),
-			`TDC: MID 1 with Message-ID '<a\x0d\x0aInfo: forged>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address i@example.net`},
+			`TDC: MID 1 with Message-ID '<a\r\nInfo: forged>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address i@example.net`},
 		{LogHardBounce("5.0.0", "line one\nline two"),
 			`TDC: Hard bounced - 5.0.0 - line one\x0aline two`},
 	}

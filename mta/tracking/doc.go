@@ -35,12 +35,16 @@
 // Files are identified by a number, with their current name and inode in
 // a record; entries name the number, so a rename changes one record.
 // Renamed(old, new) is the one notification the index takes: base names
-// in the log directory, new "" when the file was removed. internal/aslog
-// calls it after renaming a full mail_logs to mail_logs.@STAMP.s and
-// after its retention removes the oldest; any rotator (time rollover,
-// rollovernow) calls the same. After each notification, and at Open, files
-// the index knows that are gone from the directory are pruned; at Open a
-// file renamed while seg was down is found again by its inode. Each file's
+// in the log directory (paths accepted), new "" when the file was
+// removed. cmd/seg calls it from the log subscriptions' rotation hook
+// (aslog.Rotation: From -> To, then each of Removed -> "") for size and
+// time rollover and rollovernow alike. The record of the file now at new
+// takes that name, found by inode, so a notification that arrives after
+// the new file's first lines, or twice, is harmless; a new file begun
+// under a name the index still gives an older record finds that record's
+// file by inode too, so a rename nobody reported (logrotate and SIGHUP)
+// is followed. After each notification, and at Open, files the index
+// knows that are gone from the directory are pruned. Each file's
 // entries live in their own bucket, so pruning a file is one bucket
 // deletion.
 //

@@ -135,6 +135,9 @@ func (ix *Index) Line(name string, off, end int64, t time.Time, msg string) {
 // directory is now newName ("" when it was removed). Paths are accepted;
 // only the base names count.
 func (ix *Index) Renamed(oldName, newName string) {
+	if b := filepath.Base(oldName); b != ix.opts.Log && !strings.HasPrefix(b, ix.opts.Log+".@") {
+		return // another log's file
+	}
 	if newName != "" {
 		newName = filepath.Base(newName)
 	}
@@ -259,7 +262,7 @@ func (ix *Index) apply(tx *bolt.Tx, batch []event) error {
 			if err := w.flush(); err != nil {
 				return err
 			}
-			if err := ix.rename(w, e.name, e.newName); err != nil {
+			if err := ix.rename(w, e.newName); err != nil {
 				return err
 			}
 			continue
@@ -275,22 +278,21 @@ func (ix *Index) apply(tx *bolt.Tx, batch []event) error {
 	return w.flush()
 }
 
-// rename applies a rotation notification, then prunes files gone from
-// the directory (retention).
-func (ix *Index) rename(w *writer, oldName, newName string) error {
-	for id, r := range w.files {
-		if r.Name != oldName {
-			continue
-		}
-		if newName == "" {
-			if err := w.drop(id); err != nil {
-				return err
+// rename applies a rotation notification: the record of the file now
+// at newName (by inode) takes that name — so a notification that comes
+// after the new file's first lines, or twice, does no harm — then files
+// gone from the directory (retention; newName "") are pruned.
+func (ix *Index) rename(w *writer, newName string) error {
+	if newName != "" {
+		if ino, err := inode(filepath.Join(ix.dir, newName)); err == nil {
+			for id, r := range w.files {
+				if (fileID{r.Dev, r.Ino}) == ino && r.Name != newName {
+					r.Name = newName
+					if err := w.putFile(id, r); err != nil {
+						return err
+					}
+				}
 			}
-			continue
-		}
-		r.Name = newName
-		if err := w.putFile(id, r); err != nil {
-			return err
 		}
 	}
 	return ix.pruneGone(w)

@@ -28,11 +28,20 @@ func setup(t *testing.T, dir string, c *clock, maxSize int64, maxFiles int) (*In
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := aslog.Open(dir, "mail_logs", aslog.Options{Now: c.now, MaxSize: maxSize, MaxFiles: maxFiles, Observer: ix})
+	l, err := aslog.Open(dir, "mail_logs", aslog.Options{Now: c.now, MaxSize: maxSize, MaxFiles: maxFiles, Observer: ix,
+		OnRotate: func(r aslog.Rotation) { rotated(ix, r) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ix, l
+}
+
+// rotated passes aslog's rotation to Renamed, as cmd/seg does.
+func rotated(ix *Index, r aslog.Rotation) {
+	ix.Renamed(r.From, r.To)
+	for _, p := range r.Removed {
+		ix.Renamed(p, "")
+	}
 }
 
 // message logs one relayed message's life on its own connections

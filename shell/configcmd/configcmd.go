@@ -1,7 +1,7 @@
 // Package configcmd implements the configuration commands other than
 // listenerconfig: destconfig, bounceconfig, smtproutes, dnsconfig,
-// policyconfig, tdcconfig, userconfig, sshconfig, metricsconfig,
-// addresslistconfig, bvconfig, exceptionconfig, domainkeys, dmarcconfig,
+// interfaceconfig, policyconfig, tdcconfig, userconfig, sshconfig,
+// metricsconfig, addresslistconfig, bvconfig, exceptionconfig, domainkeys, dmarcconfig,
 // alertconfig.
 //
 // Each command has the AsyncOS interactive form (state, then a menu of
@@ -19,6 +19,7 @@ func Commands() []*shell.Command {
 		bounceconfigCommand(),
 		smtproutesCommand(),
 		dnsconfigCommand(),
+		interfaceconfigCommand(),
 		sbrsconfigCommand(),
 		policyconfigCommand(),
 		tdcconfigCommand(),
@@ -27,6 +28,7 @@ func Commands() []*shell.Command {
 		metricsconfigCommand(),
 		certconfigCommand(),
 		addresslistconfigCommand(),
+		logconfigCommand(),
 		bvconfigCommand(),
 		exceptionconfigCommand(),
 		domainkeysCommand(),

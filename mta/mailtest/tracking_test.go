@@ -2,6 +2,7 @@ package mailtest
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -141,11 +142,23 @@ func TestFindEvent(t *testing.T) {
 
 	// Restart: the index is kept; a kill -9 right after a message loses
 	// no tracking (the index catches up from the log at start).
+	// (Stopping closes the delivery connections: their close lines join
+	// the story.)
 	before := a.MustCli(fmt.Sprintf("findevent --mid %d", m2))
 	a.Stop()
 	a.Start()
-	if after := a.MustCli(fmt.Sprintf("findevent --mid %d", m2)); after != before {
+	after := a.MustCli(fmt.Sprintf("findevent --mid %d", m2))
+	if got := regexp.MustCompile(`(?m)^.* Info: DCID \d+ close\n`).ReplaceAllString(after, ""); got != before ||
+		!strings.Contains(after, " close\n") {
 		t.Errorf("findevent after restart:\n%s\nbefore:\n%s", after, before)
+	}
+	// Rotated (rollovernow): the lines are found in the saved file.
+	a.MustCli("rollovernow mail_logs")
+	if saved, _ := filepath.Glob(filepath.Join(a.Dir, "logs", "mail_logs.@*.s")); len(saved) != 1 {
+		t.Errorf("rollovernow: saved files %v, want one", saved)
+	}
+	if again := a.MustCli(fmt.Sprintf("findevent --mid %d", m2)); again != after {
+		t.Errorf("findevent after rollovernow:\n%s\nbefore:\n%s", again, after)
 	}
 	m4 := send("carol@client.test", "d@example.test", "Late", "late@client.test")
 	a.WaitLog(t, fmt.Sprintf("Message finished MID %d done", m4), 20*time.Second)

@@ -141,15 +141,22 @@ func TestRecipientLimitHoldsMailQueued(t *testing.T) {
 	if len(h.q.bounces()) != 0 {
 		t.Error("a held recipient bounced")
 	}
-	// The message of four went in pieces: 2 in the second window, 2 in
-	// the third.
+	// The message of four cannot go whole through a window of three: it
+	// went in pieces of at most three. Which window took which piece
+	// depends on the order the five messages became due (under -race the
+	// four-recipient one sometimes comes first: [1 1 2], else [2 2]).
 	var parts []int
+	sum := 0
 	for _, r := range srv.received() {
 		if strings.HasPrefix(r.rcpts[0], "s") {
 			parts = append(parts, len(r.rcpts))
+			sum += len(r.rcpts)
+			if len(r.rcpts) > 3 {
+				t.Errorf("a piece of %d recipients went through a window of 3", len(r.rcpts))
+			}
 		}
 	}
-	if fmt.Sprint(parts) != "[2 2]" {
+	if sum != 4 || len(parts) < 2 {
 		t.Errorf("the message of four went as %v", parts)
 	}
 }

@@ -93,6 +93,30 @@ func (r *readlineReader) ReadLine(prompt string) (string, error) {
 	return line, err
 }
 
+// ReadPassword reads a line in readline's password mode: each key shows
+// as '*', nothing typed reaches the screen or the history. The config is
+// the session's (its stdin, width and no-op terminal functions: the
+// remote side owns the tty) with the mask on.
+func (r *readlineReader) ReadPassword(prompt string) (string, error) {
+	cfg := r.rl.Config.Clone()
+	cfg.Prompt = prompt
+	cfg.EnableMask = true
+	cfg.MaskRune = '*'
+	cfg.HistoryLimit = -1
+	cfg.AutoComplete = noComplete{}
+	cfg.FuncOnWidthChanged = func(func()) {}
+	pw, err := r.rl.ReadPasswordWithConfig(cfg)
+	if errors.Is(err, readline.ErrInterrupt) {
+		return "", ErrInterrupt
+	}
+	return string(pw), err
+}
+
+// noComplete offers nothing: Tab at a password does not list commands.
+type noComplete struct{}
+
+func (noComplete) Do([]rune, int) ([][]rune, int) { return nil, 0 }
+
 // completer completes command names, then a command's Sub operations
 // and its Complete candidates.
 type completer struct{ s *Session }

@@ -3,6 +3,8 @@ package configcmd
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 
@@ -167,16 +169,30 @@ func bvNewMenu(c *shell.Ctx, cfg *store.Config) error {
 	if err != nil {
 		return err
 	}
-	text, err := shell.Ask(c, "Enter the key text (leave empty to generate a random one).", "", func(s string) (string, error) {
-		if len(s) > store.MaxBVSecret {
-			return "", shell.Errorf("The key text is too long (at most %d characters).", store.MaxBVSecret)
-		}
-		return s, nil
-	})
+	text, err := askBVText(c)
 	if err != nil {
 		return err
 	}
 	return addBVKey(c, cfg, name, text)
+}
+
+// askBVText asks for the key text, hidden on a terminal (it is the
+// secret the tags are signed with); empty or end of input: generate one.
+func askBVText(c *shell.Ctx) (string, error) {
+	for {
+		s, err := shell.ReadSecret(c, "Enter the key text (leave empty to generate a random one).")
+		if errors.Is(err, io.EOF) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		s = strings.TrimSpace(s)
+		if len(s) <= store.MaxBVSecret {
+			return s, nil
+		}
+		c.Printf("The key text is too long (at most %d characters).\n", store.MaxBVSecret)
+	}
 }
 
 func bvDeleteMenu(c *shell.Ctx, cfg *store.Config) error {

@@ -16,12 +16,6 @@ import (
 // hashes (store.HashPassword) and never shown; SSH keys are
 // authorized_keys lines.
 
-// passwordReader is implemented by readers that can read without echo
-// (the terminal); others read passwords as ordinary lines.
-type passwordReader interface {
-	ReadPassword(prompt string) (string, error)
-}
-
 var roleChoices = []choice{
 	{store.RoleAdmin, "Administrators - Administrators have full access to all settings of the system."},
 	{store.RoleOperator, "Operators - Operators are restricted from creating new user accounts."},
@@ -435,15 +429,9 @@ func askAddKey(c *shell.Ctx, u *store.User) error {
 }
 
 // askPassword asks for a new password twice and returns its hash.
-// Readers that can hide input (passwordReader) are used for it.
+// On a terminal the password is not echoed (shell.ReadSecret).
 func askPassword(c *shell.Ctx, name string) (string, error) {
-	read := func(question string) (string, error) {
-		c.Printf("\n%s\n", question)
-		if pr, ok := c.S.In.(passwordReader); ok {
-			return pr.ReadPassword("[]> ")
-		}
-		return c.S.In.ReadLine("[]> ")
-	}
+	read := func(question string) (string, error) { return shell.ReadSecret(c, question) }
 	for {
 		pw, err := read(fmt.Sprintf("Enter the password for %s.", name))
 		if err != nil {

@@ -342,8 +342,32 @@ func recipientsCmd(name, help string, access Access, verb string, def int, f sel
 			if err != nil {
 				return nil, err
 			}
+			if verb != "show" {
+				if ok, err := confirmAll(c, sel, verb); !ok || err != nil {
+					return declined(verb), err
+				}
+			}
 			return call(sel), nil
 		},
+	}
+}
+
+// confirmAll asks AsyncOS's confirmation before a destructive operation
+// on the whole queue (default No); other selections are not asked about.
+// Batch forms never ask: the script named --all itself.
+func confirmAll(c *Ctx, sel mailapi.Selector, verb string) (bool, error) {
+	if !sel.All {
+		return true, nil
+	}
+	return c.AskYN("Are you sure you want to "+verb+" all messages in the delivery queue (all recipients)?", false)
+}
+
+// declined is the call when the confirmation was answered No: nothing is
+// asked of the mail system, and the admin is told so.
+func declined(verb string) mailCall {
+	return func(_ MailSystem, w io.Writer) error {
+		_, err := fmt.Fprintf(w, "No recipients were %sd.\n", verb)
+		return err
 	}
 }
 
@@ -379,6 +403,9 @@ func redirectCmd(selector []string) mailCmd {
 			sel, err := askSelector(c, "redirect", 0)
 			if err != nil {
 				return nil, err
+			}
+			if ok, err := confirmAll(c, sel, "redirect"); !ok || err != nil {
+				return declined("redirect"), err
 			}
 			return call(sel, h), nil
 		},

@@ -22,6 +22,7 @@ var transcripts = map[string]func(*shelltest.Harness){
 	"readonly.txt":       func(h *shelltest.Harness) { h.S.Role = store.RoleReadOnly; h.S.Mail = &fakeMail{} },
 	"guest.txt":          func(h *shelltest.Harness) { h.S.Role = store.RoleGuest; h.S.Mail = &fakeMail{} },
 	"mail.txt":           func(h *shelltest.Harness) { h.S.Mail = &fakeMail{} },
+	"confirm.txt":        func(h *shelltest.Harness) { h.S.Mail = &fakeMail{} },
 	"operator.txt":       func(h *shelltest.Harness) { h.S.Role = store.RoleOperator },
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"seg/store"
 )
 
 // rollbackList is how many revisions rollbackconfig offers.
@@ -22,7 +24,10 @@ func rollbackCommand() *Command {
 				if c.S.Interactive {
 					return rollbackInteractive(c)
 				}
-				return errors.New("Usage: rollbackconfig REVISION (the revision number to stage)")
+				// A script or one-shot `seg cli rollbackconfig` gets
+				// the list the menu shows, to pick N for the batch form.
+				_, err := listRevisions(c)
+				return err
 			case 1:
 				n, err := strconv.Atoi(args[0])
 				if err != nil || n < 1 {
@@ -44,15 +49,18 @@ func rollbackCommand() *Command {
 	}
 }
 
-func rollbackInteractive(c *Ctx) error {
+// listRevisions prints the latest commits, newest first, and returns
+// them; fewer than two: there is nothing to roll back to, it says so and
+// returns none.
+func listRevisions(c *Ctx) ([]store.Revision, error) {
 	s := c.S
 	revs, err := s.Store.Revisions(rollbackList)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(revs) < 2 {
 		c.Println("There is no earlier configuration to roll back to.")
-		return nil
+		return nil, nil
 	}
 	userW := len("User")
 	for _, r := range revs {
@@ -62,6 +70,15 @@ func rollbackInteractive(c *Ctx) error {
 	c.Printf("%5s  %-24s  %-*s  %s\n", "#", "Committed On", userW, "User", "Description")
 	for _, r := range revs {
 		c.Printf("%5d  %-24s  %-*s  %s\n", r.Number, s.ctime(r.Time), userW, r.User, r.Comment)
+	}
+	return revs, nil
+}
+
+func rollbackInteractive(c *Ctx) error {
+	s := c.S
+	revs, err := listRevisions(c)
+	if err != nil || revs == nil {
+		return err
 	}
 	ans, err := c.Ask("Enter the number of the configuration to roll back to.", "", func(a string) (string, error) {
 		if a == "" {

@@ -14,9 +14,11 @@ package segtest
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -60,6 +62,7 @@ func Binary(t testing.TB) string {
 			args = append(args, "-race")
 		}
 		args = append(args, "-o", build.path, "seg/cmd/seg")
+		statSources()
 		out, err := exec.Command("go", args...).CombinedOutput()
 		if err != nil {
 			build.err = fmt.Errorf("go %v: %v\n%s", args, err, out)
@@ -69,4 +72,29 @@ func Binary(t testing.TB) string {
 		t.Fatalf("building seg: %v", build.err)
 	}
 	return build.path
+}
+
+// statSources stats every file the binary is built from (the module's
+// .go files, go.mod, go.sum). go test caches a package's result keyed on
+// the files its tests open or stat (the testlog), and knows nothing of
+// what a `go build` in a subprocess reads: without this, a test package
+// that drives the binary passed "(cached)" after a change to the shell
+// or the MTA that it never looked at.
+func statSources() {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return
+	}
+	root := strings.TrimSpace(string(out))
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return nil
+		case d.IsDir() && p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "data"):
+			return filepath.SkipDir
+		case !d.IsDir() && (strings.HasSuffix(p, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum"):
+			os.Stat(p)
+		}
+		return nil
+	})
 }

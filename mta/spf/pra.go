@@ -1,9 +1,10 @@
 package spf
 
 import (
-	"bytes"
 	"net/mail"
 	"strings"
+
+	"seg/internal/msgheader"
 )
 
 // The Purported Responsible Address (RFC 4407 section 2) is the mailbox
@@ -93,32 +94,15 @@ func canonicalName(name string) string {
 	return name
 }
 
-// headerFields splits the header of msg (up to the first empty line)
-// into its fields in order, unfolded (RFC 5322 section 2.2.3).
+// headerFields is the header of msg (up to the first empty line) as its
+// fields in order, unfolded (RFC 5322 section 2.2.3); a line without a
+// colon is no field here.
 func headerFields(msg []byte) []headerField {
-	var out []headerField
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, msg = msg[:i], msg[i+1:]
-		} else {
-			msg = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if n := len(out); n > 0 {
-				out[n-1].value += string(line)
-			}
-			continue
-		}
-		if c := bytes.IndexByte(line, ':'); c > 0 {
-			out = append(out, headerField{
-				name:  string(bytes.TrimRight(line[:c], " \t")),
-				value: string(line[c+1:]),
-			})
+	all, _ := msgheader.Split(msg)
+	out := make([]headerField, 0, len(all))
+	for _, f := range all {
+		if f.Colon && f.Name() != "" {
+			out = append(out, headerField{name: f.Name(), value: f.Value()})
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chzyer/readline"
 )
@@ -26,18 +27,23 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	// ends (after Ctrl-D it reads ahead); a cancelable stdin lets Close
 	// return without waiting for the peer to type or hang up.
 	cin := readline.NewCancelableStdin(in)
+	mask := &maskPainter{}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            s.Prompt(),
 		Stdin:             cin,
 		Stdout:            out,
 		Stderr:            out,
-		AutoComplete:      &completer{s: s},
+		AutoComplete:      &completer{s: s, mask: mask},
+		Painter:           mask,
 		HistoryLimit:      200,
 		HistorySearchFold: true,
-		FuncIsTerminal:    func() bool { return true },
-		FuncMakeRaw:       func() error { return nil },
-		FuncExitRaw:       func() error { return nil },
-		FuncGetWidth:      s.width,
+		// readlineReader saves each command itself, so that a password
+		// never enters the history.
+		DisableAutoSaveHistory: true,
+		FuncIsTerminal:         func() bool { return true },
+		FuncMakeRaw:            func() error { return nil },
+		FuncExitRaw:            func() error { return nil },
+		FuncGetWidth:           s.width,
 		FuncOnWidthChanged: func(f func()) {
 			s.term.mu.Lock()
 			s.term.changed = f
@@ -54,7 +60,7 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	}()
 	prevIn, prevOut, prevErr, prevI := s.In, s.Out, s.Err, s.Interactive
 	defer func() { s.In, s.Out, s.Err, s.Interactive = prevIn, prevOut, prevErr, prevI }()
-	s.In = &readlineReader{rl: rl}
+	s.In = &readlineReader{rl: rl, mask: mask}
 	s.Out, s.Err = out, out
 	s.Interactive = true
 	return s.Interact()
@@ -82,48 +88,69 @@ func (s *Session) width() int {
 }
 
 // readlineReader adapts readline to LineReader.
-type readlineReader struct{ rl *readline.Instance }
+type readlineReader struct {
+	rl   *readline.Instance
+	mask *maskPainter
+}
 
 func (r *readlineReader) ReadLine(prompt string) (string, error) {
 	r.rl.SetPrompt(prompt)
 	line, err := r.rl.Readline()
+	if err == nil {
+		r.rl.SaveHistory(line) // readline's own rules: blank and repeated lines are not added
+	}
 	if errors.Is(err, readline.ErrInterrupt) {
 		return "", ErrInterrupt
 	}
 	return line, err
 }
 
-// ReadPassword reads a line in readline's password mode: each key shows
-// as '*', nothing typed reaches the screen or the history. The config is
-// the session's (its stdin, width and no-op terminal functions: the
-// remote side owns the tty) with the mask on.
+// ReadPassword reads a line with each key shown as '*'; nothing typed
+// reaches the screen or the history, and Tab completes nothing.
+// readline's own password mode swaps the instance's Config while its
+// reader goroutine reads it (a data race in readline 1.5.1), so the mask
+// is a Painter installed once, switched by an atomic flag.
 func (r *readlineReader) ReadPassword(prompt string) (string, error) {
-	cfg := r.rl.Config.Clone()
-	cfg.Prompt = prompt
-	cfg.EnableMask = true
-	cfg.MaskRune = '*'
-	cfg.HistoryLimit = -1
-	cfg.AutoComplete = noComplete{}
-	cfg.FuncOnWidthChanged = func(func()) {}
-	pw, err := r.rl.ReadPasswordWithConfig(cfg)
+	r.rl.SetPrompt(prompt)
+	r.mask.on.Store(true)
+	pw, err := r.rl.Readline()
+	r.mask.on.Store(false)
+	// The line being edited is kept in history's last entry; empty it so
+	// that Up then Down cannot bring the password back on screen.
+	r.rl.SaveHistory("")
 	if errors.Is(err, readline.ErrInterrupt) {
 		return "", ErrInterrupt
 	}
-	return string(pw), err
+	return pw, err
 }
 
-// noComplete offers nothing: Tab at a password does not list commands.
-type noComplete struct{}
+// maskPainter shows the line as typed, or as '*' per key while on.
+type maskPainter struct{ on atomic.Bool }
 
-func (noComplete) Do([]rune, int) ([][]rune, int) { return nil, 0 }
+func (m *maskPainter) Paint(line []rune, _ int) []rune {
+	if !m.on.Load() {
+		return line
+	}
+	out := make([]rune, len(line))
+	for i := range out {
+		out[i] = '*'
+	}
+	return out
+}
 
 // completer completes command names, then a command's Sub operations
 // and its Complete candidates.
-type completer struct{ s *Session }
+type completer struct {
+	s    *Session
+	mask *maskPainter // on: a secret is being typed, nothing completes
+}
 
 // Do implements readline.AutoCompleter: it returns the suffixes that
 // complete the word before the cursor, and that word's length.
 func (cp *completer) Do(line []rune, pos int) ([][]rune, int) {
+	if cp.mask != nil && cp.mask.on.Load() {
+		return nil, 0
+	}
 	before := string(line[:pos])
 	words := strings.Fields(before)
 	partial := ""

@@ -299,9 +299,16 @@ func (ix *Index) rename(w *writer, newName string) error {
 }
 
 // pruneGone drops the files the index knows that are no longer in the
-// directory.
+// directory. The live file's record is left alone: the writer renames it
+// and then creates its successor, so between the two it is missing for a
+// moment, and the committer runs beside the writer. Its record is
+// replaced by newFile when the successor's first line comes (or by the
+// next start's catch-up).
 func (ix *Index) pruneGone(w *writer) error {
 	for id, r := range w.files {
+		if r.Name == ix.opts.Log {
+			continue
+		}
 		if _, err := os.Lstat(filepath.Join(ix.dir, r.Name)); errors.Is(err, os.ErrNotExist) {
 			if err := w.drop(id); err != nil {
 				return err

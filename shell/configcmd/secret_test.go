@@ -76,7 +76,9 @@ func TestPasswordNotEchoed(t *testing.T) {
 	pos = wait(pos, "[]> ")
 	typ(pw + "\r")
 	pos = wait(pos, "SSH")
-	typ("n\r")
+	// A walk through the history right after the password (Up, then
+	// Down to the line being edited) must not bring it back.
+	typ("\x1b[A\x1b[B\x1b[A\x1b[A\x1b[B\x1b[B\x15n\r")
 	pos = wait(pos, "Choose the operation")
 	pos = wait(pos, "[]> ")
 	typ("\r")

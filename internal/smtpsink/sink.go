@@ -6,6 +6,7 @@
 package smtpsink
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -36,7 +37,8 @@ type Sink struct {
 
 	mu       sync.Mutex // serialises printing and counts messages
 	received int        // messages printed
-	answered int        // messages whose 250 has been sent
+	conns    map[*smtp.Conn]bool
+	answered int // messages whose 250 has been sent
 	done     chan struct{}
 	doneOnce sync.Once
 }
@@ -49,7 +51,7 @@ func New(ln net.Listener, o Options) *Sink {
 	if o.BodyLines <= 0 {
 		o.BodyLines = DefaultBodyLines
 	}
-	s := &Sink{o: o, ln: ln, done: make(chan struct{})}
+	s := &Sink{o: o, ln: ln, done: make(chan struct{}), conns: map[*smtp.Conn]bool{}}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = o.Hostname
 	// seg relays what it received: UTF-8 addresses (RFC 6531) and 8-bit
@@ -78,17 +80,47 @@ func (s *Sink) Serve() error {
 		}
 		return err
 	case <-s.done:
-		// The last reply has been written (Reset runs after it):
-		// closing now loses nothing the client was told about.
-		s.srv.Close()
+		// The last reply has been written (Reset runs after it). The
+		// client may still say QUIT (seg does within a fraction of a
+		// second, swaks at once): stop listening and give open
+		// connections a moment to end cleanly before dropping them.
+		ctx, cancel := context.WithTimeout(context.Background(), quitGrace)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.closeConns()
+		}
 		<-errc
 		return nil
+	}
+}
+
+// quitGrace is how long a sink that has received its Count messages
+// waits for the open connections to end before it drops them.
+const quitGrace = 5 * time.Second
+
+// closeConns drops every open connection.
+func (s *Sink) closeConns() {
+	s.mu.Lock()
+	var conns []*smtp.Conn
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	// Outside the lock: Conn.Close calls Logout, which takes it.
+	for _, c := range conns {
+		c.Close()
 	}
 }
 
 // Close stops the sink and drops open connections.
 func (s *Sink) Close() error {
 	err := s.srv.Close()
+	// Before Serve has handed ln to go-smtp, srv.Close cannot close it:
+	// closing it here ends that Serve's first Accept (it then sees the
+	// server closed). Closing it twice is harmless. After a Shutdown,
+	// srv.Close no longer closes connections: closeConns does.
+	s.ln.Close()
+	s.closeConns()
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -121,6 +153,9 @@ func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
+	b.s.mu.Lock()
+	b.s.conns[c] = true
+	b.s.mu.Unlock()
 	return &session{s: b.s, conn: c, remote: remote}, nil
 }
 
@@ -175,7 +210,13 @@ func (ss *session) Reset() {
 	ss.from, ss.rcpts = "", nil
 }
 
-func (ss *session) Logout() error { return nil }
+// Logout runs when the connection ends.
+func (ss *session) Logout() error {
+	ss.s.mu.Lock()
+	delete(ss.s.conns, ss.conn)
+	ss.s.mu.Unlock()
+	return nil
+}
 
 // discardLog drops go-smtp's own error log (accept errors, clients that
 // hang up): the sink's output is the messages.

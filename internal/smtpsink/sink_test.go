@@ -1,33 +1,35 @@
 package smtpsink
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"seg/internal/segtest"
 )
 
-// lockedBuffer is the sink's output, read while the sink writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// serve runs s.Serve and returns a channel that gets its result.
+func serve(s *Sink) <-chan error {
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	return served
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+// waitServed fails the test unless Serve returns nil within 10 s.
+func waitServed(t *testing.T, served <-chan error, after string) {
+	t.Helper()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve after %s: %v", after, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Serve did not return after %s", after)
+	}
 }
 
 // send delivers one message to addr with go-smtp's client and returns
@@ -69,10 +71,9 @@ func TestSinkPrintsAndCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &lockedBuffer{}
+	out := &segtest.SyncBuffer{}
 	s := New(ln, Options{Out: out, Count: 2, BodyLines: 2})
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
+	served := serve(s)
 	addr := ln.Addr().String()
 
 	body := "line 1\r\nline 2\r\nline 3\r\nline 4\r\n"
@@ -93,14 +94,7 @@ func TestSinkPrintsAndCounts(t *testing.T) {
 	if err := send(addr, "", []string{"bob@example.com"}, msg2); err != nil {
 		t.Fatalf("second message: %v", err)
 	}
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("Serve: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after --count messages")
-	}
+	waitServed(t, served, "Count messages")
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("the sink still accepts connections after --count messages")
 	}
@@ -135,21 +129,13 @@ func TestSinkCloseEndsServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(ln, Options{Out: &lockedBuffer{}})
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
+	s := New(ln, Options{Out: &segtest.SyncBuffer{}})
+	served := serve(s)
 	// Serve may not have started yet: Close must still end it.
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("Serve after Close: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after Close")
-	}
+	waitServed(t, served, "Close")
 }
 
 func TestSinkCloseDropsConnections(t *testing.T) {
@@ -157,9 +143,8 @@ func TestSinkCloseDropsConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(ln, Options{Out: &lockedBuffer{}, Count: 1})
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
+	s := New(ln, Options{Out: &segtest.SyncBuffer{}, Count: 1})
+	served := serve(s)
 	c, err := smtp.Dial(ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -171,14 +156,7 @@ func TestSinkCloseDropsConnections(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("Serve after Close: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after Close")
-	}
+	waitServed(t, served, "Close")
 	if err := c.Noop(); err == nil {
 		t.Error("NOOP on a connection the closed sink should have dropped: no error")
 	}
@@ -204,4 +182,38 @@ func TestListenLoopbackOnly(t *testing.T) {
 		t.Fatalf("Listen on 127.0.0.3: %v", err)
 	}
 	ln.Close()
+}
+
+// TestSinkCountDropsSilentClient: a client that stays connected after
+// the last counted message is dropped after quitGrace.
+func TestSinkCountDropsSilentClient(t *testing.T) {
+	ln, err := Listen("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(ln, Options{Out: &segtest.SyncBuffer{}, Count: 1})
+	served := serve(s)
+	c, err := smtp.Dial(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SendMail("a@example.org", []string{"b@example.com"}, strings.NewReader("Subject: x\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+	start := time.Now()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(quitGrace + 10*time.Second):
+		t.Fatalf("Serve did not return %v after the last message", quitGrace+10*time.Second)
+	}
+	if waited := time.Since(start); waited < quitGrace/2 {
+		t.Errorf("Serve returned after %v, before the client had its grace (%v) to QUIT", waited, quitGrace)
+	}
+	if err := c.Noop(); err == nil {
+		t.Error("NOOP after the grace: the connection is still open")
+	}
 }

@@ -24,7 +24,7 @@ func startupLine(hostname, data string, eps []shell.Endpoint, sock string) strin
 			smtp = append(smtp, "SMTP "+strings.TrimPrefix(ep.Service, "listener ")+" "+where)
 		case ep.Service == "ssh":
 			others = append(others, "SSH "+where)
-		case ep.Service == "metrics" && ep.Listening != "":
+		case ep.Service == "metrics": // present when configured or still listening
 			others = append(others, "metrics "+where)
 		}
 	}

@@ -19,6 +19,24 @@ func serve(s *Sink) <-chan error {
 	return served
 }
 
+// sinkAndClient starts a sink that ends after count messages and
+// connects a go-smtp client to it (closed when the test ends).
+func sinkAndClient(t *testing.T, count int) (*Sink, <-chan error, *smtp.Client) {
+	t.Helper()
+	ln, err := Listen("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(ln, Options{Out: &segtest.SyncBuffer{}, Count: count})
+	served := serve(s)
+	c, err := smtp.Dial(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return s, served, c
+}
+
 // waitServed fails the test unless Serve returns nil within 10 s.
 func waitServed(t *testing.T, served <-chan error, after string) {
 	t.Helper()
@@ -139,17 +157,7 @@ func TestSinkCloseEndsServe(t *testing.T) {
 }
 
 func TestSinkCloseDropsConnections(t *testing.T) {
-	ln, err := Listen("127.0.0.1:0", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(ln, Options{Out: &segtest.SyncBuffer{}, Count: 1})
-	served := serve(s)
-	c, err := smtp.Dial(ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	s, served, c := sinkAndClient(t, 1)
 	if err := c.Hello("client.test"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,17 +195,7 @@ func TestListenLoopbackOnly(t *testing.T) {
 // TestSinkCountDropsSilentClient: a client that stays connected after
 // the last counted message is dropped after quitGrace.
 func TestSinkCountDropsSilentClient(t *testing.T) {
-	ln, err := Listen("127.0.0.1:0", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(ln, Options{Out: &segtest.SyncBuffer{}, Count: 1})
-	served := serve(s)
-	c, err := smtp.Dial(ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, served, c := sinkAndClient(t, 1)
 	if err := c.SendMail("a@example.org", []string{"b@example.com"}, strings.NewReader("Subject: x\r\n\r\nbody\r\n")); err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}

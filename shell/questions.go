@@ -126,7 +126,9 @@ func numbered(question string, items []string) string {
 // MenuLoop is the AsyncOS level of a menu: print the state, offer the
 // operations, run the chosen one, and again until an empty answer. A
 // UserError from an operation is printed and the menu shown again; any
-// other error ends the loop.
+// other error ends the loop. Each operation that ends is a checkpoint
+// (checkpoint.go); Ctrl-C inside one undoes it and shows this menu
+// again, Ctrl-C at this menu's prompt goes back to the enclosing one.
 func MenuLoop(c *Ctx, show func(), ops func() []Op, do func(op string) error) error {
 	for {
 		show()
@@ -136,10 +138,19 @@ func MenuLoop(c *Ctx, show func(), ops func() []Op, do func(op string) error) er
 		}
 		if err := do(op); err != nil {
 			var ue *UserError
-			if !errors.As(err, &ue) {
+			switch {
+			case errors.Is(err, ErrInterrupt):
+				if !c.undo() {
+					return err
+				}
+				continue
+			case !errors.As(err, &ue):
 				return err
 			}
 			c.Printf("%s\n", ue.Msg)
+		}
+		if err := c.checkpoint(); err != nil {
+			return err
 		}
 	}
 }

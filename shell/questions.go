@@ -17,6 +17,12 @@ func Ask(c *Ctx, question, def string, check func(string) (string, error)) (stri
 	return c.Ask("\n"+question, def, check)
 }
 
+// AskOf is c.AskOf after a blank line: a question whose answer is one
+// of names (Tab completes them), or something else check accepts.
+func AskOf(c *Ctx, question, def string, names []string, check func(string) (string, error)) (string, error) {
+	return c.AskOf("\n"+question, def, names, check)
+}
+
 // AskRequired is c.AskRequired after a blank line.
 func AskRequired(c *Ctx, question, def string, check func(string) (string, error)) (string, error) {
 	return c.AskRequired("\n"+question, def, check)
@@ -62,7 +68,7 @@ func chooseIn(c *Ctx, question string, items, names []string, def int, inherit b
 		d = strconv.Itoa(def)
 	}
 	idx := -1
-	_, err := c.Ask(numbered(question, items), d, func(s string) (string, error) {
+	_, err := c.AskOf(numbered(question, items), d, chooseNames(items, names), func(s string) (string, error) {
 		if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= len(items) {
 			idx = n - 1
 			return s, nil
@@ -92,7 +98,7 @@ func chooseIn(c *Ctx, question string, items, names []string, def int, inherit b
 // (ACCEPT)"; the '$' may be left out).
 func Pick(c *Ctx, question string, items []string) (int, error) {
 	idx := -1
-	_, err := c.Ask(numbered("\n"+question, items), "", func(s string) (string, error) {
+	_, err := c.AskOf(numbered("\n"+question, items), "", pickNames(items), func(s string) (string, error) {
 		if s == "" {
 			idx = -1
 			return s, nil

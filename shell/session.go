@@ -212,10 +212,12 @@ func (s *Session) ctime(t time.Time) string {
 }
 
 // terminalState is the terminal width and the readline hook to call
-// when it changes; SetWidth may run on another goroutine (SSH
-// window-change requests).
+// when it changes, and what the line being read completes; SetWidth and
+// the completer run on other goroutines (SSH window-change requests,
+// readline's reader).
 type terminalState struct {
 	mu      sync.Mutex
 	width   int
 	changed func()
+	offer   offer // what Tab completes at the line being read (offer.go)
 }

@@ -1,7 +1,6 @@
 package shell_test
 
 import (
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -22,48 +21,35 @@ func TestTerminalMenuTab(t *testing.T) {
 		Commands: shell.NewRegistry(append(shell.SessionCommands(), listenercmd.Commands()...)...),
 		DataDir:  t.TempDir(),
 	}
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	scr := &screen{}
-	go io.Copy(scr, outR)
-	done := make(chan error, 1)
-	go func() { done <- s.RunTerminal(inR, outW) }()
-	t.Cleanup(func() { inW.Close(); outW.Close() })
-	typ := func(text string) {
-		t.Helper()
-		if _, err := inW.Write([]byte(text)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scr, typ, done := startTerminal(t, s)
 
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
-	typ("listenerc\t")
-	pos = scr.waitFor(t, pos, "onfig ")
-	typ("\r")
-	pos = scr.waitFor(t, pos, "- PRINT - Display the settings of a listener.")
-	pos = scr.waitFor(t, pos, "[]> ")
-	typ("ed\t")
-	pos = scr.waitFor(t, pos, "EDIT ")
-	typ("\r")
-	pos = scr.waitFor(t, pos, "Enter the name or number of the listener you wish to edit.")
-	pos = scr.waitFor(t, pos, "[]> ")
-	typ("inc\t\r")
-	pos = scr.waitFor(t, pos, "Name: IncomingMail\r\n")
-	pos = scr.waitFor(t, pos, "[]> ")
-	typ("hostacc\t\r")
-	pos = scr.waitFor(t, pos, "There are currently 5 sender groups.")
-	pos = scr.waitFor(t, pos, "[]> ")
-	typ("ex\t\r")
-	pos = scr.waitFor(t, pos, "Enter a name for the exported file")
-	pos = scr.waitFor(t, pos, "[]> ")
+	// Each step types keys, then waits for each text in turn.
+	steps := []struct {
+		keys string
+		want []string
+	}{
+		{"listenerc\t", []string{"onfig "}},
+		{"\r", []string{"- PRINT - Display the settings of a listener.", "[]> "}},
+		{"ed\t", []string{"EDIT "}},
+		{"\r", []string{"Enter the name or number of the listener you wish to edit.", "[]> "}},
+		{"inc\t\r", []string{"Name: IncomingMail\r\n", "[]> "}},
+		{"hostacc\t\r", []string{"There are currently 5 sender groups.", "[]> "}},
+		{"ex\t\r", []string{"Enter a name for the exported file", "[]> "}},
+	}
+	for _, st := range steps {
+		typ(st.keys)
+		for _, w := range st.want {
+			pos = scr.waitFor(t, pos, w)
+		}
+	}
 	// A question that asks for no name completes nothing, not commands.
 	typ("showch\t\x03")
 	end := scr.waitFor(t, pos, "There are currently 5 sender groups.")
 	if got := scr.String()[pos:end]; strings.Contains(got, "showchanges") {
 		t.Fatalf("Tab at a question completed a command: %q", got)
 	}
-	pos = end
-	pos = scr.waitFor(t, pos, "[]> ")
+	pos = scr.waitFor(t, end, "[]> ")
 	typ("\r\r\r")
 	pos = scr.waitFor(t, pos, "seg.localdomain> ")
 	typ("showch\t\r")

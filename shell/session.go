@@ -112,15 +112,16 @@ var ErrAccess = errors.New("You are not in the correct access group to use this 
 
 // Execute runs one command line (batch form, or interactive when the
 // command is given without arguments). The command's config changes reach
-// the candidate only if it succeeds. Every non-empty line is audited.
+// the candidate only if it succeeds, or, on a terminal, as each of its
+// menu operations ends (checkpoint.go). Every non-empty line is audited.
 func (s *Session) Execute(line string) error {
 	// Changes staged by this command that the role may not commit are
 	// pointed out now, not only when commit refuses them.
 	refused := s.refusedChanges()
 	err := s.execute(line)
-	if err == nil {
-		s.warnRefused(refused)
-	}
+	// Also after a failure: the operations a menu command finished are
+	// staged even when it is then interrupted (checkpoint.go).
+	s.warnRefused(refused)
 	if s.Audit != nil && strings.TrimSpace(line) != "" {
 		result := "ok"
 		if err != nil && !errors.Is(err, ErrQuit) {

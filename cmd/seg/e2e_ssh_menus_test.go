@@ -32,7 +32,8 @@ func sshTTY(t *testing.T, port int, user string, key userKey, prompt string) *se
 // created in listenerconfig survives Ctrl-C at a later question (the
 // interrupted policy does not), showchanges and commit see it; Tab in
 // the menus completes their operations and the listener's name, never
-// a top-level command; a partial line opens the group's menu.
+// a top-level command; a partial line opens the group's menu (and is a
+// usage error in a one-shot command).
 func TestSSHMenuCtrlCAndTab(t *testing.T) {
 	const prompt = "seg.localdomain> "
 	a := segtest.Open(t, t.TempDir())
@@ -101,6 +102,12 @@ func TestSSHMenuCtrlCAndTab(t *testing.T) {
 	}
 	if out, _, err := term.WaitFor(30*time.Second, prompt); !errors.Is(err, segtest.ErrTerminalClosed) {
 		t.Fatalf("after quit: %v\n%s", err, out)
+	}
+
+	// A one-shot partial line has no one to ask: a usage error.
+	r := openSSH(t, key.file, a.SSHPort, "admin", "", "listenerconfig edit IncomingMail hostaccess")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "Usage: listenerconfig edit NAME hostaccess new") {
+		t.Errorf("one-shot partial line over ssh: %s", r)
 	}
 
 	cfg := runningConfig(t, a)

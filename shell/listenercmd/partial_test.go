@@ -7,9 +7,10 @@ import (
 	"seg/shell/shelltest"
 )
 
-// TestPartialLineInBatch: in a batch file (no one to ask) a partial line
-// is a usage error at its FILE:LINE, listing the forms that continue it,
-// even when the session was opened on a terminal.
+// TestPartialLineInBatch: in a batch file or a one-shot line (no one to
+// ask) a partial line is a usage error, at its FILE:LINE in a file,
+// listing the forms that continue it, even when the session was opened
+// on a terminal.
 func TestPartialLineInBatch(t *testing.T) {
 	cases := []struct{ line, want string }{
 		{"listenerconfig edit IncomingMail hostaccess", "f.txt:2: Usage: listenerconfig edit NAME hostaccess new sendergroup"},
@@ -26,5 +27,13 @@ func TestPartialLineInBatch(t *testing.T) {
 		if out := h.Output(); strings.Contains(out, "Choose the operation") {
 			t.Errorf("%s: a batch line opened a menu:\n%s", tc.line, out)
 		}
+	}
+	h := shelltest.NewSession(t, registry(), newStore())
+	err := h.S.RunOneShot("listenerconfig edit IncomingMail hostaccess")
+	if err == nil || !strings.HasPrefix(err.Error(), "Usage: listenerconfig edit NAME hostaccess new sendergroup") {
+		t.Errorf("one-shot partial line: error = %v", err)
+	}
+	if strings.Contains(h.Output(), "Choose the operation") {
+		t.Errorf("a one-shot line opened a menu:\n%s", h.Output())
 	}
 }

@@ -44,15 +44,21 @@ func (c *Ctx) undo() bool {
 // restore sets dst to src's value, reusing dst's storage wherever it
 // can: slice elements in place while the backing array is large enough,
 // the same maps and pointed-to values. src must not be used afterwards
-// (its maps' values and interfaces are shared). Unexported fields are
-// left alone (they are not part of the stored configuration).
+// (its maps' values and interfaces are shared). Unexported fields of a
+// struct with exported ones are left alone (they are not part of the
+// stored configuration); a struct with none (time.Time) is copied whole.
 func restore(dst, src reflect.Value) {
 	switch dst.Kind() {
 	case reflect.Struct:
+		set := false
 		for i := 0; i < dst.NumField(); i++ {
 			if dst.Field(i).CanSet() {
 				restore(dst.Field(i), src.Field(i))
+				set = true
 			}
+		}
+		if !set {
+			dst.Set(src) // an opaque value: time.Time
 		}
 	case reflect.Array:
 		for i := 0; i < dst.Len(); i++ {

@@ -3,6 +3,7 @@ package shell
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"seg/store"
 )
@@ -16,6 +17,7 @@ func TestUndoInPlace(t *testing.T) {
 	second.Name = "Outgoing"
 	second.Port = 2526
 	base.Listeners = append(base.Listeners, second)
+	base.BounceVerification.Keys = []store.BVKey{{Name: "k1", Secret: "s", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
 
 	c := &Ctx{kept: base}
 	c.cfg = base.Clone()
@@ -25,13 +27,15 @@ func TestUndoInPlace(t *testing.T) {
 
 	// The interrupted operation: a sender group added (the slice grows),
 	// the name changed, a parameter set, a new map, the first listener
-	// removed (the listeners shift left), users dropped (nil slice).
+	// removed (the listeners shift left), users dropped (nil slice), a
+	// time changed.
 	l.HAT.SenderGroups = append(l.HAT.SenderGroups, store.SenderGroup{Name: "HALF", Members: []string{"10.9.9.9"}})
 	l.Name = "Renamed"
 	l.HAT.Defaults["max_concurrency"] = "1"
 	c.cfg.DestDefault = store.Params{"x": "y"}
 	c.cfg.Listeners = append(c.cfg.Listeners[:0], c.cfg.Listeners[1:]...)
 	c.cfg.Users = nil
+	c.cfg.BounceVerification.Keys[0].Created = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	if !c.undo() {
 		t.Fatal("undo could not put the working copy back")

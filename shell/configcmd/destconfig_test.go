@@ -265,12 +265,18 @@ func TestDestconfigComplete(t *testing.T) {
 func TestDestconfigInterrupt(t *testing.T) {
 	b := newBatch(t)
 	b.h.S.Interactive = true
-	b.h.Run("destconfig", "new", "example.com", "", "^C")
+	// Ctrl-C in NEW goes back to the menu; at the menu, out of the
+	// command, which finished nothing.
+	b.h.Run("destconfig", "new", "example.com", "", "^C", "^C")
 	if b.h.S.Dirty() {
 		t.Error("interrupted NEW staged a change")
 	}
-	if !strings.HasSuffix(b.h.Output(), "[500]> ^C\nCommand aborted; no changes were made.\n") {
-		t.Errorf("output ends:\n%s", b.h.Output())
+	out := b.h.Output()
+	if !strings.Contains(out, "[500]> ^C\n\nThere are currently 0 entries configured.\n") {
+		t.Errorf("Ctrl-C in NEW did not go back to the menu:\n%s", out)
+	}
+	if !strings.HasSuffix(out, "[]> ^C\nCommand aborted; no changes were made.\n") {
+		t.Errorf("output ends:\n%s", out)
 	}
 }
 

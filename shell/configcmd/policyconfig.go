@@ -52,6 +52,10 @@ func policyconfigCommand() *shell.Command {
 			if !ok {
 				return shell.Errorf("policyconfig: say incoming or outgoing first (for example: policyconfig incoming print).")
 			}
+			if len(args) == 1 && c.S.Interactive {
+				// A partial line on a terminal: that table's menu.
+				return policyTableMenu(c, d)
+			}
 			return policyOpsTable(d.dir).Batch(c, d, args[1:])
 		},
 	}
@@ -88,6 +92,7 @@ var policyOps = []shell.Operation[policyDir]{
 		Usage:    []string{"NAME [--recipients LIST] [--senders LIST] [--name NEWNAME] [--tdc off|default|custom:ADDRESS]"},
 		Batch:    policyEditBatch,
 		Menu:     policyEditMenu,
+		Open:     policyEditOpen,
 		Complete: policyComplete("edit"),
 		Sub:      policyEditOpsTable},
 	{Name: "delete", Desc: "Remove a policy.",

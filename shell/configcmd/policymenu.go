@@ -20,6 +20,11 @@ func policyInteractive(c *shell.Ctx) error {
 	if i == 1 {
 		d.dir = dirOutgoing
 	}
+	return policyTableMenu(c, d)
+}
+
+// policyTableMenu is the menu of the policies of one direction.
+func policyTableMenu(c *shell.Ctx, d policyDir) error {
 	return policyOpsTable(d.dir).Menu(c, d, func() { c.Printf("\n%s", policyList(d.cfg, d.dir)) })
 }
 
@@ -38,7 +43,25 @@ func policyEditMenu(c *shell.Ctx, d policyDir) error {
 	if err != nil || i < 0 {
 		return err
 	}
-	r := policyRef{d, i}
+	return policyEditOf(c, policyRef{d, i})
+}
+
+// policyEditOpen is "policyconfig DIR edit NAME" on a terminal: the
+// policy's EDIT menu.
+func policyEditOpen(c *shell.Ctx, d policyDir, args []string) (bool, error) {
+	if len(args) != 1 {
+		return false, nil
+	}
+	i := findPolicy(*d.table(), args[0])
+	if i < 0 {
+		return true, policyNotFound(d.dir, args[0])
+	}
+	return true, policyEditOf(c, policyRef{d, i})
+}
+
+// policyEditOf is the EDIT menu of the policy r.
+func policyEditOf(c *shell.Ctx, r policyRef) error {
+	d := r.policyDir
 	return policyEditOpsTable.Menu(c, r, func() {
 		p := r.policy()
 		c.Printf("\nPolicy: %s\n", p.Name)

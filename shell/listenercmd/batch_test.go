@@ -15,10 +15,12 @@ import (
 )
 
 // batchSession is a harness session for running batch lines with
-// Execute.
+// Execute, not on a terminal (where a partial line would open its menu).
 func batchSession(t *testing.T) *shelltest.Harness {
 	t.Helper()
-	return shelltest.NewSession(t, registry(), newStore())
+	h := shelltest.NewSession(t, registry(), newStore())
+	h.S.Interactive = false
+	return h
 }
 
 // config returns what the session's commands see: the candidate, or the

@@ -89,7 +89,17 @@ var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: 
 			if err != nil || l == nil {
 				return err
 			}
-			return listenerEditOps.Menu(c, l, func() { showListener(c, l) })
+			return editListenerMenu(c, l)
+		},
+		Open: func(c *shell.Ctx, cfg *store.Config, args []string) (bool, error) {
+			if len(args) != 1 {
+				return false, nil
+			}
+			l, err := lookupListener(cfg, args[0])
+			if err != nil {
+				return true, err
+			}
+			return true, editListenerMenu(c, l)
 		},
 		Shown: listenersShown,
 		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
@@ -126,6 +136,11 @@ var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: 
 		Shown:    listenersShown,
 		Complete: listenerArg},
 }}
+
+// editListenerMenu is the EDIT menu of listener l.
+func editListenerMenu(c *shell.Ctx, l *store.Listener) error {
+	return listenerEditOps.Menu(c, l, func() { showListener(c, l) })
+}
 
 // prefixed puts p before each of forms.
 func prefixed(p string, forms []string) []string {

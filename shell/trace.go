@@ -34,10 +34,10 @@ func traceCmd() mailCmd {
 			"trace source IP [port N] [fqdn NAME] [listener NAME] helo NAME from ADDRESS|<>",
 			"    to ADDRESS[,ADDRESS...] [message FILE]   (FILE: in the configuration directory)",
 		},
-		access: AccessOperator,
-		sub:    traceKeys,
-		check:  checkTrace,
-		ask:    askTrace,
+		access:   AccessOperator,
+		complete: completeTrace,
+		check:    checkTrace,
+		ask:      askTrace,
 	}
 }
 
@@ -101,6 +101,37 @@ func checkTrace(c *Ctx, args []string) (mailCall, error) {
 	return traceCall(c, req), nil
 }
 
+// completeTrace offers the keywords not given yet in keyword position,
+// listener names after "listener", the configuration directory's files
+// after "message".
+func completeTrace(c *Ctx, args []string) []string {
+	n := len(args) - 1 // the partial word's position
+	if n%2 == 1 {
+		switch strings.ToLower(args[n-1]) {
+		case "listener":
+			var names []string
+			for _, l := range c.S.candidateOrRunning().Listeners {
+				names = append(names, l.Name)
+			}
+			return names
+		case "message":
+			return c.ConfigFiles()
+		}
+		return nil
+	}
+	var keys []string
+	for _, k := range traceKeys {
+		used := false
+		for i := 0; i < n; i += 2 {
+			used = used || strings.EqualFold(args[i], k)
+		}
+		if !used {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 func isTraceKey(k string) bool {
 	for _, t := range traceKeys {
 		if t == k {
@@ -155,7 +186,7 @@ func askTrace(c *Ctx) (mailCall, error) {
 	if req.Rcpts, err = askTraceRcpts(c); err != nil {
 		return nil, err
 	}
-	load, err := c.AskYN("Load message body from disk? [N]>", false)
+	load, err := c.AskYN("Load message body from disk?", false)
 	if err != nil {
 		return nil, err
 	}

@@ -42,11 +42,11 @@ type TraceInput struct {
 	Port     int           // the client's source port (logs only); 0: 25000
 	// FQDN is the client's host name as the administrator says it is,
 	// taken as its verified reverse DNS; "": looked up, as at connect.
-	FQDN     string
-	HELO     string
-	From     string   // "": the null reverse-path <>
-	Rcpts    []string // as the client would write them, without <>
-	Message  []byte   // the message data, CRLF or LF line ends, no dot-stuffing
+	FQDN    string
+	HELO    string
+	From    string   // "": the null reverse-path <>
+	Rcpts   []string // as the client would write them, without <>
+	Message []byte   // the message data, CRLF or LF line ends, no dot-stuffing
 	// Journal makes the journal copier of the traced session from its
 	// MID source (nil: no journaling).
 	Journal func(newMID func() int64) JournalFunc

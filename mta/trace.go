@@ -79,7 +79,8 @@ func traceReport(b *strings.Builder, cfg *store.Config, req mailapi.TraceRequest
 	}
 	b.WriteString("Nothing is sent or queued: the SMTP session runs inside seg. DNS lookups\n" +
 		"(reverse DNS, DNS lists, sender verification, SPF, DKIM, DMARC, MX) are real\n" +
-		"reads through the configured resolvers.\n")
+		"reads through the configured resolvers. The traced client neither starts TLS\n" +
+		"nor authenticates.\n")
 	if req.MessageFile != "" {
 		fmt.Fprintf(b, "Message body: %s (%d bytes)\n", req.MessageFile, len(req.Message))
 	} else {
@@ -123,6 +124,8 @@ func traceReport(b *strings.Builder, cfg *store.Config, req mailapi.TraceRequest
 			fmt.Fprintf(b, "    S: %s\n", l)
 		}
 	}
+
+	senderChecks(b, d.Flow, res)
 
 	if len(res.Rcpts) > 0 {
 		b.WriteString("\nProcessing Recipient List:\n")
@@ -191,7 +194,7 @@ func traceReport(b *strings.Builder, cfg *store.Config, req mailapi.TraceRequest
 		}
 	}
 
-	b.WriteString("\nmail_logs lines seg would write:\n")
+	b.WriteString("\nmail_logs lines seg would write (ICID and MID numbered by the trace):\n")
 	for _, l := range res.Log {
 		fmt.Fprintf(b, "    %s\n", l)
 	}
@@ -210,6 +213,37 @@ func traceReport(b *strings.Builder, cfg *store.Config, req mailapi.TraceRequest
 		b.WriteString("    Connection refused (TCPREFUSE): no banner, nothing received\n")
 	default:
 		fmt.Fprintf(b, "    Message not accepted: %s\n", last)
+	}
+}
+
+// senderChecks writes the verdicts of the sender checks the policy
+// turns on, in the words of the session's own mail_logs lines.
+func senderChecks(b *strings.Builder, f store.FlowSettings, res *smtpd.TraceResult) {
+	if !f.SenderVerify && !f.SPF && !f.DKIMVerify && !f.DMARCVerify {
+		return
+	}
+	b.WriteString("\nSender Verification and Authentication:\n")
+	mailOK := false
+	for _, s := range res.Steps {
+		if strings.HasPrefix(s.Command, "MAIL ") && strings.HasPrefix(s.Reply, "250") {
+			mailOK = true
+		}
+	}
+	logged := map[string]bool{}
+	for _, l := range res.Log {
+		for _, k := range []string{"Sender Verification:", "SPF:", "DKIM:", "DMARC:"} {
+			if strings.Contains(l, k) {
+				fmt.Fprintf(b, "    %s\n", l)
+				logged[strings.TrimSuffix(strings.TrimSpace(k), ":")] = true
+				break
+			}
+		}
+	}
+	if f.SenderVerify && mailOK && !logged["Sender Verification"] {
+		b.WriteString("    Sender verification: passed (the domain exists, or the sender is <> or excepted)\n")
+	}
+	if !mailOK && (f.DKIMVerify || f.DMARCVerify) {
+		b.WriteString("    DKIM and DMARC: not evaluated (no message data)\n")
 	}
 }
 

@@ -2,6 +2,7 @@ package mailtest
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -85,13 +86,7 @@ func TestTraceAgreesWithSession(t *testing.T) {
 
 		// The same session, over TCP from the same address.
 		before := len(a.MailLog())
-		got := replay(t, c.ip, a.SMTPAddr(), steps, msg)
-		for k := range steps {
-			want := traceMID.ReplaceAllString(steps[k].reply, "queued as N")
-			if k >= len(got) || traceMID.ReplaceAllString(got[k], "queued as N") != want {
-				t.Errorf("case %d: %q: the session replied %q, the trace said %q", i, steps[k].cmd, at(got, k), steps[k].reply)
-			}
-		}
+		sameReplies(t, fmt.Sprintf("case %d", i), c.ip, a.SMTPAddr(), steps, msg)
 		// newLog waits for re in the lines written since the replay began.
 		newLog := func(re string) bool {
 			return segtest.Poll(10*time.Second, func() bool {
@@ -154,6 +149,70 @@ func TestTraceAgreesWithSession(t *testing.T) {
 }
 
 var traceMID = regexp.MustCompile(`queued as \d+`)
+
+// sameReplies replays a trace's session over TCP from ip and checks
+// that each command gets the reply the trace showed (the MID aside).
+func sameReplies(t *testing.T, name, ip, addr string, steps []traceStep, msg string) {
+	t.Helper()
+	got := replay(t, ip, addr, steps, msg)
+	for k := range steps {
+		want := traceMID.ReplaceAllString(steps[k].reply, "queued as N")
+		if k >= len(got) || traceMID.ReplaceAllString(got[k], "queued as N") != want {
+			t.Errorf("%s: %q: the session replied %q, the trace said %q", name, steps[k].cmd, at(got, k), steps[k].reply)
+		}
+	}
+}
+
+// TestTraceSenderChecks: with sender verification, SPF (fail: reject),
+// DKIM and DMARC on, the trace shows each verdict, read from a real DNS
+// server, and the session it predicts is the one a client then gets.
+func TestTraceSenderChecks(t *testing.T) {
+	sink := segtest.NewSink(t, segtest.SinkOptions{})
+	dnsAddr := segtest.NewDNS(t,
+		`pass.test. 60 IN TXT "v=spf1 ip4:127.0.0.31 -all"`,
+		`pass.test. 60 IN MX 10 mx.pass.test.`,
+		`mx.pass.test. 60 IN A 127.0.0.31`,
+		`_dmarc.pass.test. 60 IN TXT "v=DMARC1; p=none"`,
+	)
+	a := segtest.New(t, "dnsconfig setup --servers "+dnsAddr,
+		"listenerconfig edit IncomingMail rcptaccess new example.test ACCEPT",
+		"smtproutes new example.test "+sink.Addr(),
+		"listenerconfig edit IncomingMail hostaccess default --sender_verification=on --spf=on --spf_fail_action=reject --dkim_verification=on --dmarc_verification=on")
+	a.Start()
+	msg := "From: <u@pass.test>\r\nTo: <r@example.test>\r\nSubject: checks\r\n\r\nHello.\r\n"
+	if err := os.WriteFile(filepath.Join(a.Dir, "configuration", "checks.eml"), []byte(msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ip, from string
+		want     []string // lines of the trace's sender section
+		reply    string   // MAIL's reply, from the trace
+	}{
+		{"127.0.0.31", "u@pass.test", []string{"SPF: mailfrom identity u@pass.test Pass", "DKIM: no signature", "DMARC: Message from domain pass.test, DMARC pass (SPF aligned True", "Sender verification: passed"}, "250 "},
+		{"127.0.0.32", "u@pass.test", []string{"SPF: mailfrom identity u@pass.test Fail"}, "550 5.7.1 SPF check failed"},
+		{"127.0.0.31", "u@nx.test", []string{"Sender Verification: <u@nx.test> domain does not exist"}, "5"},
+	} {
+		out := a.MustCli("trace", "source", c.ip, "helo", "client.test", "from", c.from, "to", "r@example.test", "message", "checks.eml")
+		sec := out[strings.Index(out, "Sender Verification and Authentication:"):]
+		sec = sec[:strings.Index(sec, "\n\n")]
+		for _, w := range c.want {
+			if !strings.Contains(sec, w) {
+				t.Errorf("%s from %s: the trace's sender checks lack %q:\n%s", c.ip, c.from, w, sec)
+			}
+		}
+		steps := traceSteps(out)
+		mail := ""
+		for _, s := range steps {
+			if strings.HasPrefix(s.cmd, "MAIL ") {
+				mail = s.reply
+			}
+		}
+		if !strings.HasPrefix(mail, c.reply) {
+			t.Errorf("%s from %s: MAIL got %q in the trace, want %q...", c.ip, c.from, mail, c.reply)
+		}
+		sameReplies(t, c.ip+" "+c.from, c.ip, a.SMTPAddr(), steps, msg)
+	}
+}
 
 type traceStep struct{ cmd, reply string }
 

@@ -2,6 +2,7 @@ package mailtest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +35,9 @@ func TestTraceAgreesWithSession(t *testing.T) {
 	a := segtest.New(t,
 		hat+"new policy NOPE REJECT --reject_banner_code=554 --reject_banner_text='Not from $RemoteIP'",
 		hat+"new policy LIMITED ACCEPT --max_rcpts_per_msg=2",
+		hat+"new policy GONE TCPREFUSE",
 		hat+"new sendergroup BLOCKED 127.0.0.6 NOPE --position 1",
+		hat+"new sendergroup REFUSED 127.0.0.10 GONE --position 1",
 		hat+"new sendergroup PARTNERS 127.0.0.7,127.0.0.9 LIMITED --position 1",
 		hat+"new sendergroup TRUSTED 127.0.0.8 $RELAYED --position 1",
 		rat+"new nobody@example.test REJECT --code 550 --text '5.1.1 No such user here'",
@@ -60,6 +64,7 @@ func TestTraceAgreesWithSession(t *testing.T) {
 			map[string]*segtest.Sink{"bob@sales.example.test": sales, "eve@example.test": local}},
 		{"127.0.0.5", "a@client.test", []string{"nobody@example.test"}, "ALL", nil},
 		{"127.0.0.6", "a@client.test", []string{"user@example.test"}, "BLOCKED", nil},
+		{"127.0.0.10", "a@client.test", []string{"user@example.test"}, "REFUSED", nil},
 		{"127.0.0.7", "a@client.test", []string{"p1@example.test", "p2@example.test", "p3@example.test"}, "PARTNERS",
 			map[string]*segtest.Sink{"p1@example.test": local, "p2@example.test": local}},
 		{"127.0.0.8", "", []string{"far@remote.test"}, "TRUSTED", map[string]*segtest.Sink{"far@remote.test": remote}},
@@ -247,6 +252,10 @@ func replay(t *testing.T, ip, addr string, steps []traceStep, msg string) []stri
 	t.Helper()
 	d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	c, err := d.Dial("tcp", addr)
+	if errors.Is(err, syscall.ECONNRESET) {
+		// TCPREFUSE resets the connection as it is accepted.
+		return []string{"(connection closed)"}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -200,15 +200,18 @@ func traceDecision(ctx context.Context, s *Server, b *binding, ip netip.Addr) (T
 // refuses to go on.
 func traceClient(cli net.Conn, in TraceInput, res *TraceResult, lc *store.Listener) {
 	br := bufio.NewReader(cli)
+	closed := false // the server hung up: nothing more to send
 	step := func(cmd string) (string, bool) {
 		if cmd != "" {
 			if _, err := cli.Write([]byte(cmd + "\r\n")); err != nil {
+				closed = true
 				res.Steps = append(res.Steps, TraceStep{cmd, "(connection closed)"})
 				return "", false
 			}
 		}
 		reply, err := readReply(br)
 		if err != nil {
+			closed = true
 			if reply == "" {
 				reply = "(connection closed)"
 			}
@@ -218,7 +221,11 @@ func traceClient(cli net.Conn, in TraceInput, res *TraceResult, lc *store.Listen
 		res.Steps = append(res.Steps, TraceStep{cmd, reply})
 		return reply, true
 	}
-	defer func() { step("QUIT") }()
+	defer func() {
+		if !closed {
+			step("QUIT")
+		}
+	}()
 	if r, ok := step(""); !ok || !strings.HasPrefix(r, "2") {
 		return
 	}

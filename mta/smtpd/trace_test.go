@@ -92,6 +92,18 @@ func TestTraceQueuesNothing(t *testing.T) {
 		t.Errorf("with FQDN: steps %q, want the 554 banner and QUIT", got)
 	}
 
+	// TCPREFUSE: no banner, and nothing sent after.
+	l := &cfg.Listeners[0]
+	l.HAT.Policies = append(l.HAT.Policies, store.FlowPolicy{Name: "$REFUSE", Behavior: store.BehaviorTCPRefuse})
+	l.HAT.SenderGroups[0].Policy = "$REFUSE"
+	res, err = e.srv.Trace(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Steps) != 1 || res.Steps[0].Reply != "(connection closed)" || res.Decision.Behavior != store.BehaviorTCPRefuse {
+		t.Errorf("TCPREFUSE: steps %q, decision %+v", replies(res), res.Decision)
+	}
+
 	if _, err := e.srv.Trace(ctx, TraceInput{Config: cfg, Listener: "Nope", IP: in.IP}); err == nil || err.Error() != "No listener named Nope." {
 		t.Errorf("unknown listener: %v", err)
 	}

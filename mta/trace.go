@@ -38,7 +38,11 @@ func (m *MTA) Trace(out io.Writer, cfg *store.Config, req mailapi.TraceRequest) 
 		msg = traceMessage(req, m.o.Now().Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	}
 	ctx := context.Background()
-	res, err := m.smtpd.Trace(ctx, smtpd.TraceInput{
+	var sbrs *float64
+	if req.SBRSGiven {
+		sbrs = &req.SBRS
+	}
+	res, err := m.smtpd.Trace(ctx, smtpd.TraceInput{SBRS: sbrs,
 		Config: cfg, Listener: req.Listener, IP: ip.Unmap(), Port: req.SourcePort, FQDN: req.FQDN,
 		HELO: req.HELO, From: req.From, Rcpts: req.Rcpts, Message: msg,
 		Journal: func(newMID func() int64) smtpd.JournalFunc {
@@ -109,7 +113,11 @@ func traceReport(b *strings.Builder, cfg *store.Config, req mailapi.TraceRequest
 		pol = "(none)"
 	}
 	kv(b, "Mail flow policy", fmt.Sprintf("%s (behavior %s)", pol, d.Behavior))
-	kv(b, "SBRS", d.SBRS)
+	if req.SBRSGiven && d.Flow.UseSB {
+		kv(b, "SBRS", d.SBRS+" (as given: not looked up)")
+	} else {
+		kv(b, "SBRS", d.SBRS)
+	}
 	if d.Behavior == store.BehaviorAccept || d.Behavior == store.BehaviorRelay {
 		b.WriteString("\nMail Flow Policy Limits:\n")
 		flowLimits(b, cfg, d.Flow)

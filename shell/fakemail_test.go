@@ -186,6 +186,9 @@ func (f *fakeMail) Trace(w io.Writer, cfg *store.Config, req mailapi.TraceReques
 	if req.Listener != "" {
 		words = append(words, "listener", req.Listener)
 	}
+	if req.SBRSGiven {
+		words = append(words, "sbrs", fmt.Sprint(req.SBRS))
+	}
 	from := req.From
 	if from == "" {
 		from = "<>"

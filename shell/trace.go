@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -18,21 +19,22 @@ import (
 // the session's candidate configuration when it has uncommitted
 // changes (so that a change can be tried before commit), else the
 // running one. Interactive: AsyncOS's questions in AsyncOS's order,
-// less the two seg has nothing for (the SenderBase network owner ID and
-// a typed-in SBRS score: seg has no network owner data, and the score
-// is looked up in the configured SBRS zones as at connect).
+// less the SenderBase network owner ID (seg has no network owner data:
+// an SBO: member never matches), plus the HELO name, which seg's session
+// needs and AsyncOS's trace does not ask for.
 
-const traceUsage = "Usage: trace source IP [port N] [fqdn NAME] [listener NAME] helo NAME from ADDRESS|<> to ADDRESS[,ADDRESS...] [message FILE]"
+const traceUsage = "Usage: trace source IP [port N] [fqdn NAME] [listener NAME] [sbrs SCORE] helo NAME from ADDRESS|<> to ADDRESS[,ADDRESS...] [message FILE]"
 
 // traceKeys are the batch form's keywords, each followed by its value.
-var traceKeys = []string{"source", "port", "fqdn", "listener", "helo", "from", "to", "message"}
+var traceKeys = []string{"source", "port", "fqdn", "listener", "sbrs", "helo", "from", "to", "message"}
 
 func traceCmd() mailCmd {
 	return mailCmd{
 		name: "trace", help: "Trace what seg would do with a message from a given client, sending nothing.",
 		usage: []string{
-			"trace source IP [port N] [fqdn NAME] [listener NAME] helo NAME from ADDRESS|<>",
-			"    to ADDRESS[,ADDRESS...] [message FILE]   (FILE: in the configuration directory)",
+			"trace source IP [port N] [fqdn NAME] [listener NAME] [sbrs SCORE] helo NAME",
+			"    from ADDRESS|<> to ADDRESS[,ADDRESS...] [message FILE]",
+			"    (SCORE: -10.0 to 10.0, else looked up; FILE: in the configuration directory)",
 		},
 		access:   AccessOperator,
 		complete: completeTrace,
@@ -83,6 +85,12 @@ func checkTrace(c *Ctx, args []string) (mailCall, error) {
 		if req.Listener, err = checkTraceListener(c, l); err != nil {
 			return nil, err
 		}
+	}
+	if v, ok := named["sbrs"]; ok {
+		if req.SBRS, err = checkTraceSBRS(v); err != nil {
+			return nil, err
+		}
+		req.SBRSGiven = true
 	}
 	if req.HELO, err = checkTraceHELO(named["helo"]); err != nil {
 		return nil, err
@@ -173,6 +181,16 @@ func askTrace(c *Ctx) (mailCall, error) {
 		}
 		req.Listener = names[i]
 	}
+	if _, err = c.Ask("Enter the SenderBase Reputation Score (-10.0 to 10.0), or blank to look it up:", "", func(s string) (string, error) {
+		if strings.TrimSpace(s) == "" {
+			return "", nil
+		}
+		v, err := checkTraceSBRS(s)
+		req.SBRS, req.SBRSGiven = v, err == nil
+		return s, err
+	}); err != nil {
+		return nil, err
+	}
 	helo := req.FQDN
 	if helo == "" {
 		helo = "[" + req.SourceIP + "]"
@@ -227,6 +245,16 @@ func traceCall(c *Ctx, req mailapi.TraceRequest) mailCall {
 		cfg, req.Revision = snap.Config, snap.Revision.Number
 	}
 	return func(ms MailSystem, w io.Writer) error { return ms.Trace(w, cfg, req) }
+}
+
+// checkTraceSBRS reads a score: -10.0 to 10.0, one decimal as SBRS
+// writes it.
+func checkTraceSBRS(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || v < -10 || v > 10 {
+		return 0, fmt.Errorf("Invalid SBRS score %q: a number from -10.0 to 10.0.", s)
+	}
+	return math.Round(v*10) / 10, nil
 }
 
 func checkTraceIP(s string) (string, error) {

@@ -167,10 +167,14 @@ type TraceRequest struct {
 	SourceIP    string // an IP address
 	SourcePort  int    // 0: none given
 	FQDN        string // "": the reverse DNS is looked up
-	Listener    string // "": the first listener
-	HELO        string
-	From        string   // "": the null sender <>
-	Rcpts       []string // at least one
+	// SBRS is the client's SenderBase Reputation Score (-10.0 to 10.0)
+	// when SBRSGiven; else the score is looked up in the SBRS zones.
+	SBRS      float64
+	SBRSGiven bool
+	Listener  string // "": the first listener
+	HELO      string
+	From      string   // "": the null sender <>
+	Rcpts     []string // at least one
 	// Message is the message data (nil: trace makes a short test
 	// message); MessageFile is the file it was read from, for the report.
 	Message     []byte

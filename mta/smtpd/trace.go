@@ -42,7 +42,10 @@ type TraceInput struct {
 	Port     int           // the client's source port (logs only); 0: 25000
 	// FQDN is the client's host name as the administrator says it is,
 	// taken as its verified reverse DNS; "": looked up, as at connect.
-	FQDN    string
+	FQDN string
+	// SBRS is the client's SenderBase Reputation Score as the
+	// administrator says it is; nil: looked up in the SBRS zones.
+	SBRS    *float64
 	HELO    string
 	From    string   // "": the null reverse-path <>
 	Rcpts   []string // as the client would write them, without <>
@@ -127,6 +130,7 @@ func (s *Server) Trace(ctx context.Context, in TraceInput) (*TraceResult, error)
 		d.ReverseDNS = func(context.Context, netip.Addr) (string, bool) { return name, true }
 	}
 	dry := New(d)
+	dry.sbrs = in.SBRS
 	l := &listener{s: dry, name: lc.Name, addr: lc.Address, port: lc.Port, perIP: map[netip.Addr]int{}, sessions: map[*conn]*slot{}}
 	dkim, _ := compileDKIMKeys(&cfg.DomainKeys, nil)
 	b := &binding{cfg: cfg, lc: lc, hat: compileHAT(&lc.HAT), tls: l.applyTLS(cfg, lc), lim: lc.ConnLimits.OrDefaults(), dkim: dkim}

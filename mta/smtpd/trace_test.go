@@ -115,3 +115,28 @@ func TestTraceData(t *testing.T) {
 		t.Errorf("traceData = %q, want %q", got, want)
 	}
 }
+
+// TestTraceSBRS: a score given for the client decides sbrs[] members as
+// a looked-up one would, and is the score the HAT line shows; without
+// it (no SBRS zones) the client has none.
+func TestTraceSBRS(t *testing.T) {
+	cfg := testConfig()
+	l := &cfg.Listeners[0]
+	l.HAT.SenderGroups = append([]store.SenderGroup{{Name: "LOWREP", Members: []string{"sbrs[-10.0:-5.0]"}, Policy: "$THROTTLED"}}, l.HAT.SenderGroups...)
+	e := newEnv(t, cfg)
+	in := TraceInput{Config: cfg, IP: netip.MustParseAddr("192.0.2.9"), HELO: "client.test", From: "a@client.test",
+		Rcpts: []string{"u@example.com"}, Message: []byte("Subject: s\n\nbody\n")}
+	low := -7.0
+	in.SBRS = &low
+	res, err := e.srv.Trace(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decision.Group != "LOWREP" || res.Decision.SBRS != "-7.0" || !strings.Contains(strings.Join(res.Log, "\n"), "ACCEPT SG LOWREP match sbrs[-10.0:-5.0] SBRS -7.0") {
+		t.Errorf("SBRS -7: decision %+v, log:\n%s", res.Decision, strings.Join(res.Log, "\n"))
+	}
+	in.SBRS = nil
+	if res, err = e.srv.Trace(context.Background(), in); err != nil || res.Decision.Group != "ALL" {
+		t.Errorf("no SBRS: decision %+v, err %v", res.Decision, err)
+	}
+}

@@ -79,7 +79,23 @@ type SMTPRoute struct {
 const (
 	ListenerPublic  = "public"
 	ListenerPrivate = "private"
+	// ListenerBlackhole is AsyncOS's Blackhole listener, for testing: its
+	// HAT and RAT apply as a public listener's, and a message accepted
+	// with 250 is then discarded, logged and never queued or delivered
+	// (mta/smtpd).
+	ListenerBlackhole = "blackhole"
 )
+
+// HasRAT reports whether the listener has a Recipient Access Table: the
+// public and Blackhole ones; a private listener's HAT decides who may
+// relay.
+func (l *Listener) HasRAT() bool { return l.Type != ListenerPrivate }
+
+// BlackholeRAT is a new Blackhole listener's RAT: ALL ACCEPT, as it
+// delivers nothing, so accepting any recipient relays nothing.
+func BlackholeRAT() []RATEntry {
+	return []RATEntry{{Entry: "ALL", Action: RATAccept}}
+}
 
 // Listener is one SMTP listener with its HAT and RAT.
 type Listener struct {

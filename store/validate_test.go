@@ -75,7 +75,7 @@ func TestValidateProblems(t *testing.T) {
 		{"policy name chars", func(c *Config) {
 			c.Incoming = append([]MailPolicy{{Name: "Sales team", Recipients: []string{"@a.com"}}}, c.Incoming...)
 		}, `incoming policy "Sales team": Policy names may contain only letters, digits, '_', '-' and '.' (not " ").`},
-		{"listener type", func(c *Config) { in(c).Type = "secret" }, `listener "IncomingMail": type "secret" must be public or private`},
+		{"listener type", func(c *Config) { in(c).Type = "secret" }, `listener "IncomingMail": type "secret" must be public, private or blackhole`},
 		{"listener address", func(c *Config) { in(c).Address = "localhost" }, `listener "IncomingMail": address "localhost" is not an IP address`},
 		{"listener port", func(c *Config) { in(c).Port = 70000 }, `listener "IncomingMail": port 70000 must be from 1 to 65535`},
 		{"listener concurrency", func(c *Config) { in(c).MaxConcurrency = 0 }, `listener "IncomingMail": max_concurrency 0 must be at least 1`},

@@ -147,6 +147,9 @@ func (s *session) Data(r io.Reader) error {
 		return aerr
 	}
 	buf, data = s.dropOwnAuthResults(buf)
+	if in.lc.Type == store.ListenerBlackhole {
+		return s.blackhole(data)
+	}
 	mid := s.mid
 	now := s.s.d.Now()
 	proto := "ESMTP"

@@ -17,11 +17,18 @@ import (
 // listenerLine is the AsyncOS one-line summary:
 // "IncomingMail (on 127.0.0.1) SMTP TCP Port 2525 Public".
 func listenerLine(l *store.Listener) string {
-	typ := "Public"
-	if l.Type == store.ListenerPrivate {
-		typ = "Private"
+	return fmt.Sprintf("%s (on %s) SMTP TCP Port %d %s", l.Name, l.Address, l.Port, typeLabel(l))
+}
+
+// typeLabel is the type as AsyncOS shows it.
+func typeLabel(l *store.Listener) string {
+	switch l.Type {
+	case store.ListenerPrivate:
+		return "Private"
+	case store.ListenerBlackhole:
+		return "Blackhole"
 	}
-	return fmt.Sprintf("%s (on %s) SMTP TCP Port %d %s", l.Name, l.Address, l.Port, typ)
+	return "Public"
 }
 
 func showListeners(c *shell.Ctx) {
@@ -180,14 +187,11 @@ func checker(f func(string) (string, error)) func(string) (string, error) {
 
 func newListenerInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
-	ti, err := shell.Choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private"}, 1)
+	ti, err := shell.Choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private", "Blackhole (accepts mail and discards it, for testing)"}, 1)
 	if err != nil {
 		return err
 	}
-	typ := store.ListenerPublic
-	if ti == 1 {
-		typ = store.ListenerPrivate
-	}
+	typ := []string{store.ListenerPublic, store.ListenerPrivate, store.ListenerBlackhole}[ti]
 	name, err := shell.AskRequired(c, `Please create a name for this listener (Ex: "IncomingMail"):`, "", checker(func(s string) (string, error) {
 		return s, checkListenerName(cfg, s, nil)
 	}))
@@ -221,7 +225,13 @@ func newListenerInteractive(c *shell.Ctx) error {
 	if host != cfg.System.Hostname {
 		l.Hostname = host
 	}
-	if typ == store.ListenerPublic {
+	switch typ {
+	case store.ListenerBlackhole:
+		// AsyncOS also offers a Blackhole that writes each message to
+		// disk first, to measure the disk: seg has only the one that
+		// logs and discards.
+		c.Printf("\nA Blackhole listener accepts every recipient (RAT: ALL ACCEPT) and discards each message after the 250 reply.\nNothing it accepts is queued or delivered.\n")
+	case store.ListenerPublic:
 		list, err := shell.Ask(c, "Enter the domains or addresses this listener accepts mail for, separated by commas\n(for example: example.com, .example.com). Until you add some, it rejects every recipient.", "", checker(func(s string) (string, error) {
 			_, err := ratEntries(s)
 			return s, err
@@ -231,7 +241,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		}
 		es, _ := ratEntries(list)
 		l.RAT = acceptRAT(es)
-	} else {
+	default:
 		list, err := shell.Ask(c, "Enter the hosts allowed to relay mail through this listener, separated by commas\n(for example: 10.1.1.0/24, mail.example.com).", "", checker(func(s string) (string, error) {
 			if strings.TrimSpace(s) == "" {
 				return s, nil
@@ -313,9 +323,9 @@ func membersOf(s string) ([]string, error) {
 
 func showListener(c *shell.Ctx, l *store.Listener) {
 	cfg := c.Config()
-	typ := "Public"
-	if l.Type == store.ListenerPrivate {
-		typ = "Private"
+	typ := typeLabel(l)
+	if l.Type == store.ListenerBlackhole {
+		typ += " (accepts mail and discards it: nothing is queued or delivered)"
 	}
 	host := l.Hostname
 	if host == "" {
@@ -340,7 +350,7 @@ func printListener(c *shell.Ctx, l *store.Listener) {
 	printConnLimits(c, l)
 	c.Printf("\nHost Access Table:\n")
 	printHAT(c, &l.HAT)
-	if l.Type == store.ListenerPublic {
+	if l.HasRAT() {
 		c.Printf("\nRecipient Access Table:\n%s", store.FormatRAT(l.RAT))
 	}
 }
@@ -393,7 +403,7 @@ var listenerEditOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit
 			return ratOps.Batch(c, l, args)
 		},
 		Menu:     func(c *shell.Ctx, l *store.Listener) error { return ratOps.Menu(c, l, func() { showRAT(c, l) }) },
-		Shown:    func(c *shell.Ctx, l *store.Listener) bool { return l.Type == store.ListenerPublic },
+		Shown:    func(c *shell.Ctx, l *store.Listener) bool { return l.HasRAT() },
 		Complete: ratOps.Complete,
 		Sub:      ratOps},
 }}

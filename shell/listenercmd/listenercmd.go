@@ -63,7 +63,7 @@ func listenerArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
 // takes an operator; reading takes what the command takes.
 var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: "change listeners", Ops: []shell.Operation[*store.Config]{
 	{Name: "new", Desc: "Create a new listener.", Access: shell.AccessOperator,
-		Usage: []string{"NAME --type public|private --address IP --port N [--hostname H] [--accept DOMAINS] [--relay HOSTS]"},
+		Usage: []string{"NAME --type public|private|blackhole --address IP --port N [--hostname H] [--accept DOMAINS] [--relay HOSTS]"},
 		Batch: batchNew,
 		Menu:  func(c *shell.Ctx, cfg *store.Config) error { return newListenerInteractive(c) },
 		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {

@@ -335,8 +335,8 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 	if dd == "" {
 		dd = "None"
 	}
-	c.Printf("\nName: %s\nType: %s\nInterface: %s TCP Port %d\nProtocol: SMTP\nHostname: %s\nDefault Domain: %s\nMax Concurrent Connections: %d\n",
-		l.Name, typ, l.Address, l.Port, host, dd, l.MaxConcurrency)
+	c.Printf("\nName: %s\nType: %s\nInterface: %s TCP Port %d\nProtocol: SMTP\nHostname: %s\nDefault Domain: %s\nMax Concurrent Connections: %d\nCertificate (STARTTLS): %s\n",
+		l.Name, typ, l.Address, l.Port, host, dd, l.MaxConcurrency, l.CertificateName())
 	if p := c.S.EndpointProblem("listener " + l.Name); p != "" {
 		c.Printf("WARNING: %s\n", p)
 	}
@@ -346,7 +346,6 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 // policy parameters, and its RAT.
 func printListener(c *shell.Ctx, l *store.Listener) {
 	showListener(c, l)
-	c.Printf("Certificate (STARTTLS): %s\n", l.CertificateName())
 	printConnLimits(c, l)
 	c.Printf("\nHost Access Table:\n")
 	printHAT(c, &l.HAT)
@@ -406,6 +405,16 @@ var listenerEditOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit
 		Shown:    func(c *shell.Ctx, l *store.Listener) bool { return l.HasRAT() },
 		Complete: ratOps.Complete,
 		Sub:      ratOps},
+	{Name: "smtpauth", Desc: "Configure SMTP authentication.",
+		Usage:    []string{"[--smtpauth_allow=off|on|required] [--smtpauth_requiretls=on|off] [--smtpauth_relay=on|off]   (none: print)"},
+		Batch:    batchSMTPAuth,
+		Menu:     askSMTPAuthSettings,
+		Complete: completeSMTPAuth},
+	{Name: "certificate", Desc: "Choose the certificate.", Access: shell.AccessOperator,
+		Usage:    []string{"CERT                               (a certconfig name)"},
+		Batch:    batchCertificate,
+		Menu:     askCertificate,
+		Complete: completeCertificate},
 }}
 
 // askInterface is INTERFACE: the address and port.
@@ -456,7 +465,7 @@ func showSetup(c *shell.Ctx, l *store.Listener) {
 	if host == "" {
 		host = c.Config().System.Hostname + " (the system hostname)"
 	}
-	c.Printf("\nDefault Domain: %s\nHostname: %s\nCertificate: %s\n", dd, host, l.CertificateName())
+	c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
 }
 
 // listenerSetupOps is the SETUP menu of a listener (batch: edit NAME
@@ -479,18 +488,6 @@ var listenerSetupOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edi
 				return err
 			}
 			setHostname(cfg, l, h)
-			return nil
-		}},
-	{Name: "certificate", Desc: "Choose the certificate presented for STARTTLS.",
-		Menu: func(c *shell.Ctx, l *store.Listener) error {
-			cfg := c.Config()
-			name, err := shell.Ask(c, "Enter the name of the certificate (certconfig) this listener presents for STARTTLS.", l.CertificateName(), checker(func(s string) (string, error) {
-				return canonCertificate(cfg, s)
-			}))
-			if err != nil {
-				return err
-			}
-			l.Certificate = name
 			return nil
 		}},
 }}

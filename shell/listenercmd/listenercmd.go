@@ -36,6 +36,9 @@ func usageNotes() []string {
 		"  dnslist[bl.example.org], sbrs[-10.0:-3.0], sbrs[none].",
 		"FILE is a file name in the configuration directory (DATA/configuration), not a path; the HAT file",
 		"  format is that of 'hostaccess print' without the default policy parameters.",
+		"A blackhole listener accepts mail as a public one does (its RAT starts as ALL ACCEPT), answers 250 and discards the message:",
+		"  nothing is queued or delivered; mail_logs say \"Message aborted MID n Blackhole Listener\".",
+		"There is no per-listener BOUNCECONFIG: bounce profiles apply per destination (destconfig --bounce_profile).",
 		"--PARAM=VALUE may also be written PARAM=VALUE; sizes take k, M, G. Mail flow policy parameters:",
 	}
 	u = append(u, shell.ParamUsage(store.HATParams)...)

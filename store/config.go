@@ -210,7 +210,7 @@ type MailPolicy struct {
 	Name       string   `json:"name"`
 	Senders    []string `json:"senders,omitempty"`    // empty: any sender
 	Recipients []string `json:"recipients,omitempty"` // empty only for DEFAULT
-	TDC        string   `json:"tdc,omitempty"`        // off|default|custom (incoming only)
+	TDC        string   `json:"tdc,omitempty"`        // off|default|custom|inherit (incoming only; tdcpolicy.go)
 	TDCAddress string   `json:"tdc_address,omitempty"`
 }
 

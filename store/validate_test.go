@@ -31,7 +31,8 @@ func TestValidateDefault(t *testing.T) {
 	c.Metrics.Address = "127.0.0.1:9100"
 	c.DestSetup.CertFile, c.DestSetup.KeyFile = "client.pem", "client.key"
 	c.TDC = TDC{Enabled: true, IntakeAddress: "intake@tdc.example.com"}
-	c.Incoming = append([]MailPolicy{{Name: "Sales", Recipients: []string{"@example.com"}, TDC: TDCCustom, TDCAddress: "j@tdc.example.com"}}, c.Incoming...)
+	c.Incoming = append([]MailPolicy{{Name: "Sales", Recipients: []string{"@example.com"}, TDC: TDCCustom, TDCAddress: "j@tdc.example.com"},
+		{Name: "Support", Recipients: []string{"@support.example.com"}, TDC: TDCInherit}}, c.Incoming...)
 	c.Destinations = []Destination{{Domain: "example.org", Params: Params{"recipient_limit": "10", "recipient_minutes": "5"}}}
 	c.System.Routes = []SMTPRoute{{Domain: ".example.net", Hosts: []string{"relay.example.net:2525", "[::1]:25"}}, {Domain: "ALL", Hosts: []string{"/dev/null"}}}
 	if p := problemsOf(t, c); p != nil {
@@ -143,7 +144,9 @@ func TestValidateProblems(t *testing.T) {
 			c.Incoming = append([]MailPolicy{{Name: "S", Recipients: []string{"@a.com"}}, {Name: "s", Recipients: []string{"@b.com"}}}, c.Incoming...)
 		}, `incoming policy "s": name is already used by policy "S"`},
 		{"policy tdc custom", func(c *Config) { c.Incoming[0].TDC = TDCCustom }, `incoming policy "DEFAULT": TDC custom address "" is not a valid email address`},
-		{"policy tdc value", func(c *Config) { c.Incoming[0].TDC = "on" }, `incoming policy "DEFAULT": TDC "on" must be off, default or custom`},
+		{"policy tdc value", func(c *Config) { c.Incoming[0].TDC = "on" }, `incoming policy "DEFAULT": TDC "on" must be off, default, custom or inherit`},
+		{"policy tdc default inherits", func(c *Config) { c.Incoming[0].TDC = TDCInherit }, `incoming policy "DEFAULT": the DEFAULT policy has no policy to inherit its TDC setting from`},
+		{"policy tdc outgoing inherits", func(c *Config) { c.Outgoing[0].TDC = TDCInherit }, `outgoing policy "DEFAULT": the Threat Defense Connector applies to incoming mail only`},
 		{"policy tdc outgoing", func(c *Config) { c.Outgoing[0].TDC = TDCDefault }, `outgoing policy "DEFAULT": the Threat Defense Connector applies to incoming mail only`},
 		{"policy tdc default intake", func(c *Config) { c.TDC.Enabled = true; c.Incoming[0].TDC = TDCDefault }, `incoming policy "DEFAULT": TDC default needs the message intake address`},
 		{"tdc intake", func(c *Config) { c.TDC.Enabled = true }, `tdc: enabled without a message intake address`},

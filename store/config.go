@@ -15,21 +15,24 @@ type Config struct {
 	System System `json:"system"`
 	// Interfaces are the IP interfaces' names (interfaceconfig,
 	// interfaces.go); absent in configurations older than them.
-	Interfaces   []IPInterface   `json:"interfaces,omitempty"`
-	Listeners    []Listener      `json:"listeners"`
-	DestDefault  Params          `json:"dest_default"` // destconfig DEFAULT: complete
-	Destinations []Destination   `json:"destinations"` // per-domain overrides, in order
-	DestSetup    DestSetup       `json:"dest_setup"`
-	Bounce       []BounceProfile `json:"bounce_profiles"` // "Default" first, always present
-	Incoming     []MailPolicy    `json:"incoming_policies"`
-	Outgoing     []MailPolicy    `json:"outgoing_policies"`
-	TDC          TDC             `json:"tdc"`
-	Users        []User          `json:"users"`
-	SSH          SSHConfig       `json:"ssh"`
-	Metrics      MetricsConfig   `json:"metrics"`
-	Certificates []Certificate   `json:"certificates,omitempty"`  // certconfig (certs.go)
-	ClientCAs    []ClientCA      `json:"client_cas,omitempty"`    // certconfig import-ca
-	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
+	Interfaces []IPInterface `json:"interfaces,omitempty"`
+	Listeners  []Listener    `json:"listeners"`
+	// ListenerSetup is listenerconfig's global SETUP
+	// (listenersetup.go); absent while never set.
+	ListenerSetup ListenerSetup   `json:"listener_setup,omitzero"`
+	DestDefault   Params          `json:"dest_default"` // destconfig DEFAULT: complete
+	Destinations  []Destination   `json:"destinations"` // per-domain overrides, in order
+	DestSetup     DestSetup       `json:"dest_setup"`
+	Bounce        []BounceProfile `json:"bounce_profiles"` // "Default" first, always present
+	Incoming      []MailPolicy    `json:"incoming_policies"`
+	Outgoing      []MailPolicy    `json:"outgoing_policies"`
+	TDC           TDC             `json:"tdc"`
+	Users         []User          `json:"users"`
+	SSH           SSHConfig       `json:"ssh"`
+	Metrics       MetricsConfig   `json:"metrics"`
+	Certificates  []Certificate   `json:"certificates,omitempty"`  // certconfig (certs.go)
+	ClientCAs     []ClientCA      `json:"client_cas,omitempty"`    // certconfig import-ca
+	AddressLists  []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
 	// BounceVerification is bvconfig (bvkeys.go); absent while never set.
 	BounceVerification BounceVerification `json:"bounce_verification,omitzero"`
 	// SenderExceptions is the sender verification exception table

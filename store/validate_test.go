@@ -145,6 +145,8 @@ func TestValidateProblems(t *testing.T) {
 		}, `incoming policy "s": name is already used by policy "S"`},
 		{"policy tdc custom", func(c *Config) { c.Incoming[0].TDC = TDCCustom }, `incoming policy "DEFAULT": TDC custom address "" is not a valid email address`},
 		{"policy tdc value", func(c *Config) { c.Incoming[0].TDC = "on" }, `incoming policy "DEFAULT": TDC "on" must be off, default, custom or inherit`},
+		{"listener setup max_concurrency", func(c *Config) { c.ListenerSetup.MaxConcurrency = -1 }, `listener setup: max_concurrency -1 must be from 0 (no global limit) to 50000`},
+		{"listener setup max_concurrency high", func(c *Config) { c.ListenerSetup.MaxConcurrency = 50001 }, `listener setup: max_concurrency 50001 must be from 0`},
 		{"policy tdc default inherits", func(c *Config) { c.Incoming[0].TDC = TDCInherit }, `incoming policy "DEFAULT": the DEFAULT policy has no policy to inherit its TDC setting from`},
 		{"policy tdc outgoing inherits", func(c *Config) { c.Outgoing[0].TDC = TDCInherit }, `outgoing policy "DEFAULT": the Threat Defense Connector applies to incoming mail only`},
 		{"policy tdc outgoing", func(c *Config) { c.Outgoing[0].TDC = TDCDefault }, `outgoing policy "DEFAULT": the Threat Defense Connector applies to incoming mail only`},

@@ -226,7 +226,24 @@ func TestBatchForms(t *testing.T) {
 		{name: "print all", line: "listenerconfig print", out: "Name: IncomingMail\nType: Public\nInterface: 127.0.0.1 TCP Port 2525"},
 		{name: "print one", line: "listenerconfig print IncomingMail", out: "Recipient Access Table:\nALL REJECT\n"},
 		{name: "print unknown", line: "listenerconfig print Nope", err: "There is no listener named"},
-		{name: "unknown op", line: "listenerconfig frob", err: `Unknown listenerconfig operation "frob" (accepted: new, edit, delete, print).`},
+		{name: "unknown op", line: "listenerconfig frob", err: `Unknown listenerconfig operation "frob" (accepted: new, edit, delete, print, setup).`},
+
+		// listenerconfig setup (global)
+		{name: "global setup print", line: "listenerconfig setup", out: "Global limit for concurrent connections (all listeners): no global limit (each listener's own)\n"},
+		{name: "global setup", line: "listenerconfig setup --max_concurrency 800",
+			check: func(t *testing.T, c *store.Config) {
+				if c.ListenerSetup.MaxConcurrency != 800 {
+					t.Errorf("global limit = %d", c.ListenerSetup.MaxConcurrency)
+				}
+			}},
+		{name: "global setup none", setup: []string{"listenerconfig setup --max_concurrency 800"}, line: "listenerconfig setup --max_concurrency=none",
+			check: func(t *testing.T, c *store.Config) {
+				if c.ListenerSetup.MaxConcurrency != 0 {
+					t.Errorf("global limit = %d", c.ListenerSetup.MaxConcurrency)
+				}
+			}},
+		{name: "global setup bad", line: "listenerconfig setup --max_concurrency 50001", err: `Invalid global connection limit "50001": enter a number from 1 to 50000, or 0 (none) for no global limit.`},
+		{name: "global setup unknown option", line: "listenerconfig setup --max_tls 5", err: "Unknown option --max_tls"},
 
 		// hostaccess sendergroup
 		{name: "new sendergroup", line: L + "hostaccess new sendergroup PARTNERS 10.2.0.0/16,.partner.example,10.1.1. TRUSTED --comment 'Partner networks'",
@@ -581,10 +598,14 @@ func TestReadOnlyUser(t *testing.T) {
 	if err := h.S.Execute("listenerconfig print IncomingMail"); err != nil {
 		t.Errorf("print: %v", err)
 	}
-	if err := h.S.Execute("listenerconfig edit IncomingMail hostaccess print"); err != nil {
-		t.Errorf("hostaccess print: %v", err)
+	for _, l := range []string{"listenerconfig edit IncomingMail hostaccess print", "listenerconfig setup", "listenerconfig edit IncomingMail smtpauth"} {
+		if err := h.S.Execute(l); err != nil {
+			t.Errorf("%s: %v", l, err)
+		}
 	}
-	for _, l := range []string{"listenerconfig delete IncomingMail", "listenerconfig edit IncomingMail hostaccess default --max_concurrency=5", "listenerconfig"} {
+	for _, l := range []string{"listenerconfig delete IncomingMail", "listenerconfig edit IncomingMail hostaccess default --max_concurrency=5", "listenerconfig",
+		"listenerconfig setup --max_concurrency 5", "listenerconfig edit IncomingMail smtpauth --smtpauth_allow=on", "listenerconfig edit IncomingMail certificate Mx",
+		"listenerconfig new Hole --type blackhole --address 127.0.0.2 --port 25"} {
 		if err := h.S.Execute(l); err == nil || !strings.Contains(err.Error(), "access group") {
 			t.Errorf("%s: error = %v", l, err)
 		}

@@ -128,6 +128,13 @@ var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: 
 		Menu:     printListenerInteractive,
 		Shown:    listenersShown,
 		Complete: listenerArg},
+	{Name: "setup", Desc: "Change global settings.",
+		Usage: []string{"[--max_concurrency N|none]              (the global connection limit; none: print the global settings)"},
+		Batch: batchGlobalSetup,
+		Menu:  globalSetupInteractive,
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			return []string{"--max_concurrency="}
+		}},
 }}
 
 // prefixed puts p before each of forms.

@@ -129,7 +129,7 @@ var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: 
 		Shown:    listenersShown,
 		Complete: listenerArg},
 	{Name: "setup", Desc: "Change global settings.",
-		Usage: []string{"[--max_concurrency N|none]              (the global connection limit; none: print the global settings)"},
+		Usage: []string{"[--max_concurrency N|none]   (the global connection limit; no option: print the global settings)"},
 		Batch: batchGlobalSetup,
 		Menu:  globalSetupInteractive,
 		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {

@@ -66,7 +66,7 @@ func policyEditOf(c *shell.Ctx, r policyRef) error {
 		p := r.policy()
 		c.Printf("\nPolicy: %s\n", p.Name)
 		if d.dir == dirIncoming {
-			c.Printf("Threat Defense Connector: %s\n", tdcState(p))
+			c.Printf("Threat Defense Connector: %s\n", tdcState(d.cfg, p))
 		}
 	})
 }
@@ -293,11 +293,11 @@ func deleteMember(c *shell.Ctx, p *store.MailPolicy) error {
 // policyTDC is the THREATDEFENSE submenu of an incoming policy: one
 // operation, then back to the policy's menu.
 func policyTDC(c *shell.Ctx, cfg *store.Config, p *store.MailPolicy) error {
-	c.Printf("\nThreat Defense Connector: %s\n", tdcState(p))
+	c.Printf("\nThreat Defense Connector: %s\n", tdcState(cfg, p))
 	if err := policyTDCOps.Once(c, tdcTarget{cfg, p}); err != nil {
 		return err
 	}
-	if !cfg.TDC.Enabled && tdcOn(p) {
+	if !cfg.TDC.Enabled && tdcOn(cfg, p) {
 		c.Printf("Note: the Threat Defense Connector itself is disabled; enable it with tdcconfig.\n")
 	}
 	return nil
@@ -341,6 +341,12 @@ var policyTDCOps = &shell.Table[tdcTarget]{Prefix: "policyconfig", Ops: []shell.
 	{Name: "disable", Desc: "Disable the Threat Defense Connector for this policy.",
 		Menu: func(c *shell.Ctx, t tdcTarget) error {
 			t.p.TDC, t.p.TDCAddress = store.TDCOff, ""
+			return nil
+		}},
+	{Name: "default", Desc: "Use the DEFAULT policy settings.",
+		Shown: func(c *shell.Ctx, t tdcTarget) bool { return !isDefaultPolicy(t.p) },
+		Menu: func(c *shell.Ctx, t tdcTarget) error {
+			t.p.TDC, t.p.TDCAddress = store.TDCInherit, ""
 			return nil
 		}},
 }}

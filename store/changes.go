@@ -62,6 +62,7 @@ const (
 	rankDMARCProfile
 	rankDMARCSetup
 	rankLogSub
+	rankAdminAccess
 )
 
 // objects lists c's objects in a stable order.
@@ -120,6 +121,7 @@ func objects(c *Config) []object {
 	for _, l := range c.LogSubscriptions() {
 		named(rankLogSub, "log subscription", l.Name, true, l)
 	}
+	one(rankAdminAccess, "adminaccess", c.AdminAccess)
 	return o
 }
 

@@ -23,6 +23,10 @@ func (s *Session) Prompt() string {
 func (s *Session) Interact() error {
 	for {
 		line, err := s.In.ReadLine(s.Prompt())
+		if s.timedOut() {
+			s.closeIdle()
+			return nil
+		}
 		switch {
 		case errors.Is(err, ErrInterrupt):
 			continue
@@ -36,6 +40,11 @@ func (s *Session) Interact() error {
 		}
 		err = s.Execute(line)
 		if errors.Is(err, ErrQuit) {
+			return nil
+		}
+		if s.timedOut() {
+			// The timeout fired while a command waited for an answer.
+			s.closeIdle()
 			return nil
 		}
 		if err != nil {

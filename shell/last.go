@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 
@@ -114,6 +115,9 @@ func readLogins(s *Session, name string) ([]login, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Newest first; logins within one second (the log's precision) in
+	// the reverse of the log's order too.
+	slices.Reverse(all)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].in.After(all[j].in) })
 	if len(all) > lastMax {
 		all = all[:lastMax]

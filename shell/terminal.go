@@ -143,8 +143,14 @@ func (m *maskPainter) Paint(line []rune, _ int) []rune {
 		return line
 	}
 	out := make([]rune, len(line))
-	for i := range out {
+	for i, r := range line {
 		out[i] = '*'
+		if r == '\n' {
+			// readline paints the line with the Enter that ends it:
+			// that newline must stay one, or what follows the
+			// password continues on its line.
+			out[i] = r
+		}
 	}
 	return out
 }

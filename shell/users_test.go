@@ -191,3 +191,24 @@ func withGuest(t *testing.T, st store.Store, pw string) {
 		t.Fatal(err)
 	}
 }
+
+// passwdSetup gives admin the password "Old-password-1" and the users'
+// commands (testdata/passwd.txt).
+func passwdSetup(h *shelltest.Harness) {
+	for _, c := range shell.UserCommands() {
+		h.S.Commands.Add(c)
+	}
+	snap, err := h.S.Store.Current()
+	if err != nil {
+		panic(err)
+	}
+	cfg := snap.Config.Clone()
+	hash, err := store.HashPassword("Old-password-1")
+	if err != nil {
+		panic(err)
+	}
+	cfg.User("admin").PasswordHash = hash
+	if _, err := h.S.Store.Commit(store.CommitRequest{Base: snap.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
+		panic(err)
+	}
+}

@@ -30,7 +30,7 @@ func adminaccessconfigCommand() *shell.Command {
 }
 
 var adminAccessOps = []shell.Operation[*store.Config]{
-	{Name: "timeout", Desc: "Configure GUI and CLI session inactivity timeout.",
+	{Name: "timeout", Desc: "Configure the CLI session inactivity timeout.",
 		Usage: []string{"--cli MINUTES"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			o, err := shell.UserOpts(args)

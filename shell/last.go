@@ -172,5 +172,5 @@ func lastTable(s *Session, logins []login) string {
 			rows = append(rows, []string{l.user, l.from, in, "no logout recorded", ""})
 		}
 	}
-	return underlinedTable([]string{"Username", "Remote Host", "Login Time", "Logout Time", "Total Time"}, rows)
+	return FormatTable([]string{"Username", "Remote Host", "Login Time", "Logout Time", "Total Time"}, rows)
 }

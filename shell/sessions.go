@@ -69,7 +69,7 @@ func whoCommand() *Command {
 				}
 				rows = append(rows, []string{o.User, c.S.clock(o.Login, now), ShortDuration(now.Sub(o.LastInput)), from, kind})
 			}
-			c.Printf("%s", underlinedTable([]string{"Username", "Login Time", "Idle Time", "Remote Host", "What"}, rows))
+			c.Printf("%s", FormatTable([]string{"Username", "Login Time", "Idle Time", "Remote Host", "What"}, rows))
 			return nil
 		},
 	}
@@ -103,39 +103,4 @@ func ShortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh %dm", hours, mins)
 	}
 	return fmt.Sprintf("%dm", mins)
-}
-
-// underlinedTable lays rows out under headers underlined with '=', two
-// spaces apart, as AsyncOS's who and last print.
-func underlinedTable(headers []string, rows [][]string) string {
-	w := make([]int, len(headers))
-	for i, h := range headers {
-		w[i] = len(h)
-	}
-	for _, r := range rows {
-		for i, cell := range r {
-			w[i] = max(w[i], len(cell))
-		}
-	}
-	var b strings.Builder
-	line := func(cells []string) {
-		var l strings.Builder
-		for i, cell := range cells {
-			if i > 0 {
-				l.WriteString("  ")
-			}
-			fmt.Fprintf(&l, "%-*s", w[i], cell)
-		}
-		b.WriteString(strings.TrimRight(l.String(), " ") + "\n")
-	}
-	line(headers)
-	rule := make([]string, len(headers))
-	for i, h := range headers {
-		rule[i] = strings.Repeat("=", len(h))
-	}
-	line(rule)
-	for _, r := range rows {
-		line(r)
-	}
-	return b.String()
 }

@@ -37,7 +37,7 @@ func TestWho(t *testing.T) {
 	h.Run("who")
 	want := `seg.localdomain> who
 Username   Login Time      Idle Time  Remote Host  What
-========   ==========      =========  ===========  ====
+=========  ==============  =========  ===========  =======
 admin      07:22PM         2h 5m      -            console
 operator1  Nov 22 08:22PM  42s        10.1.3.201   ssh
 admin      10:22PM         0s         -            cli
@@ -82,7 +82,7 @@ Mon Nov 23 22:07:23 2026 Info: The user admin successfully logged on from 10.1.3
 	h.Run("last")
 	want := `seg.localdomain> last
 Username   Remote Host  Login Time        Logout Time         Total Time
-========   ===========  ==========        ===========         ==========
+=========  ===========  ================  ==================  ==========
 admin      10.1.3.67    Mon Nov 23 22:07  still logged in     15m
 operator1  console      Mon Nov 23 12:00  no logout recorded
 admin      10.1.3.67    Mon Nov 23 11:02  Mon Nov 23 14:14    3h 12m

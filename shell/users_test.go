@@ -164,30 +164,46 @@ func TestPasswdGuestAndBatch(t *testing.T) {
 	}
 }
 
+// commitEdit commits edit of the running configuration as admin.
+func commitEdit(st store.Store, edit func(*store.Config) error) error {
+	snap, err := st.Current()
+	if err != nil {
+		return err
+	}
+	cfg := snap.Config.Clone()
+	if err := edit(cfg); err != nil {
+		return err
+	}
+	_, err = st.Commit(store.CommitRequest{Base: snap.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin})
+	return err
+}
+
+// withPassword gives user the password pw, or adds user with role when
+// role is not "".
+func withPassword(st store.Store, user, role, pw string) error {
+	return commitEdit(st, func(cfg *store.Config) error {
+		h, err := store.HashPassword(pw)
+		if err != nil {
+			return err
+		}
+		if role != "" {
+			cfg.Users = append(cfg.Users, store.User{Name: user, Role: role})
+		}
+		cfg.User(user).PasswordHash = h
+		return nil
+	})
+}
+
 func setPassword(t *testing.T, st store.Store, user, pw string) {
 	t.Helper()
-	snap := running(t, st)
-	cfg := snap.Config.Clone()
-	h, err := store.HashPassword(pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.User(user).PasswordHash = h
-	if _, err := st.Commit(store.CommitRequest{Base: snap.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
+	if err := withPassword(st, user, "", pw); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func withGuest(t *testing.T, st store.Store, pw string) {
 	t.Helper()
-	snap := running(t, st)
-	cfg := snap.Config.Clone()
-	h, err := store.HashPassword(pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Users = append(cfg.Users, store.User{Name: "visitor", Role: store.RoleGuest, PasswordHash: h})
-	if _, err := st.Commit(store.CommitRequest{Base: snap.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
+	if err := withPassword(st, "visitor", store.RoleGuest, pw); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -198,17 +214,7 @@ func passwdSetup(h *shelltest.Harness) {
 	for _, c := range shell.UserCommands() {
 		h.S.Commands.Add(c)
 	}
-	snap, err := h.S.Store.Current()
-	if err != nil {
-		panic(err)
-	}
-	cfg := snap.Config.Clone()
-	hash, err := store.HashPassword("Old-password-1")
-	if err != nil {
-		panic(err)
-	}
-	cfg.User("admin").PasswordHash = hash
-	if _, err := h.S.Store.Commit(store.CommitRequest{Base: snap.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
+	if err := withPassword(h.S.Store, "admin", "", "Old-password-1"); err != nil {
 		panic(err)
 	}
 }

@@ -29,16 +29,7 @@ func userKeyOp() shell.Operation[*store.Config] {
 var userKeyOps = &shell.Table[*store.Config]{Prefix: "sshconfig userkey", Ops: []shell.Operation[*store.Config]{
 	{Name: "new", Desc: "Add a new key.",
 		Usage: []string{`USER "KEY"`},
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			w, err := shell.UserWords(args)
-			if err != nil {
-				return err
-			}
-			if len(w) != 2 {
-				return shell.ErrUsage
-			}
-			return addUserKey(cfg, w[0], w[1])
-		},
+		Batch: twoWords(addUserKey),
 		Menu: func(c *shell.Ctx, cfg *store.Config) error {
 			i, err := shell.Pick(c, "Enter the user name or number to add the key for.", userNames(cfg))
 			if err != nil || i < 0 {
@@ -53,16 +44,7 @@ var userKeyOps = &shell.Table[*store.Config]{Prefix: "sshconfig userkey", Ops: [
 		Complete: keyUserArg},
 	{Name: "delete", Desc: "Remove a key.",
 		Usage: []string{"USER NUMBER"},
-		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
-			w, err := shell.UserWords(args)
-			if err != nil {
-				return err
-			}
-			if len(w) != 2 {
-				return shell.ErrUsage
-			}
-			return deleteUserKey(cfg, w[0], w[1])
-		},
+		Batch: twoWords(deleteUserKey),
 		Menu: func(c *shell.Ctx, cfg *store.Config) error {
 			var owners []string
 			for _, u := range cfg.Users {
@@ -109,6 +91,21 @@ var userKeyOps = &shell.Table[*store.Config]{Prefix: "sshconfig userkey", Ops: [
 		},
 		Complete: keyUserArg},
 }}
+
+// twoWords is a batch handler taking exactly two words (USER and a key
+// or a key number).
+func twoWords(f func(cfg *store.Config, user, arg string) error) func(*shell.Ctx, *store.Config, []string) error {
+	return func(_ *shell.Ctx, cfg *store.Config, args []string) error {
+		w, err := shell.UserWords(args)
+		if err != nil {
+			return err
+		}
+		if len(w) != 2 {
+			return shell.ErrUsage
+		}
+		return f(cfg, w[0], w[1])
+	}
+}
 
 func keyUserArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
 	if len(args) == 1 {

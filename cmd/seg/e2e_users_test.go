@@ -116,6 +116,29 @@ func TestSSHPasswd(t *testing.T) {
 	if !segtest.Poll(20*time.Second, func() bool { return fileContains(filepath.Join(a.Dir, "logs", "authentication"), failed) }) {
 		t.Fatalf("the authentication log lacks %q", failed)
 	}
+
+	// Wrong old passwords count toward the login lockout: four more make
+	// five, the account locks, and neither a login nor passwd with the
+	// right password works until it expires.
+	wrongs := 4
+	for i := 0; i < wrongs; i++ {
+		answer(t, term, "passwd", "Old password: ")
+		answer(t, term, "guess-"+string(rune('a'+i)), "New password: ")
+		answer(t, term, "Another-Secret-7", "Retype new password: ")
+		if out := answer(t, term, "Another-Secret-7", usersPrompt); !strings.Contains(out, "Incorrect old password") {
+			t.Fatalf("wrong old password %d:\n%s", i+1, out)
+		}
+	}
+	if c, err := sshDial(a.SSHPort, "admin", ssh.Password(newPW)); err == nil {
+		c.Close()
+		t.Fatal("five wrong old passwords did not lock the account")
+	}
+	answer(t, term, "passwd", "Old password: ")
+	answer(t, term, newPW, "New password: ")
+	answer(t, term, "Another-Secret-7", "Retype new password: ")
+	if out := answer(t, term, "Another-Secret-7", usersPrompt); !strings.Contains(out, "Incorrect old password (or the account is locked") {
+		t.Fatalf("passwd on a locked account:\n%s", out)
+	}
 }
 
 // TestSSHWhoLastTwoSessions: two SSH sessions at once, each with its own
@@ -215,5 +238,25 @@ func TestSSHIdleTimeout(t *testing.T) {
 	}
 	if out := a.MustCli("smtproutes", "print"); strings.Contains(out, "idle.example") {
 		t.Fatalf("the idle session's change was committed:\n%s", out)
+	}
+}
+
+// TestConsoleIdleTimeout: the console shell (seg run --console) is
+// closed by the inactivity timeout too, and seg keeps running.
+func TestConsoleIdleTimeout(t *testing.T) {
+	a := segtest.New(t, "adminaccessconfig timeout --cli 5")
+	a.Env = []string{"SEG_TEST_CLI_MINUTE=200ms"}
+	term := a.StartConsole()
+	if _, err := term.WaitStart(30*time.Second, usersPrompt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := term.WaitText(30*time.Second, "This session has been idle for more than 5 minutes (adminaccessconfig timeout) and has been closed."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := term.WaitText(20*time.Second, "Console session ended; seg keeps running"); err != nil {
+		t.Fatal(err)
+	}
+	if out := a.MustCli("status"); !regexp.MustCompile(`System status:\s+Online`).MatchString(out) {
+		t.Fatalf("seg stopped with the console:\n%s", out)
 	}
 }

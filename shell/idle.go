@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync/atomic"
 	"time"
+
+	"seg/store"
 )
 
 // The CLI inactivity timeout (adminaccessconfig TIMEOUT, AsyncOS's
@@ -39,7 +41,12 @@ func (s *Session) idleLimit() (time.Duration, int) {
 	if minute <= 0 {
 		minute = time.Minute
 	}
-	m := s.running().Config.AdminAccess.CLITimeoutMinutes()
+	// Not s.running(), which panics on a broken store: this runs on the
+	// watch's goroutine, where the default is the safe answer.
+	m := store.DefaultCLITimeout
+	if snap, err := s.Store.Current(); err == nil {
+		m = snap.Config.AdminAccess.CLITimeoutMinutes()
+	}
 	return time.Duration(m) * minute, m
 }
 

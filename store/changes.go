@@ -62,6 +62,7 @@ const (
 	rankDMARCProfile
 	rankDMARCSetup
 	rankLogSub
+	rankListenerSetup
 	rankAdminAccess
 )
 
@@ -121,6 +122,7 @@ func objects(c *Config) []object {
 	for _, l := range c.LogSubscriptions() {
 		named(rankLogSub, "log subscription", l.Name, true, l)
 	}
+	one(rankListenerSetup, "listener setup", c.ListenerSetup)
 	one(rankAdminAccess, "adminaccess", c.AdminAccess)
 	return o
 }

@@ -27,7 +27,8 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	// readline's reader goroutine may sit in a Read when the session
 	// ends (after Ctrl-D it reads ahead); a cancelable stdin lets Close
 	// return without waiting for the peer to type or hang up.
-	cin := readline.NewCancelableStdin(in)
+	// Every byte read is input for the inactivity timeout (idle.go).
+	cin := readline.NewCancelableStdin(&activityReader{r: in, s: s})
 	mask := &maskPainter{}
 	cp := &completer{s: s, mask: mask}
 	rl, err := readline.NewEx(&readline.Config{
@@ -57,13 +58,16 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 		cin.Close()
 		return err
 	}
+	s.Touch()
+	stopIdle := s.watchIdle(func() { cin.Close() })
 	defer func() {
+		stopIdle()
 		cin.Close()
 		rl.Close()
 	}()
 	prevIn, prevOut, prevErr, prevI := s.In, s.Out, s.Err, s.Interactive
 	defer func() { s.In, s.Out, s.Err, s.Interactive = prevIn, prevOut, prevErr, prevI }()
-	s.In = &readlineReader{rl: rl, mask: mask}
+	s.In = &readlineReader{rl: rl, mask: mask, s: s}
 	s.Out, s.Err = out, out
 	s.Interactive = true
 	return s.Interact()
@@ -94,6 +98,7 @@ func (s *Session) width() int {
 type readlineReader struct {
 	rl   *readline.Instance
 	mask *maskPainter
+	s    *Session
 }
 
 func (r *readlineReader) ReadLine(prompt string) (string, error) {
@@ -101,6 +106,9 @@ func (r *readlineReader) ReadLine(prompt string) (string, error) {
 	line, err := r.rl.Readline()
 	if err == nil {
 		r.rl.SaveHistory(line) // readline's own rules: blank and repeated lines are not added
+	}
+	if err != nil && r.s.timedOut() {
+		return "", ErrIdleTimeout
 	}
 	if errors.Is(err, readline.ErrInterrupt) {
 		return "", ErrInterrupt
@@ -121,6 +129,9 @@ func (r *readlineReader) ReadPassword(prompt string) (string, error) {
 	// The line being edited is kept in history's last entry; empty it so
 	// that Up then Down cannot bring the password back on screen.
 	r.rl.SaveHistory("")
+	if err != nil && r.s.timedOut() {
+		return "", ErrIdleTimeout
+	}
 	if errors.Is(err, readline.ErrInterrupt) {
 		return "", ErrInterrupt
 	}
@@ -135,8 +146,14 @@ func (m *maskPainter) Paint(line []rune, _ int) []rune {
 		return line
 	}
 	out := make([]rune, len(line))
-	for i := range out {
+	for i, r := range line {
 		out[i] = '*'
+		if r == '\n' {
+			// readline paints the line with the Enter that ends it:
+			// that newline must stay one, or what follows the
+			// password continues on its line.
+			out[i] = r
+		}
 	}
 	return out
 }

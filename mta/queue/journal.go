@@ -144,6 +144,9 @@ func (q *Queue) commit(batch []*request) {
 			head, err = q.rotate(head)
 		}
 		if err == nil {
+			if st := q.stampRequest(); st != nil {
+				batch = append(batch, st)
+			}
 			offs, end, err = q.write(head, batch)
 		}
 	}

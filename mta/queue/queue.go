@@ -26,6 +26,9 @@ type Options struct {
 	// Logf receives problems the queue worked around or gave up on (a
 	// corrupt old segment, a failed journal write). nil: dropped.
 	Logf func(format string, args ...any)
+	// Stamper, if set, journals the caller's state with every group
+	// commit (stamp.go).
+	Stamper Stamper
 }
 
 // Queue is the durable mail queue. All methods are safe for concurrent use.
@@ -36,6 +39,9 @@ type Queue struct {
 	segMax int64
 	lock   *os.File
 	ids    *idCounters
+	// stamper and stamp: stamp.go. stamp is the last one replayed.
+	stamper Stamper
+	stamp   []byte
 
 	mu           sync.Mutex
 	msgs         map[int64]*entry   // unfinished messages
@@ -96,6 +102,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 		dir:       dir,
 		now:       opts.Now,
 		logf:      opts.Logf,
+		stamper:   opts.Stamper,
 		segMax:    opts.SegmentSize,
 		lock:      lock,
 		msgs:      map[int64]*entry{},
@@ -116,6 +123,9 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if err := q.open(); err != nil {
 		q.closeFiles()
 		return nil, err
+	}
+	if q.stamper != nil {
+		q.stamper.Recovered(q.stamp)
 	}
 	go q.run()
 	return q, nil

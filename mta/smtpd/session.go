@@ -193,6 +193,12 @@ func (s *session) Data(r io.Reader) error {
 			}
 		}
 	}
+	// Counted before the enqueue, so that the commit which makes the
+	// message durable journals its count too (mta/lifetime.go): a crash
+	// after the 250 never loses it. A message that fails to queue is
+	// uncounted below.
+	s.s.d.Counters.Add(counters.MessagesReceived, 1)
+	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	errs := s.enqueue(parts, copies, body)
 	for i, pm := range parts {
 		if errs[i] != nil {
@@ -212,11 +218,11 @@ func (s *session) Data(r io.Reader) error {
 		// (STYLE 3). Parts already queued are delivered: a recipient may
 		// get the message twice when the client sends it again, but none
 		// loses it.
+		s.s.d.Counters.Add(counters.MessagesReceived, -1)
+		s.s.d.Counters.Add(counters.RecipientsReceived, -int64(len(s.rcpts)))
 		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
 		return smtpErr(451, enhancedCode{4, 3, 0}, "Message could not be queued, try again later")
 	}
-	s.s.d.Counters.Add(counters.MessagesReceived, 1)
-	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	in.msgs++
 	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}
 	// The message's lines reach the file before the client hears it is

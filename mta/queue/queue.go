@@ -56,6 +56,7 @@ type Queue struct {
 	recovered    []*Message         // snapshot at Open
 	notify       func(*Message)     // SetNotify
 	err          error              // sticky: the journal could not be written
+	space        spaceState         // space.go: a full filesystem
 	closed       bool
 	crashed      bool   // test hook: stop as kill -9 would, without flushing
 	buf          []byte // writer's batch buffer (writer only)
@@ -114,6 +115,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if q.now == nil {
 		q.now = time.Now
 	}
+	q.space.statfs = statfsFree
 	if q.logf == nil {
 		q.logf = func(string, ...any) {}
 	}
@@ -172,6 +174,22 @@ func (q *Queue) NextDCID() int64 { return q.nextID(ctrDCID) }
 // so nothing durable ever carries a number a restart could reuse.
 func (q *Queue) nextID(i int) int64 {
 	id, err := q.ids.take(i)
+	if err != nil && noSpace(err) {
+		// Not a broken queue: messages beyond the durable reservation
+		// are refused (enqueue) until a reservation fits again.
+		q.mu.Lock()
+		if !q.space.idsShort {
+			q.logf("%v", err)
+		}
+		q.space.idsShort = true
+		q.mu.Unlock()
+		return id
+	}
+	if err == nil && i == ctrMID {
+		q.mu.Lock()
+		q.space.idsShort = false
+		q.mu.Unlock()
+	}
 	if err != nil {
 		q.mu.Lock()
 		if q.err == nil {

@@ -64,6 +64,15 @@ func (s *session) Mail(path address.Path, size int64) error {
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
 		return smtpErr(552, enhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
+	if s.s.d.Queue.SpaceLow(size) {
+		// Said at MAIL, before the client sends a message that cannot
+		// be stored: RFC 5321 section 4.3.2 lists 452 among MAIL's
+		// replies, RFC 1870 section 6.1 for a SIZE that does not fit
+		// now, and RFC 3463's X.3.1 is "mail system full". A client
+		// tries again later; nothing is lost.
+		s.log().Info("ICID %d Receiving Failed: Insufficient system storage", in.icid)
+		return smtpErr(452, enhancedCode{4, 3, 1}, "Insufficient system storage")
+	}
 	if err := s.verifySender(path); err != nil {
 		return err
 	}
@@ -221,6 +230,11 @@ func (s *session) Data(r io.Reader) error {
 		s.s.d.Counters.Add(counters.MessagesReceived, -1)
 		s.s.d.Counters.Add(counters.RecipientsReceived, -int64(len(s.rcpts)))
 		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
+		if errors.Is(err, queue.ErrNoSpace) {
+			// The filesystem filled while the message came in: 452 is
+			// among DATA's replies too (RFC 5321 section 4.3.2).
+			return smtpErr(452, enhancedCode{4, 3, 1}, "Insufficient system storage")
+		}
 		return smtpErr(451, enhancedCode{4, 3, 0}, "Message could not be queued, try again later")
 	}
 	in.msgs++

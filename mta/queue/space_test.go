@@ -1,0 +1,147 @@
+package queue
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// smallFS mounts a tmpfs of size bytes at a new directory for the test:
+// a real full filesystem, not a simulated one. It needs root (CAP_SYS_ADMIN),
+// as the CI container and `make test` as root have.
+func smallFS(t *testing.T, size string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "fs")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("this test mounts a %s tmpfs to fill it, which needs root: mount: %v: %s", size, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestDiskFull: on a full filesystem Enqueue fails with ErrNoSpace and
+// SpaceLow says so, while messages already queued keep their bodies; a
+// delivery result recorded while full is kept and written once space
+// returns; then messages are taken again, and everything survives a
+// reopen.
+func TestDiskFull(t *testing.T) {
+	fs := smallFS(t, "256k")
+	filler := filepath.Join(fs, "filler")
+	if err := os.WriteFile(filler, make([]byte, 64<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(fs, "queue")
+	q := mustOpen(t, dir, testOpts())
+	t.Cleanup(func() { q.Close() }) // before the umount
+	if q.SpaceLow(0) {
+		t.Fatal("SpaceLow on an empty filesystem")
+	}
+	var queued []*Message
+	var err error
+	for range 100 {
+		m := testMsg(q.NextMID(), 2)
+		if err = q.Enqueue(m, testBody(m.MID, 20<<10)); err != nil {
+			break
+		}
+		queued = append(queued, m)
+	}
+	if !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Enqueue on a full filesystem: %v, want ErrNoSpace", err)
+	}
+	if len(queued) < 2 {
+		t.Fatalf("only %d messages fit: the test needs some queued before the disk fills", len(queued))
+	}
+	if !q.SpaceLow(0) {
+		t.Fatal("SpaceLow false after a write failed for space")
+	}
+	if m := testMsg(q.NextMID(), 1); q.Enqueue(m, testBody(m.MID, 20<<10)) == nil {
+		t.Fatal("a second message was taken while the filesystem is still full")
+	}
+	for _, m := range queued {
+		checkBody(t, q, m.MID, testBody(m.MID, 20<<10))
+	}
+	// A delivery result while full, to the last byte: applied now,
+	// written later.
+	rest := filepath.Join(fs, "rest")
+	fillUp(t, rest)
+	first := queued[0].MID
+	// The soft bounce's long reply makes the record larger than the
+	// slack in the segment's last page.
+	long := strings.Repeat("451 try later ", 1000)
+	if err := q.Update(first, []Update{{RID: 0, State: Delivered}, {RID: 1, State: Attempted, LastError: long}}); err != nil {
+		t.Fatalf("Update while full: %v", err)
+	}
+	if err := q.Sync(); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Sync while full: %v, want ErrNoSpace", err)
+	}
+
+	for _, f := range []string{filler, rest} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.SpaceLow(0) {
+		t.Fatal("SpaceLow still true after 64 KiB were freed")
+	}
+	if err := q.Sync(); err != nil {
+		t.Fatalf("Sync after space returned: %v", err)
+	}
+	m := testMsg(q.NextMID(), 1)
+	enqueue(t, q, m, testBody(m.MID, 20<<10))
+	queued = append(queued, m)
+	if err := q.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	q = mustOpen(t, dir, testOpts())
+	t.Cleanup(func() { q.Close() })
+	got := q.Recovered()
+	if len(got) != len(queued) {
+		t.Fatalf("recovered MIDs %v, want the %d acknowledged", mids(got), len(queued))
+	}
+	for i, r := range got {
+		if r.MID != queued[i].MID {
+			t.Fatalf("recovered MIDs %v", mids(got))
+		}
+		checkBody(t, q, r.MID, testBody(r.MID, 20<<10))
+	}
+	if got[0].Rcpts[0].State != Delivered || got[0].Rcpts[1].State != Attempted || got[0].Rcpts[1].LastError != long {
+		t.Fatalf("MID %d recovered with %+v: the result recorded while full was lost", first, got[0].Rcpts)
+	}
+}
+
+// fillUp writes path until the filesystem has no byte left.
+func fillUp(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !noSpace(err) {
+				t.Fatalf("filling %s: %v", path, err)
+			}
+			break
+		}
+	}
+	for _, n := range []int{512, 1} {
+		for {
+			if _, err := f.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+	}
+}

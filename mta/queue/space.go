@@ -29,6 +29,10 @@ var ErrNoSpace = errors.New("queue: insufficient storage")
 // that delivery results are durable soon after space returns.
 const spaceRetry = time.Second
 
+// maxSpaceNeed caps the free space that counts as "space has returned"
+// after a failed write (spaceState.need).
+const maxSpaceNeed = 1 << 20
+
 // noSpace reports whether err says the filesystem (or the quota) is full.
 func noSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
@@ -103,7 +107,9 @@ func (q *Queue) commitFailedForSpace(head *segment, batch []*request, err error)
 	if !q.space.full {
 		q.logf("queue: the filesystem of %s is full: new messages are refused until space is freed: %v", q.dir, err)
 	}
-	q.space.full, q.space.need = true, need
+	// One huge message that did not fit must not hold back small ones
+	// once a little space is free: they fit or fail on their own.
+	q.space.full, q.space.need = true, min(need, maxSpaceNeed)
 	q.space.retry = append(keep, q.space.retry...)
 	q.mu.Unlock()
 	return fmt.Errorf("%w: %v", ErrNoSpace, err)

@@ -145,3 +145,32 @@ func fillUp(t *testing.T, path string) {
 		}
 	}
 }
+
+// TestDiskFullIDs: a MID block reservation that fails for lack of space
+// does not stop the queue for good: messages are refused while the MID
+// is not durably reserved, and taken again once a reservation fits.
+func TestDiskFullIDs(t *testing.T) {
+	fs := smallFS(t, "64k")
+	dir := filepath.Join(fs, "queue")
+	q := mustOpen(t, dir, testOpts())
+	t.Cleanup(func() { q.Close() })
+	enqueue(t, q, testMsg(q.NextMID(), 1), []byte("first"))
+	rest := filepath.Join(fs, "rest")
+	fillUp(t, rest)
+	var mid int64
+	for range idBlock {
+		mid = q.NextMID() // crosses into a block the full disk cannot reserve
+	}
+	if err := q.Enqueue(testMsg(mid, 1), []byte("x")); !errors.Is(err, ErrNoSpace) || !strings.Contains(err.Error(), "could not be reserved") {
+		t.Fatalf("Enqueue of an unreserved MID on a full disk: %v, want ErrNoSpace for the reservation", err)
+	}
+	if err := os.Remove(rest); err != nil {
+		t.Fatal(err)
+	}
+	next := q.NextMID() // reserves a block again
+	for _, m := range []int64{mid, next} {
+		if err := q.Enqueue(testMsg(m, 1), []byte("after")); err != nil {
+			t.Fatalf("Enqueue MID %d after space returned: %v", m, err)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,20 +25,7 @@ func TestDiskFullQueue(t *testing.T) {
 	sink := segtest.NewSink(t, segtest.SinkOptions{})
 	a := segtest.New(t, "smtproutes new example.test "+sink.Addr())
 	qdir := filepath.Join(a.Dir, "queue")
-	if err := os.MkdirAll(qdir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", qdir).CombinedOutput(); err != nil {
-		t.Fatalf("this test mounts a 2 MiB tmpfs for the queue, which needs root: mount: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if a.Running() {
-			a.Kill() // the filesystem cannot go while seg holds it
-		}
-		if out, err := exec.Command("umount", qdir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", qdir, err, out)
-		}
-	})
+	segtest.SmallFS(t, qdir, "2m")
 	other := filepath.Join(qdir, "other-data")
 	if err := os.WriteFile(other, make([]byte, 1536<<10), 0o600); err != nil {
 		t.Fatal(err)

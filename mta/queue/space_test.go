@@ -3,29 +3,18 @@ package queue
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"seg/internal/segtest"
 )
 
-// smallFS mounts a tmpfs of size bytes at a new directory for the test:
-// a real full filesystem, not a simulated one. It needs root (CAP_SYS_ADMIN),
-// as the CI container and `make test` as root have.
+// smallFS is a new directory holding a tmpfs of size bytes: a real full
+// filesystem, not a simulated one.
 func smallFS(t *testing.T, size string) string {
-	t.Helper()
 	dir := filepath.Join(t.TempDir(), "fs")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("this test mounts a %s tmpfs to fill it, which needs root: mount: %v: %s", size, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
+	segtest.SmallFS(t, dir, size)
 	return dir
 }
 

@@ -36,5 +36,5 @@ func (q *Queue) stampRequest() *request {
 	rec := make([]byte, headerLen, headerLen+1+len(s))
 	rec = append(rec, recStamp)
 	rec = append(rec, s...)
-	return &request{rec: frame(rec)}
+	return &request{rec: frame(rec), stamp: true}
 }

@@ -67,6 +67,9 @@ func TestDiskFullQueue(t *testing.T) {
 		t.Fatalf("MAIL while the queue's filesystem is full: %v, want 452 4.3.1", err)
 	}
 	cl.Close()
+	// The first refusal came after DATA (the write failed), the next at
+	// MAIL (the queue knew it was full).
+	a.WaitLog(t, "could not be queued: queue: insufficient storage", 10*time.Second)
 	a.WaitLog(t, "Receiving Failed: Insufficient system storage", 10*time.Second)
 
 	if err := os.Remove(other); err != nil {

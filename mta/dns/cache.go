@@ -42,20 +42,27 @@ func newCache(now func() time.Time, max int) *cache {
 }
 
 func (c *cache) get(k cacheKey) ([]mdns.RR, bool, Code, bool) {
+	rrs, ad, code, ok, _ := c.lookup(k)
+	return rrs, ad, code, ok
+}
+
+// lookup is get that also reports whether an entry was found expired
+// (dnsstatus' Cache Expired).
+func (c *cache) lookup(k cacheKey) (rrs []mdns.RR, ad bool, code Code, ok, expired bool) {
 	if c == nil {
-		return nil, false, 0, false
+		return nil, false, 0, false, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.data[k]
-	if !ok {
-		return nil, false, 0, false
+	e, found := c.data[k]
+	if !found {
+		return nil, false, 0, false, false
 	}
 	if !c.now().Before(e.expires) {
 		delete(c.data, k)
-		return nil, false, 0, false
+		return nil, false, 0, false, true
 	}
-	return e.rrs, e.ad, e.code, true
+	return e.rrs, e.ad, e.code, true, false
 }
 
 func (c *cache) put(k cacheKey, rrs []mdns.RR, ad bool, ttl uint32) {

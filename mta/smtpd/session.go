@@ -216,6 +216,7 @@ func (s *session) Data(r io.Reader) error {
 		return smtpErr(451, enhancedCode{4, 3, 0}, "Message could not be queued, try again later")
 	}
 	s.s.d.Counters.Add(counters.MessagesReceived, 1)
+	s.s.d.Counters.RemoteMessage(in.lc.Name, in.ip.String())
 	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	in.msgs++
 	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}

@@ -66,6 +66,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		defer stop()
 	}
 
+	started := time.Now()
 	d, err := prepareDataDir(*data)
 	if err != nil {
 		return fail(err)
@@ -147,7 +148,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer stopMTA()
 	go logs.status(ctx, mail.StatusLogLine)
 
-	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog, logs: logs.m}
+	sys := newAppliance(d, started)
+	a = &admin{dir: d, store: st, mail: mail, sys: sys, cmds: commands.Registry(), log: clog, logs: logs.m}
 	go initialPW.watch(ctx, st)
 	// Before any session can start: sessions show where the services
 	// really listen, and commits that move them are tried first.
@@ -203,9 +205,14 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		consoleDone = con.done
 	}
 
+	restart := false
 loop:
 	for {
 		select {
+		case restart = <-sys.stops:
+			// shutdown or reboot: the shell has suspended receiving
+			// and delivery; the same clean stop as SIGTERM follows.
+			break loop
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
 				if err := logs.reopen(); err != nil {
@@ -235,6 +242,12 @@ loop:
 	}
 	if err := <-metricsDone; err != nil {
 		logf("metrics: %v", err)
+	}
+	if restart {
+		// The deferred calls stop the mail system and close the logs
+		// and the store before main runs the binary again.
+		fmt.Fprintln(stdout, "seg rebooting: stopping cleanly, then starting again")
+		return exitRestart
 	}
 	return exitOK
 }

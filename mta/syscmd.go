@@ -93,6 +93,12 @@ const nslookupTimeout = 15 * time.Second
 // NSLookup asks the running configuration's resolvers (dnsconfig,
 // through their cache) for name's records of type t (nslookup).
 func (m *MTA) NSLookup(out io.Writer, name string, t mailapi.LookupType) error {
+	if _, ok := mailapi.ParseLookupType(string(t)); !ok {
+		return fmt.Errorf("nslookup: query type %q is not one of A, AAAA, MX, TXT, PTR", t)
+	}
+	if _, err := netip.ParseAddr(name); t == "PTR" && err != nil {
+		return fmt.Errorf("Invalid arguments when processing nslookup: a PTR query takes an IP address, not %q.", name)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), nslookupTimeout)
 	defer cancel()
 	res := m.resolvers(m.config())
@@ -120,17 +126,12 @@ func (m *MTA) NSLookup(out io.Writer, name string, t mailapi.LookupType) error {
 			lines = append(lines, "TXT="+strconv.Quote(txt))
 		}
 	case "PTR":
-		a, perr := netip.ParseAddr(name)
-		if perr != nil {
-			return fmt.Errorf("Invalid arguments when processing nslookup: a PTR query takes an IP address, not %q.", name)
-		}
+		a, _ := netip.ParseAddr(name) // checked above
 		var names []string
 		names, err = res.LookupPTR(ctx, a)
 		for _, n := range names {
 			lines = append(lines, "PTR="+n)
 		}
-	default:
-		return fmt.Errorf("nslookup: query type %q is not one of A, AAAA, MX, TXT, PTR", t)
 	}
 	if err != nil {
 		var de *dns.Error

@@ -24,7 +24,8 @@ func SystemCommands() []*Command {
 		topinCmd(), dnsstatusCmd(), nslookupCmd(), telnetCmd(),
 		{
 			name: "suspend", help: "Suspend receiving and delivery: every listener and every destination.",
-			usage:  []string{"suspend [SECONDS]   (wait before closing connections still open; default 30)"},
+			usage: []string{"suspend [SECONDS]   (wait before closing connections still open; default 30)",
+				"(deliveries in flight finish their message; a restart of seg resumes: suspend is not saved)"},
 			access: AccessOperator,
 			check: func(c *Ctx, args []string) (mailCall, error) {
 				d, err := delayArg("suspend", args)
@@ -139,8 +140,8 @@ func uptime(d time.Duration) string {
 
 func sethostnameCommand() *Command {
 	return &Command{
-		Name: "sethostname",
-		Help: "Set the appliance's hostname (the prompt, SMTP banners, EHLO, generated mail); applies at commit.",
+		Name:  "sethostname",
+		Help:  "Set the appliance's hostname (the prompt, SMTP banners, EHLO, generated mail); applies at commit.",
 		Usage: []string{"sethostname HOSTNAME"},
 		// Staged like any change; committing it needs no more than
 		// operator (store.RefusedChanges).
@@ -296,7 +297,8 @@ func telnetCmd() mailCmd {
 	}
 	return mailCmd{
 		name: "telnet", help: "Connect to a host's port, show its banner and hang up (a connectivity check, not a session).",
-		usage:  []string{"telnet HOST [PORT]   (default port 25; waits 5 seconds at most; sends nothing)"},
+		usage: []string{"telnet HOST [PORT]   (default port 25; waits 5 seconds at most; sends nothing)",
+			"(seg has no ping: ICMP needs raw sockets, which seg does not open; telnet checks that a TCP port answers)"},
 		access: AccessOperator,
 		check: func(c *Ctx, args []string) (mailCall, error) {
 			if len(args) > 2 {

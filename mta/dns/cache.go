@@ -41,13 +41,8 @@ func newCache(now func() time.Time, max int) *cache {
 	return &cache{now: now, max: max, data: map[cacheKey]cacheEntry{}}
 }
 
-func (c *cache) get(k cacheKey) ([]mdns.RR, bool, Code, bool) {
-	rrs, ad, code, ok, _ := c.lookup(k)
-	return rrs, ad, code, ok
-}
-
-// lookup is get that also reports whether an entry was found expired
-// (dnsstatus' Cache Expired).
+// lookup returns the cached answer for k, if any, and whether an entry
+// was found expired (dnsstatus' Cache Expired), which it drops.
 func (c *cache) lookup(k cacheKey) (rrs []mdns.RR, ad bool, code Code, ok, expired bool) {
 	if c == nil {
 		return nil, false, 0, false, false

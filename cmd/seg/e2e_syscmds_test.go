@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,4 +122,47 @@ func TestRebootCommand(t *testing.T) {
 	}
 	sink.WaitCount(t, 1, 30*time.Second)
 	a.Stop()
+}
+
+// TestSystemCommandRoles: through seg cli -u, a guest may look (version,
+// topin, dnsstatus) but not run diagnostics or stop anything; an
+// operator may (suspend, resume, nslookup); the appliance keeps running
+// after each refusal.
+func TestSystemCommandRoles(t *testing.T) {
+	a := segtest.New(t)
+	for _, u := range []string{"op", "gu"} {
+		os.WriteFile(filepath.Join(a.Dir, "configuration", u+".pw"), []byte(u+" password 123!\n"), 0o600)
+	}
+	a.Start()
+	a.MustCli("userconfig new op --role operator --password-file op.pw ; userconfig new gu --role guest --password-file gu.pw ; commit users")
+	refused := "You are not in the correct access group to use this command."
+	for _, line := range []string{"version", "topin", "dnsstatus"} {
+		if out, errOut, code := a.Cli("-u", "gu", line); code != 0 {
+			t.Errorf("guest %s: exit %d\n%s%s", line, code, out, errOut)
+		}
+	}
+	for _, line := range []string{"nslookup localhost", "telnet 127.0.0.1", "suspend 0", "resume", "shutdown 0", "reboot 0", "sethostname g.example.com"} {
+		out, errOut, code := a.Cli("-u", "gu", line)
+		if code != 1 || !strings.Contains(out+errOut, refused) {
+			t.Errorf("guest %s: exit %d, want refused\n%s%s", line, code, out, errOut)
+		}
+	}
+	if out := a.MustCli("-u", "op", "suspend 0"); !strings.Contains(out, "Mail delivery suspended.") {
+		t.Errorf("operator suspend 0:\n%s", out)
+	}
+	if c, err := net.DialTimeout("tcp", a.SMTPAddr(), 5*time.Second); err == nil {
+		c.Close()
+		t.Error("the listener accepts connections after the operator's suspend")
+	}
+	a.MustCli("-u", "op", "resume")
+	segtest.Wait(t, 10*time.Second, "the listener to accept again", func() bool {
+		c, err := net.DialTimeout("tcp", a.SMTPAddr(), 5*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	if !a.Running() {
+		t.Fatal("seg run stopped")
+	}
 }

@@ -47,7 +47,7 @@ func (f *fakeSystem) Version() shell.VersionInfo {
 	return shell.VersionInfo{
 		Version: "0.1.0-0123456789ab", BuildDate: "2026-12-01 10:00:00", GoVersion: "go1.24 linux/amd64",
 		Installed: time.Date(2026, 11, 2, 9, 5, 1, 0, time.UTC), Started: time.Date(2026, 11, 23, 21, 20, 20, 0, time.UTC), // shelltest.FixedTime - 1h2m3s
-		Serial: "0A1B2C3D4E5F-60718293",
+		Serial: "0A1B2C3D4E5F-60718293", Uptime: "1h 2m 3s",
 	}
 }
 

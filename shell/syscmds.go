@@ -111,7 +111,7 @@ func versionCommand() *Command {
 			c.Printf("Install Date: %s\n", day(v.Installed))
 			c.Printf("Serial #: %s\n", v.Serial)
 			c.Printf("Go: %s\n", v.GoVersion)
-			c.Printf("Up since: %s (%s)\n", c.Ctime(v.Started), uptime(c.Now().Sub(v.Started)))
+			c.Printf("Up since: %s (%s)\n", c.Ctime(v.Started), v.Uptime)
 			return nil
 		},
 	}
@@ -120,23 +120,6 @@ func versionCommand() *Command {
 // ErrNotRunning is what the commands that need the appliance process
 // (version, shutdown, reboot) say offline.
 var ErrNotRunning = errors.New("The appliance is not running (start it with 'seg run').")
-
-// uptime formats d as AsyncOS's uptime: "12d 3h 4m 5s".
-func uptime(d time.Duration) string {
-	s := int64(d / time.Second)
-	days, s := s/86400, s%86400
-	h, s := s/3600, s%3600
-	m, s := s/60, s%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %dm %ds", days, h, m, s)
-	case h > 0:
-		return fmt.Sprintf("%dh %dm %ds", h, m, s)
-	case m > 0:
-		return fmt.Sprintf("%dm %ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
-}
 
 func sethostnameCommand() *Command {
 	return &Command{

@@ -1,6 +1,7 @@
 package shell_test
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,16 @@ func TestSystemTranscripts(t *testing.T) {
 	}
 }
 
+// sysBatch is a batch session with the system commands, the fake mail
+// system and the fake process.
+func sysBatch(t *testing.T) (*shell.Session, *bytes.Buffer, *fakeMail, *fakeSystem) {
+	s, _, errOut := batchSession(t, newStore(t))
+	s.Commands = sysRegistry()
+	f, sys := &fakeMail{}, &fakeSystem{}
+	s.Mail, s.System = f, sys
+	return s, errOut, f, sys
+}
+
 // TestSystemRequests: each batch form ends in one typed request (or, for
 // hostrate, its count of samples).
 func TestSystemRequests(t *testing.T) {
@@ -76,10 +87,7 @@ func TestSystemRequests(t *testing.T) {
 		{"reboot 0", "Suspend(0s)"},
 	}
 	for _, c := range cases {
-		s, _, errOut := batchSession(t, newStore(t))
-		s.Commands = sysRegistry()
-		f, sys := &fakeMail{}, &fakeSystem{}
-		s.Mail, s.System = f, sys
+		s, errOut, f, sys := sysBatch(t)
 		if err := s.RunBatch("f.txt", strings.NewReader(c.line+"\n")); err != nil {
 			t.Errorf("%s: %v %s", c.line, err, errOut)
 			continue
@@ -123,10 +131,7 @@ func TestSystemBadArguments(t *testing.T) {
 		{"clearchanges now", "clearchanges takes no arguments"},
 	}
 	for _, c := range cases {
-		s, _, errOut := batchSession(t, newStore(t))
-		s.Commands = sysRegistry()
-		f, sys := &fakeMail{}, &fakeSystem{}
-		s.Mail, s.System = f, sys
+		s, errOut, f, sys := sysBatch(t)
 		err := s.RunBatch("f.txt", strings.NewReader(c.line+"\n"))
 		if err == nil || !strings.Contains(errOut.String()+err.Error(), c.want) {
 			t.Errorf("%s: error %v (stderr %q), want one saying %q", c.line, err, errOut, c.want)

@@ -25,4 +25,7 @@ type VersionInfo struct {
 	// key was made); Started when this process started.
 	Installed, Started time.Time
 	Serial             string // as the log headers' "SN:" shows it
+	// Uptime is the time since Started as AsyncOS shows it
+	// ("1d 2h 3m 4s").
+	Uptime string
 }

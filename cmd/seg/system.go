@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"seg/mta/report"
 	"seg/shell"
 )
 
@@ -45,7 +46,7 @@ func newAppliance(d *dataDir, started time.Time) *appliance {
 // Version implements shell.System.
 func (a *appliance) Version() shell.VersionInfo {
 	v := shell.VersionInfo{Version: fullVersion(), BuildDate: buildDate, Serial: a.serial,
-		Installed: a.installed, Started: a.started,
+		Installed: a.installed, Started: a.started, Uptime: report.Age(time.Since(a.started)),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
 	if v.BuildDate == "" {
 		if exe, err := os.Executable(); err == nil {

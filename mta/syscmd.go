@@ -261,14 +261,19 @@ func (m *MTA) Suspend(out io.Writer, wait time.Duration) error {
 // Resume undoes Suspend (resume): every listener accepts again and
 // delivery goes on, to destinations suspended one by one as well.
 func (m *MTA) Resume(out io.Writer) error {
-	if err := m.smtpd.Resume(""); err != nil {
-		return err
+	// Delivery resumes even when a listener cannot bind its address
+	// again: that error is reported, the rest is undone.
+	err := m.smtpd.Resume("")
+	if err == nil {
+		fmt.Fprintln(out, "Receiving resumed.")
+		m.o.Log.Info("Receiving resumed by administrator")
 	}
-	fmt.Fprintln(out, "Receiving resumed.")
-	m.o.Log.Info("Receiving resumed by administrator")
 	m.delivery.Resume("")
 	m.suspended.Store(false)
 	fmt.Fprintln(out, "Mail delivery resumed.")
 	m.o.Log.Info("Delivery resumed for all destinations by administrator")
+	if err != nil {
+		return fmt.Errorf("Receiving could not resume on every listener: %v", err)
+	}
 	return nil
 }

@@ -13,10 +13,11 @@ import (
 	"seg/shell"
 )
 
-// buildDate is the build's date, set with
-// -ldflags "-X main.buildDate=2026-12-07". Empty: version shows the
-// binary file's modification time instead.
-var buildDate string
+// buildRevision and buildDate describe the build when the Go toolchain
+// did not stamp it (GOFLAGS=-buildvcs=false, a tarball): make build sets
+// them with -ldflags "-X main.buildRevision=... -X 'main.buildDate=...'".
+// Empty buildDate: version shows the binary file's modification time.
+var buildRevision, buildDate string
 
 // exitRestart is what cmdRun returns after reboot: main then runs the
 // same binary again in this process (reexec). It is also the exit status
@@ -72,12 +73,11 @@ func (a *appliance) Stop(restart bool) error {
 // built from (Go stamps it when building in a git checkout), "-dirty"
 // when the tree had uncommitted changes.
 func fullVersion() string {
+	rev, dirty := buildRevision, false
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return version
+		bi = &debug.BuildInfo{}
 	}
-	var rev string
-	dirty := false
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":

@@ -205,13 +205,14 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		consoleDone = con.done
 	}
 
-	restart := false
+	restart, stopRequested := false, false
 loop:
 	for {
 		select {
 		case restart = <-sys.stops:
 			// shutdown or reboot: the shell has suspended receiving
 			// and delivery; the same clean stop as SIGTERM follows.
+			stopRequested = true
 			break loop
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
@@ -234,6 +235,13 @@ loop:
 	// system; the deferred calls close the logs and the store last.
 	if con != nil {
 		con.stop()
+	}
+	if stopRequested {
+		// The session that asked (a one-shot `seg cli shutdown`) gets
+		// its last lines and exit status before the socket closes.
+		dctx, dcancel := context.WithTimeout(context.Background(), drainGrace)
+		ctlSrv.Drain(dctx)
+		dcancel()
 	}
 	cancel()
 	ctlSrv.Close()

@@ -25,6 +25,11 @@ var buildRevision, buildDate string
 // RestartForceExitStatus=75; 75 is EX_TEMPFAIL in sysexits.h).
 const exitRestart = 75
 
+// drainGrace bounds how long shutdown and reboot wait for control socket
+// sessions to end by themselves (the one that asked ends at once; an
+// interactive one is then closed).
+const drainGrace = 5 * time.Second
+
 // appliance is shell.System for `seg run`: what version shows, and the
 // stop that shutdown and reboot ask of the run loop.
 type appliance struct {

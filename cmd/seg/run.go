@@ -237,10 +237,17 @@ loop:
 		con.stop()
 	}
 	if stopRequested {
-		// The session that asked (a one-shot `seg cli shutdown`) gets
-		// its last lines and exit status before the socket closes.
+		// The session that asked (`seg cli shutdown`, `ssh admin@host
+		// reboot`) gets its last lines and exit status before the
+		// control socket and SSH close.
 		dctx, dcancel := context.WithTimeout(context.Background(), drainGrace)
+		drained := make(chan struct{})
+		go func() {
+			sshSrv.Drain(dctx)
+			close(drained)
+		}()
 		ctlSrv.Drain(dctx)
+		<-drained
 		dcancel()
 	}
 	cancel()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"seg/internal/mailapi"
+	"seg/store"
 )
 
 // MailSystem is what the shell needs from the running MTA: one method per
@@ -73,6 +74,10 @@ type MailSystem interface {
 	// DMARCReport sends the DMARC aggregate reports of the records
 	// collected so far, now (dmarcconfig report).
 	DMARCReport(w io.Writer) error
+	// Trace prints what the mail system would do with req's envelope
+	// under cfg, the session's candidate or the running configuration
+	// (trace), sending nothing.
+	Trace(w io.Writer, cfg *store.Config, req mailapi.TraceRequest) error
 	// TopIn prints the remote hosts with the most inbound connections
 	// or messages (topin).
 	TopIn(w io.Writer, order mailapi.TopInOrder) error

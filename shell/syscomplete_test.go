@@ -13,7 +13,9 @@ import (
 func TestSystemCommandCompletion(t *testing.T) {
 	reg := NewRegistry(append(SystemCommands(), MailCommands()...)...)
 	do := func(role, line string) string {
-		cp := &completer{s: &Session{Role: role, Commands: reg}}
+		s := &Session{Role: role, Commands: reg}
+		defer s.offering(offer{commands: true})() // the top-level prompt
+		cp := &completer{s: s}
 		got, _ := cp.Do([]rune(line), len([]rune(line)))
 		var out []string
 		for _, g := range got {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"seg/internal/segtest"
+	"seg/shell"
 )
 
 // screen collects what the terminal side receives.
@@ -29,8 +30,9 @@ func (s *screen) waitFor(t *testing.T, from int, want string) int {
 	return end
 }
 
-func TestRunTerminal(t *testing.T) {
-	s, _, _ := batchSession(t, newStore(t))
+// startTerminal runs s on a terminal stream; it returns the screen, a
+// typist, and RunTerminal's result when it ends.
+func startTerminal(t *testing.T, s *shell.Session) (*screen, func(string), <-chan error) {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	scr := &screen{}
@@ -44,6 +46,12 @@ func TestRunTerminal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return scr, typ, done
+}
+
+func TestRunTerminal(t *testing.T) {
+	s, _, _ := batchSession(t, newStore(t))
+	scr, typ, done := startTerminal(t, s)
 
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	typ("help\r")

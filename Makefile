@@ -16,8 +16,13 @@ RACE      ?= -race
 
 all: build
 
+# The commit and time of the build, for `version` (cmd/seg/system.go):
+# the Go toolchain stamps the commit itself unless -buildvcs=false.
+REVISION  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+BUILDDATE := $(shell date -u '+%Y-%m-%d %H:%M:%S UTC')
+
 build:
-	$(GO) build -o $(BIN) ./cmd/seg
+	$(GO) build -ldflags "-X main.buildRevision=$(REVISION) -X 'main.buildDate=$(BUILDDATE)'" -o $(BIN) ./cmd/seg
 
 # Starts the appliance in the foreground on $(DATA). On the first start the
 # admin password is $$SEG_ADMIN_PASSWORD, or generated, printed and saved

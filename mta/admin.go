@@ -82,6 +82,7 @@ func (m *MTA) Status(out io.Writer, detail bool) error {
 // (resetcounters).
 func (m *MTA) ResetCounters(out io.Writer) error {
 	m.counters.ResetCounters()
+	m.dnsStats.Reset(m.o.Now())
 	fmt.Fprintln(out, "Counters reset.")
 	m.o.Log.Info("Counters reset by administrator")
 	return nil
@@ -108,7 +109,9 @@ func (m *MTA) statusInfo() report.StatusInfo {
 			info.Oldest = h.Oldest
 		}
 	}
-	info.WorkQueue = int64(st.Messages)
+	// Messages In Work Queue stays 0: seg scans in-line, before the
+	// 250, so no received message waits for a scanner (workqueue).
+	info.DeliveryQueue = int64(st.Messages)
 	var susp []string
 	for _, l := range m.smtpd.Listeners() {
 		switch l.State {

@@ -36,6 +36,12 @@ func TestMailSystemRefusesBadRequests(t *testing.T) {
 			"findevent needs one of --mid N, --from RE, --to RE, --subject RE, --message-id ID"},
 		{"findevent, negative MID", func(w io.Writer) error { return m.FindEvent(w, mailapi.EventQuery{MID: -1}) },
 			"findevent needs one of --mid N, --from RE, --to RE, --subject RE, --message-id ID"},
+		{"topin 0", func(w io.Writer) error { return m.TopIn(w, 0) }, "topin: sort order 0 is not 1 or 2"},
+		{"topin 3", func(w io.Writer) error { return m.TopIn(w, 3) }, "topin: sort order 3 is not 1 or 2"},
+		{"nslookup SOA", func(w io.Writer) error { return m.NSLookup(w, "example.com", "SOA") },
+			`nslookup: query type "SOA" is not one of A, AAAA, MX, TXT, PTR`},
+		{"nslookup PTR of a name", func(w io.Writer) error { return m.NSLookup(w, "example.com", "PTR") },
+			`Invalid arguments when processing nslookup: a PTR query takes an IP address, not "example.com".`},
 	}
 	for _, c := range cases {
 		var b bytes.Buffer

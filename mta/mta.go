@@ -66,6 +66,10 @@ type MTA struct {
 	bindDone  chan struct{}
 	closeOnce sync.Once
 	suspended atomic.Bool // suspenddel with no domain
+	// resolvers gives the resolver for a configuration (nslookup and
+	// telnet ask through it); dnsStats counts its lookups (dnsstatus).
+	resolvers func(*store.Config) dns.Resolver
+	dnsStats  *dns.Stats
 	applied   appliedRevision
 }
 
@@ -91,11 +95,13 @@ func Start(o Options) (*MTA, error) {
 	m.cfg.Store(snap.Config)
 	m.applied.set(snap.Revision.Number)
 	m.counters = ctrs
+	m.dnsStats = &dns.Stats{}
 	resolvers := o.Resolvers
 	if resolvers == nil {
-		r := &dns.Resolvers{}
+		r := &dns.Resolvers{Stats: m.dnsStats}
 		resolvers = r.For
 	}
+	m.resolvers = resolvers
 	m.delivery = delivery.New(delivery.Deps{
 		Config:    m.config,
 		Queue:     q,

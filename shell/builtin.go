@@ -5,13 +5,15 @@ import (
 	"strings"
 )
 
-// SessionCommands returns help, commit, clear, rollbackconfig,
-// showchanges, showconfig, saveconfig, loadconfig, quit and exit.
+// SessionCommands returns help, commit, clear (and clearchanges),
+// rollbackconfig, showchanges, showconfig, saveconfig, loadconfig, quit,
+// exit and q.
 func SessionCommands() []*Command {
 	return []*Command{
 		helpCommand(),
 		commitCommand(),
-		clearCommand(),
+		clearCommand("clear"),
+		clearCommand("clearchanges"),
 		showchangesCommand(),
 		rollbackCommand(),
 		showconfigCommand(),
@@ -19,6 +21,7 @@ func SessionCommands() []*Command {
 		loadconfigCommand(),
 		quitCommand("quit"),
 		quitCommand("exit"),
+		quitCommand("q"),
 	}
 }
 

@@ -81,15 +81,17 @@ func (s *Session) commit(c *Ctx, comment string) error {
 	return fmt.Errorf("The changes were not committed: %v", err)
 }
 
-func clearCommand() *Command {
+// clearCommand is clear, or clearchanges (AsyncOS's name; clear is
+// kept for the scripts that use it).
+func clearCommand(name string) *Command {
 	return &Command{
-		Name:   "clear",
+		Name:   name,
 		Help:   "Discard the changes made in this session.",
-		Usage:  []string{"clear"},
+		Usage:  []string{name},
 		Access: AccessOperator,
 		Run: func(c *Ctx, args []string) error {
 			if len(args) > 0 {
-				return errors.New("clear takes no arguments.")
+				return fmt.Errorf("%s takes no arguments.", name)
 			}
 			if !c.S.Dirty() {
 				c.Println("No changes have been made.")

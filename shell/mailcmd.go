@@ -144,7 +144,7 @@ func MailCommands() []*Command {
 			plain: MailSystem.ResetCounters,
 		},
 		{
-			name: "workqueue", help: "Show the messages waiting in the work queue.",
+			name: "workqueue", help: "Show the work queue (empty: seg scans in-line, before the 250) and the delivery queue.",
 			usage: []string{"workqueue"}, access: AccessGuest,
 			plain: MailSystem.WorkQueue,
 		},

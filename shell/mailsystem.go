@@ -3,6 +3,7 @@ package shell
 import (
 	"context"
 	"io"
+	"time"
 
 	"seg/internal/mailapi"
 	"seg/store"
@@ -77,6 +78,27 @@ type MailSystem interface {
 	// under cfg, the session's candidate or the running configuration
 	// (trace), sending nothing.
 	Trace(w io.Writer, cfg *store.Config, req mailapi.TraceRequest) error
+	// TopIn prints the remote hosts with the most inbound connections
+	// or messages (topin).
+	TopIn(w io.Writer, order mailapi.TopInOrder) error
+	// HostSample returns a recipient host's counters now (hostrate);
+	// domain is lower case.
+	HostSample(domain string) (mailapi.HostSample, error)
+	// DNSStatus prints the resolver's counters (dnsstatus).
+	DNSStatus(w io.Writer) error
+	// NSLookup asks seg's configured resolvers for name's records of
+	// type t and prints the answer (nslookup).
+	NSLookup(w io.Writer, name string, t mailapi.LookupType) error
+	// Telnet connects to host:port (a name resolved through seg's
+	// resolvers, or an address), prints the banner it reads within a
+	// few seconds and hangs up (telnet).
+	Telnet(w io.Writer, host string, port int) error
+	// Suspend stops receiving on every listener and delivery to every
+	// destination; connections still open after wait are closed
+	// (suspend). Resume undoes it (resume).
+	Suspend(w io.Writer, wait time.Duration) error
+	Resume(w io.Writer) error
+
 	// WaitApplied returns once the MTA runs revision rev (or a later
 	// one), or with ctx's error: commit waits for it, so that the next
 	// connection after "Changes committed" sees the change.

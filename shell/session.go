@@ -29,6 +29,9 @@ type Session struct {
 	Source string // "console", "ssh 127.0.0.1:50312", "socket", "offline"
 	Store  store.Store
 	Mail   MailSystem // nil when the MTA is not running
+	// System is the appliance process (version, shutdown, reboot); nil
+	// offline.
+	System System
 	// Endpoints tells where the listeners and SSH really listen (nil
 	// offline).
 	Endpoints Endpoints

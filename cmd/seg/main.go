@@ -39,7 +39,11 @@ profile until the appliance stops (benchmarks).
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	rc := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if rc == exitRestart {
+		rc = reexec() // reboot: returns only when exec failed
+	}
+	os.Exit(rc)
 }
 
 // run dispatches a subcommand and returns the exit status.

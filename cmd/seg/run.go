@@ -66,6 +66,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		defer stop()
 	}
 
+	started := time.Now()
 	d, err := prepareDataDir(*data)
 	if err != nil {
 		return fail(err)
@@ -151,7 +152,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer stopMTA()
 	go logs.status(ctx, mail.StatusLogLine)
 
-	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog, logs: logs.m,
+	sys := newAppliance(d, started)
+	a = &admin{dir: d, store: st, mail: mail, sys: sys, cmds: commands.Registry(), log: clog, logs: logs.m,
 		sessions: &sessionTable{}, timeoutMinute: cliMinute}
 	a.checkPassword = func(user, source, password string) error {
 		why, err := sshSrv.Authenticate(user, password)
@@ -210,9 +212,15 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		consoleDone = con.done
 	}
 
+	restart, stopRequested := false, false
 loop:
 	for {
 		select {
+		case restart = <-sys.stops:
+			// shutdown or reboot: the shell has suspended receiving
+			// and delivery; the same clean stop as SIGTERM follows.
+			stopRequested = true
+			break loop
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
 				if err := logs.reopen(); err != nil {
@@ -235,6 +243,20 @@ loop:
 	if con != nil {
 		con.stop()
 	}
+	if stopRequested {
+		// The session that asked (`seg cli shutdown`, `ssh admin@host
+		// reboot`) gets its last lines and exit status before the
+		// control socket and SSH close.
+		dctx, dcancel := context.WithTimeout(context.Background(), drainGrace)
+		drained := make(chan struct{})
+		go func() {
+			sshSrv.Drain(dctx)
+			close(drained)
+		}()
+		ctlSrv.Drain(dctx)
+		<-drained
+		dcancel()
+	}
 	cancel()
 	ctlSrv.Close()
 	if err := <-sshDone; err != nil {
@@ -242,6 +264,12 @@ loop:
 	}
 	if err := <-metricsDone; err != nil {
 		logf("metrics: %v", err)
+	}
+	if restart {
+		// The deferred calls stop the mail system and close the logs
+		// and the store before main runs the binary again.
+		fmt.Fprintln(stdout, "seg rebooting: stopping cleanly, then starting again")
+		return exitRestart
 	}
 	return exitOK
 }

@@ -15,6 +15,7 @@ type admin struct {
 	dir   *dataDir
 	store store.Store
 	mail  shell.MailSystem // nil offline, and until the MTA exists
+	sys   shell.System     // the process (version, shutdown, reboot); nil offline
 	ends  shell.Endpoints  // nil offline
 	cmds  *shell.Registry
 	log   *cliLog
@@ -56,6 +57,7 @@ func (a *admin) newSession(user, source string, stdout, stderr io.Writer) (*admi
 		Source:    source,
 		Store:     a.store,
 		Mail:      a.mail,
+		System:    a.sys,
 		Endpoints: a.ends,
 		Commands:  a.cmds,
 		Out:       stdout,

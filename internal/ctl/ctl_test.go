@@ -24,6 +24,9 @@ type fakeShell struct {
 	mu     sync.Mutex
 	sizes  []Size
 	resize chan Size
+	// onRun, when set, is called by RunOneShot before it returns (a
+	// command that stops the server, as shutdown does).
+	onRun func()
 }
 
 func (f *fakeShell) RunOneShot(line string) error {
@@ -31,6 +34,9 @@ func (f *fakeShell) RunOneShot(line string) error {
 		return errors.New("Unknown command: fail")
 	}
 	fmt.Fprintf(f.out, "%s ran %q\n", f.user, line)
+	if f.onRun != nil {
+		f.onRun()
+	}
 	return nil
 }
 

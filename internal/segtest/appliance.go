@@ -255,6 +255,30 @@ func (a *Appliance) exitErr() error {
 	return a.waitErr
 }
 
+// WaitExit waits up to timeout for seg to exit by itself (shutdown) and
+// returns its exit code (-1 when a signal ended it); it fails the test
+// if seg is still running then.
+func (a *Appliance) WaitExit(timeout time.Duration) int {
+	a.t.Helper()
+	_, done := a.proc()
+	if done == nil {
+		a.t.Fatal("segtest: WaitExit: the appliance was never started")
+	}
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		a.t.Fatalf("seg run still running %s later\n%s", timeout, a.Output())
+	}
+	var ee *exec.ExitError
+	switch err := a.exitErr(); {
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	case err != nil:
+		a.t.Fatalf("seg run: %v\n%s", err, a.Output())
+	}
+	return 0
+}
+
 // cleanup kills a process a test left running.
 func (a *Appliance) cleanup() {
 	cmd, done := a.proc()

@@ -95,6 +95,8 @@ type Counters struct {
 	// and the delivery delay histogram.
 	connInBy map[string]int64
 	delay    Histogram
+	// remotes is topin's inbound activity per remote host (remotes.go).
+	remotes map[remoteKey]*Remote
 	// per-minute event buckets for rates (Rates (Events Per Hour))
 	minute  int64
 	buckets [16][NumCounters]int64

@@ -41,21 +41,23 @@ func newCache(now func() time.Time, max int) *cache {
 	return &cache{now: now, max: max, data: map[cacheKey]cacheEntry{}}
 }
 
-func (c *cache) get(k cacheKey) ([]mdns.RR, bool, Code, bool) {
+// lookup returns the cached answer for k, if any, and whether an entry
+// was found expired (dnsstatus' Cache Expired), which it drops.
+func (c *cache) lookup(k cacheKey) (rrs []mdns.RR, ad bool, code Code, ok, expired bool) {
 	if c == nil {
-		return nil, false, 0, false
+		return nil, false, 0, false, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.data[k]
-	if !ok {
-		return nil, false, 0, false
+	e, found := c.data[k]
+	if !found {
+		return nil, false, 0, false, false
 	}
 	if !c.now().Before(e.expires) {
 		delete(c.data, k)
-		return nil, false, 0, false
+		return nil, false, 0, false, true
 	}
-	return e.rrs, e.ad, e.code, true
+	return e.rrs, e.ad, e.code, true, false
 }
 
 func (c *cache) put(k cacheKey, rrs []mdns.RR, ad bool, ttl uint32) {

@@ -31,6 +31,8 @@ type Options struct {
 	// LookupTLSA reports the AD bit of the answer. Untrusted servers'
 	// answers are never authentic.
 	Trusted bool
+	// Stats counts the lookups (dnsstatus); nil: not counted.
+	Stats *Stats
 }
 
 // Client is the real Resolver: it sends queries to recursive servers with
@@ -40,6 +42,7 @@ type Client struct {
 	timeout time.Duration
 	trusted bool
 	cache   *cache
+	stats   *Stats
 }
 
 // NewClient makes a Client; it fails when no server is given.
@@ -47,7 +50,7 @@ func NewClient(o Options) (*Client, error) {
 	if len(o.Servers) == 0 {
 		return nil, errors.New("no DNS servers configured")
 	}
-	c := &Client{timeout: o.Timeout, trusted: o.Trusted}
+	c := &Client{timeout: o.Timeout, trusted: o.Trusted, stats: o.Stats}
 	for _, s := range o.Servers {
 		c.servers = append(c.servers, hostPort(s))
 	}
@@ -226,18 +229,25 @@ func (c *Client) lookup(ctx context.Context, name string, t uint16) ([]mdns.RR, 
 }
 
 // lookupAD is lookup that also reports the answer's AD bit.
-func (c *Client) lookupAD(ctx context.Context, name string, t uint16) ([]mdns.RR, bool, error) {
+func (c *Client) lookupAD(ctx context.Context, name string, t uint16) (_ []mdns.RR, _ bool, err error) {
 	typ := mdns.TypeToString[t]
 	if name == "" {
 		return nil, false, &Error{Name: name, Type: typ, Code: NXDomain}
 	}
 	key := cacheKey{name, t}
-	if rrs, ad, code, ok := c.cache.get(key); ok {
+	c.stats.add(Requests)
+	rrs, ad, code, ok, expired := c.cache.lookup(key)
+	if expired {
+		c.stats.add(CacheExpired)
+	}
+	if ok {
+		c.stats.add(CacheHits)
 		if rrs == nil {
 			return nil, false, &Error{Name: name, Type: typ, Code: code}
 		}
 		return rrs, ad, nil
 	}
+	c.stats.add(CacheMisses)
 	m := new(mdns.Msg)
 	m.SetQuestion(mdns.Fqdn(name), t)
 	m.RecursionDesired = true
@@ -248,7 +258,13 @@ func (c *Client) lookupAD(ctx context.Context, name string, t uint16) ([]mdns.RR
 	m.AuthenticatedData = c.trusted
 
 	var last *Error
+	defer func() {
+		if IsTemporary(err) {
+			c.stats.add(CacheExceptions)
+		}
+	}()
 	for _, srv := range c.servers {
+		c.stats.add(NetRequests)
 		r, err := c.exchange(ctx, m, srv)
 		if err != nil {
 			last = &Error{Name: name, Type: typ, Code: NetError, Err: err}

@@ -21,6 +21,8 @@ type Resolvers struct {
 	ResolvConf string
 	// Timeout per query (default 5s).
 	Timeout time.Duration
+	// Stats counts every Client's lookups (dnsstatus); nil: not counted.
+	Stats *Stats
 
 	mu  sync.Mutex
 	key string
@@ -51,7 +53,7 @@ func (r *Resolvers) For(c *store.Config) Resolver {
 	}
 	var res Resolver
 	if err == nil {
-		res, err = NewClient(Options{Servers: servers, Timeout: r.Timeout, Now: r.Now, Trusted: d.DNSSECTrusted})
+		res, err = NewClient(Options{Servers: servers, Timeout: r.Timeout, Now: r.Now, Trusted: d.DNSSECTrusted, Stats: r.Stats})
 	}
 	if err != nil {
 		res = broken{err}

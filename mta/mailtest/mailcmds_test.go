@@ -58,7 +58,8 @@ func TestMailCommands(t *testing.T) {
 	m2 := send("bob@client.test", "c@example.test")
 
 	expectRE("workqueue", `^Status as of: +\w{3} \w{3} +\d+ [\d:]+ \d{4}( \w+)?\n`+
-		`Messages In Work Queue: +2\nActive Recipients: +3\nDestinations In Memory: +2\n`+
+		`Status: +Operational\nMessages: +0\n  \(seg has no work queue: each message is scanned in-line, before the 250 that accepts it\)\n`+
+		`Messages In Delivery Queue: +2\nActive Recipients: +3\nDestinations In Memory: +2\n`+
 		`Current Outbound Conn\.: +0\nDelivery: +suspended for all destinations\n$`)
 	head := `^MID/       Bytes/     Sender/                          Subject\n\[RID\]      \[Atmps\]    Recipient\n`
 	expectRE("showrecipients --all", head+

@@ -38,7 +38,7 @@ func TestQueueSurvivesSIGTERM(t *testing.T) {
 		mids = append(mids, mid)
 	}
 	st := a.MustCli("status")
-	if !regexp.MustCompile(fmt.Sprintf(`(?m)^ +Messages In Work Queue +%d$`, n)).MatchString(st) ||
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^ +Messages In Delivery Queue +%d$`, n)).MatchString(st) ||
 		!regexp.MustCompile(fmt.Sprintf(`(?m)^ +Unattempted Recipients +%d$`, n)).MatchString(st) {
 		t.Errorf("status with delivery suspended: want %d messages, unattempted:\n%s", n, st)
 	}

@@ -144,20 +144,21 @@ func TestReports(t *testing.T) {
 	}
 
 	for label, want := range map[string][]int{
-		"Messages Received":       {15, 15, 15},
-		"Recipients Received":     {15, 15, 15},
-		"Gen. Bounce Recipients":  {3, 3, 3},
-		"Rejected Recipients":     {0, 0, 0},
-		"Soft Bounced Events":     {2, 2, 2},
-		"Completed Recipients":    {18, 18, 18},
-		"Hard Bounced Recipients": {3, 3, 3},
-		"5XX Hard Bounces":        {3, 3, 3},
-		"DNS Hard Bounces":        {0, 0, 0},
-		"Expired Hard Bounces":    {0, 0, 0},
-		"Delivered Recipients":    {15, 15, 15},
-		"Message ID (MID)":        {18},
-		"Active Recipients":       {0},
-		"Messages In Work Queue":  {0},
+		"Messages Received":          {15, 15, 15},
+		"Recipients Received":        {15, 15, 15},
+		"Gen. Bounce Recipients":     {3, 3, 3},
+		"Rejected Recipients":        {0, 0, 0},
+		"Soft Bounced Events":        {2, 2, 2},
+		"Completed Recipients":       {18, 18, 18},
+		"Hard Bounced Recipients":    {3, 3, 3},
+		"5XX Hard Bounces":           {3, 3, 3},
+		"DNS Hard Bounces":           {0, 0, 0},
+		"Expired Hard Bounces":       {0, 0, 0},
+		"Delivered Recipients":       {15, 15, 15},
+		"Message ID (MID)":           {18},
+		"Active Recipients":          {0},
+		"Messages In Work Queue":     {0},
+		"Messages In Delivery Queue": {0},
 	} {
 		if got := statusRow(t, status, label); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("status %s: %v, want %v", label, got, want)

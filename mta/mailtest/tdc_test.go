@@ -81,7 +81,7 @@ func copyMID(t *testing.T, a *segtest.Appliance, orig int64) int64 {
 // emptyWorkQueue waits until `workqueue` shows no message.
 func emptyWorkQueue(t *testing.T, a *segtest.Appliance) {
 	t.Helper()
-	empty := regexp.MustCompile(`Messages In Work Queue: +0\n`)
+	empty := regexp.MustCompile(`Messages In Delivery Queue: +0\n`)
 	segtest.Wait(t, 10*time.Second, "an empty queue", func() bool { return empty.MatchString(a.MustCli("workqueue")) })
 }
 

@@ -71,7 +71,7 @@ func TestHostStatus(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	s, _ := workload()
-	info := StatusInfo{MID: 1234, ICID: 99, DCID: 1000000, Unattempted: 300, Attempted: 65}
+	info := StatusInfo{MID: 1234, ICID: 99, DCID: 1000000, Unattempted: 300, Attempted: 65, DeliveryQueue: 42}
 	golden(t, "status.txt", Status(s, info, false))
 	golden(t, "status_detail.txt", Status(s, info, true))
 }

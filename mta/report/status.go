@@ -16,7 +16,8 @@ type StatusInfo struct {
 	ListenerProblems []string
 	Oldest           time.Time
 	MID, ICID, DCID  int64
-	WorkQueue        int64
+	WorkQueue        int64 // always 0 in seg: no work queue stage
+	DeliveryQueue    int64
 	Destinations     int64
 	KilobytesUsed    int64
 	KilobytesFree    int64
@@ -134,6 +135,7 @@ func Status(s counters.Snapshot, info StatusInfo, detail bool) string {
 	line(6, "Unattempted Recipients", Comma(info.Unattempted))
 	line(6, "Attempted Recipients", Comma(info.Attempted))
 	line(4, "Messages In Work Queue", Comma(info.WorkQueue))
+	line(4, "Messages In Delivery Queue", Comma(info.DeliveryQueue))
 	line(4, "Destinations In Memory", Comma(info.Destinations))
 	line(4, "Kilobytes Used", Comma(info.KilobytesUsed))
 	line(4, "Kilobytes Free", Comma(info.KilobytesFree))

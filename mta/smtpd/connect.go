@@ -71,6 +71,14 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 	}
 	s.d.Log.Info("New SMTP ICID %d interface %s (%s) address %s reverse dns host %s verified %s",
 		icid, interfaceName(b.cfg, lc, local), local, ip, shown, ver)
+	// topin's view: the remote host by its verified name, as AsyncOS
+	// shows it.
+	remoteHost := "unknown"
+	if verified {
+		remoteHost = shown
+	}
+	s.d.Counters.RemoteConn(lc.Name, ip.String(), remoteHost, 1)
+	defer s.d.Counters.RemoteConn(lc.Name, ip.String(), "", -1)
 
 	// Under pressure, idle sessions make room first (slots.go); then a
 	// listener with no slot left at all refuses before the HAT.

@@ -257,6 +257,9 @@ func (s *session) count(n int64) {
 
 // accepted ends the transaction, counted already, and answers 250.
 func (s *session) accepted(mid int64) error {
+	// The message was counted as received before its commit (count);
+	// topin's per-address figure is counted here.
+	s.s.d.Counters.RemoteMessage(s.info.lc.Name, s.info.ip.String())
 	s.info.msgs++
 	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}
 	// The message's lines reach the file before the client hears it is

@@ -12,6 +12,7 @@ func Registry() *shell.Registry {
 	var all []*shell.Command
 	all = append(all, shell.SessionCommands()...)
 	all = append(all, shell.MailCommands()...)
+	all = append(all, shell.SystemCommands()...)
 	all = append(all, shell.LogCommands()...)
 	all = append(all, shell.UserCommands()...)
 	all = append(all, listenercmd.Commands()...)

@@ -110,7 +110,10 @@ fi
 IDLE_LINE=
 if ! skip idle; then
   d=$OUT/idle-data
-  setup_seg "$d" 2845 2842 "listenerconfig edit IncomingMail setup --max_concurrency 10000 --pressure_idle 0 --reserved_percent 0 ; listenerconfig edit IncomingMail hostaccess new policy IDLE ACCEPT --max_concurrency=1000 ; listenerconfig edit IncomingMail hostaccess new sendergroup IDLERS 127.1.0.0/16 IDLE --position 1"
+  # A local DNS server answers the reverse lookups (NXDOMAIN) at once.
+  go build -o "$OUT/authdns" ./bench/authdns
+  "$OUT/authdns" -addr $HOST:2843 'idle.test. 60 IN A 127.0.0.1' > /dev/null 2>&1 & EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+  setup_seg "$d" 2845 2842 "dnsconfig setup --servers $HOST:2843 ; listenerconfig edit IncomingMail setup --max_concurrency 10000 --pressure_idle 0 --reserved_percent 0 ; listenerconfig edit IncomingMail hostaccess new policy IDLE ACCEPT --max_concurrency=1000 ; listenerconfig edit IncomingMail hostaccess new sendergroup IDLERS 127.1.0.0/16 IDLE --position 1"
   ( ulimit -n "$(ulimit -Hn)"; exec "$SEG" run --data "$d" > "$OUT/idle-seg.out" 2>&1 ) & SEG_PIDS+=($!)
   wait_port 2845
   pid=$(pgrep -f "seg run --data $d" | head -1)

@@ -215,26 +215,53 @@ func idle(args []string) error {
 	if err != nil {
 		return err
 	}
-	conns := make([]net.Conn, 0, *n)
+	// Opened 100 at a time: each greeting waits for seg's reverse DNS
+	// lookup of its client.
+	conns := make([]net.Conn, *n)
 	defer func() {
 		for _, c := range conns {
-			c.Close()
+			if c != nil {
+				c.Close()
+			}
 		}
 	}()
 	start := time.Now()
+	idx := make(chan int)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			for i := range idx {
+				src := net.IPv4(base[0], base[1], base[2]+byte(i / *perIP / 250), base[3]+byte(i / *perIP % 250))
+				d := net.Dialer{Timeout: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: src}}
+				c, err := d.Dial("tcp", *addr)
+				if err == nil {
+					conns[i] = c
+					c.SetReadDeadline(time.Now().Add(60 * time.Second))
+					var line string
+					line, err = bufio.NewReader(c).ReadString('\n')
+					if err == nil && !strings.HasPrefix(line, "220") {
+						err = fmt.Errorf("greeting %q", line)
+					}
+				}
+				if err != nil {
+					select {
+					case errc <- fmt.Errorf("connection %d from %s: %v", i, src, err):
+					default:
+					}
+				}
+			}
+		})
+	}
 	for i := range *n {
-		src := net.IPv4(base[0], base[1], base[2]+byte(i / *perIP / 250), base[3]+byte(i / *perIP % 250))
-		d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: src}}
-		c, err := d.Dial("tcp", *addr)
-		if err != nil {
-			return fmt.Errorf("connection %d from %s: %v", i, src, err)
-		}
-		conns = append(conns, c)
-		c.SetReadDeadline(time.Now().Add(30 * time.Second))
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, "220") {
-			return fmt.Errorf("connection %d from %s: greeting %q, %v", i, src, line, err)
-		}
+		idx <- i
+	}
+	close(idx)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
 	}
 	opened := time.Since(start)
 	// Let seg settle (buffers, goroutine stacks), then read its RSS.

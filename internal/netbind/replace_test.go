@@ -9,13 +9,25 @@ import (
 // 127.0.0.1:P to 0.0.0.0:P: the old socket holds the port, so it is
 // closed first and the new address bound.
 func TestReplaceWidensOwnPort(t *testing.T) {
-	old, err := Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(old.Addr().(*net.TCPAddr).Port)
+	var ln, back net.Listener
+	var err error
 	closed := false
-	ln, back, err := Replace(old, "127.0.0.1:"+port, "0.0.0.0:"+port, func() { old.Close(); closed = true })
+	// The port the kernel picks for 127.0.0.1 may be held on another
+	// loopback address by some other program's socket (then 0.0.0.0:P is
+	// taken, and Replace rightly reopens the old address): try another.
+	for try := 0; try < 5; try++ {
+		old, lerr := Listen("127.0.0.1:0")
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		port := strconv.Itoa(old.Addr().(*net.TCPAddr).Port)
+		closed = false
+		ln, back, err = Replace(old, "127.0.0.1:"+port, "0.0.0.0:"+port, func() { old.Close(); closed = true })
+		if err == nil || back == nil {
+			break
+		}
+		back.Close()
+	}
 	if err != nil || ln == nil || back != nil || !closed {
 		t.Fatalf("Replace = %v, %v, %v (closed %v); want a listener, the old one closed", ln, back, err, closed)
 	}

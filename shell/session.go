@@ -48,7 +48,8 @@ type Session struct {
 	Now func() time.Time
 	Loc *time.Location
 
-	term terminalState // RunTerminal's width, settable from another goroutine
+	term  terminalState // RunTerminal's width, settable from another goroutine
+	pager *pager        // RunTerminal's output pager; nil elsewhere
 
 	base *store.Snapshot // revision the candidate was derived from
 	cand *store.Config   // nil when nothing is staged
@@ -203,5 +204,6 @@ func (s *Session) ctime(t time.Time) string {
 type terminalState struct {
 	mu      sync.Mutex
 	width   int
+	height  int // 0: unknown, no paging
 	changed func()
 }

@@ -28,6 +28,7 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	// return without waiting for the peer to type or hang up.
 	cin := readline.NewCancelableStdin(in)
 	mask := &maskPainter{}
+	keys := &keyFilter{}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            s.Prompt(),
 		Stdin:             cin,
@@ -40,6 +41,7 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 		// readlineReader saves each command itself, so that a password
 		// never enters the history.
 		DisableAutoSaveHistory: true,
+		FuncFilterInputRune:    keys.filter,
 		FuncIsTerminal:         func() bool { return true },
 		FuncMakeRaw:            func() error { return nil },
 		FuncExitRaw:            func() error { return nil },
@@ -59,11 +61,28 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 		rl.Close()
 	}()
 	prevIn, prevOut, prevErr, prevI := s.In, s.Out, s.Err, s.Interactive
-	defer func() { s.In, s.Out, s.Err, s.Interactive = prevIn, prevOut, prevErr, prevI }()
-	s.In = &readlineReader{rl: rl, mask: mask}
-	s.Out, s.Err = out, out
+	defer func() { s.In, s.Out, s.Err, s.Interactive, s.pager = prevIn, prevOut, prevErr, prevI, nil }()
+	r := &readlineReader{rl: rl, mask: mask, keys: keys}
+	r.pager = &pager{w: out, height: s.height, width: s.width, key: r.readKey}
+	s.In, s.pager = r, r.pager
+	s.Out, s.Err = r.pager, r.pager
 	s.Interactive = true
 	return s.Interact()
+}
+
+// SetHeight records the terminal height (an SSH pty-req or
+// window-change request): output longer than the screen is paged.
+// Unknown (0) means no paging. Safe from any goroutine.
+func (s *Session) SetHeight(rows int) {
+	s.term.mu.Lock()
+	s.term.height = rows
+	s.term.mu.Unlock()
+}
+
+func (s *Session) height() int {
+	s.term.mu.Lock()
+	defer s.term.mu.Unlock()
+	return s.term.height
 }
 
 // SetWidth records the terminal width (an SSH window-change request) and
@@ -89,11 +108,14 @@ func (s *Session) width() int {
 
 // readlineReader adapts readline to LineReader.
 type readlineReader struct {
-	rl   *readline.Instance
-	mask *maskPainter
+	rl    *readline.Instance
+	mask  *maskPainter
+	keys  *keyFilter
+	pager *pager // the session's output: a new screenful at each read
 }
 
 func (r *readlineReader) ReadLine(prompt string) (string, error) {
+	r.pager.reset()
 	r.rl.SetPrompt(prompt)
 	line, err := r.rl.Readline()
 	if err == nil {
@@ -111,6 +133,7 @@ func (r *readlineReader) ReadLine(prompt string) (string, error) {
 // reader goroutine reads it (a data race in readline 1.5.1), so the mask
 // is a Painter installed once, switched by an atomic flag.
 func (r *readlineReader) ReadPassword(prompt string) (string, error) {
+	r.pager.reset()
 	r.rl.SetPrompt(prompt)
 	r.mask.on.Store(true)
 	pw, err := r.rl.Readline()
@@ -122,6 +145,20 @@ func (r *readlineReader) ReadPassword(prompt string) (string, error) {
 		return "", ErrInterrupt
 	}
 	return pw, err
+}
+
+// readKey shows prompt and reads one key through readline itself (its
+// reader goroutine would otherwise take the key first): keyFilter turns
+// the key into Enter. Nothing reaches the history.
+func (r *readlineReader) readKey(prompt string) (rune, error) {
+	r.rl.SetPrompt(prompt)
+	r.keys.on.Store(true)
+	_, err := r.rl.Readline()
+	r.keys.on.Store(false)
+	if err != nil {
+		return 0, err
+	}
+	return rune(r.keys.key.Load()), nil
 }
 
 // maskPainter shows the line as typed, or as '*' per key while on.

@@ -7,3 +7,14 @@ import "io"
 func NewPagerForTest(w io.Writer, rows, cols int, key func(prompt string) (rune, error)) io.Writer {
 	return &pager{w: w, height: func() int { return rows }, width: func() int { return cols }, key: key}
 }
+
+// CompleteForTest is what Tab at the end of line offers: the suffixes
+// readline would append.
+func CompleteForTest(s *Session, line string) []string {
+	cands, _ := (&completer{s: s}).Do([]rune(line), len([]rune(line)))
+	out := make([]string, len(cands))
+	for i, c := range cands {
+		out[i] = string(c)
+	}
+	return out
+}

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
-
-	"github.com/chzyer/readline"
 )
 
 // Paging: on a terminal, output longer than the screen stops after a
@@ -22,33 +19,41 @@ import (
 // morePrompt is AsyncOS's paging prompt.
 const morePrompt = "-Press Any Key For More-"
 
-// eraseLine moves back to the line the paging prompt was on (readline
-// ends it with a newline) and clears it.
-const eraseLine = "\x1b[A\r\x1b[K"
+// eraseLine clears the paging prompt's line once a key came: the next
+// page starts where the prompt was.
+const eraseLine = "\r\x1b[K"
 
 // pager is the writer every command of a terminal session writes to.
 type pager struct {
 	w      io.Writer
-	height func() int                        // rows; below 2: no paging
-	width  func() int                        // columns, for wrapped lines
-	key    func(prompt string) (rune, error) // shows prompt, reads one key
+	height func() int           // rows; below 2: no paging
+	width  func() int           // columns, for wrapped lines
+	key    func() (rune, error) // reads one key (termInput.ReadKey)
 
 	mu   sync.Mutex
 	rows int  // rows written since the last input
 	col  int  // column of the cursor on the current row
 	cut  bool // the admin stopped this output: drop the rest
-	off  bool // the command asked not to be paged
+	off  bool // the command asked not to be paged (NoPaging)
 }
 
-// reset is called when the session reads input: a new screenful starts.
+// reset is called when the session reads input: a new screenful starts,
+// and output cut at the paging prompt shows again.
 func (p *pager) reset() {
 	p.mu.Lock()
-	p.rows, p.col, p.cut, p.off = 0, 0, false, false
+	p.rows, p.col, p.cut = 0, 0, false
 	p.mu.Unlock()
 }
 
-// stop turns paging off until the next input (a command following a
-// log, or grep told not to paginate).
+// command is called as each command starts: paging is on again.
+func (p *pager) command() {
+	p.mu.Lock()
+	p.off = false
+	p.mu.Unlock()
+}
+
+// stop turns paging off until the command ends (tail following a log
+// while it waits for Ctrl-C: the pager must not read a key then).
 func (p *pager) stop() {
 	p.mu.Lock()
 	p.off = true
@@ -91,7 +96,10 @@ func (p *pager) Write(b []byte) (int, error) {
 					return i, err
 				}
 			}
-			k, err := p.key(morePrompt)
+			if _, err := io.WriteString(p.w, morePrompt); err != nil {
+				return i, err
+			}
+			k, err := p.key()
 			if err != nil {
 				// The end of input: nobody is left to read the rest.
 				p.cut = true
@@ -103,7 +111,7 @@ func (p *pager) Write(b []byte) (int, error) {
 			if _, err := io.WriteString(p.w, eraseLine); err != nil {
 				return i, err
 			}
-			if k == 'q' || k == 'Q' || k == readline.CharInterrupt {
+			if k == 'q' || k == 'Q' || k == 3 { // 3: Ctrl-C
 				p.cut = true
 				return len(b), nil
 			}
@@ -126,29 +134,18 @@ func (p *pager) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// keyFilter lets readline read a single key: while on, whatever key
-// comes is recorded and handed to readline as Enter, which ends the
-// line at once. It is readline's FuncFilterInputRune, installed once:
-// swapping readline's Config at run time races its reader goroutine.
-type keyFilter struct {
-	on  atomic.Bool
-	key atomic.Int32
-}
-
-func (f *keyFilter) filter(r rune) (rune, bool) {
-	// 0 is the end of input: readline must see it to return io.EOF.
-	if r == 0 || !f.on.Load() {
-		return r, true
-	}
-	f.key.Store(int32(r))
-	return readline.CharEnter, true
-}
-
-// NoPaging turns paging off for the rest of this command's output, up
-// to the next question it asks (output the admin stops with Ctrl-C, or
-// asked not to have paginated).
+// NoPaging turns paging off for the rest of the command: output that
+// goes on while the command reads input (tail following a log until
+// Ctrl-C), or that the admin asked not to have paginated (grep).
 func (c *Ctx) NoPaging() {
 	if c.S.pager != nil {
 		c.S.pager.stop()
+	}
+}
+
+// pageAfresh turns paging back on as a command starts.
+func (s *Session) pageAfresh() {
+	if s.pager != nil {
+		s.pager.command()
 	}
 }

@@ -157,6 +157,7 @@ func (s *Session) execute(line string) error {
 		s.pinned = snap
 		defer func() { s.pinned = nil }()
 	}
+	s.pageAfresh()
 	c := &Ctx{S: s, Out: s.Out}
 	if err := cmd.Run(c, words[1:]); err != nil {
 		if errors.Is(err, ErrInterrupt) {

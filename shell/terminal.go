@@ -26,9 +26,8 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	// readline's reader goroutine may sit in a Read when the session
 	// ends (after Ctrl-D it reads ahead); a cancelable stdin lets Close
 	// return without waiting for the peer to type or hang up.
-	cin := readline.NewCancelableStdin(in)
+	cin := newTermInput(readline.NewCancelableStdin(in))
 	mask := &maskPainter{}
-	keys := &keyFilter{}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            s.Prompt(),
 		Stdin:             cin,
@@ -41,7 +40,6 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 		// readlineReader saves each command itself, so that a password
 		// never enters the history.
 		DisableAutoSaveHistory: true,
-		FuncFilterInputRune:    keys.filter,
 		FuncIsTerminal:         func() bool { return true },
 		FuncMakeRaw:            func() error { return nil },
 		FuncExitRaw:            func() error { return nil },
@@ -62,8 +60,8 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	}()
 	prevIn, prevOut, prevErr, prevI := s.In, s.Out, s.Err, s.Interactive
 	defer func() { s.In, s.Out, s.Err, s.Interactive, s.pager = prevIn, prevOut, prevErr, prevI, nil }()
-	r := &readlineReader{rl: rl, mask: mask, keys: keys}
-	r.pager = &pager{w: out, height: s.height, width: s.width, key: r.readKey}
+	r := &readlineReader{rl: rl, mask: mask}
+	r.pager = &pager{w: out, height: s.height, width: s.width, key: cin.ReadKey}
 	s.In, s.pager = r, r.pager
 	s.Out, s.Err = r.pager, r.pager
 	s.Interactive = true
@@ -110,7 +108,6 @@ func (s *Session) width() int {
 type readlineReader struct {
 	rl    *readline.Instance
 	mask  *maskPainter
-	keys  *keyFilter
 	pager *pager // the session's output: a new screenful at each read
 }
 
@@ -145,20 +142,6 @@ func (r *readlineReader) ReadPassword(prompt string) (string, error) {
 		return "", ErrInterrupt
 	}
 	return pw, err
-}
-
-// readKey shows prompt and reads one key through readline itself (its
-// reader goroutine would otherwise take the key first): keyFilter turns
-// the key into Enter. Nothing reaches the history.
-func (r *readlineReader) readKey(prompt string) (rune, error) {
-	r.rl.SetPrompt(prompt)
-	r.keys.on.Store(true)
-	_, err := r.rl.Readline()
-	r.keys.on.Store(false)
-	if err != nil {
-		return 0, err
-	}
-	return rune(r.keys.key.Load()), nil
 }
 
 // maskPainter shows the line as typed, or as '*' per key while on.

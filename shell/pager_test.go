@@ -8,41 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"seg/shell"
 	"seg/shell/shelltest"
 	"seg/store"
 )
-
-// pagedTerminal runs s on a terminal of rows x 80 and returns a typist
-// and the screen.
-func pagedTerminal(t *testing.T, s *shell.Session, rows int) (func(string), *screen) {
-	t.Helper()
-	s.SetWidth(80)
-	s.SetHeight(rows)
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	scr := &screen{}
-	go io.Copy(scr, outR)
-	done := make(chan error, 1)
-	go func() { done <- s.RunTerminal(inR, outW) }()
-	t.Cleanup(func() {
-		inW.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("RunTerminal did not return")
-		}
-		outW.Close()
-	})
-	return func(text string) {
-		t.Helper()
-		if _, err := inW.Write([]byte(text)); err != nil {
-			t.Fatal(err)
-		}
-	}, scr
-}
 
 // visible shows a terminal stream's controls as text, one line per
 // line, for a golden file.
@@ -86,7 +56,7 @@ func pagerSession(t *testing.T) *shell.Session {
 // back.
 func TestPagingTranscript(t *testing.T) {
 	s := pagerSession(t)
-	typ, scr := pagedTerminal(t, s, 12)
+	typ, scr, _ := runTerminal(t, s, 12)
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	start := pos
 	typ("lines 40\r")
@@ -144,7 +114,7 @@ func TestPagingOnlyOnTerminal(t *testing.T) {
 	if strings.Contains(out.String(), "More-") || !strings.Contains(out.String(), "tophosts") {
 		t.Errorf("batch output paged or cut:\n%s", out)
 	}
-	typ, scr := pagedTerminal(t, pagerSession(t), 0)
+	typ, scr, _ := runTerminal(t, pagerSession(t), 0)
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	typ("lines 100\r")
 	pos = scr.waitFor(t, pos, "line 100\r\n")
@@ -200,7 +170,7 @@ func TestPagingTailFollows(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(logs, "mail_logs"), []byte(old.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	typ, scr := pagedTerminal(t, s, 8)
+	typ, scr, _ := runTerminal(t, s, 8)
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	typ("tail mail_logs\r")
 	pos = scr.waitFor(t, pos, "old 17\r\n")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"seg/internal/segtest"
+	"seg/shell"
 )
 
 // screen collects what the terminal side receives.
@@ -29,21 +30,54 @@ func (s *screen) waitFor(t *testing.T, from int, want string) int {
 	return end
 }
 
-func TestRunTerminal(t *testing.T) {
-	s, _, _ := batchSession(t, newStore(t))
+// runTerminal runs s on a terminal stream of rows x 80 (rows 0: the
+// height unknown) and returns a typist, the screen, and a func that
+// waits for RunTerminal to return (after the session ended) and gives
+// its error.
+func runTerminal(t *testing.T, s *shell.Session, rows int) (func(string), *screen, func() error) {
+	t.Helper()
+	s.SetWidth(80)
+	s.SetHeight(rows)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	scr := &screen{}
 	go io.Copy(scr, outR)
-	done := make(chan error, 1)
-	go func() { done <- s.RunTerminal(inR, outW) }()
-	t.Cleanup(func() { inW.Close(); outW.Close() })
-	typ := func(text string) {
+	done := make(chan struct{})
+	var err error
+	go func() {
+		err = s.RunTerminal(inR, outW)
+		close(done)
+	}()
+	ended := func() error {
+		t.Helper()
+		select {
+		case <-done:
+			return err
+		case <-time.After(5 * time.Second):
+			t.Fatal("RunTerminal did not return after the session ended")
+			return nil
+		}
+	}
+	t.Cleanup(func() {
+		inW.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("RunTerminal did not return")
+		}
+		outW.Close()
+	})
+	return func(text string) {
 		t.Helper()
 		if _, err := inW.Write([]byte(text)); err != nil {
 			t.Fatal(err)
 		}
-	}
+	}, scr, ended
+}
+
+func TestRunTerminal(t *testing.T) {
+	s, _, _ := batchSession(t, newStore(t))
+	typ, scr, ended := runTerminal(t, s, 0)
 
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	typ("help\r")
@@ -77,13 +111,8 @@ func TestRunTerminal(t *testing.T) {
 	typ("\x04")
 	scr.waitFor(t, pos, "Do you want to discard them and exit?")
 	typ("y\r")
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("RunTerminal = %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunTerminal did not return after the session ended")
+	if err := ended(); err != nil {
+		t.Fatalf("RunTerminal = %v", err)
 	}
 	if s.Dirty() {
 		t.Error("changes kept after leaving")

@@ -90,8 +90,8 @@ func (p *pager) Write(b []byte) (int, error) {
 			if wrap {
 				// The page ends inside a long line, the cursor past the
 				// last column: start the row the terminal would wrap to,
-				// so that the prompt (and readline's line clearing) has
-				// a row of its own.
+				// so that the prompt has a row of its own, and clearing
+				// it clears nothing of the line.
 				if _, err := io.WriteString(p.w, "\r\n"); err != nil {
 					return i, err
 				}

@@ -37,8 +37,8 @@ func inPTY(t *testing.T, rows uint16, cmd *exec.Cmd) *segtest.Terminal {
 // longer than the screen, stops after 23 rows at "-Press Any Key For
 // More-"; a space shows the next page, q ends the output at once and the
 // prompt comes back; the keys typed at the paging prompt run nothing.
-// seg cli on a terminal pages too. A one-shot command over SSH with a
-// pty is never paged.
+// seg cli on a terminal pages too. One-shot commands (over SSH with a
+// pty, seg cli CMD from a terminal) are never paged.
 func TestSSHPaging(t *testing.T) {
 	segtest.Tool(t, "ssh")
 	const prompt = "seg.localdomain> "
@@ -136,5 +136,11 @@ func TestSSHPaging(t *testing.T) {
 	all, err := oneShot.WaitText(20*time.Second, lines[len(lines)-1])
 	if err != nil || strings.Contains(all, more) {
 		t.Errorf("one-shot help over ssh -tt: %v\n%s", err, all)
+	}
+	// `seg cli help` run from a terminal: one-shot, never paged.
+	oneShot = inPTY(t, 24, exec.Command(segtest.Binary(t), "cli", "--data", a.Dir, "help"))
+	all, err = oneShot.WaitText(20*time.Second, lines[len(lines)-1])
+	if err != nil || strings.Contains(all, more) {
+		t.Errorf("seg cli help on a terminal: %v\n%s", err, all)
 	}
 }

@@ -19,6 +19,8 @@
 #     into the sink, no relay at all: the ceiling); PROFILE=1 writes each seg's CPU
 #     profile of round N to $OUT/NAME.cpu.pprof.N (go tool pprof -top
 #     $OUT/seg $OUT/NAME.cpu.pprof.N)
+#   LATENCY=1 adds acceptance latency p50/p99 of seg and Postfix (LAT_MSGS);
+#   SUMMARY=FILE writes the medians one line per relay (bench/table.sh)
 # Needs: smtp-source, smtp-sink, postfix (Debian package postfix), go.
 # Loopback only: every address is 127.0.0.1.
 set -euo pipefail
@@ -213,6 +215,34 @@ ratio seg-sign seg "ratio DKIM signing on/off e2e of relayed mail (seg-sign/seg)
 for name in seg seg-noscan seg-tdc seg-auth seg-sign; do
   want $name && echo "peak RSS of $name: $(awk '/VmHWM/{print $2, $3}' /proc/${SEG_PID[$name]}/status)"
 done
+# LATENCY=1: acceptance latency (final dot to 250) of seg and Postfix,
+# alternating, 20 sessions x LAT_MSGS messages of SIZE (bench/segbench).
+declare -A P50 P99
+if [ -n "${LATENCY:-}" ]; then
+  go build -o "$OUT/segbench" ./bench/segbench
+  for r in $(seq "$REPS"); do
+    for name in seg postfix; do
+      want $name || continue
+      port=$PF_PORT; [ $name = seg ] && port=${SEG_PORTS[seg]}
+      sleep 2
+      j=$("$OUT/segbench" latency -addr $HOST:$port -sessions 20 -msgs "${LAT_MSGS:-2000}" -size "$SIZE")
+      p50=$(echo "$j" | sed 's/.*"p50_ms":\([0-9.e+-]*\).*/\1/'); p99=$(echo "$j" | sed 's/.*"p99_ms":\([0-9.e+-]*\).*/\1/')
+      P50[$name]+="$p50 " P99[$name]+="$p99 "
+      log "latency round $r $name: $j"
+    done
+  done
+  for name in seg postfix; do want $name && echo "acceptance latency of $name: p50 $(median ${P50[$name]}) ms, p99 $(median ${P99[$name]}) ms (medians of $REPS rounds)"; done
+fi
+# SUMMARY=FILE: one line per relay, for bench/table.sh:
+#   NAME accept/s e2e/s relayCPUms/msg machineCPUms/msg peakRSSkB p50ms p99ms
+if [ -n "${SUMMARY:-}" ]; then
+  : > "$SUMMARY"
+  for name in $RELAYS; do
+    hwm=-; [ -n "${SEG_PID[$name]:-}" ] && hwm=$(awk '/VmHWM/{print $2}' /proc/${SEG_PID[$name]}/status)
+    p50=-; p99=-; [ -n "${P50[$name]:-}" ] && { p50=$(median ${P50[$name]}); p99=$(median ${P99[$name]}); }
+    echo "$name $(median ${ACC[$name]}) $(median ${E2E[$name]}) $(median ${CPU[$name]}) $(median ${SYS[$name]}) $hwm $p50 $p99" >> "$SUMMARY"
+  done
+fi
 if want seg-tdc; then
   echo "journal copies at the intake sink: $(sink_count $TDC_SINK_PORT) (seg-tdc received $((MSGS * REPS))); copies e2e (until the last copy was in) median $(median $COPIES)/s"
 fi

@@ -72,6 +72,13 @@ func (m *MTA) suspendDelivery(out io.Writer, domain string, suspend bool) error 
 	}
 	what := destinations(domain)
 	fmt.Fprintf(out, "Delivery %s for %s.\n", verb, what)
+	if suspend && domain != "" && len(m.delivery.Recipients(delivery.Selector{Domain: domain})) == 0 {
+		// A suspension of a domain with nothing queued is taken, as
+		// AsyncOS takes it (an operator may hold a destination before
+		// mail for it arrives), but said plainly: a typo would
+		// otherwise pass unnoticed while the domain meant goes on.
+		fmt.Fprintf(out, "No messages are queued for %s; mail queued for it from now on stays in the queue until resumedel %s.\n", domain, domain)
+	}
 	m.o.Log.Info("Delivery %s for %s by administrator", verb, what)
 	return nil
 }

@@ -460,3 +460,25 @@ func (e *tdcEnv) findEvent(mid int64) string {
 		return e.m.FindEvent(w, mailapi.EventQuery{MID: mid})
 	})
 }
+
+// TestTDCInheritedFromDefault: a policy whose TDC setting is inherit
+// journals as the DEFAULT policy does (here to its intake address), and
+// one that is off does not.
+func TestTDCInheritedFromDefault(t *testing.T) {
+	e := newTDCEnv(t, tdcSetup{edit: func(cfg *store.Config) {
+		cfg.Incoming = append([]store.MailPolicy{
+			{Name: "Support", Recipients: []string{"@support.example.test"}, TDC: store.TDCInherit},
+			{Name: "Quiet", Recipients: []string{"@quiet.example.test"}, TDC: store.TDCOff},
+		}, cfg.Incoming...)
+	}})
+	e.send(1, "alice@client.test", []string{"s@support.example.test", "q@quiet.example.test"}, testBody)
+	e.wait("2 parts and 1 copy delivered", func() bool { return e.dest.Count() == 2 && e.intake.Count() == 1 })
+	e.waitEmpty()
+	e.mustLog(
+		"Info: MID 1 matched all recipients for per-recipient policy Support in the inbound table",
+		"Info: TDC: MID 1 with Message-ID '<m1@client.test>' enqueued for forwarding to Cisco Secure Email Threat Defense to the message intake address journal@intake.test",
+	)
+	if n := e.count("TDC: MID 2 "); n != 0 {
+		t.Errorf("the Quiet part was journaled (%d lines)", n)
+	}
+}

@@ -99,8 +99,10 @@ type LineReader interface {
 	ReadLine(prompt string) (string, error)
 }
 
-// ErrInterrupt is returned by readers on Ctrl-C: the current command is
-// abandoned and nothing it changed is kept.
+// ErrInterrupt is returned by readers on Ctrl-C: the question in
+// progress is abandoned. A menu goes back to its own prompt with the
+// interrupted operation undone (checkpoint.go); elsewhere the command
+// ends, keeping only the menu operations it finished.
 var ErrInterrupt = errors.New("interrupted")
 
 // ErrNeedInput is returned when a non-interactive session reaches a
@@ -113,13 +115,19 @@ type Ctx struct {
 	S   *Session
 	Out io.Writer
 	cfg *store.Config
+	// kept is the working copy as the last finished menu operation left
+	// it (checkpoint.go), or the candidate it was cloned from; never
+	// changed, an interrupted operation's edits are undone back to it.
+	kept *store.Config
 }
 
 // Config returns the command's working copy of the session's candidate
-// (cloned on first use). Edits become the candidate when Run returns nil.
+// (cloned on first use). Edits become the candidate when Run returns nil,
+// and, on a terminal, as each menu operation finishes (checkpoint.go).
 func (c *Ctx) Config() *store.Config {
 	if c.cfg == nil {
-		c.cfg = c.S.candidateOrRunning().Clone()
+		c.kept = c.S.candidateOrRunning()
+		c.cfg = c.kept.Clone()
 	}
 	return c.cfg
 }

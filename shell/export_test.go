@@ -8,9 +8,10 @@ func NewPagerForTest(w io.Writer, rows, cols int, key func() (rune, error)) io.W
 	return &pager{w: w, height: func() int { return rows }, width: func() int { return cols }, key: key}
 }
 
-// CompleteForTest is what Tab at the end of line offers: the suffixes
-// readline would append.
+// CompleteForTest is what Tab at the end of line offers at the
+// top-level prompt: the suffixes readline would append.
 func CompleteForTest(s *Session, line string) []string {
+	defer s.offering(offer{commands: true})()
 	cands, _ := (&completer{s: s}).Do([]rune(line), len([]rune(line)))
 	out := make([]string, len(cands))
 	for i, c := range cands {

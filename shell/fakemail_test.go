@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"seg/internal/mailapi"
+	"seg/store"
 )
 
 // fakeMail is a MailSystem that records each request it gets as a Go
@@ -170,6 +171,34 @@ func (f *fakeMail) TrackingFiles() ([]mailapi.LogFile, error) {
 
 func (f *fakeMail) DMARCReport(w io.Writer) error {
 	return f.got(w, "DMARCReport()", "dmarcconfig", "report")
+}
+
+// Trace prints the request as trace's batch form, with which
+// configuration the shell passed.
+func (f *fakeMail) Trace(w io.Writer, cfg *store.Config, req mailapi.TraceRequest) error {
+	words := []string{"trace", "source", req.SourceIP}
+	if req.SourcePort != 0 {
+		words = append(words, "port", fmt.Sprint(req.SourcePort))
+	}
+	if req.FQDN != "" {
+		words = append(words, "fqdn", req.FQDN)
+	}
+	if req.Listener != "" {
+		words = append(words, "listener", req.Listener)
+	}
+	if req.SBRSGiven {
+		words = append(words, "sbrs", fmt.Sprint(req.SBRS))
+	}
+	from := req.From
+	if from == "" {
+		from = "<>"
+	}
+	words = append(words, "helo", req.HELO, "from", from, "to", strings.Join(req.Rcpts, ","))
+	if req.MessageFile != "" {
+		words = append(words, "message", req.MessageFile, fmt.Sprintf("(%d bytes)", len(req.Message)))
+	}
+	words = append(words, fmt.Sprintf("[uncommitted %v, revision %d, %d listeners]", req.Uncommitted, req.Revision, len(cfg.Listeners)))
+	return f.got(w, fmt.Sprintf("Trace(%+v)", req), words...)
 }
 
 // WaitApplied: the fake runs every revision at once.

@@ -22,7 +22,9 @@ func (s *Session) Prompt() string {
 // than io.EOF and ErrInterrupt ends the loop and is returned.
 func (s *Session) Interact() error {
 	for {
+		done := s.offering(offer{commands: true})
 		line, err := s.In.ReadLine(s.Prompt())
+		done()
 		switch {
 		case errors.Is(err, ErrInterrupt):
 			continue

@@ -177,6 +177,7 @@ func MailCommands() []*Command {
 		listenerCmd("suspendlistener", "Stop accepting connections on one listener or all.", MailSystem.SuspendListener),
 		listenerCmd("resumelistener", "Accept connections again on one listener or all.", MailSystem.ResumeListener),
 		findeventCmd(),
+		traceCmd(),
 	}
 	out := make([]*Command, len(cmds))
 	for i, m := range cmds {

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"seg/internal/mailapi"
+	"seg/store"
 )
 
 // MailSystem is what the shell needs from the running MTA: one method per
@@ -72,6 +73,10 @@ type MailSystem interface {
 	// DMARCReport sends the DMARC aggregate reports of the records
 	// collected so far, now (dmarcconfig report).
 	DMARCReport(w io.Writer) error
+	// Trace prints what the mail system would do with req's envelope
+	// under cfg, the session's candidate or the running configuration
+	// (trace), sending nothing.
+	Trace(w io.Writer, cfg *store.Config, req mailapi.TraceRequest) error
 	// WaitApplied returns once the MTA runs revision rev (or a later
 	// one), or with ctx's error: commit waits for it, so that the next
 	// connection after "Changes committed" sees the change.

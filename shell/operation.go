@@ -43,6 +43,11 @@ type Operation[T any] struct {
 	// has setup, hostaccess, rcptaccess), listed in the docs under this
 	// operation.
 	Sub Documented
+	// Open, if set, opens on a terminal the menu of the object that the
+	// words after Name name, when they are a partial batch line
+	// ("listenerconfig edit NAME": that listener's menu); it reports
+	// false, doing nothing, when they are not (partial.go).
+	Open func(c *Ctx, t T, args []string) (bool, error)
 }
 
 // Table is the operations of a command or of one of its menus, in menu
@@ -167,6 +172,9 @@ func (tb *Table[T]) Batch(c *Ctx, t T, args []string) error {
 		return Errorf("Unknown %s %q (accepted: %s).", tb.what(), args[0], strings.Join(tb.Names(), ", "))
 	}
 	if err := tb.allowed(c, op); err != nil {
+		return err
+	}
+	if opened, err := tb.open(c, t, op, args[1:]); opened {
 		return err
 	}
 	err := op.Batch(c, t, args[1:])

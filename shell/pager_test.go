@@ -14,6 +14,16 @@ import (
 	"seg/store"
 )
 
+// pagedTerminal runs s on a terminal of rows x 80 (rows 0: the height
+// unknown).
+func pagedTerminal(t *testing.T, s *shell.Session, rows int) (func(string), *screen) {
+	t.Helper()
+	s.SetWidth(80)
+	s.SetHeight(rows)
+	scr, typ, _ := startTerminal(t, s)
+	return typ, scr
+}
+
 // visible shows a terminal stream's controls as text, one line per
 // line, for a golden file.
 func visible(s string) string {
@@ -56,7 +66,7 @@ func pagerSession(t *testing.T) *shell.Session {
 // back.
 func TestPagingTranscript(t *testing.T) {
 	s := pagerSession(t)
-	typ, scr, _ := runTerminal(t, s, 12)
+	typ, scr := pagedTerminal(t, s, 12)
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	start := pos
 	typ("lines 40\r")
@@ -114,7 +124,7 @@ func TestPagingOnlyOnTerminal(t *testing.T) {
 	if strings.Contains(out.String(), "More-") || !strings.Contains(out.String(), "tophosts") {
 		t.Errorf("batch output paged or cut:\n%s", out)
 	}
-	typ, scr, _ := runTerminal(t, pagerSession(t), 0)
+	typ, scr := pagedTerminal(t, pagerSession(t), 0)
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	typ("lines 100\r")
 	pos = scr.waitFor(t, pos, "line 100\r\n")
@@ -170,7 +180,7 @@ func TestPagingTailFollows(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(logs, "mail_logs"), []byte(old.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	typ, scr, _ := runTerminal(t, s, 8)
+	typ, scr := pagedTerminal(t, s, 8)
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	typ("tail mail_logs\r")
 	pos = scr.waitFor(t, pos, "old 17\r\n")

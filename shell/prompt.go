@@ -27,10 +27,13 @@ func (c *Ctx) Printf(format string, a ...any) { fmt.Fprintf(c.Out, format, a...)
 // Println writes a line to the command's output.
 func (c *Ctx) Println(a ...any) { fmt.Fprintln(c.Out, a...) }
 
-// readAnswer prints the bracketed prompt and reads a line. In a
-// non-interactive session end of input yields the default once.
-func (c *Ctx) readAnswer(def string) (string, bool, error) {
+// readAnswer prints the bracketed prompt and reads a line, Tab
+// completing words (offer.go). In a non-interactive session end of input
+// yields the default once.
+func (c *Ctx) readAnswer(def string, words []string) (string, bool, error) {
+	done := c.S.offering(offer{words: words})
 	line, err := c.S.In.ReadLine("[" + def + "]> ")
+	done()
 	if errors.Is(err, io.EOF) {
 		return def, true, nil
 	}
@@ -52,7 +55,7 @@ func (c *Ctx) Menu(ops []Op) (string, error) {
 		for _, o := range ops {
 			c.Printf("- %s - %s\n", o.Name, o.Desc)
 		}
-		ans, eof, err := c.readAnswer("")
+		ans, eof, err := c.readAnswer("", opNames(ops))
 		if err != nil || ans == "" {
 			return "", err
 		}
@@ -80,11 +83,17 @@ func (c *Ctx) Menu(ops []Op) (string, error) {
 // check, if not nil, validates and normalises the answer; a rejected
 // answer is explained in one line and the question asked again.
 func (c *Ctx) Ask(question, def string, check func(string) (string, error)) (string, error) {
+	return c.AskOf(question, def, nil, check)
+}
+
+// AskOf is Ask for the name of an object: Tab completes names (the
+// listeners, the domains... the answer may be).
+func (c *Ctx) AskOf(question, def string, names []string, check func(string) (string, error)) (string, error) {
 	for {
 		if question != "" {
 			c.Printf("%s\n", question)
 		}
-		ans, eof, err := c.readAnswer(def)
+		ans, eof, err := c.readAnswer(def, names)
 		if err != nil {
 			return "", err
 		}

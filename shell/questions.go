@@ -17,6 +17,12 @@ func Ask(c *Ctx, question, def string, check func(string) (string, error)) (stri
 	return c.Ask("\n"+question, def, check)
 }
 
+// AskOf is c.AskOf after a blank line: a question whose answer is one
+// of names (Tab completes them), or something else check accepts.
+func AskOf(c *Ctx, question, def string, names []string, check func(string) (string, error)) (string, error) {
+	return c.AskOf("\n"+question, def, names, check)
+}
+
 // AskRequired is c.AskRequired after a blank line.
 func AskRequired(c *Ctx, question, def string, check func(string) (string, error)) (string, error) {
 	return c.AskRequired("\n"+question, def, check)
@@ -62,7 +68,7 @@ func chooseIn(c *Ctx, question string, items, names []string, def int, inherit b
 		d = strconv.Itoa(def)
 	}
 	idx := -1
-	_, err := c.Ask(numbered(question, items), d, func(s string) (string, error) {
+	_, err := c.AskOf(numbered(question, items), d, chooseNames(items, names), func(s string) (string, error) {
 		if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= len(items) {
 			idx = n - 1
 			return s, nil
@@ -92,7 +98,7 @@ func chooseIn(c *Ctx, question string, items, names []string, def int, inherit b
 // (ACCEPT)"; the '$' may be left out).
 func Pick(c *Ctx, question string, items []string) (int, error) {
 	idx := -1
-	_, err := c.Ask(numbered("\n"+question, items), "", func(s string) (string, error) {
+	_, err := c.AskOf(numbered("\n"+question, items), "", pickNames(items), func(s string) (string, error) {
 		if s == "" {
 			idx = -1
 			return s, nil
@@ -126,7 +132,9 @@ func numbered(question string, items []string) string {
 // MenuLoop is the AsyncOS level of a menu: print the state, offer the
 // operations, run the chosen one, and again until an empty answer. A
 // UserError from an operation is printed and the menu shown again; any
-// other error ends the loop.
+// other error ends the loop. Each operation that ends is a checkpoint
+// (checkpoint.go); Ctrl-C inside one undoes it and shows this menu
+// again, Ctrl-C at this menu's prompt goes back to the enclosing one.
 func MenuLoop(c *Ctx, show func(), ops func() []Op, do func(op string) error) error {
 	for {
 		show()
@@ -136,10 +144,19 @@ func MenuLoop(c *Ctx, show func(), ops func() []Op, do func(op string) error) er
 		}
 		if err := do(op); err != nil {
 			var ue *UserError
-			if !errors.As(err, &ue) {
+			switch {
+			case errors.Is(err, ErrInterrupt):
+				if !c.undo() {
+					return err
+				}
+				continue
+			case !errors.As(err, &ue):
 				return err
 			}
 			c.Printf("%s\n", ue.Msg)
+		}
+		if err := c.checkpoint(); err != nil {
+			return err
 		}
 	}
 }

@@ -53,8 +53,9 @@ type Session struct {
 
 	base *store.Snapshot // revision the candidate was derived from
 	cand *store.Config   // nil when nothing is staged
-	// pinned is the running snapshot a clean session's command started
-	// from (set during execute only).
+	// pinned is the revision the running command's working copy derives
+	// from: the running snapshot a clean session's command started from,
+	// or the candidate's base (set during execute only).
 	pinned *store.Snapshot
 }
 
@@ -112,15 +113,16 @@ var ErrAccess = errors.New("You are not in the correct access group to use this 
 
 // Execute runs one command line (batch form, or interactive when the
 // command is given without arguments). The command's config changes reach
-// the candidate only if it succeeds. Every non-empty line is audited.
+// the candidate only if it succeeds, or, on a terminal, as each of its
+// menu operations ends (checkpoint.go). Every non-empty line is audited.
 func (s *Session) Execute(line string) error {
 	// Changes staged by this command that the role may not commit are
 	// pointed out now, not only when commit refuses them.
 	refused := s.refusedChanges()
 	err := s.execute(line)
-	if err == nil {
-		s.warnRefused(refused)
-	}
+	// Also after a failure: the operations a menu command finished are
+	// staged even when it is then interrupted (checkpoint.go).
+	s.warnRefused(refused)
 	if s.Audit != nil && strings.TrimSpace(line) != "" {
 		result := "ok"
 		if err != nil && !errors.Is(err, ErrQuit) {
@@ -144,23 +146,29 @@ func (s *Session) execute(line string) error {
 		return fmt.Errorf("Unknown command: %s. Type 'help' for a list of commands.", words[0])
 	}
 	s.Role = store.EffectiveRole(s.running().Config, s.User, s.Role)
-	access := RoleAccess(s.Role)
-	if access < cmd.Access {
+	if RoleAccess(s.Role) < cmd.Access {
 		return ErrAccess
 	}
-	var snap *store.Snapshot
+	// The command's working copy derives from this snapshot: the running
+	// one when nothing is staged (cloned from this same snapshot, a commit
+	// by another session meanwhile cannot slip into the candidate
+	// unnoticed by the merge), else the candidate's base, which it stays
+	// derived from when a finished operation stages it back to nothing.
+	s.pinned = s.base
 	if s.cand == nil {
-		// The command's working copy is cloned from this same snapshot,
-		// so a commit by another session meanwhile cannot slip into the
-		// candidate unnoticed by the merge.
-		snap = s.running()
-		s.pinned = snap
-		defer func() { s.pinned = nil }()
+		s.pinned = s.running()
 	}
+	defer func() { s.pinned = nil }()
+	before := s.cand
 	s.pageAfresh()
 	c := &Ctx{S: s, Out: s.Out}
 	if err := cmd.Run(c, words[1:]); err != nil {
 		if errors.Is(err, ErrInterrupt) {
+			// What the command's finished menu operations staged stays
+			// (checkpoint.go); the operation interrupted left nothing.
+			if s.cand != before {
+				return errors.New("Command aborted; the operations it completed are kept (see 'showchanges').")
+			}
 			return errors.New("Command aborted; no changes were made.")
 		}
 		return err
@@ -168,21 +176,28 @@ func (s *Session) execute(line string) error {
 	if c.cfg == nil {
 		return nil
 	}
-	before := s.candidateOrRunning()
-	if c.cfg.Equal(before) {
+	return s.stageWork(c.cfg)
+}
+
+// stageWork makes cfg, a command's working copy, the candidate: nothing
+// when it is what is staged already, nothing staged when it is the
+// revision the candidate derives from. The session's role must allow
+// configuration changes.
+func (s *Session) stageWork(cfg *store.Config) error {
+	if cfg.Equal(s.candidateOrRunning()) {
 		return nil
 	}
-	if access < AccessOperator {
+	if RoleAccess(s.Role) < AccessOperator {
 		return errors.New("You are not in the correct access group to make configuration changes.")
 	}
 	if s.cand == nil {
-		s.base = snap
+		s.base = s.pinned
 	}
-	if c.cfg.Equal(s.base.Config) {
+	if cfg.Equal(s.base.Config) {
 		s.cand, s.base = nil, nil
 		return nil
 	}
-	s.cand = c.cfg
+	s.cand = cfg
 	return nil
 }
 
@@ -200,11 +215,13 @@ func (s *Session) ctime(t time.Time) string {
 }
 
 // terminalState is the terminal width and the readline hook to call
-// when it changes; SetWidth may run on another goroutine (SSH
-// window-change requests).
+// when it changes, and what the line being read completes; SetWidth and
+// the completer run on other goroutines (SSH window-change requests,
+// readline's reader).
 type terminalState struct {
 	mu      sync.Mutex
 	width   int
 	height  int // 0: unknown, no paging
 	changed func()
+	offer   offer // what Tab completes at the line being read (offer.go)
 }

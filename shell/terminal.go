@@ -3,6 +3,7 @@ package shell
 import (
 	"errors"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,12 +29,14 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	// return without waiting for the peer to type or hang up.
 	cin := newTermInput(readline.NewCancelableStdin(in))
 	mask := &maskPainter{}
+	cp := &completer{s: s, mask: mask}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            s.Prompt(),
 		Stdin:             cin,
 		Stdout:            out,
 		Stderr:            out,
-		AutoComplete:      &completer{s: s, mask: mask},
+		AutoComplete:      cp,
+		Listener:          cp,
 		Painter:           mask,
 		HistoryLimit:      200,
 		HistorySearchFold: true,
@@ -158,32 +161,43 @@ func (m *maskPainter) Paint(line []rune, _ int) []rune {
 	return out
 }
 
-// completer completes command names, then a command's Sub operations
-// and its Complete candidates.
+// completer completes what the line being read offers (offer.go): at
+// the top-level prompt command names, then a command's Sub operations
+// and its Complete candidates; at a question, the question's own words.
 type completer struct {
 	s    *Session
 	mask *maskPainter // on: a secret is being typed, nothing completes
 }
 
-// Do implements readline.AutoCompleter: it returns the suffixes that
-// complete the word before the cursor, and that word's length.
-func (cp *completer) Do(line []rune, pos int) ([][]rune, int) {
+// candidates are the words that may complete partial, the word before
+// the cursor.
+func (cp *completer) candidates(line []rune, pos int) (partial string, cands []string) {
 	if cp.mask != nil && cp.mask.on.Load() {
-		return nil, 0
+		return "", nil
 	}
 	before := string(line[:pos])
 	words := strings.Fields(before)
-	partial := ""
 	if len(words) > 0 && !strings.HasSuffix(before, " ") && !strings.HasSuffix(before, "\t") {
 		partial = words[len(words)-1]
 		words = words[:len(words)-1]
 	}
-	var cands []string
-	if len(words) == 0 {
+	o := cp.s.offered()
+	switch {
+	case !o.commands:
+		cands = o.words
+	case len(words) == 0:
 		cands = cp.s.commandNames()
-	} else {
+	default:
 		cands = cp.s.argCandidates(words[0], append(words[1:], partial))
 	}
+	return partial, cands
+}
+
+// Do implements readline.AutoCompleter: it returns the suffixes that
+// complete the word before the cursor, and that word's length.
+func (cp *completer) Do(line []rune, pos int) ([][]rune, int) {
+	partial, cands := cp.candidates(line, pos)
+	cands = slices.Clone(cands)
 	sort.Strings(cands)
 	var out [][]rune
 	seen := map[string]bool{}
@@ -193,10 +207,33 @@ func (cp *completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 		seen[c] = true
 		// Case-insensitive matching, but readline only appends: keep the
-		// user's prefix and add the rest.
+		// user's prefix and add the rest (OnChange then writes the word
+		// as the candidate spells it).
 		out = append(out, []rune(c[len(partial):]+" "))
 	}
 	return out, len([]rune(partial))
+}
+
+// OnChange implements readline.Listener: after Tab has completed a word
+// typed in another case ("ne" to "neW "), it is written as the candidate
+// spells it ("NEW "), as the menu shows it.
+func (cp *completer) OnChange(line []rune, pos int, key rune) ([]rune, int, bool) {
+	if key != readline.CharTab || pos == 0 || pos > len(line) || line[pos-1] != ' ' {
+		return nil, 0, false
+	}
+	start := pos - 1
+	for start > 0 && line[start-1] != ' ' && line[start-1] != '\t' {
+		start--
+	}
+	word := string(line[start : pos-1])
+	_, cands := cp.candidates(line[:start], start)
+	for _, c := range cands {
+		if c != word && strings.EqualFold(c, word) && len([]rune(c)) == pos-1-start {
+			out := append(append(slices.Clone(line[:start]), []rune(c)...), line[pos-1:]...)
+			return out, pos, true
+		}
+	}
+	return nil, 0, false
 }
 
 // argCandidates returns completions for the last of args (partial) of

@@ -30,54 +30,28 @@ func (s *screen) waitFor(t *testing.T, from int, want string) int {
 	return end
 }
 
-// runTerminal runs s on a terminal stream of rows x 80 (rows 0: the
-// height unknown) and returns a typist, the screen, and a func that
-// waits for RunTerminal to return (after the session ended) and gives
-// its error.
-func runTerminal(t *testing.T, s *shell.Session, rows int) (func(string), *screen, func() error) {
-	t.Helper()
-	s.SetWidth(80)
-	s.SetHeight(rows)
+// startTerminal runs s on a terminal stream; it returns the screen, a
+// typist, and RunTerminal's result when it ends.
+func startTerminal(t *testing.T, s *shell.Session) (*screen, func(string), <-chan error) {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	scr := &screen{}
 	go io.Copy(scr, outR)
-	done := make(chan struct{})
-	var err error
-	go func() {
-		err = s.RunTerminal(inR, outW)
-		close(done)
-	}()
-	ended := func() error {
-		t.Helper()
-		select {
-		case <-done:
-			return err
-		case <-time.After(5 * time.Second):
-			t.Fatal("RunTerminal did not return after the session ended")
-			return nil
-		}
-	}
-	t.Cleanup(func() {
-		inW.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("RunTerminal did not return")
-		}
-		outW.Close()
-	})
-	return func(text string) {
+	done := make(chan error, 1)
+	go func() { done <- s.RunTerminal(inR, outW) }()
+	t.Cleanup(func() { inW.Close(); outW.Close() })
+	typ := func(text string) {
 		t.Helper()
 		if _, err := inW.Write([]byte(text)); err != nil {
 			t.Fatal(err)
 		}
-	}, scr, ended
+	}
+	return scr, typ, done
 }
 
 func TestRunTerminal(t *testing.T) {
 	s, _, _ := batchSession(t, newStore(t))
-	typ, scr, ended := runTerminal(t, s, 0)
+	scr, typ, done := startTerminal(t, s)
 
 	pos := scr.waitFor(t, 0, "seg.localdomain> ")
 	typ("help\r")
@@ -111,8 +85,13 @@ func TestRunTerminal(t *testing.T) {
 	typ("\x04")
 	scr.waitFor(t, pos, "Do you want to discard them and exit?")
 	typ("y\r")
-	if err := ended(); err != nil {
-		t.Fatalf("RunTerminal = %v", err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunTerminal = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunTerminal did not return after the session ended")
 	}
 	if s.Dirty() {
 		t.Error("changes kept after leaving")

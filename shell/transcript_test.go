@@ -1,6 +1,7 @@
 package shell_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -25,6 +26,32 @@ var transcripts = map[string]func(*shelltest.Harness){
 	"confirm.txt":        func(h *shelltest.Harness) { h.S.Mail = &fakeMail{} },
 	"operator.txt":       func(h *shelltest.Harness) { h.S.Role = store.RoleOperator },
 	"saveconfig.txt":     func(h *shelltest.Harness) { h.S.Now = tickingClock() },
+	"trace.txt": func(h *shelltest.Harness) {
+		h.S.Mail = &fakeMail{}
+		writeConfigFile(h, "msg.eml", "Subject: hi\r\n\r\nbody\r\n")
+	},
+	"trace_candidate.txt": func(h *shelltest.Harness) {
+		h.S.Mail = &fakeMail{}
+		snap, err := h.S.Store.Current()
+		if err != nil {
+			h.T.Fatal(err)
+		}
+		cfg := snap.Config.Clone()
+		l := cfg.Listeners[0]
+		l.Name, l.Port = "OutgoingMail", 2600
+		cfg.Listeners = append(cfg.Listeners, l)
+		h.S.Stage(cfg)
+	},
+}
+
+// writeConfigFile puts a file in the session's configuration directory.
+func writeConfigFile(h *shelltest.Harness, name, content string) {
+	if err := os.MkdirAll(h.S.ConfigDir(), 0o700); err != nil {
+		h.T.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.S.ConfigDir(), name), []byte(content), 0o600); err != nil {
+		h.T.Fatal(err)
+	}
 }
 
 // TestTranscripts plays every testdata/*.txt transcript in a fresh

@@ -62,6 +62,7 @@ const (
 	rankDMARCProfile
 	rankDMARCSetup
 	rankLogSub
+	rankListenerSetup
 )
 
 // objects lists c's objects in a stable order.
@@ -120,6 +121,7 @@ func objects(c *Config) []object {
 	for _, l := range c.LogSubscriptions() {
 		named(rankLogSub, "log subscription", l.Name, true, l)
 	}
+	one(rankListenerSetup, "listener setup", c.ListenerSetup)
 	return o
 }
 

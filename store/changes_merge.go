@@ -130,6 +130,8 @@ func copySingleton(dst, src *Config, rank int) {
 		dst.Metrics = src.Metrics
 	case rankBounceVerification:
 		dst.BounceVerification = src.BounceVerification
+	case rankListenerSetup:
+		dst.ListenerSetup = src.ListenerSetup
 	case rankDMARCSetup:
 		dst.DMARC.ReportFrom = src.DMARC.ReportFrom
 		dst.DMARC.OrgName = src.DMARC.OrgName

@@ -31,6 +31,7 @@ func TestChangesObjects(t *testing.T) {
 	b.DestSetup.AlertOnTLSFail = true
 	b.System.AlertRecipients = []string{"ops@example.com"}
 	b.System.DNS = DNSConfig{Servers: []string{"127.0.0.1:53"}}
+	b.ListenerSetup.MaxConcurrency = 500
 
 	want := []Change{
 		{"hostname", ChangeModified},
@@ -49,6 +50,7 @@ func TestChangesObjects(t *testing.T) {
 		{"user ops", ChangeAdded},
 		{"ssh", ChangeModified},
 		{"metrics", ChangeModified},
+		{"listener setup", ChangeModified},
 	}
 	if got := Changes(a, b); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Changes:\n got %v\nwant %v", got, want)
@@ -76,6 +78,7 @@ func TestMergeDifferentObjects(t *testing.T) {
 	mine := base.Clone()
 	mine.Destinations = []Destination{{Domain: "m2.example"}, {Domain: "a.example"}, {Domain: "c.example", Params: Params{"dane": "mandatory"}}, {Domain: "m1.example"}}
 	mine.SSH.Port = 2200
+	mine.ListenerSetup.MaxConcurrency = 40
 
 	got, conflicts := Merge(base, mine, theirs)
 	if len(conflicts) != 0 {
@@ -93,8 +96,8 @@ func TestMergeDifferentObjects(t *testing.T) {
 	if got.Destination("a.example").Params["use_tls"] != "on" || got.Destination("c.example").Params["dane"] != "mandatory" {
 		t.Fatal("merged entries lost a change")
 	}
-	if got.System.Hostname != "theirs.example.com" || got.SSH.Port != 2200 {
-		t.Fatalf("singletons: hostname %q ssh %d", got.System.Hostname, got.SSH.Port)
+	if got.System.Hostname != "theirs.example.com" || got.SSH.Port != 2200 || got.ListenerSetup.MaxConcurrency != 40 {
+		t.Fatalf("singletons: hostname %q ssh %d listener setup %+v", got.System.Hostname, got.SSH.Port, got.ListenerSetup)
 	}
 	got.Destinations[0].Params["use_tls"] = "off"
 	if theirs.Destinations[0].Params["use_tls"] != "on" {

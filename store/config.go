@@ -15,21 +15,24 @@ type Config struct {
 	System System `json:"system"`
 	// Interfaces are the IP interfaces' names (interfaceconfig,
 	// interfaces.go); absent in configurations older than them.
-	Interfaces   []IPInterface   `json:"interfaces,omitempty"`
-	Listeners    []Listener      `json:"listeners"`
-	DestDefault  Params          `json:"dest_default"` // destconfig DEFAULT: complete
-	Destinations []Destination   `json:"destinations"` // per-domain overrides, in order
-	DestSetup    DestSetup       `json:"dest_setup"`
-	Bounce       []BounceProfile `json:"bounce_profiles"` // "Default" first, always present
-	Incoming     []MailPolicy    `json:"incoming_policies"`
-	Outgoing     []MailPolicy    `json:"outgoing_policies"`
-	TDC          TDC             `json:"tdc"`
-	Users        []User          `json:"users"`
-	SSH          SSHConfig       `json:"ssh"`
-	Metrics      MetricsConfig   `json:"metrics"`
-	Certificates []Certificate   `json:"certificates,omitempty"`  // certconfig (certs.go)
-	ClientCAs    []ClientCA      `json:"client_cas,omitempty"`    // certconfig import-ca
-	AddressLists []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
+	Interfaces []IPInterface `json:"interfaces,omitempty"`
+	Listeners  []Listener    `json:"listeners"`
+	// ListenerSetup is listenerconfig's global SETUP
+	// (listenersetup.go); absent while never set.
+	ListenerSetup ListenerSetup   `json:"listener_setup,omitzero"`
+	DestDefault   Params          `json:"dest_default"` // destconfig DEFAULT: complete
+	Destinations  []Destination   `json:"destinations"` // per-domain overrides, in order
+	DestSetup     DestSetup       `json:"dest_setup"`
+	Bounce        []BounceProfile `json:"bounce_profiles"` // "Default" first, always present
+	Incoming      []MailPolicy    `json:"incoming_policies"`
+	Outgoing      []MailPolicy    `json:"outgoing_policies"`
+	TDC           TDC             `json:"tdc"`
+	Users         []User          `json:"users"`
+	SSH           SSHConfig       `json:"ssh"`
+	Metrics       MetricsConfig   `json:"metrics"`
+	Certificates  []Certificate   `json:"certificates,omitempty"`  // certconfig (certs.go)
+	ClientCAs     []ClientCA      `json:"client_cas,omitempty"`    // certconfig import-ca
+	AddressLists  []AddressList   `json:"address_lists,omitempty"` // addresslistconfig
 	// BounceVerification is bvconfig (bvkeys.go); absent while never set.
 	BounceVerification BounceVerification `json:"bounce_verification,omitzero"`
 	// SenderExceptions is the sender verification exception table
@@ -79,7 +82,23 @@ type SMTPRoute struct {
 const (
 	ListenerPublic  = "public"
 	ListenerPrivate = "private"
+	// ListenerBlackhole is AsyncOS's Blackhole listener, for testing: its
+	// HAT and RAT apply as a public listener's, and a message accepted
+	// with 250 is then discarded, logged and never queued or delivered
+	// (mta/smtpd).
+	ListenerBlackhole = "blackhole"
 )
+
+// HasRAT reports whether the listener has a Recipient Access Table: the
+// public and Blackhole ones; a private listener's HAT decides who may
+// relay.
+func (l *Listener) HasRAT() bool { return l.Type != ListenerPrivate }
+
+// BlackholeRAT is a new Blackhole listener's RAT: ALL ACCEPT, as it
+// delivers nothing, so accepting any recipient relays nothing.
+func BlackholeRAT() []RATEntry {
+	return []RATEntry{{Entry: "ALL", Action: RATAccept}}
+}
 
 // Listener is one SMTP listener with its HAT and RAT.
 type Listener struct {
@@ -194,7 +213,7 @@ type MailPolicy struct {
 	Name       string   `json:"name"`
 	Senders    []string `json:"senders,omitempty"`    // empty: any sender
 	Recipients []string `json:"recipients,omitempty"` // empty only for DEFAULT
-	TDC        string   `json:"tdc,omitempty"`        // off|default|custom (incoming only)
+	TDC        string   `json:"tdc,omitempty"`        // off|default|custom|inherit (incoming only; tdcpolicy.go)
 	TDCAddress string   `json:"tdc_address,omitempty"`
 }
 

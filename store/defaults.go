@@ -78,6 +78,9 @@ func NewListener(name, typ, address string, port int) Listener {
 		l.HAT = NewPublicHAT()
 		l.RAT = DefaultRAT()
 	}
+	if typ == ListenerBlackhole {
+		l.RAT = BlackholeRAT()
+	}
 	return l
 }
 

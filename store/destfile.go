@@ -10,8 +10,8 @@ import (
 
 // The destconfig import/export file (SPEC 5; AsyncOS User Guide, "Importing
 // and Exporting Destination Control Configurations"): ini-like, a
-// [DEFAULT] section with every parameter but bounce_profile and the
-// recipient limit, then one [domain] section per entry holding only what
+// [DEFAULT] section (a parameter it leaves out takes its factory
+// default: FillDestDefaults), then one [domain] section per entry holding only what
 // that entry overrides. Keys are DestParams names; values are written in
 // canonical form and read through DestParams' Canon, so AsyncOS's numeric
 // spellings (limit_type = 0, use_tls = 2, ...) are accepted on import.
@@ -28,16 +28,29 @@ import (
 // DestDefaultSection is the section name of destconfig's DEFAULT entry.
 const DestDefaultSection = "DEFAULT"
 
-// destFileOptional reports whether [DEFAULT] may leave key out: the
-// parameters DEFAULT itself may lack (DestParams' Optional ones), and
-// bounce_profile, which AsyncOS's export does not write (the importer
-// then uses the Default profile).
-func destFileOptional(key string) bool {
-	if key == "bounce_profile" {
-		return true
+// FillDestDefaults gives [DEFAULT] the factory default (DestParams) of
+// every parameter it leaves out, and returns the names it filled, in
+// DestParams order. AsyncOS's User Guide says every parameter but
+// bounce_profile is required there, but exports from releases older
+// than a parameter lack it (no dane line before DANE existed): such a
+// file is taken, each missing key at its default, and the importer says
+// which. bounce_profile is filled and not named: AsyncOS's export never
+// writes it, and its default is the Default profile. The Optional
+// parameters (the recipient limit, source_ip) stay absent: absent is
+// their default.
+func FillDestDefaults(def Params) []string {
+	var filled []string
+	for i := range DestParams.Specs {
+		s := &DestParams.Specs[i]
+		if s.Optional || def.Has(s.Name) {
+			continue
+		}
+		def[s.Name] = s.Default
+		if s.Name != "bounce_profile" {
+			filled = append(filled, s.Name)
+		}
 	}
-	s, ok := DestParams.Lookup(key)
-	return ok && s.Optional
+	return filled
 }
 
 // DestFileError lists every problem found in a destconfig file, each as
@@ -205,7 +218,7 @@ func (p *destParser) parseHeader(s string) {
 	p.cur = sec
 }
 
-// finish checks what needs the whole file: a complete DEFAULT, and
+// finish checks what needs the whole file: a DEFAULT section, and
 // recipient limits that have an interval to be measured over.
 func (p *destParser) finish() {
 	var def *destSection
@@ -215,17 +228,8 @@ func (p *destParser) finish() {
 		}
 	}
 	if def == nil {
-		p.errorf(1, "no [DEFAULT] section: the file must set every default parameter")
+		p.errorf(1, "no [DEFAULT] section: a destconfig file starts with [DEFAULT]")
 		return
-	}
-	var missing []string
-	for _, k := range DestParams.Names() {
-		if _, ok := def.params[k]; !ok && !destFileOptional(k) {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		p.errorf(def.line, "[DEFAULT] is missing %s", strings.Join(missing, ", "))
 	}
 	for _, s := range p.sections {
 		if err := CheckRecipientLimit(s.params, def.params); err != nil {

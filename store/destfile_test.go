@@ -133,7 +133,6 @@ just some words
 		`dest.ini:16: bounce_profile: The bounce profile name must start with a letter or underscore.`,
 		`dest.ini:17: expected [SECTION] or KEY = VALUE, got "just some words"`,
 		`dest.ini:18: section [example.com] appears twice`,
-		`dest.ini:2: [DEFAULT] is missing max_host_concurrency, max_messages_per_connection, use_tls, dane, bounce_validation`,
 		`dest.ini:14: recipient_limit needs recipient_minutes (1-60) in [example.com] or [DEFAULT]`,
 	}
 	if !reflect.DeepEqual(fe.Problems, want) {
@@ -143,12 +142,68 @@ just some words
 
 func TestParseDestFileNoDefault(t *testing.T) {
 	_, _, err := ParseDestFile("f", strings.NewReader("[example.com]\nuse_tls = on\n"))
-	if err == nil || err.Error() != "f:1: no [DEFAULT] section: the file must set every default parameter" {
+	if err == nil || err.Error() != "f:1: no [DEFAULT] section: a destconfig file starts with [DEFAULT]" {
 		t.Errorf("err = %v", err)
 	}
 	_, _, err = ParseDestFile("f", strings.NewReader(""))
 	if err == nil {
 		t.Error("empty file accepted")
+	}
+}
+
+// TestDestFileAbsentKeys leaves each parameter out of a complete
+// [DEFAULT] in turn: the file is taken, and FillDestDefaults gives the
+// key its factory default and names it (bounce_profile and the Optional
+// ones unnamed; the Optional ones stay absent).
+func TestDestFileAbsentKeys(t *testing.T) {
+	full := FormatDestFile(Params{
+		"ip_sort_pref": "REQUIRE_V6", "max_host_concurrency": "7", "max_messages_per_connection": "3",
+		"recipient_minutes": "5", "recipient_limit": "9", "limit_type": "MXIP", "limit_apply": "VG",
+		"source_ip": "127.0.0.5", "use_tls": "required", "dane": "mandatory", "bounce_validation": "on",
+		"bounce_profile": "slow",
+	}, nil)
+	for _, key := range DestParams.Names() {
+		var lines []string
+		for _, l := range strings.Split(full, "\n") {
+			if !strings.HasPrefix(l, key+" = ") {
+				lines = append(lines, l)
+			}
+		}
+		text := strings.Join(lines, "\n")
+		if key == "recipient_minutes" { // the limit needs its interval
+			text = strings.Replace(text, "recipient_limit = 9\n", "", 1)
+		}
+		def, _, err := ParseDestFile("f", strings.NewReader(text))
+		if err != nil {
+			t.Errorf("without %s: %v", key, err)
+			continue
+		}
+		filled := FillDestDefaults(def)
+		s, _ := DestParams.Lookup(key)
+		switch {
+		case s.Optional:
+			if def.Has(key) || len(filled) != 0 {
+				t.Errorf("without %s: filled %v, %s = %q; want it absent", key, filled, key, def[key])
+			}
+		case def[key] != s.Default:
+			t.Errorf("without %s: %s = %q, want the default %q", key, key, def[key], s.Default)
+		case key == "bounce_profile" && len(filled) != 0:
+			t.Errorf("without bounce_profile: named %v", filled)
+		case key != "bounce_profile" && !reflect.DeepEqual(filled, []string{key}):
+			t.Errorf("without %s: named %v", key, filled)
+		}
+	}
+	def, _, err := ParseDestFile("f", strings.NewReader("[DEFAULT]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	FillDestDefaults(def)
+	want := DefaultDestParams()
+	for _, k := range DestParams.Optional() {
+		delete(want, k)
+	}
+	if !reflect.DeepEqual(def, want) {
+		t.Errorf("empty [DEFAULT] filled to %v, want %v", def, want)
 	}
 }
 

@@ -24,6 +24,7 @@ func (c *Config) Validate() error {
 	c.validateSystem(&p)
 	c.validateInterfaces(&p)
 	c.validateListeners(&p)
+	c.validateListenerSetup(&p)
 	c.validateCerts(&p)
 	c.validateDest(&p)
 	c.validateBounce(&p)

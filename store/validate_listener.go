@@ -51,8 +51,8 @@ func (c *Config) validateListeners(p *problems) {
 		} else {
 			byName[strings.ToLower(l.Name)] = l.Name
 		}
-		if l.Type != ListenerPublic && l.Type != ListenerPrivate {
-			p.add("%s: type %q must be public or private", obj, l.Type)
+		if l.Type != ListenerPublic && l.Type != ListenerPrivate && l.Type != ListenerBlackhole {
+			p.add("%s: type %q must be public, private or blackhole", obj, l.Type)
 		}
 		ip := net.ParseIP(l.Address)
 		if ip == nil {
@@ -164,7 +164,7 @@ func validateRAT(p *problems, obj string, l *Listener) {
 		}
 		return
 	}
-	if l.Type != ListenerPublic {
+	if !l.HasRAT() {
 		return
 	}
 	seen := map[string]bool{}

@@ -191,6 +191,10 @@ func (c *Config) checkPolicyTDC(p *problems, which, obj string, m MailPolicy) {
 	}
 	switch m.TDC {
 	case "", TDCOff:
+	case TDCInherit:
+		if equalFold(m.Name, DefaultPolicyName) {
+			p.add("%s: the DEFAULT policy has no policy to inherit its TDC setting from", obj)
+		}
 	case TDCDefault:
 		if c.TDC.Enabled && c.TDC.IntakeAddress == "" {
 			p.add("%s: TDC default needs the message intake address (tdcconfig setup --intake ADDRESS)", obj)
@@ -200,7 +204,7 @@ func (c *Config) checkPolicyTDC(p *problems, which, obj string, m MailPolicy) {
 			p.add("%s: TDC custom address %q is not a valid email address", obj, m.TDCAddress)
 		}
 	default:
-		p.add("%s: TDC %q must be off, default or custom", obj, m.TDC)
+		p.add("%s: TDC %q must be off, default, custom or inherit", obj, m.TDC)
 	}
 }
 

@@ -31,7 +31,8 @@ func TestValidateDefault(t *testing.T) {
 	c.Metrics.Address = "127.0.0.1:9100"
 	c.DestSetup.CertFile, c.DestSetup.KeyFile = "client.pem", "client.key"
 	c.TDC = TDC{Enabled: true, IntakeAddress: "intake@tdc.example.com"}
-	c.Incoming = append([]MailPolicy{{Name: "Sales", Recipients: []string{"@example.com"}, TDC: TDCCustom, TDCAddress: "j@tdc.example.com"}}, c.Incoming...)
+	c.Incoming = append([]MailPolicy{{Name: "Sales", Recipients: []string{"@example.com"}, TDC: TDCCustom, TDCAddress: "j@tdc.example.com"},
+		{Name: "Support", Recipients: []string{"@support.example.com"}, TDC: TDCInherit}}, c.Incoming...)
 	c.Destinations = []Destination{{Domain: "example.org", Params: Params{"recipient_limit": "10", "recipient_minutes": "5"}}}
 	c.System.Routes = []SMTPRoute{{Domain: ".example.net", Hosts: []string{"relay.example.net:2525", "[::1]:25"}}, {Domain: "ALL", Hosts: []string{"/dev/null"}}}
 	if p := problemsOf(t, c); p != nil {
@@ -75,7 +76,7 @@ func TestValidateProblems(t *testing.T) {
 		{"policy name chars", func(c *Config) {
 			c.Incoming = append([]MailPolicy{{Name: "Sales team", Recipients: []string{"@a.com"}}}, c.Incoming...)
 		}, `incoming policy "Sales team": Policy names may contain only letters, digits, '_', '-' and '.' (not " ").`},
-		{"listener type", func(c *Config) { in(c).Type = "secret" }, `listener "IncomingMail": type "secret" must be public or private`},
+		{"listener type", func(c *Config) { in(c).Type = "secret" }, `listener "IncomingMail": type "secret" must be public, private or blackhole`},
 		{"listener address", func(c *Config) { in(c).Address = "localhost" }, `listener "IncomingMail": address "localhost" is not an IP address`},
 		{"listener port", func(c *Config) { in(c).Port = 70000 }, `listener "IncomingMail": port 70000 must be from 1 to 65535`},
 		{"listener concurrency", func(c *Config) { in(c).MaxConcurrency = 0 }, `listener "IncomingMail": max_concurrency 0 must be at least 1`},
@@ -143,7 +144,11 @@ func TestValidateProblems(t *testing.T) {
 			c.Incoming = append([]MailPolicy{{Name: "S", Recipients: []string{"@a.com"}}, {Name: "s", Recipients: []string{"@b.com"}}}, c.Incoming...)
 		}, `incoming policy "s": name is already used by policy "S"`},
 		{"policy tdc custom", func(c *Config) { c.Incoming[0].TDC = TDCCustom }, `incoming policy "DEFAULT": TDC custom address "" is not a valid email address`},
-		{"policy tdc value", func(c *Config) { c.Incoming[0].TDC = "on" }, `incoming policy "DEFAULT": TDC "on" must be off, default or custom`},
+		{"policy tdc value", func(c *Config) { c.Incoming[0].TDC = "on" }, `incoming policy "DEFAULT": TDC "on" must be off, default, custom or inherit`},
+		{"listener setup max_concurrency", func(c *Config) { c.ListenerSetup.MaxConcurrency = -1 }, `listener setup: max_concurrency -1 must be from 0 (no global limit) to 50000`},
+		{"listener setup max_concurrency high", func(c *Config) { c.ListenerSetup.MaxConcurrency = 50001 }, `listener setup: max_concurrency 50001 must be from 0`},
+		{"policy tdc default inherits", func(c *Config) { c.Incoming[0].TDC = TDCInherit }, `incoming policy "DEFAULT": the DEFAULT policy has no policy to inherit its TDC setting from`},
+		{"policy tdc outgoing inherits", func(c *Config) { c.Outgoing[0].TDC = TDCInherit }, `outgoing policy "DEFAULT": the Threat Defense Connector applies to incoming mail only`},
 		{"policy tdc outgoing", func(c *Config) { c.Outgoing[0].TDC = TDCDefault }, `outgoing policy "DEFAULT": the Threat Defense Connector applies to incoming mail only`},
 		{"policy tdc default intake", func(c *Config) { c.TDC.Enabled = true; c.Incoming[0].TDC = TDCDefault }, `incoming policy "DEFAULT": TDC default needs the message intake address`},
 		{"tdc intake", func(c *Config) { c.TDC.Enabled = true }, `tdc: enabled without a message intake address`},

@@ -4,34 +4,11 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"seg/internal/segtest"
 )
-
-// inPTY runs cmd with a new pseudo-terminal of rows x 80 as its
-// controlling terminal and standard streams, and returns the terminal.
-func inPTY(t *testing.T, rows uint16, cmd *exec.Cmd) *segtest.Terminal {
-	t.Helper()
-	master, slave, err := segtest.OpenPTY(rows, 80)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	slave.Close()
-	t.Cleanup(func() {
-		master.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return segtest.NewTerminal(master, master)
-}
 
 // TestSSHPaging: OpenSSH's client on a 24-row terminal (ssh -tt): help,
 // longer than the screen, stops after 23 rows at "-Press Any Key For
@@ -52,11 +29,11 @@ func TestSSHPaging(t *testing.T) {
 		t.Fatalf("help is %d lines; the test needs more than two 23-row pages", len(lines))
 	}
 
-	term := inPTY(t, 24, exec.Command("ssh", "-tt",
+	term := segtest.StartInPTYSize(t, exec.Command("ssh", "-tt",
 		"-F", "/dev/null", "-i", key.file, "-p", fmt.Sprint(a.SSHPort),
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
 		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes",
-		"admin@127.0.0.1"))
+		"admin@127.0.0.1"), 24, 80)
 	if _, err := term.WaitStart(30*time.Second, prompt); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +90,7 @@ func TestSSHPaging(t *testing.T) {
 	term.Type("quit")
 
 	// seg cli on a terminal pages the same way; q at the first prompt.
-	cli := inPTY(t, 24, exec.Command(segtest.Binary(t), "cli", "--data", a.Dir))
+	cli := segtest.StartInPTYSize(t, exec.Command(segtest.Binary(t), "cli", "--data", a.Dir), 24, 80)
 	if _, err := cli.WaitStart(30*time.Second, prompt); err != nil {
 		t.Fatal(err)
 	}
@@ -128,17 +105,17 @@ func TestSSHPaging(t *testing.T) {
 	cli.Type("quit")
 
 	// One-shot over SSH with a pty: everything, no prompt.
-	oneShot := inPTY(t, 24, exec.Command("ssh", "-tt",
+	oneShot := segtest.StartInPTYSize(t, exec.Command("ssh", "-tt",
 		"-F", "/dev/null", "-i", key.file, "-p", fmt.Sprint(a.SSHPort),
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
 		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes",
-		"admin@127.0.0.1", "help"))
+		"admin@127.0.0.1", "help"), 24, 80)
 	all, err := oneShot.WaitText(20*time.Second, lines[len(lines)-1])
 	if err != nil || strings.Contains(all, more) {
 		t.Errorf("one-shot help over ssh -tt: %v\n%s", err, all)
 	}
 	// `seg cli help` run from a terminal: one-shot, never paged.
-	oneShot = inPTY(t, 24, exec.Command(segtest.Binary(t), "cli", "--data", a.Dir, "help"))
+	oneShot = segtest.StartInPTYSize(t, exec.Command(segtest.Binary(t), "cli", "--data", a.Dir, "help"), 24, 80)
 	all, err = oneShot.WaitText(20*time.Second, lines[len(lines)-1])
 	if err != nil || strings.Contains(all, more) {
 		t.Errorf("seg cli help on a terminal: %v\n%s", err, all)

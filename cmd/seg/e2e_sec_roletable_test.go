@@ -60,6 +60,10 @@ func tableCommands(tb *table) []roleCommand {
 			lines: func(c *cell) []string { return []string{"status"} }},
 		{name: "tophosts", want: [4]outcome{A, A, A, A}, ok: "Recipient Host",
 			lines: func(c *cell) []string { return []string{"tophosts 1"} }},
+		{name: "trace", want: [4]outcome{A, A, C, C}, ok: "Final Result:",
+			lines: func(c *cell) []string {
+				return []string{"trace source 127.0.0.5 helo client.test from a@client.test to r@example.test"}
+			}},
 		{name: "showconfig", want: [4]outcome{A, A, A, C}, ok: `"listeners"`,
 			lines: func(c *cell) []string { return []string{"showconfig mask"} }},
 		{name: "userconfig print", want: [4]outcome{A, C, C, C}, ok: "Users:",

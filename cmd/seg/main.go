@@ -2,6 +2,7 @@
 //
 //	seg run     [--data DIR] [--hostname NAME] [--console]
 //	seg cli     [--data DIR] [-u USER] [COMMAND ARGS... | -f FILE|-]
+//	seg sink    [--listen HOST:PORT] [--count N] [--public]
 //	seg version
 //
 // Exit status: 0 on success, 1 when a command failed, 2 on usage errors.
@@ -31,6 +32,7 @@ const usage = `usage:
   seg cli     [--data DIR] [-u USER]                         interactive shell
   seg cli     [--data DIR] [-u USER] COMMAND [ARGS...]       run commands (" ; " separates)
   seg cli     [--data DIR] [-u USER] -f FILE|-               run a batch file
+  seg sink    [--listen HOST:PORT] [--count N] [--public]  a test receiver that prints what it gets
   seg version
 --data defaults to $SEG_DATA, else ./data. seg run --cpuprofile FILE writes a Go CPU
 profile until the appliance stops (benchmarks).
@@ -51,6 +53,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdin, stdout, stderr)
 	case "cli":
 		return cmdCLI(args[1:], stdin, stdout, stderr)
+	case "sink":
+		return cmdSink(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "seg %s\n", version)
 		return exitOK

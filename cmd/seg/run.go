@@ -184,12 +184,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctlSrv.Serve(ln) }()
 
-	sshAddr := "not listening"
-	if addr := sshSrv.Addr(); addr != nil {
-		sshAddr = addr.String()
-	}
-	fmt.Fprintf(stdout, "seg %s running: hostname %s, data %s, SSH %s, control socket %s\n",
-		version, snap.Config.System.Hostname, d.path, sshAddr, d.file("seg.sock"))
+	fmt.Fprintln(stdout, startupLine(snap.Config.System.Hostname, d.path, ends.Endpoints(), d.file("seg.sock")))
 
 	var con *consoleSession
 	if *console {

@@ -154,3 +154,29 @@ func (m TrackedMessage) Row() string {
 	}, m.Subject)
 	return fmt.Sprintf("MID %d  %s  <%s>  %s  %s", m.MID, date, m.From, rcpts, subject)
 }
+
+// TraceRequest is trace's envelope (SPEC 13): what a client would send,
+// to be run through a session of the configuration the shell passes
+// along with it, without sending anything.
+type TraceRequest struct {
+	// Uncommitted: the configuration is the session's candidate, with
+	// changes not committed yet; Revision is the running revision it
+	// derives from (or is).
+	Uncommitted bool
+	Revision    int
+	SourceIP    string // an IP address
+	SourcePort  int    // 0: none given
+	FQDN        string // "": the reverse DNS is looked up
+	// SBRS is the client's SenderBase Reputation Score (-10.0 to 10.0)
+	// when SBRSGiven; else the score is looked up in the SBRS zones.
+	SBRS      float64
+	SBRSGiven bool
+	Listener  string // "": the first listener
+	HELO      string
+	From      string   // "": the null sender <>
+	Rcpts     []string // at least one
+	// Message is the message data (nil: trace makes a short test
+	// message); MessageFile is the file it was read from, for the report.
+	Message     []byte
+	MessageFile string
+}

@@ -19,7 +19,7 @@ import (
 // text parser: each sample by its series, written as the exposition
 // format writes it with the labels in name order, e.g.
 // `seg_recipients_bounced_total{domain="example.com",kind="hard"}`.
-// A histogram gives NAME_bucket{le="..."} (cumulative), NAME_sum and
+// A summary gives NAME_sum and NAME_count. A histogram gives NAME_bucket{le="..."} (cumulative), NAME_sum and
 // NAME_count; le is formatted as Go's strconv 'g' (0.1, 60, +Inf).
 type Metrics map[string]float64
 
@@ -50,6 +50,11 @@ func ParseMetrics(r io.Reader) (Metrics, error) {
 				out[series(name+"_bucket", append(append([]*dto.LabelPair(nil), labels...), &dto.LabelPair{Name: ptr("le"), Value: ptr("+Inf")}))] = float64(h.GetSampleCount())
 				out[series(name+"_sum", labels)] = h.GetSampleSum()
 				out[series(name+"_count", labels)] = float64(h.GetSampleCount())
+			case dto.MetricType_SUMMARY:
+				// The Go runtime's (go_gc_duration_seconds): its sum and
+				// count; quantiles are not compared.
+				out[series(name+"_sum", labels)] = m.GetSummary().GetSampleSum()
+				out[series(name+"_count", labels)] = float64(m.GetSummary().GetSampleCount())
 			default:
 				return nil, fmt.Errorf("metric %s: type %v not handled", name, f.GetType())
 			}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -31,6 +32,7 @@ type route struct {
 	targets []target
 	hosts   []string // for the Route gauge
 	fail    *Failure // no usable target
+	failLog string   // the mail_logs line of fail's DNS error ("": none)
 }
 
 // devNull is the smtproutes destination that discards mail.
@@ -71,36 +73,44 @@ func findRoute(cfg *store.Config, name string, allowAll bool) ([]string, bool) {
 func pseudoQueue(host string) bool { return strings.HasPrefix(strings.ToLower(host), "the.") }
 
 // route finds the hosts for an item: smtproutes first (no MX lookup),
-// else MX with A/AAAA fallback (RFC 5321 section 5.1).
+// else MX with A/AAAA fallback (RFC 5321 section 5.1). planRoute decides;
+// route logs a DNS failure and updates the Route gauge.
 func (x *Delivery) route(ctx context.Context, j *job) *route {
 	ctx, cancel := context.WithTimeout(ctx, x.t.DNS)
 	defer cancel()
-	res := x.d.Resolver(j.cfg)
-	var relays []string
-	if j.m.Host != "" {
-		if hosts, ok := findRoute(j.cfg, j.dest, false); ok {
-			relays = hosts
-		} else if !pseudoQueue(j.dest) {
-			relays = []string{j.m.Host}
-		}
-	}
-	if relays == nil {
-		if hosts, ok := findRoute(j.cfg, j.domain, true); ok {
-			relays = hosts
-		}
-	}
-	var rt *route
-	if relays != nil {
-		rt = x.relayRoute(ctx, res, j, relays)
-	} else {
-		rt = x.mxRoute(ctx, res, j)
+	rt := planRoute(ctx, x.d.Resolver(j.cfg), j.cfg, j.m.Host, j.dest, j.domain)
+	if rt.failLog != "" {
+		x.d.Log.Info("%s", rt.failLog)
 	}
 	hosts := rt.hosts
 	x.d.Counters.UpdateHost(j.dest, func(h *counters.Host) { h.Route = hosts })
 	return rt
 }
 
-func (x *Delivery) relayRoute(ctx context.Context, res dns.Resolver, j *job, relays []string) *route {
+// planRoute is route's decision, a function of the configuration, the
+// DNS and the item (its relay host, destination and recipient domain),
+// with no side effect: trace (PlanRoute) calls it too.
+func planRoute(ctx context.Context, res dns.Resolver, cfg *store.Config, host, dest, domain string) *route {
+	var relays []string
+	if host != "" {
+		if hosts, ok := findRoute(cfg, dest, false); ok {
+			relays = hosts
+		} else if !pseudoQueue(dest) {
+			relays = []string{host}
+		}
+	}
+	if relays == nil {
+		if hosts, ok := findRoute(cfg, domain, true); ok {
+			relays = hosts
+		}
+	}
+	if relays != nil {
+		return relayRoute(ctx, res, domain, relays)
+	}
+	return mxRoute(ctx, res, domain)
+}
+
+func relayRoute(ctx context.Context, res dns.Resolver, domain string, relays []string) *route {
 	rt := &route{hosts: relays, relay: true}
 	var errs []error
 	for _, r := range relays {
@@ -117,33 +127,33 @@ func (x *Delivery) relayRoute(ctx context.Context, res dns.Resolver, j *job, rel
 		rt.targets = append(rt.targets, target{host: host, port: port, addrs: addrs})
 	}
 	if len(rt.targets) == 0 {
-		rt.fail = x.dnsFailure(j, errs)
+		rt.fail, rt.failLog = dnsFailure(domain, errs)
 	}
 	return rt
 }
 
-func (x *Delivery) mxRoute(ctx context.Context, res dns.Resolver, j *job) *route {
+func mxRoute(ctx context.Context, res dns.Resolver, domain string) *route {
 	rt := &route{}
-	if a, ok := address.LiteralIP(j.domain); ok {
+	if a, ok := address.LiteralIP(domain); ok {
 		// An address literal names the host itself: no MX lookup (RFC
 		// 5321 sections 4.1.3 and 5.1).
-		rt.hosts = []string{j.domain}
+		rt.hosts = []string{domain}
 		rt.targets = []target{{host: a.String(), port: 25, addrs: []netip.Addr{a.Unmap()}}}
 		return rt
 	}
-	mxs, err := res.LookupMX(ctx, j.domain)
+	mxs, err := res.LookupMX(ctx, domain)
 	if err != nil {
 		var de *dns.Error
 		if !errors.As(err, &de) || de.Code != dns.NoRecords {
-			rt.fail = x.dnsFailure(j, []error{err})
+			rt.fail, rt.failLog = dnsFailure(domain, []error{err})
 			return rt
 		}
 		// No MX: the domain itself is the implicit MX (RFC 5321 5.1).
-		mxs = []dns.MX{{Host: j.domain}}
+		mxs = []dns.MX{{Host: domain}}
 	}
 	if len(mxs) == 1 && mxs[0].Host == "." {
 		// RFC 7505 section 3: the domain accepts no mail.
-		rt.fail = &Failure{Kind: FailDNS, Status: "5.1.10", Text: "Domain " + j.domain + " does not accept mail (null MX)", Permanent: true}
+		rt.fail = &Failure{Kind: FailDNS, Status: "5.1.10", Text: "Domain " + domain + " does not accept mail (null MX)", Permanent: true}
 		return rt
 	}
 	mxs = orderMX(mxs)
@@ -158,7 +168,7 @@ func (x *Delivery) mxRoute(ctx context.Context, res dns.Resolver, j *job) *route
 		rt.targets = append(rt.targets, target{host: mx.Host, port: 25, addrs: addrs})
 	}
 	if len(rt.targets) == 0 {
-		rt.fail = x.dnsFailure(j, errs)
+		rt.fail, rt.failLog = dnsFailure(domain, errs)
 	}
 	return rt
 }
@@ -214,14 +224,14 @@ func sortAddrs(addrs []netip.Addr, pref string) []netip.Addr {
 }
 
 // dnsFailure makes the failure of a route lookup from the errors met:
-// temporary if any was temporary, else a hard bounce (SPEC 5). It logs the
-// DNS line.
-func (x *Delivery) dnsFailure(j *job, errs []error) *Failure {
+// temporary if any was temporary, else a hard bounce (SPEC 5), and the
+// DNS line to log.
+func dnsFailure(domain string, errs []error) (*Failure, string) {
 	var pick *dns.Error
 	for _, err := range errs {
 		var de *dns.Error
 		if !errors.As(err, &de) {
-			de = &dns.Error{Name: j.domain, Type: "MX", Code: dns.ServFail, Err: err}
+			de = &dns.Error{Name: domain, Type: "MX", Code: dns.ServFail, Err: err}
 		}
 		if pick == nil || de.Temporary() {
 			pick = de
@@ -231,15 +241,13 @@ func (x *Delivery) dnsFailure(j *job, errs []error) *Failure {
 		}
 	}
 	if pick == nil {
-		pick = &dns.Error{Name: j.domain, Type: "MX", Code: dns.NoRecords}
+		pick = &dns.Error{Name: domain, Type: "MX", Code: dns.NoRecords}
 	}
 	if pick.Temporary() {
-		x.d.Log.Info("DNS Temporary Failure %s %s - %s", pick.Name, pick.Type, pick.Code)
 		return &Failure{Kind: FailDNS, Status: "4.4.3",
-			Text: "DNS Temporary Failure looking up " + pick.Name + " (" + pick.Type + "): " + pick.Code.String()}
+			Text: "DNS Temporary Failure looking up " + pick.Name + " (" + pick.Type + "): " + pick.Code.String()}, fmt.Sprintf("DNS Temporary Failure %s %s - %s", pick.Name, pick.Type, pick.Code)
 	}
-	x.d.Log.Info("DNS Error %s %s - %s", pick.Name, pick.Type, pick.Code)
 	// The double space is AsyncOS's.
 	return &Failure{Kind: FailDNS, Status: "5.1.2", Permanent: true,
-		Text: "DNS Hard Error looking up " + pick.Name + " (" + pick.Type + "):  " + pick.Code.String()}
+		Text: "DNS Hard Error looking up " + pick.Name + " (" + pick.Type + "):  " + pick.Code.String()}, fmt.Sprintf("DNS Error %s %s - %s", pick.Name, pick.Type, pick.Code)
 }

@@ -21,6 +21,7 @@ type injector struct {
 	addr      string
 	client    segtest.Client // how to connect (the zero value: from 127.0.0.1)
 	restarted chan struct{}  // closed once the appliance runs again
+	pause     time.Duration  // a client's back-off after a failed session
 
 	mu       sync.Mutex
 	accepted map[int]int64 // seq -> MID of its (last) 250
@@ -83,6 +84,7 @@ func (in *injector) run(t *testing.T, work <-chan int, wg *sync.WaitGroup) {
 				break
 			}
 			<-in.restarted
+			time.Sleep(in.pause)
 		}
 	}
 }

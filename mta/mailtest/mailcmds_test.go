@@ -77,9 +77,14 @@ func TestMailCommands(t *testing.T) {
 	// The bounce is a DSN from the null sender to bob.
 	expectRE("showrecipients --sender <>", head+`\d+ +\d+ +<> .*\n\[0\]        \[0\]        bob@client\.test\n$`)
 	expect("redirectrecipients --domain example.test --to "+sink.Addr(), "1 recipients redirected to "+sink.Addr()+".\n")
+	// A domain with mail queued is suspended without a note; one with
+	// none is suspended and said to have nothing queued.
+	expect("suspenddel client.test", "Delivery suspended for client.test.\n")
 	expect("delivernow client.test", "Rescheduling client.test for immediate delivery (1 recipients).\n")
 	expect("delivernow", "Rescheduling all domains for immediate delivery (2 recipients).\n")
 	expect("suspenddel example.test", "Delivery suspended for example.test.\n")
+	expect("suspenddel nosuch.test", "Delivery suspended for nosuch.test.\n"+
+		"No messages are queued for nosuch.test; mail queued for it from now on stays in the queue until resumedel nosuch.test.\n")
 	expect("resumedel Example.Test", "Delivery resumed for example.test.\n")
 	expect("suspendlistener", "Listener IncomingMail suspended.\n")
 	expect("resumelistener incomingmail", "Listener IncomingMail resumed.\n")

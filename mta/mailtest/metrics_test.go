@@ -93,8 +93,15 @@ func TestMetricsKnownWorkload(t *testing.T) {
 	}) {
 		t.Fatalf("metrics after the workload:\n%s", strings.Join(diff(got, want), "\n"))
 	}
-	// Every series is one of those, or a histogram bucket or its sum.
-	for k := range got {
+	// The process's own, as Prometheus' standard collectors report it.
+	if rss := got["process_resident_memory_bytes"]; rss < 1<<20 || rss > 1<<30 {
+		t.Errorf("process_resident_memory_bytes = %v", rss)
+	}
+	if got["go_goroutines"] < 1 || got["process_open_fds"] < 3 {
+		t.Errorf("go_goroutines = %v, process_open_fds = %v", got["go_goroutines"], got["process_open_fds"])
+	}
+	// Every seg_ series is one of those, or a histogram bucket or its sum.
+	for k := range got.With("seg_") {
 		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "seg_delivery_delay_seconds_bucket{") && k != "seg_delivery_delay_seconds_sum" {
 			t.Errorf("unexpected series %s = %v", k, got[k])
 		}

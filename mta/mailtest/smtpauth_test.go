@@ -146,7 +146,7 @@ func TestSMTPAuthOnTheWire(t *testing.T) {
 	}
 
 	// required, and relay after AUTH, on the next connection.
-	a.MustCli("listenerconfig edit IncomingMail hostaccess default --smtpauth_allow=required --smtpauth_relay=on ; commit auth required")
+	a.MustCli("listenerconfig edit IncomingMail smtpauth --smtpauth_allow=required --smtpauth_relay=on ; commit auth required")
 	plain, err := segtest.Client{LocalIP: "127.0.0.5"}.Dial(addr)
 	if err != nil {
 		t.Fatal(err)

@@ -228,7 +228,7 @@ s.quit()
 
 	// A commit switches the certificate: the next connection gets B, the
 	// session already in TLS goes on.
-	a.MustCli("listenerconfig edit IncomingMail setup --certificate B ; commit switch")
+	a.MustCli("listenerconfig edit IncomingMail certificate B ; commit switch")
 	if !segtest.Poll(10*time.Second, func() bool {
 		c, err := tlsClient(addr, certB, "mx-b.test")
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"seg/mta/counters"
@@ -193,11 +194,16 @@ func tdcResults(t counters.HostTotals) []result {
 }
 
 // Handler serves the collector's metrics in the Prometheus text format at
-// /metrics (and nothing else: no Go runtime or process metrics, no
-// profiling), from a registry of its own.
+// /metrics, from a registry of its own, with the standard process and Go
+// runtime metrics beside them (process_resident_memory_bytes,
+// process_open_fds, go_goroutines...: what an operator watches for a
+// leak, and what `make soak` samples). No profiling endpoints.
 func Handler(c *Collector) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
+	reg.MustRegister(c,
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+	)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux

@@ -55,7 +55,15 @@ func TestCollectorKnownValues(t *testing.T) {
 		Revision:  func() (int, time.Time, bool) { return 7, commit, true },
 		TDCHost:   "the.tdc.queue",
 	})
-	got := scrape(t, c)
+	all := scrape(t, c)
+	// The standard process and runtime metrics are there; the values
+	// compared below are seg's own.
+	for _, name := range []string{"process_resident_memory_bytes", "process_open_fds", "go_goroutines"} {
+		if all[name] <= 0 {
+			t.Errorf("%s = %v, want a positive value", name, all[name])
+		}
+	}
+	got := all.With("seg_")
 	want := segtest.Metrics{
 		`seg_messages_received_total`:                                      3,
 		`seg_recipients_received_total`:                                    5,

@@ -34,11 +34,22 @@ func crashChild(dir string) {
 		os.Exit(3)
 	}
 	var out sync.Mutex
+	powerCut := os.Getenv(powerCutEnv) != ""
 	say := func(format string, a ...any) {
 		out.Lock()
 		defer out.Unlock()
-		// One write per line: a kill never leaves a line half-claimed.
-		os.Stdout.WriteString(fmt.Sprintf(format, a...))
+		line := fmt.Sprintf(format, a...)
+		if powerCut {
+			// The head segment's synced size, read after the
+			// acknowledgement: everything acknowledged so far lies
+			// below it (powercut_test.go).
+			q.mu.Lock()
+			head := q.segs[len(q.segs)-1]
+			line = fmt.Sprintf("S %d %d\n", head.num, head.size) + line
+			q.mu.Unlock()
+		}
+		// One write per claim: a kill never leaves a line half-claimed.
+		os.Stdout.WriteString(line)
 	}
 	var wg sync.WaitGroup
 	for range 20 {

@@ -80,6 +80,11 @@ func (s *Server) connect(l *listener, raw net.Conn) {
 		finish()
 		return
 	}
+	if s.overGlobalLimit(b.cfg.ListenerSetup.MaxConcurrency) {
+		s.refuseGlobal(raw, icid, idle)
+		finish()
+		return
+	}
 
 	dec := b.hat.match(ip, hd)
 	if b.hat.hat.Policy(dec.Policy) == nil && dec.Policy != "" {

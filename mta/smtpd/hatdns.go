@@ -238,5 +238,8 @@ func (s *Server) hostDNS(ctx context.Context, cfg *store.Config, ip netip.Addr) 
 		h.name, h.verified = s.d.ReverseDNS(ctx, ip)
 		h.ptrDone = true
 	}
+	if s.sbrs != nil {
+		h.score, h.scored, h.scoreDone = *s.sbrs, true, true
+	}
 	return h
 }

@@ -113,6 +113,10 @@ type Server struct {
 	dkimCache map[string]crypto.Signer
 	wg        sync.WaitGroup // accept loops and sessions
 
+	// sbrs is the score trace was told the client has (trace.go); nil:
+	// looked up in the SBRS zones. Only a trace's private Server sets it.
+	sbrs *float64
+
 	connMu  sync.Mutex
 	conns   map[net.Conn]struct{}
 	drained chan struct{} // closed when conns becomes empty

@@ -147,6 +147,9 @@ func (s *session) Data(r io.Reader) error {
 		return aerr
 	}
 	buf, data = s.dropOwnAuthResults(buf)
+	if in.lc.Type == store.ListenerBlackhole {
+		return s.blackhole(data)
+	}
 	mid := s.mid
 	now := s.s.d.Now()
 	proto := "ESMTP"
@@ -162,7 +165,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	body := prepend(buf, hdr)
 
-	msgID, subject, hasID, hasSubject := headerFields(data)
+	msgID, subject, _, _ := headerFields(data)
 	relay := in.dec.Behavior == store.BehaviorRelay
 	m := &queue.Message{
 		MID: mid, ICID: in.icid, Kind: queue.KindNormal, From: s.from, Received: now,
@@ -173,13 +176,7 @@ func (s *session) Data(r io.Reader) error {
 		m.Rcpts = append(m.Rcpts, queue.Recipient{RID: i, Addr: a, State: queue.Unattempted})
 	}
 
-	if hasID {
-		s.log().Info("MID %d Message-ID %s", mid, maillog.Repr(msgID))
-	}
-	if hasSubject {
-		s.log().Info("MID %d Subject %s", mid, maillog.Repr(subject))
-	}
-	s.log().Info("MID %d ready %d bytes from <%s>", mid, len(body), logSafe(s.from))
+	s.logReady(mid, data, len(body))
 	parts, rules := s.split(in.cfg, m, relay)
 	copies := make([][]queue.Derived, len(parts))
 	journaled := make([][]string, len(parts)) // the copies' lines once queued
@@ -215,9 +212,27 @@ func (s *session) Data(r io.Reader) error {
 		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
 		return smtpErr(451, enhancedCode{4, 3, 0}, "Message could not be queued, try again later")
 	}
+	return s.accepted(mid)
+}
+
+// logReady logs the message's Message-ID and Subject, when it has them,
+// and its size, as AsyncOS does once the data is in.
+func (s *session) logReady(mid int64, data []byte, size int) {
+	msgID, subject, hasID, hasSubject := headerFields(data)
+	if hasID {
+		s.log().Info("MID %d Message-ID %s", mid, maillog.Repr(msgID))
+	}
+	if hasSubject {
+		s.log().Info("MID %d Subject %s", mid, maillog.Repr(subject))
+	}
+	s.log().Info("MID %d ready %d bytes from <%s>", mid, size, logSafe(s.from))
+}
+
+// accepted counts the transaction, ends it and answers 250.
+func (s *session) accepted(mid int64) error {
 	s.s.d.Counters.Add(counters.MessagesReceived, 1)
 	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
-	in.msgs++
+	s.info.msgs++
 	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}
 	// The message's lines reach the file before the client hears it is
 	// accepted: a crash after the 250 must not leave a queued message

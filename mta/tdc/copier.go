@@ -45,16 +45,17 @@ func (c Copier) Copy(cfg *store.Config, m *queue.Message, rule *store.MailPolicy
 // Intake is the message intake address an incoming policy journals to:
 // "" when TDC is disabled, p is nil or its TDC setting is off (or names no
 // address), the global intake address for "default", its own for
-// "custom".
+// "custom"; a policy that inherits uses the DEFAULT policy's setting
+// (store.EffectiveTDC).
 func Intake(cfg *store.Config, p *store.MailPolicy) string {
 	if !cfg.TDC.Enabled || p == nil {
 		return ""
 	}
-	switch p.TDC {
+	switch mode, addr := cfg.EffectiveTDC(p); mode {
 	case store.TDCDefault:
 		return cfg.TDC.IntakeAddress
 	case store.TDCCustom:
-		return p.TDCAddress
+		return addr
 	}
 	return ""
 }

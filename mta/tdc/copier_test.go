@@ -122,10 +122,24 @@ func TestIntake(t *testing.T) {
 		{on, nil, ""},
 		{off, &store.MailPolicy{TDC: store.TDCCustom, TDCAddress: "c@i.example"}, ""},
 		{off, &store.MailPolicy{TDC: store.TDCDefault}, ""},
+		// inherit: the DEFAULT policy's setting, whatever it is now.
+		{withDefault(on, store.TDCCustom, "def@i.example"), &store.MailPolicy{TDC: store.TDCInherit, TDCAddress: "c@i.example"}, "def@i.example"},
+		{withDefault(on, store.TDCDefault, ""), &store.MailPolicy{TDC: store.TDCInherit}, "d@i.example"},
+		{withDefault(on, store.TDCOff, ""), &store.MailPolicy{TDC: store.TDCInherit}, ""},
+		{withDefault(off, store.TDCDefault, ""), &store.MailPolicy{TDC: store.TDCInherit}, ""},
+		{on, &store.MailPolicy{TDC: store.TDCInherit}, ""}, // no DEFAULT policy
 	}
 	for i, c := range cases {
 		if got := Intake(c.cfg, c.p); got != c.want {
 			t.Errorf("case %d: Intake = %q, want %q", i, got, c.want)
 		}
 	}
+}
+
+// withDefault is cfg with an incoming DEFAULT policy of TDC mode and
+// address.
+func withDefault(cfg *store.Config, mode, addr string) *store.Config {
+	c := *cfg
+	c.Incoming = []store.MailPolicy{{Name: store.DefaultPolicyName, TDC: mode, TDCAddress: addr}}
+	return &c
 }

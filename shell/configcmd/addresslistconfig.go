@@ -160,7 +160,7 @@ func askAddressList(c *shell.Ctx, cfg *store.Config, question string) (*store.Ad
 		return nil, shell.Errorf("No address lists configured.")
 	}
 	var l *store.AddressList
-	_, err := shell.Ask(c, question, "", func(s string) (string, error) {
+	_, err := shell.AskOf(c, question, "", names(cfg.AddressLists, func(l *store.AddressList) string { return l.Name }), func(s string) (string, error) {
 		if s == "" {
 			return s, nil
 		}

@@ -199,7 +199,7 @@ func bvDeleteMenu(c *shell.Ctx, cfg *store.Config) error {
 	if len(cfg.BounceVerification.Keys) == 0 {
 		return shell.Errorf("No bounce verification keys configured.")
 	}
-	name, err := shell.Ask(c, "Enter the name of the key you want to delete.", "", func(s string) (string, error) {
+	name, err := shell.AskOf(c, "Enter the name of the key you want to delete.", "", names(cfg.BounceVerification.Keys, func(k *store.BVKey) string { return k.Name }), func(s string) (string, error) {
 		if s != "" && cfg.BounceVerification.Key(s) == nil {
 			return "", shell.Errorf("No bounce verification key named %s.", s)
 		}

@@ -116,7 +116,7 @@ var destOps = []shell.Operation[*store.Config]{
 		},
 		Menu: destClearMenu},
 	{Name: "import", Desc: "Import tables from a file.",
-		Usage: []string{"FILE                                (replaces DEFAULT and every entry; FILE: a file name in DATA/configuration)"},
+		Usage: []string{"FILE                                (replaces DEFAULT and every entry; a parameter [DEFAULT] leaves out takes its default; FILE: a file name in DATA/configuration)"},
 		Batch: func(c *shell.Ctx, cfg *store.Config, args []string) error {
 			o, err := destArgs("import", args, 1, 1, false)
 			if err != nil {
@@ -358,8 +358,12 @@ func destImport(c *shell.Ctx, cfg *store.Config, name string) error {
 	if err != nil {
 		return shell.Errorf("%v", err)
 	}
-	if !def.Has("bounce_profile") {
-		def["bounce_profile"] = "Default"
+	if filled := store.FillDestDefaults(def); len(filled) > 0 {
+		var vals []string
+		for _, k := range filled {
+			vals = append(vals, k+" = "+def[k])
+		}
+		c.Printf("[DEFAULT] in %s does not set %s: using the default: %s.\n", name, strings.Join(filled, ", "), strings.Join(vals, ", "))
 	}
 	var problems store.Problems
 	fix := func(section string, p store.Params) {

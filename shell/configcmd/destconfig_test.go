@@ -172,7 +172,6 @@ func TestDestconfigExportImport(t *testing.T) {
 	os.WriteFile(b.configPath("bad.ini"), []byte(bad), 0o600)
 	b.fail("destconfig import bad.ini", "bad.ini:2: use_tls:")
 	b.fail("destconfig import bad.ini", "bad.ini:3: [bad domain]: not a valid domain")
-	b.fail("destconfig import bad.ini", "bad.ini:1: [DEFAULT] is missing")
 	noProfile := strings.Replace(string(data), "bounce_profile = slow", "bounce_profile = gone", 1)
 	os.WriteFile(b.configPath("noprof.ini"), []byte(noProfile), 0o600)
 	b.fail("destconfig import noprof.ini", `noprof.ini: [mail.example.org]: unknown bounce profile "gone"`)
@@ -199,9 +198,35 @@ use_tls = 0
 dane = off
 bounce_validation = 0
 `), 0o600)
-	b.ok("destconfig import min.ini")
+	if out := b.ok("destconfig import min.ini"); out != "" {
+		t.Errorf("a complete [DEFAULT] has a note: %q", out)
+	}
 	if p := b.cfg().DestDefault; p["bounce_profile"] != "Default" || p["limit_type"] != "MXIP" || p["ip_sort_pref"] != "PREFER_V6" || len(b.cfg().Destinations) != 0 {
 		t.Errorf("after min.ini: %v %v", p, b.cfg().Destinations)
+	}
+	b.commit()
+
+	// An export from an AsyncOS release before DANE has no dane line
+	// (and this one no bounce_validation): each takes its default, and
+	// the import says so.
+	os.WriteFile(b.configPath("old.ini"), []byte(`[DEFAULT]
+ip_sort_pref = PREFER_V4
+max_host_concurrency = 20
+max_messages_per_connection = 5
+limit_type = 0
+limit_apply = 0
+use_tls = 1
+
+[example.net]
+use_tls = 2
+`), 0o600)
+	b.ok("destconfig edit DEFAULT --dane=mandatory")
+	out = b.ok("destconfig import old.ini")
+	if want := "[DEFAULT] in old.ini does not set dane, bounce_validation: using the default: dane = off, bounce_validation = off.\n"; out != want {
+		t.Errorf("import old.ini said %q, want %q", out, want)
+	}
+	if p := b.cfg().DestDefault; p["dane"] != "off" || p["bounce_validation"] != "off" || p["use_tls"] != "on" || p["max_host_concurrency"] != "20" {
+		t.Errorf("after old.ini: %v", p)
 	}
 	b.commit()
 }
@@ -265,12 +290,18 @@ func TestDestconfigComplete(t *testing.T) {
 func TestDestconfigInterrupt(t *testing.T) {
 	b := newBatch(t)
 	b.h.S.Interactive = true
-	b.h.Run("destconfig", "new", "example.com", "", "^C")
+	// Ctrl-C in NEW goes back to the menu; at the menu, out of the
+	// command, which finished nothing.
+	b.h.Run("destconfig", "new", "example.com", "", "^C", "^C")
 	if b.h.S.Dirty() {
 		t.Error("interrupted NEW staged a change")
 	}
-	if !strings.HasSuffix(b.h.Output(), "[500]> ^C\nCommand aborted; no changes were made.\n") {
-		t.Errorf("output ends:\n%s", b.h.Output())
+	out := b.h.Output()
+	if !strings.Contains(out, "[500]> ^C\n\nThere are currently 0 entries configured.\n") {
+		t.Errorf("Ctrl-C in NEW did not go back to the menu:\n%s", out)
+	}
+	if !strings.HasSuffix(out, "[]> ^C\nCommand aborted; no changes were made.\n") {
+		t.Errorf("output ends:\n%s", out)
 	}
 }
 

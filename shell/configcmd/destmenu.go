@@ -44,7 +44,7 @@ func destDefaultMenu(c *shell.Ctx, cfg *store.Config) error {
 }
 
 func destDetailMenu(c *shell.Ctx, cfg *store.Config) error {
-	which, err := shell.Ask(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", nil)
+	which, err := shell.AskOf(c, `Enter the domain you wish to view, DEFAULT for the default entry, or "all" for every entry.`, "", append(destDomains(cfg), "DEFAULT", "all"), nil)
 	if err != nil || which == "" {
 		return err
 	}
@@ -80,7 +80,7 @@ func destExportMenu(c *shell.Ctx, cfg *store.Config) error {
 // askImportFile and askExportFile ask for the file of IMPORT and EXPORT;
 // an empty answer goes back.
 func askImportFile(c *shell.Ctx) (string, error) {
-	return shell.Ask(c, "Enter the name of the file to import (in the configuration directory).", "", nil)
+	return shell.AskOf(c, "Enter the name of the file to import (in the configuration directory).", "", c.ConfigFiles(), nil)
 }
 
 func askExportFile(c *shell.Ctx) (string, error) {
@@ -94,7 +94,7 @@ func askExistingDest(c *shell.Ctx, cfg *store.Config, question string) (*store.D
 		return nil, shell.Errorf("There are no destination control entries; DEFAULT is changed with the DEFAULT operation.")
 	}
 	var d *store.Destination
-	_, err := shell.Ask(c, question, "", func(s string) (string, error) {
+	_, err := shell.AskOf(c, question, "", destDomains(cfg), func(s string) (string, error) {
 		if s == "" {
 			return s, nil
 		}

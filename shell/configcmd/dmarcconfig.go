@@ -142,7 +142,7 @@ var dmarcProfileOps = &shell.Table[*store.Config]{Prefix: "dmarcconfig profile",
 			return nil
 		},
 		Menu: func(c *shell.Ctx, cfg *store.Config) error {
-			name, err := shell.Ask(c, "Enter the name of the profile to edit.", "", func(s string) (string, error) {
+			name, err := shell.AskOf(c, "Enter the name of the profile to edit.", "", dmarcProfileArg(c, cfg, []string{""}), func(s string) (string, error) {
 				if s != "" {
 					if _, err := lookupDMARCProfile(cfg, s); err != nil {
 						return "", err
@@ -166,7 +166,7 @@ var dmarcProfileOps = &shell.Table[*store.Config]{Prefix: "dmarcconfig profile",
 		Batch: shell.OneName(func(c *shell.Ctx, cfg *store.Config, name string) error { return deleteDMARCProfile(cfg, name) }),
 		Shown: func(c *shell.Ctx, cfg *store.Config) bool { return len(cfg.DMARC.Profiles) > 0 },
 		Menu: func(c *shell.Ctx, cfg *store.Config) error {
-			name, err := shell.Ask(c, "Enter the name of the profile to delete.", "", nil)
+			name, err := shell.AskOf(c, "Enter the name of the profile to delete.", "", dmarcProfileArg(c, cfg, []string{""}), nil)
 			if err != nil || name == "" {
 				return err
 			}

@@ -31,7 +31,8 @@ func policyconfigCommand() *shell.Command {
 			"policyconfig outgoing new|edit|delete|print|move ...   (the same, without --tdc)",
 			"LIST: comma-separated members: user@example.com, @example.com, @.example.com (its subdomains), user@ (any domain).",
 			"--recipients replaces the recipient members, --senders the sender members (--senders= : any sender).",
-			"--tdc: off (no journaling), default (the tdcconfig intake address), custom:ADDRESS.",
+			"--tdc: off (no journaling), default (the tdcconfig intake address), custom:ADDRESS,",
+			"  inherit or empty (--tdc=): use the DEFAULT policy's setting, whatever it is when mail arrives.",
 			"The DEFAULT policy matches when no other does; only its --tdc can be changed."),
 		Ops: in.Docs("policyconfig", "", shell.AccessReadOnly),
 		Complete: func(c *shell.Ctx, args []string) []string {
@@ -51,6 +52,10 @@ func policyconfigCommand() *shell.Command {
 			d, ok := policyDirOf(c, args[0])
 			if !ok {
 				return shell.Errorf("policyconfig: say incoming or outgoing first (for example: policyconfig incoming print).")
+			}
+			if len(args) == 1 && c.S.Interactive {
+				// A partial line on a terminal: that table's menu.
+				return policyTableMenu(c, d)
 			}
 			return policyOpsTable(d.dir).Batch(c, d, args[1:])
 		},
@@ -88,6 +93,7 @@ var policyOps = []shell.Operation[policyDir]{
 		Usage:    []string{"NAME [--recipients LIST] [--senders LIST] [--name NEWNAME] [--tdc off|default|custom:ADDRESS]"},
 		Batch:    policyEditBatch,
 		Menu:     policyEditMenu,
+		Open:     policyEditOpen,
 		Complete: policyComplete("edit"),
 		Sub:      policyEditOpsTable},
 	{Name: "delete", Desc: "Remove a policy.",
@@ -229,10 +235,18 @@ func canonMembers(list string) ([]string, error) {
 	return out, nil
 }
 
-// parseTDC reads --tdc off|default|custom:ADDRESS.
+// parseTDC reads --tdc off|default|custom:ADDRESS|inherit; empty is
+// inherit too, as an empty --PARAM= drops a destconfig domain's own
+// value. "default" is taken: it has always meant the default intake
+// address.
 func parseTDC(v string) (mode, addr string, err error) {
 	m, a, hasAddr := strings.Cut(strings.TrimSpace(v), ":")
 	switch strings.ToLower(m) {
+	case store.TDCInherit, "":
+		if hasAddr {
+			break
+		}
+		return store.TDCInherit, "", nil
 	case store.TDCOff, "no", "disable", "disabled":
 		if hasAddr {
 			break
@@ -250,7 +264,7 @@ func parseTDC(v string) (mode, addr string, err error) {
 		}
 		return store.TDCCustom, a, nil
 	}
-	return "", "", shell.Errorf("--tdc must be off, default or custom:ADDRESS, not %q.", v)
+	return "", "", shell.Errorf("--tdc must be off, default, custom:ADDRESS or inherit, not %q.", v)
 }
 
 // policyArgs parses the words after new and edit: the options a
@@ -389,6 +403,9 @@ func applyPolicyOpts(p *store.MailPolicy, o shell.Opts) error {
 		if err != nil {
 			return err
 		}
+		if mode == store.TDCInherit && isDefaultPolicy(p) {
+			return shell.Errorf("The DEFAULT policy has no policy to inherit from: give --tdc off, default or custom:ADDRESS.")
+		}
 		p.TDC, p.TDCAddress = mode, addr
 	}
 	return nil
@@ -425,18 +442,29 @@ func movePolicy(table *[]store.MailPolicy, dir, name, position string) error {
 	return nil
 }
 
-// tdcState describes a policy's Threat Defense Connector setting.
-func tdcState(p *store.MailPolicy) string {
-	switch p.TDC {
+// tdcState describes a policy's Threat Defense Connector setting; an
+// inherited one says so and what it is now.
+func tdcState(cfg *store.Config, p *store.MailPolicy) string {
+	mode, addr := cfg.EffectiveTDC(p)
+	s := "Disabled"
+	switch mode {
 	case store.TDCDefault:
-		return "Enabled (default message intake address)"
+		s = "Enabled (default message intake address)"
 	case store.TDCCustom:
-		return "Enabled (custom message intake address " + p.TDCAddress + ")"
+		s = "Enabled (custom message intake address " + addr + ")"
 	}
-	return "Disabled"
+	if p.TDC == store.TDCInherit {
+		return "Use DEFAULT policy settings: " + s
+	}
+	return s
 }
 
-func tdcOn(p *store.MailPolicy) bool { return p.TDC == store.TDCDefault || p.TDC == store.TDCCustom }
+// tdcOn reports whether the policy journals, on its own setting or the
+// DEFAULT policy's.
+func tdcOn(cfg *store.Config, p *store.MailPolicy) bool {
+	mode, _ := cfg.EffectiveTDC(p)
+	return mode == store.TDCDefault || mode == store.TDCCustom
+}
 
 // policyText is a policy's definition, for PRINT.
 func policyText(cfg *store.Config, dir string, p *store.MailPolicy) string {
@@ -453,7 +481,7 @@ func policyText(cfg *store.Config, dir string, p *store.MailPolicy) string {
 	}
 	fmt.Fprintf(&b, "    Senders: %s\n", senders)
 	if dir == dirIncoming {
-		fmt.Fprintf(&b, "    Threat Defense Connector: %s\n", tdcState(p))
+		fmt.Fprintf(&b, "    Threat Defense Connector: %s\n", tdcState(cfg, p))
 	}
 	return b.String()
 }
@@ -476,8 +504,11 @@ func policyList(cfg *store.Config, dir string) string {
 	anyOn := false
 	for i := range ps {
 		st := "Disabled"
-		if tdcOn(&ps[i]) {
+		if tdcOn(cfg, &ps[i]) {
 			st, anyOn = "Enabled", true
+		}
+		if ps[i].TDC == store.TDCInherit {
+			st = "Use DEFAULT (" + st + ")"
 		}
 		rows[i] = []string{ps[i].Name, st}
 	}

@@ -2,6 +2,7 @@ package configcmd
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"seg/store"
@@ -35,7 +36,7 @@ func TestPolicyconfigBatch(t *testing.T) {
 	b.fail("policyconfig incoming new p --recipients=", "A policy needs at least one recipient member.")
 	b.fail("policyconfig incoming new p --recipients example.com", `"example.com" is not a valid policy member (no @)`)
 	b.fail("policyconfig incoming new p --recipients @x.com --position 5", "--position must be a number from 1 to 4")
-	b.fail("policyconfig incoming new p --recipients @x.com --tdc sometimes", "--tdc must be off, default or custom:ADDRESS")
+	b.fail("policyconfig incoming new p --recipients @x.com --tdc sometimes", "--tdc must be off, default, custom:ADDRESS or inherit")
 	b.fail("policyconfig incoming new p --recipients @x.com --tdc custom:nobody", "--tdc custom needs a valid message intake address")
 	b.fail("policyconfig incoming new p --recipients @x.com --bogus 1", "Unknown option --bogus")
 	b.fail("policyconfig incoming new", "Usage: policyconfig incoming new NAME")
@@ -57,6 +58,25 @@ func TestPolicyconfigBatch(t *testing.T) {
 	b.fail("policyconfig incoming edit nosuch --tdc off", `There is no incoming mail policy named "nosuch".`)
 	b.fail("policyconfig incoming edit sales2", "Nothing to change: give --recipients, --senders, --tdc, --name.")
 	b.fail("policyconfig incoming edit sales2 --name first", `A policy named "first" already exists.`)
+
+	// inherit (or --tdc=): the DEFAULT policy's setting, followed when
+	// DEFAULT changes; DEFAULT itself cannot.
+	b.ok("policyconfig incoming edit last --tdc inherit")
+	b.ok("policyconfig incoming edit first --tdc=")
+	if in := b.cfg().Incoming; in[2].TDC != store.TDCInherit || in[0].TDC != store.TDCInherit {
+		t.Errorf("after inherit: %+v", in)
+	}
+	if got := b.ok("policyconfig incoming print last"); !strings.Contains(got, "Threat Defense Connector: Use DEFAULT policy settings: Enabled (default message intake address)\n") {
+		t.Errorf("print last (inherits an enabled DEFAULT):\n%s", got)
+	}
+	b.fail("policyconfig incoming edit DEFAULT --tdc inherit", "The DEFAULT policy has no policy to inherit from")
+	b.fail("policyconfig incoming edit last --tdc inherit:x@y.example", "--tdc must be off, default, custom:ADDRESS or inherit")
+	b.ok("policyconfig incoming edit DEFAULT --tdc off")
+	if got := b.ok("policyconfig incoming print last"); !strings.Contains(got, "Threat Defense Connector: Use DEFAULT policy settings: Disabled\n") {
+		t.Errorf("print last (inherits a disabled DEFAULT):\n%s", got)
+	}
+	b.ok("policyconfig incoming edit DEFAULT --tdc default")
+	b.ok("policyconfig incoming edit first --tdc default")
 
 	out := b.ok("policyconfig incoming print sales2")
 	want := `Policy: Sales2

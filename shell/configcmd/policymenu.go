@@ -20,6 +20,11 @@ func policyInteractive(c *shell.Ctx) error {
 	if i == 1 {
 		d.dir = dirOutgoing
 	}
+	return policyTableMenu(c, d)
+}
+
+// policyTableMenu is the menu of the policies of one direction.
+func policyTableMenu(c *shell.Ctx, d policyDir) error {
 	return policyOpsTable(d.dir).Menu(c, d, func() { c.Printf("\n%s", policyList(d.cfg, d.dir)) })
 }
 
@@ -38,12 +43,30 @@ func policyEditMenu(c *shell.Ctx, d policyDir) error {
 	if err != nil || i < 0 {
 		return err
 	}
-	r := policyRef{d, i}
+	return policyEditOf(c, policyRef{d, i})
+}
+
+// policyEditOpen is "policyconfig DIR edit NAME" on a terminal: the
+// policy's EDIT menu.
+func policyEditOpen(c *shell.Ctx, d policyDir, args []string) (bool, error) {
+	if len(args) != 1 {
+		return false, nil
+	}
+	i := findPolicy(*d.table(), args[0])
+	if i < 0 {
+		return true, policyNotFound(d.dir, args[0])
+	}
+	return true, policyEditOf(c, policyRef{d, i})
+}
+
+// policyEditOf is the EDIT menu of the policy r.
+func policyEditOf(c *shell.Ctx, r policyRef) error {
+	d := r.policyDir
 	return policyEditOpsTable.Menu(c, r, func() {
 		p := r.policy()
 		c.Printf("\nPolicy: %s\n", p.Name)
 		if d.dir == dirIncoming {
-			c.Printf("Threat Defense Connector: %s\n", tdcState(p))
+			c.Printf("Threat Defense Connector: %s\n", tdcState(d.cfg, p))
 		}
 	})
 }
@@ -270,11 +293,11 @@ func deleteMember(c *shell.Ctx, p *store.MailPolicy) error {
 // policyTDC is the THREATDEFENSE submenu of an incoming policy: one
 // operation, then back to the policy's menu.
 func policyTDC(c *shell.Ctx, cfg *store.Config, p *store.MailPolicy) error {
-	c.Printf("\nThreat Defense Connector: %s\n", tdcState(p))
+	c.Printf("\nThreat Defense Connector: %s\n", tdcState(cfg, p))
 	if err := policyTDCOps.Once(c, tdcTarget{cfg, p}); err != nil {
 		return err
 	}
-	if !cfg.TDC.Enabled && tdcOn(p) {
+	if !cfg.TDC.Enabled && tdcOn(cfg, p) {
 		c.Printf("Note: the Threat Defense Connector itself is disabled; enable it with tdcconfig.\n")
 	}
 	return nil
@@ -318,6 +341,12 @@ var policyTDCOps = &shell.Table[tdcTarget]{Prefix: "policyconfig", Ops: []shell.
 	{Name: "disable", Desc: "Disable the Threat Defense Connector for this policy.",
 		Menu: func(c *shell.Ctx, t tdcTarget) error {
 			t.p.TDC, t.p.TDCAddress = store.TDCOff, ""
+			return nil
+		}},
+	{Name: "default", Desc: "Use the DEFAULT policy settings.",
+		Shown: func(c *shell.Ctx, t tdcTarget) bool { return !isDefaultPolicy(t.p) },
+		Menu: func(c *shell.Ctx, t tdcTarget) error {
+			t.p.TDC, t.p.TDCAddress = store.TDCInherit, ""
 			return nil
 		}},
 }}

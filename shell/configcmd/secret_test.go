@@ -40,7 +40,9 @@ func termSession(t *testing.T) (*shelltest.Harness, func(string), func(int, stri
 	wait := func(from int, want string) int {
 		t.Helper()
 		end := -1
-		if !segtest.Poll(5*time.Second, func() bool {
+		// Generous: the password is bcrypt-hashed between questions,
+		// slow under -race on a loaded machine.
+		if !segtest.Poll(30*time.Second, func() bool {
 			if i := strings.Index(scr.String()[from:], want); i >= 0 {
 				end = from + i + len(want)
 			}

@@ -337,7 +337,7 @@ func askRoute(c *shell.Ctx, cfg *store.Config, question string) (*store.SMTPRout
 		return nil, shell.Errorf("There are no routes configured.")
 	}
 	var r *store.SMTPRoute
-	_, err := shell.Ask(c, question, "", func(s string) (string, error) {
+	_, err := shell.AskOf(c, question, "", routeDomainArg(c, cfg, []string{""}), func(s string) (string, error) {
 		if s == "" {
 			return s, nil
 		}

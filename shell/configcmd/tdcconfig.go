@@ -67,7 +67,7 @@ func tdcText(cfg *store.Config) string {
 	}
 	var using []string
 	for i := range cfg.Incoming {
-		if tdcOn(&cfg.Incoming[i]) {
+		if tdcOn(cfg, &cfg.Incoming[i]) {
 			using = append(using, cfg.Incoming[i].Name)
 		}
 	}

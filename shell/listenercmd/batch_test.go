@@ -15,10 +15,12 @@ import (
 )
 
 // batchSession is a harness session for running batch lines with
-// Execute.
+// Execute, not on a terminal (where a partial line would open its menu).
 func batchSession(t *testing.T) *shelltest.Harness {
 	t.Helper()
-	return shelltest.NewSession(t, registry(), newStore())
+	h := shelltest.NewSession(t, registry(), newStore())
+	h.S.Interactive = false
+	return h
 }
 
 // config returns what the session's commands see: the candidate, or the
@@ -98,8 +100,33 @@ func TestBatchForms(t *testing.T) {
 		{name: "new bad name", line: "listenerconfig new a.b --type public --address 127.0.0.2 --port 25", err: `Invalid listener name "a.b"`},
 		{name: "new bad address", line: "listenerconfig new Out --type public --address 127.0.0.300 --port 25", err: `Invalid IP address "127.0.0.300"`},
 		{name: "new bad port", line: "listenerconfig new Out --type public --address 127.0.0.2 --port 70000", err: `Invalid port "70000": enter a number from 1 to 65535.`},
-		{name: "new bad type", line: "listenerconfig new Out --type blackhole --address 127.0.0.2 --port 25", err: `Invalid listener type "blackhole"`},
-		{name: "new no type", line: "listenerconfig new Out --address 127.0.0.2 --port 25", err: "--type public or --type private"},
+		{name: "new bad type", line: "listenerconfig new Out --type void --address 127.0.0.2 --port 25", err: `Invalid listener type "void": use public, private or blackhole.`},
+		{name: "new no type", line: "listenerconfig new Out --address 127.0.0.2 --port 25", err: "--type public, --type private or --type blackhole"},
+		{name: "new blackhole", line: "listenerconfig new Hole --type blackhole --address 127.0.0.2 --port 25",
+			check: func(t *testing.T, c *store.Config) {
+				l := c.Listener("Hole")
+				want := []store.RATEntry{{Entry: "ALL", Action: "ACCEPT"}}
+				if l == nil || l.Type != "blackhole" || !reflect.DeepEqual(l.RAT, want) || l.HAT.SenderGroups[len(l.HAT.SenderGroups)-1].Policy != "$ACCEPTED" {
+					t.Errorf("listener = %+v", l)
+				}
+			}},
+		{name: "new blackhole accept", line: "listenerconfig new Hole --type blackhole --address 127.0.0.2 --port 25 --accept example.com",
+			check: func(t *testing.T, c *store.Config) {
+				want := []store.RATEntry{{Entry: "example.com", Action: "ACCEPT"}, {Entry: "ALL", Action: "REJECT"}}
+				if l := c.Listener("Hole"); !reflect.DeepEqual(l.RAT, want) {
+					t.Errorf("RAT = %+v", l.RAT)
+				}
+			}},
+		{name: "new blackhole relay", line: "listenerconfig new Hole --type blackhole --address 127.0.0.2 --port 25 --relay 10.0.0.1", err: "--relay is for private listeners"},
+		{name: "print blackhole", setup: []string{"listenerconfig new Hole --type blackhole --address 127.0.0.2 --port 25"}, line: "listenerconfig print Hole",
+			out: "Type: Blackhole (accepts mail and discards it: nothing is queued or delivered)\n"},
+		{name: "blackhole rcptaccess", setup: []string{"listenerconfig new Hole --type blackhole --address 127.0.0.2 --port 25"},
+			line: "listenerconfig edit Hole rcptaccess new example.com REJECT",
+			check: func(t *testing.T, c *store.Config) {
+				if l := c.Listener("Hole"); len(l.RAT) != 2 || l.RAT[0].Entry != "example.com" {
+					t.Errorf("RAT = %+v", l.RAT)
+				}
+			}},
 		{name: "new no port", line: "listenerconfig new Out --type public --address 127.0.0.2", err: "--address IP --port N"},
 		{name: "new unknown option", line: "listenerconfig new Out --type public --address 127.0.0.2 --port 25 --colour red", err: "Unknown option --colour"},
 		{name: "new relay on public", line: "listenerconfig new Out --type public --address 127.0.0.2 --port 25 --relay 10.0.0.1", err: "--relay is for private listeners"},
@@ -158,6 +185,35 @@ func TestBatchForms(t *testing.T) {
 		{name: "setup bad hostname", line: L + "setup --hostname bad_host!", err: `Invalid hostname format "bad_host!"`},
 		{name: "setup unknown certificate", line: L + "setup --certificate Nope", err: `There is no certificate named "Nope" (certconfig print lists them).`},
 		{name: "setup nothing", line: L + "setup", err: "Nothing to change"},
+
+		// listenerconfig edit NAME certificate, smtpauth
+		{name: "certificate unknown", line: L + "certificate Nope", err: `There is no certificate named "Nope" (certconfig print lists them).`},
+		{name: "certificate none", line: L + "certificate", err: "Usage: listenerconfig edit NAME certificate CERT"},
+		{name: "certificate", line: L + "certificate mx",
+			check: func(t *testing.T, c *store.Config) {
+				if l := c.Listener("IncomingMail"); l.Certificate != "Mx" {
+					t.Errorf("certificate = %q, want Mx", l.Certificate)
+				}
+			}},
+		{name: "certificate default", setup: []string{L + "setup --certificate Mx"}, line: L + "certificate DEFAULT",
+			check: func(t *testing.T, c *store.Config) {
+				if l := c.Listener("IncomingMail"); l.Certificate != "" {
+					t.Errorf("certificate = %q, want empty (Default)", l.Certificate)
+				}
+			}},
+		{name: "smtpauth print", line: L + "smtpauth",
+			out: "SMTP Authentication profile: seg's users with the SMTP AUTH right (0; userconfig --smtp-auth yes)\nDefault policy parameters:\n    smtpauth_allow: off\n    smtpauth_requiretls: on\n    smtpauth_relay: off\n"},
+		{name: "smtpauth set", line: L + "smtpauth --smtpauth_allow=required smtpauth_requiretls=no --smtpauth_relay yes",
+			check: func(t *testing.T, c *store.Config) {
+				d := c.Listener("IncomingMail").HAT.Defaults
+				if d["smtpauth_allow"] != "required" || d["smtpauth_requiretls"] != "off" || d["smtpauth_relay"] != "on" {
+					t.Errorf("defaults = %v", d)
+				}
+			}},
+		{name: "smtpauth bad value keeps all", line: L + "smtpauth --smtpauth_allow=on --smtpauth_relay=maybe", err: "smtpauth_relay"},
+		{name: "smtpauth unknown option", line: L + "smtpauth --tls=on", err: "Unknown option --tls"},
+		{name: "smtpauth policy override listed", setup: []string{L + "hostaccess edit policy $RELAYED --smtpauth_allow=on"}, line: L + "smtpauth",
+			out: "Policy $RELAYED sets its own: smtpauth_allow on\n"},
 		{name: "unknown listener", line: "listenerconfig edit Nope setup --port 1", err: `There is no listener named "Nope" (listeners: IncomingMail).`},
 		{name: "unknown setting", line: L + "limits --max 1", err: `Unknown listener setting "limits"`},
 
@@ -172,7 +228,24 @@ func TestBatchForms(t *testing.T) {
 		{name: "print all", line: "listenerconfig print", out: "Name: IncomingMail\nType: Public\nInterface: 127.0.0.1 TCP Port 2525"},
 		{name: "print one", line: "listenerconfig print IncomingMail", out: "Recipient Access Table:\nALL REJECT\n"},
 		{name: "print unknown", line: "listenerconfig print Nope", err: "There is no listener named"},
-		{name: "unknown op", line: "listenerconfig frob", err: `Unknown listenerconfig operation "frob" (accepted: new, edit, delete, print).`},
+		{name: "unknown op", line: "listenerconfig frob", err: `Unknown listenerconfig operation "frob" (accepted: new, edit, delete, print, setup).`},
+
+		// listenerconfig setup (global)
+		{name: "global setup print", line: "listenerconfig setup", out: "Global limit for concurrent connections (all listeners): no global limit (each listener's own)\n"},
+		{name: "global setup", line: "listenerconfig setup --max_concurrency 800",
+			check: func(t *testing.T, c *store.Config) {
+				if c.ListenerSetup.MaxConcurrency != 800 {
+					t.Errorf("global limit = %d", c.ListenerSetup.MaxConcurrency)
+				}
+			}},
+		{name: "global setup none", setup: []string{"listenerconfig setup --max_concurrency 800"}, line: "listenerconfig setup --max_concurrency=none",
+			check: func(t *testing.T, c *store.Config) {
+				if c.ListenerSetup.MaxConcurrency != 0 {
+					t.Errorf("global limit = %d", c.ListenerSetup.MaxConcurrency)
+				}
+			}},
+		{name: "global setup bad", line: "listenerconfig setup --max_concurrency 50001", err: `Invalid global connection limit "50001": enter a number from 1 to 50000, or 0 (none) for no global limit.`},
+		{name: "global setup unknown option", line: "listenerconfig setup --max_tls 5", err: "Unknown option --max_tls"},
 
 		// hostaccess sendergroup
 		{name: "new sendergroup", line: L + "hostaccess new sendergroup PARTNERS 10.2.0.0/16,.partner.example,10.1.1. TRUSTED --comment 'Partner networks'",
@@ -527,10 +600,14 @@ func TestReadOnlyUser(t *testing.T) {
 	if err := h.S.Execute("listenerconfig print IncomingMail"); err != nil {
 		t.Errorf("print: %v", err)
 	}
-	if err := h.S.Execute("listenerconfig edit IncomingMail hostaccess print"); err != nil {
-		t.Errorf("hostaccess print: %v", err)
+	for _, l := range []string{"listenerconfig edit IncomingMail hostaccess print", "listenerconfig setup", "listenerconfig edit IncomingMail smtpauth"} {
+		if err := h.S.Execute(l); err != nil {
+			t.Errorf("%s: %v", l, err)
+		}
 	}
-	for _, l := range []string{"listenerconfig delete IncomingMail", "listenerconfig edit IncomingMail hostaccess default --max_concurrency=5", "listenerconfig"} {
+	for _, l := range []string{"listenerconfig delete IncomingMail", "listenerconfig edit IncomingMail hostaccess default --max_concurrency=5", "listenerconfig",
+		"listenerconfig setup --max_concurrency 5", "listenerconfig edit IncomingMail smtpauth --smtpauth_allow=on", "listenerconfig edit IncomingMail certificate Mx",
+		"listenerconfig new Hole --type blackhole --address 127.0.0.2 --port 25"} {
 		if err := h.S.Execute(l); err == nil || !strings.Contains(err.Error(), "access group") {
 			t.Errorf("%s: error = %v", l, err)
 		}
@@ -555,8 +632,10 @@ func TestCompletion(t *testing.T) {
 	}{
 		{[]string{"edit", ""}, "IncomingMail Relay"},
 		{[]string{"delete", "In"}, "IncomingMail Relay"},
-		{[]string{"edit", "IncomingMail", ""}, "hostaccess rcptaccess setup"},
-		{[]string{"edit", "Relay", ""}, "hostaccess setup"},
+		{[]string{"edit", "IncomingMail", ""}, "certificate hostaccess rcptaccess setup smtpauth"},
+		{[]string{"edit", "Relay", ""}, "certificate hostaccess setup smtpauth"},
+		{[]string{"edit", "Relay", "certificate", ""}, "Default Mx"},
+		{[]string{"edit", "Relay", "smtpauth", "--smtp"}, "--smtpauth_allow= --smtpauth_relay= --smtpauth_requiretls="},
 		{[]string{"edit", "IncomingMail", "hostaccess", ""}, "clear default delete edit export import move new print"},
 		{[]string{"edit", "IncomingMail", "hostaccess", "edit", ""}, "policy sendergroup"},
 		{[]string{"edit", "IncomingMail", "hostaccess", "edit", "sendergroup", ""}, "ALL ALLOWED_LIST BLOCKED_LIST RELAYLIST SUSPECTLIST UNKNOWNLIST"},
@@ -567,6 +646,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"edit", "IncomingMail", "rcptaccess", "edit", ""}, "ALL"},
 		{[]string{"edit", "IncomingMail", "hostaccess", "edit", "policy", "$TRUSTED", "ACCEPT", "--tls="}, "--name= --tls=off --tls=preferred --tls=required"},
 		{[]string{"edit", "IncomingMail", "setup", "--idle"}, strings.Join(setupOptions, " ")},
+		{[]string{"new", "Hole", "--type="}, "--accept= --address= --hostname= --port= --relay= --type="},
 	}
 	for _, tt := range tests {
 		got := cmd.Complete(ctx, tt.args)

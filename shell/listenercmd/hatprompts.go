@@ -304,17 +304,7 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 			_, err = e.askYN("Would you like to verify client certificates?", "tls_verify_client")
 			return err
 		},
-		func() error {
-			v, err := e.askChoice("Do you want to allow SMTP authentication?", "smtpauth_allow", []string{"No", "Preferred", "Required"}, []string{"off", "on", "required"})
-			if err != nil || v == "off" {
-				return err
-			}
-			if _, err = e.askYN("Require TLS to offer SMTP authentication?", "smtpauth_requiretls"); err != nil {
-				return err
-			}
-			_, err = e.askYN("Allow authenticated clients to relay?", "smtpauth_relay")
-			return err
-		},
+		e.askSMTPAuth,
 		func() error {
 			_, err := e.askYN("Would you like to enable DKIM signing?", "dkim_signing")
 			return err
@@ -389,4 +379,18 @@ func editParams(c *shell.Ctx, h *store.HAT, pol *store.FlowPolicy) error {
 		}
 	}
 	return nil
+}
+
+// askSMTPAuth asks the SMTP AUTH questions: allow, then, unless off,
+// TLS first and relaying (the listener's SMTPAUTH menu asks them too).
+func (e *paramEditor) askSMTPAuth() error {
+	v, err := e.askChoice("Do you want to allow SMTP authentication?", "smtpauth_allow", []string{"No", "Preferred", "Required"}, []string{"off", "on", "required"})
+	if err != nil || v == "off" {
+		return err
+	}
+	if _, err = e.askYN("Require TLS to offer SMTP authentication?", "smtpauth_requiretls"); err != nil {
+		return err
+	}
+	_, err = e.askYN("Allow authenticated clients to relay?", "smtpauth_relay")
+	return err
 }

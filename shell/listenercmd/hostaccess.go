@@ -45,7 +45,15 @@ var hatOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit NAME hos
 		Batch:    hatEditBatch,
 		Menu:     func(c *shell.Ctx, l *store.Listener) error { return hatEntry(c, &l.HAT, "EDIT") },
 		Complete: hatComplete("edit"),
-		Sub:      groupOps},
+		Sub:      groupOps,
+		// "hostaccess edit sendergroup GROUP" on a terminal: the group's
+		// menu.
+		Open: func(c *shell.Ctx, l *store.Listener, args []string) (bool, error) {
+			if len(args) != 2 || !strings.EqualFold(args[0], "sendergroup") {
+				return false, nil
+			}
+			return true, editGroupMenu(c, &l.HAT, args[1])
+		}},
 	{Name: "delete", Desc: "Remove an entry.", Access: shell.AccessOperator,
 		Usage:    []string{"sendergroup GROUP", "policy POLICY"},
 		Batch:    hatDeleteBatch,

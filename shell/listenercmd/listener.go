@@ -17,11 +17,18 @@ import (
 // listenerLine is the AsyncOS one-line summary:
 // "IncomingMail (on 127.0.0.1) SMTP TCP Port 2525 Public".
 func listenerLine(l *store.Listener) string {
-	typ := "Public"
-	if l.Type == store.ListenerPrivate {
-		typ = "Private"
+	return fmt.Sprintf("%s (on %s) SMTP TCP Port %d %s", l.Name, l.Address, l.Port, typeLabel(l))
+}
+
+// typeLabel is the type as AsyncOS shows it.
+func typeLabel(l *store.Listener) string {
+	switch l.Type {
+	case store.ListenerPrivate:
+		return "Private"
+	case store.ListenerBlackhole:
+		return "Blackhole"
 	}
-	return fmt.Sprintf("%s (on %s) SMTP TCP Port %d %s", l.Name, l.Address, l.Port, typ)
+	return "Public"
 }
 
 func showListeners(c *shell.Ctx) {
@@ -180,14 +187,11 @@ func checker(f func(string) (string, error)) func(string) (string, error) {
 
 func newListenerInteractive(c *shell.Ctx) error {
 	cfg := c.Config()
-	ti, err := shell.Choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private"}, 1)
+	ti, err := shell.Choose(c, "Please select the type of listener you want to create.", []string{"Public", "Private", "Blackhole (accepts mail and discards it, for testing)"}, 1)
 	if err != nil {
 		return err
 	}
-	typ := store.ListenerPublic
-	if ti == 1 {
-		typ = store.ListenerPrivate
-	}
+	typ := []string{store.ListenerPublic, store.ListenerPrivate, store.ListenerBlackhole}[ti]
 	name, err := shell.AskRequired(c, `Please create a name for this listener (Ex: "IncomingMail"):`, "", checker(func(s string) (string, error) {
 		return s, checkListenerName(cfg, s, nil)
 	}))
@@ -221,7 +225,13 @@ func newListenerInteractive(c *shell.Ctx) error {
 	if host != cfg.System.Hostname {
 		l.Hostname = host
 	}
-	if typ == store.ListenerPublic {
+	switch typ {
+	case store.ListenerBlackhole:
+		// AsyncOS also offers a Blackhole that writes each message to
+		// disk first, to measure the disk: seg has only the one that
+		// logs and discards.
+		c.Printf("\nA Blackhole listener accepts every recipient (RAT: ALL ACCEPT) and discards each message after the 250 reply.\nNothing it accepts is queued or delivered.\n")
+	case store.ListenerPublic:
 		list, err := shell.Ask(c, "Enter the domains or addresses this listener accepts mail for, separated by commas\n(for example: example.com, .example.com). Until you add some, it rejects every recipient.", "", checker(func(s string) (string, error) {
 			_, err := ratEntries(s)
 			return s, err
@@ -231,7 +241,7 @@ func newListenerInteractive(c *shell.Ctx) error {
 		}
 		es, _ := ratEntries(list)
 		l.RAT = acceptRAT(es)
-	} else {
+	default:
 		list, err := shell.Ask(c, "Enter the hosts allowed to relay mail through this listener, separated by commas\n(for example: 10.1.1.0/24, mail.example.com).", "", checker(func(s string) (string, error) {
 			if strings.TrimSpace(s) == "" {
 				return s, nil
@@ -313,9 +323,9 @@ func membersOf(s string) ([]string, error) {
 
 func showListener(c *shell.Ctx, l *store.Listener) {
 	cfg := c.Config()
-	typ := "Public"
-	if l.Type == store.ListenerPrivate {
-		typ = "Private"
+	typ := typeLabel(l)
+	if l.Type == store.ListenerBlackhole {
+		typ += " (accepts mail and discards it: nothing is queued or delivered)"
 	}
 	host := l.Hostname
 	if host == "" {
@@ -325,8 +335,8 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 	if dd == "" {
 		dd = "None"
 	}
-	c.Printf("\nName: %s\nType: %s\nInterface: %s TCP Port %d\nProtocol: SMTP\nHostname: %s\nDefault Domain: %s\nMax Concurrent Connections: %d\n",
-		l.Name, typ, l.Address, l.Port, host, dd, l.MaxConcurrency)
+	c.Printf("\nName: %s\nType: %s\nInterface: %s TCP Port %d\nProtocol: SMTP\nHostname: %s\nDefault Domain: %s\nMax Concurrent Connections: %d\nCertificate (STARTTLS): %s\n",
+		l.Name, typ, l.Address, l.Port, host, dd, l.MaxConcurrency, l.CertificateName())
 	if p := c.S.EndpointProblem("listener " + l.Name); p != "" {
 		c.Printf("WARNING: %s\n", p)
 	}
@@ -336,11 +346,10 @@ func showListener(c *shell.Ctx, l *store.Listener) {
 // policy parameters, and its RAT.
 func printListener(c *shell.Ctx, l *store.Listener) {
 	showListener(c, l)
-	c.Printf("Certificate (STARTTLS): %s\n", l.CertificateName())
 	printConnLimits(c, l)
 	c.Printf("\nHost Access Table:\n")
 	printHAT(c, &l.HAT)
-	if l.Type == store.ListenerPublic {
+	if l.HasRAT() {
 		c.Printf("\nRecipient Access Table:\n%s", store.FormatRAT(l.RAT))
 	}
 }
@@ -393,9 +402,19 @@ var listenerEditOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edit
 			return ratOps.Batch(c, l, args)
 		},
 		Menu:     func(c *shell.Ctx, l *store.Listener) error { return ratOps.Menu(c, l, func() { showRAT(c, l) }) },
-		Shown:    func(c *shell.Ctx, l *store.Listener) bool { return l.Type == store.ListenerPublic },
+		Shown:    func(c *shell.Ctx, l *store.Listener) bool { return l.HasRAT() },
 		Complete: ratOps.Complete,
 		Sub:      ratOps},
+	{Name: "smtpauth", Desc: "Configure SMTP authentication.",
+		Usage:    []string{"[--smtpauth_allow=off|on|required] [--smtpauth_requiretls=on|off] [--smtpauth_relay=on|off]   (no option: print)"},
+		Batch:    batchSMTPAuth,
+		Menu:     askSMTPAuthSettings,
+		Complete: completeSMTPAuth},
+	{Name: "certificate", Desc: "Choose the certificate.", Access: shell.AccessOperator,
+		Usage:    []string{"CERT   (a certconfig name)"},
+		Batch:    batchCertificate,
+		Menu:     askCertificate,
+		Complete: completeCertificate},
 }}
 
 // askInterface is INTERFACE: the address and port.
@@ -446,7 +465,7 @@ func showSetup(c *shell.Ctx, l *store.Listener) {
 	if host == "" {
 		host = c.Config().System.Hostname + " (the system hostname)"
 	}
-	c.Printf("\nDefault Domain: %s\nHostname: %s\nCertificate: %s\n", dd, host, l.CertificateName())
+	c.Printf("\nDefault Domain: %s\nHostname: %s\n", dd, host)
 }
 
 // listenerSetupOps is the SETUP menu of a listener (batch: edit NAME
@@ -469,18 +488,6 @@ var listenerSetupOps = &shell.Table[*store.Listener]{Prefix: "listenerconfig edi
 				return err
 			}
 			setHostname(cfg, l, h)
-			return nil
-		}},
-	{Name: "certificate", Desc: "Choose the certificate presented for STARTTLS.",
-		Menu: func(c *shell.Ctx, l *store.Listener) error {
-			cfg := c.Config()
-			name, err := shell.Ask(c, "Enter the name of the certificate (certconfig) this listener presents for STARTTLS.", l.CertificateName(), checker(func(s string) (string, error) {
-				return canonCertificate(cfg, s)
-			}))
-			if err != nil {
-				return err
-			}
-			l.Certificate = name
 			return nil
 		}},
 }}

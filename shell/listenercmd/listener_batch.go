@@ -27,11 +27,11 @@ func batchNew(c *shell.Ctx, cfg *store.Config, args []string) error {
 	}
 	typ := strings.ToLower(o.Named["type"])
 	switch typ {
-	case store.ListenerPublic, store.ListenerPrivate:
+	case store.ListenerPublic, store.ListenerPrivate, store.ListenerBlackhole:
 	case "":
-		return shell.Errorf("Give the listener type: --type public or --type private.")
+		return shell.Errorf("Give the listener type: --type public, --type private or --type blackhole.")
 	default:
-		return shell.Errorf("Invalid listener type %q: use public or private.", o.Named["type"])
+		return shell.Errorf("Invalid listener type %q: use public, private or blackhole.", o.Named["type"])
 	}
 	if o.Named["address"] == "" || o.Named["port"] == "" {
 		return shell.Errorf("Give the address and port: --address IP --port N.")
@@ -56,8 +56,8 @@ func batchNew(c *shell.Ctx, cfg *store.Config, args []string) error {
 		setHostname(cfg, &l, h)
 	}
 	if v, ok := o.Named["accept"]; ok {
-		if typ != store.ListenerPublic {
-			return shell.Errorf("--accept is for public listeners (a private listener relays for the hosts of --relay).")
+		if typ != store.ListenerPublic && typ != store.ListenerBlackhole {
+			return shell.Errorf("--accept is for public and blackhole listeners (a private listener relays for the hosts of --relay).")
 		}
 		es, err := ratEntries(v)
 		if err != nil {

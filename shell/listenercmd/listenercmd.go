@@ -36,6 +36,9 @@ func usageNotes() []string {
 		"  dnslist[bl.example.org], sbrs[-10.0:-3.0], sbrs[none].",
 		"FILE is a file name in the configuration directory (DATA/configuration), not a path; the HAT file",
 		"  format is that of 'hostaccess print' without the default policy parameters.",
+		"A blackhole listener accepts mail as a public one does (its RAT starts as ALL ACCEPT), answers 250 and discards the message:",
+		"  nothing is queued or delivered; mail_logs say \"Message aborted MID n Blackhole Listener\".",
+		"There is no per-listener BOUNCECONFIG: bounce profiles apply per destination (destconfig --bounce_profile).",
 		"--PARAM=VALUE may also be written PARAM=VALUE; sizes take k, M, G. Mail flow policy parameters:",
 	}
 	u = append(u, shell.ParamUsage(store.HATParams)...)
@@ -63,7 +66,7 @@ func listenerArg(c *shell.Ctx, cfg *store.Config, args []string) []string {
 // takes an operator; reading takes what the command takes.
 var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: "change listeners", Ops: []shell.Operation[*store.Config]{
 	{Name: "new", Desc: "Create a new listener.", Access: shell.AccessOperator,
-		Usage: []string{"NAME --type public|private --address IP --port N [--hostname H] [--accept DOMAINS] [--relay HOSTS]"},
+		Usage: []string{"NAME --type public|private|blackhole --address IP --port N [--hostname H] [--accept DOMAINS] [--relay HOSTS]"},
 		Batch: batchNew,
 		Menu:  func(c *shell.Ctx, cfg *store.Config) error { return newListenerInteractive(c) },
 		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
@@ -89,7 +92,17 @@ var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: 
 			if err != nil || l == nil {
 				return err
 			}
-			return listenerEditOps.Menu(c, l, func() { showListener(c, l) })
+			return editListenerMenu(c, l)
+		},
+		Open: func(c *shell.Ctx, cfg *store.Config, args []string) (bool, error) {
+			if len(args) != 1 {
+				return false, nil
+			}
+			l, err := lookupListener(cfg, args[0])
+			if err != nil {
+				return true, err
+			}
+			return true, editListenerMenu(c, l)
 		},
 		Shown: listenersShown,
 		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
@@ -125,7 +138,19 @@ var listenerOps = &shell.Table[*store.Config]{Prefix: "listenerconfig", Denied: 
 		Menu:     printListenerInteractive,
 		Shown:    listenersShown,
 		Complete: listenerArg},
+	{Name: "setup", Desc: "Change global settings.",
+		Usage: []string{"[--max_concurrency N|none]   (the global connection limit; no option: print the global settings)"},
+		Batch: batchGlobalSetup,
+		Menu:  globalSetupInteractive,
+		Complete: func(c *shell.Ctx, cfg *store.Config, args []string) []string {
+			return []string{"--max_concurrency="}
+		}},
 }}
+
+// editListenerMenu is the EDIT menu of listener l.
+func editListenerMenu(c *shell.Ctx, l *store.Listener) error {
+	return listenerEditOps.Menu(c, l, func() { showListener(c, l) })
+}
 
 // prefixed puts p before each of forms.
 func prefixed(p string, forms []string) []string {

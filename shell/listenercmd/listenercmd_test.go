@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"seg/shell"
 	"seg/shell/shelltest"
@@ -15,7 +16,20 @@ func registry() *shell.Registry {
 	return shell.NewRegistry(append(shell.SessionCommands(), Commands()...)...)
 }
 
-func newStore() store.Store { return store.NewMemory(store.Default("", "")) }
+// newStore is the default configuration with the certificates of a
+// started appliance: Default, which seg generates on first start, and
+// one more, Mx, for CERTIFICATE to choose.
+func newStore() store.Store {
+	cfg := store.Default("", "")
+	for _, n := range []string{store.DefaultCertificate, "Mx"} {
+		ct, err := store.GenerateCertificate(n, "mx.example.com", store.KeyECDSA, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			panic(err)
+		}
+		cfg.Certificates = append(cfg.Certificates, ct)
+	}
+	return store.NewMemory(cfg)
+}
 
 // TestTranscripts plays every testdata/*.txt transcript (-update rewrites
 // their screens).

@@ -73,7 +73,7 @@ func addRAT(l *store.Listener, list string, tmpl store.RATEntry) error {
 const openRelayWarning = "Warning: ALL ACCEPT accepts mail for any recipient from the hosts whose policy is ACCEPT."
 
 func checkPublic(l *store.Listener) error {
-	if l.Type != store.ListenerPublic {
+	if !l.HasRAT() {
 		return shell.Errorf("Listener %s is private: private listeners have no recipient access table (their HAT decides who may relay).", l.Name)
 	}
 	return nil

@@ -1,0 +1,113 @@
+package mailtest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"seg/internal/segtest"
+)
+
+// TestKill9Rounds kills seg with SIGKILL 20 times, each at a random
+// moment, while 8 clients inject 1,600 messages and an administrator
+// commits a change (racing each kill), restarting it each time. At the
+// end every message that got a 250 has reached the sink (duplicates are
+// counted and reported: deliveries the receiver took just before a kill,
+// and messages whose 250 a kill swallowed), MIDs only grew across the
+// crashes, and every commit that said "committed" is in the
+// configuration the appliance runs.
+func TestKill9Rounds(t *testing.T) {
+	const rounds, total, clients = 20, 1600, 8
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	sink := segtest.NewSink(t, segtest.SinkOptions{})
+	// Deliveries a kill cut short are retried initial_retry after they
+	// began (TestKill9 checks that timing); keep the wait short.
+	a := segtest.New(t, "smtproutes new example.test "+sink.Addr(), "bounceconfig edit Default --initial_retry=1")
+	a.Start()
+
+	up := make(chan struct{})
+	close(up) // clients retry at once, after their pause
+	in := &injector{addr: a.SMTPAddr(), restarted: up, pause: 50 * time.Millisecond, accepted: map[int]int64{}}
+	wg := in.start(t, total, clients)
+
+	var committed []string
+	var maxMID int64
+	for round := range rounds {
+		prev := in.snapshot()
+		for _, mid := range prev {
+			maxMID = max(maxMID, mid)
+		}
+		// The moment: after 10 to 100 more messages were accepted.
+		target := min(len(prev)+10+rng.IntN(90), total)
+		name := fmt.Sprintf("kill%02d", round)
+		res := make(chan segtest.Result, 1)
+		go func() {
+			res <- a.CliInput("", "addresslistconfig new "+name+" --addresses round"+strconv.Itoa(round)+"@client.test ; commit "+name)
+		}()
+		if !segtest.Poll(60*time.Second, func() bool { return in.count() >= target }) {
+			t.Fatalf("round %d: %d accepted, waiting for %d", round, in.count(), target)
+		}
+		a.Kill()
+		// The commit ran over the socket before the kill, or was cut by
+		// it, or ran offline after it: whichever said "committed" must
+		// hold.
+		r := <-res
+		if r.Code == 0 && strings.Contains(r.Stdout, "ommitted") {
+			committed = append(committed, name)
+		}
+		a.Start()
+		now := in.snapshot()
+		for seq, mid := range now {
+			if _, old := prev[seq]; !old && mid <= maxMID {
+				t.Errorf("round %d: message %d got MID %d, not above %d of the rounds before: MIDs must grow across crashes", round, seq, mid, maxMID)
+			}
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	after := in.snapshot()
+	if len(after) != total {
+		t.Fatalf("%d of %d messages accepted", len(after), total)
+	}
+	var lost []int
+	var seen map[int]int
+	ok := segtest.Poll(90*time.Second, func() bool {
+		seen = map[int]int{}
+		for _, m := range sink.Messages() {
+			if s := xSeq.FindSubmatch(m.Data); s != nil {
+				n, _ := strconv.Atoi(string(s[1]))
+				seen[n]++
+			}
+		}
+		lost = lost[:0]
+		for seq := range after {
+			if seen[seq] == 0 {
+				lost = append(lost, seq)
+			}
+		}
+		return len(lost) == 0
+	})
+	if !ok {
+		t.Fatalf("lost %d accepted messages after %d kills, e.g. seq %v", len(lost), rounds, lost[:min(len(lost), 10)])
+	}
+	dups := 0
+	for _, n := range seen {
+		dups += n - 1
+	}
+	t.Logf("%d kills: %d messages accepted, all delivered; %d duplicate deliveries; %d sessions lost to the kills; %d of %d commits said committed",
+		rounds, len(after), dups, in.failures, len(committed), rounds)
+
+	lists := a.MustCli("addresslistconfig print")
+	for _, name := range committed {
+		if !strings.Contains(lists, name) {
+			t.Errorf("commit %s said committed, but the address list is gone after the kills:\n%s", name, lists)
+		}
+	}
+}

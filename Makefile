@@ -5,6 +5,10 @@ GO        ?= go
 DATA      ?= ./data
 BIN       := bin/seg
 FUZZTIME  ?= 10s
+# go test also minimizes every new interesting input, for up to 60 s
+# each by default; on a target with kilobyte inputs (a stored
+# configuration) that left a 60 s run minimizing, not fuzzing.
+FUZZMINIMIZE ?= 5s
 # -race needs cgo; it is on unless RACE= is given.
 RACE      ?= -race
 
@@ -42,15 +46,20 @@ bench:
 	bash bench/relay.sh
 
 # Runs every fuzz target for $(FUZZTIME) (go test fuzzes one target per
-# run).
+# run), and stops at the first failure, naming the target and where go
+# test left the input that failed. FUZZFLAGS passes through (for example
+# FUZZFLAGS=-parallel=1 on a shared machine).
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	@n=0; for line in $$($(GO) list -f '{{.ImportPath}}:{{.Dir}}' ./...); do \
+		pkg=$${line%%:*}; dir=$${line#*:}; \
 		for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
-			echo "== $$pkg $$t"; \
-			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+			echo "== $$pkg $$t"; n=$$((n+1)); \
+			if ! $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $(FUZZFLAGS) $$pkg; then \
+				echo "make fuzz: FAILED: $$t in $$pkg; the failing input is in $$dir/testdata/fuzz/$$t/ (go test -run '^$$t$$' $$pkg replays it)"; \
+				exit 1; \
+			fi; \
 		done; \
-	done
+	done; echo "make fuzz: $$n targets ran clean for $(FUZZTIME) each"
 
 # gofmt, go vet, and staticcheck when it can be fetched.
 check:

@@ -79,7 +79,10 @@ func Start(o Options) (*MTA, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := queue.Open(filepath.Join(o.DataDir, "queue"), queue.Options{Now: o.Now, Logf: func(f string, a ...any) { o.Log.Warning(f, a...) }})
+	// The lifetime counters ride on the queue's commits (lifetime.go).
+	ctrs := counters.New(o.Now, loadLifetime(o.DataDir))
+	q, err := queue.Open(filepath.Join(o.DataDir, "queue"), queue.Options{Now: o.Now, Logf: func(f string, a ...any) { o.Log.Warning(f, a...) },
+		Stamper: lifetimeStamper{ctrs}})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +90,7 @@ func Start(o Options) (*MTA, error) {
 		bindStop: make(chan struct{}), bindDone: make(chan struct{}), watchDone: make(chan struct{})}
 	m.cfg.Store(snap.Config)
 	m.applied.set(snap.Revision.Number)
-	m.counters = counters.New(o.Now, loadLifetime(o.DataDir))
+	m.counters = ctrs
 	resolvers := o.Resolvers
 	if resolvers == nil {
 		r := &dns.Resolvers{}

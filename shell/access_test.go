@@ -37,7 +37,7 @@ func TestInteractiveRollbackCommitChecksRole(t *testing.T) {
 	withOperator(t, st)
 	h := shelltest.NewSession(t, testRegistry(), st)
 	h.S.User, h.S.Role = "op", store.RoleOperator
-	h.Run("rollbackconfig", "2", "Y")
+	h.Run("rollbackconfig", "2", "Y", "Y")
 	out := h.Output()
 	if !strings.Contains(out, "The changes were not committed: user op (role operator) may not change user gone: only the admin role may change users") {
 		t.Fatalf("interactive rollback by an operator:\n%s", out)

@@ -25,6 +25,10 @@ func (s *Session) Interact() error {
 		done := s.offering(offer{commands: true})
 		line, err := s.In.ReadLine(s.Prompt())
 		done()
+		if s.timedOut() {
+			s.closeIdle()
+			return nil
+		}
 		switch {
 		case errors.Is(err, ErrInterrupt):
 			continue
@@ -38,6 +42,11 @@ func (s *Session) Interact() error {
 		}
 		err = s.Execute(line)
 		if errors.Is(err, ErrQuit) {
+			return nil
+		}
+		if s.timedOut() {
+			// The timeout fired while a command waited for an answer.
+			s.closeIdle()
 			return nil
 		}
 		if err != nil {

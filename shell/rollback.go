@@ -98,6 +98,15 @@ func rollbackInteractive(c *Ctx) error {
 		return err
 	}
 	n, _ := strconv.Atoi(ans)
+	// AsyncOS confirms the rollback, then offers to commit it.
+	yes, err := c.AskYN(fmt.Sprintf("Do you want to roll back the configuration to revision %d?", n), false)
+	if err != nil {
+		return err
+	}
+	if !yes {
+		c.Println("The configuration was not rolled back.")
+		return nil
+	}
 	now, err := c.AskYN("Do you want to commit this configuration now?", false)
 	if err != nil {
 		return err

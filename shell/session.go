@@ -47,6 +47,19 @@ type Session struct {
 	// (nil: time.Local). Tests set both for stable transcripts.
 	Now func() time.Time
 	Loc *time.Location
+	// Sessions is the appliance's table of open admin sessions (who,
+	// last); nil offline.
+	Sessions SessionTable
+	// CheckPassword checks a password of an account as a login does,
+	// so that failures count toward the login lockout (passwd); nil:
+	// checked against the running configuration alone.
+	CheckPassword func(user, password string) error
+	// TimeoutMinute is how long one minute of the CLI inactivity
+	// timeout (adminaccessconfig) lasts: 0 is a minute. Only the
+	// end-to-end tests shorten it.
+	TimeoutMinute time.Duration
+
+	idle idleState // last input, and whether the inactivity timeout fired
 
 	term  terminalState // RunTerminal's width, settable from another goroutine
 	pager *pager        // RunTerminal's output pager; nil elsewhere

@@ -2,6 +2,7 @@ package shell_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,10 +75,12 @@ func TestTwoSessions(t *testing.T) {
 	// Same object: the later commit fails, and keeps its candidate.
 	mustExec(t, a, "sethostname x.example.com")
 	mustExec(t, b, "sethostname y.example.com")
+	base := running(t, st).Revision.Number
 	mustExec(t, a, "commit x")
 	err := b.Execute("commit y")
+	revs := fmt.Sprintf("your changes were made on revision %d, the running configuration is revision %d", base, base+1)
 	if err == nil || !strings.Contains(err.Error(), "the running configuration changed since your changes began") ||
-		!strings.Contains(err.Error(), "hostname") {
+		!strings.Contains(err.Error(), "both changed: hostname") || !strings.Contains(err.Error(), revs) {
 		t.Fatalf("second commit = %v, want the conflict message naming hostname", err)
 	}
 	if !b.Dirty() {

@@ -27,7 +27,9 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	// readline's reader goroutine may sit in a Read when the session
 	// ends (after Ctrl-D it reads ahead); a cancelable stdin lets Close
 	// return without waiting for the peer to type or hang up.
-	cin := newTermInput(readline.NewCancelableStdin(in))
+	// Every byte read is input for the inactivity timeout (idle.go).
+	// termInput hands the paging prompt its key (terminput.go).
+	cin := newTermInput(readline.NewCancelableStdin(&activityReader{r: in, s: s}))
 	mask := &maskPainter{}
 	cp := &completer{s: s, mask: mask}
 	rl, err := readline.NewEx(&readline.Config{
@@ -57,13 +59,16 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 		cin.Close()
 		return err
 	}
+	s.Touch()
+	stopIdle := s.watchIdle(func() { cin.Close() })
 	defer func() {
+		stopIdle()
 		cin.Close()
 		rl.Close()
 	}()
 	prevIn, prevOut, prevErr, prevI := s.In, s.Out, s.Err, s.Interactive
 	defer func() { s.In, s.Out, s.Err, s.Interactive, s.pager = prevIn, prevOut, prevErr, prevI, nil }()
-	r := &readlineReader{rl: rl, mask: mask}
+	r := &readlineReader{rl: rl, mask: mask, s: s}
 	r.pager = &pager{w: out, height: s.height, width: s.width, key: cin.ReadKey}
 	s.In, s.pager = r, r.pager
 	s.Out, s.Err = r.pager, r.pager
@@ -111,6 +116,7 @@ func (s *Session) width() int {
 type readlineReader struct {
 	rl    *readline.Instance
 	mask  *maskPainter
+	s     *Session
 	pager *pager // the session's output: a new screenful at each read
 }
 
@@ -120,6 +126,9 @@ func (r *readlineReader) ReadLine(prompt string) (string, error) {
 	line, err := r.rl.Readline()
 	if err == nil {
 		r.rl.SaveHistory(line) // readline's own rules: blank and repeated lines are not added
+	}
+	if err != nil && r.s.timedOut() {
+		return "", ErrIdleTimeout
 	}
 	if errors.Is(err, readline.ErrInterrupt) {
 		return "", ErrInterrupt
@@ -141,6 +150,9 @@ func (r *readlineReader) ReadPassword(prompt string) (string, error) {
 	// The line being edited is kept in history's last entry; empty it so
 	// that Up then Down cannot bring the password back on screen.
 	r.rl.SaveHistory("")
+	if err != nil && r.s.timedOut() {
+		return "", ErrIdleTimeout
+	}
 	if errors.Is(err, readline.ErrInterrupt) {
 		return "", ErrInterrupt
 	}
@@ -155,8 +167,14 @@ func (m *maskPainter) Paint(line []rune, _ int) []rune {
 		return line
 	}
 	out := make([]rune, len(line))
-	for i := range out {
+	for i, r := range line {
 		out[i] = '*'
+		if r == '\n' {
+			// readline paints the line with the Enter that ends it:
+			// that newline must stay one, or what follows the
+			// password continues on its line.
+			out[i] = r
+		}
 	}
 	return out
 }

@@ -26,6 +26,7 @@ var transcripts = map[string]func(*shelltest.Harness){
 	"confirm.txt":        func(h *shelltest.Harness) { h.S.Mail = &fakeMail{} },
 	"operator.txt":       func(h *shelltest.Harness) { h.S.Role = store.RoleOperator },
 	"saveconfig.txt":     func(h *shelltest.Harness) { h.S.Now = tickingClock() },
+	"passwd.txt":         passwdSetup,
 	"trace.txt": func(h *shelltest.Harness) {
 		h.S.Mail = &fakeMail{}
 		writeConfigFile(h, "msg.eml", "Subject: hi\r\n\r\nbody\r\n")

@@ -29,7 +29,7 @@ func (e *AccessError) Error() string {
 	case len(e.Objects) == 0:
 		return fmt.Sprintf("user %s (role %s) may not commit configuration changes", e.User, roleName(e.Role))
 	}
-	return fmt.Sprintf("user %s (role %s) may not change %s: only the admin role may change users, roles, passwords, SSH keys and sshconfig",
+	return fmt.Sprintf("user %s (role %s) may not change %s: only the admin role may change users, roles, passwords, SSH keys, sshconfig and adminaccessconfig",
 		e.User, roleName(e.Role), ObjectList(e.Objects))
 }
 
@@ -45,8 +45,11 @@ func roleName(r string) string {
 func ObjectList(objects []string) string {
 	out := make([]string, len(objects))
 	for i, o := range objects {
-		if o == "ssh" {
+		switch o {
+		case "ssh":
 			o = "sshconfig"
+		case "adminaccess":
+			o = "adminaccessconfig"
 		}
 		out[i] = o
 	}
@@ -55,9 +58,10 @@ func ObjectList(objects []string) string {
 
 // AdminOnly reports whether a change to the named object (as Changes
 // names it) needs the admin role: accounts (and so roles, passwords and
-// SSH keys) and the SSH server through which accounts log in.
+// SSH keys), the SSH server through which accounts log in, and how
+// long their sessions may stay idle.
 func AdminOnly(object string) bool {
-	return object == "ssh" || strings.HasPrefix(object, "user ")
+	return object == "ssh" || object == "adminaccess" || strings.HasPrefix(object, "user ")
 }
 
 // RoleSystem is the role of commits the appliance makes itself (a
@@ -112,6 +116,11 @@ func CheckAccess(user, role string, from, to *Config) error {
 		return nil
 	case RoleOperator:
 	default:
+		// passwd: every role may change its own password, and
+		// nothing else.
+		if role != "" && ownPasswordOnly(user, from, to) {
+			return nil
+		}
 		return &AccessError{User: user, Role: role}
 	}
 	if refused := RefusedChanges(user, role, from, to); len(refused) > 0 {
@@ -144,7 +153,15 @@ func RefusedChanges(user, role string, from, to *Config) []string {
 
 // adminObjects is the part of c that only an admin may change (AdminOnly).
 func adminObjects(c *Config) *Config {
-	return &Config{Users: c.Users, SSH: c.SSH}
+	return &Config{Users: c.Users, SSH: c.SSH, AdminAccess: c.AdminAccess}
+}
+
+// ownPasswordOnly reports whether the only change from from to to is
+// user's password.
+func ownPasswordOnly(user string, from, to *Config) bool {
+	ch := Changes(from, to)
+	return len(ch) == 1 && ch[0].Object == "user "+user && ch[0].Kind == ChangeModified &&
+		onlyPasswordChanged(from.User(user), to.User(user))
 }
 
 // onlyPasswordChanged reports whether a and b differ in the password

@@ -25,6 +25,14 @@ func TestCheckAccessTable(t *testing.T) {
 		"other's password": func(c *Config) { c.User("readonly1").PasswordHash = "$2a$10$new" },
 		"delete user":      func(c *Config) { c.Users = c.Users[:len(c.Users)-1] },
 		"own smtp auth":    func(c *Config) { c.User("operator1").SMTPAuth = true },
+		"adminaccess":      func(c *Config) { c.AdminAccess.CLITimeout = 10 },
+		// passwd as a read-only operator or a guest.
+		"readonly password": func(c *Config) { c.User("readonly1").PasswordHash = "$2a$10$new" },
+		"guest password":    func(c *Config) { c.User("guest1").PasswordHash = "$2a$10$new" },
+		"guest password and hostname": func(c *Config) {
+			c.User("guest1").PasswordHash = "$2a$10$new"
+			c.System.Hostname = "other.test"
+		},
 	}
 	// The committing account is "<role>1" (admin for admin); the cell
 	// lists what is refused ("-": everything, nil: nothing).
@@ -45,6 +53,12 @@ func TestCheckAccessTable(t *testing.T) {
 		{RoleOperator, "delete user", []string{"user guest1"}},
 		{RoleOperator, "own smtp auth", []string{"user operator1"}},
 		{RoleAdmin, "own smtp auth", nil},
+		{RoleAdmin, "adminaccess", nil},
+		{RoleOperator, "adminaccess", []string{"adminaccess"}},
+		{RoleReadOnly, "readonly password", nil},
+		{RoleGuest, "guest password", nil},
+		{RoleGuest, "guest password and hostname", []string{"-"}},
+		{RoleReadOnly, "guest password", []string{"-"}},
 		{RoleReadOnly, "hostname", []string{"-"}},
 		{RoleGuest, "hostname", []string{"-"}},
 	} {
@@ -126,5 +140,22 @@ func TestOperatorCannotRollBackUsers(t *testing.T) {
 	}
 	if _, err := Rollback(s, 1, "admin", RoleAdmin); err != nil {
 		t.Fatalf("rollback by admin: %v", err)
+	}
+}
+
+func TestAdminAccessValidation(t *testing.T) {
+	for _, tc := range []struct {
+		timeout int
+		ok      bool
+	}{{0, true}, {5, true}, {1440, true}, {4, false}, {1441, false}, {-1, false}} {
+		c := accessConfig()
+		c.AdminAccess.CLITimeout = tc.timeout
+		err := c.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("timeout %d: Validate = %v, want ok %v", tc.timeout, err, tc.ok)
+		}
+	}
+	if got := (AdminAccess{}).CLITimeoutMinutes(); got != DefaultCLITimeout {
+		t.Errorf("default timeout %d, want %d", got, DefaultCLITimeout)
 	}
 }

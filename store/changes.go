@@ -63,6 +63,7 @@ const (
 	rankDMARCSetup
 	rankLogSub
 	rankListenerSetup
+	rankAdminAccess
 )
 
 // objects lists c's objects in a stable order.
@@ -122,6 +123,7 @@ func objects(c *Config) []object {
 		named(rankLogSub, "log subscription", l.Name, true, l)
 	}
 	one(rankListenerSetup, "listener setup", c.ListenerSetup)
+	one(rankAdminAccess, "adminaccess", c.AdminAccess)
 	return o
 }
 

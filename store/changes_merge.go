@@ -128,6 +128,8 @@ func copySingleton(dst, src *Config, rank int) {
 		dst.SSH = src.SSH
 	case rankMetrics:
 		dst.Metrics = src.Metrics
+	case rankAdminAccess:
+		dst.AdminAccess = src.AdminAccess
 	case rankBounceVerification:
 		dst.BounceVerification = src.BounceVerification
 	case rankListenerSetup:

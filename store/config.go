@@ -46,6 +46,9 @@ type Config struct {
 	// Logs is logconfig (logsubs.go); nil in a tree written before it
 	// existed, which LogSubscriptions reads as the default ones.
 	Logs []LogSubscription `json:"log_subscriptions,omitempty"`
+	// AdminAccess is adminaccessconfig (adminaccess.go); absent while
+	// never set.
+	AdminAccess AdminAccess `json:"admin_access,omitzero"`
 
 	// decoded is a snapshot's typed parameters (settings.go), set by the
 	// store when it hands the snapshot out; never stored, and lost by

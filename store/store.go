@@ -68,7 +68,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("the running configuration changed since your changes began (revision %d, now %d); both changed: %s. Use 'clear' and make your changes again.",
+	return fmt.Sprintf("the running configuration changed since your changes began (your changes were made on revision %d, the running configuration is revision %d); both changed: %s. Use 'clear' and make your changes again.",
 		e.Base, e.Current, strings.Join(e.Objects, ", "))
 }
 

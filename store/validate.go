@@ -33,6 +33,7 @@ func (c *Config) Validate() error {
 	c.validateTDC(&p)
 	c.validateUsers(&p)
 	c.validateAccess(&p)
+	c.validateAdminAccess(&p)
 	c.validateAddressLists(&p)
 	c.validateBounceVerification(&p)
 	c.validateSenderExceptions(&p)

@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -346,13 +347,12 @@ func stall(args []string) error {
 	if err != nil {
 		return err
 	}
-	var held []net.Conn
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			return err
 		}
-		held = append(held, c) // never greeted, never closed
+		go io.Copy(io.Discard, c) // never greeted, never closed by us
 	}
 }
 

@@ -154,9 +154,9 @@ func tableCommands(tb *table) []roleCommand {
 				c.data["rev"] = fmt.Sprint(currentRevision(c.t, tb.a) - 1)
 			},
 			lines: func(c *cell) []string { return []string{"rollbackconfig " + c.data["rev"], "commit"} },
-			// Interactive: the menu, and its own "commit now" path.
+			// Interactive: the menu, the confirmation, and its own "commit now" path.
 			steps: func(c *cell) []step {
-				return []step{{line: "rollbackconfig"}, {line: c.data["rev"], answer: true}, {line: "Y", answer: true}}
+				return []step{{line: "rollbackconfig"}, {line: c.data["rev"], answer: true}, {line: "Y", answer: true}, {line: "Y", answer: true}}
 			},
 			check: func(c *cell, o outcome, v *view) {
 				if c.data["rev"] == "1" {

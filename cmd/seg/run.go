@@ -113,6 +113,10 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	cliMinute, err := testDuration("SEG_TEST_CLI_MINUTE")
+	if err != nil {
+		return fail(err)
+	}
 	// The SSH server exists before the mail system, which takes its
 	// password check for SMTP AUTH; it runs (and opens sessions on a)
 	// only once both are up.
@@ -147,7 +151,15 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer stopMTA()
 	go logs.status(ctx, mail.StatusLogLine)
 
-	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog, logs: logs.m}
+	a = &admin{dir: d, store: st, mail: mail, cmds: commands.Registry(), log: clog, logs: logs.m,
+		sessions: &sessionTable{}, timeoutMinute: cliMinute}
+	a.checkPassword = func(user, source, password string) error {
+		why, err := sshSrv.Authenticate(user, password)
+		if err != nil {
+			clog.authFailed(user, source, "passwd: "+why)
+		}
+		return err
+	}
 	go initialPW.watch(ctx, st)
 	// Before any session can start: sessions show where the services
 	// really listen, and commits that move them are tried first.
@@ -238,14 +250,20 @@ loop:
 // duration), 0 (the default, five minutes) when unset. Only the
 // end-to-end tests set it, to see a lock expire without waiting five
 // minutes; it is not part of the appliance's interface.
-func testLockTime() (time.Duration, error) {
-	v := os.Getenv("SEG_TEST_LOCK_TIME")
+func testLockTime() (time.Duration, error) { return testDuration("SEG_TEST_LOCK_TIME") }
+
+// testDuration reads a test-only duration from the environment variable
+// name, 0 when unset: SEG_TEST_LOCK_TIME above, and SEG_TEST_CLI_MINUTE,
+// how long one minute of the CLI inactivity timeout lasts, so that the
+// end-to-end tests see an idle session closed without waiting minutes.
+func testDuration(name string) (time.Duration, error) {
+	v := os.Getenv(name)
 	if v == "" {
 		return 0, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("SEG_TEST_LOCK_TIME=%q: not a positive duration", v)
+		return 0, fmt.Errorf("%s=%q: not a positive duration", name, v)
 	}
 	return d, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"seg/shell"
 	"seg/store"
@@ -18,14 +19,23 @@ type admin struct {
 	cmds  *shell.Registry
 	log   *cliLog
 	logs  shell.LogControl // the log subscriptions (rollovernow)
+	// sessions are the open sessions (who, last); nil offline.
+	sessions *sessionTable
+	// checkPassword checks a password as an SSH login does, counting
+	// failures toward the lockout (passwd); nil offline.
+	checkPassword func(user, source, password string) error
+	// timeoutMinute is a minute of the CLI inactivity timeout (0: a
+	// real one; $SEG_TEST_CLI_MINUTE in the end-to-end tests).
+	timeoutMinute time.Duration
 }
 
 // adminSession is a shell session that logs its login and logout, and
 // follows the terminal width.
 type adminSession struct {
-	s     *shell.Session
-	audit *sessionAudit
-	log   *cliLog
+	s      *shell.Session
+	audit  *sessionAudit
+	log    *cliLog
+	unlist func() // removes it from the session table
 }
 
 // newSession starts a session for user, who must exist in the running
@@ -53,12 +63,26 @@ func (a *admin) newSession(user, source string, stdout, stderr io.Writer) (*admi
 		Audit:     audit,
 		DataDir:   a.dir.path,
 		Logs:      a.logs,
+
+		TimeoutMinute: a.timeoutMinute,
+	}
+	s.Touch()
+	unlist := func() {}
+	if a.sessions != nil {
+		s.Sessions = a.sessions
+		unlist = a.sessions.add(s, time.Now())
+	}
+	if a.checkPassword != nil {
+		s.CheckPassword = func(user, password string) error { return a.checkPassword(user, source, password) }
 	}
 	a.log.login(u.Name, source)
-	return &adminSession{s: s, audit: audit, log: a.log}, nil
+	return &adminSession{s: s, audit: audit, log: a.log, unlist: unlist}, nil
 }
 
-func (as *adminSession) done() { as.log.logout(as.s.User, as.s.Source) }
+func (as *adminSession) done() {
+	as.unlist()
+	as.log.logout(as.s.User, as.s.Source)
+}
 
 // RunTerminal runs the interactive shell.
 func (as *adminSession) RunTerminal(in io.ReadCloser, out io.Writer) error {

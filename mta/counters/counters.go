@@ -296,6 +296,18 @@ func (c *Counters) ResetCounters() {
 	}
 }
 
+// Restore raises each lifetime total to at least the one given: the
+// totals come from two durable places (counters.json, saved every 10 s,
+// and the queue journal's stamp, saved with every commit), and each is a
+// lower bound of the truth.
+func (c *Counters) Restore(lifetime []int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range min(len(lifetime), len(c.lifetime)) {
+		c.lifetime[i] = max(c.lifetime[i], lifetime[i])
+	}
+}
+
 // Lifetime returns the lifetime totals, for persisting.
 func (c *Counters) Lifetime() []int64 {
 	c.mu.Lock()

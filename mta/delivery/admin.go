@@ -143,11 +143,13 @@ func (s *sched) applyOp(it *item, op adminOp, now time.Time) {
 		for _, rid := range it.rids {
 			ups = append(ups, queue.Update{RID: rid, State: queue.Deleted, LastError: "deleted by administrator"})
 		}
+		// Counted first: the queue commit journals the count with the
+		// deletion (mta/lifetime.go).
+		s.x.d.Counters.Deleted(it.d.name, int64(len(it.rids)))
 		if err := s.x.d.Queue.Update(it.ms.m.MID, ups); err != nil {
 			s.x.d.Log.Warning("MID %d could not record the deletion in the queue: %v", it.ms.m.MID, err)
 		}
 		s.x.d.Log.Info("Deleted: MID %d to [%s]", it.ms.m.MID, ridList(it.rids))
-		s.x.d.Counters.Deleted(it.d.name, int64(len(it.rids)))
 		s.mirror(it, ups)
 	case opBounce:
 		var outs []outcome

@@ -285,15 +285,24 @@ func (x *Delivery) bounce(j *job, hard []failed, orig []byte, now time.Time) {
 		Received: now, Size: int64(len(raw)),
 		MessageID: "<" + msgID + ">", Subject: subject, OrigMID: m.MID,
 	}
+	x.countGenerated(1)
 	if err := x.d.Queue.Enqueue(nm, raw); err != nil {
+		x.countGenerated(-1)
 		x.d.Log.Warning("MID %d could not queue a bounce: %v", m.MID, err)
 		return
 	}
 	x.logGenerated(nm, to)
 }
 
+// countGenerated counts (or, n < 0, uncounts) a DSN's recipient before
+// it is queued, so that the commit which makes the DSN durable journals
+// its count too (mta/lifetime.go).
+func (x *Delivery) countGenerated(n int64) {
+	x.d.Counters.Add(counters.GenBounceRecipients, n)
+}
+
 // logGenerated logs a DSN seg queued (a bounce or a delay warning) as
-// AsyncOS logs a message it generates, and counts its recipient.
+// AsyncOS logs a message it generates.
 func (x *Delivery) logGenerated(nm *queue.Message, to string) {
 	log, mid := x.d.Log, nm.MID
 	log.Info("Start MID %d ICID 0", mid)
@@ -304,5 +313,4 @@ func (x *Delivery) logGenerated(nm *queue.Message, to string) {
 	log.Info("MID %d Subject %s", mid, maillog.Repr(nm.Subject))
 	log.Info("MID %d ready %d bytes from <>", mid, nm.Size)
 	log.Info("MID %d queued for delivery", mid)
-	x.d.Counters.Add(counters.GenBounceRecipients, 1)
 }

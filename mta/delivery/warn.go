@@ -103,7 +103,9 @@ func (x *Delivery) warn(j *job, delayed []failed, now time.Time) {
 		Received: now, Size: int64(len(raw)),
 		MessageID: "<" + msgID + ">", Subject: warnSubject, OrigMID: m.MID,
 	}
+	x.countGenerated(1)
 	if err := x.d.Queue.EnqueueWarning(nm, raw, queue.Warned{MID: m.MID, RIDs: rids, At: now}); err != nil {
+		x.countGenerated(-1)
 		x.d.Log.Warning("MID %d could not queue a delay warning: %v", m.MID, err)
 		return
 	}

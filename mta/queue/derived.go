@@ -156,6 +156,10 @@ func (q *Queue) enqueue(m *Message, body []byte, derived []Derived, w *Warned) e
 		return err
 	}
 	for i, m := range msgs {
+		if q.space.idsShort && !q.ids.reserved(ctrMID, m.MID) {
+			q.mu.Unlock()
+			return fmt.Errorf("%w: MID %d: its ID could not be reserved", ErrNoSpace, m.MID)
+		}
 		if _, ok := q.msgs[m.MID]; ok {
 			q.mu.Unlock()
 			return fmt.Errorf("queue: MID %d is already in the queue", m.MID)

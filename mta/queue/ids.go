@@ -94,6 +94,14 @@ func (c *idCounters) take(i int) (int64, error) {
 	return id, err
 }
 
+// reserved reports whether id of counter i is covered by the durable
+// reservation.
+func (c *idCounters) reserved(i int, id int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return id <= c.limit[i]
+}
+
 // current returns the last IDs handed out (0 if none).
 func (c *idCounters) current() (ids [numCounters]int64) {
 	c.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The journal is a sequence of append-only segment files
@@ -72,6 +73,7 @@ type request struct {
 	reloc   bool           // a compaction copy of an indexed message
 	derived []derivedEntry // derived messages whose records follow ent's in rec (EnqueueWith)
 	trailer int            // bytes at the end of rec that index nothing (a recWarned, warned.go)
+	stamp   bool           // the batch's stamp (stamp.go): made anew for each batch
 	done    chan error
 }
 
@@ -96,8 +98,18 @@ func (q *Queue) run() {
 	defer close(q.done)
 	q.maintain()
 	for {
+		// Records kept from a batch the full filesystem refused are
+		// written again after spaceRetry if nothing comes sooner.
+		var retry <-chan time.Time
+		q.mu.Lock()
+		if len(q.space.retry) > 0 {
+			retry = time.After(spaceRetry)
+		}
+		q.mu.Unlock()
 		select {
 		case <-q.kick:
+			q.drain()
+		case <-retry:
 			q.drain()
 		case <-q.stop:
 			q.drain()
@@ -111,6 +123,7 @@ func (q *Queue) drain() {
 	var spare []*request
 	for {
 		q.mu.Lock()
+		q.takeRetryLocked()
 		batch := q.pending
 		q.pending = spare[:0]
 		crashed := q.crashed
@@ -118,16 +131,20 @@ func (q *Queue) drain() {
 		if len(batch) == 0 || crashed {
 			return
 		}
-		q.commit(batch)
+		full := !q.commit(batch)
 		clear(batch)
 		spare = batch
+		if full {
+			return // wait for a kick or spaceRetry, not spin on a full disk
+		}
 		q.maintain()
 	}
 }
 
 // commit writes a batch, makes it durable, applies its effects on the
-// index and acknowledges its waiters.
-func (q *Queue) commit(batch []*request) {
+// index and acknowledges its waiters. It returns false when the write
+// failed for lack of space (space.go).
+func (q *Queue) commit(batch []*request) bool {
 	q.mu.Lock()
 	err := q.err
 	head := q.segs[len(q.segs)-1]
@@ -141,19 +158,31 @@ func (q *Queue) commit(batch []*request) {
 	var end int64
 	if err == nil && data {
 		if head.size >= q.segMax {
-			head, err = q.rotate(head)
+			if nh, rerr := q.rotate(head); rerr != nil {
+				err = rerr
+			} else {
+				head = nh
+			}
 		}
 		if err == nil {
+			if st := q.stampRequest(); st != nil {
+				batch = append(batch, st)
+			}
 			offs, end, err = q.write(head, batch)
 		}
 	}
+	full := err != nil && noSpace(err)
+	if full {
+		err = q.commitFailedForSpace(head, batch, err)
+	}
 
 	q.mu.Lock()
-	if err != nil && q.err == nil {
+	if err != nil && !full && q.err == nil {
 		q.err = fmt.Errorf("queue: journal write failed, the queue accepts no more messages: %w", err)
 		q.logf("%v", q.err)
 	}
 	if err == nil && data {
+		q.wroteLocked(end - head.size)
 		head.size = end
 	}
 	for i, r := range batch {
@@ -166,23 +195,26 @@ func (q *Queue) commit(batch []*request) {
 			}
 		default:
 			delete(q.enqueuing, r.ent.msg.MID)
+			for _, d := range r.derived {
+				delete(q.enqueuing, d.ent.msg.MID)
+			}
+			if err != nil {
+				break // offs is nil after a failed write: nothing to index
+			}
 			bodyOff := offs[i] + int64(r.bodyOff)
 			recLen := int64(len(r.rec) - r.trailer)
 			for _, d := range r.derived {
 				recLen -= d.recLen
 			}
-			if err == nil {
-				q.index(r.ent, head, bodyOff, recLen)
-			}
+			q.index(r.ent, head, bodyOff, recLen)
 			for _, d := range r.derived {
-				delete(q.enqueuing, d.ent.msg.MID)
-				if err == nil {
-					q.index(d.ent, head, bodyOff, d.recLen)
-				}
+				q.index(d.ent, head, bodyOff, d.recLen)
 			}
 		}
 	}
-	err = q.err
+	if !full {
+		err = q.err
+	}
 	q.mu.Unlock()
 
 	for _, r := range batch {
@@ -190,6 +222,7 @@ func (q *Queue) commit(batch []*request) {
 			r.done <- err
 		}
 	}
+	return !full
 }
 
 // write appends the batch to head and fdatasyncs it. It returns each

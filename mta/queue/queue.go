@@ -26,6 +26,9 @@ type Options struct {
 	// Logf receives problems the queue worked around or gave up on (a
 	// corrupt old segment, a failed journal write). nil: dropped.
 	Logf func(format string, args ...any)
+	// Stamper, if set, journals the caller's state with every group
+	// commit (stamp.go).
+	Stamper Stamper
 }
 
 // Queue is the durable mail queue. All methods are safe for concurrent use.
@@ -36,6 +39,9 @@ type Queue struct {
 	segMax int64
 	lock   *os.File
 	ids    *idCounters
+	// stamper and stamp: stamp.go. stamp is the last one replayed.
+	stamper Stamper
+	stamp   []byte
 
 	mu           sync.Mutex
 	msgs         map[int64]*entry   // unfinished messages
@@ -50,6 +56,7 @@ type Queue struct {
 	recovered    []*Message         // snapshot at Open
 	notify       func(*Message)     // SetNotify
 	err          error              // sticky: the journal could not be written
+	space        spaceState         // space.go: a full filesystem
 	closed       bool
 	crashed      bool   // test hook: stop as kill -9 would, without flushing
 	buf          []byte // writer's batch buffer (writer only)
@@ -96,6 +103,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 		dir:       dir,
 		now:       opts.Now,
 		logf:      opts.Logf,
+		stamper:   opts.Stamper,
 		segMax:    opts.SegmentSize,
 		lock:      lock,
 		msgs:      map[int64]*entry{},
@@ -107,6 +115,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if q.now == nil {
 		q.now = time.Now
 	}
+	q.space.statfs = statfsFree
 	if q.logf == nil {
 		q.logf = func(string, ...any) {}
 	}
@@ -116,6 +125,9 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if err := q.open(); err != nil {
 		q.closeFiles()
 		return nil, err
+	}
+	if q.stamper != nil {
+		q.stamper.Recovered(q.stamp)
 	}
 	go q.run()
 	return q, nil
@@ -162,6 +174,22 @@ func (q *Queue) NextDCID() int64 { return q.nextID(ctrDCID) }
 // so nothing durable ever carries a number a restart could reuse.
 func (q *Queue) nextID(i int) int64 {
 	id, err := q.ids.take(i)
+	if err != nil && noSpace(err) {
+		// Not a broken queue: messages beyond the durable reservation
+		// are refused (enqueue) until a reservation fits again.
+		q.mu.Lock()
+		if !q.space.idsShort {
+			q.logf("%v", err)
+		}
+		q.space.idsShort = true
+		q.mu.Unlock()
+		return id
+	}
+	if err == nil && i == ctrMID {
+		q.mu.Lock()
+		q.space.idsShort = false
+		q.mu.Unlock()
+	}
 	if err != nil {
 		q.mu.Lock()
 		if q.err == nil {

@@ -23,6 +23,7 @@ const (
 	recUpdate  byte = 3 // recipient state changes after a delivery attempt
 	recDerived byte = 4 // envelope + prefix + suffix of a message whose body wraps an earlier record's (derived.go)
 	recWarned  byte = 5 // a delay warning reported some recipients (warned.go)
+	// 6 is recStamp, the caller's state journaled with each commit (stamp.go).
 )
 
 // messageFormat versions the message payload so that a later release can

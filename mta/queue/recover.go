@@ -177,6 +177,8 @@ func (q *Queue) replayRecord(seg *segment, off int64, rec []byte, maxMID, maxICI
 				delete(q.msgs, mid)
 			}
 		}
+	case recStamp:
+		q.stamp = append(q.stamp[:0], payload...)
 	default:
 		return errCorrupt
 	}

@@ -12,5 +12,6 @@ func (s *session) blackhole(data []byte) error {
 	mid := s.mid
 	s.logReady(mid, data, len(data))
 	s.log().Info("Message aborted MID %d Blackhole Listener", mid)
+	s.count(1)
 	return s.accepted(mid)
 }

@@ -25,6 +25,7 @@ type fakeQueue struct {
 	mu   sync.Mutex
 	msgs []queued
 	fail error
+	low  bool // SpaceLow's answer
 }
 
 type queued struct {
@@ -46,6 +47,18 @@ func (q *fakeQueue) EnqueueWith(m *queue.Message, body []byte, derived ...queue.
 	c.Rcpts = append([]queue.Recipient(nil), m.Rcpts...)
 	q.msgs = append(q.msgs, queued{m: c, body: append([]byte(nil), body...), derived: derived})
 	return nil
+}
+
+func (q *fakeQueue) SpaceLow(int64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.low
+}
+
+func (q *fakeQueue) setLow(low bool) {
+	q.mu.Lock()
+	q.low = low
+	q.mu.Unlock()
 }
 
 func (q *fakeQueue) setFail(err error) {

@@ -39,6 +39,9 @@ type Enqueuer interface {
 	// EnqueueWith queues m and the messages derived from its body (its
 	// journal copies) in one write.
 	EnqueueWith(m *queue.Message, body []byte, derived ...queue.Derived) error
+	// SpaceLow reports that a message of size bytes (0: not declared)
+	// cannot be stored now: the queue's filesystem is full.
+	SpaceLow(size int64) bool
 }
 
 // Deps are the Server's collaborators.

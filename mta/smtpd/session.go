@@ -64,6 +64,15 @@ func (s *session) Mail(path address.Path, size int64) error {
 		s.log().Info("ICID %d Receiving Failed: Message size exceeds limit", in.icid)
 		return smtpErr(552, enhancedCode{5, 3, 4}, "Message size exceeds limit")
 	}
+	if s.s.d.Queue.SpaceLow(size) {
+		// Said at MAIL, before the client sends a message that cannot
+		// be stored: RFC 5321 section 4.3.2 lists 452 among MAIL's
+		// replies, RFC 1870 section 6.1 for a SIZE that does not fit
+		// now, and RFC 3463's X.3.1 is "mail system full". A client
+		// tries again later; nothing is lost.
+		s.log().Info("ICID %d Receiving Failed: Insufficient system storage", in.icid)
+		return smtpErr(452, enhancedCode{4, 3, 1}, "Insufficient system storage")
+	}
 	if err := s.verifySender(path); err != nil {
 		return err
 	}
@@ -190,6 +199,11 @@ func (s *session) Data(r io.Reader) error {
 			}
 		}
 	}
+	// Counted before the enqueue, so that the commit which makes the
+	// message durable journals its count too (mta/lifetime.go): a crash
+	// after the 250 never loses it. A message that fails to queue is
+	// uncounted below.
+	s.count(1)
 	errs := s.enqueue(parts, copies, body)
 	for i, pm := range parts {
 		if errs[i] != nil {
@@ -209,7 +223,13 @@ func (s *session) Data(r io.Reader) error {
 		// (STYLE 3). Parts already queued are delivered: a recipient may
 		// get the message twice when the client sends it again, but none
 		// loses it.
+		s.count(-1)
 		s.log().Warning("ICID %d Receiving Failed: MID %d could not be queued: %v", in.icid, mid, err)
+		if errors.Is(err, queue.ErrNoSpace) {
+			// The filesystem filled while the message came in: 452 is
+			// among DATA's replies too (RFC 5321 section 4.3.2).
+			return smtpErr(452, enhancedCode{4, 3, 1}, "Insufficient system storage")
+		}
 		return smtpErr(451, enhancedCode{4, 3, 0}, "Message could not be queued, try again later")
 	}
 	return s.accepted(mid)
@@ -228,10 +248,15 @@ func (s *session) logReady(mid int64, data []byte, size int) {
 	s.log().Info("MID %d ready %d bytes from <%s>", mid, size, logSafe(s.from))
 }
 
-// accepted counts the transaction, ends it and answers 250.
+// count counts (n = 1) or uncounts (n = -1) the transaction's message
+// and recipients as received.
+func (s *session) count(n int64) {
+	s.s.d.Counters.Add(counters.MessagesReceived, n)
+	s.s.d.Counters.Add(counters.RecipientsReceived, n*int64(len(s.rcpts)))
+}
+
+// accepted ends the transaction, counted already, and answers 250.
 func (s *session) accepted(mid int64) error {
-	s.s.d.Counters.Add(counters.MessagesReceived, 1)
-	s.s.d.Counters.Add(counters.RecipientsReceived, int64(len(s.rcpts)))
 	s.info.msgs++
 	s.mid, s.from, s.rcpts, s.auth = 0, "", nil, txAuth{}
 	// The message's lines reach the file before the client hears it is

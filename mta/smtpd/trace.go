@@ -349,6 +349,9 @@ func (q *traceQueue) EnqueueWith(m *queue.Message, _ []byte, derived ...queue.De
 	return nil
 }
 
+// SpaceLow: a trace stores nothing, so it never runs out of space.
+func (q *traceQueue) SpaceLow(int64) bool { return false }
+
 func (q *traceQueue) queued() []*queue.Message {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -13,6 +13,7 @@ func Registry() *shell.Registry {
 	all = append(all, shell.SessionCommands()...)
 	all = append(all, shell.MailCommands()...)
 	all = append(all, shell.LogCommands()...)
+	all = append(all, shell.UserCommands()...)
 	all = append(all, listenercmd.Commands()...)
 	all = append(all, configcmd.Commands()...)
 	return shell.NewRegistry(all...)

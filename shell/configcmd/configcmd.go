@@ -34,5 +34,6 @@ func Commands() []*shell.Command {
 		domainkeysCommand(),
 		dmarcconfigCommand(),
 		alertconfigCommand(),
+		adminaccessconfigCommand(),
 	}
 }

@@ -25,10 +25,12 @@ type setupCommand struct {
 	// wrong, or returns shell.ErrUsage.
 	ask func(c *shell.Ctx, cfg *store.Config) error
 	set func(cfg *store.Config, o shell.Opts) error
+	// extra are operations after SETUP and PRINT (sshconfig's USERKEY).
+	extra []shell.Operation[*store.Config]
 }
 
 func (sc setupCommand) command() *shell.Command {
-	return shell.CommandSpec[*store.Config]{
+	spec := shell.CommandSpec[*store.Config]{
 		Name:   sc.name,
 		Help:   sc.help,
 		Access: shell.AccessReadOnly,
@@ -65,7 +67,9 @@ func (sc setupCommand) command() *shell.Command {
 					return nil
 				}},
 		}},
-	}.Command()
+	}
+	spec.Table.Ops = append(spec.Table.Ops, sc.extra...)
+	return spec.Command()
 }
 
 func (sc setupCommand) statusText(c *shell.Ctx) string {

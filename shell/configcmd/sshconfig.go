@@ -25,7 +25,8 @@ func sshconfigCommand() *shell.Command {
 			}
 			return ""
 		},
-		ask: sshSetup,
+		ask:   sshSetup,
+		extra: []shell.Operation[*store.Config]{userKeyOp()},
 		set: func(cfg *store.Config, o shell.Opts) error {
 			if len(o.Pos) > 0 || len(o.Order) == 0 {
 				return shell.ErrUsage

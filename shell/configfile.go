@@ -6,26 +6,34 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"seg/store"
 )
 
 // showconfig, saveconfig and loadconfig: the whole tree as JSON.
 
-// maskedHash replaces password hashes in showconfig output.
+// maskedHash replaces each secret in masked output.
 const maskedHash = "*****"
 
 func showconfigCommand() *Command {
 	return &Command{
 		Name:   "showconfig",
-		Help:   "Print the configuration (with this session's changes) as JSON, passwords masked.",
-		Usage:  []string{"showconfig"},
+		Help:   "Print the configuration (with this session's changes) as JSON, passwords masked by default.",
+		Usage:  []string{"showconfig [mask|nomask]   (nomask: admin only; without it, a terminal asks and a batch masks)"},
 		Access: AccessReadOnly,
-		Run: func(c *Ctx, args []string) error {
-			if len(args) > 0 {
-				return errors.New("showconfig takes no arguments.")
+		Complete: func(c *Ctx, args []string) []string {
+			if len(args) == 1 {
+				return maskArgs
 			}
-			cfg := maskPasswords(c.S.candidateOrRunning())
+			return nil
+		},
+		Run: func(c *Ctx, args []string) error {
+			mask, err := chooseMask(c, "showconfig", args)
+			if err != nil {
+				return err
+			}
+			cfg := c.S.candidateOrRunning()
+			if mask {
+				cfg = maskSecrets(cfg)
+			}
 			b, err := json.MarshalIndent(cfg, "", "  ")
 			if err != nil {
 				return err
@@ -36,44 +44,29 @@ func showconfigCommand() *Command {
 	}
 }
 
-// maskPasswords returns a copy of cfg with every password hash and
-// every certificate's and DKIM signing key's private key masked.
-func maskPasswords(cfg *store.Config) *store.Config {
-	out := cfg.Clone()
-	for i := range out.Certificates {
-		out.Certificates[i].KeyPEM = store.MaskedKey
-	}
-	for i := range out.Users {
-		if out.Users[i].PasswordHash != "" {
-			out.Users[i].PasswordHash = maskedHash
-		}
-	}
-	maskBVSecrets(out)
-	maskDKIMKeys(out)
-	return out
-}
-
 func saveconfigCommand() *Command {
 	return &Command{
 		Name:   "saveconfig",
 		Help:   "Save the running configuration to a file in the configuration directory.",
-		Usage:  []string{"saveconfig   (password hashes are written only when an admin saves; others get them masked)"},
+		Usage:  []string{"saveconfig [mask|nomask]   (nomask: admin only; without it, a terminal asks and a batch masks; a masked file cannot be loaded)"},
 		Access: AccessOperator,
-		Run: func(c *Ctx, args []string) error {
-			if len(args) > 0 {
-				return errors.New("saveconfig takes no arguments.")
+		Complete: func(c *Ctx, args []string) []string {
+			if len(args) == 1 {
+				return maskArgs
 			}
+			return nil
+		},
+		Run: func(c *Ctx, args []string) error {
 			if c.S.DataDir == "" {
 				return errors.New("saveconfig needs the appliance's data directory, and this session has none.")
 			}
+			mask, err := chooseMask(c, "saveconfig", args)
+			if err != nil {
+				return err
+			}
 			cfg := c.S.running().Config
-			// Only an admin's copy carries the password hashes: an
-			// operator may save and load the configuration, but not take
-			// the accounts' hashes away with it (issue 8). loadconfig keeps
-			// the current password of each masked user.
-			masked := RoleAccess(c.S.Role) < AccessAdmin
-			if masked {
-				cfg = maskPasswords(cfg)
+			if mask {
+				cfg = maskSecrets(cfg)
 			}
 			b, err := json.MarshalIndent(cfg, "", "  ")
 			if err != nil {
@@ -81,15 +74,15 @@ func saveconfigCommand() *Command {
 			}
 			name := fmt.Sprintf("seg-config-%s-%s.json", fileSafe(cfg.System.Hostname),
 				c.S.now().In(c.S.loc()).Format("20060102T150405"))
-			// The file holds password hashes: owner only (confdir writes
-			// 0600), and never replace a file someone may have placed
-			// there.
+			// An unmasked file holds password hashes: owner only
+			// (confdir writes 0600), and never replace a file someone
+			// may have placed there.
 			if err := c.S.configDir().CreateFile(name, append(b, '\n')); err != nil {
 				return fmt.Errorf("Cannot save the configuration: %v", err)
 			}
 			c.Printf("The file %s has been saved in the configuration directory.\n", name)
-			if masked {
-				c.Println("Passwords are masked: only an admin's saveconfig writes them. loadconfig keeps the current password of each masked user.")
+			if mask {
+				c.Println("Passwords are masked: loadconfig cannot load this file.")
 			}
 			return nil
 		},

@@ -12,8 +12,8 @@ import (
 )
 
 // DKIM private keys are secrets as certificate keys are: masked in
-// showconfig and in an operator's saveconfig; a masked key in a loaded
-// file keeps the appliance's key of that name, and only the same key.
+// showconfig and in an operator's saveconfig, whose file loadconfig then
+// refuses.
 func TestOperatorSaveconfigMasksDKIMKeys(t *testing.T) {
 	st := newStore(t)
 	cur, _ := st.Current()
@@ -43,19 +43,7 @@ func TestOperatorSaveconfigMasksDKIMKeys(t *testing.T) {
 	if strings.Contains(string(data), "PRIVATE KEY") || !strings.Contains(string(data), `"private_key": "*****"`) {
 		t.Fatalf("the operator's saved file holds a key or no mask:\n%.400s", data)
 	}
-	out.Reset()
-	mustExec(t, s, "loadconfig "+name)
-	if out.String() != "No changes detected.\n" {
-		t.Errorf("loading the masked copy: %q, want no changes (key kept)", out)
-	}
-	// Another key of that name (another creation time) is not the one
-	// the appliance has: its private half is not there to keep.
-	other := strings.Replace(string(data), created.Format(time.RFC3339), created.Add(time.Hour).Format(time.RFC3339), 1)
-	if other == string(data) {
-		t.Fatal("test: the creation time was not found in the saved file")
-	}
-	os.WriteFile(filepath.Join(s.DataDir, "configuration", "other.json"), []byte(other), 0o600)
-	if err := s.Execute("loadconfig other.json"); err == nil || !strings.Contains(err.Error(), `the private key of DKIM signing key "k1" is masked`) {
-		t.Fatalf("loadconfig of a masked key for another key: %v", err)
+	if err := s.Execute("loadconfig " + name); err == nil || !strings.Contains(err.Error(), "Files with masked passwords cannot be loaded") {
+		t.Errorf("loadconfig of the masked copy: %v", err)
 	}
 }

@@ -123,37 +123,9 @@ func readSavedConfig(c *Ctx, file string) (*store.Config, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("Parsing failed: %s:%d: text after the configuration", file, lineAt(data, dec.InputOffset()))
 	}
-	// A masked password (an operator's saveconfig, or showconfig output)
-	// keeps the user's current one; a user the appliance does not have
-	// has none to keep.
-	run := c.S.running().Config
-	for i := range cfg.Users {
-		u := &cfg.Users[i]
-		if u.PasswordHash != maskedHash {
-			continue
-		}
-		cur := run.User(u.Name)
-		if cur == nil || cur.PasswordHash == "" {
-			return nil, fmt.Errorf("Parsing failed: %s: the password of user %s is masked, and the appliance has no password for that user to keep; load a file saved by an admin, or remove the user from the file", file, store.Excerpt(u.Name))
-		}
-		u.PasswordHash = cur.PasswordHash
-	}
-	// A masked private key keeps the key of the same certificate.
-	for i := range cfg.Certificates {
-		ct := &cfg.Certificates[i]
-		if ct.KeyPEM != store.MaskedKey {
-			continue
-		}
-		cur := run.Cert(ct.Name)
-		if cur == nil || cur.CertPEM != ct.CertPEM {
-			return nil, fmt.Errorf("Parsing failed: %s: the private key of certificate %s is masked, and the appliance has no key for that certificate to keep; load a file saved by an admin, or remove the certificate from the file", file, store.Excerpt(ct.Name))
-		}
-		ct.KeyPEM = cur.KeyPEM
-	}
-	if err := unmaskBVSecrets(&cfg, run, file); err != nil {
-		return nil, err
-	}
-	if err := unmaskDKIMKeys(&cfg, run, file); err != nil {
+	// A masked file lost its secrets: loading it would throw away every
+	// password and private key (AsyncOS refuses it too).
+	if err := refuseMasked(file, data); err != nil {
 		return nil, err
 	}
 	return &cfg, nil

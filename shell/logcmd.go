@@ -161,6 +161,9 @@ func runTail(c *Ctx, args []string) error {
 		return nil
 	}
 	c.Printf("Press Ctrl-C to stop.\n")
+	// Lines come while this goroutine waits at the terminal: paging
+	// would need a key read there too.
+	c.NoPaging()
 	// The follower writes from its own goroutine while this one waits
 	// for Ctrl-C (or any line, or the end of input) at the terminal.
 	stop, done := make(chan struct{}), make(chan struct{})

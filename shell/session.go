@@ -64,7 +64,8 @@ type Session struct {
 
 	idle idleState // last input, and whether the inactivity timeout fired
 
-	term terminalState // RunTerminal's width, settable from another goroutine
+	term  terminalState // RunTerminal's width, settable from another goroutine
+	pager *pager        // RunTerminal's output pager; nil elsewhere
 
 	base *store.Snapshot // revision the candidate was derived from
 	cand *store.Config   // nil when nothing is staged
@@ -175,6 +176,7 @@ func (s *Session) execute(line string) error {
 	}
 	defer func() { s.pinned = nil }()
 	before := s.cand
+	s.pageAfresh()
 	c := &Ctx{S: s, Out: s.Out}
 	if err := cmd.Run(c, words[1:]); err != nil {
 		if errors.Is(err, ErrInterrupt) {
@@ -235,6 +237,7 @@ func (s *Session) ctime(t time.Time) string {
 type terminalState struct {
 	mu      sync.Mutex
 	width   int
+	height  int // 0: unknown, no paging
 	changed func()
 	offer   offer // what Tab completes at the line being read (offer.go)
 }

@@ -28,7 +28,8 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 	// ends (after Ctrl-D it reads ahead); a cancelable stdin lets Close
 	// return without waiting for the peer to type or hang up.
 	// Every byte read is input for the inactivity timeout (idle.go).
-	cin := readline.NewCancelableStdin(&activityReader{r: in, s: s})
+	// termInput hands the paging prompt its key (terminput.go).
+	cin := newTermInput(readline.NewCancelableStdin(&activityReader{r: in, s: s}))
 	mask := &maskPainter{}
 	cp := &completer{s: s, mask: mask}
 	rl, err := readline.NewEx(&readline.Config{
@@ -66,11 +67,28 @@ func (s *Session) RunTerminal(in io.ReadCloser, out io.Writer) error {
 		rl.Close()
 	}()
 	prevIn, prevOut, prevErr, prevI := s.In, s.Out, s.Err, s.Interactive
-	defer func() { s.In, s.Out, s.Err, s.Interactive = prevIn, prevOut, prevErr, prevI }()
-	s.In = &readlineReader{rl: rl, mask: mask, s: s}
-	s.Out, s.Err = out, out
+	defer func() { s.In, s.Out, s.Err, s.Interactive, s.pager = prevIn, prevOut, prevErr, prevI, nil }()
+	r := &readlineReader{rl: rl, mask: mask, s: s}
+	r.pager = &pager{w: out, height: s.height, width: s.width, key: cin.ReadKey}
+	s.In, s.pager = r, r.pager
+	s.Out, s.Err = r.pager, r.pager
 	s.Interactive = true
 	return s.Interact()
+}
+
+// SetHeight records the terminal height (an SSH pty-req or
+// window-change request): output longer than the screen is paged.
+// Unknown (0) means no paging. Safe from any goroutine.
+func (s *Session) SetHeight(rows int) {
+	s.term.mu.Lock()
+	s.term.height = rows
+	s.term.mu.Unlock()
+}
+
+func (s *Session) height() int {
+	s.term.mu.Lock()
+	defer s.term.mu.Unlock()
+	return s.term.height
 }
 
 // SetWidth records the terminal width (an SSH window-change request) and
@@ -96,12 +114,14 @@ func (s *Session) width() int {
 
 // readlineReader adapts readline to LineReader.
 type readlineReader struct {
-	rl   *readline.Instance
-	mask *maskPainter
-	s    *Session
+	rl    *readline.Instance
+	mask  *maskPainter
+	s     *Session
+	pager *pager // the session's output: a new screenful at each read
 }
 
 func (r *readlineReader) ReadLine(prompt string) (string, error) {
+	r.pager.reset()
 	r.rl.SetPrompt(prompt)
 	line, err := r.rl.Readline()
 	if err == nil {
@@ -122,6 +142,7 @@ func (r *readlineReader) ReadLine(prompt string) (string, error) {
 // reader goroutine reads it (a data race in readline 1.5.1), so the mask
 // is a Painter installed once, switched by an atomic flag.
 func (r *readlineReader) ReadPassword(prompt string) (string, error) {
+	r.pager.reset()
 	r.rl.SetPrompt(prompt)
 	r.mask.on.Store(true)
 	pw, err := r.rl.Readline()

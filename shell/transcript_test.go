@@ -25,6 +25,7 @@ var transcripts = map[string]func(*shelltest.Harness){
 	"mail.txt":           func(h *shelltest.Harness) { h.S.Mail = &fakeMail{} },
 	"confirm.txt":        func(h *shelltest.Harness) { h.S.Mail = &fakeMail{} },
 	"operator.txt":       func(h *shelltest.Harness) { h.S.Role = store.RoleOperator },
+	"saveconfig.txt":     func(h *shelltest.Harness) { h.S.Now = tickingClock() },
 	"passwd.txt":         passwdSetup,
 	"trace.txt": func(h *shelltest.Harness) {
 		h.S.Mail = &fakeMail{}

@@ -43,7 +43,8 @@ func startConsole(a *admin, tty *os.File, out io.Writer) (*consoleSession, error
 		_, err := io.Copy(pw, tty)
 		pw.CloseWithError(err)
 	}()
-	s.Resize(termSize(tty).Width, 0)
+	sz := termSize(tty)
+	s.Resize(sz.Width, sz.Height)
 	sizes, stopSizes := watchSize(tty)
 	go func() {
 		for sz := range sizes {

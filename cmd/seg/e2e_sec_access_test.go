@@ -62,14 +62,24 @@ func TestExploitOperatorRollsBackUsers(t *testing.T) {
 	expectUsersUnchanged(t, a, "ssh")
 }
 
-// An operator saves the configuration, promotes itself in the file and
-// loads it: the commit is refused.
+// An operator's own saveconfig is masked, and loadconfig refuses it; an
+// admin's unmasked file in the configuration directory, with the
+// operator promoted in it, loads, but the commit is refused.
 func TestExploitOperatorLoadsAdminConfig(t *testing.T) {
 	a, key, _ := demotedAdmin(t)
 	sshAs(t, a.SSHPort, "mallory", key, "saveconfig", "")
 	saved, _ := filepath.Glob(filepath.Join(a.Dir, "configuration", "seg-config-*.json"))
 	if len(saved) != 1 {
 		t.Fatalf("saveconfig by the operator wrote %d files", len(saved))
+	}
+	if shown, code := sshAs(t, a.SSHPort, "mallory", key, "loadconfig "+filepath.Base(saved[0]), ""); code != 1 || !strings.Contains(shown, "Files with masked passwords cannot be loaded") {
+		t.Errorf("loadconfig of the operator's masked file: exit %d\n%s", code, shown)
+	}
+	os.Remove(saved[0])
+	a.MustCli("saveconfig nomask")
+	saved, _ = filepath.Glob(filepath.Join(a.Dir, "configuration", "seg-config-*.json"))
+	if len(saved) != 1 {
+		t.Fatalf("saveconfig nomask by admin wrote %d files", len(saved))
 	}
 	b, err := os.ReadFile(saved[0])
 	if err != nil {
@@ -217,17 +227,15 @@ func TestLongNamesRefused(t *testing.T) {
 	}
 
 	cfg := runningConfig(t, a)
-	withListener := cfg.Clone()
+	full := unmaskedConfig(t, a)
+	withListener := full.Clone()
 	l := *cfg.Listener("IncomingMail")
 	l.Name, l.Type, l.RAT, l.Port = "L"+long, store.ListenerPrivate, nil, segtest.FreePort(t)
 	withListener.Listeners = append(withListener.Listeners, l)
-	withGroup := cfg.Clone()
+	withGroup := full.Clone()
 	h := &withGroup.Listener("IncomingMail").HAT
 	h.SenderGroups = append([]store.SenderGroup{{Name: "G" + long, Members: []string{"10.1.1.1"}, Policy: "$TRUSTED"}}, h.SenderGroups...)
 	for name, c := range map[string]*store.Config{"listener.json": withListener, "group.json": withGroup} {
-		for i := range c.Users {
-			c.Users[i].PasswordHash = "" // showconfig masks them
-		}
 		b, _ := json.Marshal(c)
 		os.WriteFile(filepath.Join(a.Dir, "configuration", name), b, 0o600)
 		out, errOut, code := a.Cli("loadconfig " + name + " ; commit")

@@ -275,7 +275,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 // and a wrong value is refused with what is accepted.
 func TestConnLimitsRoundTrip(t *testing.T) {
 	a := segtest.New(t, "listenerconfig edit IncomingMail setup --pressure_idle 7 --reserved_percent 20")
-	out := a.MustCli("saveconfig")
+	out := a.MustCli("saveconfig nomask")
 	var file string
 	if _, err := fmt.Sscanf(out, "The file %s has been saved", &file); err != nil {
 		t.Fatalf("saveconfig: %q", out)

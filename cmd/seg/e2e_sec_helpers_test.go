@@ -122,7 +122,8 @@ func sshTerminal(t *testing.T, port int, user string, key userKey, prompt string
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	if err := sess.RequestPty("xterm", 40, 200, nil); err != nil {
+	// Tall enough that nothing is paged.
+	if err := sess.RequestPty("xterm", 1000, 200, nil); err != nil {
 		t.Fatal(err)
 	}
 	in, _ := sess.StdinPipe()

@@ -65,7 +65,7 @@ func tableCommands(tb *table) []roleCommand {
 				return []string{"trace source 127.0.0.5 helo client.test from a@client.test to r@example.test"}
 			}},
 		{name: "showconfig", want: [4]outcome{A, A, A, C}, ok: `"listeners"`,
-			lines: func(c *cell) []string { return []string{"showconfig"} }},
+			lines: func(c *cell) []string { return []string{"showconfig mask"} }},
 		{name: "userconfig print", want: [4]outcome{A, C, C, C}, ok: "Users:",
 			lines: func(c *cell) []string { return []string{"userconfig print"} }},
 		{name: "suspenddel", want: [4]outcome{A, A, C, C}, ok: "Delivery suspended for", deferCheck: true,
@@ -201,7 +201,7 @@ func tableCommands(tb *table) []roleCommand {
 				}
 			}},
 		{name: "saveconfig", want: [4]outcome{A, A, C, C}, lock: "saveconfig",
-			lines: func(c *cell) []string { return []string{"saveconfig"} },
+			lines: func(c *cell) []string { return []string{"saveconfig mask"} },
 			check: func(c *cell, o outcome, v *view) {
 				expectPresent(c, o, "a new saved file", c.data["saved"] != "")
 			}},
@@ -233,7 +233,7 @@ func tableCommands(tb *table) []roleCommand {
 // password hashes, as saveconfig writes it) and reads it back.
 func savedConfig(c *cell) *store.Config {
 	c.t.Helper()
-	saved := c.tb.saveconfig(c.t, c.id, func() { c.tb.a.MustCli("saveconfig") })
+	saved := c.tb.saveconfig(c.t, c.id, func() { c.tb.a.MustCli("saveconfig nomask") })
 	if len(saved) != 1 {
 		c.t.Fatalf("saveconfig as admin wrote %d files", len(saved))
 	}

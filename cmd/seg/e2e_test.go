@@ -30,6 +30,17 @@ func showconfig(t *testing.T, a *segtest.Appliance) (*store.Config, string) {
 	return &cfg, out
 }
 
+// unmaskedConfig is the running configuration with its secrets (`seg
+// cli showconfig nomask`): a file made of it loads.
+func unmaskedConfig(t *testing.T, a *segtest.Appliance) *store.Config {
+	t.Helper()
+	var cfg store.Config
+	if err := json.Unmarshal([]byte(a.MustCli("showconfig nomask")), &cfg); err != nil {
+		t.Fatalf("showconfig nomask: %v", err)
+	}
+	return &cfg
+}
+
 func TestFirstStartWritesDefault(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	a := segtest.Open(t, dir)

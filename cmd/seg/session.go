@@ -105,5 +105,9 @@ func (as *adminSession) RunBatch(name string, r io.Reader) error {
 	return as.s.RunBatch(name, r)
 }
 
-// Resize follows the terminal's width (readline wraps by it).
-func (as *adminSession) Resize(width, _ int) { as.s.SetWidth(width) }
+// Resize follows the terminal's size: readline wraps by the width, and
+// output is paged by the height.
+func (as *adminSession) Resize(width, height int) {
+	as.s.SetWidth(width)
+	as.s.SetHeight(height)
+}

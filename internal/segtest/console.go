@@ -32,9 +32,19 @@ func (a *Appliance) StartConsole() *Terminal {
 	return NewTerminal(master, master)
 }
 
+// consoleRows is the console's height: tall enough that no test output
+// is paged (a test of paging sets its own size, see OpenPTY).
+const consoleRows = 1000
+
 // openPTY opens a pseudo-terminal pair (posix_openpt, unlockpt,
-// ptsname), 80x24.
+// ptsname), 80 columns by consoleRows.
 func openPTY() (master, slave *os.File, err error) {
+	return OpenPTY(consoleRows, 80)
+}
+
+// OpenPTY opens a pseudo-terminal pair of rows x cols: a program given
+// slave as its terminal (ssh -tt, seg cli) sees that window size.
+func OpenPTY(rows, cols uint16) (master, slave *os.File, err error) {
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, err
@@ -54,6 +64,10 @@ func openPTY() (master, slave *os.File, err error) {
 		m.Close()
 		return nil, nil, err
 	}
-	unix.IoctlSetWinsize(int(s.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80})
+	if err := unix.IoctlSetWinsize(int(s.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
+		m.Close()
+		s.Close()
+		return nil, nil, fmt.Errorf("setting the window size: %w", err)
+	}
 	return m, s, nil
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // StartInPTY starts cmd (a real client: OpenSSH's `ssh -tt`) in a new
-// session whose controlling terminal is a fresh pseudo-terminal, 80x24,
-// on its standard input, output and error, as a person's terminal would
+// session whose controlling terminal is a fresh pseudo-terminal, 80
+// columns and tall enough that nothing is paged (consoleRows), on its
+// standard input, output and error, as a person's terminal would
 // be, and returns the Terminal that drives it. `ssh -tt` puts that
 // terminal in raw mode, so Ctrl-C (Terminal.Interrupt) travels to the
 // remote shell as a key, not as a signal to ssh. At cleanup the process
@@ -19,7 +20,14 @@ import (
 // side ended returns ErrTerminalClosed.
 func StartInPTY(t testing.TB, cmd *exec.Cmd) *Terminal {
 	t.Helper()
-	master, slave, err := openPTY()
+	return StartInPTYSize(t, cmd, consoleRows, 80)
+}
+
+// StartInPTYSize is StartInPTY with a terminal of rows x cols (a test
+// of paging wants a small one).
+func StartInPTYSize(t testing.TB, cmd *exec.Cmd, rows, cols uint16) *Terminal {
+	t.Helper()
+	master, slave, err := OpenPTY(rows, cols)
 	if err != nil {
 		t.Fatalf("segtest: opening a pty: %v", err)
 	}

@@ -69,6 +69,13 @@ func (t *Terminal) Type(line string) error {
 	return err
 }
 
+// Press sends keys as typed, without Enter (a key at the paging
+// prompt).
+func (t *Terminal) Press(keys string) error {
+	_, err := io.WriteString(t.w, keys)
+	return err
+}
+
 // Interrupt sends Ctrl-C (ETX), as a person stopping tail does.
 func (t *Terminal) Interrupt() error {
 	_, err := t.w.Write([]byte{3})

@@ -16,8 +16,8 @@ import (
 // (outbound tagging, destconfig bounce_validation); every key verifies
 // the prvs= tags of incoming bounces, an older one for --old-key-days
 // after a newer one was made. Secrets are never printed; operators may
-// change the keys (they are mail configuration), and showconfig and a
-// non-admin's saveconfig mask them.
+// change the keys (they are mail configuration), and masked showconfig
+// and saveconfig output (the default; always for non-admins) hides them.
 
 func bvconfigCommand() *shell.Command {
 	cmd := shell.CommandSpec[*store.Config]{

@@ -15,8 +15,8 @@ import (
 // a PEM file), PROFILES say which From: addresses a key signs with which
 // domain (d=) and selector (s=), DNSTXT prints the record to publish.
 // Mail relayed under a policy with dkim_signing on is signed. Private
-// keys are never printed; showconfig and an operator's saveconfig mask
-// them.
+// keys are never printed but by an admin's showconfig/saveconfig nomask;
+// masked output has "*****" (shell/configmask.go).
 
 func domainkeysCommand() *shell.Command {
 	return shell.CommandSpec[*store.Config]{

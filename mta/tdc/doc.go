@@ -54,7 +54,8 @@
 //     max(max_host_concurrency, 3); more are opened by the normal logic,
 //     one per due copy while under the limit;
 //   - connections kept open: a connection with nothing to send stays open
-//     while the queue has entries and for IdleLinger (1 s) after it
+//     while the queue has entries (beyond MinConnections, only for
+//     IdleLinger after it was last used) and for IdleLinger (1 s) after it
 //     empties, then QUITs; reused connections are checked with NOOP after
 //     an idle wait. A connection carries only copies for the intake
 //     domain it was made for;

@@ -27,9 +27,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -204,12 +206,12 @@ func run(segBin string, dur, drain time.Duration, rate float64, workers int, fla
 			n += v
 		}
 		mu.Lock()
-		s := sample{t: time.Since(start), phase: phase, rss: m.rss, goroutines: m.goroutines, fds: m.fds, queue: m.queue, cpu: m.cpu, acked: n, flapUp: flapUp, commits: commits}
+		s := sample{t: time.Since(start), phase: phase, rss: m.rss, goroutines: m.goroutines, fds: m.fds, queue: m.queue, cpu: m.cpu, tdcQueue: m.tdcQueue, connsOut: m.connsOut, load1: loadavg1(), acked: n, flapUp: flapUp, commits: commits}
 		samples = append(samples, s)
 		mu.Unlock()
 		fmt.Fprintln(csvf, s.csv())
-		say("t=%4ds %s rss=%.1fMiB goroutines=%d fds=%d queue=%d acked=%d flap_up=%v commits=%d cpu=%.1fs",
-			int(s.t.Seconds()), s.phase, s.rss/(1<<20), int(s.goroutines), int(s.fds), int(s.queue), n, s.flapUp, s.commits, s.cpu)
+		say("t=%4ds %s rss=%.1fMiB goroutines=%d fds=%d queue=%d (tdc %d) conns_out=%d acked=%d flap_up=%v commits=%d cpu=%.1fs load=%.2f",
+			int(s.t.Seconds()), s.phase, s.rss/(1<<20), int(s.goroutines), int(s.fds), int(s.queue), int(s.tdcQueue), int(s.connsOut), n, s.flapUp, s.commits, s.cpu, s.load1)
 	}
 	bg.Add(1)
 	go func() {
@@ -227,7 +229,11 @@ func run(segBin string, dur, drain time.Duration, rate float64, workers int, fla
 		}
 	}()
 
-	loadCtx, stopLoad := context.WithTimeout(context.Background(), dur)
+	// SIGINT or SIGTERM ends the load early: the drain and the verdict
+	// follow and seg is stopped (the windows stay those of -time).
+	sigCtx, stopSig := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSig()
+	loadCtx, stopLoad := context.WithTimeout(sigCtx, dur)
 	defer stopLoad()
 
 	// The flapping destination: down for the first half of each period
@@ -359,8 +365,8 @@ func run(segBin string, dur, drain time.Duration, rate float64, workers int, fla
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "== soak verdict (load %s, %d samples; CSV %s.csv, plot %s.png)\n", loadEnd.Round(time.Second), len(samples), prefix, prefix)
 	w0, w1, l0 := windows(dur)
-	fmt.Fprintf(out, "flatness: median of %s-%s (after warm-up) against median of %s-%s (the end of the load)\n",
-		mins(w0), mins(w1), mins(l0), mins(dur))
+	fmt.Fprintf(out, "flatness: median of %s-%s (after warm-up) against median of %s-%s (the end of the load),\n", mins(w0), mins(w1), mins(l0), mins(dur))
+	fmt.Fprintf(out, "  over the samples with fewer than %d TDC copies queued (held copies keep connections open: load, not leak)\n", steadyTDC)
 	pass := segAlive
 	for _, f := range checkFlat(samples, dur) {
 		verdict := "flat"
@@ -371,7 +377,8 @@ func run(segBin string, dur, drain time.Duration, rate float64, workers int, fla
 		if f.name == "rss_bytes" {
 			unit, div = " MiB", 1<<20
 		}
-		fmt.Fprintf(out, "  %-11s warm %8.1f%s  last %8.1f%s  limit %8.1f%s  %s\n", f.name, f.warm/div, unit, f.last/div, unit, f.limit/div, unit, verdict)
+		fmt.Fprintf(out, "  %-11s warm %8.1f%s  last %8.1f%s  limit %8.1f%s  %s  (samples %d/%d; all samples: warm %.1f last %.1f)\n",
+			f.name, f.warm/div, unit, f.last/div, unit, f.limit/div, unit, verdict, f.nWarm, f.nLast, f.allWarm/div, f.allLast/div)
 	}
 	fmt.Fprintf(out, "queue after the load: %d recipients after %s of drain (limit %s) with the flapping sink up: %s\n",
 		int(q), drainTook.Round(time.Second), drain, map[bool]string{true: "drained", false: "NOT DRAINED"}[drained && q == 0])

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,9 @@ type sample struct {
 	fds        float64       // process_open_fds
 	queue      float64       // sum of seg_queue_active_recipients over domains
 	cpu        float64       // seconds, process_cpu_seconds_total
+	tdcQueue   float64       // seg_queue_active_recipients{domain="the.tdc.queue"}
+	connsOut   float64       // sum of seg_connections_out
+	load1      float64       // the machine's 1-minute load average (/proc/loadavg)
 	acked      int           // messages acknowledged so far
 	flapUp     bool
 	commits    int
@@ -68,6 +72,11 @@ func scrape(addr string) (m metricsRead, err error) {
 			m.cpu = v
 		case "seg_queue_active_recipients":
 			m.queue += v
+			if strings.Contains(line, `domain="the.tdc.queue"`) {
+				m.tdcQueue = v
+			}
+		case "seg_connections_out":
+			m.connsOut += v
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -80,15 +89,31 @@ func scrape(addr string) (m metricsRead, err error) {
 }
 
 // metricsRead is what one scrape gives.
-type metricsRead struct{ rss, goroutines, fds, queue, cpu float64 }
+type metricsRead struct{ rss, goroutines, fds, queue, cpu, tdcQueue, connsOut float64 }
 
-const csvHeader = "seconds,phase,rss_mib,goroutines,open_fds,queue_recipients,acked_total,flap_up,commits,cpu_seconds"
+const csvHeader = "seconds,phase,rss_mib,goroutines,open_fds,queue_recipients,acked_total,flap_up,commits,cpu_seconds,tdc_queue,conns_out,load1"
 
 func (s sample) csv() string {
 	up := 0
 	if s.flapUp {
 		up = 1
 	}
-	return fmt.Sprintf("%d,%s,%.1f,%d,%d,%d,%d,%d,%d,%.2f", int(s.t.Seconds()), s.phase, s.rss/(1<<20),
-		int(s.goroutines), int(s.fds), int(s.queue), s.acked, up, s.commits, s.cpu)
+	return fmt.Sprintf("%d,%s,%.1f,%d,%d,%d,%d,%d,%d,%.2f,%d,%d,%.2f", int(s.t.Seconds()), s.phase, s.rss/(1<<20),
+		int(s.goroutines), int(s.fds), int(s.queue), s.acked, up, s.commits, s.cpu, int(s.tdcQueue), int(s.connsOut), s.load1)
+}
+
+// loadavg1 is the machine's 1-minute load average, 0 if unreadable: the
+// context for the TDC queue's holds (mta/tdc doc: copies wait while
+// the CPU is saturated).
+func loadavg1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }

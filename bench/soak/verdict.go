@@ -47,22 +47,39 @@ func windows(total time.Duration) (w0, w1, l0 time.Duration) {
 }
 
 type flatness struct {
-	name       string
-	warm, last float64
-	limit      float64
-	ok         bool
+	name             string
+	warm, last       float64 // medians of the steady samples
+	nWarm, nLast     int     // how many
+	allWarm, allLast float64 // medians of every sample, for comparison
+	limit            float64
+	ok               bool
 }
+
+// steadyTDC: the TDC queue holds copies back while the machine's CPU is
+// saturated (mta/tdc doc: background priority, up to 60 s), and its open
+// connections (a goroutine and a socket each) wait with them; on a
+// machine shared with other work that comes and goes with the other
+// work. A sample with this many copies queued or more (2 s of inbound
+// mail at the default rate) is taken during a hold; flatness compares
+// the others, unless a window has fewer than 10 of them.
+const steadyTDC = 20
 
 func checkFlat(samples []sample, total time.Duration) []flatness {
 	w0, w1, l0 := windows(total)
-	pick := func(f func(sample) float64, from, to time.Duration) []float64 {
+	pick := func(f func(sample) float64, from, to time.Duration, steady bool) []float64 {
 		var v []float64
 		for _, s := range samples {
-			if s.phase == "load" && s.t >= from && s.t <= to {
+			if s.phase == "load" && s.t >= from && s.t <= to && (!steady || s.tdcQueue < steadyTDC) {
 				v = append(v, f(s))
 			}
 		}
 		return v
+	}
+	pickSteady := func(f func(sample) float64, from, to time.Duration) []float64 {
+		if v := pick(f, from, to, true); len(v) >= 10 || len(v) == len(pick(f, from, to, false)) {
+			return v
+		}
+		return pick(f, from, to, false)
 	}
 	var out []flatness
 	for _, m := range []struct {
@@ -74,9 +91,11 @@ func checkFlat(samples []sample, total time.Duration) []flatness {
 		{"goroutines", func(s sample) float64 { return s.goroutines }, cntRatio, cntSlack},
 		{"open_fds", func(s sample) float64 { return s.fds }, cntRatio, cntSlack},
 	} {
-		warm, last := median(pick(m.f, w0, w1)), median(pick(m.f, l0, total))
+		vw, vl := pickSteady(m.f, w0, w1), pickSteady(m.f, l0, total)
+		warm, last := median(vw), median(vl)
 		limit := warm*m.ratio + m.slack
-		out = append(out, flatness{m.name, warm, last, limit, last <= limit})
+		out = append(out, flatness{name: m.name, warm: warm, last: last, nWarm: len(vw), nLast: len(vl),
+			allWarm: median(pick(m.f, w0, w1, false)), allLast: median(pick(m.f, l0, total, false)), limit: limit, ok: last <= limit})
 	}
 	return out
 }

@@ -409,6 +409,11 @@ func run(segBin string, dur, drain time.Duration, rate float64, workers int, fla
 	if err := drawPlot(prefix+".png", samples, dur.Minutes()); err != nil {
 		fmt.Fprintf(out, "plot: %v\n", err)
 	}
+	if loadEnd < dur-time.Second {
+		// The windows are -time's: a short load cannot show a trend.
+		fmt.Fprintf(out, "VERDICT: INCOMPLETE (the load was interrupted after %s of %s)\n", loadEnd.Round(time.Second), dur)
+		return fmt.Errorf("interrupted")
+	}
 	if pass {
 		fmt.Fprintln(out, "VERDICT: PASS")
 		if !keep {

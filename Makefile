@@ -12,7 +12,7 @@ FUZZMINIMIZE ?= 5s
 # -race needs cgo; it is on unless RACE= is given.
 RACE      ?= -race
 
-.PHONY: all build run deps test bench fuzz check clean
+.PHONY: all build run deps test bench fuzz soak check clean
 
 all: build
 
@@ -65,6 +65,16 @@ fuzz:
 			fi; \
 		done; \
 	done; echo "make fuzz: $$n targets ran clean for $(FUZZTIME) each"
+
+# An hour (SOAK_TIME) of mixed traffic against the real `seg run`: relay,
+# inbound with TDC, bounces, a flapping destination, a commit a minute;
+# RSS, goroutines, open files and queue size every 10 s into
+# $(SOAK_OUT).csv and .png, the verdict (flat, drained, nothing lost)
+# into $(SOAK_OUT).log. bench/soak/main.go says what it does.
+SOAK_TIME ?= 1h
+SOAK_OUT  ?= bench/results/soak
+soak: build
+	$(GO) run ./bench/soak -seg $(BIN) -time $(SOAK_TIME) -out $(SOAK_OUT)
 
 # gofmt, go vet, and staticcheck when it can be fetched.
 check:

@@ -184,25 +184,8 @@ func TestKill9(t *testing.T) {
 	}
 
 	// Every accepted message reaches the sink.
-	var seen map[int]int
-	var lost []int
-	ok := segtest.Poll(60*time.Second, func() bool {
-		seen = map[int]int{}
-		for _, m := range sink.Messages() {
-			if s := xSeq.FindSubmatch(m.Data); s != nil {
-				n, _ := strconv.Atoi(string(s[1]))
-				seen[n]++
-			}
-		}
-		lost = lost[:0]
-		for seq := range after {
-			if seen[seq] == 0 {
-				lost = append(lost, seq)
-			}
-		}
-		return len(lost) == 0
-	})
-	if !ok {
+	seen, lost := waitDelivered(sink, after, 60*time.Second)
+	if len(lost) > 0 {
 		t.Fatalf("lost %d accepted messages, e.g. seq %v", len(lost), lost[:min(len(lost), 10)])
 	}
 	if len(after) != total {
@@ -274,4 +257,27 @@ func TestKill9(t *testing.T) {
 		t.Errorf("the queue did not drain:\n%s", a.MustCli("status"))
 	}
 	a.Stop()
+}
+
+// waitDelivered waits until the sink holds every message of accepted (by
+// its X-Seq) or timeout passes; it returns how many copies of each seq
+// the sink holds and the seqs it lacks.
+func waitDelivered(sink *segtest.Sink, accepted map[int]int64, timeout time.Duration) (seen map[int]int, lost []int) {
+	segtest.Poll(timeout, func() bool {
+		seen = map[int]int{}
+		for _, m := range sink.Messages() {
+			if s := xSeq.FindSubmatch(m.Data); s != nil {
+				n, _ := strconv.Atoi(string(s[1]))
+				seen[n]++
+			}
+		}
+		lost = lost[:0]
+		for seq := range accepted {
+			if seen[seq] == 0 {
+				lost = append(lost, seq)
+			}
+		}
+		return len(lost) == 0
+	})
+	return seen, lost
 }

@@ -76,25 +76,8 @@ func TestKill9Rounds(t *testing.T) {
 	if len(after) != total {
 		t.Fatalf("%d of %d messages accepted", len(after), total)
 	}
-	var lost []int
-	var seen map[int]int
-	ok := segtest.Poll(90*time.Second, func() bool {
-		seen = map[int]int{}
-		for _, m := range sink.Messages() {
-			if s := xSeq.FindSubmatch(m.Data); s != nil {
-				n, _ := strconv.Atoi(string(s[1]))
-				seen[n]++
-			}
-		}
-		lost = lost[:0]
-		for seq := range after {
-			if seen[seq] == 0 {
-				lost = append(lost, seq)
-			}
-		}
-		return len(lost) == 0
-	})
-	if !ok {
+	seen, lost := waitDelivered(sink, after, 90*time.Second)
+	if len(lost) > 0 {
 		t.Fatalf("lost %d accepted messages after %d kills, e.g. seq %v", len(lost), rounds, lost[:min(len(lost), 10)])
 	}
 	dups := 0

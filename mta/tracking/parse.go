@@ -46,7 +46,9 @@ func parseLine(msg string) facts {
 	switch {
 	case strings.HasPrefix(msg, "Start MID "):
 		f.start = true
-	case strings.Contains(msg, " was generated ") && len(f.mids) >= 2:
+	case strings.Contains(msg, " was generated ") && len(f.mids) >= 2 && f.mids[0] > 0 && f.mids[len(f.mids)-1] > 0:
+		// MIDs start at 1: a line naming MID 0 links nothing (found
+		// by FuzzParseLine).
 		f.parent, f.child = f.mids[len(f.mids)-1], f.mids[0]
 	}
 	if !strings.HasPrefix(msg, "MID ") {

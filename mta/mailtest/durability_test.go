@@ -184,7 +184,7 @@ func TestKill9(t *testing.T) {
 	}
 
 	// Every accepted message reaches the sink.
-	seen, lost := waitDelivered(sink, after, 60*time.Second)
+	_, lost := waitDelivered(sink, after, 60*time.Second)
 	if len(lost) > 0 {
 		t.Fatalf("lost %d accepted messages, e.g. seq %v", len(lost), lost[:min(len(lost), 10)])
 	}
@@ -216,7 +216,7 @@ func TestKill9(t *testing.T) {
 	}
 	segtest.Poll(retry+30*time.Second, func() bool { return again() >= held })
 	again()
-	seen = map[int]int{}
+	seen := map[int]int{}
 	for _, m := range sink.Messages() {
 		if s := xSeq.FindSubmatch(m.Data); s != nil {
 			n, _ := strconv.Atoi(string(s[1]))

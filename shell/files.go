@@ -61,6 +61,17 @@ func (c *Ctx) ReadSecretFile(name string) ([]byte, error) {
 	return c.readFile(name, confdir.MaxSecret)
 }
 
+// ReadPasswordFile returns the password on the first line of a secret
+// file (ReadSecretFile), without its line end.
+func (c *Ctx) ReadPasswordFile(name string) (string, error) {
+	data, err := c.ReadSecretFile(name)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	return strings.TrimSuffix(line, "\r"), nil
+}
+
 func (c *Ctx) readFile(name string, max int64) ([]byte, error) {
 	if RoleAccess(c.S.Role) < AccessOperator {
 		return nil, errFileAccess

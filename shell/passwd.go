@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"seg/store"
 )
@@ -57,24 +56,14 @@ func runPasswd(c *Ctx, args []string) error {
 		if len(o.Pos) > 0 || !ok1 || !ok2 {
 			return errors.New("Usage: passwd --old-password-file F --password-file F")
 		}
-		if old, err = firstLine(c, oldFile); err != nil {
+		if old, err = c.ReadPasswordFile(oldFile); err != nil {
 			return err
 		}
-		if pw, err = firstLine(c, newFile); err != nil {
+		if pw, err = c.ReadPasswordFile(newFile); err != nil {
 			return err
 		}
 	}
 	return changeOwnPassword(c, old, pw)
-}
-
-// firstLine reads a password file's first line.
-func firstLine(c *Ctx, name string) (string, error) {
-	data, err := c.ReadSecretFile(name)
-	if err != nil {
-		return "", err
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	return strings.TrimSuffix(line, "\r"), nil
 }
 
 // askPasswd asks AsyncOS's three questions, every answer hidden. A new

@@ -256,12 +256,11 @@ func applyUserOpts(c *shell.Ctx, u *store.User, o shell.Opts) error {
 			}
 			u.SMTPAuth = b
 		case "password-file":
-			data, err := c.ReadSecretFile(v)
+			pw, err := c.ReadPasswordFile(v)
 			if err != nil {
 				return err
 			}
-			pw, _, _ := strings.Cut(string(data), "\n")
-			h, err := store.HashPassword(strings.TrimSuffix(pw, "\r"))
+			h, err := store.HashPassword(pw)
 			if err != nil {
 				return shell.AsUser(err)
 			}

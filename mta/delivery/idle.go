@@ -37,18 +37,7 @@ func (s *sched) park(d *dest, w *worker) bool {
 // beyond its MinConns that have been parked for Linger, oldest first, and
 // returns how long until the next one may have to go (0: none).
 func (s *sched) sweepSpare(d *dest, now time.Time) time.Duration {
-	keep := d.sp.MinConns()
-	linger := d.sp.Linger()
-	n := 0
-	for len(d.parked)-n > keep && now.Sub(d.parked[n].parkedAt) >= linger {
-		d.parked[n].next <- nil
-		n++
-	}
-	d.parked = append(d.parked[:0], d.parked[n:]...)
-	if len(d.parked) <= keep {
-		return 0
-	}
-	return max(linger-now.Sub(d.parked[0].parkedAt), time.Millisecond)
+	return s.sweepParked(d, now, d.sp.MinConns(), d.sp.Linger()) // reuse.go
 }
 
 // takeParked returns the most recently parked worker whose connection

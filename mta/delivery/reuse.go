@@ -24,17 +24,24 @@ func (s *sched) parkForReuse(d *dest, w *worker) bool {
 
 // sweepReuse sends QUIT to the workers of d parked for reuseLinger, and
 // returns how long until the next one is due to go (0: none is parked).
-// dispatch takes the most recently parked worker first, so the oldest,
-// at the front, go first.
 func (s *sched) sweepReuse(d *dest, now time.Time) time.Duration {
+	return s.sweepParked(d, now, 0, reuseLinger)
+}
+
+// sweepParked sends QUIT to the workers of d parked for linger, oldest
+// first, keeping the newest keep, and returns how long until the next
+// one may have to go (0: none beyond keep is parked). dispatch takes the
+// most recently parked worker first, so the oldest, at the front, go
+// first.
+func (s *sched) sweepParked(d *dest, now time.Time, keep int, linger time.Duration) time.Duration {
 	n := 0
-	for n < len(d.parked) && now.Sub(d.parked[n].parkedAt) >= reuseLinger {
+	for len(d.parked)-n > keep && now.Sub(d.parked[n].parkedAt) >= linger {
 		d.parked[n].next <- nil
 		n++
 	}
 	d.parked = append(d.parked[:0], d.parked[n:]...)
-	if len(d.parked) == 0 {
+	if len(d.parked) <= keep {
 		return 0
 	}
-	return reuseLinger - now.Sub(d.parked[0].parkedAt)
+	return max(linger-now.Sub(d.parked[0].parkedAt), time.Millisecond)
 }

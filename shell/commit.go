@@ -47,6 +47,7 @@ func (s *Session) commit(c *Ctx, comment string) error {
 		User:    s.User,
 		Role:    s.Role,
 		Comment: comment,
+		Level:   s.Level,
 	})
 	var verr *store.ValidationError
 	var cerr *store.ConflictError

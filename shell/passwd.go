@@ -138,6 +138,7 @@ func changeOwnPassword(c *Ctx, old, pw string) error {
 		User:    s.User,
 		Role:    s.Role,
 		Comment: "passwd: " + s.User + " changed their password",
+		Level:   s.Level,
 	})
 	var cerr *store.ConflictError
 	switch {

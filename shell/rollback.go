@@ -129,7 +129,7 @@ func rollbackInteractive(c *Ctx) error {
 
 // stageRevision stages a copy of revision n as the candidate.
 func (s *Session) stageRevision(n int) error {
-	snap, err := s.Store.Get(n)
+	snap, err := store.ViewOf(s.Store, s.Level, n)
 	if err != nil {
 		cur := s.running().Revision.Number
 		if n > cur {

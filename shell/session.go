@@ -57,6 +57,11 @@ type Session struct {
 	// so that failures count toward the login lockout (passwd); nil:
 	// checked against the running configuration alone.
 	CheckPassword func(user, password string) error
+	// Cluster is the appliance's cluster membership (clusterconfig);
+	// nil offline. Level is the level this session edits (clustermode):
+	// its running configuration is the Store's View at that level.
+	Cluster Cluster
+	Level   store.Level
 	// TimeoutMinute is how long one minute of the CLI inactivity
 	// timeout (adminaccessconfig) lasts: 0 is a minute. Only the
 	// end-to-end tests shorten it.
@@ -77,7 +82,7 @@ type Session struct {
 
 // running returns the committed snapshot.
 func (s *Session) running() *store.Snapshot {
-	snap, err := s.Store.Current()
+	snap, err := store.ViewOf(s.Store, s.Level, 0)
 	if err != nil {
 		// The store is local and Current is served from memory; failing
 		// here means the data dir is broken, which no command can fix.

@@ -43,6 +43,10 @@ type CommitRequest struct {
 	User    string
 	Role    string
 	Comment string
+	// Level is the cluster level the candidate was edited at (the
+	// session's clustermode): Config is a clone of the View at that
+	// level and Base's revision. Standalone stores take LevelDefault only.
+	Level Level
 }
 
 // CommitCheck is a last test of a valid tree against the running system

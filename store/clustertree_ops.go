@@ -85,4 +85,4 @@ func (t *ClusterTree) Set(object string, from, to Level, move bool, local string
 // EncodeClusterTree and DecodeClusterTree are a tree's stored form
 // (JSON); Decode checks that every member's group exists.
 func EncodeClusterTree(t *ClusterTree) ([]byte, error) { return nil, errTreeTODO }
-func DecodeClusterTree(b []byte) (*ClusterTree, error)  { return nil, errTreeTODO }
+func DecodeClusterTree(b []byte) (*ClusterTree, error) { return nil, errTreeTODO }

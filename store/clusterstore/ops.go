@@ -207,18 +207,8 @@ func (n *Node) Set(object string, from, to store.Level, move bool, user, role st
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range []store.Level{from, to} {
-			before, err := t.View(l, me)
-			if err != nil {
-				return nil, err
-			}
-			after, err := next.View(l, me)
-			if err != nil {
-				return nil, err
-			}
-			if err := store.CheckAccess(user, role, before, after); err != nil {
-				return nil, err
-			}
+		if err := t.CheckAccessAt(next, me, user, role, from, to); err != nil {
+			return nil, err
 		}
 		return next, nil
 	})

@@ -170,6 +170,8 @@ func putRevision(ctx context.Context, cli *clientv3.Client, k keys, prev int, re
 		if gerr != nil {
 			if err == nil {
 				err = gerr
+			} else {
+				err = fmt.Errorf("%v (whether this commit was written is not known until the store can be reached; clusterconfig list shows the revision each machine runs)", err)
 			}
 			return false, unreachable(err)
 		}

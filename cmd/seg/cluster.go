@@ -73,7 +73,7 @@ func (c clusterAdapter) Peers() ([]shell.ClusterPeer, error) {
 // the cluster and the revision this machine runs, when it is in one.
 type clusterMail struct {
 	shell.MailSystem
-	node *clusterstore.Node
+	node interface{ State() clusterstore.State }
 }
 
 func (m clusterMail) Status(w io.Writer, detail bool) error {

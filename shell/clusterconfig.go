@@ -177,21 +177,11 @@ func doRemoveGroup(c *Ctx, cl Cluster, st ClusterState, g string) error {
 }
 
 // memberOf checks that name is a machine of st (any case) and returns it
-// as st names it.
+// as st names it; groupOf, a group.
 func memberOf(st ClusterState, name string) (string, error) {
-	if m := findName(st.Machines, name); m != "" {
-		return m, nil
-	}
-	return "", Errorf("Unknown machine %q (machines: %s).", name, strings.Join(st.Machines, ", "))
+	return oneOf("machine", st.Machines, name)
 }
-
-// groupOf checks that name is a group of st.
-func groupOf(st ClusterState, name string) (string, error) {
-	if g := findName(st.Groups, name); g != "" {
-		return g, nil
-	}
-	return "", Errorf("Unknown group %q (groups: %s).", name, strings.Join(st.Groups, ", "))
-}
+func groupOf(st ClusterState, name string) (string, error) { return oneOf("group", st.Groups, name) }
 
 // inCluster runs f with the state when the machine is clustered.
 func inCluster(cl Cluster, f func(st ClusterState) error) error {

@@ -24,12 +24,12 @@ const defaultGroup = "Main"
 func checkClusterWord(what string) func(string) (string, error) {
 	return func(s string) (string, error) {
 		s = strings.TrimSpace(s)
-		if s == "" || len(s) > 63 {
-			return "", Errorf("Invalid %s name %q: use 1 to 63 letters, digits, '.', '-' or '_'.", what, s)
+		if s == "" || len(s) > store.MaxNameLength {
+			return "", Errorf("Invalid %s name %q: use 1 to %d letters, digits, '.', '-' or '_'.", what, s, store.MaxNameLength)
 		}
 		for _, r := range s {
 			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
-				return "", Errorf("Invalid %s name %q: use 1 to 63 letters, digits, '.', '-' or '_'.", what, s)
+				return "", Errorf("Invalid %s name %q: use 1 to %d letters, digits, '.', '-' or '_'.", what, s, store.MaxNameLength)
 			}
 		}
 		return s, nil

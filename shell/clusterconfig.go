@@ -506,7 +506,9 @@ func groupOfMachine(st ClusterState) string {
 func printMachines(c *Ctx, cl Cluster, st ClusterState) error {
 	ms, err := cl.Machines()
 	if err != nil {
-		c.Printf("%s", appliedLine(st))
+		// The error says why (the store's own sentence); State's
+		// Reachable may not know yet.
+		c.Printf("This machine (%s) has applied revision %d.\n", st.Machine, st.Applied)
 		return clusterErr(err)
 	}
 	rows := make([][]string, len(ms))

@@ -41,6 +41,9 @@ func (s *Session) commit(c *Ctx, comment string) error {
 	// Parameters seg stores but does not enforce, which this session
 	// set away from their defaults: said once the commit is made.
 	inert := store.InertChanges(s.base.Config, s.cand)
+	if err := s.baseStillHolds(); err != nil {
+		return err
+	}
 	rev, err := s.Store.Commit(store.CommitRequest{
 		Base:    s.base.Revision.Number,
 		Config:  s.cand,
@@ -193,4 +196,17 @@ func (s *Session) warnRefused(before []string) {
 	}
 	fmt.Fprintf(w, "Warning: You are not in the correct access group to commit changes to %s (the admin role is needed). 'commit' will refuse these changes; use 'clear' to discard them.\n",
 		store.ObjectList(added))
+}
+
+// baseStillHolds checks that the candidate's base revision still reads
+// back as the tree the session started from. Revision numbers name
+// other trees once the machine joined or left a cluster (a cluster and
+// a standalone machine number their histories apart), and merging on a
+// wrong base could silently undo others' changes.
+func (s *Session) baseStillHolds() error {
+	snap, err := store.ViewOf(s.Store, s.Level, s.base.Revision.Number)
+	if err == nil && snap.Config.Equal(s.base.Config) {
+		return nil
+	}
+	return errors.New("The changes were not committed: the configuration history changed since your changes began (this machine joined or left a cluster). Use 'clear' and make your changes again.")
 }

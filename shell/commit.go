@@ -60,6 +60,11 @@ func (s *Session) commit(c *Ctx, comment string) error {
 		s.Discard()
 		s.waitApplied(c, rev.Number)
 		c.Printf("Changes committed: %s\n", s.ctime(rev.Time))
+		if p, ok := s.Store.(store.Placer); ok {
+			for _, m := range p.Placed(rev.Number) {
+				c.Printf("Stored at its own level: %s\n", m)
+			}
+		}
 		for _, w := range inert {
 			c.Println(w)
 		}

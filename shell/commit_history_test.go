@@ -37,3 +37,20 @@ func TestCommitRefusedWhenHistoryChanged(t *testing.T) {
 		t.Error("the candidate was dropped; it should stay for the admin to review or clear")
 	}
 }
+
+// placerStore stands for the cluster node, which reports what a commit
+// stored at another level than the session's.
+type placerStore struct{ store.Store }
+
+func (placerStore) Placed(rev int) []string {
+	return []string{"listener IncomingMail: machine seg2 (listeners are machine-level)"}
+}
+
+func TestCommitSaysWhereObjectsWent(t *testing.T) {
+	h := shelltest.NewSession(t, testRegistry(), placerStore{newStore(t)})
+	h.Run("sethostname mine.example.com")
+	h.Run("commit", "")
+	if out := h.Output(); !strings.Contains(out, "Stored at its own level: listener IncomingMail: machine seg2 (listeners are machine-level)") {
+		t.Fatalf("commit did not say where the listener went:\n%s", out)
+	}
+}

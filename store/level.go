@@ -60,3 +60,11 @@ func ViewOf(st Store, l Level, rev int) (*Snapshot, error) {
 	}
 	return st.Get(rev)
 }
+
+// Placer is implemented by a clustered store: Placed lists what commit
+// rev (made by this process) wrote at another level than the session's,
+// because the object's level is fixed ("listener IncomingMail: machine
+// seg2 (listeners are machine-level)").
+type Placer interface {
+	Placed(rev int) []string
+}

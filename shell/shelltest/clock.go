@@ -53,3 +53,18 @@ func (c clockStore) Commit(req store.CommitRequest) (store.Revision, error) {
 	}
 	return fixRev(r), nil
 }
+
+// View passes a clustered store's level views through (store.ViewOf on
+// the wrapped store), with the fixed times.
+func (c clockStore) View(l store.Level, rev int) (*store.Snapshot, error) {
+	s, err := store.ViewOf(c.Store, l, rev)
+	return fixSnap(s), err
+}
+
+// Placed passes a clustered store's placement notes through.
+func (c clockStore) Placed(rev int) []string {
+	if p, ok := c.Store.(store.Placer); ok {
+		return p.Placed(rev)
+	}
+	return nil
+}

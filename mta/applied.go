@@ -14,12 +14,15 @@ type appliedRevision struct {
 	next chan struct{} // closed at the next set
 }
 
+// set records the revision just applied. It may be lower than the one
+// before: a machine that joins or leaves a cluster switches to another
+// history, numbered from its own start, and a commit there must wait
+// for its own number, not return at once because the old history ran
+// higher. Snapshots come from one watch, in commit order.
 func (a *appliedRevision) set(rev int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if rev > a.rev {
-		a.rev = rev
-	}
+	a.rev = rev
 	if a.next != nil {
 		close(a.next)
 		a.next = nil

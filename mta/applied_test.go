@@ -33,3 +33,23 @@ func TestAppliedRevision(t *testing.T) {
 		t.Fatal("revision 9 was never applied, yet the wait returned nil")
 	}
 }
+
+// A switch of history (the machine joined a cluster, numbered from 1)
+// lowers the applied number: a commit of the new history's revision 2
+// waits for it instead of returning because the old history reached 40.
+func TestAppliedRevisionAfterHistorySwitch(t *testing.T) {
+	var a appliedRevision
+	a.set(40)
+	a.set(1) // the cluster's revision 1
+	done := make(chan error, 1)
+	go func() { done <- a.wait(context.Background(), 2) }()
+	select {
+	case err := <-done:
+		t.Fatalf("revision 2 of the new history returned before it was applied: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	a.set(2)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

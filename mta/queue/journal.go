@@ -238,6 +238,7 @@ func (q *Queue) commit(batch []*request) bool {
 				recLen -= d.recLen
 			}
 			q.index(r.ent, head, bodyOff, recLen)
+			q.keepHotLocked(r.ent, r.rec[r.bodyOff:int64(r.bodyOff)+r.ent.bodyLen])
 			for _, d := range r.derived {
 				q.index(d.ent, head, bodyOff, d.recLen)
 			}

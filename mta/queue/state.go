@@ -91,6 +91,7 @@ func (q *Queue) Sync() error {
 // finishLocked drops a finished message.
 func (q *Queue) finishLocked(e *entry) {
 	mid := e.msg.MID
+	q.takeHotLocked(e)
 	delete(q.msgs, mid)
 	delete(e.seg.live, mid)
 	e.seg.liveBytes -= e.recLen

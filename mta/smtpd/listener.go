@@ -133,7 +133,8 @@ func (l *listener) stop() <-chan struct{} {
 }
 
 // acceptLoop accepts connections until the socket closes; each is served
-// on a goroutine of its own, which the Server's wait group counts.
+// on a session goroutine (sessiongo.go), which the Server's wait group
+// counts.
 func (l *listener) acceptLoop(sk *socket) {
 	defer close(sk.accepted)
 	var delay time.Duration
@@ -166,10 +167,6 @@ func (l *listener) acceptLoop(sk *socket) {
 		}
 		delay = 0
 		l.s.track(raw)
-		l.s.wg.Add(1)
-		go func() {
-			defer l.s.wg.Done()
-			l.s.connect(l, raw)
-		}()
+		l.s.runSession(func() { l.s.connect(l, raw) })
 	}
 }

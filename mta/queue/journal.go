@@ -47,6 +47,9 @@ type segment struct {
 	// Update records a power cut may lose (written by the writer under
 	// Queue.mu).
 	synced int64
+	// zeroed is where the zeros written ahead of the records end
+	// (prealloc.go; writer only).
+	zeroed int64
 
 	// Unfinished messages whose latest full copy is in this segment, and
 	// the bytes of those records. A segment can go when it is the oldest
@@ -196,6 +199,7 @@ func (q *Queue) commit(batch []*request) bool {
 			if st := q.stampRequest(); st != nil {
 				batch = append(batch, st)
 			}
+			q.zeroAhead(head, batchBytes(batch))
 			offs, end, err = q.write(head, batch, wait)
 		}
 	}
@@ -351,6 +355,13 @@ func (q *Queue) rotate(old *segment) (*segment, error) {
 	if err := q.syncHead(); err != nil {
 		return nil, err
 	}
+	if old.zeroed > old.size {
+		// Sealed, the segment keeps its records only. Should the cut be
+		// lost, recovery ends the segment at the zeros all the same.
+		if err := old.f.Truncate(old.size); err == nil {
+			old.zeroed = old.size
+		}
+	}
 	seg, err := createSegment(q.dir, old.num+1)
 	if err != nil {
 		return nil, err
@@ -385,4 +396,13 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// batchBytes is what writing batch appends.
+func batchBytes(batch []*request) int64 {
+	var n int64
+	for _, r := range batch {
+		n += int64(len(r.rec))
+	}
+	return n
 }

@@ -306,6 +306,12 @@ func (q *Queue) Close() error {
 	q.mu.Lock()
 	err := q.err
 	q.mu.Unlock()
+	// A clean stop leaves the head's file at its records: the zeros
+	// written ahead go (prealloc.go). Recovery would end the segment
+	// at them anyway.
+	if head := q.segs[len(q.segs)-1]; head.zeroed > head.size {
+		head.f.Truncate(head.size)
+	}
 	if cerr := q.closeFiles(); err == nil {
 		err = cerr
 	}

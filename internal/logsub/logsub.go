@@ -355,7 +355,7 @@ func (w *Writer) Printf(level aslog.Level, format string, args ...any) {
 	}
 	msg := format
 	if len(args) > 0 {
-		msg = fmt.Sprintf(format, args...)
+		msg = sprintf(format, args...)
 	}
 	w.m.print(w.typ, level, msg)
 }

@@ -42,10 +42,11 @@ func crashChild(dir string) {
 		if powerCut {
 			// The head segment's synced size, read after the
 			// acknowledgement: everything acknowledged so far lies
-			// below it (powercut_test.go).
+			// below it (powercut_test.go). Update records written
+			// without a sync lie beyond it: the cut may take them.
 			q.mu.Lock()
 			head := q.segs[len(q.segs)-1]
-			line = fmt.Sprintf("S %d %d\n", head.num, head.size) + line
+			line = fmt.Sprintf("S %d %d\n", head.num, head.synced) + line
 			q.mu.Unlock()
 		}
 		// One write per claim: a kill never leaves a line half-claimed.

@@ -16,6 +16,13 @@ import (
 // groups: one write (or a few, for large bodies), one fdatasync, then all
 // waiters are acknowledged. Throughput is then bounded by bytes, not by
 // the disk's fsync rate.
+//
+// A batch that nobody waits on (only Update records, which promise
+// durability "with the next group commit") is written at once, so kill -9
+// keeps it as before, but not fdatasynced: the next batch that somebody
+// waits on (an Enqueue's 250, an Attempt, a Sync) syncs it with its own
+// records, and lazySync bounds how long it stays unsynced when none comes.
+// Under load that saves the fdatasync of every delivery result.
 
 const (
 	segPrefix          = "journal-"
@@ -24,6 +31,10 @@ const (
 	// Records at least this large are written straight from their own
 	// buffer rather than copied into the batch buffer.
 	bigRecord = 256 << 10
+	// lazySync bounds how long a batch nobody waits on stays written but
+	// not fdatasynced (a power cut in that window delivers its messages
+	// again, as Update allows; it never loses one).
+	lazySync = 50 * time.Millisecond
 )
 
 // segment is one journal file.
@@ -32,6 +43,13 @@ type segment struct {
 	path string
 	f    *os.File
 	size int64 // bytes of valid records; written by the writer under Queue.mu
+	// synced is the size at the last fdatasync: bytes beyond it are
+	// Update records a power cut may lose (written by the writer under
+	// Queue.mu).
+	synced int64
+	// zeroed is where the zeros written ahead of the records end
+	// (prealloc.go; writer only).
+	zeroed int64
 
 	// Unfinished messages whose latest full copy is in this segment, and
 	// the bytes of those records. A segment can go when it is the oldest
@@ -100,10 +118,13 @@ func (q *Queue) run() {
 	for {
 		// Records kept from a batch the full filesystem refused are
 		// written again after spaceRetry if nothing comes sooner.
-		var retry <-chan time.Time
+		var retry, lazy <-chan time.Time
 		q.mu.Lock()
 		if len(q.space.retry) > 0 {
 			retry = time.After(spaceRetry)
+		}
+		if q.unsyncedLocked() {
+			lazy = time.After(lazySync)
 		}
 		q.mu.Unlock()
 		select {
@@ -111,8 +132,11 @@ func (q *Queue) run() {
 			q.drain()
 		case <-retry:
 			q.drain()
+		case <-lazy:
+			q.syncHead()
 		case <-q.stop:
 			q.drain()
+			q.syncHead()
 			return
 		}
 	}
@@ -150,12 +174,19 @@ func (q *Queue) commit(batch []*request) bool {
 	head := q.segs[len(q.segs)-1]
 	q.mu.Unlock()
 
-	data := false
+	// data: the batch has bytes to write; wait: somebody waits for them
+	// (or for a barrier) to be durable, or an index entry will point at
+	// them (an enqueued or relocated message), so they are synced now.
+	data, wait := false, false
 	for _, r := range batch {
 		data = data || r.rec != nil
+		wait = wait || r.done != nil || r.ent != nil
 	}
 	var offs []int64
 	var end int64
+	if err == nil && !data && wait {
+		err = q.syncHead() // a Sync barrier behind written, unsynced records
+	}
 	if err == nil && data {
 		if head.size >= q.segMax {
 			if nh, rerr := q.rotate(head); rerr != nil {
@@ -168,7 +199,8 @@ func (q *Queue) commit(batch []*request) bool {
 			if st := q.stampRequest(); st != nil {
 				batch = append(batch, st)
 			}
-			offs, end, err = q.write(head, batch)
+			q.zeroAhead(head, batchBytes(batch))
+			offs, end, err = q.write(head, batch, wait)
 		}
 	}
 	full := err != nil && noSpace(err)
@@ -184,6 +216,9 @@ func (q *Queue) commit(batch []*request) bool {
 	if err == nil && data {
 		q.wroteLocked(end - head.size)
 		head.size = end
+		if wait {
+			head.synced = end
+		}
 	}
 	for i, r := range batch {
 		switch {
@@ -207,6 +242,7 @@ func (q *Queue) commit(batch []*request) bool {
 				recLen -= d.recLen
 			}
 			q.index(r.ent, head, bodyOff, recLen)
+			q.keepHotLocked(r.ent, r.rec[r.bodyOff:int64(r.bodyOff)+r.ent.bodyLen])
 			for _, d := range r.derived {
 				q.index(d.ent, head, bodyOff, d.recLen)
 			}
@@ -225,9 +261,9 @@ func (q *Queue) commit(batch []*request) bool {
 	return !full
 }
 
-// write appends the batch to head and fdatasyncs it. It returns each
-// record's offset and the new end of the segment.
-func (q *Queue) write(head *segment, batch []*request) (offs []int64, end int64, err error) {
+// write appends the batch to head and, when sync is set, fdatasyncs it.
+// It returns each record's offset and the new end of the segment.
+func (q *Queue) write(head *segment, batch []*request, sync bool) (offs []int64, end int64, err error) {
 	offs = make([]int64, len(batch))
 	pos := head.size
 	need := 0
@@ -270,16 +306,62 @@ func (q *Queue) write(head *segment, batch []*request) (offs []int64, end int64,
 	if cap(buf) <= 4<<20 { // keep the buffer, unless a burst made it huge
 		q.buf = buf
 	}
+	if !sync {
+		return offs, pos, nil
+	}
 	if err := datasync(head.f); err != nil {
 		return nil, 0, err
 	}
 	return offs, pos, nil
 }
 
+// unsyncedLocked reports whether the head holds written records not yet
+// fdatasynced. The caller holds q.mu.
+func (q *Queue) unsyncedLocked() bool {
+	head := q.segs[len(q.segs)-1]
+	return head.synced < head.size
+}
+
+// syncHead fdatasyncs the head when it holds records written without a
+// sync (writer only). A failure makes the queue refuse further messages,
+// as a failed group commit does.
+func (q *Queue) syncHead() error {
+	q.mu.Lock()
+	head := q.segs[len(q.segs)-1]
+	size := head.size
+	if head.synced >= size || q.crashed {
+		q.mu.Unlock()
+		return nil
+	}
+	q.mu.Unlock()
+	err := datasync(head.f)
+	q.mu.Lock()
+	if err == nil {
+		head.synced = size
+	} else if q.err == nil {
+		q.err = fmt.Errorf("queue: journal sync failed, the queue accepts no more messages: %w", err)
+		q.logf("%v", q.err)
+	}
+	q.mu.Unlock()
+	return err
+}
+
 // rotate starts a new head segment. The directory is fsynced before any
 // record goes into the new file, so an acknowledged record never sits in
 // a file whose name a crash could lose.
 func (q *Queue) rotate(old *segment) (*segment, error) {
+	// Later fdatasyncs reach only the new head: what the old one holds
+	// unsynced is synced now.
+	if err := q.syncHead(); err != nil {
+		return nil, err
+	}
+	if old.zeroed > old.size {
+		// Sealed, the segment keeps its records only. Should the cut be
+		// lost, recovery ends the segment at the zeros all the same.
+		if err := old.f.Truncate(old.size); err == nil {
+			old.zeroed = old.size
+		}
+	}
 	seg, err := createSegment(q.dir, old.num+1)
 	if err != nil {
 		return nil, err
@@ -314,4 +396,13 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// batchBytes is what writing batch appends.
+func batchBytes(batch []*request) int64 {
+	var n int64
+	for _, r := range batch {
+		n += int64(len(r.rec))
+	}
+	return n
 }

@@ -52,6 +52,7 @@ type Queue struct {
 	bodyBytes    int64              // bodies of unfinished messages
 	activeRcpts  int                // non-final recipients of unfinished messages
 	relocating   int                // compaction copies not yet committed
+	hotBytes     int64              // bodies kept hot (hot.go)
 	compactAfter time.Time          // no compaction before (compact.go); writer only
 	recovered    []*Message         // snapshot at Open
 	notify       func(*Message)     // SetNotify
@@ -72,6 +73,7 @@ type entry struct {
 	bodyLen int64
 	recLen  int64
 	wrap    *wrapping // a derived message: its body is bodyLen bytes at bodyOff, wrapped (derived.go)
+	hot     []byte    // the body as committed, until the first Body takes it (hot.go)
 }
 
 // Stats summarises the queue for `status` and metrics.
@@ -234,6 +236,10 @@ func (q *Queue) Body(mid int64) ([]byte, error) {
 			q.mu.Unlock()
 			return nil, fmt.Errorf("%w: MID %d", ErrNotFound, mid)
 		}
+		if b := q.takeHotLocked(e); b != nil {
+			q.mu.Unlock()
+			return b, nil
+		}
 		f, off, n, w := e.seg.f, e.bodyOff, e.bodyLen, e.wrap
 		q.mu.Unlock()
 		b, err := readBody(f, off, n, w)
@@ -300,6 +306,12 @@ func (q *Queue) Close() error {
 	q.mu.Lock()
 	err := q.err
 	q.mu.Unlock()
+	// A clean stop leaves the head's file at its records: the zeros
+	// written ahead go (prealloc.go). Recovery would end the segment
+	// at them anyway.
+	if head := q.segs[len(q.segs)-1]; head.zeroed > head.size {
+		head.f.Truncate(head.size)
+	}
 	if cerr := q.closeFiles(); err == nil {
 		err = cerr
 	}

@@ -78,12 +78,29 @@ func (q *Queue) replaySegment(seg *segment, last bool, maxMID, maxICID *int64) e
 	for off < size {
 		if size-off < headerLen {
 			bad = "a truncated record header"
+			if zero, err := zeroRest(r, nil); err != nil {
+				return fmt.Errorf("queue: cannot read %s: %w", seg.path, err)
+			} else if zero {
+				bad = "" // the end of the zeros written ahead (prealloc.go)
+			}
 			break
 		}
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return fmt.Errorf("queue: cannot read %s: %w", seg.path, err)
 		}
 		n := int64(binary.LittleEndian.Uint32(hdr[0:]))
+		if hdr == ([headerLen]byte{}) {
+			// Zeros: the space written ahead of the records
+			// (prealloc.go) when all that follows is zeros too.
+			zero, err := zeroRest(r, buf)
+			if err != nil {
+				return fmt.Errorf("queue: cannot read %s: %w", seg.path, err)
+			}
+			if zero {
+				seg.zeroed = size
+				break
+			}
+		}
 		if n == 0 || n > size-off-headerLen {
 			bad = "a truncated record"
 			break
@@ -199,4 +216,31 @@ func (q *Queue) replayMessage(e *entry, maxMID, maxICID *int64) error {
 		delete(q.msgs, m.MID)
 	}
 	return nil
+}
+
+// zeroRest reads r to its end and reports whether every byte was zero
+// (scratch, when large enough, is the read buffer).
+func zeroRest(r io.Reader, scratch []byte) (bool, error) {
+	if cap(scratch) < 64<<10 {
+		scratch = make([]byte, 64<<10)
+	}
+	scratch = scratch[:cap(scratch)]
+	zero := true
+	for {
+		n, err := r.Read(scratch)
+		for _, b := range scratch[:n] {
+			if b != 0 {
+				zero = false
+			}
+		}
+		if err == io.EOF {
+			return zero, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if !zero {
+			return false, nil
+		}
+	}
 }

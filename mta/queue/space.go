@@ -90,6 +90,7 @@ func statfsFree(dir string) (int64, error) {
 // queued messages for the next round, and returns the error for the
 // waiters. The caller holds no lock.
 func (q *Queue) commitFailedForSpace(head *segment, batch []*request, err error) error {
+	head.zeroed = 0 // cut with the rest (prealloc.go)
 	if terr := head.f.Truncate(head.size); terr != nil {
 		// The torn tail stays; recovery drops it (its length or CRC is
 		// wrong) and the next write overwrites it.

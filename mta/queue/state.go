@@ -42,8 +42,9 @@ func (q *Queue) Attempt(mid int64, rids []int, next time.Time) error {
 	return <-req.done
 }
 
-// Update applies recipient state changes at once and makes them durable
-// with the next group commit (Sync waits for it). Losing an update in a
+// Update applies recipient state changes at once, writes them with the
+// next group commit and makes them durable with the next commit somebody
+// waits on, or within lazySync (journal.go; Sync waits for it). Losing an update in a
 // crash means a recipient is delivered twice, never that it is lost. When
 // every recipient is final the message is finished: it leaves the queue
 // and its space becomes reclaimable. A recipient already final keeps its
@@ -90,6 +91,7 @@ func (q *Queue) Sync() error {
 // finishLocked drops a finished message.
 func (q *Queue) finishLocked(e *entry) {
 	mid := e.msg.MID
+	q.takeHotLocked(e)
 	delete(q.msgs, mid)
 	delete(e.seg.live, mid)
 	e.seg.liveBytes -= e.recLen

@@ -32,8 +32,11 @@ type conn struct {
 	info   *connInfo
 	log    maillog.Logger
 	finish func() // run once at the end: mail_logs "ICID n close", gauges
-	t      timers // time limits (timeouts.go)
-	s      *session
+	// release takes br and bw back once the connection is closed
+	// (connBufs); nil: nothing to give back.
+	release func(*bufio.Reader, *bufio.Writer)
+	t       timers // time limits (timeouts.go)
+	s       *session
 
 	helo       string // the argument of the last HELO or EHLO that succeeded; "" before one
 	verb       string // that command: "HELO" or "EHLO", for the Received header
@@ -60,8 +63,8 @@ const brSize = 16 << 10
 // been written; serve runs it.
 func (s *Server) newConn(raw net.Conn, lim store.ConnLimits, info *connInfo, finish func()) *conn {
 	c := &conn{raw: raw, info: info, log: s.d.Log, finish: finish}
-	c.br = bufio.NewReaderSize(connReader{c}, brSize)
-	c.bw = bufio.NewWriter(connWriter{c})
+	c.br, c.bw = s.bufs.get(c)
+	c.release = s.bufs.put
 	c.t.init(lim, s.d.Now)
 	c.s = &session{s: s, c: c, info: info}
 	return c
@@ -168,6 +171,10 @@ func (c *conn) close() {
 	c.s.Reset()
 	c.hangUp()
 	c.finish()
+	if c.release != nil {
+		c.release(c.br, c.bw)
+		c.br, c.bw, c.release = nil, nil, nil
+	}
 }
 
 // ehloVerb is the greeting verb the client last used successfully.

@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -80,7 +81,16 @@ func (l *listener) start() error {
 // (Apply).
 func (l *listener) bindSocket(addr string, port int) (*socket, error) {
 	hp := net.JoinHostPort(addr, strconv.Itoa(port))
-	ln, err := netbind.Listen(hp)
+	// No TCP keepalive on SMTP sessions: the session's own limits
+	// (timeouts.go: idle_timeout, max_connection_time) end a client that
+	// went silent, and Go's default (15 s keepalive) cost four setsockopt
+	// calls on every accepted connection, 1% of the relay's CPU with
+	// smtp-source's one connection per message (bench/relay.sh PROFILE=1).
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", hp)
+	if err != nil {
+		err = netbind.Reason(err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listener %s: cannot listen on %s: %w", l.name, hp, err)
 	}
@@ -123,7 +133,8 @@ func (l *listener) stop() <-chan struct{} {
 }
 
 // acceptLoop accepts connections until the socket closes; each is served
-// on a goroutine of its own, which the Server's wait group counts.
+// on a session goroutine (sessiongo.go), which the Server's wait group
+// counts.
 func (l *listener) acceptLoop(sk *socket) {
 	defer close(sk.accepted)
 	var delay time.Duration
@@ -156,10 +167,6 @@ func (l *listener) acceptLoop(sk *socket) {
 		}
 		delay = 0
 		l.s.track(raw)
-		l.s.wg.Add(1)
-		go func() {
-			defer l.s.wg.Done()
-			l.s.connect(l, raw)
-		}()
+		l.s.runSession(func() { l.s.connect(l, raw) })
 	}
 }

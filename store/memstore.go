@@ -47,9 +47,7 @@ type core struct {
 	// the watcher notification (benchmarks time the notify step).
 	afterPut func()
 
-	wmu      sync.Mutex
-	watchers map[int]chan *Snapshot
-	nextID   int
+	watchers Watchers
 }
 
 func newCore(p persister, now func() time.Time, cur *Snapshot) (*core, error) {
@@ -57,7 +55,7 @@ func newCore(p persister, now func() time.Time, cur *Snapshot) (*core, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config store: encoding revision %d: %v", cur.Revision.Number, err)
 	}
-	c := &core{p: p, now: now, curJSON: enc, retired: hashSet{}, watchers: map[int]chan *Snapshot{}}
+	c := &core{p: p, now: now, curJSON: enc, retired: hashSet{}}
 	cur.Config.decodeParams()
 	c.cur.Store(cur)
 	return c, nil
@@ -151,7 +149,7 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	s := &Snapshot{Revision: rev, Config: &snap}
 	c.cur.Store(s)
 	c.curJSON = enc
-	c.notify(s)
+	c.watchers.Notify(s)
 	return rev, nil
 }
 
@@ -163,46 +161,7 @@ func (c *core) SetCommitCheck(check CommitCheck) {
 }
 
 // Watch delivers each new snapshot; the channel holds only the latest.
-func (c *core) Watch() (<-chan *Snapshot, func()) {
-	ch := make(chan *Snapshot, 1)
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.watchers == nil { // closed store: nothing will ever come
-		close(ch)
-		return ch, func() {}
-	}
-	id := c.nextID
-	c.nextID++
-	c.watchers[id] = ch
-	return ch, func() {
-		c.wmu.Lock()
-		defer c.wmu.Unlock()
-		if w, ok := c.watchers[id]; ok {
-			delete(c.watchers, id)
-			close(w)
-		}
-	}
-}
-
-// notify replaces whatever each watcher has not read yet with s, so a
-// slow reader never blocks a commit and always sees the newest revision.
-func (c *core) notify(s *Snapshot) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	for _, ch := range c.watchers {
-		for sent := false; !sent; {
-			select {
-			case ch <- s:
-				sent = true
-			default: // an unread older snapshot: drop it
-				select {
-				case <-ch:
-				default:
-				}
-			}
-		}
-	}
-}
+func (c *core) Watch() (<-chan *Snapshot, func()) { return c.watchers.Watch() }
 
 // Close stops every watch (closing its channel) and the persister.
 func (c *core) Close() error {
@@ -212,13 +171,7 @@ func (c *core) Close() error {
 		return nil
 	}
 	c.closed = true
-	c.wmu.Lock()
-	for id, ch := range c.watchers {
-		delete(c.watchers, id)
-		close(ch)
-	}
-	c.watchers = nil
-	c.wmu.Unlock()
+	c.watchers.Close()
 	return c.p.close()
 }
 

@@ -1,0 +1,172 @@
+package segtest
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Cluster is several `seg run` appliances in one seg cluster (SPEC 14)
+// on a real etcd of three members: each appliance its own data
+// directory, ports and hostname (m1.cluster.test, m2...), the first one
+// having made the cluster (`clusterconfig create`), the others having
+// joined it (`clusterconfig join`), all in group Main.
+type Cluster struct {
+	t        testing.TB
+	Name     string // the cluster's name
+	Etcd     *Etcd
+	Machines []*Appliance
+	Names    []string // Machines[i]'s name in the cluster (its hostname)
+}
+
+// ClusterGroup is the group every machine of a Cluster joins.
+const ClusterGroup = "Main"
+
+// NewCluster starts an etcd of three members and n appliances, each
+// configured (New) with setup and its hostname, and clusters them. The
+// same setup on every machine keeps their machine-level settings
+// (listeners, SSH) alike; the clusterable ones of machines 2..n are
+// replaced by the cluster's when they join.
+func NewCluster(t testing.TB, n int, setup ...string) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, Name: "segtest", Etcd: NewEtcd(t, 3)}
+	for range n {
+		a := c.NewMachine(setup...)
+		a.Start()
+	}
+	c.Machines[0].MustCli(fmt.Sprintf("clusterconfig create %s --etcd %s --group %s", c.Name, c.Etcd.Endpoints(), ClusterGroup))
+	for _, a := range c.Machines[1:] {
+		c.Join(a)
+	}
+	c.WaitConverged(30 * time.Second)
+	return c
+}
+
+// NewMachine configures (New) the next appliance, named
+// mN.cluster.test, with setup, and adds it to Machines; it neither
+// starts it nor joins it to the cluster.
+func (c *Cluster) NewMachine(setup ...string) *Appliance {
+	c.t.Helper()
+	name := fmt.Sprintf("m%d.cluster.test", len(c.Machines)+1)
+	a := New(c.t, append([]string{"sethostname " + name}, setup...)...)
+	c.Machines = append(c.Machines, a)
+	c.Names = append(c.Names, name)
+	return a
+}
+
+// Join joins the running appliance a to the cluster, in group Main.
+func (c *Cluster) Join(a *Appliance) {
+	c.t.Helper()
+	a.MustCli(fmt.Sprintf("clusterconfig join --etcd %s --group %s", c.Etcd.Endpoints(), ClusterGroup))
+}
+
+// ClusterRow is one machine of `clusterconfig list`.
+type ClusterRow struct {
+	Name, Group, Address string
+	Up                   bool
+	Applied              int
+}
+
+// List runs `clusterconfig list` on a and returns its machines. The
+// table is "Machine Group Address Status Applied Revision", one row per
+// machine after the ===== rule.
+func (c *Cluster) List(a *Appliance) ([]ClusterRow, error) {
+	out, stderr, code := a.Cli("clusterconfig list")
+	if code != 0 {
+		return nil, fmt.Errorf("clusterconfig list: exit %d: %s%s", code, out, stderr)
+	}
+	var rows []ClusterRow
+	inTable := false
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 0 && strings.HasPrefix(f[0], "==="):
+			inTable = true
+		case !inTable:
+		case len(f) < 5:
+			inTable = false // the table ends
+		default:
+			n, err := strconv.Atoi(f[4])
+			if err != nil {
+				return nil, fmt.Errorf("clusterconfig list: applied revision %q of %s is not a number:\n%s", f[4], f[0], out)
+			}
+			rows = append(rows, ClusterRow{Name: f[0], Group: f[1], Address: f[2], Up: f[3] == "Up", Applied: n})
+		}
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("clusterconfig list: no machines in:\n%s", out)
+	}
+	return rows, nil
+}
+
+// Converged reports the revision every machine has applied when each
+// machine's `clusterconfig list` shows all of Names up at that one
+// revision.
+func (c *Cluster) Converged() (int, error) {
+	rev := -1
+	for i, a := range c.Machines {
+		rows, err := c.List(a)
+		if err != nil {
+			return 0, err
+		}
+		if len(rows) != len(c.Names) {
+			return 0, fmt.Errorf("machine %s lists %d machines, want %d: %+v", c.Names[i], len(rows), len(c.Names), rows)
+		}
+		for _, r := range rows {
+			switch {
+			case !r.Up:
+				return 0, fmt.Errorf("machine %s lists %s down", c.Names[i], r.Name)
+			case rev >= 0 && r.Applied != rev:
+				return 0, fmt.Errorf("machine %s lists %s at revision %d, others at %d", c.Names[i], r.Name, r.Applied, rev)
+			}
+			rev = r.Applied
+		}
+	}
+	return rev, nil
+}
+
+// WaitConverged waits until Converged holds and returns the revision.
+func (c *Cluster) WaitConverged(timeout time.Duration) int {
+	c.t.Helper()
+	var rev int
+	var last error
+	if !Poll(timeout, func() bool {
+		rev, last = c.Converged()
+		return last == nil
+	}) {
+		c.t.Fatalf("the cluster did not converge within %v: %v", timeout, last)
+	}
+	return rev
+}
+
+// RcptReply opens an SMTP session to addr from the loopback address src,
+// gives MAIL FROM:<from> and RCPT TO:<to>, and returns the reply to RCPT
+// as "250", or "CODE X.Y.Z text" for a refusal. A new session each time:
+// a session runs on the configuration of its connection's start.
+func RcptReply(addr, src, from, to string) (string, error) {
+	cl, err := Client{LocalIP: src, Timeout: 10 * time.Second}.Dial(addr)
+	if err != nil {
+		return "", err
+	}
+	defer cl.Close()
+	if err := cl.Mail(from, nil); err != nil {
+		return "", fmt.Errorf("MAIL FROM:<%s>: %w", from, err)
+	}
+	err = cl.Rcpt(to, nil)
+	cl.Quit()
+	var se *smtp.SMTPError
+	switch {
+	case err == nil:
+		return "250", nil
+	case errors.As(err, &se):
+		ec := se.EnhancedCode
+		return fmt.Sprintf("%d %d.%d.%d %s", se.Code, ec[0], ec[1], ec[2], se.Message), nil
+	default:
+		return "", err
+	}
+}

@@ -45,10 +45,8 @@ func TestClusterEtcdDown(t *testing.T) {
 	c.Etcd.StartAll()
 	// The store may take a moment to see etcd again: the commit is
 	// retried until it is accepted, then must reach every machine.
-	var out string
 	segtest.Wait(t, 30*time.Second, "a commit to succeed after etcd returned", func() bool {
-		var code int
-		out, _, code = c.Machines[1].Cli(exemptList("s@back.test") + " ; commit back")
+		_, _, code := c.Machines[1].Cli(exemptList("s@back.test") + " ; commit back")
 		return code == 0
 	})
 	for _, a := range c.Machines {

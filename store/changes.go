@@ -14,11 +14,12 @@ const (
 )
 
 // Change is one configuration object that differs between two trees.
-// Object names the object as showchanges prints it: "hostname", "dns",
+// Object names the object as showchanges prints it: "hostname",
+// "interfaces", "dns",
 // "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
-// "user NAME", "ssh", "metrics", "address list NAME", "sbrs", "certificate NAME",
+// "user NAME", "ssh", "metrics", "address list NAME", "sender exceptions", "sbrs", "certificate NAME",
 // "client CA NAME", "bvconfig", "domainkeys key NAME", "domainkeys
 // profile NAME", "dmarc profile NAME", "dmarc setup". The object is the unit of merging: two
 // sessions that change different objects both get their way.
@@ -38,6 +39,7 @@ type object struct {
 // Object kind ranks, in the order Changes reports them.
 const (
 	rankHostname = iota
+	rankInterfaces
 	rankDNS
 	rankRoute
 	rankAlerts
@@ -53,6 +55,7 @@ const (
 	rankSSH
 	rankMetrics
 	rankAddressList
+	rankSenderExceptions
 	rankSBRS
 	rankCert
 	rankClientCA
@@ -74,6 +77,7 @@ func objects(c *Config) []object {
 		o = append(o, object{objectKey(kind, name, fold), kind + " " + name, rank, v})
 	}
 	one(rankHostname, "hostname", c.System.Hostname)
+	one(rankInterfaces, "interfaces", c.Interfaces)
 	one(rankDNS, "dns", c.System.DNS)
 	for _, r := range c.System.Routes {
 		named(rankRoute, "route", r.Domain, true, r)
@@ -101,6 +105,7 @@ func objects(c *Config) []object {
 	for _, l := range c.AddressLists {
 		named(rankAddressList, "address list", l.Name, true, l)
 	}
+	one(rankSenderExceptions, "sender exceptions", c.SenderExceptions)
 	one(rankSBRS, "sbrs", c.System.SBRS)
 	for _, ct := range c.Certificates {
 		named(rankCert, "certificate", ct.Name, true, ct)

@@ -69,37 +69,65 @@ func Merge(base, mine, theirs *Config) (*Config, []string) {
 		conflicts[i] = o.name
 	}
 
-	out, m := theirs.Clone(), mine.Clone()
+	out := theirs.Clone()
+	applyObjects(out, mine.Clone(), apply, false, false)
+	return out, conflicts
+}
+
+// applyObjects writes onto dst the objects of apply as src has them:
+// changed or new ones take src's value (lists keep dst's order, new
+// items are appended in src's), removed ones go (a removed single
+// object takes its zero value). src's values are shared, not copied:
+// pass a tree dst may own. dstPart and srcPart say the tree is a
+// cluster level's partial one (ClusterLevel.Config), whose nil Logs
+// means no subscriptions rather than the default ones.
+func applyObjects(dst, src *Config, apply map[string]edit, dstPart, srcPart bool) {
+	var zero Config
+	logEdits := false
 	for _, e := range apply {
-		copySingleton(out, m, e.obj.rank)
+		switch {
+		case e.obj.rank == rankLogSub:
+			logEdits = true
+		case e.removed:
+			copySingleton(dst, &zero, e.obj.rank)
+		default:
+			copySingleton(dst, src, e.obj.rank)
+		}
 	}
-	out.System.Routes = mergeList(out.System.Routes, m.System.Routes, apply,
+	dst.System.Routes = mergeList(dst.System.Routes, src.System.Routes, apply,
 		func(r SMTPRoute) string { return objectKey("route", r.Domain, true) })
-	out.Listeners = mergeList(out.Listeners, m.Listeners, apply,
+	dst.Listeners = mergeList(dst.Listeners, src.Listeners, apply,
 		func(l Listener) string { return objectKey("listener", l.Name, true) })
-	out.Destinations = mergeList(out.Destinations, m.Destinations, apply,
+	dst.Destinations = mergeList(dst.Destinations, src.Destinations, apply,
 		func(d Destination) string { return objectKey("destconfig", d.Domain, true) })
-	out.Bounce = mergeList(out.Bounce, m.Bounce, apply,
+	dst.Bounce = mergeList(dst.Bounce, src.Bounce, apply,
 		func(b BounceProfile) string { return objectKey("bounce profile", b.Name, true) })
-	out.Users = mergeList(out.Users, m.Users, apply,
+	dst.Users = mergeList(dst.Users, src.Users, apply,
 		func(u User) string { return objectKey("user", u.Name, false) })
-	out.Certificates = mergeList(out.Certificates, m.Certificates, apply,
+	dst.Certificates = mergeList(dst.Certificates, src.Certificates, apply,
 		func(c Certificate) string { return objectKey("certificate", c.Name, true) })
-	out.ClientCAs = mergeList(out.ClientCAs, m.ClientCAs, apply,
+	dst.ClientCAs = mergeList(dst.ClientCAs, src.ClientCAs, apply,
 		func(c ClientCA) string { return objectKey("client CA", c.Name, true) })
-	out.AddressLists = mergeList(out.AddressLists, m.AddressLists, apply,
+	dst.AddressLists = mergeList(dst.AddressLists, src.AddressLists, apply,
 		func(l AddressList) string { return objectKey("address list", l.Name, true) })
-	out.DomainKeys.Keys = mergeList(out.DomainKeys.Keys, m.DomainKeys.Keys, apply,
+	dst.DomainKeys.Keys = mergeList(dst.DomainKeys.Keys, src.DomainKeys.Keys, apply,
 		func(k DKIMKey) string { return objectKey("domainkeys key", k.Name, true) })
-	out.DomainKeys.Profiles = mergeList(out.DomainKeys.Profiles, m.DomainKeys.Profiles, apply,
+	dst.DomainKeys.Profiles = mergeList(dst.DomainKeys.Profiles, src.DomainKeys.Profiles, apply,
 		func(p DKIMProfile) string { return objectKey("domainkeys profile", p.Name, true) })
-	out.DMARC.Profiles = mergeList(out.DMARC.Profiles, m.DMARC.Profiles, apply,
+	dst.DMARC.Profiles = mergeList(dst.DMARC.Profiles, src.DMARC.Profiles, apply,
 		func(p DMARCProfile) string { return objectKey("dmarc profile", p.Name, true) })
-	if out.Logs != nil || m.Logs != nil {
-		out.Logs = mergeList(out.LogSubscriptions(), m.LogSubscriptions(), apply,
+	if logEdits {
+		dst.Logs = mergeList(logsOf(dst, dstPart), logsOf(src, srcPart), apply,
 			func(l LogSubscription) string { return objectKey("log subscription", l.Name, true) })
 	}
-	return out, conflicts
+}
+
+// logsOf is c's log subscriptions; a partial tree's nil Logs is none.
+func logsOf(c *Config, part bool) []LogSubscription {
+	if part {
+		return c.Logs
+	}
+	return c.LogSubscriptions()
 }
 
 // copySingleton copies the single object of the given kind from src to
@@ -108,6 +136,10 @@ func copySingleton(dst, src *Config, rank int) {
 	switch rank {
 	case rankHostname:
 		dst.System.Hostname = src.System.Hostname
+	case rankInterfaces:
+		dst.Interfaces = src.Interfaces
+	case rankSenderExceptions:
+		dst.SenderExceptions = src.SenderExceptions
 	case rankDNS:
 		dst.System.DNS = src.System.DNS
 	case rankSBRS:

@@ -1,88 +1,301 @@
 package store
 
-import "errors"
-
-// errTreeTODO marks the operations the tree helper fills in.
-var errTreeTODO = errors.New("cluster tree: not implemented yet")
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+)
 
 // NewClusterTree starts a cluster named name from a standalone machine's
 // configuration (clusterconfig create): cfg becomes the cluster level,
 // its machine-level-by-nature objects become machine's settings, and the
-// machine is the only member, in group (created).
+// machine is the only member, in group (created). cfg is only read.
 func NewClusterTree(name string, cfg *Config, machine, group string) (*ClusterTree, error) {
-	return nil, errTreeTODO
+	switch {
+	case name == "":
+		return nil, errors.New("A cluster needs a name.")
+	case cfg == nil:
+		return nil, errors.New("cluster tree: no configuration given")
+	case machine == "":
+		return nil, errors.New("A machine in a cluster needs a name (its hostname).")
+	case group == "":
+		return nil, errors.New("A group needs a name.")
+	}
+	ml, rest := splitMachine(cfg)
+	return &ClusterTree{
+		Name:         name,
+		Cluster:      rest,
+		Groups:       map[string]*ClusterLevel{group: {Config: &Config{}}},
+		Machines:     map[string]*ClusterLevel{machine: ml},
+		MachineGroup: map[string]string{machine: group},
+	}, nil
 }
 
 // Join adds machine to group (which must exist) (clusterconfig join):
 // local is the machine's own configuration, whose machine-level-by-
 // nature objects become its machine-level settings; everything else of
 // local is replaced by the cluster's. A machine of that name already in
-// the tree is an error.
+// the tree is an error. local is only read.
 func (t *ClusterTree) Join(machine, group string, local *Config) (*ClusterTree, error) {
-	return nil, errTreeTODO
+	switch {
+	case machine == "":
+		return nil, errors.New("A machine in a cluster needs a name (its hostname).")
+	case local == nil:
+		return nil, errors.New("cluster tree: no configuration given")
+	case t.Machines[machine] != nil:
+		return nil, fmt.Errorf("There is already a machine %s in cluster %s.", machine, t.Name)
+	case t.Groups[group] == nil:
+		return nil, fmt.Errorf("There is no group %s in cluster %s.", group, t.Name)
+	}
+	n := t.clone()
+	n.Machines[machine], _ = splitMachine(local)
+	n.MachineGroup[machine] = group
+	return n, nil
 }
 
 // RemoveMachine drops machine and its settings.
-func (t *ClusterTree) RemoveMachine(machine string) (*ClusterTree, error) { return nil, errTreeTODO }
+func (t *ClusterTree) RemoveMachine(machine string) (*ClusterTree, error) {
+	if t.Machines[machine] == nil {
+		return nil, fmt.Errorf("There is no machine %s in cluster %s.", machine, t.Name)
+	}
+	n := t.clone()
+	delete(n.Machines, machine)
+	delete(n.MachineGroup, machine)
+	return n, nil
+}
 
 // SetGroup moves machine into group (which must exist).
 func (t *ClusterTree) SetGroup(machine, group string) (*ClusterTree, error) {
-	return nil, errTreeTODO
+	switch {
+	case t.Machines[machine] == nil:
+		return nil, fmt.Errorf("There is no machine %s in cluster %s.", machine, t.Name)
+	case t.Groups[group] == nil:
+		return nil, fmt.Errorf("There is no group %s in cluster %s.", group, t.Name)
+	case t.MachineGroup[machine] == group:
+		return nil, fmt.Errorf("Machine %s is already in group %s.", machine, group)
+	}
+	n := t.clone()
+	n.MachineGroup[machine] = group
+	return n, nil
 }
 
 // AddGroup creates an empty group; RemoveGroup deletes one that no
 // machine is in.
-func (t *ClusterTree) AddGroup(group string) (*ClusterTree, error)    { return nil, errTreeTODO }
-func (t *ClusterTree) RemoveGroup(group string) (*ClusterTree, error) { return nil, errTreeTODO }
+func (t *ClusterTree) AddGroup(group string) (*ClusterTree, error) {
+	if err := CheckGroupName(group); err != nil {
+		return nil, err
+	}
+	if t.Groups[group] != nil {
+		return nil, fmt.Errorf("There is already a group %s in cluster %s.", group, t.Name)
+	}
+	n := t.clone()
+	n.Groups[group] = &ClusterLevel{Config: &Config{}}
+	return n, nil
+}
+
+func (t *ClusterTree) RemoveGroup(group string) (*ClusterTree, error) {
+	if t.Groups[group] == nil {
+		return nil, fmt.Errorf("There is no group %s in cluster %s.", group, t.Name)
+	}
+	var in []string
+	for _, m := range t.machineNames() {
+		if t.MachineGroup[m] == group {
+			in = append(in, m)
+		}
+	}
+	if len(in) > 0 {
+		return nil, fmt.Errorf("Group %s still has machines (%s): move them to another group first (setgroup).", group, strings.Join(in, ", "))
+	}
+	n := t.clone()
+	delete(n.Groups, group)
+	return n, nil
+}
+
+// CheckGroupName validates a group name: 1 to 64 letters, digits, '_',
+// '-' and '.', one word in batch commands and the prompt.
+func CheckGroupName(name string) error {
+	if name == "" {
+		return errors.New("A group needs a name.")
+	}
+	if len(name) > MaxNameLength {
+		return fmt.Errorf("A group name has at most %d characters (this one has %d).", MaxNameLength, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		if ch := name[i]; !isLetterDigit(ch) && ch != '_' && ch != '-' && ch != '.' {
+			return fmt.Errorf("Invalid group name %s: use letters, digits, '_', '-' and '.'.", shortName(name))
+		}
+	}
+	return nil
+}
 
 // Members lists the machines, by name.
-func (t *ClusterTree) Members() []ClusterMember { return nil }
+func (t *ClusterTree) Members() []ClusterMember {
+	out := make([]ClusterMember, 0, len(t.Machines))
+	for _, m := range t.machineNames() {
+		out = append(out, ClusterMember{Name: m, Group: t.MachineGroup[m]})
+	}
+	return out
+}
 
 // Effective is machine's configuration: the cluster level, its group's
-// objects over it, its own over those. It is a fresh tree (the caller
-// may keep it; a store decodes its typed parameters before handing it
-// out).
-func (t *ClusterTree) Effective(machine string) (*Config, error) { return nil, errTreeTODO }
+// objects over it, its own over those. It is a fresh tree with its
+// typed parameters decoded, like a snapshot a store hands out: the
+// caller may keep it and share it read-only (an editor works on a
+// Clone, which drops the decoded view).
+func (t *ClusterTree) Effective(machine string) (*Config, error) {
+	out, err := t.effective(machine)
+	if err != nil {
+		return nil, err
+	}
+	out.decodeParams()
+	return out, nil
+}
 
 // View is the tree a session at level l sees; local is the machine the
 // session runs on (LevelDefault and LevelCluster: the cluster level,
 // with local's machine-level-by-nature objects so that listenerconfig
 // and sshconfig show this machine's; LevelGroup: the cluster level
 // with the group's objects over it, the same; LevelMachine: Effective).
-func (t *ClusterTree) View(l Level, local string) (*Config, error) { return nil, errTreeTODO }
-
-// Commit applies a session's commit to t, the current tree. base is the
-// tree of req.Base (t itself when the session is up to date). The
-// session's changes are the objects that differ between
-// base.View(req.Level, local) and req.Config; each is written at
-// req.Level, or at its fixed level (see the file comment). When base is
-// not t, a change to an object that was also changed, at the level it
-// is written to, between base and t is a *ConflictError (the rule of
-// SPEC 3, object by object); other changes merge. The result must be
-// valid for every machine (Effective(m).Validate(); problems name the
-// machine when there are several) or the error is a *ValidationError;
-// access is CheckAccess on the session's view before and after. With
-// no change at all the error is ErrNoChanges. Placed reports, for each
-// change written at a level other than req.Level, where it went
-// ("listener IncomingMail: machine seg2 (listeners are machine-level)").
-func (t *ClusterTree) Commit(base *ClusterTree, req CommitRequest, local string) (next *ClusterTree, placed []string, err error) {
-	return nil, nil, errTreeTODO
+// Like Effective's, the result is fresh and decoded.
+func (t *ClusterTree) View(l Level, local string) (*Config, error) {
+	out, err := t.view(l, local)
+	if err != nil {
+		return nil, err
+	}
+	out.decodeParams()
+	return out, nil
 }
 
-// Show lists the objects of the view at level l (for local) and the
-// level each one's value comes from (clustershow).
-func (t *ClusterTree) Show(l Level, local string) ([]ObjectLevel, error) { return nil, errTreeTODO }
-
-// Set copies (move false) or moves (move true) the object named object
-// (as Change names it, "destconfig example.com") from level from to
-// level to (clusterset); moving removes it from from. Copying to the
-// cluster level replaces the cluster's value. The result is validated
-// like Commit's.
-func (t *ClusterTree) Set(object string, from, to Level, move bool, local string) (*ClusterTree, error) {
-	return nil, errTreeTODO
+func (t *ClusterTree) view(l Level, local string) (*Config, error) {
+	l = clusterLevel(l)
+	if l.Kind == LevelMachine {
+		return t.effective(l.Name)
+	}
+	lv, err := t.level(l)
+	if err != nil {
+		return nil, err
+	}
+	ml := t.Machines[local]
+	if ml == nil {
+		return nil, fmt.Errorf("There is no machine %s in cluster %s.", local, t.Name)
+	}
+	out := t.Cluster.Clone()
+	if lv != nil {
+		overlay(out, lv, nil)
+	}
+	overlay(out, ml, machineNatured)
+	return out, nil
 }
 
 // EncodeClusterTree and DecodeClusterTree are a tree's stored form
-// (JSON); Decode checks that every member's group exists.
-func EncodeClusterTree(t *ClusterTree) ([]byte, error) { return nil, errTreeTODO }
-func DecodeClusterTree(b []byte) (*ClusterTree, error) { return nil, errTreeTODO }
+// (JSON, map keys and Objects lists sorted, so one tree has one
+// encoding). Decode checks that every member's group exists and that
+// every level holds only objects it may hold.
+func EncodeClusterTree(t *ClusterTree) ([]byte, error) {
+	if t == nil || t.Cluster == nil {
+		return nil, errors.New("cluster tree: nothing to encode")
+	}
+	s := *t
+	sortLevels := func(m map[string]*ClusterLevel) map[string]*ClusterLevel {
+		out := make(map[string]*ClusterLevel, len(m))
+		for k, cl := range m {
+			if cl == nil {
+				return m // Decode names the problem
+			}
+			out[k] = &ClusterLevel{Objects: slices.Sorted(slices.Values(cl.Objects)), Config: cl.Config}
+		}
+		return out
+	}
+	s.Groups, s.Machines = sortLevels(t.Groups), sortLevels(t.Machines)
+	b, err := json.Marshal(&s)
+	if err != nil {
+		return nil, fmt.Errorf("cluster tree: encoding: %v", err)
+	}
+	return b, nil
+}
+
+func DecodeClusterTree(b []byte) (*ClusterTree, error) {
+	var t ClusterTree
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("cluster tree: decoding: %v", err)
+	}
+	if err := t.check(); err != nil {
+		return nil, fmt.Errorf("cluster tree %s: %v", t.Name, err)
+	}
+	return &t, nil
+}
+
+// check verifies a decoded tree's shape: membership consistent, every
+// level present, objects at levels that may hold them.
+func (t *ClusterTree) check() error {
+	if t.Name == "" {
+		return errors.New("no cluster name")
+	}
+	if t.Cluster == nil {
+		return errors.New("no cluster level")
+	}
+	if t.Groups == nil {
+		t.Groups = map[string]*ClusterLevel{}
+	}
+	if t.Machines == nil {
+		t.Machines = map[string]*ClusterLevel{}
+	}
+	if t.MachineGroup == nil {
+		t.MachineGroup = map[string]string{}
+	}
+	for _, m := range t.machineNames() {
+		g, ok := t.MachineGroup[m]
+		switch {
+		case !ok:
+			return fmt.Errorf("machine %s is in no group", m)
+		case t.Groups[g] == nil:
+			return fmt.Errorf("machine %s is in group %s, which does not exist", m, g)
+		}
+	}
+	for m := range t.MachineGroup {
+		if t.Machines[m] == nil {
+			return fmt.Errorf("machine %s has a group but is not a member", m)
+		}
+	}
+	zero := map[string]object{}
+	for _, o := range objects(&Config{}) {
+		zero[o.key] = o
+	}
+	for _, o := range objects(t.Cluster) {
+		if z, ok := zero[o.key]; machineNatured(o.rank) && (!ok || !sameValue(o.value, z.value)) {
+			return fmt.Errorf("the cluster level defines %s, but %s", o.name, natureReason(o.rank))
+		}
+	}
+	levels := func(kind string, m map[string]*ClusterLevel, allowed func(rank int) bool) error {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			cl := m[name]
+			if cl == nil {
+				return fmt.Errorf("%s %s has no settings", kind, name)
+			}
+			if cl.Config == nil {
+				cl.Config = &Config{}
+			}
+			sort.Strings(cl.Objects)
+			for i, k := range cl.Objects {
+				rank, ok := keyRank(k)
+				switch {
+				case !ok:
+					return fmt.Errorf("%s %s defines an unknown object %q", kind, name, k)
+				case i > 0 && cl.Objects[i-1] == k:
+					return fmt.Errorf("%s %s lists %s twice", kind, name, k)
+				case !allowed(rank):
+					return fmt.Errorf("%s %s defines %s, but %s", kind, name, k, natureReason(rank))
+				}
+			}
+		}
+		return nil
+	}
+	if err := levels("group", t.Groups, func(r int) bool { return !machineNatured(r) && !clusterNatured(r) }); err != nil {
+		return err
+	}
+	return levels("machine", t.Machines, func(r int) bool { return !clusterNatured(r) })
+}

@@ -1,0 +1,145 @@
+package clusterstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// cache is the machine's copy of its cluster's revisions
+// (configuration/cluster.db): every revision it has fetched, as etcd
+// holds them, and the number it has applied. A machine starts from it
+// when etcd is down, and serves Revisions, Get and old Views from it.
+type cache struct {
+	db *bolt.DB
+}
+
+// CacheFile is the cache's name in the configuration directory.
+const CacheFile = "cluster.db"
+
+var (
+	bucketRevs = []byte("revisions") // big-endian number -> record
+	bucketMeta = []byte("meta")
+	keyApplied = []byte("applied") // decimal
+	keyCluster = []byte("cluster") // the cluster the revisions are of
+)
+
+func openCache(path string) (*cache, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%s: in use by another process", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the cluster cache %s: %v", path, err)
+	}
+	return &cache{db: db}, nil
+}
+
+func numKey(n int) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], uint64(n))
+	return k[:]
+}
+
+// reset empties the cache for cluster name (create, join).
+func (c *cache) reset(name string) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketRevs, bucketMeta} {
+			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+				return err
+			}
+		}
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketRevs); err != nil {
+			return err
+		}
+		return meta.Put(keyCluster, []byte(name))
+	})
+}
+
+// put stores records (already checked to decode) by number.
+func (c *cache) put(recs map[int][]byte) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bucketRevs)
+		if err != nil {
+			return err
+		}
+		for n, r := range recs {
+			if err := bk.Put(numKey(n), r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (c *cache) get(n int) ([]byte, bool, error) {
+	var out []byte
+	err := c.db.View(func(tx *bolt.Tx) error {
+		if bk := tx.Bucket(bucketRevs); bk != nil {
+			out = append(out, bk.Get(numKey(n))...)
+		}
+		return nil
+	})
+	return out, out != nil, err
+}
+
+// numbers lists the cached revisions up to max, newest first (limit
+// <= 0: all).
+func (c *cache) numbers(max, limit int) ([]int, error) {
+	var out []int
+	err := c.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketRevs)
+		if bk == nil {
+			return nil
+		}
+		cur := bk.Cursor()
+		k, _ := cur.Seek(numKey(max + 1))
+		if k == nil {
+			k, _ = cur.Last()
+		} else {
+			k, _ = cur.Prev()
+		}
+		for ; k != nil && (limit <= 0 || len(out) < limit); k, _ = cur.Prev() {
+			out = append(out, int(binary.BigEndian.Uint64(k)))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (c *cache) setApplied(n int) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return bk.Put(keyApplied, fmt.Appendf(nil, "%d", n))
+	})
+}
+
+// applied is the revision last applied, and the cluster it belongs to.
+func (c *cache) applied() (cluster string, n int, err error) {
+	err = c.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketMeta)
+		if bk == nil {
+			return nil
+		}
+		cluster = string(bk.Get(keyCluster))
+		if v := bk.Get(keyApplied); v != nil {
+			_, err := fmt.Sscanf(string(v), "%d", &n)
+			return err
+		}
+		return nil
+	})
+	return cluster, n, err
+}
+
+func (c *cache) close() error { return c.db.Close() }

@@ -1,0 +1,132 @@
+package clusterstore
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"seg/internal/segtest"
+)
+
+// The tests run against a real etcd (v3.6, built from source by a small
+// module of its own): $SEG_ETCD, else /tmp/etcdbin/etcd. One member for
+// the package, started by the first test that needs it; the fault tests
+// stop and restart it (so the tests do not run in parallel).
+
+const etcdHelp = "the node's tests need an etcd binary: build one with `cd tools/etcd && go build -o /tmp/etcdbin/etcd .` (or the module in /tmp/etcdtool), or set SEG_ETCD to its path"
+
+type etcdProc struct {
+	bin, dir  string
+	clientURL string
+	peerURL   string
+	cmd       *exec.Cmd
+	exited    chan struct{}
+	startErr  error
+}
+
+var (
+	etcdOnce sync.Once
+	theEtcd  *etcdProc
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if theEtcd != nil {
+		theEtcd.stop()
+		os.RemoveAll(theEtcd.dir)
+	}
+	os.Exit(code)
+}
+
+func etcdBinary() (string, error) {
+	if p := os.Getenv("SEG_ETCD"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("SEG_ETCD=%s: %v; %s", p, err, etcdHelp)
+		}
+		return p, nil
+	}
+	if _, err := os.Stat("/tmp/etcdbin/etcd"); err == nil {
+		return "/tmp/etcdbin/etcd", nil
+	}
+	return "", fmt.Errorf("no etcd binary found; %s", etcdHelp)
+}
+
+// testEtcd returns the package's etcd member, running.
+func testEtcd(t *testing.T) *etcdProc {
+	t.Helper()
+	etcdOnce.Do(func() {
+		bin, err := etcdBinary()
+		if err != nil {
+			theEtcd = &etcdProc{startErr: err}
+			return
+		}
+		dir, err := os.MkdirTemp("", "seg-etcd-")
+		if err != nil {
+			theEtcd = &etcdProc{startErr: err}
+			return
+		}
+		theEtcd = &etcdProc{bin: bin, dir: dir,
+			clientURL: fmt.Sprintf("http://127.0.0.1:%d", segtest.FreePort(t)),
+			peerURL:   fmt.Sprintf("http://127.0.0.1:%d", segtest.FreePort(t))}
+		theEtcd.startErr = theEtcd.start()
+	})
+	if theEtcd.startErr != nil {
+		t.Fatal(theEtcd.startErr)
+	}
+	if theEtcd.cmd == nil {
+		if err := theEtcd.start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return theEtcd
+}
+
+func (e *etcdProc) endpoints() []string { return []string{e.clientURL} }
+
+func (e *etcdProc) start() error {
+	e.cmd = exec.Command(e.bin,
+		"--name", "t1", "--data-dir", filepath.Join(e.dir, "data"),
+		"--listen-client-urls", e.clientURL, "--advertise-client-urls", e.clientURL,
+		"--listen-peer-urls", e.peerURL, "--initial-advertise-peer-urls", e.peerURL,
+		"--initial-cluster", "t1="+e.peerURL, "--log-level", "error")
+	log, err := os.Create(filepath.Join(e.dir, "etcd.log"))
+	if err != nil {
+		return err
+	}
+	e.cmd.Stdout, e.cmd.Stderr = log, log
+	if err := e.cmd.Start(); err != nil {
+		log.Close()
+		return fmt.Errorf("starting %s: %v", e.bin, err)
+	}
+	e.exited = make(chan struct{})
+	go func() { e.cmd.Wait(); log.Close(); close(e.exited) }()
+	ok := segtest.Poll(20*time.Second, func() bool {
+		r, err := http.Get(e.clientURL + "/health")
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK
+	})
+	if !ok {
+		b, _ := os.ReadFile(filepath.Join(e.dir, "etcd.log"))
+		e.stop()
+		return fmt.Errorf("etcd did not become healthy within 20 s at %s; its log:\n%s", e.clientURL, b)
+	}
+	return nil
+}
+
+// stop kills the member (SIGKILL: as a crash would).
+func (e *etcdProc) stop() {
+	if e.cmd == nil {
+		return
+	}
+	e.cmd.Process.Kill()
+	<-e.exited
+	e.cmd = nil
+}

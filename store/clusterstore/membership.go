@@ -1,0 +1,76 @@
+package clusterstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Membership is what a machine must know to restart into its cluster,
+// even while etcd is down: kept in MembershipFile in the configuration
+// directory. Its absence means standalone.
+type Membership struct {
+	Name      string   `json:"name"`      // the cluster's
+	Endpoints []string `json:"endpoints"` // etcd's client URLs
+	Machine   string   `json:"machine"`   // this machine's name (its hostname)
+	Group     string   `json:"group"`     // as of the last applied revision
+}
+
+// MembershipFile is the membership's name in the configuration directory.
+const MembershipFile = "cluster.json"
+
+// readMembership returns nil, nil when the file does not exist.
+func readMembership(path string) (*Membership, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m Membership
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if m.Name == "" || m.Machine == "" || len(m.Endpoints) == 0 {
+		return nil, fmt.Errorf("%s: incomplete cluster membership (name, machine and endpoints are needed)", path)
+	}
+	return &m, nil
+}
+
+// writeMembership replaces the file atomically (a temporary file
+// fsynced, then renamed), mode 0600: a crash leaves the old or the new
+// membership, never half of one.
+func writeMembership(path string, m Membership) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".cluster-*.json")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename: nothing to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %v", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// commitAt stages edit on the view of tr at level l for a session on
+// local and commits it up to date, as admin.
+func commitAt(t *testing.T, tr *ClusterTree, l Level, local string, edit func(c *Config)) (*ClusterTree, []string, error) {
+	t.Helper()
+	c := view(t, tr, l, local).Clone()
+	edit(c)
+	return tr.Commit(tr, CommitRequest{Base: 1, Config: c, User: "admin", Role: RoleAdmin, Level: l}, local)
+}
+
+func TestClusterCommitUpToDate(t *testing.T) {
+	addDest := func(d string) func(c *Config) {
+		return func(c *Config) { c.Destinations = append(c.Destinations, Destination{Domain: d}) }
+	}
+	hasDest := func(d string) func(c *Config) bool { return func(c *Config) bool { return c.Destination(d) != nil } }
+	port := func(c *Config) int { return c.Listeners[0].Port }
+	for _, tc := range []struct {
+		name   string
+		level  Level
+		local  string
+		edit   func(c *Config)
+		placed []string
+		// seg1 and seg2 say what each machine's effective config
+		// must then show.
+		seg1, seg2 func(c *Config) bool
+	}{{
+		name: "cluster setting", level: atCluster, local: "seg1.test", edit: addDest("all.example"),
+		seg1: hasDest("all.example"), seg2: hasDest("all.example"),
+	}, {
+		name: "default level is the cluster", level: Level{}, local: "seg2.test", edit: addDest("all.example"),
+		seg1: hasDest("all.example"), seg2: hasDest("all.example"),
+	}, {
+		name: "listener from the cluster level goes to the session's machine", level: atCluster, local: "seg2.test",
+		edit:   func(c *Config) { c.Listeners[0].Port = 4000 },
+		placed: []string{"listener IncomingMail: machine seg2.test (listeners are machine-level)"},
+		seg1:   func(c *Config) bool { return port(c) == 2525 }, seg2: func(c *Config) bool { return port(c) == 4000 },
+	}, {
+		name: "every machine-natured object from a group level", level: atMain, local: "seg1.test",
+		edit: func(c *Config) {
+			c.System.Hostname = "new.test"
+			c.Interfaces = append(c.Interfaces, IPInterface{Name: "Data", Address: "127.0.0.9"})
+			c.ListenerSetup.MaxConcurrency = 100
+			c.SSH.Port = 4022
+			c.Metrics.Address = "127.0.0.1:4090"
+		},
+		placed: []string{
+			"hostname: machine seg1.test (the hostname is machine-level)",
+			"interfaces: machine seg1.test (interfaces are machine-level)",
+			"ssh: machine seg1.test (sshconfig is machine-level)",
+			"metrics: machine seg1.test (metricsconfig is machine-level)",
+			"listener setup: machine seg1.test (the listener setup is machine-level)",
+		},
+		seg1: func(c *Config) bool {
+			return c.System.Hostname == "new.test" && len(c.Interfaces) == 2 && c.SSH.Port == 4022 && c.Metrics.Address == "127.0.0.1:4090" && c.ListenerSetup.MaxConcurrency == 100
+		},
+		seg2: func(c *Config) bool {
+			return c.System.Hostname == "seg2.test" && len(c.Interfaces) == 1 && c.SSH.Port == 3526 && c.ListenerSetup.MaxConcurrency == 0
+		},
+	}, {
+		name: "machine level of another machine", level: atSeg2, local: "seg1.test",
+		edit: func(c *Config) { addDest("two.example")(c); c.Listeners[0].Port = 4000 },
+		seg1: func(c *Config) bool { return c.Destination("two.example") == nil && port(c) == 2525 },
+		seg2: func(c *Config) bool { return c.Destination("two.example") != nil && port(c) == 4000 },
+	}, {
+		name: "group level", level: atMain, local: "seg1.test", edit: addDest("main.example"),
+		seg1: hasDest("main.example"), seg2: hasDest("main.example"),
+	}, {
+		name: "group of no machine", level: atEdge, local: "seg1.test", edit: addDest("edge.example"),
+		seg1: func(c *Config) bool { return c.Destination("edge.example") == nil },
+		seg2: func(c *Config) bool { return c.Destination("edge.example") == nil },
+	}, {
+		name: "users from a machine level go to the cluster", level: atSeg1, local: "seg1.test",
+		edit: func(c *Config) {
+			c.Users = append(c.Users, User{Name: "bob", Role: RoleOperator})
+			c.AdminAccess.CLITimeout = 60
+		},
+		placed: []string{
+			"user bob: cluster (users are cluster-level)",
+			"adminaccess: cluster (adminaccessconfig is cluster-level)",
+		},
+		seg1: func(c *Config) bool { return c.User("bob") != nil }, seg2: func(c *Config) bool { return c.User("bob") != nil },
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := twoMachines(t)
+			next, placed, err := commitAt(t, tr, tc.level, tc.local, tc.edit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(placed, tc.placed) {
+				t.Errorf("placed:\n%q\nwant\n%q", placed, tc.placed)
+			}
+			if !tc.seg1(effective(t, next, "seg1.test")) {
+				t.Error("seg1's effective configuration is not as expected")
+			}
+			if !tc.seg2(effective(t, next, "seg2.test")) {
+				t.Error("seg2's effective configuration is not as expected")
+			}
+			if next.Cluster.System.Hostname != "" || len(next.Cluster.Listeners) != 0 {
+				t.Error("a machine object reached the cluster level")
+			}
+			for g, gl := range next.Groups {
+				for _, k := range gl.Objects {
+					if r, _ := keyRank(k); machineNatured(r) || clusterNatured(r) {
+						t.Errorf("group %s holds %s", g, k)
+					}
+				}
+			}
+			if _, err := DecodeClusterTree(mustEncode(t, next)); err != nil {
+				t.Errorf("the committed tree does not decode: %v", err)
+			}
+			if _, err := DecodeClusterTree(mustEncode(t, tr)); err != nil || tr.Cluster.Destination("all.example") != nil {
+				t.Errorf("Commit modified its receiver (%v)", err)
+			}
+		})
+	}
+}
+
+func mustEncode(t *testing.T, tr *ClusterTree) []byte {
+	t.Helper()
+	b, err := EncodeClusterTree(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A group override and a machine override over the cluster level: each
+// level wins for its machines, removal at a level removes the object
+// there only, and a change at the cluster still reaches the others.
+func TestClusterInheritance(t *testing.T) {
+	tr := twoMachines(t)
+	tr, _ = mustCommit(t, tr, atCluster, "seg1.test", func(c *Config) {
+		c.Destinations = append(c.Destinations,
+			Destination{Domain: "a.example", Params: Params{"max_host_concurrency": "10"}},
+			Destination{Domain: "b.example"})
+	})
+	tr, err := tr.SetGroup("seg2.test", "Edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ = mustCommit(t, tr, atEdge, "seg1.test", func(c *Config) {
+		c.Destination("a.example").Params["max_host_concurrency"] = "20"
+		c.Destinations = c.Destinations[:1] // removes b.example in Edge
+	})
+	tr, _ = mustCommit(t, tr, atSeg1, "seg1.test", func(c *Config) {
+		c.Destination("a.example").Params["max_host_concurrency"] = "30"
+	})
+	conc := func(m string) string {
+		d := effective(t, tr, m).Destination("a.example")
+		if d == nil {
+			return "none"
+		}
+		return d.Params["max_host_concurrency"]
+	}
+	if conc("seg1.test") != "30" || conc("seg2.test") != "20" {
+		t.Errorf("a.example: seg1 %s (want 30), seg2 %s (want 20)", conc("seg1.test"), conc("seg2.test"))
+	}
+	if effective(t, tr, "seg2.test").Destination("b.example") != nil {
+		t.Error("b.example removed in group Edge is still on seg2")
+	}
+	if effective(t, tr, "seg1.test").Destination("b.example") == nil {
+		t.Error("b.example removed in group Edge is gone from seg1 (group Main)")
+	}
+	if v := view(t, tr, atCluster, "seg2.test"); v.Destination("a.example").Params["max_host_concurrency"] != "10" || v.Destination("b.example") == nil {
+		t.Error("the cluster view shows a lower level's values")
+	}
+	// A cluster change to an object no lower level defines reaches all.
+	tr, _ = mustCommit(t, tr, atCluster, "seg2.test", func(c *Config) { c.DestDefault["max_host_concurrency"] = "99" })
+	for _, m := range []string{"seg1.test", "seg2.test"} {
+		if got := effective(t, tr, m).DestDefault["max_host_concurrency"]; got != "99" {
+			t.Errorf("%s: destconfig DEFAULT max_host_concurrency %s, want 99", m, got)
+		}
+	}
+	// Moving seg2 back to Main drops Edge's overrides for it.
+	tr, _ = tr.SetGroup("seg2.test", "Main")
+	if conc("seg2.test") != "10" || effective(t, tr, "seg2.test").Destination("b.example") == nil {
+		t.Errorf("seg2 in Main: a.example %s, want the cluster's 10, and b.example back", conc("seg2.test"))
+	}
+}
+
+func mustCommit(t *testing.T, tr *ClusterTree, l Level, local string, edit func(c *Config)) (*ClusterTree, []string) {
+	t.Helper()
+	next, placed, err := commitAt(t, tr, l, local, edit)
+	if err != nil {
+		t.Fatalf("commit at %v: %v", l, err)
+	}
+	return next, placed
+}
+
+func TestClusterCommitNoChanges(t *testing.T) {
+	tr := twoMachines(t)
+	if _, _, err := commitAt(t, tr, atCluster, "seg1.test", func(*Config) {}); !errors.Is(err, ErrNoChanges) {
+		t.Errorf("unchanged view: %v, want ErrNoChanges", err)
+	}
+	// A machine override that sets what the machine had already
+	// changes its level's listing, so it is a change; the same value
+	// again at the same level is not.
+	tr, _ = mustCommit(t, tr, atSeg1, "seg1.test", func(c *Config) { c.DestDefault["max_host_concurrency"] = "5" })
+	if _, _, err := commitAt(t, tr, atSeg1, "seg1.test", func(c *Config) { c.DestDefault["max_host_concurrency"] = "5" }); !errors.Is(err, ErrNoChanges) {
+		t.Errorf("the same value again: %v, want ErrNoChanges", err)
+	}
+	if _, _, err := tr.Commit(tr, CommitRequest{Level: atCluster}, "seg1.test"); err == nil || !strings.Contains(err.Error(), "no configuration") {
+		t.Errorf("nil Config: %v", err)
+	}
+}

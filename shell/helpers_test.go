@@ -92,6 +92,7 @@ func breakconfigCommand() *shell.Command {
 func testRegistry() *shell.Registry {
 	cmds := append(shell.SessionCommands(), shell.MailCommands()...)
 	cmds = append(cmds, shell.LogCommands()...)
+	cmds = append(cmds, shell.ClusterCommands()...)
 	cmds = append(cmds, sethostnameCommand(), setsshCommand(), twostepCommand(), breakconfigCommand())
 	return shell.NewRegistry(cmds...)
 }

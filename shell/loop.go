@@ -11,8 +11,14 @@ import (
 // a normal end, not a failure.
 var ErrQuit = errors.New("quit")
 
-// Prompt is the top-level prompt: the running hostname, then "> ".
+// Prompt is the top-level prompt: the running hostname, then "> ";
+// on a clustered machine the level the session edits instead
+// ("(Cluster NAME)> ", "(Group G)> ", "(Machine M)> "), as AsyncOS
+// shows its cluster modes.
 func (s *Session) Prompt() string {
+	if p := s.clusterPrompt(); p != "" {
+		return p
+	}
 	return s.running().Config.System.Hostname + "> "
 }
 

@@ -87,16 +87,27 @@ func MailCommands() []*Command {
 	selector := []string{"--domain", "--sender", "--all"}
 	cmds := []mailCmd{
 		{
-			name: "tophosts", help: "Show the top 20 recipient hosts in the queue.",
-			usage:  []string{"tophosts [1-5]   (sort: 1 Active Recipients, 2 Connections Out, 3 Delivered Recipients, 4 Hard Bounced Recipients, 5 Soft Bounced Events)"},
-			access: AccessGuest, sub: []string{"1", "2", "3", "4", "5"},
+			name: "tophosts", help: "Show the top 20 recipient hosts in the queue ('--cluster': summed over the cluster's machines).",
+			usage:  []string{"tophosts [1-5] [--cluster]   (sort: 1 Active Recipients, 2 Connections Out, 3 Delivered Recipients, 4 Hard Bounced Recipients, 5 Soft Bounced Events)"},
+			access: AccessGuest, sub: []string{"1", "2", "3", "4", "5", "--cluster"},
 			check: func(c *Ctx, args []string) (mailCall, error) {
-				if len(args) == 1 {
-					if n, err := strconv.Atoi(args[0]); err == nil && mailapi.HostOrder(n).Valid() {
-						return topHosts(mailapi.HostOrder(n)), nil
-					}
+				o, err := ParseOpts(args, "cluster")
+				usage := errors.New("Usage: tophosts [1-5] [--cluster] (the sort order, a number from 1 to 5)")
+				if err != nil || o.Only("cluster") != nil || len(o.Pos) > 1 {
+					return nil, usage
 				}
-				return nil, errors.New("Usage: tophosts [1-5] (the sort order, a number from 1 to 5)")
+				order := mailapi.ByActiveRecipients
+				if len(o.Pos) == 1 {
+					n, err := strconv.Atoi(o.Pos[0])
+					if err != nil || !mailapi.HostOrder(n).Valid() {
+						return nil, usage
+					}
+					order = mailapi.HostOrder(n)
+				}
+				if o.Named["cluster"] == "on" {
+					return func(_ MailSystem, w io.Writer) error { return clusterTopHosts(c, w, order) }, nil
+				}
+				return topHosts(order), nil
 			},
 			ask: func(c *Ctx) (mailCall, error) {
 				i, err := c.Choose("Sort results by:", topHostsSort(), 1)
@@ -127,14 +138,19 @@ func MailCommands() []*Command {
 			},
 		},
 		{
-			name: "status", help: "Show system status and counters ('status detail' adds rates).",
-			usage:  []string{"status", "status detail"},
-			access: AccessGuest, sub: []string{"detail"},
+			name: "status", help: "Show system status and counters ('status detail' adds rates; '--cluster' sums over the cluster's machines).",
+			usage:  []string{"status [detail] [--cluster]"},
+			access: AccessGuest, sub: []string{"detail", "--cluster"},
 			check: func(c *Ctx, args []string) (mailCall, error) {
-				if len(args) == 1 && strings.EqualFold(args[0], "detail") {
-					return status(true), nil
+				o, err := ParseOpts(args, "cluster")
+				if err != nil || o.Only("cluster") != nil || len(o.Pos) > 1 || len(o.Pos) == 1 && !strings.EqualFold(o.Pos[0], "detail") {
+					return nil, errors.New("Usage: status [detail] [--cluster]")
 				}
-				return nil, errors.New("Usage: status [detail]")
+				detail := len(o.Pos) == 1
+				if o.Named["cluster"] == "on" {
+					return func(_ MailSystem, w io.Writer) error { return clusterStatus(c, w, detail) }, nil
+				}
+				return status(detail), nil
 			},
 			plain: status(false),
 		},

@@ -4,51 +4,23 @@
 package report
 
 import (
-	"fmt"
-	"strconv"
 	"time"
+
+	"seg/internal/mailapi"
 )
+
+// The number and time forms live in internal/mailapi, where the shell's
+// cluster sums (status --cluster, tophosts --cluster) use them too.
 
 // Ctime formats t as AsyncOS does: C's ctime with the day of month padded
 // with a space ("Mon Nov  2 09:05:01 2026").
-func Ctime(t time.Time) string { return t.Format("Mon Jan _2 15:04:05 2006") }
+func Ctime(t time.Time) string { return mailapi.Ctime(t) }
 
 // Stamp is Ctime plus the time zone abbreviation, as report headers show it.
-func Stamp(t time.Time) string { return t.Format("Mon Jan _2 15:04:05 2006 MST") }
+func Stamp(t time.Time) string { return mailapi.Stamp(t) }
 
 // Comma writes n with thousands separators (7,055).
-func Comma(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
+func Comma(n int64) string { return mailapi.Comma(n) }
 
 // Age formats a duration as AsyncOS's uptime: "12d 3h 4m 5s".
-func Age(d time.Duration) string {
-	s := int64(d / time.Second)
-	days, s := s/86400, s%86400
-	h, s := s/3600, s%3600
-	m, s := s/60, s%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %dm %ds", days, h, m, s)
-	case h > 0:
-		return fmt.Sprintf("%dh %dm %ds", h, m, s)
-	case m > 0:
-		return fmt.Sprintf("%dm %ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
-}
+func Age(d time.Duration) string { return mailapi.Age(d) }

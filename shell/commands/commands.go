@@ -15,6 +15,7 @@ func Registry() *shell.Registry {
 	all = append(all, shell.SystemCommands()...)
 	all = append(all, shell.LogCommands()...)
 	all = append(all, shell.UserCommands()...)
+	all = append(all, shell.ClusterCommands()...)
 	all = append(all, listenercmd.Commands()...)
 	all = append(all, configcmd.Commands()...)
 	return shell.NewRegistry(all...)

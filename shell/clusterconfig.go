@@ -566,6 +566,10 @@ func clusterconfigCommand() *Command {
 		},
 	}
 	cmd := spec.Command()
+	// Tab offers the operations of the machine's state (CREATE and JOIN
+	// standalone, the others clustered): the table's completion, not
+	// every name.
+	cmd.Sub = nil
 	run, complete := cmd.Run, cmd.Complete
 	cmd.Run = func(c *Ctx, args []string) error {
 		if c.S.Cluster == nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"seg/internal/mailapi"
 	"seg/mta/counters"
 )
 
@@ -28,48 +29,40 @@ type StatusInfo struct {
 	RatesUnavailable bool
 }
 
-type statusRow struct {
-	indent int
-	label  string
-	k      counters.Counter
+// PeerCounters are s's counters as status prints them (and as a
+// cluster machine publishes them, mailapi.PeerStats).
+func PeerCounters(s counters.Snapshot) mailapi.PeerCounters {
+	k := func(c counters.Counter) mailapi.PeerCount {
+		return mailapi.PeerCount{Reset: s.Reset[c], Uptime: s.Uptime[c], Lifetime: s.Lifetime[c],
+			Rate1: s.Rate1[c], Rate5: s.Rate5[c], Rate15: s.Rate15[c]}
+	}
+	return mailapi.PeerCounters{
+		MessagesReceived:      k(counters.MessagesReceived),
+		RecipientsReceived:    k(counters.RecipientsReceived),
+		GenBounceRecipients:   k(counters.GenBounceRecipients),
+		RejectedRecipients:    k(counters.RejectedRecipients),
+		DroppedMessages:       k(counters.DroppedMessages),
+		SoftBouncedEvents:     k(counters.SoftBouncedEvents),
+		CompletedRecipients:   k(counters.CompletedRecipients),
+		HardBouncedRecipients: k(counters.HardBouncedRecipients),
+		DNSHardBounces:        k(counters.DNSHardBounces),
+		FiveXXHardBounces:     k(counters.FiveXXHardBounces),
+		ExpiredHardBounces:    k(counters.ExpiredHardBounces),
+		FilterHardBounces:     k(counters.FilterHardBounces),
+		OtherHardBounces:      k(counters.OtherHardBounces),
+		DeliveredRecipients:   k(counters.DeliveredRecipients),
+		DeletedRecipients:     k(counters.DeletedRecipients),
+	}
 }
 
-var statusRows = []struct {
-	section string
-	rows    []statusRow
-}{
-	{"Receiving", []statusRow{
-		{4, "Messages Received", counters.MessagesReceived},
-		{4, "Recipients Received", counters.RecipientsReceived},
-		{4, "Gen. Bounce Recipients", counters.GenBounceRecipients},
-	}},
-	{"Rejection", []statusRow{
-		{4, "Rejected Recipients", counters.RejectedRecipients},
-		{4, "Dropped Messages", counters.DroppedMessages},
-	}},
-	{"Queue", []statusRow{
-		{4, "Soft Bounced Events", counters.SoftBouncedEvents},
-	}},
-	{"Completion", []statusRow{
-		{4, "Completed Recipients", counters.CompletedRecipients},
-		{6, "Hard Bounced Recipients", counters.HardBouncedRecipients},
-		{8, "DNS Hard Bounces", counters.DNSHardBounces},
-		{8, "5XX Hard Bounces", counters.FiveXXHardBounces},
-		{8, "Expired Hard Bounces", counters.ExpiredHardBounces},
-		{8, "Filter Hard Bounces", counters.FilterHardBounces},
-		{8, "Other Hard Bounces", counters.OtherHardBounces},
-		{6, "Delivered Recipients", counters.DeliveredRecipients},
-		{6, "Deleted Recipients", counters.DeletedRecipients},
-	}},
-}
-
-var rateRows = []statusRow{
-	{2, "Messages Received", counters.MessagesReceived},
-	{2, "Recipients Received", counters.RecipientsReceived},
-	{2, "Soft Bounced Events", counters.SoftBouncedEvents},
-	{2, "Completed Recipients", counters.CompletedRecipients},
-	{4, "Hard Bounced Recipients", counters.HardBouncedRecipients},
-	{4, "Delivered Recipients", counters.DeliveredRecipients},
+// PeerGauges are info's gauges as status prints them.
+func PeerGauges(info StatusInfo) mailapi.PeerGauges {
+	return mailapi.PeerGauges{
+		CurrentInbound: info.CurrentInbound, CurrentOutbound: info.CurrentOutbound,
+		Unattempted: info.Unattempted, Attempted: info.Attempted,
+		WorkQueue: info.WorkQueue, DeliveryQueue: info.DeliveryQueue, Destinations: info.Destinations,
+		KilobytesUsed: info.KilobytesUsed, KilobytesFree: info.KilobytesFree,
+	}
 }
 
 // Status prints status, or status detail (adds Rates (Events Per Hour)).
@@ -96,48 +89,11 @@ func Status(s counters.Snapshot, info StatusInfo, detail bool) string {
 	}
 	fmt.Fprintf(&b, "Oldest Message:                %s\n\n", oldest)
 
-	line := func(indent int, label string, cols ...string) {
-		if len(cols) == 0 {
-			fmt.Fprintf(&b, "%s%s\n", strings.Repeat(" ", indent), label)
-			return
-		}
-		fmt.Fprintf(&b, "%-34s", strings.Repeat(" ", indent)+label)
-		for _, c := range cols {
-			fmt.Fprintf(&b, "%13s", c)
-		}
-		b.WriteString("\n")
+	ids := []mailapi.IDRow{
+		{Label: "Message ID (MID)", Value: info.MID},
+		{Label: "Injection Conn. ID (ICID)", Value: info.ICID},
+		{Label: "Delivery Conn. ID (DCID)", Value: info.DCID},
 	}
-	line(0, "Counters:", "Reset", "Uptime", "Lifetime")
-	for _, sec := range statusRows {
-		line(2, sec.section)
-		for _, r := range sec.rows {
-			line(r.indent, r.label, Comma(s.Reset[r.k]), Comma(s.Uptime[r.k]), Comma(s.Lifetime[r.k]))
-		}
-	}
-	line(2, "Current IDs")
-	line(4, "Message ID (MID)", "", "", Comma(info.MID))
-	line(4, "Injection Conn. ID (ICID)", "", "", Comma(info.ICID))
-	line(4, "Delivery Conn. ID (DCID)", "", "", Comma(info.DCID))
-	b.WriteString("\n")
-	if detail {
-		line(0, "Rates (Events Per Hour):", "1-Minute", "5-Minutes", "15-Minutes")
-		for _, r := range rateRows {
-			line(r.indent, r.label, Comma(s.Rate1[r.k]), Comma(s.Rate5[r.k]), Comma(s.Rate15[r.k]))
-		}
-		b.WriteString("\n")
-	}
-	line(0, "Gauges:", "Current")
-	line(2, "Connections")
-	line(4, "Current Inbound Conn.", Comma(info.CurrentInbound))
-	line(4, "Current Outbound Conn.", Comma(info.CurrentOutbound))
-	line(2, "Queue")
-	line(4, "Active Recipients", Comma(info.Unattempted+info.Attempted))
-	line(6, "Unattempted Recipients", Comma(info.Unattempted))
-	line(6, "Attempted Recipients", Comma(info.Attempted))
-	line(4, "Messages In Work Queue", Comma(info.WorkQueue))
-	line(4, "Messages In Delivery Queue", Comma(info.DeliveryQueue))
-	line(4, "Destinations In Memory", Comma(info.Destinations))
-	line(4, "Kilobytes Used", Comma(info.KilobytesUsed))
-	line(4, "Kilobytes Free", Comma(info.KilobytesFree))
+	b.WriteString(mailapi.StatusBody(PeerCounters(s), ids, PeerGauges(info), detail))
 	return b.String()
 }

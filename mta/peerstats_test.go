@@ -12,21 +12,6 @@ import (
 	"seg/store"
 )
 
-// Every status counter has its own PeerCounters field.
-func TestPeerCountsCoverEveryCounter(t *testing.T) {
-	var c mailapi.PeerCounters
-	seen := map[*mailapi.PeerCount]bool{}
-	for k, p := range peerCounts(&c) {
-		if p == nil {
-			t.Errorf("counter %d has no PeerCounters field", k)
-		}
-		if seen[p] {
-			t.Errorf("counter %d shares its field with another", k)
-		}
-		seen[p] = true
-	}
-}
-
 // PeerStats of a running MTA: the machine's name, the counters and
 // gauges its own status prints, every recipient host with its rows; its
 // JSON reads back the same.

@@ -21,6 +21,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,15 +55,16 @@ func BenchmarkCluster(b *testing.B) {
 			"addresslistconfig new EXEMPT --addresses @exempt.test",
 			"listenerconfig edit IncomingMail hostaccess default --sender_rate_limit=0 --sender_rate_exceptions=EXEMPT",
 			"smtproutes new example.test "+sink.Addr())
-		commitLatency(b, c, &out)
-		joinTime(b, c, &out)
+		res := map[string]any{}
+		commitLatency(b, c, &out, res)
+		joinTime(b, c, &out, res)
 		fmt.Print(out.String())
-		save(b, out.String())
+		save(b, out.String(), res)
 	}
 }
 
 // commitLatency makes the commits and prints the figures.
-func commitLatency(b *testing.B, c *segtest.Cluster, out *strings.Builder) {
+func commitLatency(b *testing.B, c *segtest.Cluster, out *strings.Builder, res map[string]any) {
 	var commit, m2, m3, both []time.Duration
 	for i := range commits {
 		sender := fmt.Sprintf("s@b%d.test", i)
@@ -99,10 +101,13 @@ func commitLatency(b *testing.B, c *segtest.Cluster, out *strings.Builder) {
 	row("after it returned: machine 3's listener enforces it", m3)
 	row("after it returned: both enforce it", both)
 	fmt.Fprintln(out)
+	res["commits"] = commits
+	res["commit_p50_ms"], res["commit_p99_ms"] = msf(pct(commit, .5)), msf(pct(commit, .99))
+	res["effect_p50_ms"], res["effect_p99_ms"] = msf(pct(both, .5)), msf(pct(both, .99))
 }
 
 // joinTime loads the big configuration and times a fourth machine's join.
-func joinTime(b *testing.B, c *segtest.Cluster, out *strings.Builder) {
+func joinTime(b *testing.B, c *segtest.Cluster, out *strings.Builder, res map[string]any) {
 	m1 := c.Machines[0]
 	var members []string
 	for i := range 1000 {
@@ -134,6 +139,7 @@ func joinTime(b *testing.B, c *segtest.Cluster, out *strings.Builder) {
 	fmt.Fprintf(out, "%-52s %9s\n", "loading them on machine 1 (one seg cli, one commit)", ms(loadT))
 	fmt.Fprintf(out, "%-52s %9s\n", "machine 4: seg cli clusterconfig join", ms(joinT))
 	fmt.Fprintf(out, "%-52s %9s\n", fmt.Sprintf("until all 4 list it up at revision %d", rev), ms(allT))
+	res["load_ms"], res["join_ms"], res["join_converged_ms"] = msf(loadT), msf(joinT), msf(allT)
 }
 
 // pct is the p quantile of d (nearest rank).
@@ -143,14 +149,28 @@ func pct(d []time.Duration, p float64) time.Duration {
 	return s[int(p*float64(len(s)-1)+0.5)]
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", msf(d)) }
 
-// save writes the table to bench/results/cluster-STAMP.txt.
-func save(b *testing.B, table string) {
-	dir := filepath.Join("..", "results")
-	name := filepath.Join(dir, "cluster-"+time.Now().UTC().Format("20060102T150405Z")+".txt")
-	if err := os.WriteFile(name, []byte(table), 0o644); err != nil {
+func msf(d time.Duration) float64 { return float64(d.Microseconds()/100) / 10 }
+
+// save writes the table and the figures to
+// bench/results/cluster-STAMP.txt and .json, and prints the two lines
+// bench/table.sh picks up: "cluster: ..." for its table, "cluster-json:
+// {...}" for its JSON.
+func save(b *testing.B, table string, res map[string]any) {
+	j, err := json.Marshal(res)
+	if err != nil {
 		b.Fatal(err)
 	}
-	fmt.Println("written to bench/results/" + filepath.Base(name))
+	base := filepath.Join("..", "results", "cluster-"+time.Now().UTC().Format("20060102T150405Z"))
+	if err := os.WriteFile(base+".txt", []byte(table), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(base+".json", append(j, '\n'), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("written to bench/results/%s.txt and .json\n", filepath.Base(base))
+	fmt.Printf("cluster: 3 machines, commit -> both others' listeners p50 %v ms p99 %v ms over %d commits; join with 1,000 sender-group members + 1,000 destconfig entries %v ms (all list it %v ms)\n",
+		res["effect_p50_ms"], res["effect_p99_ms"], commits, res["join_ms"], res["join_converged_ms"])
+	fmt.Printf("cluster-json: %s\n", j)
 }

@@ -21,6 +21,7 @@ import (
 func twoMachines(t *testing.T, name string) (a, b *testMachine) {
 	t.Helper()
 	e := testEtcd(t)
+	e.wipe(t)
 	a = newMachine(t, "seg1.example.com")
 	b = newMachine(t, "seg2.example.com")
 	if err := a.node.Create(name, e.endpoints(), "Main", "admin"); err != nil {
@@ -34,6 +35,7 @@ func twoMachines(t *testing.T, name string) (a, b *testMachine) {
 
 func TestCreateJoin(t *testing.T) {
 	e := testEtcd(t)
+	e.wipe(t)
 	a := newMachine(t, "seg1.example.com")
 	a.mustSetAlerts("ops@example.com") // a standalone revision first
 	watch, stop := a.node.Watch()
@@ -184,14 +186,14 @@ func TestConcurrentConflictingCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := v.Config.Clone()
-	cfg.System.DNS.Servers = []string{"192.0.2.53"}
+	cfg.System.DNS.Servers = []string{"192.0.2.53:53"}
 	cfg.System.DNS.UseSystem = false
 	if _, err := b.node.Commit(store.CommitRequest{Base: 3, Config: cfg, User: "admin", Role: store.RoleAdmin}); err != nil {
 		t.Fatalf("merge of a different object: %v", err)
 	}
 	a.waitApplied(time.Second, 5)
 	got := a.current().Config
-	if !slices.Equal(got.System.AlertRecipients, []string{"merged@example.com"}) || !slices.Equal(got.System.DNS.Servers, []string{"192.0.2.53"}) {
+	if !slices.Equal(got.System.AlertRecipients, []string{"merged@example.com"}) || !slices.Equal(got.System.DNS.Servers, []string{"192.0.2.53:53"}) {
 		t.Fatalf("after the merge a runs alerts %v dns %v", got.System.AlertRecipients, got.System.DNS.Servers)
 	}
 }

@@ -135,7 +135,7 @@ func (m *member) commit(req store.CommitRequest, check store.CommitCheck) (store
 			}
 			next, p, err := cur.Commit(base, req, m.machine())
 			var cerr *store.ConflictError
-			if errors.As(err, &cerr) && cerr.Base == 0 && cerr.Current == 0 {
+			if errors.As(err, &cerr) && cerr.Current == 0 {
 				cerr.Base, cerr.Current = req.Base, num
 			}
 			placed = p

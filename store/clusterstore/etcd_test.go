@@ -1,6 +1,10 @@
 package clusterstore
 
 import (
+	"context"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"fmt"
 	"net/http"
 	"os"
@@ -129,4 +133,20 @@ func (e *etcdProc) stop() {
 	e.cmd.Process.Kill()
 	<-e.exited
 	e.cmd = nil
+}
+
+// wipe deletes every cluster: Join joins the one cluster the endpoints
+// hold, and each test makes its own.
+func (e *etcdProc) wipe(t *testing.T) {
+	t.Helper()
+	cli, err := newClient(e.endpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := cli.Delete(ctx, clustersPrefix, clientv3.WithPrefix()); err != nil {
+		t.Fatalf("wiping etcd: %v", err)
+	}
 }

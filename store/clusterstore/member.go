@@ -206,6 +206,9 @@ func (m *member) applyError() string {
 // setReachable records whether the last etcd call went through; on the
 // way back it asks the watch loop to catch up.
 func (m *member) setReachable(err error) {
+	if m.ctx.Err() != nil {
+		return // stopping: the calls were cancelled, etcd may be fine
+	}
 	ok := err == nil
 	if was := m.reachable.Swap(ok); ok && !was {
 		m.n.logf("Cluster %s: the configuration store is reachable again", m.ms.Name)

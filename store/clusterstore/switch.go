@@ -54,13 +54,6 @@ func (m *member) abandon() {
 func (n *Node) toStandalone(m *member, why string) {
 	last := m.cur.Load()
 	m.stop()
-	n.mem.Store(nil)
-	if err := os.Remove(n.file(MembershipFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		n.logf("Cluster %s: removing %s: %v", m.ms.Name, MembershipFile, err)
-	}
-	if err := os.Remove(n.file(CacheFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		n.logf("Cluster %s: removing %s: %v", m.ms.Name, CacheFile, err)
-	}
 	cur, err := n.local.Current()
 	if err == nil {
 		// The effective configuration runs already (its addresses are
@@ -75,6 +68,15 @@ func (n *Node) toStandalone(m *member, why string) {
 	}
 	if err != nil && !errors.Is(err, store.ErrNoChanges) {
 		n.logf("Cluster %s: keeping the cluster's configuration as the standalone one failed: %v", m.ms.Name, err)
+	}
+	// Only now: until the local store holds it, Current serves the
+	// member's last configuration, never the older standalone one.
+	n.mem.Store(nil)
+	if err := os.Remove(n.file(MembershipFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		n.logf("Cluster %s: removing %s: %v", m.ms.Name, MembershipFile, err)
+	}
+	if err := os.Remove(n.file(CacheFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		n.logf("Cluster %s: removing %s: %v", m.ms.Name, CacheFile, err)
 	}
 	n.logf("Cluster %s: machine %s is standalone: %s", m.ms.Name, m.machine(), why)
 	if s, err := n.local.Current(); err == nil {

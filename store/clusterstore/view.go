@@ -47,7 +47,7 @@ func viewSnapshot(rev store.Revision, t *store.ClusterTree, l store.Level, machi
 
 // cached is revision n from the cache.
 func (m *member) cached(n int) (record, *store.ClusterTree, error) {
-	if cur := m.cur.Load(); n == cur.rev.Number {
+	if cur := m.cur.Load(); cur != nil && n == cur.rev.Number {
 		return record{Revision: cur.rev}, cur.tree, nil
 	}
 	rec, ok, err := m.cache.get(n)

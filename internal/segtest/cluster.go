@@ -81,16 +81,25 @@ func (c *Cluster) List(a *Appliance) ([]ClusterRow, error) {
 		return nil, fmt.Errorf("clusterconfig list: exit %d: %s%s", code, out, stderr)
 	}
 	var rows []ClusterRow
-	inTable := false
+	var cols [][2]int // the columns' spans, from the ===== rule
 	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
 		switch {
-		case len(f) > 0 && strings.HasPrefix(f[0], "==="):
-			inTable = true
-		case !inTable:
-		case len(f) < 5:
-			inTable = false // the table ends
+		case strings.HasPrefix(line, "==="):
+			cols = ruleSpans(line)
+		case cols == nil:
+		case len(cols) < 5 || strings.TrimSpace(line) == "":
+			cols = nil // the table ends
 		default:
+			f := make([]string, len(cols))
+			for k, c := range cols {
+				if c[0] < len(line) {
+					f[k] = strings.TrimSpace(line[c[0]:min(len(line), c[1])])
+				}
+			}
+			if f[0] == "" || strings.Contains(f[0], " ") {
+				cols = nil // a sentence after the table
+				continue
+			}
 			n, err := strconv.Atoi(f[4])
 			if err != nil {
 				return nil, fmt.Errorf("clusterconfig list: applied revision %q of %s is not a number:\n%s", f[4], f[0], out)
@@ -102,6 +111,28 @@ func (c *Cluster) List(a *Appliance) ([]ClusterRow, error) {
 		return nil, fmt.Errorf("clusterconfig list: no machines in:\n%s", out)
 	}
 	return rows, nil
+}
+
+// ruleSpans are the [start, end) of each run of '=' in a table's rule;
+// the last column runs to the end of its lines.
+func ruleSpans(rule string) [][2]int {
+	var spans [][2]int
+	for i := 0; i < len(rule); {
+		if rule[i] != '=' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(rule) && rule[j] == '=' {
+			j++
+		}
+		spans = append(spans, [2]int{i, j})
+		i = j
+	}
+	if len(spans) > 0 {
+		spans[len(spans)-1][1] = 1 << 20
+	}
+	return spans
 }
 
 // Converged reports the revision every machine has applied when each

@@ -123,14 +123,14 @@ func joinTime(b *testing.B, c *segtest.Cluster, out *strings.Builder, res map[st
 	load := time.Now()
 	m1.MustCli("listenerconfig edit IncomingMail hostaccess new sendergroup BENCH " + strings.Join(members, ",") + " $ACCEPTED ; destconfig import bench-dest.ini ; commit big")
 	loadT := time.Since(load)
-	c.WaitConverged(time.Minute)
+	c.WaitConverged(c.Newest(m1), time.Minute)
 
 	m4 := c.NewMachine()
 	m4.Start()
 	start := time.Now()
 	c.Join(m4)
 	joinT := time.Since(start)
-	rev := c.WaitConverged(time.Minute)
+	rev := c.WaitConverged(c.Newest(m4), time.Minute)
 	allT := time.Since(start)
 	if got := m4.MustCli("destconfig list"); !strings.Contains(got, "d0999.bench.test") {
 		b.Fatalf("the joined machine has not the cluster's destconfig:\n%s", got)

@@ -43,7 +43,7 @@ func NewCluster(t testing.TB, n int, setup ...string) *Cluster {
 	for _, a := range c.Machines[1:] {
 		c.Join(a)
 	}
-	c.WaitConverged(30 * time.Second)
+	c.WaitConverged(0, 30*time.Second)
 	return c
 }
 
@@ -137,8 +137,11 @@ func ruleSpans(rule string) [][2]int {
 
 // Converged reports the revision every machine has applied when each
 // machine's `clusterconfig list` shows all of Names up at that one
-// revision.
-func (c *Cluster) Converged() (int, error) {
+// revision, atLeast or later. A machine publishes the revision it
+// applied under its lease on its next refresh (every 2 s or so), so the
+// list may show the one before a commit for a while: a test that
+// committed asks for at least the revision of its commit.
+func (c *Cluster) Converged(atLeast int) (int, error) {
 	rev := -1
 	for i, a := range c.Machines {
 		rows, err := c.List(a)
@@ -154,6 +157,8 @@ func (c *Cluster) Converged() (int, error) {
 				return 0, fmt.Errorf("machine %s lists %s down", c.Names[i], r.Name)
 			case rev >= 0 && r.Applied != rev:
 				return 0, fmt.Errorf("machine %s lists %s at revision %d, others at %d", c.Names[i], r.Name, r.Applied, rev)
+			case r.Applied < atLeast:
+				return 0, fmt.Errorf("machine %s lists %s at revision %d, want %d or later", c.Names[i], r.Name, r.Applied, atLeast)
 			}
 			rev = r.Applied
 		}
@@ -161,13 +166,14 @@ func (c *Cluster) Converged() (int, error) {
 	return rev, nil
 }
 
-// WaitConverged waits until Converged holds and returns the revision.
-func (c *Cluster) WaitConverged(timeout time.Duration) int {
+// WaitConverged waits until Converged(atLeast) holds and returns the
+// revision.
+func (c *Cluster) WaitConverged(atLeast int, timeout time.Duration) int {
 	c.t.Helper()
 	var rev int
 	var last error
 	if !Poll(timeout, func() bool {
-		rev, last = c.Converged()
+		rev, last = c.Converged(atLeast)
 		return last == nil
 	}) {
 		c.t.Fatalf("the cluster did not converge within %v: %v", timeout, last)
@@ -200,4 +206,20 @@ func RcptReply(addr, src, from, to string) (string, error) {
 	default:
 		return "", err
 	}
+}
+
+// Newest is the newest revision in machine a's history (the first row
+// of `rollbackconfig`'s list: "N  DATE  USER  DESCRIPTION").
+func (c *Cluster) Newest(a *Appliance) int {
+	c.t.Helper()
+	out := a.MustCli("rollbackconfig")
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	c.t.Fatalf("rollbackconfig lists no revision:\n%s", out)
+	return 0
 }

@@ -27,7 +27,7 @@ func TestClusterCreateJoinList(t *testing.T) {
 		t.Fatalf("m3 before joining: RCPT from <x@mine.test>: %q, want 250", got)
 	}
 	c.Join(m3)
-	rev := c.WaitConverged(30 * time.Second)
+	rev := c.WaitConverged(c.Newest(m3), 30*time.Second)
 	for i, a := range c.Machines {
 		rows, err := c.List(a)
 		if err != nil {
@@ -112,7 +112,7 @@ func TestClusterMachineOverridesStayOnTheirMachine(t *testing.T) {
 	const only2 = "s@only2.test"
 	c.Machines[0].MustCli("clustermode machine " + c.Names[1] + " ; " + exemptList(only2) + " ; commit only2")
 	c.Machines[0].MustCli("listenerconfig edit IncomingMail rcptaccess new one.test ACCEPT ; commit one")
-	c.WaitConverged(10 * time.Second)
+	c.WaitConverged(c.Newest(c.Machines[0]), 10*time.Second)
 	for i, a := range c.Machines {
 		want := map[bool]string{true: "250", false: refused}[i == 1]
 		if got := reply(t, a, only2); got != want {
@@ -128,7 +128,7 @@ func TestClusterMachineOverridesStayOnTheirMachine(t *testing.T) {
 	}
 	// The cluster level still rules where no machine overrides it.
 	c.Machines[2].MustCli(exemptList("s@all.test") + " ; commit all")
-	c.WaitConverged(10 * time.Second)
+	c.WaitConverged(c.Newest(c.Machines[2]), 10*time.Second)
 	for i, a := range c.Machines {
 		want := map[bool]string{true: refused, false: "250"}[i == 1] // m2's own list wins on m2
 		if got := reply(t, a, "s@all.test"); got != want {
@@ -147,7 +147,7 @@ func TestClusterConcurrentConflictingCommits(t *testing.T) {
 	for i, s := range senders {
 		cl := openCli(t, c.Machines[i])
 		cl.send(exemptList(s))
-		cl.send("changes")
+		cl.send("showchanges")
 		cl.waitOutput("Uncommitted changes")
 		sessions = append(sessions, cl)
 	}
@@ -179,7 +179,7 @@ func TestClusterConcurrentConflictingCommits(t *testing.T) {
 		t.Fatalf("no commit won:\n%s\n---\n%s", outs[0], outs[1])
 	}
 	t.Logf("m%d won; the loser said:\n%s", won+1, outs[1-won])
-	rev := c.WaitConverged(10 * time.Second)
+	rev := c.WaitConverged(c.Newest(c.Machines[won]), 10*time.Second)
 	expectReplies(t, c, senders[won], "250")
 	expectReplies(t, c, senders[1-won], refused)
 	for i, a := range c.Machines {

@@ -1,6 +1,7 @@
 package segtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // Cluster is several `seg run` appliances in one seg cluster (SPEC 14)
@@ -179,6 +181,52 @@ func (c *Cluster) WaitConverged(atLeast int, timeout time.Duration) int {
 		c.t.Fatalf("the cluster did not converge within %v: %v", timeout, last)
 	}
 	return rev
+}
+
+// RevisionWrites delivers, for each cluster revision written to etcd
+// from now on, the time this process saw it written (etcd's watch event
+// for a key under /seg/clusters/NAME/rev/, where the node keeps one key
+// per revision): the moment a commit took effect in the cluster, from
+// which the other machines' apply is measured. It stops when the test
+// ends; a reader that falls behind by 100 revisions loses the newest.
+func (c *Cluster) RevisionWrites() <-chan time.Time {
+	c.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c.t.Cleanup(cancel)
+	wc := c.Etcd.Client().Watch(ctx, "/seg/clusters/"+c.Name+"/rev/", clientv3.WithPrefix(), clientv3.WithFilterDelete())
+	out := make(chan time.Time, 100)
+	go func() {
+		for resp := range wc {
+			at := time.Now()
+			for range resp.Events {
+				select {
+				case out <- at:
+				default:
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// FirstAccepted probes with RcptReply every millisecond until addr
+// accepts the RCPT, and returns when that reply came; it gives up after
+// timeout.
+func FirstAccepted(addr, src, from, to string, timeout time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		r, err := RcptReply(addr, src, from, to)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if r == "250" {
+			return time.Now(), nil
+		}
+		last = r
+		time.Sleep(time.Millisecond)
+	}
+	return time.Time{}, fmt.Errorf("%s still answers %q to <%s> after %v", addr, last, from, timeout)
 }
 
 // RcptReply opens an SMTP session to addr from the loopback address src,

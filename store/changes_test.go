@@ -32,9 +32,12 @@ func TestChangesObjects(t *testing.T) {
 	b.System.AlertRecipients = []string{"ops@example.com"}
 	b.System.DNS = DNSConfig{Servers: []string{"127.0.0.1:53"}}
 	b.ListenerSetup.MaxConcurrency = 500
+	b.Interfaces = []IPInterface{{Name: "Data", Address: "127.0.0.7"}}
+	b.SenderExceptions = []SenderException{{Match: "a@example.com", Action: "ACCEPT"}}
 
 	want := []Change{
 		{"hostname", ChangeModified},
+		{"interfaces", ChangeModified},
 		{"dns", ChangeModified},
 		{"route example.org", ChangeAdded},
 		{"alerts", ChangeModified},
@@ -50,6 +53,7 @@ func TestChangesObjects(t *testing.T) {
 		{"user ops", ChangeAdded},
 		{"ssh", ChangeModified},
 		{"metrics", ChangeModified},
+		{"sender exceptions", ChangeModified},
 		{"listener setup", ChangeModified},
 	}
 	if got := Changes(a, b); !reflect.DeepEqual(got, want) {
@@ -137,5 +141,65 @@ func TestMergeAddedByBoth(t *testing.T) {
 	got, conflicts := Merge(base, mine, theirs)
 	if len(conflicts) != 0 || len(got.Users) != 2 {
 		t.Fatalf("identical additions: conflicts %v, %d users", conflicts, len(got.Users))
+	}
+}
+
+// Every part of a tree belongs to some object: a field no object covers
+// would be invisible to showchanges and access checks, and lost by a
+// merge or a cluster commit. Each field of Config and System in turn is
+// filled in; Changes must see it and Merge must carry it over.
+func TestEveryFieldIsAnObject(t *testing.T) {
+	check := func(name string, set func(c *Config)) {
+		empty, b := &Config{}, &Config{}
+		set(b)
+		if len(Changes(empty, b)) == 0 {
+			t.Errorf("%s: Changes sees no change", name)
+		}
+		if merged, both := Merge(empty, b, empty); len(both) > 0 || !merged.Equal(b) {
+			t.Errorf("%s: Merge does not carry it over (conflicts %v)", name, both)
+		}
+	}
+	ct := reflect.TypeFor[Config]()
+	for i := range ct.NumField() {
+		if f := ct.Field(i); f.IsExported() && f.Name != "System" {
+			check(f.Name, func(c *Config) { fill(reflect.ValueOf(c).Elem().Field(i)) })
+		}
+	}
+	st := reflect.TypeFor[System]()
+	for i := range st.NumField() {
+		check("System."+st.Field(i).Name, func(c *Config) { fill(reflect.ValueOf(&c.System).Elem().Field(i)) })
+	}
+}
+
+// fill sets every exported part of v to a non-zero value.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(1)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		fill(s.Index(0))
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(k)
+		fill(e)
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		fill(p.Elem())
+		v.Set(p)
 	}
 }

@@ -17,6 +17,10 @@ package store
 //     cluster-wide): users, adminaccess.
 // A commit at another level writes those objects at their own level (the
 // machine-level ones for the machine the session runs on) and says so.
+// So a group holds neither kind, a machine no cluster-level object, and
+// the cluster level no machine-level one (DecodeClusterTree refuses a
+// tree that breaks this); each machine level holds all of its
+// machine-level objects, so that its effective tree is complete.
 
 // ClusterTree is one revision of a cluster's configuration. Handed out
 // by a store it is immutable; change it through its methods, which

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -80,16 +81,18 @@ func (t *ClusterTree) Commit(base *ClusterTree, req CommitRequest, local string)
 			applyObjects(next.Cluster, src, ed, false, false)
 		}
 	}
-	if err := t.checkResult(next, at, local, req.User, req.Role); err != nil {
+	if err := t.checkNext(next); err != nil {
+		return nil, nil, err
+	}
+	if err := t.CheckAccessAt(next, local, req.User, req.Role, at); err != nil {
 		return nil, nil, err
 	}
 	return next, placed, nil
 }
 
-// checkResult is what every change of a tree passes before it is
-// written: a change at all, valid for every machine, allowed to the
-// role (judged on the views at level at, running and next).
-func (t *ClusterTree) checkResult(next *ClusterTree, at Level, local, user, role string) error {
+// checkNext is what every change of t passes before it is written: a
+// change at all (else ErrNoChanges), valid for every machine.
+func (t *ClusterTree) checkNext(next *ClusterTree) error {
 	a, err1 := EncodeClusterTree(t)
 	b, err2 := EncodeClusterTree(next)
 	if err := errors.Join(err1, err2); err != nil {
@@ -98,18 +101,28 @@ func (t *ClusterTree) checkResult(next *ClusterTree, at Level, local, user, role
 	if string(a) == string(b) {
 		return ErrNoChanges
 	}
-	if err := next.validate(); err != nil {
-		return err
+	return next.validate()
+}
+
+// CheckAccessAt is CheckAccess(user, role) from t (the running tree) to
+// next, judged on the views at each of levels for a session on local:
+// Commit checks req.Level; a store that runs Set checks its from and
+// to levels (Set has no user to check).
+func (t *ClusterTree) CheckAccessAt(next *ClusterTree, local, user, role string, levels ...Level) error {
+	for _, l := range levels {
+		from, err := t.view(l, local)
+		if err != nil {
+			return err
+		}
+		to, err := next.view(l, local)
+		if err != nil {
+			return err
+		}
+		if err := CheckAccess(user, role, from, to); err != nil {
+			return err
+		}
 	}
-	from, err := t.view(at, local)
-	if err != nil {
-		return err
-	}
-	to, err := next.view(at, local)
-	if err != nil {
-		return err
-	}
-	return CheckAccess(user, role, from, to)
+	return nil
 }
 
 // target is the level a change to an object of kind rank, made by a
@@ -149,14 +162,10 @@ func (t *ClusterTree) defAt(l Level, key string) def {
 	if lv == nil {
 		os = objects(t.Cluster)
 	} else {
-		for _, k := range lv.Objects {
-			if k == key {
-				os = partObjects(lv.Config)
-			}
-		}
-		if os == nil {
+		if !slices.Contains(lv.Objects, key) {
 			return def{}
 		}
+		os = partObjects(lv.Config)
 	}
 	for _, o := range os {
 		if o.key == key {
@@ -180,19 +189,3 @@ func sortedEdits(m map[string]edit) []edit {
 	})
 	return out
 }
-
-// Show lists the objects of the view at level l (for local) and the
-// level each one's value comes from (clustershow).
-func (t *ClusterTree) Show(l Level, local string) ([]ObjectLevel, error) { return nil, errTreeTODO }
-
-// Set copies (move false) or moves (move true) the object named object
-// (as Change names it, "destconfig example.com") from level from to
-// level to (clusterset); moving removes it from from. Copying to the
-// cluster level replaces the cluster's value. The result is validated
-// like Commit's.
-func (t *ClusterTree) Set(object string, from, to Level, move bool, local string) (*ClusterTree, error) {
-	return nil, errTreeTODO
-}
-
-// errTreeTODO marks the operations not written yet.
-var errTreeTODO = errors.New("cluster tree: not implemented yet")

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -203,17 +202,7 @@ func levelName(l Level) string {
 }
 
 // clone is a deep copy of t.
-func (t *ClusterTree) clone() *ClusterTree {
-	b, err := json.Marshal(t)
-	if err != nil {
-		panic("store: cluster tree not serialisable: " + err.Error())
-	}
-	var n ClusterTree
-	if err := json.Unmarshal(b, &n); err != nil {
-		panic("store: cluster tree not deserialisable: " + err.Error())
-	}
-	return &n
-}
+func (t *ClusterTree) clone() *ClusterTree { return deepCopy(t, "cluster tree") }
 
 // effective is Effective without the decoded parameters.
 func (t *ClusterTree) effective(machine string) (*Config, error) {

@@ -117,20 +117,7 @@ func (t *ClusterTree) RemoveGroup(group string) (*ClusterTree, error) {
 
 // CheckGroupName validates a group name: 1 to 64 letters, digits, '_',
 // '-' and '.', one word in batch commands and the prompt.
-func CheckGroupName(name string) error {
-	if name == "" {
-		return errors.New("A group needs a name.")
-	}
-	if len(name) > MaxNameLength {
-		return fmt.Errorf("A group name has at most %d characters (this one has %d).", MaxNameLength, len(name))
-	}
-	for i := 0; i < len(name); i++ {
-		if ch := name[i]; !isLetterDigit(ch) && ch != '_' && ch != '-' && ch != '.' {
-			return fmt.Errorf("Invalid group name %s: use letters, digits, '_', '-' and '.'.", shortName(name))
-		}
-	}
-	return nil
-}
+func CheckGroupName(name string) error { return checkWordName("A", "group", name) }
 
 // Members lists the machines, by name.
 func (t *ClusterTree) Members() []ClusterMember {

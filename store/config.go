@@ -275,14 +275,18 @@ type Snapshot struct {
 }
 
 // Clone returns a deep copy that the caller may modify.
-func (c *Config) Clone() *Config {
-	b, err := json.Marshal(c)
+func (c *Config) Clone() *Config { return deepCopy(c, "config") }
+
+// deepCopy copies v through its JSON form, which every stored type has
+// (a failure is a programming error: such a value could not be stored).
+func deepCopy[T any](v *T, what string) *T {
+	b, err := json.Marshal(v)
 	if err != nil {
-		panic("store: config not serialisable: " + err.Error())
+		panic("store: " + what + " not serialisable: " + err.Error())
 	}
-	var n Config
+	var n T
 	if err := json.Unmarshal(b, &n); err != nil {
-		panic("store: config not deserialisable: " + err.Error())
+		panic("store: " + what + " not deserialisable: " + err.Error())
 	}
 	return &n
 }

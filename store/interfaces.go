@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -31,20 +30,7 @@ func DefaultInterfaces() []IPInterface {
 // CheckInterfaceName validates an interface name: 1 to 64 letters,
 // digits, '_', '-' and '.'. AsyncOS also allows spaces ("Data 1"); seg
 // does not, so that a name is one word in batch commands.
-func CheckInterfaceName(name string) error {
-	if name == "" {
-		return errors.New("An interface needs a name.")
-	}
-	if len(name) > MaxNameLength {
-		return fmt.Errorf("An interface name has at most %d characters (this one has %d).", MaxNameLength, len(name))
-	}
-	for i := 0; i < len(name); i++ {
-		if ch := name[i]; !isLetterDigit(ch) && ch != '_' && ch != '-' && ch != '.' {
-			return fmt.Errorf("Invalid interface name %s: use letters, digits, '_', '-' and '.'.", shortName(name))
-		}
-	}
-	return nil
-}
+func CheckInterfaceName(name string) error { return checkWordName("An", "interface", name) }
 
 // CheckInterfaceAddress parses an interface's address: one IPv4 or IPv6
 // address of this host, not a wildcard or a network. It returns the

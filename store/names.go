@@ -50,3 +50,21 @@ func shortName(name string) string {
 	}
 	return fmt.Sprintf("%q... (%d characters)", strings.ToValidUTF8(name[:show], ""), len(name))
 }
+
+// checkWordName validates the name of a kind of thing (article "A" or
+// "An"): 1 to 64 letters, digits, '_', '-' and '.', so that it is one
+// word in batch commands.
+func checkWordName(article, kind, name string) error {
+	if name == "" {
+		return fmt.Errorf("%s %s needs a name.", article, kind)
+	}
+	if len(name) > MaxNameLength {
+		return fmt.Errorf("%s %s name has at most %d characters (this one has %d).", article, kind, MaxNameLength, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		if ch := name[i]; !isLetterDigit(ch) && ch != '_' && ch != '-' && ch != '.' {
+			return fmt.Errorf("Invalid %s name %s: use letters, digits, '_', '-' and '.'.", kind, shortName(name))
+		}
+	}
+	return nil
+}

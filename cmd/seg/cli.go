@@ -130,7 +130,7 @@ func cliOffline(dir string, req cliRequest, stdin *os.File, stdout, stderr io.Wr
 	}
 	// The generated password goes to stderr here: stdout carries the
 	// commands' output, which scripts capture.
-	st, _, err := d.openStore("", stderr)
+	st, _, err := d.openStore("", stderr, func(format string, args ...any) { fmt.Fprintf(stderr, "seg cli: "+format+"\n", args...) })
 	if err != nil {
 		return exitFail, err
 	}

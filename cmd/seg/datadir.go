@@ -14,6 +14,7 @@ import (
 
 	"seg/internal/sshd"
 	"seg/store"
+	"seg/store/clusterstore"
 )
 
 // dataDir is the appliance's data directory (SPEC 1): config.db, queue/,
@@ -71,7 +72,24 @@ func (d *dataDir) file(name ...string) string {
 // written to DIR/initial-admin-password (mode 0600; see initialpw.go for
 // when it is removed). hostname only
 // matters then; created reports whether the default was written.
-func (d *dataDir) openStore(hostname string, out io.Writer) (st *store.Bolt, created bool, err error) {
+// The store is the node (store/clusterstore) over config.db: with a
+// cluster membership in configuration/ it starts clustered, on its
+// cached revision when etcd is down.
+func (d *dataDir) openStore(hostname string, out io.Writer, logf func(string, ...any)) (*clusterstore.Node, bool, error) {
+	local, created, err := d.openLocal(hostname, out)
+	if err != nil {
+		return nil, false, err
+	}
+	node, err := clusterstore.Open(local, clusterstore.Options{Dir: d.file("configuration"), Logf: logf})
+	if err != nil {
+		local.Close()
+		return nil, false, err
+	}
+	return node, created, nil
+}
+
+// openLocal opens and migrates DIR/config.db.
+func (d *dataDir) openLocal(hostname string, out io.Writer) (st *store.Bolt, created bool, err error) {
 	var generated string
 	initial := func() (*store.Config, error) {
 		created = true

@@ -71,7 +71,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	st, created, err := d.openStore(*hostname, stdout)
+	st, created, err := d.openStore(*hostname, stdout, logf)
 	if err != nil {
 		return fail(err)
 	}
@@ -153,7 +153,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	go logs.status(ctx, mail.StatusLogLine)
 
 	sys := newAppliance(d, started)
-	a = &admin{dir: d, store: st, mail: mail, sys: sys, cmds: commands.Registry(), log: clog, logs: logs.m,
+	a = &admin{dir: d, store: st, cluster: st, mail: clusterMail{mail, st}, sys: sys, cmds: commands.Registry(), log: clog, logs: logs.m,
 		sessions: &sessionTable{}, timeoutMinute: cliMinute}
 	a.checkPassword = func(user, source, password string) error {
 		why, err := sshSrv.Authenticate(user, password)
@@ -170,6 +170,8 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ends := endpoints{mta: mail, ssh: sshSrv, metrics: metricsSrv}
 	a.ends = ends
 	st.SetCommitCheck(bindCheck(ends.held))
+	// What this machine publishes to its cluster under its lease.
+	st.SetAddress(publishedAddress(ends))
 
 	// SSH has tried its address before the control socket appears, as
 	// the listeners have: a client that finds the socket finds the

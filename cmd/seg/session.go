@@ -7,19 +7,21 @@ import (
 
 	"seg/shell"
 	"seg/store"
+	"seg/store/clusterstore"
 )
 
 // admin is what every shell session of this process shares: the console,
 // the control socket, SSH, and offline `seg cli`.
 type admin struct {
-	dir   *dataDir
-	store store.Store
-	mail  shell.MailSystem // nil offline, and until the MTA exists
-	sys   shell.System     // the process (version, shutdown, reboot); nil offline
-	ends  shell.Endpoints  // nil offline
-	cmds  *shell.Registry
-	log   *cliLog
-	logs  shell.LogControl // the log subscriptions (rollovernow)
+	dir     *dataDir
+	store   store.Store
+	cluster *clusterstore.Node // the same store, for the cluster commands; nil offline
+	mail    shell.MailSystem   // nil offline, and until the MTA exists
+	sys     shell.System       // the process (version, shutdown, reboot); nil offline
+	ends    shell.Endpoints    // nil offline
+	cmds    *shell.Registry
+	log     *cliLog
+	logs    shell.LogControl // the log subscriptions (rollovernow)
 	// sessions are the open sessions (who, last); nil offline.
 	sessions *sessionTable
 	// checkPassword checks a password as an SSH login does, counting
@@ -67,6 +69,9 @@ func (a *admin) newSession(user, source string, stdout, stderr io.Writer) (*admi
 		Logs:      a.logs,
 
 		TimeoutMinute: a.timeoutMinute,
+	}
+	if a.cluster != nil {
+		s.Cluster = clusterAdapter{node: a.cluster, user: u.Name}
 	}
 	s.Touch()
 	unlist := func() {}

@@ -14,6 +14,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"seg/store"
 )
@@ -97,6 +99,12 @@ func newClient(endpoints []string) (*clientv3.Client, error) {
 		Endpoints:   endpoints,
 		DialTimeout: opTimeout,
 		Logger:      zap.NewNop(),
+		// gRPC's default reconnect backoff grows to two minutes: a
+		// machine would stay cut off that long after etcd returns.
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcd endpoints %s: %v", strings.Join(endpoints, ","), err)
@@ -162,6 +170,8 @@ func putRevision(ctx context.Context, cli *clientv3.Client, k keys, prev int, re
 		if gerr != nil {
 			if err == nil {
 				err = gerr
+			} else {
+				err = fmt.Errorf("%v (whether this commit was written is not known until the store can be reached; clusterconfig list shows the revision each machine runs)", err)
 			}
 			return false, unreachable(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,12 +26,13 @@ import (
 const etcdHelp = "the node's tests need an etcd binary: build one with `cd tools/etcd && go build -o /tmp/etcdbin/etcd .` (or the module in /tmp/etcdtool), or set SEG_ETCD to its path"
 
 type etcdProc struct {
-	bin, dir  string
-	clientURL string
-	peerURL   string
-	cmd       *exec.Cmd
-	exited    chan struct{}
-	startErr  error
+	name, initialCluster string
+	bin, dir             string
+	clientURL            string
+	peerURL              string
+	cmd                  *exec.Cmd
+	exited               chan struct{}
+	startErr             error
 }
 
 var (
@@ -74,9 +76,8 @@ func testEtcd(t *testing.T) *etcdProc {
 			theEtcd = &etcdProc{startErr: err}
 			return
 		}
-		theEtcd = &etcdProc{bin: bin, dir: dir,
-			clientURL: fmt.Sprintf("http://127.0.0.1:%d", segtest.FreePort(t)),
-			peerURL:   fmt.Sprintf("http://127.0.0.1:%d", segtest.FreePort(t))}
+		theEtcd = newEtcdProc(t, bin, dir, "t1")
+		theEtcd.initialCluster = "t1=" + theEtcd.peerURL
 		theEtcd.startErr = theEtcd.start()
 	})
 	if theEtcd.startErr != nil {
@@ -92,12 +93,55 @@ func testEtcd(t *testing.T) *etcdProc {
 
 func (e *etcdProc) endpoints() []string { return []string{e.clientURL} }
 
+func newEtcdProc(t *testing.T, bin, dir, name string) *etcdProc {
+	return &etcdProc{bin: bin, dir: dir, name: name,
+		clientURL: fmt.Sprintf("http://127.0.0.1:%d", segtest.FreePort(t)),
+		peerURL:   fmt.Sprintf("http://127.0.0.1:%d", segtest.FreePort(t))}
+}
+
+// startEtcdCluster starts n members of a new etcd cluster, for the
+// tests that need a leader to change.
+func startEtcdCluster(t *testing.T, n int) []*etcdProc {
+	t.Helper()
+	bin, err := etcdBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []*etcdProc
+	var initial []string
+	for i := range n {
+		e := newEtcdProc(t, bin, t.TempDir(), fmt.Sprintf("m%d", i+1))
+		ms = append(ms, e)
+		initial = append(initial, e.name+"="+e.peerURL)
+	}
+	for _, e := range ms {
+		e.initialCluster = strings.Join(initial, ",")
+		if err := e.launch(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.stop)
+	}
+	for _, e := range ms {
+		if err := e.waitHealthy(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ms
+}
+
 func (e *etcdProc) start() error {
+	if err := e.launch(); err != nil {
+		return err
+	}
+	return e.waitHealthy()
+}
+
+func (e *etcdProc) launch() error {
 	e.cmd = exec.Command(e.bin,
-		"--name", "t1", "--data-dir", filepath.Join(e.dir, "data"),
+		"--name", e.name, "--data-dir", filepath.Join(e.dir, "data"),
 		"--listen-client-urls", e.clientURL, "--advertise-client-urls", e.clientURL,
 		"--listen-peer-urls", e.peerURL, "--initial-advertise-peer-urls", e.peerURL,
-		"--initial-cluster", "t1="+e.peerURL, "--log-level", "error")
+		"--initial-cluster", e.initialCluster, "--log-level", "error")
 	log, err := os.Create(filepath.Join(e.dir, "etcd.log"))
 	if err != nil {
 		return err
@@ -109,6 +153,10 @@ func (e *etcdProc) start() error {
 	}
 	e.exited = make(chan struct{})
 	go func() { e.cmd.Wait(); log.Close(); close(e.exited) }()
+	return nil
+}
+
+func (e *etcdProc) waitHealthy() error {
 	ok := segtest.Poll(20*time.Second, func() bool {
 		r, err := http.Get(e.clientURL + "/health")
 		if err != nil {

@@ -55,9 +55,11 @@ func TestEtcdDown(t *testing.T) {
 	segtest.Wait(t, 5*time.Second, "a noticing etcd is down", func() bool { return !a.node.State().Reachable })
 
 	testEtcd(t) // restart
-	segtest.Wait(t, 10*time.Second, "a reaching etcd again", func() bool { return a.node.State().Reachable })
+	back := time.Now()
+	segtest.Wait(t, 10*time.Second, "both reaching etcd again", func() bool { return a.node.State().Reachable && b.node.State().Reachable })
+	t.Logf("both machines reached etcd again %v after it restarted", time.Since(back))
 	a.mustSetAlerts("after@example.com")
-	b.waitAlerts(time.Second, "after@example.com")
+	b.waitAlerts(2*time.Second, "after@example.com")
 }
 
 // A machine that was down misses revisions and restarts while etcd is

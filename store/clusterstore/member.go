@@ -176,6 +176,9 @@ func (m *member) apply(rev store.Revision, t *store.ClusterTree) {
 	snap := store.NewSnapshot(rev, eff)
 	m.cur.Store(&applied{rev: rev, tree: t, eff: snap})
 	m.setApplyErr(nil)
+	m.n.watchers.Notify(snap)
+	// The record is in the cache already; the applied mark may lag (a
+	// restart then starts one revision back and catches up).
 	if err := m.cache.setApplied(rev.Number); err != nil {
 		m.n.logf("Cluster %s: recording the applied revision %d: %v", m.ms.Name, rev.Number, err)
 	}
@@ -185,7 +188,6 @@ func (m *member) apply(rev store.Revision, t *store.ClusterTree) {
 			m.n.logf("Cluster %s: %v", m.ms.Name, err)
 		}
 	}
-	m.n.watchers.Notify(snap)
 }
 
 func (m *member) setApplyErr(err error) {

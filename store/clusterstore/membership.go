@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"seg/internal/confdir"
 )
 
 // Membership is what a machine must know to restart into its cluster,
@@ -40,37 +42,13 @@ func readMembership(path string) (*Membership, error) {
 	return &m, nil
 }
 
-// writeMembership replaces the file atomically (a temporary file
-// fsynced, then renamed), mode 0600: a crash leaves the old or the new
-// membership, never half of one.
+// writeMembership replaces the file atomically, mode 0600 (confdir's
+// write: a temporary file fsynced, renamed, the directory fsynced): a
+// crash leaves the old or the new membership, never half of one.
 func writeMembership(path string, m Membership) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".cluster-*.json")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename: nothing to remove
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %v", path, err)
-	}
-	return nil
+	return confdir.Dir{Path: filepath.Dir(path)}.WriteFile(filepath.Base(path), append(b, '\n'))
 }

@@ -67,12 +67,12 @@ func Open(local *store.Bolt, o Options) (*Node, error) {
 	}
 	ms, err := readMembership(n.file(MembershipFile))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster membership: %v", err)
 	}
 	if ms != nil {
 		m, err := restartMember(n, *ms)
 		if err != nil {
-			return nil, fmt.Errorf("cluster %s: %v", ms.Name, err)
+			return nil, fmt.Errorf("cluster %s: %v (to start this machine standalone, on its configuration from before it joined, remove %s)", ms.Name, err, n.file(MembershipFile))
 		}
 		n.mem.Store(m)
 		m.start()

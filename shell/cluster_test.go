@@ -29,6 +29,7 @@ func TestClusterBatch(t *testing.T) {
 		"clusterconfig removegroup East",
 		"clustermode group Nowhere",
 		"clustermode",
+		"clusterset",
 		"clusterset dns --from cluster --to group:East",
 		"clusterset hostname --from cluster",
 		"clustershow machine nope",

@@ -20,6 +20,19 @@ func (s stateCluster) Show(store.Level) ([]store.ObjectLevel, error) {
 	return s.objs, nil
 }
 
+// tabAt is what Tab offers at the end of line typed at s's top-level
+// prompt.
+func tabAt(s *Session, line string) string {
+	defer s.offering(offer{commands: true})()
+	cp := &completer{s: s}
+	got, _ := cp.Do([]rune(line), len([]rune(line)))
+	var out []string
+	for _, g := range got {
+		out = append(out, string(g))
+	}
+	return fmt.Sprint(out)
+}
+
 // TestClusterCompletion: Tab completes the cluster commands, their
 // operations and levels, and the group, machine and setting names the
 // cluster has; on a standalone machine only clusterconfig's CREATE and
@@ -31,15 +44,7 @@ func TestClusterCompletion(t *testing.T) {
 		objs: []store.ObjectLevel{{Object: "hostname"}, {Object: "dns"}}}
 	alone := stateCluster{st: ClusterState{Machine: "seg1.example.com"}}
 	do := func(cl Cluster, role, line string) string {
-		s := &Session{Role: role, Commands: reg, Cluster: cl}
-		defer s.offering(offer{commands: true})()
-		cp := &completer{s: s}
-		got, _ := cp.Do([]rune(line), len([]rune(line)))
-		var out []string
-		for _, g := range got {
-			out = append(out, string(g))
-		}
-		return fmt.Sprint(out)
+		return tabAt(&Session{Role: role, Commands: reg, Cluster: cl}, line)
 	}
 	for _, c := range []struct {
 		cl         Cluster

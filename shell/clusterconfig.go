@@ -24,12 +24,12 @@ const defaultGroup = "Main"
 func checkClusterWord(what string) func(string) (string, error) {
 	return func(s string) (string, error) {
 		s = strings.TrimSpace(s)
-		if s == "" || len(s) > 63 {
-			return "", Errorf("Invalid %s name %q: use 1 to 63 letters, digits, '.', '-' or '_'.", what, s)
+		if s == "" || len(s) > store.MaxNameLength {
+			return "", Errorf("Invalid %s name %q: use 1 to %d letters, digits, '.', '-' or '_'.", what, s, store.MaxNameLength)
 		}
 		for _, r := range s {
 			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
-				return "", Errorf("Invalid %s name %q: use 1 to 63 letters, digits, '.', '-' or '_'.", what, s)
+				return "", Errorf("Invalid %s name %q: use 1 to %d letters, digits, '.', '-' or '_'.", what, s, store.MaxNameLength)
 			}
 		}
 		return s, nil
@@ -177,21 +177,11 @@ func doRemoveGroup(c *Ctx, cl Cluster, st ClusterState, g string) error {
 }
 
 // memberOf checks that name is a machine of st (any case) and returns it
-// as st names it.
+// as st names it; groupOf, a group.
 func memberOf(st ClusterState, name string) (string, error) {
-	if m := findName(st.Machines, name); m != "" {
-		return m, nil
-	}
-	return "", Errorf("Unknown machine %q (machines: %s).", name, strings.Join(st.Machines, ", "))
+	return oneOf("machine", st.Machines, name)
 }
-
-// groupOf checks that name is a group of st.
-func groupOf(st ClusterState, name string) (string, error) {
-	if g := findName(st.Groups, name); g != "" {
-		return g, nil
-	}
-	return "", Errorf("Unknown group %q (groups: %s).", name, strings.Join(st.Groups, ", "))
-}
+func groupOf(st ClusterState, name string) (string, error) { return oneOf("group", st.Groups, name) }
 
 // inCluster runs f with the state when the machine is clustered.
 func inCluster(cl Cluster, f func(st ClusterState) error) error {
@@ -516,7 +506,9 @@ func groupOfMachine(st ClusterState) string {
 func printMachines(c *Ctx, cl Cluster, st ClusterState) error {
 	ms, err := cl.Machines()
 	if err != nil {
-		c.Printf("%s", appliedLine(st))
+		// The error says why (the store's own sentence); State's
+		// Reachable may not know yet.
+		c.Printf("This machine (%s) has applied revision %d.\n", st.Machine, st.Applied)
 		return clusterErr(err)
 	}
 	rows := make([][]string, len(ms))

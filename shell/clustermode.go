@@ -68,6 +68,18 @@ func findName(names []string, s string) string {
 	return ""
 }
 
+// oneOf returns the name of names equal to name (any case), or an error
+// that lists them; what is "group" or "machine".
+func oneOf(what string, names []string, name string) (string, error) {
+	if name == "" {
+		return "", Errorf("Enter a %s name (%ss: %s).", what, what, strings.Join(names, ", "))
+	}
+	if n := findName(names, name); n != "" {
+		return n, nil
+	}
+	return "", Errorf("Unknown %s %q (%ss: %s).", what, name, what, strings.Join(names, ", "))
+}
+
 // levelOf checks kind and name ("cluster", "group", "machine" and the
 // group or machine name) against st and returns the level.
 func levelOf(st ClusterState, kind, name string) (store.Level, error) {
@@ -78,36 +90,31 @@ func levelOf(st ClusterState, kind, name string) (store.Level, error) {
 		}
 		return store.Level{Kind: store.LevelCluster}, nil
 	case "group":
-		if name == "" {
-			return store.Level{}, Errorf("Enter a group name (groups: %s).", strings.Join(st.Groups, ", "))
-		}
-		g := findName(st.Groups, name)
-		if g == "" {
-			return store.Level{}, Errorf("Unknown group %q (groups: %s).", name, strings.Join(st.Groups, ", "))
-		}
-		return store.Level{Kind: store.LevelGroup, Name: g}, nil
+		g, err := oneOf("group", st.Groups, name)
+		return store.Level{Kind: store.LevelGroup, Name: g}, err
 	case "machine":
-		if name == "" {
-			return store.Level{}, Errorf("Enter a machine name (machines: %s).", strings.Join(st.Machines, ", "))
-		}
-		m := findName(st.Machines, name)
-		if m == "" {
-			return store.Level{}, Errorf("Unknown machine %q (machines: %s).", name, strings.Join(st.Machines, ", "))
-		}
-		return store.Level{Kind: store.LevelMachine, Name: m}, nil
+		m, err := oneOf("machine", st.Machines, name)
+		return store.Level{Kind: store.LevelMachine, Name: m}, err
 	}
 	return store.Level{}, Errorf("Unknown level %q: enter cluster, group NAME or machine NAME.", kind)
 }
 
-// levelWords reads "cluster", "group G" or "machine M".
-func levelWords(st ClusterState, words []string) (store.Level, error) {
+// levelArgs reads the arguments of clustermode and clustershow:
+// "cluster", "group G" or "machine M"; none is def.
+func levelArgs(st ClusterState, args []string, def store.Level, usage string) (store.Level, error) {
+	words, err := UserWords(args)
+	if err != nil {
+		return def, err
+	}
 	switch len(words) {
+	case 0:
+		return def, nil
 	case 1:
 		return levelOf(st, words[0], "")
 	case 2:
 		return levelOf(st, words[0], words[1])
 	}
-	return store.Level{}, ErrUsage
+	return def, Errorf("Usage: %s", usage)
 }
 
 // levelWord reads clusterset's one-word form: "cluster", "group:G",
@@ -224,24 +231,17 @@ func clustermodeCommand() *Command {
 			if err != nil {
 				return err
 			}
-			var l store.Level
-			if len(args) > 0 {
-				words, err := UserWords(args)
-				if err != nil {
-					return err
-				}
-				l, err = levelWords(st, words)
-				if errors.Is(err, ErrUsage) {
-					return Errorf("Usage: clustermode cluster | group GROUP | machine MACHINE")
-				}
-				if err != nil {
-					return err
-				}
+			l, err := levelArgs(st, args, c.S.Level, "clustermode cluster | group GROUP | machine MACHINE")
+			if err != nil {
+				return err
 			}
 			if c.S.Dirty() {
 				return Errorf("You have uncommitted changes at the %s level. Commit them or clear them before changing the configuration mode.", levelName(st, c.S.Level))
 			}
 			if len(args) == 0 {
+				if !c.S.Interactive {
+					return Errorf("Usage: clustermode cluster | group GROUP | machine MACHINE")
+				}
 				if l, err = askLevel(c, "Choose the configuration mode:", st, c.S.Level); err != nil {
 					return err
 				}

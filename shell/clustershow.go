@@ -34,19 +34,9 @@ func clustershowCommand() *Command {
 			if err != nil {
 				return err
 			}
-			l := c.S.Level
-			if len(args) > 0 {
-				words, err := UserWords(args)
-				if err != nil {
-					return err
-				}
-				l, err = levelWords(st, words)
-				if errors.Is(err, ErrUsage) {
-					return Errorf("Usage: clustershow [cluster | group GROUP | machine MACHINE]")
-				}
-				if err != nil {
-					return err
-				}
+			l, err := levelArgs(st, args, c.S.Level, "clustershow [cluster | group GROUP | machine MACHINE]")
+			if err != nil {
+				return err
 			}
 			objs, err := cl.Show(l)
 			if err != nil {
@@ -101,9 +91,12 @@ func clustersetCommand() *Command {
 				return err
 			}
 			var req setRequest
-			if len(args) > 0 {
+			switch {
+			case len(args) > 0:
 				req, err = parseClusterset(st, args)
-			} else {
+			case !c.S.Interactive:
+				err = Errorf("%s (LEVEL: cluster, group:GROUP or machine:MACHINE)", clustersetUsage)
+			default:
 				req, err = askClusterset(c, st)
 			}
 			if err != nil {

@@ -67,6 +67,10 @@ func readPeers(c *Ctx) (peerSum, error) {
 	}
 	sort.Slice(sum.stats, func(i, j int) bool { return sum.stats[i].Machine < sum.stats[j].Machine })
 	sort.Strings(sum.leftOut)
+	if len(sum.stats) == 0 {
+		// A table of zeros would read as an idle cluster.
+		return sum, Errorf("No machine of cluster %s has published its statistics (left out: %s).", st.Name, strings.Join(sum.leftOut, ", "))
+	}
 	return sum, nil
 }
 

@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"fmt"
 	"testing"
 
 	"seg/store"
@@ -12,17 +11,7 @@ import (
 // sort orders.
 func TestSystemCommandCompletion(t *testing.T) {
 	reg := NewRegistry(append(SystemCommands(), MailCommands()...)...)
-	do := func(role, line string) string {
-		s := &Session{Role: role, Commands: reg}
-		defer s.offering(offer{commands: true})() // the top-level prompt
-		cp := &completer{s: s}
-		got, _ := cp.Do([]rune(line), len([]rune(line)))
-		var out []string
-		for _, g := range got {
-			out = append(out, string(g))
-		}
-		return fmt.Sprint(out)
-	}
+	do := func(role, line string) string { return tabAt(&Session{Role: role, Commands: reg}, line) }
 	for _, c := range []struct{ role, line, want string }{
 		{store.RoleAdmin, "ns", "[lookup ]"},
 		{store.RoleAdmin, "hostr", "[ate ]"},

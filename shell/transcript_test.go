@@ -41,6 +41,11 @@ var transcripts = map[string]func(*shelltest.Harness){
 		f.st.Reachable = false
 		return f
 	}),
+	"cluster_nostats.txt": withCluster(func() *fakeCluster {
+		f := newClustered()
+		f.peers = nil
+		return f
+	}),
 	"cluster_badpeer.txt": withCluster(func() *fakeCluster {
 		f := newClustered()
 		f.badPeer = "seg2.example.com"

@@ -61,16 +61,23 @@ func StatusSections() []StatusSection {
 	}
 }
 
-// rateRows are the counters status detail gives the rates of.
+// rateRows are the counters status detail gives the rates of, in the
+// sections' order, with the Rates section's indents.
 func rateRows() []StatusRow {
-	return []StatusRow{
-		row(2, "Messages Received", func(p *PeerCounters) *PeerCount { return &p.MessagesReceived }),
-		row(2, "Recipients Received", func(p *PeerCounters) *PeerCount { return &p.RecipientsReceived }),
-		row(2, "Soft Bounced Events", func(p *PeerCounters) *PeerCount { return &p.SoftBouncedEvents }),
-		row(2, "Completed Recipients", func(p *PeerCounters) *PeerCount { return &p.CompletedRecipients }),
-		row(4, "Hard Bounced Recipients", func(p *PeerCounters) *PeerCount { return &p.HardBouncedRecipients }),
-		row(4, "Delivered Recipients", func(p *PeerCounters) *PeerCount { return &p.DeliveredRecipients }),
+	indent := map[string]int{
+		"Messages Received": 2, "Recipients Received": 2, "Soft Bounced Events": 2,
+		"Completed Recipients": 2, "Hard Bounced Recipients": 4, "Delivered Recipients": 4,
 	}
+	var out []StatusRow
+	for _, sec := range StatusSections() {
+		for _, r := range sec.Rows {
+			if in, ok := indent[r.Label]; ok {
+				r.Indent = in
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // Add adds o's counts to c's.

@@ -28,7 +28,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,34 +71,14 @@ func commitLatency(b *testing.B, c *segtest.Cluster, out *strings.Builder, res m
 	writes := c.RevisionWrites()
 	var commit, m2, m3, both []time.Duration
 	for i := range commits {
-		for len(writes) > 0 {
-			<-writes
-		}
 		sender := fmt.Sprintf("s@b%d.test", i)
-		at := make([]time.Time, 3)
-		var wg sync.WaitGroup
-		for j := 1; j < 3; j++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var err error
-				if at[j], err = segtest.FirstAccepted(c.Machines[j].SMTPAddr(), probeIP, sender, "r@example.test", 30*time.Second); err != nil {
-					b.Errorf("commit %d: %s: %v", i, c.Names[j], err)
-				}
-			}()
+		took, lags, err := c.CommitEffect(writes, []int{1, 2}, segtest.Probe{Src: probeIP, From: sender, To: "r@example.test"}, func() {
+			c.Machines[0].MustCli(fmt.Sprintf("addresslistconfig edit EXEMPT --addresses @exempt.test,@b%d.test ; commit b%d", i, i))
+		})
+		if err != nil {
+			b.Fatalf("commit %d: %v", i, err)
 		}
-		start := time.Now()
-		c.Machines[0].MustCli(fmt.Sprintf("addresslistconfig edit EXEMPT --addresses @exempt.test,@b%d.test ; commit b%d", i, i))
-		commit = append(commit, time.Since(start))
-		var written time.Time
-		select {
-		case written = <-writes:
-		case <-time.After(10 * time.Second):
-			b.Fatalf("commit %d: no revision written to etcd seen", i)
-		}
-		wg.Wait()
-		d2, d3 := max(0, at[1].Sub(written)), max(0, at[2].Sub(written))
-		m2, m3, both = append(m2, d2), append(m3, d3), append(both, max(d2, d3))
+		commit, m2, m3, both = append(commit, took), append(m2, lags[0]), append(m3, lags[1]), append(both, max(lags[0], lags[1]))
 	}
 	row := func(what string, d []time.Duration) {
 		fmt.Fprintf(out, "%-56s %9s %9s %9s\n", what, ms(pct(d, .50)), ms(pct(d, .99)), ms(slices.Max(d)))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,6 +208,50 @@ func (c *Cluster) RevisionWrites() <-chan time.Time {
 		}
 	}()
 	return out
+}
+
+// Probe is an SMTP transaction that tells whether a configuration is in
+// force: RCPT TO:<To> after MAIL FROM:<From> from the loopback address
+// Src is accepted (250) once it is.
+type Probe struct{ Src, From, To string }
+
+// CommitEffect times one commit's effect on the listeners of the
+// machines others: each is probed (FirstAccepted, every millisecond)
+// from before commit runs, and lags[i] is the time from the revision's
+// write to etcd (the next value of writes, from RevisionWrites) to
+// others[i]'s first acceptance (0 when it came first). took is how long
+// commit ran.
+func (c *Cluster) CommitEffect(writes <-chan time.Time, others []int, p Probe, commit func()) (took time.Duration, lags []time.Duration, err error) {
+	for len(writes) > 0 {
+		<-writes // an earlier revision's
+	}
+	at := make([]time.Time, len(others))
+	errs := make([]error, len(others))
+	var wg sync.WaitGroup
+	for i, m := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at[i], errs[i] = FirstAccepted(c.Machines[m].SMTPAddr(), p.Src, p.From, p.To, 30*time.Second)
+		}()
+	}
+	start := time.Now()
+	commit()
+	took = time.Since(start)
+	var written time.Time
+	select {
+	case written = <-writes:
+	case <-time.After(30 * time.Second):
+		err = errors.New("no revision written to etcd within 30 s of the commit")
+	}
+	wg.Wait()
+	for i, m := range others {
+		if errs[i] != nil {
+			return took, nil, fmt.Errorf("%s: %w", c.Names[m], errs[i])
+		}
+		lags = append(lags, max(0, at[i].Sub(written)))
+	}
+	return took, lags, err
 }
 
 // FirstAccepted probes with RcptReply every millisecond until addr

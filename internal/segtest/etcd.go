@@ -169,15 +169,7 @@ func (e *Etcd) Running(i int) bool {
 	m.mu.Lock()
 	done := m.done
 	m.mu.Unlock()
-	if done == nil {
-		return false
-	}
-	select {
-	case <-done:
-		return false
-	default:
-		return true
-	}
+	return alive(done)
 }
 
 // Kill ends member i with SIGKILL and waits until it is gone; its data

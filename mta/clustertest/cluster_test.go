@@ -76,39 +76,20 @@ func TestClusterCommitReachesListeners(t *testing.T) {
 		sender := fmt.Sprintf("s@p%d.test", i)
 		senders = append(senders, sender)
 		expectReplies(t, c, sender, refused)
-		for len(writes) > 0 {
-			<-writes
-		}
-		at := make([]time.Time, len(c.Machines))
-		errs := make([]error, len(c.Machines))
-		var wg sync.WaitGroup
-		for j := 1; j < len(c.Machines); j++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				at[j], errs[j] = segtest.FirstAccepted(c.Machines[j].SMTPAddr(), probeIP, sender, "r@example.test", 10*time.Second)
-			}()
-		}
-		c.Machines[0].MustCli(exemptList(senders...) + " ; commit p" + fmt.Sprint(i))
-		// commit returns once its own machine applied the revision.
-		if got := reply(t, c.Machines[0], sender); got != "250" {
-			t.Errorf("machine 1 after its commit returned: %q, want 250", got)
-		}
-		var written time.Time
-		select {
-		case written = <-writes:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("commit %d: no revision written to etcd seen", i)
-		}
-		wg.Wait()
-		for j := 1; j < len(c.Machines); j++ {
-			if errs[j] != nil {
-				t.Fatalf("commit %d: %s: %v", i, c.Names[j], errs[j])
+		_, got, err := c.CommitEffect(writes, []int{1, 2}, segtest.Probe{Src: probeIP, From: sender, To: "r@example.test"}, func() {
+			c.Machines[0].MustCli(exemptList(senders...) + " ; commit p" + fmt.Sprint(i))
+			// commit returns once its own machine applied the revision.
+			if got := reply(t, c.Machines[0], sender); got != "250" {
+				t.Errorf("machine 1 after its commit returned: %q, want 250", got)
 			}
-			lag := max(0, at[j].Sub(written))
-			lags = append(lags, lag)
-			t.Logf("commit %d: %s's listener enforced it %v after the revision was written to etcd", i, c.Names[j], lag.Round(100*time.Microsecond))
+		})
+		if err != nil {
+			t.Fatalf("commit %d: %v", i, err)
 		}
+		for k, lag := range got {
+			t.Logf("commit %d: %s's listener enforced it %v after the revision was written to etcd", i, c.Names[k+1], lag.Round(100*time.Microsecond))
+		}
+		lags = append(lags, got...)
 	}
 	slices.Sort(lags)
 	t.Logf("revision in etcd -> other machines' listeners, %d measures: median %v, max %v", len(lags), lags[len(lags)/2].Round(100*time.Microsecond), lags[len(lags)-1].Round(100*time.Microsecond))

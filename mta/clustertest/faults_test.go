@@ -111,3 +111,35 @@ func TestClusterLeaderChangeLosesNoRevision(t *testing.T) {
 		}
 	}
 }
+
+// A machine that was down while others committed, and starts while etcd
+// is down too, starts on its local copy (its last applied revision) and
+// serves mail on it; when etcd returns it catches up on every revision
+// it missed.
+func TestClusterMachineStartsOnItsCacheAndCatchesUp(t *testing.T) {
+	c, sink := newCluster(t)
+	m3 := c.Machines[2]
+	m3.Stop()
+	c.Machines[0].MustCli(exemptList("s@miss1.test") + " ; commit missed1")
+	c.Machines[0].MustCli(exemptList("s@miss1.test", "s@miss2.test") + " ; commit missed2")
+	c.Etcd.KillAll()
+
+	m3.Start()
+	if got := reply(t, m3, "s@miss2.test"); got != refused {
+		t.Errorf("m3 started with etcd down: RCPT from <s@miss2.test>: %q, want its old configuration's %q", got, refused)
+	}
+	if _, err := (segtest.Client{LocalIP: probeIP}).Send(m3.SMTPAddr(), exempt, []string{"cache@example.test"}, []byte("Subject: on the cache\r\n\r\nbody\r\n")); err != nil {
+		t.Fatalf("m3 on its cache: %v", err)
+	}
+	sink.WaitCount(t, 1, 30*time.Second)
+
+	c.Etcd.StartAll()
+	waitAccepted(t, m3, "s@miss2.test", 30*time.Second)
+	h := history(t, m3)
+	for _, cm := range []string{"missed1", "missed2"} {
+		if !hasComment(h, cm) {
+			t.Errorf("m3's history lacks the revision %q it missed: %v", cm, h)
+		}
+	}
+	c.WaitConverged(c.Newest(c.Machines[0]), 30*time.Second)
+}

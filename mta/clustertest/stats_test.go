@@ -39,6 +39,14 @@ func TestClusterStatusSumsEveryMachine(t *testing.T) {
 			t.Errorf("%s: status --cluster does not name 3 machines up:\n%s", c.Names[i], out)
 		}
 	}
+	// tophosts --cluster: the one recipient host, its deliveries summed.
+	var top string
+	if !segtest.Poll(20*time.Second, func() bool {
+		top = squeeze(c.Machines[1].MustCli("tophosts --cluster 3"))
+		return strings.Contains(top, "\n1 example.test 0 0 6 0 0\n")
+	}) {
+		t.Errorf("tophosts --cluster does not show example.test with 6 delivered:\n%s", top)
+	}
 	// Each machine's own status counts its own mail only.
 	for i, a := range c.Machines {
 		want := fmt.Sprintf("\nMessages Received %d %d %d\n", i+1, i+1, i+1)

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -209,5 +210,43 @@ func TestClusterCommitNoChanges(t *testing.T) {
 	}
 	if _, _, err := tr.Commit(tr, CommitRequest{Level: atCluster}, "seg1.test"); err == nil || !strings.Contains(err.Error(), "no configuration") {
 		t.Errorf("nil Config: %v", err)
+	}
+}
+
+// Log subscriptions: a level's partial tree holds only the ones it
+// defines, though a whole tree's absent list means the defaults.
+func TestClusterLogSubscriptionsAtLevels(t *testing.T) {
+	cfg := machineConfig(t, "seg1.test", 2525)
+	cfg.Logs = nil // a tree from before logconfig: the defaults
+	tr, err := NewClusterTree("c", cfg, "seg1.test", "Main")
+	if err == nil {
+		tr, err = tr.Join("seg2.test", "Main", machineConfig(t, "seg2.test", 3525))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(c *Config) []string {
+		var out []string
+		for _, l := range c.LogSubscriptions() {
+			out = append(out, l.Name+":"+l.Level)
+		}
+		return out
+	}
+	// seg2 drops the bounces log and raises mail_logs to debug.
+	tr, _ = mustCommit(t, tr, atSeg2, "seg1.test", func(c *Config) {
+		c.LogSubscription("mail_logs").Level = "debug"
+		c.Logs = slices.DeleteFunc(c.Logs, func(l LogSubscription) bool { return l.Name == "bounces" })
+	})
+	if ml := tr.Machines["seg2.test"]; !slices.Contains(ml.Objects, "log subscription bounces") || !slices.Contains(ml.Objects, "log subscription mail_logs") || len(ml.Config.Logs) != 1 {
+		t.Errorf("seg2's level: %q with logs %v", ml.Objects, ml.Config.Logs)
+	}
+	if got, want := names(effective(t, tr, "seg2.test")), []string{"mail_logs:debug", "cli_logs:info", "authentication:info"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("seg2's logs %q, want %q", got, want)
+	}
+	if got := names(effective(t, tr, "seg1.test")); len(got) != 4 || got[0] != "mail_logs:info" {
+		t.Errorf("seg1's logs %q, want the four defaults", got)
+	}
+	if _, err := DecodeClusterTree(mustEncode(t, tr)); err != nil {
+		t.Error(err)
 	}
 }

@@ -289,3 +289,40 @@ func TestDecodeClusterTreeRejects(t *testing.T) {
 		}
 	}
 }
+
+// A tree handed out is read by many goroutines at once (the MTA's
+// Effective, sessions' Views, commits): its methods only read it.
+func TestClusterTreeConcurrentReaders(t *testing.T) {
+	tr := twoMachines(t)
+	before := string(mustEncode(t, tr))
+	done := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			var err error
+			switch i % 4 {
+			case 0:
+				_, err = tr.Effective("seg2.test")
+			case 1:
+				_, err = tr.View(atMain, "seg1.test")
+			case 2:
+				var c *Config
+				if c, err = tr.View(atCluster, "seg1.test"); err == nil {
+					c = c.Clone()
+					setDest("x.example", "3")(c)
+					_, _, err = tr.Commit(tr, CommitRequest{Config: c, User: "admin", Role: RoleAdmin}, "seg1.test")
+				}
+			case 3:
+				_, err = tr.Set("dns", atCluster, atEdge, false, "seg1.test")
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if string(mustEncode(t, tr)) != before {
+		t.Error("a reader modified the tree")
+	}
+}

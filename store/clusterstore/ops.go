@@ -16,7 +16,9 @@ import (
 // new cluster revision, applied at once (AsyncOS applies clusterconfig
 // without a commit); user is who ran it, for the revision's record.
 
-var nameSyntax = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+// nameSyntax is a cluster name as the store's other names (store.MaxNameLength);
+// it is part of etcd keys, so never holds a '/'.
+var nameSyntax = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9._-]{1,%d}$`, store.MaxNameLength))
 
 func (n *Node) member() (*member, error) {
 	if m := n.mem.Load(); m != nil {
@@ -36,7 +38,7 @@ func (n *Node) standalone() (*store.Snapshot, error) {
 // cluster: its configuration becomes cluster revision 1.
 func (n *Node) Create(name string, endpoints []string, group, user string) error {
 	if !nameSyntax.MatchString(name) {
-		return fmt.Errorf("Invalid cluster name %q: use letters, digits, '.', '_' and '-'.", name)
+		return fmt.Errorf("Invalid cluster name %q: 1 to %d letters, digits, '_', '-' and '.'.", name, store.MaxNameLength)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -17,10 +17,16 @@
 # 5. 1,000,000 queued recipients (10,000 messages x 100): restart time
 #    (until the control socket answers) and `tophosts` time.
 #
+# 6. A cluster of 3 machines on a 3-member etcd (bench/cluster, `make
+#    bench-cluster`): commit -> effect on the other machines' listeners,
+#    p50/p99 over 100 commits, and the time a 4th machine takes to join a
+#    configuration of 1,000 sender-group members and 1,000 destconfig
+#    entries.
+#
 # Output: the table on stdout, bench/results/bench-STAMP.json, and the
 # logs in $OUT. Environment: REPS=3 (rounds per relay and cell), QUICK=1
 # (fewer messages: a smoke run), OUT=/tmp/seg-table, SKIP="relay tdc
-# commit idle queue" (parts to leave out). Loopback only.
+# commit idle queue cluster" (parts to leave out). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3} OUT=${OUT:-/tmp/seg-table} SKIP=${SKIP:-}
@@ -145,6 +151,14 @@ if ! skip queue; then
   ROWS+=("{\"part\":\"queue\",\"recipients\":$((msgs * 100)),\"restart_s\":$restart,\"tophosts_ms\":$top,\"fill\":$fillj}")
 fi
 
+if ! skip cluster; then
+  log "cluster: 3 machines on a 3-member etcd, 100 commits, then a join"
+  make -s etcd
+  go test -count=1 -run '^$' -bench BenchmarkCluster -benchtime 1x -timeout 30m ./bench/cluster > "$OUT/cluster.out" 2>&1
+  CLUSTER_LINE=$(grep '^cluster: ' "$OUT/cluster.out")
+  ROWS+=("{\"part\":\"cluster\",\"result\":$(sed -n 's/^cluster-json: //p' "$OUT/cluster.out")}")
+fi
+
 {
   echo
   echo "make bench, $(date -u '+%F %T UTC'), $(nproc) CPUs; medians of $REPS alternating rounds"
@@ -153,7 +167,7 @@ fi
     printf '%s\n' "${TABLE[@]}"
     echo "(msgs/s end to end; ms = relay CPU ms per message; RSS = seg's peak)"
   fi
-  for l in "$TDC_LINE" "$COMMIT_LINE" "$IDLE_LINE" "$QUEUE_LINE"; do [ -n "$l" ] && echo "$l"; done
+  for l in "$TDC_LINE" "$COMMIT_LINE" "$IDLE_LINE" "$QUEUE_LINE" "${CLUSTER_LINE:-}"; do [ -n "$l" ] && echo "$l"; done
 } | tee "$OUT/table.txt"
 ( IFS=,; echo "{\"stamp\":\"$STAMP\",\"cpus\":$(nproc),\"rounds\":$REPS,\"quick\":\"${QUICK:-}\",\"results\":[${ROWS[*]}]}" ) > "$JSON"
 echo "JSON: $JSON"

@@ -67,3 +67,19 @@ func startMTA(ctx context.Context, deps mtaDeps) (*mta.MTA, func(), error) {
 	}
 	return m, stop, nil
 }
+
+// peerStatsProvider is the statistics this machine publishes to its
+// cluster (SPEC 14: `status --cluster`, `tophosts --cluster`): the
+// cluster node calls it every time it refreshes its registration and
+// stores the JSON under its lease. The machine is named by its hostname
+// in the running configuration, as the cluster names it (`seg run
+// --hostname`, sethostname).
+func peerStatsProvider(m *mta.MTA, st store.Store) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		snap, err := st.Current()
+		if err != nil {
+			return nil, err
+		}
+		return m.PeerStatsJSON(snap.Config.System.Hostname)
+	}
+}

@@ -172,6 +172,7 @@ func cmdRun(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	st.SetCommitCheck(bindCheck(ends.held))
 	// What this machine publishes to its cluster under its lease.
 	st.SetAddress(publishedAddress(ends))
+	st.SetStats(peerStatsProvider(mail, st))
 
 	// SSH has tried its address before the control socket appears, as
 	// the listeners have: a client that finds the socket finds the

@@ -109,6 +109,12 @@ func (a *Appliance) Running() bool {
 	a.mu.Lock()
 	done := a.done
 	a.mu.Unlock()
+	return alive(done)
+}
+
+// alive reports whether the process whose Wait closes done (nil: never
+// started) still runs.
+func alive(done chan struct{}) bool {
 	if done == nil {
 		return false
 	}

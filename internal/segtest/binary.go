@@ -4,7 +4,10 @@
 // and stands up the peers mail goes to: recording SMTP servers (Sink:
 // injected replies, STARTTLS or a broken handshake, DATA held until
 // released), a server that never answers (Silent) and a DNS server
-// (NewDNS). Everything listens on loopback only. In-process tests of the
+// (NewDNS). For clusters (SPEC 14) it runs a real etcd of one or three
+// members (NewEtcd: the binary `make etcd` builds from tools/etcd) and
+// appliances clustered on it (NewCluster). Everything listens on
+// loopback only. In-process tests of the
 // MTA and its packages use the same Sink, the fake clock (Clock) and
 // the wait helper.
 //

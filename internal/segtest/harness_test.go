@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -70,6 +71,13 @@ func (f *fakeT) Helper() {}
 
 func (f *fakeT) Errorf(format string, args ...any) {
 	f.errs = append(f.errs, fmt.Sprintf(format, args...))
+}
+
+// Fatalf records like Errorf and ends the goroutine, as testing's does
+// (call the code under test in a goroutine of its own).
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.Errorf(format, args...)
+	runtime.Goexit()
 }
 
 // send sends one message by hand (the sink's reply to DATA has no MID

@@ -216,8 +216,10 @@ func TestReadmeTour(t *testing.T) {
 					t.Fatalf("%s: the appliance block runs %q; the test stands in for `make run` only", where, cmd)
 				}
 				a.Start()
-				if m := tourMissing(a.Stdout(), want); m != "" {
-					t.Fatalf("%s: seg run printed no line %q:\n%s", where, m, a.Output())
+				// Start returns once the control socket answers; the
+				// startup lines may follow a moment later.
+				if !segtest.Poll(10*time.Second, func() bool { return tourMissing(a.Stdout(), want) == "" }) {
+					t.Fatalf("%s: seg run printed no line %q:\n%s", where, tourMissing(a.Stdout(), want), a.Output())
 				}
 			case "sink":
 				if sinkOut != nil {

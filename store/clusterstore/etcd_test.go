@@ -19,11 +19,10 @@ import (
 )
 
 // The tests run against a real etcd (v3.6, built from source by a small
-// module of its own): $SEG_ETCD, else /tmp/etcdbin/etcd. One member for
+// module of its own, tools/etcd: `make etcd`), found by
+// segtest.EtcdBinary. One member for
 // the package, started by the first test that needs it; the fault tests
 // stop and restart it (so the tests do not run in parallel).
-
-const etcdHelp = "the node's tests need an etcd binary: build one with `cd tools/etcd && go build -o /tmp/etcdbin/etcd .` (or the module in /tmp/etcdtool), or set SEG_ETCD to its path"
 
 type etcdProc struct {
 	name, initialCluster string
@@ -49,28 +48,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func etcdBinary() (string, error) {
-	if p := os.Getenv("SEG_ETCD"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("SEG_ETCD=%s: %v; %s", p, err, etcdHelp)
-		}
-		return p, nil
-	}
-	if _, err := os.Stat("/tmp/etcdbin/etcd"); err == nil {
-		return "/tmp/etcdbin/etcd", nil
-	}
-	return "", fmt.Errorf("no etcd binary found; %s", etcdHelp)
-}
-
 // testEtcd returns the package's etcd member, running.
 func testEtcd(t *testing.T) *etcdProc {
 	t.Helper()
 	etcdOnce.Do(func() {
-		bin, err := etcdBinary()
-		if err != nil {
-			theEtcd = &etcdProc{startErr: err}
-			return
-		}
+		bin := segtest.EtcdBinary(t)
 		dir, err := os.MkdirTemp("", "seg-etcd-")
 		if err != nil {
 			theEtcd = &etcdProc{startErr: err}
@@ -103,10 +85,7 @@ func newEtcdProc(t *testing.T, bin, dir, name string) *etcdProc {
 // tests that need a leader to change.
 func startEtcdCluster(t *testing.T, n int) []*etcdProc {
 	t.Helper()
-	bin, err := etcdBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := segtest.EtcdBinary(t)
 	var ms []*etcdProc
 	var initial []string
 	for i := range n {

@@ -247,7 +247,7 @@ func scrubBucket(bk *bolt.Bucket, retired []string) error {
 		if err != nil {
 			return err
 		}
-		cfg, ok := scrubUsers(s.Config, inList(retired))
+		cfg, ok := ScrubUsers(s.Config, inList(retired))
 		if !ok {
 			continue // the text was elsewhere (a comment, say)
 		}

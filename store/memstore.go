@@ -98,7 +98,7 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	cur := c.cur.Load()
 	// A candidate staged before a password was retired may still hold
 	// it; it must neither bring it back nor conflict over it.
-	cfg, _ := scrubUsers(req.Config, c.retired.has)
+	cfg, _ := ScrubUsers(req.Config, c.retired.has)
 	if req.Base != cur.Revision.Number {
 		base, err := c.Get(req.Base)
 		if err != nil {
@@ -138,7 +138,7 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	}
 	snap.decodeParams()
 	rev := Revision{Number: cur.Revision.Number + 1, User: req.User, Time: c.now(), Comment: req.Comment}
-	retired := retiredHashes(cur.Config, &snap)
+	retired := RetiredHashes(cur.Config, &snap)
 	if err := c.p.put(rev, &snap, enc, retired); err != nil {
 		return Revision{}, err
 	}
@@ -241,7 +241,7 @@ func (m *memory) put(rev Revision, cfg *Config, _ []byte, retired []string) erro
 		// Snapshots handed out are never modified: scrubbed ones are
 		// replaced.
 		for i, s := range m.revs {
-			if n, ok := scrubUsers(s.Config, inList(retired)); ok {
+			if n, ok := ScrubUsers(s.Config, inList(retired)); ok {
 				m.revs[i] = &Snapshot{Revision: s.Revision, Config: n}
 			}
 		}

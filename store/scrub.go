@@ -13,9 +13,9 @@ import (
 // it back. A user that a rollback restores therefore has no password
 // (CheckPassword never matches an empty hash) until an admin sets one.
 
-// retiredHashes returns the password hashes of from that no user of to
+// RetiredHashes returns the password hashes of from that no user of to
 // has any longer.
-func retiredHashes(from, to *Config) []string {
+func RetiredHashes(from, to *Config) []string {
 	live := map[string]bool{}
 	for _, u := range to.Users {
 		live[u.PasswordHash] = true
@@ -30,10 +30,10 @@ func retiredHashes(from, to *Config) []string {
 	return out
 }
 
-// scrubUsers returns cfg with the retired hashes cleared, and whether
+// ScrubUsers returns cfg with the retired hashes cleared, and whether
 // there were any; cfg itself is not modified (it may be a shared
 // snapshot).
-func scrubUsers(cfg *Config, retired func(hash string) bool) (*Config, bool) {
+func ScrubUsers(cfg *Config, retired func(hash string) bool) (*Config, bool) {
 	hit := false
 	for _, u := range cfg.Users {
 		if u.PasswordHash != "" && retired(u.PasswordHash) {

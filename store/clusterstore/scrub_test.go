@@ -1,0 +1,331 @@
+package clusterstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"seg/store"
+)
+
+const (
+	bobOld = "$2a$10$bobbobbobbobbobbobbobuAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	bobNew = "$2a$10$bobbobbobbobbobbobbobuBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+)
+
+// commitUsers commits edit of the current configuration's users.
+func (m *testMachine) commitUsers(comment string, edit func(c *store.Config)) store.Revision {
+	m.t.Helper()
+	v, err := m.node.View(store.Level{}, 0)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	cfg := v.Config.Clone()
+	edit(cfg)
+	rev, err := m.node.Commit(store.CommitRequest{Base: v.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin, Comment: comment})
+	if err != nil {
+		m.t.Fatalf("%s: %s: %v", m.name, comment, err)
+	}
+	return rev
+}
+
+func addBob(c *store.Config) {
+	c.Users = append(c.Users, store.User{Name: "bob", FullName: "Bob", Role: store.RoleOperator, PasswordHash: bobOld})
+}
+
+func bobPasswd(c *store.Config) { c.User("bob").PasswordHash = bobNew }
+
+// bobHash is bob's hash in the machine's view of revision rev.
+func (m *testMachine) bobHash(rev int) string {
+	m.t.Helper()
+	v, err := m.node.View(store.Level{}, rev)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	u := v.Config.User("bob")
+	if u == nil {
+		m.t.Fatalf("%s: no user bob in revision %d", m.name, rev)
+	}
+	return u.PasswordHash
+}
+
+// etcdRevs reads every revision key of cluster name, by key.
+func etcdRevs(t *testing.T, e *etcdProc, name string) map[string]string {
+	t.Helper()
+	cli, err := newClient(e.endpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, keysOf(name).revs(), clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, kv := range resp.Kvs {
+		out[string(kv.Key)] = string(kv.Value)
+	}
+	return out
+}
+
+// etcdRevision is etcd's revision now.
+func etcdRevision(t *testing.T, e *etcdProc) int64 {
+	t.Helper()
+	cli, err := newClient(e.endpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, "/seg/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Header.Revision
+}
+
+// cacheHolds reports which cached records (by key, in any bucket) of a
+// closed machine hold s.
+func cacheHolds(t *testing.T, m *testMachine, s string) []string {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(m.confDir(), CacheFile), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out []string
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
+			return bk.ForEach(func(k, v []byte) error {
+				if strings.Contains(string(k)+string(v), s) {
+					out = append(out, fmt.Sprintf("%s/%x", name, k))
+				}
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A password change on one machine clears the old hash from every
+// revision key in etcd, from etcd's history, and from both caches.
+func TestPasswdScrubsEtcdAndCaches(t *testing.T) {
+	a, b := twoMachines(t, "pw")
+	e := testEtcd(t)
+	added := a.commitUsers("add bob", addBob)
+	a.mustSetAlerts("more@example.com") // a second revision with bobOld
+	b.waitApplied(time.Second, added.Number+1)
+	before := etcdRevision(t, e)
+	rev := a.commitUsers("bob's password", bobPasswd)
+	b.waitApplied(time.Second, rev.Number)
+
+	withNew := 0
+	for k, v := range etcdRevs(t, e, "pw") {
+		if strings.Contains(v, bobOld) {
+			t.Errorf("etcd %s still holds bob's old hash", k)
+		}
+		if strings.Contains(v, bobNew) {
+			withNew++
+		}
+	}
+	if withNew != 1 {
+		t.Errorf("bob's new hash is in %d revision keys, want 1 (the newest)", withNew)
+	}
+	cli, err := newClient(e.endpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := cli.Get(ctx, keysOf("pw").rev(added.Number), clientv3.WithRev(before)); !errors.Is(err, rpctypes.ErrCompacted) {
+		t.Errorf("a read of etcd revision %d (before the passwd): %v, want it compacted", before, err)
+	}
+
+	for _, m := range []*testMachine{a, b} {
+		for n := 2; n < rev.Number; n++ { // 1: before b joined
+			v, err := m.node.View(store.Level{}, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u := v.Config.User("bob"); u != nil && u.PasswordHash != "" {
+				t.Errorf("%s's view of revision %d: bob's hash %q, want none", m.name, n, u.PasswordHash)
+			}
+		}
+		if h := m.bobHash(0); h != bobNew {
+			t.Errorf("%s runs bob's hash %q, want the new one", m.name, h)
+		}
+		m.close()
+		if keys := cacheHolds(t, m, bobOld); len(keys) > 0 {
+			t.Errorf("%s's cache still holds bob's old hash in %v", m.name, keys)
+		}
+		if keys := cacheHolds(t, m, bobNew); len(keys) != 1 {
+			t.Errorf("%s's cache holds bob's new hash in %v, want one revision", m.name, keys)
+		}
+	}
+}
+
+// A machine that is down during the passwd catches up and clears its
+// cache of the old hash too.
+func TestDownMachineScrubsOnCatchUp(t *testing.T) {
+	a, b := twoMachines(t, "pwdown")
+	added := a.commitUsers("add bob", addBob)
+	b.waitApplied(time.Second, added.Number)
+	b.close()
+	if keys := cacheHolds(t, b, bobOld); len(keys) == 0 {
+		t.Fatal("b's cache does not hold bob's hash before the passwd: the test proves nothing")
+	}
+	rev := a.commitUsers("bob's password", bobPasswd)
+	b.open()
+	b.waitApplied(5*time.Second, rev.Number)
+	if h := b.bobHash(added.Number); h != "" {
+		t.Errorf("b's view of revision %d after catching up: bob's hash %q, want none", added.Number, h)
+	}
+	b.close()
+	if keys := cacheHolds(t, b, bobOld); len(keys) > 0 {
+		t.Errorf("b's cache after catching up still holds bob's old hash in %v", keys)
+	}
+}
+
+// A candidate staged on machine B before machine A's passwd commits
+// without a conflict over bob and without bringing the old hash back.
+func TestStaleCandidateOnPeer(t *testing.T) {
+	a, b := twoMachines(t, "pwstale")
+	e := testEtcd(t)
+	added := a.commitUsers("add bob", addBob)
+	b.waitApplied(time.Second, added.Number)
+	v, err := b.node.View(store.Level{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := v.Config.Clone()
+	stale.System.AlertRecipients = []string{"stale@example.com"}
+	if stale.User("bob").PasswordHash != bobOld {
+		t.Fatal("b's candidate lacks bob's old hash: the test proves nothing")
+	}
+	a.commitUsers("bob's password", bobPasswd)
+	rev, err := b.node.Commit(store.CommitRequest{Base: v.Revision.Number, Config: stale, User: "admin", Role: store.RoleAdmin})
+	if err != nil {
+		t.Fatalf("b's stale commit, which does not touch bob: %v", err)
+	}
+	a.waitApplied(time.Second, rev.Number)
+	for _, m := range []*testMachine{a, b} {
+		if h := m.bobHash(0); h != bobNew {
+			t.Errorf("%s runs bob's hash %q after the stale commit, want the new one", m.name, h)
+		}
+	}
+	b.waitAlerts(time.Second, "stale@example.com")
+	for k, v := range etcdRevs(t, e, "pwstale") {
+		if strings.Contains(v, bobOld) {
+			t.Errorf("etcd %s holds bob's old hash again", k)
+		}
+	}
+}
+
+// rollbackconfig to a revision from before the passwd restores bob
+// without a password, as a standalone machine does (shell's
+// noPasswordNote then tells the admin).
+func TestClusterRollbackWithoutPassword(t *testing.T) {
+	a, b := twoMachines(t, "pwrb")
+	e := testEtcd(t)
+	added := a.commitUsers("add bob", addBob)
+	a.commitUsers("bob's password", bobPasswd)
+	rev, err := store.Rollback(a.node, added.Number, "admin", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitApplied(time.Second, rev.Number)
+	for _, m := range []*testMachine{a, b} {
+		if h := m.bobHash(0); h != "" || store.CheckPassword(h, "") {
+			t.Errorf("%s runs bob's hash %q after the rollback, want none", m.name, h)
+		}
+	}
+	// The rollback retired bob's newer hash: no revision keeps it.
+	for k, v := range etcdRevs(t, e, "pwrb") {
+		if strings.Contains(v, bobOld) || strings.Contains(v, bobNew) {
+			t.Errorf("etcd %s holds one of bob's hashes", k)
+		}
+	}
+}
+
+// The cache clears a retired hash from the records it holds and from a
+// record handed to it later (one read from etcd before the scrub).
+func TestCacheKeepsRetiredHashesOut(t *testing.T) {
+	c, err := openCache(filepath.Join(t.TempDir(), CacheFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	t1, err := store.NewClusterTree("c", store.Default("m1.example.com", bobOld), "m1.example.com", "Main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := store.EncodeClusterTree(t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, err := store.DecodeClusterTree(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2.Cluster.User("admin").PasswordHash = bobNew
+	rec1, err := newRecord(store.Revision{Number: 1}, t1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec2, err := newRecord(store.Revision{Number: 2}, t2, retiredDigests(t1, t2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash1 := func() string {
+		t.Helper()
+		b, ok, err := c.get(1)
+		if err != nil || !ok {
+			t.Fatalf("revision 1: %v %v", ok, err)
+		}
+		_, tr, err := decodeRecord(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Cluster.User("admin").PasswordHash
+	}
+	if err := c.put(map[int][]byte{1: rec1}); err != nil {
+		t.Fatal(err)
+	}
+	if h := hash1(); h != bobOld {
+		t.Fatalf("revision 1 before the retiring record: %q", h)
+	}
+	if err := c.put(map[int][]byte{2: rec2}); err != nil {
+		t.Fatal(err)
+	}
+	if h := hash1(); h != "" {
+		t.Errorf("revision 1 after the retiring record: %q, want none", h)
+	}
+	if err := c.put(map[int][]byte{1: rec1}); err != nil {
+		t.Fatal(err)
+	}
+	if h := hash1(); h != "" {
+		t.Errorf("revision 1 put again unscrubbed: %q, want none", h)
+	}
+	set, err := c.retired()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !set.has(bobOld) || set.has(bobNew) || len(set) != 1 {
+		t.Errorf("the cache's retired set: %v", set)
+	}
+}

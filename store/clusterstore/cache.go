@@ -14,6 +14,7 @@ import (
 // (configuration/cluster.db): every revision it has fetched, as etcd
 // holds them, and the number it has applied. A machine starts from it
 // when etcd is down, and serves Revisions, Get and old Views from it.
+// It keeps no password hash that a revision retired (scrub.go, put).
 type cache struct {
 	db *bolt.DB
 }

@@ -28,6 +28,9 @@ import (
 // A commit puts rev/N+1 and current=N+1 in one transaction that
 // compares current with N, so exactly one of two racing commits wins
 // (etcd transactions are linearizable).
+// A revision key is written once, except that a commit which retires a
+// password hash rewrites the older ones without it and compacts etcd's
+// history (scrub.go).
 const clustersPrefix = "/seg/clusters/"
 
 type keys struct{ prefix string }

@@ -57,16 +57,26 @@ func (m *testMachine) bobHash(rev int) string {
 	return u.PasswordHash
 }
 
-// etcdRevs reads every revision key of cluster name, by key.
-func etcdRevs(t *testing.T, e *etcdProc, name string) map[string]string {
+// testClient is a client of e and a deadline for its calls, both ended
+// with the test.
+func testClient(t *testing.T, e *etcdProc) (*clientv3.Client, context.Context) {
 	t.Helper()
 	cli, err := newClient(e.endpoints())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(func() {
+		cancel()
+		cli.Close()
+	})
+	return cli, ctx
+}
+
+// etcdRevs reads every revision key of cluster name, by key.
+func etcdRevs(t *testing.T, e *etcdProc, name string) map[string]string {
+	t.Helper()
+	cli, ctx := testClient(t, e)
 	resp, err := cli.Get(ctx, keysOf(name).revs(), clientv3.WithPrefix())
 	if err != nil {
 		t.Fatal(err)
@@ -81,13 +91,7 @@ func etcdRevs(t *testing.T, e *etcdProc, name string) map[string]string {
 // etcdRevision is etcd's revision now.
 func etcdRevision(t *testing.T, e *etcdProc) int64 {
 	t.Helper()
-	cli, err := newClient(e.endpoints())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	cli, ctx := testClient(t, e)
 	resp, err := cli.Get(ctx, "/seg/none")
 	if err != nil {
 		t.Fatal(err)
@@ -145,13 +149,7 @@ func TestPasswdScrubsEtcdAndCaches(t *testing.T) {
 	if withNew != 1 {
 		t.Errorf("bob's new hash is in %d revision keys, want 1 (the newest)", withNew)
 	}
-	cli, err := newClient(e.endpoints())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	cli, ctx := testClient(t, e)
 	if _, err := cli.Get(ctx, keysOf("pw").rev(added.Number), clientv3.WithRev(before)); !errors.Is(err, rpctypes.ErrCompacted) {
 		t.Errorf("a read of etcd revision %d (before the passwd): %v, want it compacted", before, err)
 	}

@@ -108,10 +108,71 @@ func scrubRecord(rec []byte, retired func(string) bool) ([]byte, bool, error) {
 	return out, err == nil, err
 }
 
+// rewrite puts the keys of kvs that hold a retired hash back without
+// it, in transactions of at most scrubBatch keys and scrubBytes, each
+// conditional on its keys' mod revisions. It returns the etcd revision
+// of the last transaction that went through, and the keys of those
+// that did not (a key changed meanwhile).
+func rewrite(ctx context.Context, cli *clientv3.Client, kvs []*mvccpb.KeyValue, retired func(string) bool) (int64, []string, error) {
+	var (
+		last  int64
+		again []string
+		cmps  []clientv3.Cmp
+		puts  []clientv3.Op
+		keys  []string
+		size  int
+	)
+	flush := func() error {
+		if len(puts) == 0 {
+			return nil
+		}
+		tr, err := cli.Txn(ctx).If(cmps...).Then(puts...).Commit()
+		if err != nil {
+			return unreachable(err)
+		}
+		if tr.Succeeded {
+			last = tr.Header.Revision
+		} else {
+			again = append(again, keys...)
+		}
+		cmps, puts, keys, size = nil, nil, nil, 0
+		return nil
+	}
+	for _, kv := range kvs {
+		out, changed, err := scrubRecord(kv.Value, retired)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !changed {
+			continue
+		}
+		if len(puts) == scrubBatch || size+len(out) > scrubBytes {
+			if err := flush(); err != nil {
+				return 0, nil, err
+			}
+		}
+		key := string(kv.Key)
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", kv.ModRevision))
+		puts = append(puts, clientv3.OpPut(key, string(out)))
+		keys = append(keys, key)
+		size += len(key) + len(out)
+	}
+	if err := flush(); err != nil {
+		return 0, nil, err
+	}
+	return last, again, nil
+}
+
 // scrubBatch is how many revision keys one etcd transaction rewrites:
-// each is compared (its mod revision) and put, 2 operations, and etcd
-// refuses a transaction of more than 128 (--max-txn-ops).
-const scrubBatch = 50
+// each is compared (its mod revision) and put, 100 operations in all,
+// under etcd's default --max-txn-ops (128 compares, and 128 puts).
+// scrubBytes keeps a transaction under etcd's default
+// --max-request-bytes (1.5 MiB) when records are large (certificates,
+// long lists); a single record was written in one request already.
+const (
+	scrubBatch = 50
+	scrubBytes = 1 << 20
+)
 
 // scrubEtcd rewrites every revision key below newest without the
 // hashes any record retired, then compacts etcd's history up to the
@@ -158,38 +219,13 @@ func scrubEtcd(ctx context.Context, cli *clientv3.Client, k keys, newest int) er
 		if attempt == 5 {
 			return errors.New("scrubbing retired passwords: the revision keys kept changing")
 		}
-		var again []string
-		for start := 0; start < len(kvs); start += scrubBatch {
-			batch := kvs[start:min(start+scrubBatch, len(kvs))]
-			var cmps []clientv3.Cmp
-			var puts []clientv3.Op
-			for _, kv := range batch {
-				out, changed, err := scrubRecord(kv.Value, retired.has)
-				if err != nil {
-					return err
-				}
-				if changed {
-					cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(string(kv.Key)), "=", kv.ModRevision))
-					puts = append(puts, clientv3.OpPut(string(kv.Key), string(out)))
-				}
-			}
-			if len(puts) == 0 {
-				continue
-			}
-			tr, err := cli.Txn(ctx).If(cmps...).Then(puts...).Commit()
-			if err != nil {
-				return unreachable(err)
-			}
-			if !tr.Succeeded { // another scrub rewrote one: read them again
-				for _, kv := range batch {
-					again = append(again, string(kv.Key))
-				}
-				continue
-			}
-			last = tr.Header.Revision
+		rev, again, err := rewrite(ctx, cli, kvs, retired.has)
+		if err != nil {
+			return err
 		}
+		last = max(last, rev)
 		kvs = kvs[:0]
-		for _, key := range again {
+		for _, key := range again { // another scrub rewrote them: read again
 			g, err := cli.Get(ctx, key)
 			if err != nil {
 				return unreachable(err)

@@ -327,3 +327,113 @@ func TestCacheKeepsRetiredHashesOut(t *testing.T) {
 		t.Errorf("the cache's retired set: %v", set)
 	}
 }
+
+// scrubEtcd rewrites more revision keys than one transaction may hold,
+// and uses every record's digests: a hash that an earlier commit
+// retired but could not clear (etcd went away) is cleared by the next
+// scrub.
+func TestScrubEtcdBatchesAndFinishes(t *testing.T) {
+	e := testEtcd(t)
+	e.wipe(t)
+	cli, ctx := testClient(t, e)
+	k := keysOf("batch")
+	oldTree, err := store.NewClusterTree("batch", store.Default("m1.example.com", bobOld), "m1.example.com", "Main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withHash := func(h string, alerts ...string) *store.ClusterTree {
+		enc, err := store.EncodeClusterTree(oldTree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := store.DecodeClusterTree(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Cluster.User("admin").PasswordHash = h
+		n.Cluster.System.AlertRecipients = alerts
+		return n
+	}
+	put := func(num int, tr *store.ClusterTree, retired []string) {
+		t.Helper()
+		rec, err := newRecord(store.Revision{Number: num}, tr, retired)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if won, err := putRevision(ctx, cli, k, num-1, rec); err != nil || !won {
+			t.Fatalf("revision %d: won %v, %v", num, won, err)
+		}
+	}
+	const old = 3*scrubBatch - 1 // three transactions
+	for n := 1; n <= old; n++ {
+		put(n, oldTree, nil)
+	}
+	newTree := withHash(bobNew)
+	put(old+1, newTree, retiredDigests(oldTree, newTree)) // its scrub "failed"
+	put(old+2, withHash(bobNew, "ops@example.com"), nil)
+	before := etcdRevision(t, e)
+	if err := scrubEtcd(ctx, cli, k, old+2); err != nil {
+		t.Fatal(err)
+	}
+	revs := etcdRevs(t, e, "batch")
+	if len(revs) != old+2 {
+		t.Fatalf("%d revision keys, want %d", len(revs), old+2)
+	}
+	for key, v := range revs {
+		if strings.Contains(v, bobOld) {
+			t.Errorf("%s still holds the old hash", key)
+		}
+	}
+	if _, err := cli.Get(ctx, k.rev(1), clientv3.WithRev(before)); !errors.Is(err, rpctypes.ErrCompacted) {
+		t.Errorf("a read at etcd revision %d: %v, want it compacted", before, err)
+	}
+	// The rewritten records keep their number and ID, and decode.
+	rec, _, err := fetchFrom(ctx, cli, k, old)
+	if err != nil || len(rec) != 3 {
+		t.Fatalf("fetch from %d: %d records, %v", old, len(rec), err)
+	}
+	r, tr, err := decodeRecord(rec[0])
+	if err != nil || r.Revision.Number != old || r.ID == "" || tr.Cluster.User("admin").PasswordHash != "" {
+		t.Errorf("revision %d after the scrub: %+v, %v", old, r.Revision, err)
+	}
+}
+
+// A rewrite is conditional: a key another machine rewrote since it was
+// read is not put back from the stale read, and is reported to be read
+// again.
+func TestScrubRewriteIsConditional(t *testing.T) {
+	e := testEtcd(t)
+	e.wipe(t)
+	cli, ctx := testClient(t, e)
+	k := keysOf("cond")
+	tr, err := store.NewClusterTree("cond", store.Default("m1.example.com", bobOld), "m1.example.com", "Main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 3; n++ {
+		rec, err := newRecord(store.Revision{Number: n}, tr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if won, err := putRevision(ctx, cli, k, n-1, rec); err != nil || !won {
+			t.Fatalf("revision %d: won %v, %v", n, won, err)
+		}
+	}
+	resp, err := cli.Get(ctx, k.revs(), clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(ctx, k.rev(2), "rewritten elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	last, again, err := rewrite(ctx, cli, resp.Kvs, digestSet{digest(bobOld): true}.has)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != 0 || len(again) != 3 {
+		t.Fatalf("rewrite over a changed key: last %d, again %v; want nothing written and all 3 to read again", last, again)
+	}
+	if v := etcdRevs(t, e, "cond")[k.rev(2)]; v != "rewritten elsewhere" {
+		t.Errorf("revision 2 was overwritten from a stale read: %.40q", v)
+	}
+}

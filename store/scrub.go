@@ -53,6 +53,36 @@ func ScrubUsers(cfg *Config, retired func(hash string) bool) (*Config, bool) {
 	return n, true
 }
 
+// ScrubRetired clears from every revision, the current one included,
+// the hashes retired reports: hashes that another store retired (a
+// cluster's, while this store holds the machine's configuration from
+// before it joined), so that neither a copy of the file nor a return to
+// it brings them back. The current snapshot is replaced, without a
+// notification: the caller is not running it.
+func (c *core) ScrubRetired(retired func(hash string) bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if err := c.p.scrub(retired); err != nil {
+		return err
+	}
+	cur := c.cur.Load()
+	cfg, ok := ScrubUsers(cur.Config, retired)
+	if !ok {
+		return nil
+	}
+	enc, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	cfg.decodeParams()
+	c.cur.Store(&Snapshot{Revision: cur.Revision, Config: cfg})
+	c.curJSON = enc
+	return nil
+}
+
 // hashSet is a set of retired hashes. core keeps one for its lifetime,
 // as digests (not the hashes themselves), to clear retired hashes from
 // candidates staged before they were retired: such a candidate would

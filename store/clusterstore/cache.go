@@ -72,9 +72,11 @@ func (c *cache) reset(name string) error {
 // same write it learns the hashes they retire, clears those from every
 // record it holds, and clears every retired hash it knows from the
 // records it is given: a record read from etcd before a scrub rewrote
-// it cannot bring a hash back into the cache.
-func (c *cache) put(recs map[int][]byte) error {
-	return c.db.Update(func(tx *bolt.Tx) error {
+// it cannot bring a hash back into the cache. It returns the retired
+// hashes it had not seen before.
+func (c *cache) put(recs map[int][]byte) (digestSet, error) {
+	fresh := digestSet{}
+	err := c.db.Update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(bucketRevs)
 		if err != nil {
 			return err
@@ -83,7 +85,6 @@ func (c *cache) put(recs map[int][]byte) error {
 		if err != nil {
 			return err
 		}
-		fresh := digestSet{}
 		for _, r := range recs {
 			h, err := readHashes(r)
 			if err != nil {
@@ -117,6 +118,10 @@ func (c *cache) put(recs map[int][]byte) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }
 
 // scrubRevs rewrites the cached records that hold a retired hash.

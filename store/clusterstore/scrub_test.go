@@ -103,7 +103,14 @@ func etcdRevision(t *testing.T, e *etcdProc) int64 {
 // closed machine hold s.
 func cacheHolds(t *testing.T, m *testMachine, s string) []string {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(m.confDir(), CacheFile), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	return boltHolds(t, filepath.Join(m.confDir(), CacheFile), s)
+}
+
+// boltHolds reports which records (by bucket and key) of the bbolt file
+// at path hold s.
+func boltHolds(t *testing.T, path, s string) []string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +180,30 @@ func TestPasswdScrubsEtcdAndCaches(t *testing.T) {
 		}
 		if keys := cacheHolds(t, m, bobNew); len(keys) != 1 {
 			t.Errorf("%s's cache holds bob's new hash in %v, want one revision", m.name, keys)
+		}
+	}
+}
+
+// The machines' standalone stores (config.db) keep their revisions from
+// before the cluster, with the users' hashes then: a hash the cluster
+// retires is cleared there too, on the committing machine and on the
+// others.
+func TestPasswdScrubsLocalStores(t *testing.T) {
+	a, b := twoMachines(t, "pwlocal")
+	old := adminHash(t)
+	for _, m := range []*testMachine{a, b} {
+		m.close()
+		if keys := boltHolds(t, filepath.Join(m.dir, "config.db"), old); len(keys) == 0 {
+			t.Fatalf("%s's config.db lacks admin's hash before the passwd: the test proves nothing", m.name)
+		}
+		m.open()
+	}
+	rev := a.commitUsers("admin's password", func(c *store.Config) { c.User("admin").PasswordHash = bobNew })
+	b.waitApplied(5*time.Second, rev.Number)
+	for _, m := range []*testMachine{a, b} {
+		m.close()
+		if keys := boltHolds(t, filepath.Join(m.dir, "config.db"), old); len(keys) > 0 {
+			t.Errorf("%s's config.db still holds admin's old hash in %v", m.name, keys)
 		}
 	}
 }
@@ -301,20 +332,20 @@ func TestCacheKeepsRetiredHashesOut(t *testing.T) {
 		}
 		return tr.Cluster.User("admin").PasswordHash
 	}
-	if err := c.put(map[int][]byte{1: rec1}); err != nil {
+	if _, err := c.put(map[int][]byte{1: rec1}); err != nil {
 		t.Fatal(err)
 	}
 	if h := hash1(); h != bobOld {
 		t.Fatalf("revision 1 before the retiring record: %q", h)
 	}
-	if err := c.put(map[int][]byte{2: rec2}); err != nil {
-		t.Fatal(err)
+	if fresh, err := c.put(map[int][]byte{2: rec2}); err != nil || len(fresh) != 1 || !fresh.has(bobOld) {
+		t.Fatalf("putting the retiring record: new retired %v, %v", fresh, err)
 	}
 	if h := hash1(); h != "" {
 		t.Errorf("revision 1 after the retiring record: %q, want none", h)
 	}
-	if err := c.put(map[int][]byte{1: rec1}); err != nil {
-		t.Fatal(err)
+	if fresh, err := c.put(map[int][]byte{1: rec1}); err != nil || len(fresh) != 0 {
+		t.Fatalf("putting revision 1 again: new retired %v, %v", fresh, err)
 	}
 	if h := hash1(); h != "" {
 		t.Errorf("revision 1 put again unscrubbed: %q, want none", h)

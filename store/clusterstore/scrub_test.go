@@ -291,6 +291,18 @@ func TestClusterRollbackWithoutPassword(t *testing.T) {
 	}
 }
 
+// adminTree is a one-machine tree of cluster name whose admin has hash.
+func adminTree(t *testing.T, name, hash string, alerts ...string) *store.ClusterTree {
+	t.Helper()
+	cfg := store.Default("m1.example.com", hash)
+	cfg.System.AlertRecipients = alerts
+	tr, err := store.NewClusterTree(name, cfg, "m1.example.com", "Main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
 // The cache clears a retired hash from the records it holds and from a
 // record handed to it later (one read from etcd before the scrub).
 func TestCacheKeepsRetiredHashesOut(t *testing.T) {
@@ -299,19 +311,7 @@ func TestCacheKeepsRetiredHashesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.close()
-	t1, err := store.NewClusterTree("c", store.Default("m1.example.com", bobOld), "m1.example.com", "Main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := store.EncodeClusterTree(t1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t2, err := store.DecodeClusterTree(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t2.Cluster.User("admin").PasswordHash = bobNew
+	t1, t2 := adminTree(t, "c", bobOld), adminTree(t, "c", bobNew)
 	rec1, err := newRecord(store.Revision{Number: 1}, t1, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -368,23 +368,7 @@ func TestScrubEtcdBatchesAndFinishes(t *testing.T) {
 	e.wipe(t)
 	cli, ctx := testClient(t, e)
 	k := keysOf("batch")
-	oldTree, err := store.NewClusterTree("batch", store.Default("m1.example.com", bobOld), "m1.example.com", "Main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	withHash := func(h string, alerts ...string) *store.ClusterTree {
-		enc, err := store.EncodeClusterTree(oldTree)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := store.DecodeClusterTree(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.Cluster.User("admin").PasswordHash = h
-		n.Cluster.System.AlertRecipients = alerts
-		return n
-	}
+	oldTree := adminTree(t, "batch", bobOld)
 	put := func(num int, tr *store.ClusterTree, retired []string) {
 		t.Helper()
 		rec, err := newRecord(store.Revision{Number: num}, tr, retired)
@@ -399,9 +383,9 @@ func TestScrubEtcdBatchesAndFinishes(t *testing.T) {
 	for n := 1; n <= old; n++ {
 		put(n, oldTree, nil)
 	}
-	newTree := withHash(bobNew)
+	newTree := adminTree(t, "batch", bobNew)
 	put(old+1, newTree, retiredDigests(oldTree, newTree)) // its scrub "failed"
-	put(old+2, withHash(bobNew, "ops@example.com"), nil)
+	put(old+2, adminTree(t, "batch", bobNew, "ops@example.com"), nil)
 	before := etcdRevision(t, e)
 	if err := scrubEtcd(ctx, cli, k, old+2); err != nil {
 		t.Fatal(err)
@@ -437,10 +421,7 @@ func TestScrubRewriteIsConditional(t *testing.T) {
 	e.wipe(t)
 	cli, ctx := testClient(t, e)
 	k := keysOf("cond")
-	tr, err := store.NewClusterTree("cond", store.Default("m1.example.com", bobOld), "m1.example.com", "Main")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := adminTree(t, "cond", bobOld)
 	for n := 1; n <= 3; n++ {
 		rec, err := newRecord(store.Revision{Number: n}, tr, nil)
 		if err != nil {

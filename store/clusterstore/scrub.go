@@ -191,6 +191,8 @@ const (
 // (member.catchUp, fetchFrom), and watch only from the etcd revision
 // of that read (member.follow); a watch that compaction overtakes ends
 // with ErrCompacted, and watchLoop catches up by reading the keys again.
+// Compaction is etcd-wide: other clusters on the same endpoints run
+// this same code, and nothing else of seg keeps etcd history.
 func scrubEtcd(ctx context.Context, cli *clientv3.Client, k keys, newest int) error {
 	// Every key up to newest (its digests count), the rewrites below it.
 	resp, err := cli.Get(ctx, k.rev(1), clientv3.WithRange(k.rev(newest+1)))

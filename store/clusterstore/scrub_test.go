@@ -141,7 +141,9 @@ func TestPasswdScrubsEtcdAndCaches(t *testing.T) {
 	a.mustSetAlerts("more@example.com") // a second revision with bobOld
 	b.waitApplied(time.Second, added.Number+1)
 	before := etcdRevision(t, e)
+	start := time.Now()
 	rev := a.commitUsers("bob's password", bobPasswd)
+	t.Logf("the passwd commit, with the scrub and compaction, took %v", time.Since(start))
 	b.waitApplied(time.Second, rev.Number)
 
 	withNew := 0
@@ -387,9 +389,11 @@ func TestScrubEtcdBatchesAndFinishes(t *testing.T) {
 	put(old+1, newTree, retiredDigests(oldTree, newTree)) // its scrub "failed"
 	put(old+2, adminTree(t, "batch", bobNew, "ops@example.com"), nil)
 	before := etcdRevision(t, e)
+	start := time.Now()
 	if err := scrubEtcd(ctx, cli, k, old+2); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("scrubbed %d revisions and compacted in %v", old, time.Since(start))
 	revs := etcdRevs(t, e, "batch")
 	if len(revs) != old+2 {
 		t.Fatalf("%d revision keys, want %d", len(revs), old+2)

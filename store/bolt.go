@@ -217,6 +217,21 @@ func (p *boltRevs) list(limit int) ([]Revision, error) {
 
 func (p *boltRevs) close() error { return p.db.Close() }
 
+// scrub clears the retired hashes from every revision.
+func (p *boltRevs) scrub(retired func(string) bool) error {
+	err := p.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(revBucket))
+		if bk == nil {
+			return nil
+		}
+		return scrubRecords(bk, retired, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("clearing retired passwords: %v", err)
+	}
+	return nil
+}
+
 // scrubBucket rewrites the revisions that hold one of the retired
 // hashes without it. Records are searched as text first: a password
 // change reads every revision but decodes only the few that hold the
@@ -229,25 +244,32 @@ func scrubBucket(bk *bolt.Bucket, retired []string) error {
 	for i, h := range retired {
 		needles[i] = []byte(jsonText(h))
 	}
+	return scrubRecords(bk, inList(retired), func(v []byte) bool {
+		for _, n := range needles {
+			if bytes.Contains(v, n) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// scrubRecords rewrites the revisions that hold a hash retired reports
+// without it; with maybe set, only those whose text it accepts are
+// decoded.
+func scrubRecords(bk *bolt.Bucket, retired func(string) bool, maybe func(v []byte) bool) error {
 	type rewrite struct{ k, v []byte }
 	var out []rewrite
 	c := bk.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		found := false
-		for _, n := range needles {
-			if bytes.Contains(v, n) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if maybe != nil && !maybe(v) {
 			continue
 		}
 		s, err := decodeRecord(v)
 		if err != nil {
 			return err
 		}
-		cfg, ok := scrubUsers(s.Config, inList(retired))
+		cfg, ok := ScrubUsers(s.Config, retired)
 		if !ok {
 			continue // the text was elsewhere (a comment, say)
 		}

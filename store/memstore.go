@@ -20,6 +20,8 @@ import (
 // hashes from every older revision (scrub.go).
 type persister interface {
 	put(rev Revision, cfg *Config, encoded []byte, retired []string) error
+	// scrub clears the hashes retired reports from every revision.
+	scrub(retired func(hash string) bool) error
 	get(n int) (*Snapshot, error)
 	list(limit int) ([]Revision, error)
 	close() error
@@ -98,7 +100,7 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	cur := c.cur.Load()
 	// A candidate staged before a password was retired may still hold
 	// it; it must neither bring it back nor conflict over it.
-	cfg, _ := scrubUsers(req.Config, c.retired.has)
+	cfg, _ := ScrubUsers(req.Config, c.retired.has)
 	if req.Base != cur.Revision.Number {
 		base, err := c.Get(req.Base)
 		if err != nil {
@@ -138,7 +140,7 @@ func (c *core) Commit(req CommitRequest) (Revision, error) {
 	}
 	snap.decodeParams()
 	rev := Revision{Number: cur.Revision.Number + 1, User: req.User, Time: c.now(), Comment: req.Comment}
-	retired := retiredHashes(cur.Config, &snap)
+	retired := RetiredHashes(cur.Config, &snap)
 	if err := c.p.put(rev, &snap, enc, retired); err != nil {
 		return Revision{}, err
 	}
@@ -238,16 +240,27 @@ func (m *memory) put(rev Revision, cfg *Config, _ []byte, retired []string) erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(retired) > 0 {
-		// Snapshots handed out are never modified: scrubbed ones are
-		// replaced.
-		for i, s := range m.revs {
-			if n, ok := scrubUsers(s.Config, inList(retired)); ok {
-				m.revs[i] = &Snapshot{Revision: s.Revision, Config: n}
-			}
-		}
+		m.scrubLocked(inList(retired))
 	}
 	m.revs = append(m.revs, &Snapshot{Revision: rev, Config: cfg})
 	return nil
+}
+
+func (m *memory) scrub(retired func(string) bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.scrubLocked(retired)
+	return nil
+}
+
+// scrubLocked clears the retired hashes; snapshots handed out are never
+// modified: scrubbed ones are replaced.
+func (m *memory) scrubLocked(retired func(string) bool) {
+	for i, s := range m.revs {
+		if n, ok := ScrubUsers(s.Config, retired); ok {
+			m.revs[i] = &Snapshot{Revision: s.Revision, Config: n}
+		}
+	}
 }
 
 func (m *memory) get(n int) (*Snapshot, error) {

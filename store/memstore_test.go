@@ -41,6 +41,7 @@ func runContract(t *testing.T, open opener) {
 		"CloseEndsWatches": contractClose,
 		"ScrubRetired":     contractScrub,
 		"ScrubCandidate":   contractScrubCandidate,
+		"ScrubFromOutside": contractScrubOutside,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open) })

@@ -13,9 +13,9 @@ import (
 // it back. A user that a rollback restores therefore has no password
 // (CheckPassword never matches an empty hash) until an admin sets one.
 
-// retiredHashes returns the password hashes of from that no user of to
+// RetiredHashes returns the password hashes of from that no user of to
 // has any longer.
-func retiredHashes(from, to *Config) []string {
+func RetiredHashes(from, to *Config) []string {
 	live := map[string]bool{}
 	for _, u := range to.Users {
 		live[u.PasswordHash] = true
@@ -30,10 +30,10 @@ func retiredHashes(from, to *Config) []string {
 	return out
 }
 
-// scrubUsers returns cfg with the retired hashes cleared, and whether
+// ScrubUsers returns cfg with the retired hashes cleared, and whether
 // there were any; cfg itself is not modified (it may be a shared
 // snapshot).
-func scrubUsers(cfg *Config, retired func(hash string) bool) (*Config, bool) {
+func ScrubUsers(cfg *Config, retired func(hash string) bool) (*Config, bool) {
 	hit := false
 	for _, u := range cfg.Users {
 		if u.PasswordHash != "" && retired(u.PasswordHash) {
@@ -51,6 +51,36 @@ func scrubUsers(cfg *Config, retired func(hash string) bool) (*Config, bool) {
 		}
 	}
 	return n, true
+}
+
+// ScrubRetired clears from every revision, the current one included,
+// the hashes retired reports: hashes that another store retired (a
+// cluster's, while this store holds the machine's configuration from
+// before it joined), so that neither a copy of the file nor a return to
+// it brings them back. The current snapshot is replaced, without a
+// notification: the caller is not running it.
+func (c *core) ScrubRetired(retired func(hash string) bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if err := c.p.scrub(retired); err != nil {
+		return err
+	}
+	cur := c.cur.Load()
+	cfg, ok := ScrubUsers(cur.Config, retired)
+	if !ok {
+		return nil
+	}
+	enc, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	cfg.decodeParams()
+	c.cur.Store(&Snapshot{Revision: cur.Revision, Config: cfg})
+	c.curJSON = enc
+	return nil
 }
 
 // hashSet is a set of retired hashes. core keeps one for its lifetime,

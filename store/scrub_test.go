@@ -97,6 +97,30 @@ func contractScrubCandidate(t *testing.T, open opener) {
 	}
 }
 
+// ScrubRetired clears hashes another store retired from every revision,
+// the current one included; the user stays, and commits go on.
+func contractScrubOutside(t *testing.T, open opener) {
+	s := open(t, testConfig(), fixedClock())
+	withBob(t, s)
+	sc, ok := s.(interface{ ScrubRetired(func(string) bool) error })
+	if !ok {
+		t.Fatalf("%T has no ScrubRetired", s)
+	}
+	if err := sc.ScrubRetired(inList([]string{bobHash})); err != nil {
+		t.Fatal(err)
+	}
+	if got := hashesOf(t, s); len(got[bobHash]) != 0 || len(got["$2a$10$hash"]) != 2 {
+		t.Fatalf("after ScrubRetired: %v, want bob's hash gone and admin's kept", got)
+	}
+	bob := current(t, s).Config.User("bob")
+	if bob == nil || bob.PasswordHash != "" {
+		t.Fatalf("current bob after ScrubRetired: %+v, want him without a password", bob)
+	}
+	cfg := current(t, s).Config.Clone()
+	cfg.System.Hostname = "after.example.com"
+	commit(t, s, 2, cfg, "a change after the scrub")
+}
+
 // The bbolt store clears the hash on disk: a reopened store (seg cli
 // offline, or a copy of config.db) has no revision that holds it.
 func TestBoltScrubPersists(t *testing.T) {

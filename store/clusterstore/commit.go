@@ -44,7 +44,8 @@ func (m *member) write(c change) (store.Revision, error) {
 			}
 		}
 		rev := store.Revision{Number: num + 1, User: c.user, Time: m.n.now(), Comment: c.comment}
-		rec, err := newRecord(rev, next)
+		retired := retiredDigests(cur, next)
+		rec, err := newRecord(rev, next, retired)
 		if err != nil {
 			return store.Revision{}, err
 		}
@@ -56,6 +57,9 @@ func (m *member) write(c change) (store.Revision, error) {
 		if won {
 			if err := m.received(rec); err != nil {
 				return store.Revision{}, err
+			}
+			if len(retired) > 0 {
+				m.scrubOlder(rev.Number)
 			}
 			return rev, nil
 		}
@@ -115,6 +119,23 @@ func (m *member) running() *store.Config {
 	return s.Config
 }
 
+// scrubOlder clears the hashes that revision newest retired from the
+// older revisions in etcd (scrub.go). The commit is written already: a
+// failure is logged, and the next commit that retires a hash finishes
+// the job (it scrubs with every record's digests).
+func (m *member) scrubOlder(newest int) {
+	ctx, cancel := context.WithTimeout(m.ctx, opTimeout)
+	defer cancel()
+	err := scrubEtcd(ctx, m.cli, m.k, newest)
+	var u *UnreachableError
+	if err == nil || errors.As(err, &u) {
+		m.setReachable(err)
+	}
+	if err != nil {
+		m.n.logf("Cluster %s: clearing retired passwords from the revisions before %d: %v", m.ms.Name, newest, err)
+	}
+}
+
 // commit is a session's commit: the tree merges it (SPEC 3's conflict
 // rule, object by object, at the levels it writes).
 func (m *member) commit(req store.CommitRequest, check store.CommitCheck) (store.Revision, []string, error) {
@@ -125,6 +146,16 @@ func (m *member) commit(req store.CommitRequest, check store.CommitCheck) (store
 	rev, err := m.write(change{
 		user: req.User, comment: req.Comment, check: check,
 		next: func(ctx context.Context, cur *store.ClusterTree, num int) (*store.ClusterTree, error) {
+			// A candidate staged before a password was retired, on
+			// this machine or another, may still hold it: it must
+			// neither bring it back nor conflict over it. The cache
+			// knows every retired hash up to num (newest caught up).
+			retired, err := m.cache.retired()
+			if err != nil {
+				return nil, err
+			}
+			req := req
+			req.Config, _ = store.ScrubUsers(req.Config, retired.has)
 			base := cur
 			if req.Base != num {
 				_, b, err := m.cached(req.Base)

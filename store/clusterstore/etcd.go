@@ -1,7 +1,6 @@
 package clusterstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,6 +28,9 @@ import (
 // A commit puts rev/N+1 and current=N+1 in one transaction that
 // compares current with N, so exactly one of two racing commits wins
 // (etcd transactions are linearizable).
+// A revision key is written once, except that a commit which retires a
+// password hash rewrites the older ones without it and compacts etcd's
+// history (scrub.go).
 const clustersPrefix = "/seg/clusters/"
 
 type keys struct{ prefix string }
@@ -44,13 +46,17 @@ func (k keys) live(m string) string { return k.prefix + "live/" + m }
 // record is one stored revision. ID is random: a committer whose
 // transaction's outcome is unknown (a timeout, a leader change) reads
 // the revision key back and knows by it whether the write is its own.
+// Retired lists the digests of the password hashes this revision
+// retired (scrub.go); the other revision keys are rewritten without
+// those hashes, so Tree may change later, the ID never.
 type record struct {
 	Revision store.Revision  `json:"revision"`
 	ID       string          `json:"id"`
+	Retired  []string        `json:"retired,omitempty"`
 	Tree     json.RawMessage `json:"tree"`
 }
 
-func newRecord(rev store.Revision, t *store.ClusterTree) ([]byte, error) {
+func newRecord(rev store.Revision, t *store.ClusterTree, retired []string) ([]byte, error) {
 	enc, err := store.EncodeClusterTree(t)
 	if err != nil {
 		return nil, err
@@ -59,7 +65,7 @@ func newRecord(rev store.Revision, t *store.ClusterTree) ([]byte, error) {
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
-	return json.Marshal(record{Revision: rev, ID: hex.EncodeToString(id), Tree: enc})
+	return json.Marshal(record{Revision: rev, ID: hex.EncodeToString(id), Retired: retired, Tree: enc})
 }
 
 func decodeRecord(b []byte) (record, *store.ClusterTree, error) {
@@ -150,7 +156,8 @@ func fetchFrom(ctx context.Context, cli *clientv3.Client, k keys, from int) ([][
 // putRevision writes rec as revision prev+1 if prev is still the
 // newest. won is false when another commit got there first. On an
 // error whose outcome is unknown, the revision key is read back: the
-// write is ours if it holds rec (the record's ID makes it unique), and
+// write is ours if it holds rec's ID (unique; a scrub may have
+// rewritten the rest of the record meanwhile), and
 // the transaction is tried again only while the key is absent.
 func putRevision(ctx context.Context, cli *clientv3.Client, k keys, prev int, rec []byte) (won bool, err error) {
 	cur := clientv3.Compare(clientv3.Value(k.current()), "=", strconv.Itoa(prev))
@@ -176,7 +183,7 @@ func putRevision(ctx context.Context, cli *clientv3.Client, k keys, prev int, re
 			return false, unreachable(err)
 		}
 		if len(g.Kvs) > 0 {
-			return bytes.Equal(g.Kvs[0].Value, rec), nil
+			return sameID(g.Kvs[0].Value, rec), nil
 		}
 		if err == nil {
 			// The compare failed and rev N+1 is absent: the counter
@@ -189,6 +196,14 @@ func putRevision(ctx context.Context, cli *clientv3.Client, k keys, prev int, re
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// sameID reports whether two records carry the same ID.
+func sameID(a, b []byte) bool {
+	var x, y struct {
+		ID string `json:"id"`
+	}
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && x.ID != "" && x.ID == y.ID
 }
 
 // clusterNames lists the clusters the endpoints hold.

@@ -135,10 +135,29 @@ func (m *member) received(rec []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := m.cache.put(map[int][]byte{r.Revision.Number: rec}); err != nil {
+	if err := m.put(map[int][]byte{r.Revision.Number: rec}); err != nil {
 		return err
 	}
 	m.apply(r.Revision, t)
+	return nil
+}
+
+// put caches records. Retired password hashes it had not seen are
+// cleared from the local store too: it keeps the machine's revisions
+// from before it joined, which may hold the cluster's users' old
+// hashes (the cluster was created from this machine, or its users
+// copied), and which the machine returns to if its membership file is
+// removed.
+func (m *member) put(recs map[int][]byte) error {
+	fresh, err := m.cache.put(recs)
+	if err != nil {
+		return err
+	}
+	if len(fresh) > 0 {
+		if err := m.n.local.ScrubRetired(fresh.has); err != nil {
+			m.n.logf("Cluster %s: clearing retired passwords from the standalone configuration: %v", m.ms.Name, err)
+		}
+	}
 	return nil
 }
 
@@ -257,7 +276,7 @@ func (m *member) catchUp(ctx context.Context) (int64, error) {
 			newest = d.Revision
 		}
 	}
-	if err := m.cache.put(byNum); err != nil {
+	if err := m.put(byNum); err != nil {
 		return 0, err
 	}
 	m.apply(newest, tree)

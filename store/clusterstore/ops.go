@@ -68,7 +68,7 @@ func (n *Node) Create(name string, endpoints []string, group, user string) error
 		return exists
 	}
 	rev := store.Revision{Number: 1, User: user, Time: n.now(), Comment: fmt.Sprintf("cluster %s created from machine %s", name, machine)}
-	rec, err := newRecord(rev, tree)
+	rec, err := newRecord(rev, tree, nil)
 	if err == nil {
 		var won bool
 		if won, err = putRevision(ctx, m.cli, m.k, 0, rec); err == nil && !won {

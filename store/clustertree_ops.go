@@ -25,7 +25,7 @@ func NewClusterTree(name string, cfg *Config, machine, group string) (*ClusterTr
 	case group == "":
 		return nil, errors.New("A group needs a name.")
 	}
-	ml, rest := splitMachine(cfg)
+	ml, rest := splitMachine(cfg, nil)
 	return &ClusterTree{
 		Name:         name,
 		Cluster:      rest,
@@ -37,8 +37,10 @@ func NewClusterTree(name string, cfg *Config, machine, group string) (*ClusterTr
 
 // Join adds machine to group (which must exist) (clusterconfig join):
 // local is the machine's own configuration, whose machine-level-by-
-// nature objects become its machine-level settings; everything else of
-// local is replaced by the cluster's. A machine of that name already in
+// nature objects become its machine-level settings (of its listeners'
+// addresses, those of the cluster's listeners it has by name: the
+// listeners are the cluster's, and a listener it has no address for is
+// not run on it); everything else of local is replaced by the cluster's. A machine of that name already in
 // the tree is an error. local is only read.
 func (t *ClusterTree) Join(machine, group string, local *Config) (*ClusterTree, error) {
 	switch {
@@ -52,7 +54,16 @@ func (t *ClusterTree) Join(machine, group string, local *Config) (*ClusterTree, 
 		return nil, fmt.Errorf("There is no group %s in cluster %s.", group, t.Name)
 	}
 	n := t.clone()
-	n.Machines[machine], _ = splitMachine(local)
+	// The machine gives its addresses for the cluster's listeners it
+	// has by name; it runs no other (see unaddressedRule).
+	clusterHas := map[string]bool{}
+	for _, o := range objects(t.Cluster) {
+		clusterHas[o.key] = true
+	}
+	n.Machines[machine], _ = splitMachine(local, func(key string) bool {
+		rank, _ := keyRank(key)
+		return rank != rankListenerAddress || clusterHas[key]
+	})
 	n.MachineGroup[machine] = group
 	return n, nil
 }
@@ -134,7 +145,7 @@ func (t *ClusterTree) Members() []ClusterMember {
 // caller may keep it and share it read-only (an editor works on a
 // Clone, which drops the decoded view).
 func (t *ClusterTree) Effective(machine string) (*Config, error) {
-	out, err := t.effective(machine)
+	out, err := t.effective(machine, true)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +171,7 @@ func (t *ClusterTree) View(l Level, local string) (*Config, error) {
 func (t *ClusterTree) view(l Level, local string) (*Config, error) {
 	l = clusterLevel(l)
 	if l.Kind == LevelMachine {
-		return t.effective(l.Name)
+		return t.effective(l.Name, false)
 	}
 	lv, err := t.level(l)
 	if err != nil {
@@ -253,7 +264,12 @@ func (t *ClusterTree) check() error {
 		zero[o.key] = o
 	}
 	for _, o := range objects(t.Cluster) {
-		if z, ok := zero[o.key]; machineNatured(o.rank) && (!ok || !sameValue(o.value, z.value)) {
+		z, ok := zero[o.key]
+		if o.rank == rankListenerAddress {
+			// The cluster's listeners are unaddressed.
+			z, ok = object{value: listenerAddress{}}, true
+		}
+		if machineNatured(o.rank) && (!ok || !sameValue(o.value, z.value)) {
 			return fmt.Errorf("the cluster level defines %s, but %s", o.name, natureReason(o.rank))
 		}
 	}

@@ -297,8 +297,27 @@ func (t *ClusterTree) check() error {
 		}
 		return nil
 	}
+	for _, cl := range t.Machines {
+		if cl != nil && cl.Config != nil {
+			listAddresses(cl)
+		}
+	}
 	if err := levels("group", t.Groups, func(r int) bool { return !machineNatured(r) && !clusterNatured(r) }); err != nil {
 		return err
 	}
 	return levels("machine", t.Machines, func(r int) bool { return !clusterNatured(r) })
+}
+
+// listAddresses upgrades a machine level written before a listener's
+// address was an object of its own: such a level lists "listener x"
+// alone, with the address in its value. Listing the address too keeps
+// the machine running the listener on it (the listener stays defined at
+// the machine level; clusterset can move it to the cluster).
+func listAddresses(cl *ClusterLevel) {
+	for _, l := range cl.Config.Listeners {
+		body, addr := objectKey("listener", l.Name, true), objectKey("listener address", l.Name, true)
+		if slices.Contains(cl.Objects, body) && !slices.Contains(cl.Objects, addr) && !unaddressed(l) {
+			cl.Objects = append(cl.Objects, addr)
+		}
+	}
 }

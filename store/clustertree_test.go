@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -336,5 +337,29 @@ func TestClusterTreeConcurrentReaders(t *testing.T) {
 	}
 	if string(mustEncode(t, tr)) != before {
 		t.Error("a reader modified the tree")
+	}
+}
+
+// A tree written when a listener was one machine-level object (its
+// address inside) still decodes, and each machine still runs its
+// listener on its own address.
+func TestDecodeClusterTreeBeforeListenerAddresses(t *testing.T) {
+	tr := twoMachines(t)
+	for _, m := range []string{"seg1.test", "seg2.test"} {
+		eff := effective(t, tr, m)
+		ml := tr.Machines[m]
+		ml.Objects = slices.DeleteFunc(ml.Objects, func(k string) bool { return k == "listener address incomingmail" })
+		ml.Objects = append(ml.Objects, "listener incomingmail")
+		ml.Config.Listeners = eff.Listeners
+	}
+	tr.Cluster.Listeners = nil
+	got, err := DecodeClusterTree(mustEncode(t, tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, port := range map[string]int{"seg1.test": 2525, "seg2.test": 3525} {
+		if ls := effective(t, got, m).Listeners; len(ls) != 1 || ls[0].Port != port || len(ls[0].HAT.SenderGroups) == 0 {
+			t.Errorf("%s runs %+v, want IncomingMail on %d with its HAT", m, ls, port)
+		}
 	}
 }

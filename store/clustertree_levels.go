@@ -246,10 +246,13 @@ func (t *ClusterTree) effective(machine string, run bool) (*Config, error) {
 // address NAME" from another machine. Inheriting another machine's
 // address instead would make this machine bind an IP address that is
 // not its own (the listener fails to start) or, on a shared host, the
-// other machine's port. This is AsyncOS's behaviour too: a cluster
-// listener is bound to an interface, and runs only on the machines
-// that have it. Validation judges what each machine runs, so an
-// unaddressed listener is never an error.
+// other machine's port. It is the nearest to AsyncOS, where a cluster
+// listener names an IP interface and each machine defines its own
+// interfaces: seg's listeners name the address itself, so the address
+// has to come from each machine. Validation judges what each machine
+// runs, so an unaddressed listener is never an error. A listener
+// renamed at the cluster level is a new listener in this respect: the
+// other machines give it an address again.
 
 // runnable is ls without the unaddressed listeners; nil when none is left.
 func runnable(ls []Listener) []Listener {

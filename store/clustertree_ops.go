@@ -40,8 +40,9 @@ func NewClusterTree(name string, cfg *Config, machine, group string) (*ClusterTr
 // nature objects become its machine-level settings (of its listeners'
 // addresses, those of the cluster's listeners it has by name: the
 // listeners are the cluster's, and a listener it has no address for is
-// not run on it); everything else of local is replaced by the cluster's. A machine of that name already in
-// the tree is an error. local is only read.
+// not run on it); everything else of local is replaced by the
+// cluster's. A machine of that name already in the tree is an error.
+// local is only read.
 func (t *ClusterTree) Join(machine, group string, local *Config) (*ClusterTree, error) {
 	switch {
 	case machine == "":
@@ -54,15 +55,16 @@ func (t *ClusterTree) Join(machine, group string, local *Config) (*ClusterTree, 
 		return nil, fmt.Errorf("There is no group %s in cluster %s.", group, t.Name)
 	}
 	n := t.clone()
-	// The machine gives its addresses for the cluster's listeners it
-	// has by name; it runs no other (see unaddressedRule).
-	clusterHas := map[string]bool{}
-	for _, o := range objects(t.Cluster) {
-		clusterHas[o.key] = true
+	// The machine gives its addresses for the listeners of the cluster
+	// (and of its group) it has by name; it runs no other (see
+	// unaddressedRule).
+	listeners := map[string]bool{}
+	for _, l := range slices.Concat(t.Cluster.Listeners, t.Groups[group].Config.Listeners) {
+		listeners[objectKey("listener address", l.Name, true)] = true
 	}
 	n.Machines[machine], _ = splitMachine(local, func(key string) bool {
 		rank, _ := keyRank(key)
-		return rank != rankListenerAddress || clusterHas[key]
+		return rank != rankListenerAddress || listeners[key]
 	})
 	n.MachineGroup[machine] = group
 	return n, nil

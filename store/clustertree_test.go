@@ -363,3 +363,37 @@ func TestDecodeClusterTreeBeforeListenerAddresses(t *testing.T) {
 		}
 	}
 }
+
+// A joining machine gives its addresses for the listeners of the
+// cluster and of its group that it has by name, and for no other.
+func TestJoinGivesAddressesByName(t *testing.T) {
+	tr := twoMachines(t)
+	next, _, err := commitAt(t, tr, atEdge, "seg1.test", func(c *Config) {
+		l := c.Listeners[0]
+		l.Name, l.Type, l.Port, l.RAT = "EdgeOut", "private", 2600, nil
+		c.Listeners = append(c.Listeners, l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := machineConfig(t, "seg3.test", 4525)
+	for _, name := range []string{"edgeout", "Mine"} {
+		l := local.Listeners[0]
+		l.Name, l.Type, l.Port, l.RAT = name, "private", l.Port+len(local.Listeners)*10, nil
+		local.Listeners = append(local.Listeners, l)
+	}
+	joined, err := next.Join("seg3.test", "Edge", local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range effective(t, joined, "seg3.test").Listeners {
+		got = append(got, fmt.Sprintf("%s:%d", l.Name, l.Port))
+	}
+	if want := []string{"IncomingMail:4525", "EdgeOut:4535"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("seg3 runs %v, want %v", got, want)
+	}
+	if err := joined.validate(); err != nil {
+		t.Errorf("the joined tree is not valid: %v", err)
+	}
+}

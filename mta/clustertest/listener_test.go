@@ -129,3 +129,41 @@ func banner(a *segtest.Appliance, src string) (string, bool) {
 	cl.Close()
 	return "250", false
 }
+
+// A listener created from machine 1 at the cluster level runs on
+// machine 1 only, the others having no address for it: their
+// listenerconfig says so, and one given an address (from a session on
+// it) runs the cluster's listener there.
+func TestClusterNewListenerRunsWhereItHasAnAddress(t *testing.T) {
+	c, _ := newCluster(t)
+	p1, p2 := segtest.FreePort(t), segtest.FreePort(t)
+	c.Machines[0].MustCli(fmt.Sprintf("listenerconfig new Second --type public --address 127.0.0.1 --port %d ; listenerconfig edit Second rcptaccess new second.test ACCEPT ; commit second", p1))
+	c.WaitConverged(c.Newest(c.Machines[0]), 10*time.Second)
+	accepts := func(port int) (string, error) {
+		return segtest.RcptReply(fmt.Sprintf("127.0.0.1:%d", port), probeIP, exempt, "r@second.test")
+	}
+	if r, err := accepts(p1); err != nil || r != "250" {
+		t.Fatalf("machine 1's Second on %d: %q, %v; want 250", p1, r, err)
+	}
+	if out := c.Machines[1].MustCli("listenerconfig"); !strings.Contains(out, "Second (no address on this machine: not running here") {
+		t.Fatalf("machine 2's listenerconfig does not say Second has no address there:\n%s", out)
+	}
+	if _, err := accepts(p2); err == nil {
+		t.Fatalf("something answers on %d before machine 2 has an address for Second", p2)
+	}
+	c.Machines[1].MustCli(fmt.Sprintf("listenerconfig edit Second setup --address 127.0.0.1 --port %d ; commit second-on-2", p2))
+	var last string
+	if !segtest.Poll(10*time.Second, func() bool {
+		r, err := accepts(p2)
+		last = fmt.Sprint(r, err)
+		return r == "250"
+	}) {
+		t.Fatalf("machine 2's Second on %d: %s; want 250", p2, last)
+	}
+	if r, err := accepts(p1); err != nil || r != "250" {
+		t.Errorf("machine 1's Second on %d after machine 2's commit: %q, %v; want 250", p1, r, err)
+	}
+	if out := c.Machines[2].MustCli("listenerconfig"); !strings.Contains(out, "Second (no address on this machine") {
+		t.Errorf("machine 3's listenerconfig does not say Second has no address there:\n%s", out)
+	}
+}

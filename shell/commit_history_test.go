@@ -43,14 +43,14 @@ func TestCommitRefusedWhenHistoryChanged(t *testing.T) {
 type placerStore struct{ store.Store }
 
 func (placerStore) Placed(rev int) []string {
-	return []string{"listener IncomingMail: machine seg2 (listeners are machine-level)"}
+	return []string{"listener address IncomingMail: machine seg2 (listener addresses are machine-level)"}
 }
 
 func TestCommitSaysWhereObjectsWent(t *testing.T) {
 	h := shelltest.NewSession(t, testRegistry(), placerStore{newStore(t)})
 	h.Run("sethostname mine.example.com")
 	h.Run("commit", "")
-	if out := h.Output(); !strings.Contains(out, "Stored at its own level: listener IncomingMail: machine seg2 (listeners are machine-level)") {
+	if out := h.Output(); !strings.Contains(out, "Stored at its own level: listener address IncomingMail: machine seg2 (listener addresses are machine-level)") {
 		t.Fatalf("commit did not say where the listener went:\n%s", out)
 	}
 }

@@ -16,7 +16,9 @@ const (
 // Change is one configuration object that differs between two trees.
 // Object names the object as showchanges prints it: "hostname",
 // "interfaces", "dns",
-// "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT),
+// "route DOMAIN", "alerts", "listener NAME" (with its HAT and RAT, all
+// but its address and port), "listener address NAME" (its address and
+// port: on a cluster they are machine-level, SPEC 14),
 // "destconfig DEFAULT", "destconfig DOMAIN", "destconfig setup",
 // "bounce profile NAME", "incoming policies", "outgoing policies", "tdc",
 // "user NAME", "ssh", "metrics", "address list NAME", "sender exceptions", "sbrs", "certificate NAME",
@@ -44,6 +46,7 @@ const (
 	rankRoute
 	rankAlerts
 	rankListener
+	rankListenerAddress
 	rankDestDefault
 	rankDest
 	rankDestSetup
@@ -71,7 +74,7 @@ const (
 
 // objects lists c's objects in a stable order.
 func objects(c *Config) []object {
-	o := make([]object, 0, 12+len(c.System.Routes)+len(c.Listeners)+len(c.Destinations)+len(c.Bounce)+len(c.Users))
+	o := make([]object, 0, 12+len(c.System.Routes)+2*len(c.Listeners)+len(c.Destinations)+len(c.Bounce)+len(c.Users))
 	one := func(rank int, name string, v any) { o = append(o, object{name, name, rank, v}) }
 	named := func(rank int, kind, name string, fold bool, v any) {
 		o = append(o, object{objectKey(kind, name, fold), kind + " " + name, rank, v})
@@ -84,7 +87,8 @@ func objects(c *Config) []object {
 	}
 	one(rankAlerts, "alerts", c.System.AlertRecipients)
 	for _, l := range c.Listeners {
-		named(rankListener, "listener", l.Name, true, l)
+		named(rankListener, "listener", l.Name, true, listenerBody(l))
+		named(rankListenerAddress, "listener address", l.Name, true, listenerAddressOf(l))
 	}
 	one(rankDestDefault, "destconfig DEFAULT", c.DestDefault)
 	for _, d := range c.Destinations {
@@ -150,6 +154,7 @@ func sameValue(a, b any) bool {
 
 // Changes lists the objects that differ from a to b, grouped by kind in
 // the order of the Change doc, each kind in a's order with additions after.
+// A listener added or removed is one change ("listener NAME"), not two.
 func Changes(a, b *Config) []Change {
 	type seqChange struct {
 		Change
@@ -183,9 +188,21 @@ func Changes(a, b *Config) []Change {
 		}
 		return cs[i].seq < cs[j].seq
 	})
-	out := make([]Change, len(cs))
-	for i, c := range cs {
-		out[i] = c.Change
+	// A listener added or removed whole is one change: its address
+	// comes and goes with it.
+	whole := map[string]bool{}
+	for _, c := range cs {
+		if c.rank == rankListener && c.Kind != ChangeModified {
+			whole[strings.ToLower(strings.TrimPrefix(c.Object, "listener "))] = true
+		}
+	}
+	out := make([]Change, 0, len(cs))
+	for _, c := range cs {
+		if c.rank == rankListenerAddress && c.Kind != ChangeModified &&
+			whole[strings.ToLower(strings.TrimPrefix(c.Object, "listener address "))] {
+			continue
+		}
+		out = append(out, c.Change)
 	}
 	return out
 }
@@ -195,3 +212,30 @@ func Changes(a, b *Config) []Change {
 func dmarcSetup(d *DMARC) DMARC {
 	return DMARC{ReportFrom: d.ReportFrom, OrgName: d.OrgName, ReportTime: d.ReportTime}
 }
+
+// A listener is two objects: its body (type, hostname, limits, TLS, HAT,
+// RAT...) and its address and port. They merge separately, and on a
+// cluster the address is machine-level by nature (it names a local
+// address) while the body is an ordinary object that every machine
+// runs (SPEC 14; AsyncOS keeps listenerconfig at the cluster level with
+// only the interfaces per machine).
+
+// listenerAddress is a listener's "listener address" object.
+type listenerAddress struct {
+	Address string `json:"address"`
+	Port    int    `json:"port"`
+}
+
+func listenerAddressOf(l Listener) listenerAddress {
+	return listenerAddress{Address: l.Address, Port: l.Port}
+}
+
+// listenerBody is l without its address and port.
+func listenerBody(l Listener) Listener {
+	l.Address, l.Port = "", 0
+	return l
+}
+
+// unaddressed reports whether l has no address part (a cluster level's
+// listener, or one a machine has given no address).
+func unaddressed(l Listener) bool { return l.Address == "" && l.Port == 0 }

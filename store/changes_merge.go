@@ -1,6 +1,9 @@
 package store
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // edit is one object's state in a changed tree relative to its base.
 type edit struct {
@@ -96,8 +99,7 @@ func applyObjects(dst, src *Config, apply map[string]edit, dstPart, srcPart bool
 	}
 	dst.System.Routes = mergeList(dst.System.Routes, src.System.Routes, apply,
 		func(r SMTPRoute) string { return objectKey("route", r.Domain, true) })
-	dst.Listeners = mergeList(dst.Listeners, src.Listeners, apply,
-		func(l Listener) string { return objectKey("listener", l.Name, true) })
+	dst.Listeners = mergeListeners(dst.Listeners, src.Listeners, apply, dstPart)
 	dst.Destinations = mergeList(dst.Destinations, src.Destinations, apply,
 		func(d Destination) string { return objectKey("destconfig", d.Domain, true) })
 	dst.Bounce = mergeList(dst.Bounce, src.Bounce, apply,
@@ -208,3 +210,76 @@ func mergeList[T any](theirs, mine []T, apply map[string]edit, key func(T) strin
 	}
 	return out
 }
+
+// mergeListeners is mergeList for listeners, whose two objects ("listener
+// NAME" and "listener address NAME") are edited separately: a body edit
+// replaces all but the address and port, an address edit only those. In
+// a whole tree a listener exists by its body: removing the body removes
+// the listener, an address alone adds none, and removing the address
+// leaves the listener unaddressed. In a partial tree (part: a level's
+// definitions) an entry holds whichever parts the level defines and
+// goes when it holds neither.
+func mergeListeners(theirs, mine []Listener, apply map[string]edit, part bool) []Listener {
+	key := func(l Listener) string { return strings.ToLower(l.Name) }
+	mineByKey := make(map[string]Listener, len(mine))
+	for _, y := range mine {
+		mineByKey[key(y)] = y
+	}
+	// edited applies k's edits to x; false: x goes.
+	edited := func(x Listener, k string) (Listener, bool) {
+		y, inMine := mineByKey[k]
+		if e, ok := apply["listener "+k]; ok {
+			switch {
+			case e.removed && !part:
+				return x, false
+			case e.removed:
+				x = Listener{Name: x.Name, Address: x.Address, Port: x.Port}
+			case inMine:
+				a, p := x.Address, x.Port
+				x = y
+				x.Address, x.Port = a, p
+			}
+		}
+		if e, ok := apply["listener address "+k]; ok {
+			switch {
+			case e.removed:
+				x.Address, x.Port = "", 0
+			case inMine:
+				x.Address, x.Port = y.Address, y.Port
+			}
+		}
+		return x, !part || !emptyListener(x)
+	}
+	out := make([]Listener, 0, len(theirs))
+	present := make(map[string]bool, len(theirs))
+	for _, x := range theirs {
+		k := key(x)
+		present[k] = true
+		if x, ok := edited(x, k); ok {
+			out = append(out, x)
+		}
+	}
+	for _, y := range mine {
+		k := key(y)
+		if present[k] {
+			continue
+		}
+		body, hasBody := apply["listener "+k]
+		_, hasAddr := apply["listener address "+k]
+		if !part && (!hasBody || body.removed) || !hasBody && !hasAddr {
+			continue
+		}
+		if x, ok := edited(Listener{Name: y.Name}, k); ok {
+			out = append(out, x)
+			present[k] = true
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// emptyListener reports whether a partial tree's entry holds neither
+// part of its listener.
+func emptyListener(l Listener) bool { return sameValue(l, Listener{Name: l.Name}) }

@@ -120,12 +120,25 @@ func TestMergeConflicts(t *testing.T) {
 	theirs.SSH.Port, mine.SSH.Port = 2200, 2200                 // same change: no conflict
 	mine.Metrics.Address = "127.0.0.1:9100"
 
+	theirs.Listeners[0].Hostname = "theirs.example"
+
 	got, conflicts := Merge(base, mine, theirs)
 	if want := []string{"listener IncomingMail", "destconfig a.example"}; !reflect.DeepEqual(conflicts, want) {
 		t.Fatalf("conflicts = %v, want %v", conflicts, want)
 	}
 	if got.Metrics.Address != "127.0.0.1:9100" || got.SSH.Port != 2200 || got.Listeners[0].Port != 2600 {
 		t.Fatal("non-conflicting changes not merged")
+	}
+
+	// A listener's address and port are an object of their own: one
+	// session's port and another's HAT merge.
+	theirs.Listeners[0].Hostname = ""
+	got, conflicts = Merge(base, mine, theirs)
+	if want := []string{"destconfig a.example"}; !reflect.DeepEqual(conflicts, want) {
+		t.Fatalf("conflicts = %v, want %v", conflicts, want)
+	}
+	if l := got.Listeners[0]; l.Port != 2600 || !reflect.DeepEqual(l.HAT.SenderGroups[0].Members, []string{"10.0.0.1"}) {
+		t.Fatalf("port and HAT not both merged: port %d, members %v", l.Port, l.HAT.SenderGroups[0].Members)
 	}
 }
 
@@ -201,5 +214,26 @@ func fill(v reflect.Value) {
 		p := reflect.New(v.Type().Elem())
 		fill(p.Elem())
 		v.Set(p)
+	}
+}
+
+// A listener's address is its own object, but a listener added or
+// removed is one change.
+func TestChangesListenerAddress(t *testing.T) {
+	a := testConfig()
+	b := a.Clone()
+	b.Listeners[0].Port++
+	if got, want := Changes(a, b), []Change{{"listener address IncomingMail", ChangeModified}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("port: %v, want %v", got, want)
+	}
+	b = a.Clone()
+	l := b.Listeners[0]
+	l.Name = "Other"
+	b.Listeners = append(b.Listeners, l)
+	if got, want := Changes(a, b), []Change{{"listener Other", ChangeAdded}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("added: %v, want %v", got, want)
+	}
+	if got, want := Changes(b, a), []Change{{"listener Other", ChangeRemoved}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("removed: %v, want %v", got, want)
 	}
 }

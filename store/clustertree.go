@@ -9,12 +9,19 @@ package store
 //
 // Objects are the units of objects() (changes.go): a setting is defined
 // at a level as a whole object ("destconfig example.com", "listener
-// IncomingMail", "incoming policies"...). Three kinds of object have a
+// IncomingMail", "incoming policies"...). Two kinds of object have a
 // fixed level, whatever the session's clustermode:
 //   - machine-level by nature (they name local things): hostname,
-//     interfaces, listeners, listener setup, ssh, metrics;
+//     interfaces, listeners' addresses ("listener address NAME": the
+//     address and port), listener setup, ssh, metrics;
 //   - cluster-level by nature (SPEC 14: users and roles are
 //     cluster-wide): users, adminaccess.
+// A listener itself ("listener NAME": its type, limits, TLS, HAT and
+// RAT) is an ordinary object, at the cluster level unless a group or
+// machine overrides it, so that a HAT or RAT change reaches every
+// machine; the cluster level's listeners have no address, and a machine
+// runs only the listeners it has an address for (see unaddressedRule in
+// clustertree_levels.go).
 // A commit at another level writes those objects at their own level (the
 // machine-level ones for the machine the session runs on) and says so.
 // So a group holds neither kind, a machine no cluster-level object, and

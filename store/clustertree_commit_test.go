@@ -23,6 +23,10 @@ func TestClusterCommitUpToDate(t *testing.T) {
 	}
 	hasDest := func(d string) func(c *Config) bool { return func(c *Config) bool { return c.Destination(d) != nil } }
 	port := func(c *Config) int { return c.Listeners[0].Port }
+	// blocked: the first listener's BLOCKED_LIST holds 192.0.2.1.
+	blocked := func(c *Config) bool {
+		return reflect.DeepEqual(c.Listeners[0].HAT.SenderGroups[2].Members, []string{"192.0.2.1"})
+	}
 	for _, tc := range []struct {
 		name   string
 		level  Level
@@ -41,8 +45,32 @@ func TestClusterCommitUpToDate(t *testing.T) {
 	}, {
 		name: "listener from the cluster level goes to the session's machine", level: atCluster, local: "seg2.test",
 		edit:   func(c *Config) { c.Listeners[0].Port = 4000 },
-		placed: []string{"listener IncomingMail: machine seg2.test (listeners are machine-level)"},
+		placed: []string{"listener address IncomingMail: machine seg2.test (listener addresses are machine-level)"},
 		seg1:   func(c *Config) bool { return port(c) == 2525 }, seg2: func(c *Config) bool { return port(c) == 4000 },
+	}, {
+		name: "a listener's HAT from the cluster level reaches every machine, its port only the session's", level: atCluster, local: "seg2.test",
+		edit: func(c *Config) {
+			c.Listeners[0].HAT.SenderGroups[2].Members = []string{"192.0.2.1"}
+			c.Listeners[0].Port = 4000
+		},
+		placed: []string{"listener address IncomingMail: machine seg2.test (listener addresses are machine-level)"},
+		seg1:   func(c *Config) bool { return blocked(c) && port(c) == 2525 },
+		seg2:   func(c *Config) bool { return blocked(c) && port(c) == 4000 },
+	}, {
+		name: "a listener's HAT at a machine level stays there", level: atSeg1, local: "seg2.test",
+		edit: func(c *Config) { c.Listeners[0].HAT.SenderGroups[2].Members = []string{"192.0.2.1"} },
+		seg1: func(c *Config) bool { return blocked(c) && port(c) == 2525 },
+		seg2: func(c *Config) bool { return !blocked(c) && port(c) == 3525 },
+	}, {
+		name: "a new listener from the cluster level runs on the session's machine only", level: atCluster, local: "seg1.test",
+		edit: func(c *Config) {
+			l := c.Listeners[0]
+			l.Name, l.Type, l.Port, l.RAT = "Outgoing", "private", 2600, nil
+			c.Listeners = append(c.Listeners, l)
+		},
+		placed: []string{"listener address Outgoing: machine seg1.test (listener addresses are machine-level)"},
+		seg1:   func(c *Config) bool { return len(c.Listeners) == 2 && c.Listeners[1].Port == 2600 },
+		seg2:   func(c *Config) bool { return len(c.Listeners) == 1 },
 	}, {
 		name: "every machine-natured object from a group level", level: atMain, local: "seg1.test",
 		edit: func(c *Config) {
@@ -104,7 +132,7 @@ func TestClusterCommitUpToDate(t *testing.T) {
 			if !tc.seg2(effective(t, next, "seg2.test")) {
 				t.Error("seg2's effective configuration is not as expected")
 			}
-			if next.Cluster.System.Hostname != "" || len(next.Cluster.Listeners) != 0 {
+			if next.Cluster.System.Hostname != "" || len(runnable(next.Cluster.Listeners)) != 0 {
 				t.Error("a machine object reached the cluster level")
 			}
 			for g, gl := range next.Groups {
@@ -248,5 +276,56 @@ func TestClusterLogSubscriptionsAtLevels(t *testing.T) {
 	}
 	if _, err := DecodeClusterTree(mustEncode(t, tr)); err != nil {
 		t.Error(err)
+	}
+}
+
+// A listener created from a session on seg1 has no address on seg2:
+// seg2 does not run it (unaddressedRule), its views show it without an
+// address, and a session on seg2 gives it one at seg2's machine level.
+func TestClusterListenerWithoutAddress(t *testing.T) {
+	tr := twoMachines(t)
+	next, _, err := commitAt(t, tr, atCluster, "seg1.test", func(c *Config) {
+		l := c.Listeners[0]
+		l.Name, l.Type, l.Port, l.RAT = "Outgoing", "private", 2600, nil
+		c.Listeners = append(c.Listeners, l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(effective(t, next, "seg2.test").Listeners); n != 1 {
+		t.Fatalf("seg2 runs %d listeners, want 1 (Outgoing has no address there)", n)
+	}
+	for _, l := range []Level{atCluster, atMain, atSeg2} {
+		v := view(t, next, l, "seg2.test")
+		if len(v.Listeners) != 2 || v.Listeners[1].Name != "Outgoing" || !unaddressed(v.Listeners[1]) {
+			t.Fatalf("seg2's view at %v: listeners %+v, want Outgoing unaddressed", l, v.Listeners)
+		}
+	}
+	next2, placed, err := commitAt(t, next, atCluster, "seg2.test", func(c *Config) {
+		c.Listeners[1].Address, c.Listeners[1].Port = "127.0.0.1", 3600
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"listener address Outgoing: machine seg2.test (listener addresses are machine-level)"}; !reflect.DeepEqual(placed, want) {
+		t.Errorf("placed %q, want %q", placed, want)
+	}
+	for m, port := range map[string]int{"seg1.test": 2600, "seg2.test": 3600} {
+		if ls := effective(t, next2, m).Listeners; len(ls) != 2 || ls[1].Port != port {
+			t.Errorf("%s runs %+v, want Outgoing on port %d", m, ls, port)
+		}
+	}
+	// Removing the listener from the cluster level stops it everywhere.
+	next3, _, err := commitAt(t, next2, atCluster, "seg1.test", func(c *Config) { c.Listeners = c.Listeners[:1] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"seg1.test", "seg2.test"} {
+		if ls := effective(t, next3, m).Listeners; len(ls) != 1 {
+			t.Errorf("%s runs %d listeners after the removal, want 1", m, len(ls))
+		}
+	}
+	if _, err := DecodeClusterTree(mustEncode(t, next3)); err != nil {
+		t.Errorf("the tree does not decode: %v", err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // defined at a machine level.
 func machineNatured(rank int) bool {
 	switch rank {
-	case rankHostname, rankInterfaces, rankListener, rankListenerSetup, rankSSH, rankMetrics:
+	case rankHostname, rankInterfaces, rankListenerAddress, rankListenerSetup, rankSSH, rankMetrics:
 		return true
 	}
 	return false
@@ -35,8 +35,8 @@ func natureReason(rank int) string {
 		return "the hostname is machine-level"
 	case rankInterfaces:
 		return "interfaces are machine-level"
-	case rankListener:
-		return "listeners are machine-level"
+	case rankListenerAddress:
+		return "listener addresses are machine-level"
 	case rankListenerSetup:
 		return "the listener setup is machine-level"
 	case rankSSH:
@@ -63,7 +63,10 @@ func keyRank(key string) (int, bool) {
 		kind string
 		rank int
 	}{
-		{"route", rankRoute}, {"listener", rankListener}, {"destconfig", rankDest},
+		// "listener address" before "listener": a listener's name is
+		// one word, so "listener address x" is x's address.
+		{"route", rankRoute}, {"listener address", rankListenerAddress}, {"listener", rankListener},
+		{"destconfig", rankDest},
 		{"bounce profile", rankBounce}, {"user", rankUser}, {"address list", rankAddressList},
 		{"certificate", rankCert}, {"client CA", rankClientCA}, {"domainkeys key", rankDKIMKey},
 		{"domainkeys profile", rankDKIMProfile}, {"dmarc profile", rankDMARCProfile},
@@ -81,12 +84,21 @@ func keyRank(key string) (int, bool) {
 
 // partObjects lists the objects of a level's partial tree: a nil Logs
 // holds no subscriptions there (not the defaults).
+//
+// A listener's entry there may hold one part only (a machine's address
+// for a listener the cluster defines): the part it lacks is no object.
 func partObjects(c *Config) []object {
-	o := objects(c)
-	if c.Logs == nil {
-		o = slices.DeleteFunc(o, func(x object) bool { return x.rank == rankLogSub })
-	}
-	return o
+	return slices.DeleteFunc(objects(c), func(x object) bool {
+		switch x.rank {
+		case rankLogSub:
+			return c.Logs == nil
+		case rankListener:
+			return emptyListener(x.value.(Listener))
+		case rankListenerAddress:
+			return x.value == listenerAddress{}
+		}
+		return false
+	})
 }
 
 // levelEdits is what a group or machine level defines, as edits over
@@ -143,12 +155,13 @@ func undefine(cl *ClusterLevel, keys map[string]edit) {
 }
 
 // splitMachine returns the machine-natured objects of cfg as a machine
-// level (their values copied) and cfg's copy without them.
-func splitMachine(cfg *Config) (*ClusterLevel, *Config) {
+// level (their values copied) and cfg's copy without them (its
+// listeners unaddressed). keep, when set, selects the objects by key.
+func splitMachine(cfg *Config, keep func(key string) bool) (*ClusterLevel, *Config) {
 	rest := cfg.Clone()
 	mine := map[string]edit{}
 	for _, o := range objects(rest) {
-		if machineNatured(o.rank) {
+		if machineNatured(o.rank) && (keep == nil || keep(o.key)) {
 			mine[o.key] = edit{obj: o}
 		}
 	}
@@ -204,8 +217,11 @@ func levelName(l Level) string {
 // clone is a deep copy of t.
 func (t *ClusterTree) clone() *ClusterTree { return deepCopy(t, "cluster tree") }
 
-// effective is Effective without the decoded parameters.
-func (t *ClusterTree) effective(machine string) (*Config, error) {
+// effective is Effective without the decoded parameters. With run it
+// is what the machine runs: a listener the machine has no address for
+// is left out (see unaddressedRule); without, a session's view, which
+// shows such a listener unaddressed so that it can be given one.
+func (t *ClusterTree) effective(machine string, run bool) (*Config, error) {
 	ml := t.Machines[machine]
 	if ml == nil {
 		return nil, fmt.Errorf("There is no machine %s in cluster %s.", machine, t.Name)
@@ -215,7 +231,38 @@ func (t *ClusterTree) effective(machine string) (*Config, error) {
 		overlay(out, g, nil)
 	}
 	overlay(out, ml, nil)
+	if run {
+		out.Listeners = runnable(out.Listeners)
+	}
 	return out, nil
+}
+
+// unaddressedRule: a listener defined at the cluster (or a group) level
+// that a machine has given no address (it joined without a listener of
+// that name, or the listener was created from a session on another
+// machine) is not run on that machine until it is given one there:
+// listenerconfig from a session on that machine (any clustermode; the
+// address goes to the machine level) or clusterset of its "listener
+// address NAME" from another machine. Inheriting another machine's
+// address instead would make this machine bind an IP address that is
+// not its own (the listener fails to start) or, on a shared host, the
+// other machine's port. It is the nearest to AsyncOS, where a cluster
+// listener names an IP interface and each machine defines its own
+// interfaces: seg's listeners name the address itself, so the address
+// has to come from each machine. Validation judges what each machine
+// runs, so an unaddressed listener is never an error. A listener
+// renamed at the cluster level is a new listener in this respect: the
+// other machines give it an address again.
+
+// runnable is ls without the unaddressed listeners; nil when none is left.
+func runnable(ls []Listener) []Listener {
+	var out []Listener
+	for _, l := range ls {
+		if !unaddressed(l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // validate checks every member's effective configuration; with several
@@ -224,7 +271,7 @@ func (t *ClusterTree) validate() error {
 	var p []string
 	names := t.machineNames()
 	for _, m := range names {
-		eff, err := t.effective(m)
+		eff, err := t.effective(m, true)
 		if err != nil {
 			return err
 		}

@@ -97,7 +97,7 @@ func TestClusterCommitConflicts(t *testing.T) {
 		name:        "listeners of two machines from the cluster level",
 		theirs:      stage{atCluster, "seg1.test", setPort(4001)},
 		mine:        stage{atCluster, "seg2.test", setPort(4002)},
-		checkPlaced: []string{"listener IncomingMail: machine seg2.test (listeners are machine-level)"},
+		checkPlaced: []string{"listener address IncomingMail: machine seg2.test (listener addresses are machine-level)"},
 		check: func(t *testing.T, tr *ClusterTree) {
 			if p1, p2 := effective(t, tr, "seg1.test").Listeners[0].Port, effective(t, tr, "seg2.test").Listeners[0].Port; p1 != 4001 || p2 != 4002 {
 				t.Errorf("ports %d, %d; want 4001, 4002", p1, p2)
@@ -107,7 +107,21 @@ func TestClusterCommitConflicts(t *testing.T) {
 		name:      "one machine's listener from two levels",
 		theirs:    stage{atCluster, "seg1.test", setPort(4001)},
 		mine:      stage{atSeg1, "seg2.test", setPort(4002)},
-		conflicts: []string{"listener IncomingMail"},
+		conflicts: []string{"listener address IncomingMail"},
+	}, {
+		name:   "one listener's port and HAT from two sessions merge",
+		theirs: stage{atCluster, "seg1.test", setPort(4001)},
+		mine: stage{atCluster, "seg1.test", func(c *Config) {
+			c.Listeners[0].HAT.SenderGroups[2].Members = []string{"192.0.2.1"}
+		}},
+		check: func(t *testing.T, tr *ClusterTree) {
+			for m, port := range map[string]int{"seg1.test": 4001, "seg2.test": 3525} {
+				l := effective(t, tr, m).Listeners[0]
+				if l.Port != port || !reflect.DeepEqual(l.HAT.SenderGroups[2].Members, []string{"192.0.2.1"}) {
+					t.Errorf("%s: port %d BLOCKED_LIST %v; want %d and the cluster's 192.0.2.1", m, l.Port, l.HAT.SenderGroups[2].Members, port)
+				}
+			}
+		},
 	}, {
 		name:      "users from two levels meet at the cluster",
 		theirs:    stage{atSeg1, "seg1.test", func(c *Config) { c.User("admin").FullName = "A" }},

@@ -25,7 +25,7 @@ func NewClusterTree(name string, cfg *Config, machine, group string) (*ClusterTr
 	case group == "":
 		return nil, errors.New("A group needs a name.")
 	}
-	ml, rest := splitMachine(cfg)
+	ml, rest := splitMachine(cfg, nil)
 	return &ClusterTree{
 		Name:         name,
 		Cluster:      rest,
@@ -37,9 +37,12 @@ func NewClusterTree(name string, cfg *Config, machine, group string) (*ClusterTr
 
 // Join adds machine to group (which must exist) (clusterconfig join):
 // local is the machine's own configuration, whose machine-level-by-
-// nature objects become its machine-level settings; everything else of
-// local is replaced by the cluster's. A machine of that name already in
-// the tree is an error. local is only read.
+// nature objects become its machine-level settings (of its listeners'
+// addresses, those of the cluster's listeners it has by name: the
+// listeners are the cluster's, and a listener it has no address for is
+// not run on it); everything else of local is replaced by the
+// cluster's. A machine of that name already in the tree is an error.
+// local is only read.
 func (t *ClusterTree) Join(machine, group string, local *Config) (*ClusterTree, error) {
 	switch {
 	case machine == "":
@@ -52,7 +55,17 @@ func (t *ClusterTree) Join(machine, group string, local *Config) (*ClusterTree, 
 		return nil, fmt.Errorf("There is no group %s in cluster %s.", group, t.Name)
 	}
 	n := t.clone()
-	n.Machines[machine], _ = splitMachine(local)
+	// The machine gives its addresses for the listeners of the cluster
+	// (and of its group) it has by name; it runs no other (see
+	// unaddressedRule).
+	listeners := map[string]bool{}
+	for _, l := range slices.Concat(t.Cluster.Listeners, t.Groups[group].Config.Listeners) {
+		listeners[objectKey("listener address", l.Name, true)] = true
+	}
+	n.Machines[machine], _ = splitMachine(local, func(key string) bool {
+		rank, _ := keyRank(key)
+		return rank != rankListenerAddress || listeners[key]
+	})
 	n.MachineGroup[machine] = group
 	return n, nil
 }
@@ -134,7 +147,7 @@ func (t *ClusterTree) Members() []ClusterMember {
 // caller may keep it and share it read-only (an editor works on a
 // Clone, which drops the decoded view).
 func (t *ClusterTree) Effective(machine string) (*Config, error) {
-	out, err := t.effective(machine)
+	out, err := t.effective(machine, true)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +173,7 @@ func (t *ClusterTree) View(l Level, local string) (*Config, error) {
 func (t *ClusterTree) view(l Level, local string) (*Config, error) {
 	l = clusterLevel(l)
 	if l.Kind == LevelMachine {
-		return t.effective(l.Name)
+		return t.effective(l.Name, false)
 	}
 	lv, err := t.level(l)
 	if err != nil {
@@ -253,7 +266,12 @@ func (t *ClusterTree) check() error {
 		zero[o.key] = o
 	}
 	for _, o := range objects(t.Cluster) {
-		if z, ok := zero[o.key]; machineNatured(o.rank) && (!ok || !sameValue(o.value, z.value)) {
+		z, ok := zero[o.key]
+		if o.rank == rankListenerAddress {
+			// The cluster's listeners are unaddressed.
+			z, ok = object{value: listenerAddress{}}, true
+		}
+		if machineNatured(o.rank) && (!ok || !sameValue(o.value, z.value)) {
 			return fmt.Errorf("the cluster level defines %s, but %s", o.name, natureReason(o.rank))
 		}
 	}
@@ -281,8 +299,27 @@ func (t *ClusterTree) check() error {
 		}
 		return nil
 	}
+	for _, cl := range t.Machines {
+		if cl != nil && cl.Config != nil {
+			listAddresses(cl)
+		}
+	}
 	if err := levels("group", t.Groups, func(r int) bool { return !machineNatured(r) && !clusterNatured(r) }); err != nil {
 		return err
 	}
 	return levels("machine", t.Machines, func(r int) bool { return !clusterNatured(r) })
+}
+
+// listAddresses upgrades a machine level written before a listener's
+// address was an object of its own: such a level lists "listener x"
+// alone, with the address in its value. Listing the address too keeps
+// the machine running the listener on it (the listener stays defined at
+// the machine level; clusterset can move it to the cluster).
+func listAddresses(cl *ClusterLevel) {
+	for _, l := range cl.Config.Listeners {
+		body, addr := objectKey("listener", l.Name, true), objectKey("listener address", l.Name, true)
+		if slices.Contains(cl.Objects, body) && !slices.Contains(cl.Objects, addr) && !unaddressed(l) {
+			cl.Objects = append(cl.Objects, addr)
+		}
+	}
 }

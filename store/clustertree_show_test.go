@@ -46,13 +46,15 @@ func TestClusterShow(t *testing.T) {
 	}{
 		{atCluster, "seg1.test", "destconfig a.example", atCluster, []Level{atEdge, atSeg1}},
 		{atCluster, "seg1.test", "dns", atCluster, nil},
-		{atCluster, "seg2.test", "listener IncomingMail", atSeg2, nil},
+		{atCluster, "seg2.test", "listener IncomingMail", atCluster, nil},
+		{atCluster, "seg2.test", "listener address IncomingMail", atSeg2, nil},
 		{Level{}, "seg1.test", "hostname", atSeg1, nil},
 		{atEdge, "seg1.test", "destconfig a.example", atEdge, nil},
 		{atMain, "seg1.test", "destconfig a.example", atCluster, []Level{atSeg1}},
 		{atMain, "seg1.test", "ssh", atSeg1, nil},
 		{atSeg1, "seg2.test", "destconfig a.example", atSeg1, nil},
-		{atSeg1, "seg2.test", "listener IncomingMail", atSeg1, nil},
+		{atSeg1, "seg2.test", "listener IncomingMail", atCluster, nil},
+		{atSeg1, "seg2.test", "listener address IncomingMail", atSeg1, nil},
 		{atSeg2, "seg1.test", "destconfig a.example", atEdge, nil},
 		{atSeg2, "seg1.test", "user admin", atCluster, nil},
 	} {
@@ -120,16 +122,30 @@ func TestClusterSet(t *testing.T) {
 					t.Error("Edge does not define destconfig DEFAULT")
 				}
 			}},
-		{name: "copy a listener between machines", object: "listener IncomingMail", from: atSeg2, to: atSeg1, seg1: "30", seg2: "20",
+		{name: "copy a listener's address between machines", object: "listener address IncomingMail", from: atSeg2, to: atSeg1, seg1: "30", seg2: "20",
 			check: func(t *testing.T, tr *ClusterTree) {
 				if p := effective(t, tr, "seg1.test").Listeners[0].Port; p != 3525 {
 					t.Errorf("seg1's listener port %d, want seg2's 3525", p)
 				}
 			}},
-		{name: "move a listener between machines", object: "listener incomingmail", from: atSeg2, to: atSeg1, move: true, seg1: "30", seg2: "20",
+		{name: "move a listener's address between machines", object: "listener address incomingmail", from: atSeg2, to: atSeg1, move: true, seg1: "30", seg2: "20",
 			check: func(t *testing.T, tr *ClusterTree) {
+				// seg2 no longer has an address for the cluster's
+				// listener: it does not run it (unaddressedRule).
 				if n := len(effective(t, tr, "seg2.test").Listeners); n != 0 {
-					t.Errorf("seg2 has %d listeners after the move, want none", n)
+					t.Errorf("seg2 runs %d listeners after the move, want none", n)
+				}
+				if v := view(t, tr, atSeg2, "seg1.test"); len(v.Listeners) != 1 || !unaddressed(v.Listeners[0]) {
+					t.Errorf("seg2's view has listeners %+v, want IncomingMail unaddressed", v.Listeners)
+				}
+			}},
+		{name: "copy a listener from the cluster to a machine", object: "listener IncomingMail", from: atCluster, to: atSeg2, seg1: "30", seg2: "20",
+			check: func(t *testing.T, tr *ClusterTree) {
+				if !slices.Contains(tr.Machines["seg2.test"].Objects, "listener incomingmail") {
+					t.Errorf("seg2 does not define listener IncomingMail: %q", tr.Machines["seg2.test"].Objects)
+				}
+				if p := effective(t, tr, "seg2.test").Listeners[0].Port; p != 3525 {
+					t.Errorf("seg2's listener port %d, want its own 3525", p)
 				}
 			}},
 	} {
@@ -169,8 +185,8 @@ func TestClusterSetErrors(t *testing.T) {
 		{"no such group", "dns", atCluster, Level{Kind: LevelGroup, Name: "Nope"}, false, "no group Nope"},
 		{"no such source", "dns", Level{Kind: LevelMachine, Name: "nope"}, atCluster, false, "no machine nope"},
 		{"users stay at the cluster", "user admin", atCluster, atMain, false, "user admin: users are cluster-level"},
-		{"listeners only between machines", "listener IncomingMail", atSeg1, atMain, false, "listeners are machine-level; it can be copied or moved only from one machine to another"},
-		{"listeners not from the cluster view", "listener IncomingMail", atCluster, atSeg2, false, "only from one machine to another"},
+		{"listener addresses only between machines", "listener address IncomingMail", atSeg1, atMain, false, "listener addresses are machine-level; it can be copied or moved only from one machine to another"},
+		{"listener addresses not from the cluster view", "listener address IncomingMail", atCluster, atSeg2, false, "only from one machine to another"},
 		{"move what the level does not define", "dns", atSeg1, atCluster, true, "dns is not defined at Machine seg1.test (its value comes from Cluster): there is nothing to move."},
 		{"same machine", "destconfig a.example", atSeg1, atSeg1, false, "the same (Machine seg1.test)"},
 		{"move leaves a machine invalid", "hostname", atSeg1, atSeg2, true, "machine seg1.test: hostname"},

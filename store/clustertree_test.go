@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,13 +80,21 @@ func TestNewClusterTreeMovesMachineObjects(t *testing.T) {
 	if got := effective(t, tr, "seg1.test"); !got.Equal(orig) {
 		t.Errorf("Effective differs from the standalone config:\n%v", Changes(orig, got))
 	}
-	want := []string{"hostname", "interfaces", "listener incomingmail", "listener setup", "metrics", "ssh"}
+	want := []string{"hostname", "interfaces", "listener address incomingmail", "listener setup", "metrics", "ssh"}
 	if got := tr.Machines["seg1.test"].Objects; !reflect.DeepEqual(got, want) {
 		t.Errorf("machine objects %q, want %q", got, want)
 	}
 	c := tr.Cluster
-	if c.System.Hostname != "" || len(c.Listeners) != 0 || len(c.Interfaces) != 0 || c.SSH.Port != 0 || c.Metrics.Address != "" {
-		t.Errorf("cluster level keeps machine objects: %+v %v %v %+v %+v", c.System.Hostname, c.Listeners, c.Interfaces, c.SSH, c.Metrics)
+	if c.System.Hostname != "" || len(c.Interfaces) != 0 || c.SSH.Port != 0 || c.Metrics.Address != "" {
+		t.Errorf("cluster level keeps machine objects: %+v %v %+v %+v", c.System.Hostname, c.Interfaces, c.SSH, c.Metrics)
+	}
+	// The listener itself (its HAT, RAT...) is the cluster's; only its
+	// address and port are the machine's.
+	if len(c.Listeners) != 1 || !unaddressed(c.Listeners[0]) || !sameValue(c.Listeners[0], listenerBody(orig.Listeners[0])) {
+		t.Errorf("cluster level listeners %+v, want IncomingMail without its address", c.Listeners)
+	}
+	if ml := tr.Machines["seg1.test"].Config.Listeners; len(ml) != 1 || !emptyListener(listenerBody(ml[0])) || ml[0].Port != 2525 {
+		t.Errorf("machine level listeners %+v, want IncomingMail's address only", ml)
 	}
 	if len(c.Users) != 1 || len(c.Destinations) != 1 || len(c.SenderExceptions) != 1 {
 		t.Errorf("cluster level lost objects: users %v destinations %v exceptions %v", c.Users, c.Destinations, c.SenderExceptions)
@@ -137,6 +146,9 @@ func TestJoinKeepsMachineObjectsTakesTheRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	seg3 := effective(t, tr2, "seg3.test")
+	if len(seg3.Listeners) != 1 || seg3.Listeners[0].Port != 3525 {
+		t.Errorf("seg3 listeners %+v, want the cluster's IncomingMail on its own port 3525", seg3.Listeners)
+	}
 	if seg3.Destination("mine.example") != nil || seg3.User("bob") != nil {
 		t.Errorf("the joining machine's own settings survived: %v %v", seg3.Destinations, seg3.Users)
 	}
@@ -272,7 +284,8 @@ func TestDecodeClusterTreeRejects(t *testing.T) {
 		{"no cluster", `"cluster":{`, `"clusterx":{`, "no cluster level"},
 		{"no name", `"name":"c"`, `"name":""`, "no cluster name"},
 		{"user in a group", `"Edge":{"objects":null`, `"Edge":{"objects":["user admin"]`, "group Edge defines user admin, but users are cluster-level"},
-		{"listener in a group", `"Edge":{"objects":null`, `"Edge":{"objects":["listener x"]`, "group Edge defines listener x, but listeners are machine-level"},
+		{"listener address in a group", `"Edge":{"objects":null`, `"Edge":{"objects":["listener address x"]`, "group Edge defines listener address x, but listener addresses are machine-level"},
+		{"listener address at the cluster", `"type":"public","address":"","port":0`, `"type":"public","address":"","port":2526`, "the cluster level defines listener address IncomingMail, but listener addresses are machine-level"},
 		{"adminaccess at a machine", `"objects":["hostname",`, `"objects":["adminaccess","hostname",`, "defines adminaccess, but adminaccessconfig is cluster-level"},
 		{"unknown object", `"objects":["hostname",`, `"objects":["frobnicator","hostname",`, `unknown object "frobnicator"`},
 		{"listed twice", `"objects":["hostname",`, `"objects":["hostname","hostname",`, "lists hostname twice"},
@@ -324,5 +337,63 @@ func TestClusterTreeConcurrentReaders(t *testing.T) {
 	}
 	if string(mustEncode(t, tr)) != before {
 		t.Error("a reader modified the tree")
+	}
+}
+
+// A tree written when a listener was one machine-level object (its
+// address inside) still decodes, and each machine still runs its
+// listener on its own address.
+func TestDecodeClusterTreeBeforeListenerAddresses(t *testing.T) {
+	tr := twoMachines(t)
+	for _, m := range []string{"seg1.test", "seg2.test"} {
+		eff := effective(t, tr, m)
+		ml := tr.Machines[m]
+		ml.Objects = slices.DeleteFunc(ml.Objects, func(k string) bool { return k == "listener address incomingmail" })
+		ml.Objects = append(ml.Objects, "listener incomingmail")
+		ml.Config.Listeners = eff.Listeners
+	}
+	tr.Cluster.Listeners = nil
+	got, err := DecodeClusterTree(mustEncode(t, tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, port := range map[string]int{"seg1.test": 2525, "seg2.test": 3525} {
+		if ls := effective(t, got, m).Listeners; len(ls) != 1 || ls[0].Port != port || len(ls[0].HAT.SenderGroups) == 0 {
+			t.Errorf("%s runs %+v, want IncomingMail on %d with its HAT", m, ls, port)
+		}
+	}
+}
+
+// A joining machine gives its addresses for the listeners of the
+// cluster and of its group that it has by name, and for no other.
+func TestJoinGivesAddressesByName(t *testing.T) {
+	tr := twoMachines(t)
+	next, _, err := commitAt(t, tr, atEdge, "seg1.test", func(c *Config) {
+		l := c.Listeners[0]
+		l.Name, l.Type, l.Port, l.RAT = "EdgeOut", "private", 2600, nil
+		c.Listeners = append(c.Listeners, l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := machineConfig(t, "seg3.test", 4525)
+	for _, name := range []string{"edgeout", "Mine"} {
+		l := local.Listeners[0]
+		l.Name, l.Type, l.Port, l.RAT = name, "private", l.Port+len(local.Listeners)*10, nil
+		local.Listeners = append(local.Listeners, l)
+	}
+	joined, err := next.Join("seg3.test", "Edge", local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range effective(t, joined, "seg3.test").Listeners {
+		got = append(got, fmt.Sprintf("%s:%d", l.Name, l.Port))
+	}
+	if want := []string{"IncomingMail:4525", "EdgeOut:4535"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("seg3 runs %v, want %v", got, want)
+	}
+	if err := joined.validate(); err != nil {
+		t.Errorf("the joined tree is not valid: %v", err)
 	}
 }

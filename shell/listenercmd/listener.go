@@ -17,6 +17,12 @@ import (
 // listenerLine is the AsyncOS one-line summary:
 // "IncomingMail (on 127.0.0.1) SMTP TCP Port 2525 Public".
 func listenerLine(l *store.Listener) string {
+	if l.Address == "" && l.Port == 0 {
+		// A cluster's listener this machine has no address for: it
+		// does not run here until it has one (SPEC 14; the address is
+		// machine-level).
+		return fmt.Sprintf("%s (no address on this machine: not running here; listenerconfig edit %s setup --address IP --port N) %s", l.Name, l.Name, typeLabel(l))
+	}
 	return fmt.Sprintf("%s (on %s) SMTP TCP Port %d %s", l.Name, l.Address, l.Port, typeLabel(l))
 }
 

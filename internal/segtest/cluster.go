@@ -141,9 +141,9 @@ func ruleSpans(rule string) [][2]int {
 // Converged reports the revision every machine has applied when each
 // machine's `clusterconfig list` shows all of Names up at that one
 // revision, atLeast or later. A machine publishes the revision it
-// applied under its lease on its next refresh (every 2 s or so), so the
-// list may show the one before a commit for a while: a test that
-// committed asks for at least the revision of its commit.
+// applied under its lease as soon as it applies it, so the list may show
+// the one before a commit for a moment: a test that committed asks for
+// at least the revision of its commit.
 func (c *Cluster) Converged(atLeast int) (int, error) {
 	rev := -1
 	for i, a := range c.Machines {

@@ -37,6 +37,8 @@ type testMachine struct {
 	dir  string
 	node *Node
 	log  *testLog
+	// refresh is the node's Options.Refresh (0: the default).
+	refresh time.Duration
 }
 
 // testLog keeps the node's log lines; a failed test prints them.
@@ -86,7 +88,7 @@ func (m *testMachine) open() {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	n, err := Open(local, Options{Dir: m.confDir(), Logf: m.log.logf})
+	n, err := Open(local, Options{Dir: m.confDir(), Logf: m.log.logf, Refresh: m.refresh})
 	if err != nil {
 		local.Close()
 		m.t.Fatal(err)

@@ -33,7 +33,7 @@ type liveKey struct {
 func (m *member) leaseLoop() {
 	defer m.wg.Done()
 	var lease clientv3.LeaseID
-	t := time.NewTicker(refreshInterval)
+	t := time.NewTicker(m.n.refresh)
 	defer t.Stop()
 	for {
 		err := m.publish(&lease)
@@ -44,6 +44,8 @@ func (m *member) leaseLoop() {
 		select {
 		case <-m.ctx.Done():
 		case <-t.C:
+			continue
+		case <-m.republish:
 			continue
 		}
 		break

@@ -25,6 +25,10 @@ type member struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	kick   chan struct{} // cap 1: catch up now (etcd is back)
+	// republish (cap 1) asks the lease loop to publish the live key
+	// now: a newly applied revision shows in clusterconfig list at once
+	// rather than at the next refresh.
+	republish chan struct{}
 
 	reachable atomic.Bool
 	applyErr  atomic.Pointer[string]
@@ -46,7 +50,7 @@ type applied struct {
 }
 
 func newMember(n *Node, ms Membership, cli *clientv3.Client, c *cache) *member {
-	m := &member{n: n, k: keysOf(ms.Name), cli: cli, cache: c, ms: ms, kick: make(chan struct{}, 1)}
+	m := &member{n: n, k: keysOf(ms.Name), cli: cli, cache: c, ms: ms, kick: make(chan struct{}, 1), republish: make(chan struct{}, 1)}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.reachable.Store(true)
 	return m
@@ -196,6 +200,10 @@ func (m *member) apply(rev store.Revision, t *store.ClusterTree) {
 	m.cur.Store(&applied{rev: rev, tree: t, eff: snap})
 	m.setApplyErr(nil)
 	m.n.watchers.Notify(snap)
+	select {
+	case m.republish <- struct{}{}:
+	default: // one is pending already
+	}
 	// The record is in the cache already; the applied mark may lag (a
 	// restart then starts one revision back and catches up).
 	if err := m.cache.setApplied(rev.Number); err != nil {
@@ -292,7 +300,7 @@ func (m *member) watchLoop() {
 		hdr, err := m.catchUp(ctx)
 		cancel()
 		if err != nil {
-			t := time.NewTimer(refreshInterval)
+			t := time.NewTimer(m.n.refresh)
 			select { // the lease loop kicks when etcd is back
 			case <-m.kick:
 			case <-t.C:

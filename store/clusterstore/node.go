@@ -26,6 +26,8 @@ type Node struct {
 	dir   string
 	logf  func(format string, args ...any)
 	now   func() time.Time
+	// refresh is the live key's refresh period (Options.Refresh).
+	refresh time.Duration
 
 	// mu serialises commits, the cluster operations and the switches
 	// between standalone and clustered.
@@ -50,6 +52,10 @@ type Options struct {
 	Dir  string
 	Logf func(format string, args ...any)
 	Now  func() time.Time // nil: time.Now
+	// Refresh is how often the live key is refreshed when nothing
+	// changed (0: refreshInterval); tests lengthen it to show that a
+	// newly applied revision is published at once.
+	Refresh time.Duration
 }
 
 var errStandalone = errors.New("This machine is not in a cluster.")
@@ -58,7 +64,10 @@ var errStandalone = errors.New("This machine is not in a cluster.")
 // closes it). With a membership file in o.Dir the node starts clustered,
 // on its cache: etcd need not be reachable.
 func Open(local *store.Bolt, o Options) (*Node, error) {
-	n := &Node{local: local, dir: o.Dir, logf: o.Logf, now: o.Now, placed: map[int][]string{}}
+	n := &Node{local: local, dir: o.Dir, logf: o.Logf, now: o.Now, placed: map[int][]string{}, refresh: o.Refresh}
+	if n.refresh <= 0 {
+		n.refresh = refreshInterval
+	}
 	if n.logf == nil {
 		n.logf = func(string, ...any) {}
 	}

@@ -96,3 +96,32 @@ func TestLivePeers(t *testing.T) {
 		t.Fatalf("create while clustered: %v", err)
 	}
 }
+
+// A machine publishes the revision it applied at once, not at its next
+// refresh: clusterconfig list on another machine shows it within a
+// second even with a refresh period of a minute.
+func TestAppliedRevisionPublishedAtOnce(t *testing.T) {
+	e := testEtcd(t)
+	e.wipe(t)
+	a := &testMachine{t: t, name: "seg1.example.com", dir: t.TempDir(), log: &testLog{}, refresh: time.Minute}
+	b := &testMachine{t: t, name: "seg2.example.com", dir: t.TempDir(), log: &testLog{}, refresh: time.Minute}
+	for _, m := range []*testMachine{a, b} {
+		m.open()
+		t.Cleanup(m.close)
+	}
+	if err := a.node.Create("pub", e.endpoints(), "Main", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.node.Join(e.endpoints(), "Main", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	rev := a.mustSetAlerts("ops@example.com")
+	var list []Machine
+	var err error
+	if !segtest.Poll(time.Second, func() bool {
+		list, err = a.node.Machines()
+		return err == nil && len(list) == 2 && list[1].Up && list[1].Applied == rev.Number
+	}) {
+		t.Fatalf("a second after revision %d, a's Machines: %+v, %v", rev.Number, list, err)
+	}
+}

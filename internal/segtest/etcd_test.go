@@ -5,15 +5,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// put writes key=val through the client of every member and fails the
-// test on an error.
+// put writes key=val through a client of every member, trying again
+// until a 30 s deadline: after a member is killed the others may need
+// an election first, which a loaded machine (the suite runs packages in
+// parallel) can stretch past one attempt's 3 s. A put is idempotent.
 func put(t *testing.T, e *Etcd, key, val string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := e.Client().Put(ctx, key, val); err != nil {
+	c := e.Client()
+	var err error
+	if !Poll(30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_, err = c.Put(ctx, key, val)
+		return err == nil
+	}) {
 		t.Fatalf("put %s: %v", key, err)
 	}
 }
@@ -26,10 +35,15 @@ func getFrom(t *testing.T, e *Etcd, i int, key string) string {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	r, err := c.Get(ctx, key)
-	if err != nil {
+	// Tried again until a deadline, as put: a member just restarted may
+	// still be catching up with its peers.
+	var r *clientv3.GetResponse
+	if !Poll(30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		r, err = c.Get(ctx, key)
+		return err == nil
+	}) {
 		t.Fatalf("get %s from member %d: %v", key, i, err)
 	}
 	if len(r.Kvs) == 0 {

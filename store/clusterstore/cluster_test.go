@@ -21,7 +21,6 @@ import (
 func twoMachines(t *testing.T, name string) (a, b *testMachine) {
 	t.Helper()
 	e := testEtcd(t)
-	e.wipe(t)
 	a = newMachine(t, "seg1.example.com")
 	b = newMachine(t, "seg2.example.com")
 	if err := a.node.Create(name, e.endpoints(), "Main", "admin"); err != nil {
@@ -35,7 +34,6 @@ func twoMachines(t *testing.T, name string) (a, b *testMachine) {
 
 func TestCreateJoin(t *testing.T) {
 	e := testEtcd(t)
-	e.wipe(t)
 	a := newMachine(t, "seg1.example.com")
 	a.mustSetAlerts("ops@example.com") // a standalone revision first
 	watch, stop := a.node.Watch()

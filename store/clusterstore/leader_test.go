@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,11 +19,7 @@ import (
 // duplicate; a commit that failed says why (unreachable), and both
 // machines run the last revision.
 func TestLeaderChangeLosesNoRevision(t *testing.T) {
-	members := startEtcdCluster(t, 3)
-	var eps []string
-	for _, e := range members {
-		eps = append(eps, e.clientURL)
-	}
+	eps := strings.Split(segtest.NewEtcd(t, 3).Endpoints(), ",")
 	a := newMachine(t, "seg1.example.com")
 	b := newMachine(t, "seg2.example.com")
 	if err := a.node.Create("leader", eps, "Main", "admin"); err != nil {

@@ -102,7 +102,6 @@ func TestLivePeers(t *testing.T) {
 // second even with a refresh period of a minute.
 func TestAppliedRevisionPublishedAtOnce(t *testing.T) {
 	e := testEtcd(t)
-	e.wipe(t)
 	a := &testMachine{t: t, name: "seg1.example.com", dir: t.TempDir(), log: &testLog{}, refresh: time.Minute}
 	b := &testMachine{t: t, name: "seg2.example.com", dir: t.TempDir(), log: &testLog{}, refresh: time.Minute}
 	for _, m := range []*testMachine{a, b} {

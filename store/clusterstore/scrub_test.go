@@ -59,7 +59,7 @@ func (m *testMachine) bobHash(rev int) string {
 
 // testClient is a client of e and a deadline for its calls, both ended
 // with the test.
-func testClient(t *testing.T, e *etcdProc) (*clientv3.Client, context.Context) {
+func testClient(t *testing.T, e testEtcdT) (*clientv3.Client, context.Context) {
 	t.Helper()
 	cli, err := newClient(e.endpoints())
 	if err != nil {
@@ -74,7 +74,7 @@ func testClient(t *testing.T, e *etcdProc) (*clientv3.Client, context.Context) {
 }
 
 // etcdRevs reads every revision key of cluster name, by key.
-func etcdRevs(t *testing.T, e *etcdProc, name string) map[string]string {
+func etcdRevs(t *testing.T, e testEtcdT, name string) map[string]string {
 	t.Helper()
 	cli, ctx := testClient(t, e)
 	resp, err := cli.Get(ctx, keysOf(name).revs(), clientv3.WithPrefix())
@@ -89,7 +89,7 @@ func etcdRevs(t *testing.T, e *etcdProc, name string) map[string]string {
 }
 
 // etcdRevision is etcd's revision now.
-func etcdRevision(t *testing.T, e *etcdProc) int64 {
+func etcdRevision(t *testing.T, e testEtcdT) int64 {
 	t.Helper()
 	cli, ctx := testClient(t, e)
 	resp, err := cli.Get(ctx, "/seg/none")
@@ -367,7 +367,6 @@ func TestCacheKeepsRetiredHashesOut(t *testing.T) {
 // scrub.
 func TestScrubEtcdBatchesAndFinishes(t *testing.T) {
 	e := testEtcd(t)
-	e.wipe(t)
 	cli, ctx := testClient(t, e)
 	k := keysOf("batch")
 	oldTree := adminTree(t, "batch", bobOld)
@@ -422,7 +421,6 @@ func TestScrubEtcdBatchesAndFinishes(t *testing.T) {
 // again.
 func TestScrubRewriteIsConditional(t *testing.T) {
 	e := testEtcd(t)
-	e.wipe(t)
 	cli, ctx := testClient(t, e)
 	k := keysOf("cond")
 	tr := adminTree(t, "cond", bobOld)

@@ -203,15 +203,21 @@ func (s *Session) warnRefused(before []string) {
 		store.ObjectList(added))
 }
 
-// baseStillHolds checks that the candidate's base revision still reads
-// back as the tree the session started from. Revision numbers name
-// other trees once the machine joined or left a cluster (a cluster and
-// a standalone machine number their histories apart), and merging on a
-// wrong base could silently undo others' changes.
+// baseStillHolds checks that the candidate's base revision number
+// still names the revision the session started from (who made it, when,
+// why). Revision numbers name other revisions once the machine joined
+// or left a cluster (a cluster and a standalone machine number their
+// histories apart), and merging on a wrong base could silently undo
+// others' changes. The trees are not compared: a password change
+// rightly rewrites older revisions (store/scrub.go).
 func (s *Session) baseStillHolds() error {
 	snap, err := store.ViewOf(s.Store, s.Level, s.base.Revision.Number)
-	if err == nil && snap.Config.Equal(s.base.Config) {
+	if err == nil && sameRevision(snap.Revision, s.base.Revision) {
 		return nil
 	}
 	return errors.New("The changes were not committed: the configuration history changed since your changes began (this machine joined or left a cluster). Use 'clear' and make your changes again.")
+}
+
+func sameRevision(a, b store.Revision) bool {
+	return a.Number == b.Number && a.Time.Equal(b.Time) && a.User == b.User && a.Comment == b.Comment
 }

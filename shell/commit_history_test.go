@@ -17,13 +17,13 @@ type swapStore struct{ store.Store }
 // could undo what the other history holds.
 func TestCommitRefusedWhenHistoryChanged(t *testing.T) {
 	sw := &swapStore{newStore(t)}
+	commitHostname(t, sw.Store, "standalone.example.com", "standalone revision 2")
 	h := shelltest.NewSession(t, testRegistry(), sw)
 	h.Run("sethostname mine.example.com")
 
-	other := store.Default("", "$2a$10$abcdefghijklmnopqrstuu5Rk0qXGZyWn3XxvT8y1u0bYwzZ6m0yu")
-	other.System.Hostname = "cluster.example.com"
-	sw.Store = store.NewMemory(other)
-	t.Cleanup(func() { sw.Store.Close() })
+	// The other history has a revision 2 too, another one.
+	sw.Store = newStore(t)
+	commitHostname(t, sw.Store, "cluster.example.com", "cluster revision 2")
 
 	h.Reset()
 	h.Run("commit", "")
@@ -52,5 +52,46 @@ func TestCommitSaysWhereObjectsWent(t *testing.T) {
 	h.Run("commit", "")
 	if out := h.Output(); !strings.Contains(out, "Stored at its own level: listener address IncomingMail: machine seg2 (listener addresses are machine-level)") {
 		t.Fatalf("commit did not say where the listener went:\n%s", out)
+	}
+}
+
+// commitHostname commits a hostname change as admin.
+func commitHostname(t *testing.T, st store.Store, name, comment string) {
+	t.Helper()
+	cur := running(t, st)
+	cfg := cur.Config.Clone()
+	cfg.System.Hostname = name
+	if _, err := st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin, Comment: comment}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A password change rewrites older revisions (their retired hashes are
+// cleared): a session staged before it still commits, since its base
+// revision is the same revision.
+func TestCommitAfterPasswordScrub(t *testing.T) {
+	st := newStore(t)
+	cur := running(t, st)
+	cfg := cur.Config.Clone()
+	cfg.Users = append(cfg.Users, store.User{Name: "bob", FullName: "Bob", Role: store.RoleOperator, PasswordHash: "$2a$10$bobbobbobbobbobbobbobuAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+	if _, err := st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin, Comment: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	h := shelltest.NewSession(t, testRegistry(), st)
+	h.Run("sethostname mine.example.com")
+
+	cur = running(t, st)
+	cfg = cur.Config.Clone()
+	cfg.User("bob").PasswordHash = "$2a$10$bobbobbobbobbobbobbobuBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+	if _, err := st.Commit(store.CommitRequest{Base: cur.Revision.Number, Config: cfg, User: "admin", Role: store.RoleAdmin, Comment: "bob's password"}); err != nil {
+		t.Fatal(err)
+	}
+	h.Reset()
+	h.Run("commit", "")
+	if out := h.Output(); !strings.Contains(out, "Changes committed") {
+		t.Fatalf("commit after another session's password change:\n%s", out)
+	}
+	if got := running(t, st).Config.System.Hostname; got != "mine.example.com" {
+		t.Errorf("hostname %q after the commit", got)
 	}
 }

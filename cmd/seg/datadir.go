@@ -18,7 +18,8 @@ import (
 )
 
 // dataDir is the appliance's data directory (SPEC 1): config.db, queue/,
-// logs/, configuration/, ssh_host_ed25519_key, seg.sock.
+// logs/, configuration/, ssh_host_ed25519_key, seg.sock, and on a
+// cluster member cluster.json and cluster.db.
 type dataDir struct {
 	path    string
 	hostKey ssh.Signer
@@ -73,14 +74,14 @@ func (d *dataDir) file(name ...string) string {
 // when it is removed). hostname only
 // matters then; created reports whether the default was written.
 // The store is the node (store/clusterstore) over config.db: with a
-// cluster membership in configuration/ it starts clustered, on its
+// cluster membership (DIR/cluster.json) it starts clustered, on its
 // cached revision when etcd is down.
 func (d *dataDir) openStore(hostname string, out io.Writer, logf func(string, ...any)) (*clusterstore.Node, bool, error) {
 	local, created, err := d.openLocal(hostname, out)
 	if err != nil {
 		return nil, false, err
 	}
-	node, err := clusterstore.Open(local, clusterstore.Options{Dir: d.file("configuration"), Logf: logf})
+	node, err := clusterstore.Open(local, clusterstore.Options{Dir: d.path, Logf: logf})
 	if err != nil {
 		local.Close()
 		return nil, false, err

@@ -2,6 +2,8 @@ package clustertest
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -44,6 +46,19 @@ func TestClusterCreateJoinList(t *testing.T) {
 		sort.Strings(names)
 		if !slices.Equal(names, c.Names) {
 			t.Errorf("%s lists machines %v, want %v", c.Names[i], names, c.Names)
+		}
+	}
+	// The membership and the cache (which holds the users' password
+	// hashes) stay beside config.db, out of configuration/, where the
+	// shell's import and export commands read and write.
+	for i, a := range c.Machines {
+		for _, f := range []string{"cluster.json", "cluster.db"} {
+			if _, err := os.Stat(filepath.Join(a.Dir, f)); err != nil {
+				t.Errorf("%s: %v", c.Names[i], err)
+			}
+			if _, err := os.Stat(filepath.Join(a.Dir, "configuration", f)); !os.IsNotExist(err) {
+				t.Errorf("%s: %s is in configuration/, within reach of the file commands (%v)", c.Names[i], f, err)
+			}
 		}
 	}
 	if got := reply(t, m3, "x@mine.test"); got != refused {

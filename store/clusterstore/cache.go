@@ -11,7 +11,7 @@ import (
 )
 
 // cache is the machine's copy of its cluster's revisions
-// (configuration/cluster.db): every revision it has fetched, as etcd
+// (DATA/cluster.db, beside config.db): every revision it has fetched, as etcd
 // holds them, and the number it has applied. A machine starts from it
 // when etcd is down, and serves Revisions, Get and old Views from it.
 // It keeps no password hash that a revision retired (scrub.go, put).
@@ -19,7 +19,7 @@ type cache struct {
 	db *bolt.DB
 }
 
-// CacheFile is the cache's name in the configuration directory.
+// CacheFile is the cache's name in the node's directory.
 const CacheFile = "cluster.db"
 
 var (

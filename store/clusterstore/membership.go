@@ -11,8 +11,10 @@ import (
 )
 
 // Membership is what a machine must know to restart into its cluster,
-// even while etcd is down: kept in MembershipFile in the configuration
-// directory. Its absence means standalone.
+// even while etcd is down: kept in MembershipFile in the node's
+// directory (the data dir, beside config.db: not in configuration/,
+// whose files operators may read and write with import and export).
+// Its absence means standalone.
 type Membership struct {
 	Name      string   `json:"name"`      // the cluster's
 	Endpoints []string `json:"endpoints"` // etcd's client URLs
@@ -20,7 +22,7 @@ type Membership struct {
 	Group     string   `json:"group"`     // as of the last applied revision
 }
 
-// MembershipFile is the membership's name in the configuration directory.
+// MembershipFile is the membership's name in the node's directory.
 const MembershipFile = "cluster.json"
 
 // readMembership returns nil, nil when the file does not exist.

@@ -47,8 +47,10 @@ type Node struct {
 
 // Options are what Open needs besides the local store.
 type Options struct {
-	// Dir is the configuration directory: MembershipFile and
-	// CacheFile live there.
+	// Dir is where MembershipFile and CacheFile live: the data dir,
+	// beside config.db, out of reach of the shell's file commands
+	// (the cache holds the cluster users' password hashes; the
+	// membership decides which cluster the machine runs).
 	Dir  string
 	Logf func(format string, args ...any)
 	Now  func() time.Time // nil: time.Now

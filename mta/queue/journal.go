@@ -115,24 +115,38 @@ func (q *Queue) submitLocked(req *request) {
 func (q *Queue) run() {
 	defer close(q.done)
 	q.maintain()
+	// lazy fires lazySync after records were first left unsynced, and
+	// is not restarted by later writes: a steady stream of Updates
+	// nobody waits on is still synced every lazySync.
+	lazyT := time.NewTimer(lazySync)
+	lazyT.Stop()
+	defer lazyT.Stop()
+	var lazy <-chan time.Time
 	for {
 		// Records kept from a batch the full filesystem refused are
 		// written again after spaceRetry if nothing comes sooner.
-		var retry, lazy <-chan time.Time
+		var retry <-chan time.Time
 		q.mu.Lock()
 		if len(q.space.retry) > 0 {
 			retry = time.After(spaceRetry)
 		}
-		if q.unsyncedLocked() {
-			lazy = time.After(lazySync)
-		}
+		unsynced := q.unsyncedLocked()
 		q.mu.Unlock()
+		switch {
+		case unsynced && lazy == nil:
+			lazyT.Reset(lazySync)
+			lazy = lazyT.C
+		case !unsynced && lazy != nil:
+			lazyT.Stop()
+			lazy = nil
+		}
 		select {
 		case <-q.kick:
 			q.drain()
 		case <-retry:
 			q.drain()
 		case <-lazy:
+			lazy = nil
 			q.syncHead()
 		case <-q.stop:
 			q.drain()

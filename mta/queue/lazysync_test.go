@@ -84,3 +84,29 @@ func TestRotationSyncsTheOldHead(t *testing.T) {
 		}
 	}
 }
+
+// A steady stream of Updates nobody waits on (a bulk delete or bounce)
+// is synced every lazySync while it lasts, not only once it stops: each
+// write must not put the sync off again.
+func TestSteadyUpdatesAreSyncedWhileTheyLast(t *testing.T) {
+	q := mustOpen(t, t.TempDir(), testOpts())
+	defer q.Close()
+	var mids []int64
+	for range 100 {
+		m := testMsg(q.NextMID(), 1)
+		enqueue(t, q, m, []byte("x"))
+		mids = append(mids, m.MID)
+	}
+	_, before := headSizes(q)
+	// One Update every 5 ms for 500 ms: ten times lazySync.
+	for _, mid := range mids {
+		if err := q.Update(mid, []Update{{RID: 0, State: Delivered}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, synced := headSizes(q); synced > before {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // the stream's pace, not a wait for a result
+	}
+	t.Fatalf("no fdatasync during 100 Updates over about 500 ms (lazySync %v): synced still %d", lazySync, before)
+}

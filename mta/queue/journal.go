@@ -352,12 +352,21 @@ func (q *Queue) syncHead() error {
 	q.mu.Lock()
 	if err == nil {
 		head.synced = size
-	} else if q.err == nil {
-		q.err = fmt.Errorf("queue: journal sync failed, the queue accepts no more messages: %w", err)
-		q.logf("%v", q.err)
+	} else {
+		q.syncFailedLocked(err)
 	}
 	q.mu.Unlock()
 	return err
+}
+
+// syncFailedLocked makes the queue refuse further messages after a
+// failed fdatasync: Linux reports a writeback error to one fdatasync
+// only, so a later one may succeed over lost data.
+func (q *Queue) syncFailedLocked(err error) {
+	if q.err == nil {
+		q.err = fmt.Errorf("queue: journal sync failed, the queue accepts no more messages: %w", err)
+		q.logf("%v", q.err)
+	}
 }
 
 // rotate starts a new head segment. The directory is fsynced before any

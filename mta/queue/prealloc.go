@@ -42,6 +42,12 @@ func (q *Queue) zeroAhead(head *segment, need int64) {
 	if free, err := q.space.statfs(q.dir); err != nil || free < zeroMinFree {
 		return
 	}
+	// Records written before and not yet synced (Updates nobody waits
+	// on) get their own fdatasync first, so that its error, if any, is
+	// theirs and stops the queue (syncHead), not swallowed below.
+	if q.syncHead() != nil {
+		return
+	}
 	was := max(head.size, head.zeroed) // the file's length now
 	if err := writeZeros(head.f, was, target); err != nil {
 		head.f.Truncate(was)
@@ -50,6 +56,9 @@ func (q *Queue) zeroAhead(head *segment, need int64) {
 	// The new length made durable once, not by every record's fdatasync.
 	if err := datasync(head.f); err != nil {
 		head.f.Truncate(was)
+		q.mu.Lock()
+		q.syncFailedLocked(err)
+		q.mu.Unlock()
 		return
 	}
 	head.zeroed = target

@@ -198,3 +198,11 @@ func SplitCommands(line string) []string {
 	}
 	return clean
 }
+
+// flagForm reports whether the boolean flag name is absent or given in
+// flag form (--name, value "on"): --name=VALUE is not a form it takes, and
+// accepting one would let --cluster=off quietly mean on or off.
+func flagForm(o Opts, name string) bool {
+	v, ok := o.Named[name]
+	return !ok || v == "on"
+}

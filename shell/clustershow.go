@@ -126,7 +126,7 @@ func parseClusterset(st ClusterState, args []string) (setRequest, error) {
 	r.object = strings.Join(o.Pos, " ")
 	from, okFrom := o.Named["from"]
 	to, okTo := o.Named["to"]
-	if r.object == "" || !okFrom || !okTo {
+	if r.object == "" || !okFrom || !okTo || !flagForm(o, "move") {
 		return r, Errorf("%s (LEVEL: cluster, group:GROUP or machine:MACHINE)", clustersetUsage)
 	}
 	if r.from, err = levelWord(st, from); err != nil {

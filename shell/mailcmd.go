@@ -93,7 +93,7 @@ func MailCommands() []*Command {
 			check: func(c *Ctx, args []string) (mailCall, error) {
 				o, err := ParseOpts(args, "cluster")
 				usage := errors.New("Usage: tophosts [1-5] [--cluster] (the sort order, a number from 1 to 5)")
-				if err != nil || o.Only("cluster") != nil || len(o.Pos) > 1 {
+				if err != nil || o.Only("cluster") != nil || !flagForm(o, "cluster") || len(o.Pos) > 1 {
 					return nil, usage
 				}
 				order := mailapi.ByActiveRecipients
@@ -143,7 +143,7 @@ func MailCommands() []*Command {
 			access: AccessGuest, sub: []string{"detail", "--cluster"},
 			check: func(c *Ctx, args []string) (mailCall, error) {
 				o, err := ParseOpts(args, "cluster")
-				if err != nil || o.Only("cluster") != nil || len(o.Pos) > 1 || len(o.Pos) == 1 && !strings.EqualFold(o.Pos[0], "detail") {
+				if err != nil || o.Only("cluster") != nil || !flagForm(o, "cluster") || len(o.Pos) > 1 || len(o.Pos) == 1 && !strings.EqualFold(o.Pos[0], "detail") {
 					return nil, errors.New("Usage: status [detail] [--cluster]")
 				}
 				detail := len(o.Pos) == 1
